@@ -1,0 +1,9 @@
+/**
+ * Anode java.nio channel layer: a {@link java.nio.channels.spi.SelectorProvider} whose selector,
+ * datagram and stream channels carry Anode packets (draft sections 3-5) over UDP.
+ */
+module org.anode.nio {
+    requires transitive org.anode.provider;
+
+    exports org.anode.nio;
+}

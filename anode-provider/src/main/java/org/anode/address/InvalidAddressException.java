@@ -1,0 +1,17 @@
+package org.anode.address;
+
+/**
+ * A byte string or text is not a valid Anode address (draft 2.2, DECISIONS 6-8).
+ * The message says what was wrong.
+ */
+public final class InvalidAddressException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidAddressException(String message) {
+        super(message);
+    }
+
+    public InvalidAddressException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,75 @@
+package org.anode.crypto;
+
+import java.security.interfaces.ECPublicKey;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import org.anode.address.AnodeAddress;
+import org.anode.crypto.internal.P256;
+
+/**
+ * The public half of an ANODE-256-40 key pair (draft 2.2, 2.4): a validated P-256 point bound to
+ * the zone of its address. Implements {@link ECPublicKey} with the P-256 parameters, so it works
+ * with SunEC as well; {@link #getEncoded()} is the X.509 SubjectPublicKeyInfo DER form.
+ */
+public final class AnodePublicKey implements ECPublicKey {
+    private static final long serialVersionUID = 1L;
+
+    private final transient org.bouncycastle.math.ec.ECPoint point;
+    private final transient AnodeAddress address;
+
+    /** For {@link AnodeAddress#publicKey()}; the point must already be validated. */
+    public AnodePublicKey(org.bouncycastle.math.ec.ECPoint validatedPoint, AnodeAddress address) {
+        this.point = validatedPoint.normalize();
+        this.address = address;
+    }
+
+    /** The Anode address this key belongs to (zone + compressed key). */
+    public AnodeAddress address() {
+        return address;
+    }
+
+    @Override
+    public ECPoint getW() {
+        return new ECPoint(point.getAffineXCoord().toBigInteger(), point.getAffineYCoord().toBigInteger());
+    }
+
+    @Override
+    public ECParameterSpec getParams() {
+        return P256.JDK_SPEC;
+    }
+
+    @Override
+    public String getAlgorithm() {
+        return "EC";
+    }
+
+    @Override
+    public String getFormat() {
+        return "X.509";
+    }
+
+    @Override
+    public byte[] getEncoded() {
+        return KeyEncodings.encodePublic(point);
+    }
+
+    /** The validated point, for this library's crypto code. */
+    public org.bouncycastle.math.ec.ECPoint point() {
+        return point;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AnodePublicKey k && address.equals(k.address);
+    }
+
+    @Override
+    public int hashCode() {
+        return address.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "AnodePublicKey[" + address + "]";
+    }
+}

@@ -1,0 +1,212 @@
+package org.anode.crypto.internal;
+
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import javax.crypto.Cipher;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * AES-256 CMAC (draft 2.5, DECISIONS 3; NIST SP 800-38B / RFC 4493 construction), incremental.
+ *
+ * <p>CMAC is CBC-MAC with a zero IV whose last block is first XORed with a subkey. It is built on
+ * the JDK's {@code AES/CBC/NoPadding}, which is backed by AES-NI intrinsics: every block but the
+ * last goes through {@code Cipher.update}, the masked last block through {@code doFinal}, whose
+ * last output block is the tag (and which resets the chaining value for the next message). Not
+ * thread-safe; one instance per key per thread, reused for every packet.
+ */
+public final class AesCmac {
+    public static final int MAC_LENGTH = 16;
+    private static final int CHUNK = 4096;
+    private static final byte[] ZERO_IV = new byte[16];
+
+    private final Cipher cbc;
+    private final byte[] k1 = new byte[16];
+    private final byte[] k2 = new byte[16];
+    private final byte[] pending = new byte[16];
+    private final byte[] scratch = new byte[CHUNK];
+    private int pendingLen;
+    private boolean keyed;
+
+    public AesCmac() {
+        try {
+            cbc = Cipher.getInstance("AES/CBC/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK provides no AES/CBC/NoPadding", e);
+        }
+    }
+
+    /** Creates an instance keyed with a 32-byte AES-256 key. */
+    public static AesCmac forKey(byte[] key) throws InvalidKeyException {
+        AesCmac m = new AesCmac();
+        m.init(key);
+        return m;
+    }
+
+    /** Sets a 32-byte AES-256 key and resets. */
+    public void init(byte[] key) throws InvalidKeyException {
+        if (key == null || key.length != 32) {
+            throw new InvalidKeyException("AES-256 CMAC needs a 32-byte key, got "
+                    + (key == null ? "null" : key.length + " bytes"));
+        }
+        try {
+            cbc.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(ZERO_IV));
+            byte[] l = cbc.doFinal(new byte[16]);
+            doubleBlock(l, k1);
+            doubleBlock(k1, k2);
+            java.util.Arrays.fill(l, (byte) 0);
+        } catch (InvalidKeyException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new InvalidKeyException("AES rejected the key: " + e.getMessage(), e);
+        }
+        pendingLen = 0;
+        keyed = true;
+    }
+
+    public boolean isKeyed() {
+        return keyed;
+    }
+
+    /** Multiplication by x in GF(2^128) (SP 800-38B subkey generation). */
+    private static void doubleBlock(byte[] in, byte[] out) {
+        int carry = (in[0] & 0x80) != 0 ? 0x87 : 0;
+        for (int i = 0; i < 15; i++) {
+            out[i] = (byte) ((in[i] << 1) | ((in[i + 1] & 0xff) >>> 7));
+        }
+        out[15] = (byte) ((in[15] << 1) ^ carry);
+    }
+
+    public void reset() {
+        pendingLen = 0;
+        if (keyed) {
+            try {
+                // doFinal on an empty input resets the CBC chaining value to the IV.
+                cbc.doFinal(scratch, 0, 0, scratch, 0);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    public void update(byte b) {
+        if (pendingLen == 16) {
+            flushPending();
+        }
+        pending[pendingLen++] = b;
+    }
+
+    public void update(byte[] in, int off, int len) {
+        if (len <= 0) {
+            return;
+        }
+        if (pendingLen + len <= 16) {
+            System.arraycopy(in, off, pending, pendingLen, len);
+            pendingLen += len;
+            return;
+        }
+        int fill = 16 - pendingLen;
+        System.arraycopy(in, off, pending, pendingLen, fill);
+        pendingLen = 16;
+        off += fill;
+        len -= fill;
+        flushPending();
+        // Hold back the last block (full or partial): only doFinal knows which subkey masks it.
+        int whole = ((len - 1) >>> 4) << 4;
+        while (whole > 0) {
+            int n = Math.min(whole, CHUNK);
+            cbcUpdate(in, off, n);
+            off += n;
+            len -= n;
+            whole -= n;
+        }
+        System.arraycopy(in, off, pending, 0, len);
+        pendingLen = len;
+    }
+
+    public void update(ByteBuffer in) {
+        if (in.hasArray()) {
+            int len = in.remaining();
+            update(in.array(), in.arrayOffset() + in.position(), len);
+            in.position(in.position() + len);
+            return;
+        }
+        byte[] tmp = new byte[Math.min(in.remaining(), CHUNK)];
+        while (in.hasRemaining()) {
+            int n = Math.min(tmp.length, in.remaining());
+            in.get(tmp, 0, n);
+            update(tmp, 0, n);
+        }
+    }
+
+    /** Feeds a 64-bit big-endian integer (used for the packet MAC's length field, draft 3.3). */
+    public void updateLong(long v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            update((byte) (v >>> shift));
+        }
+    }
+
+    private void flushPending() {
+        cbcUpdate(pending, 0, 16);
+        pendingLen = 0;
+    }
+
+    private void cbcUpdate(byte[] in, int off, int len) {
+        try {
+            cbc.update(in, off, len, scratch, 0);
+        } catch (ShortBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes the 16-byte tag to {@code out[off..off+16)} and resets for the next message. */
+    public void doFinal(byte[] out, int off) {
+        if (!keyed) {
+            throw new IllegalStateException("CMAC not initialised with a key");
+        }
+        byte[] last = pending;
+        if (pendingLen == 16) {
+            for (int i = 0; i < 16; i++) {
+                last[i] ^= k1[i];
+            }
+        } else {
+            last[pendingLen] = (byte) 0x80;
+            for (int i = pendingLen + 1; i < 16; i++) {
+                last[i] = 0;
+            }
+            for (int i = 0; i < 16; i++) {
+                last[i] ^= k2[i];
+            }
+        }
+        try {
+            cbc.doFinal(last, 0, 16, scratch, 0);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        System.arraycopy(scratch, 0, out, off, 16);
+        pendingLen = 0;
+    }
+
+    public byte[] doFinal() {
+        byte[] out = new byte[16];
+        doFinal(out, 0);
+        return out;
+    }
+
+    /**
+     * Finishes and returns the 8-byte folded tag {@code m[i] ^ m[i+8]} as a big-endian long
+     * (the packet MAC of draft 3.3 step 3), without allocating.
+     */
+    public long doFinalFolded() {
+        doFinal(scratch, 0);
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = (hi << 8) | (scratch[i] & 0xff);
+            lo = (lo << 8) | (scratch[i + 8] & 0xff);
+        }
+        return hi ^ lo;
+    }
+}
