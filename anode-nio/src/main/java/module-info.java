@@ -4,6 +4,7 @@
  */
 module org.anode.nio {
     requires transitive org.anode.provider;
+    requires java.net.http; // zone file retrieval (draft 2.1.1)
 
     exports org.anode.nio;
 }
