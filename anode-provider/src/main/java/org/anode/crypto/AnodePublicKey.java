@@ -9,7 +9,9 @@ import org.anode.crypto.internal.P256;
 /**
  * The public half of an ANODE-256-40 key pair (draft 2.2, 2.4): a validated P-256 point bound to
  * the zone of its address. Implements {@link ECPublicKey} with the P-256 parameters, so it works
- * with SunEC as well; {@link #getEncoded()} is the X.509 SubjectPublicKeyInfo DER form.
+ * with SunEC as well; {@link #getEncoded()} is the X.509 SubjectPublicKeyInfo DER form (which
+ * carries no zone: a key rebuilt from it by {@code KeyFactory "Anode"} is in zone 0 unless the
+ * caller asks for another). Serialized as its 40 address bytes, so the zone survives.
  */
 public final class AnodePublicKey implements ECPublicKey {
     private static final long serialVersionUID = 1L;
@@ -71,5 +73,34 @@ public final class AnodePublicKey implements ECPublicKey {
     @Override
     public String toString() {
         return "AnodePublicKey[" + address + "]";
+    }
+
+    private Object writeReplace() {
+        return new Proxy(address.toByteArray());
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("AnodePublicKey is serialized through its proxy");
+    }
+
+    /** Serialized form: the 40 address bytes (zone and key), validated again on the way in. */
+    private static final class Proxy implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final byte[] address;
+
+        Proxy(byte[] address) {
+            this.address = address;
+        }
+
+        private Object readResolve() throws java.io.ObjectStreamException {
+            try {
+                return AnodeAddress.fromBytes(address).publicKey();
+            } catch (org.anode.address.InvalidAddressException e) {
+                java.io.InvalidObjectException x = new java.io.InvalidObjectException(
+                        "bad serialized Anode public key: " + e.getMessage());
+                x.initCause(e);
+                throw x;
+            }
+        }
     }
 }

@@ -1,0 +1,18 @@
+package org.anode.address;
+
+/**
+ * A text, file or key pair is not a valid Anode identity (draft 2.2, DECISIONS 9): the identity
+ * string is malformed, its address is invalid, or its secret does not belong to its address.
+ * The message says what was wrong; it never contains the secret.
+ */
+public final class InvalidIdentityException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidIdentityException(String message) {
+        super(message);
+    }
+
+    public InvalidIdentityException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
