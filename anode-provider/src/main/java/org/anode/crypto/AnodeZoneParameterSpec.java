@@ -1,0 +1,26 @@
+package org.anode.crypto;
+
+import java.security.spec.AlgorithmParameterSpec;
+import java.util.Objects;
+import org.anode.address.Zone;
+
+/**
+ * Parameters for {@code KeyPairGenerator "Anode"} (draft 2.1, 2.2): the zone the generated
+ * address belongs to. Without it the generator uses zone 0.
+ */
+public final class AnodeZoneParameterSpec implements AlgorithmParameterSpec {
+    private final Zone zone;
+
+    public AnodeZoneParameterSpec(Zone zone) {
+        this.zone = Objects.requireNonNull(zone, "zone");
+    }
+
+    public Zone zone() {
+        return zone;
+    }
+
+    @Override
+    public String toString() {
+        return "AnodeZoneParameterSpec[zone=" + zone + "]";
+    }
+}
