@@ -24,7 +24,7 @@ public final class ZoneFetchException extends Exception {
     }
 
     private final Reason reason;
-    private final transient URI uri;
+    private final URI uri;
     private final int statusCode;
 
     public ZoneFetchException(Reason reason, URI uri, int statusCode, String message, Throwable cause) {

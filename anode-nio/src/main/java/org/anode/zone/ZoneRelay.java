@@ -35,8 +35,8 @@ import org.anode.address.InvalidAddressException;
 public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPort, List<AnodeAddress> addresses) {
     /** Most IP addresses accepted for one relay. */
     public static final int MAX_IPS = 32;
-    /** Most Anode addresses accepted for one relay (the draft defines one address type). */
-    public static final int MAX_ADDRESSES = 8;
+    /** Most Anode addresses accepted for one relay (the draft defines one address type; each one costs a public key decompression to validate). */
+    public static final int MAX_ADDRESSES = 4;
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
