@@ -9,7 +9,7 @@ import java.net.URI;
 public final class ZoneFetchException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    /** How a fetch failed. */
+    /** How a fetch of a zone file (draft 2.1.1) failed. */
     public enum Reason {
         /** Connecting, sending or receiving failed (refused, reset, unknown host, ...). */
         IO,

@@ -46,6 +46,7 @@ public final class ZoneFetcher {
         this.client = HttpClient.newBuilder()
                 .connectTimeout(b.connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
+                // Zone servers are plain HTTP/1.x (draft 2.1.1); skip the h2c upgrade attempt.
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
     }
@@ -242,7 +243,7 @@ public final class ZoneFetcher {
         }
     }
 
-    /** Configures a {@link ZoneFetcher}. */
+    /** Configures a {@link ZoneFetcher} (draft 2.1.1 retrieval): URLs, timeouts and size limits. */
     public static final class Builder {
         private ZoneLocator locator = ZoneLocator.defaults();
         private Duration connectTimeout = Duration.ofSeconds(5);

@@ -285,7 +285,7 @@ public final class ZoneFile {
     }
 
     /**
-     * Builds a zone file. Relays added with {@link #relay} are numbered in the order added; all
+     * Builds a zone file (draft 2.1) with its relays (draft 2.3.1). Relays added with {@link #relay} are numbered in the order added; all
      * validation happens in {@link #build}.
      */
     public static final class Builder {
