@@ -1,0 +1,664 @@
+package org.anode.engine;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.nio.ByteBuffer;
+import java.security.InvalidKeyException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+import org.anode.address.AnodeAddress;
+import org.anode.address.AnodeIdentity;
+import org.anode.address.ShortId;
+import org.anode.crypto.internal.AesCmac;
+import org.anode.nio.AnodeNodeConfig;
+import org.anode.transport.Transport;
+import org.anode.wire.AddressField;
+import org.anode.wire.ErrorCode;
+import org.anode.wire.MessageFields;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketFormat;
+import org.anode.wire.PacketReader;
+import org.anode.wire.SenderForm;
+import org.anode.wire.WireException;
+
+/**
+ * The node's packet logic, sans I/O (draft 3 and 4): packets, their source endpoint and a clock
+ * go in; packets to send (through the {@link Transport} objects it is handed) and deliveries to
+ * {@link Handlers} come out. It owns the bounded {@link PeerTable}.
+ *
+ * <p>What happens to a received packet ({@link #receive}):
+ * <ol>
+ *   <li>It is parsed in place ({@link PacketReader}); anything malformed is dropped.
+ *   <li>A packet not addressed to this node is dropped (relaying is not offered).
+ *   <li>A flag 0x04 packet (authentication error response) is only reported to the
+ *       {@link Handlers.ErrorHandler}: it never changes any state and is never answered
+ *       (draft 3.2, DECISIONS 18).
+ *   <li>The sender is resolved: a full address is looked up (for an unknown one, a key is agreed,
+ *       rate-limited); a short id is tried against every peer that has it, the first whose MAC
+ *       verifies wins (draft 3.5). No verifying key: dropped, optionally answered with an ERROR
+ *       no larger than the packet (DECISIONS 30).
+ *   <li>The peer is marked as having answered (draft 3.2) and the source endpoint is learned with
+ *       the packet's hop count (draft 3.1). Then: PING is answered with a PONG of the same payload,
+ *       PONG completes the matching ping (RTT), ERROR is reported, EPC_REQ is answered with EPC,
+ *       DGRAM goes to the {@link Handlers.DatagramHandler}, other types to a registered
+ *       {@link Handlers.MessageHandler} (streams, types 20-24); anything else is dropped.
+ * </ol>
+ *
+ * <p>Threading: {@code receive}, {@code addPeer}, {@code ping} and handler registration run on the
+ * event-loop thread. {@link #begin}/{@link #finish} (sending) and the lookups are thread-safe: each
+ * sender brings its own {@link Outbound}, the per-peer MAC instance is used under the peer's
+ * monitor.
+ *
+ * <p>Replay (DECISIONS 29): packets carry no nonce, so a captured DGRAM or PING can be replayed and
+ * will be accepted; a replay from another IP endpoint also adds that endpoint to the peer (ranked
+ * by hop count and freshness). Applications that need replay protection must add it above DGRAM.
+ */
+public final class Engine {
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+    /** Sender peer id of this node (draft 3.4: real peers use a non-zero id; one peer per address). */
+    public static final int LOCAL_PEER_ID = 1;
+    /** Largest packet the event loop's own sends (PONG, EPC, ERROR) may need. */
+    private static final int LOOP_BUFFER = 65536;
+
+    private final AnodeIdentity identity;
+    private final AnodeAddress self;
+    private final long selfShortId;
+    private final AnodeNodeConfig config;
+    private final LongSupplier clock;
+    private final PeerTable table;
+    private final PacketReader reader = new PacketReader();
+    private final Outbound loopOut = new Outbound(LOOP_BUFFER);
+    private final TokenBucket newPeerBudget;
+    private final TokenBucket errorReplyBudget;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<Long, PendingPing> pings = new HashMap<>();
+    private final Handlers.MessageHandler[] handlers = new Handlers.MessageHandler[256];
+    private volatile Handlers.DatagramHandler datagramHandler;
+    private volatile Handlers.ErrorHandler errorHandler;
+    private final Stats stats = new Stats();
+
+    private static final class PendingPing {
+        final Peer peer;
+        final long sentAt;
+        final Handlers.PingCallback callback;
+
+        PendingPing(Peer peer, long sentAt, Handlers.PingCallback callback) {
+            this.peer = peer;
+            this.sentAt = sentAt;
+            this.callback = callback;
+        }
+    }
+
+    /**
+     * Counters of what the engine did with received packets. Written by the event loop only;
+     * readable from any thread.
+     */
+    public static final class Stats {
+        volatile long received;
+        volatile long malformed;
+        volatile long notForUs;
+        volatile long authFailed;
+        volatile long authErrorResponses;
+        volatile long unknownSenderDropped;
+        volatile long accepted;
+        volatile long delivered;
+        volatile long noListener;
+        volatile long unhandledType;
+        volatile long errorReplies;
+        volatile long pongsSent;
+
+        /** Packets handed to the engine. */
+        public long received() {
+            return received;
+        }
+
+        /** Dropped as malformed (draft 3 layout, DECISIONS 16-20). */
+        public long malformed() {
+            return malformed;
+        }
+
+        /** Dropped because the recipient was not this node. */
+        public long notForUs() {
+            return notForUs;
+        }
+
+        /** Dropped because no candidate sender's MAC verified (draft 3.3, 3.5). */
+        public long authFailed() {
+            return authFailed;
+        }
+
+        /** Flag 0x04 packets seen (reported only, DECISIONS 18). */
+        public long authErrorResponses() {
+            return authErrorResponses;
+        }
+
+        /** Dropped full-sender packets from unknown peers over the key-agreement budget or table bound. */
+        public long unknownSenderDropped() {
+            return unknownSenderDropped;
+        }
+
+        /** Packets whose MAC verified. */
+        public long accepted() {
+            return accepted;
+        }
+
+        /** DGRAM messages delivered to a bound port. */
+        public long delivered() {
+            return delivered;
+        }
+
+        /** DGRAM messages (or stream messages) for which nothing was listening. */
+        public long noListener() {
+            return noListener;
+        }
+
+        /** Authenticated messages of a type this node does not handle. */
+        public long unhandledType() {
+            return unhandledType;
+        }
+
+        /** ERROR replies sent (flag 0x04, rate-limited). */
+        public long errorReplies() {
+            return errorReplies;
+        }
+
+        /** PONGs sent. */
+        public long pongsSent() {
+            return pongsSent;
+        }
+    }
+
+    /**
+     * @param clock monotonic nanoseconds ({@code System::nanoTime} in a running node, a fake in tests)
+     */
+    public Engine(AnodeIdentity identity, AnodeNodeConfig config, LongSupplier clock) {
+        this.identity = identity;
+        this.self = identity.address();
+        this.selfShortId = self.shortId().value();
+        this.config = config;
+        this.clock = clock;
+        this.table = new PeerTable(config.maxPeers());
+        this.newPeerBudget = new TokenBucket(config.newPeerRate(), Math.max(1, config.newPeerRate() / 4));
+        this.errorReplyBudget = new TokenBucket(config.errorReplyRate(), Math.max(1, config.errorReplyRate() / 4));
+    }
+
+    public AnodeAddress address() {
+        return self;
+    }
+
+    public AnodeNodeConfig config() {
+        return config;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /** The clock the engine runs on. */
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /** Sets the DGRAM delivery target. */
+    public void setDatagramHandler(Handlers.DatagramHandler h) {
+        this.datagramHandler = h;
+    }
+
+    /** Sets the ERROR / flag 0x04 report target. */
+    public void setErrorHandler(Handlers.ErrorHandler h) {
+        this.errorHandler = h;
+    }
+
+    /**
+     * Registers the handler for a message type the engine does not process itself: the stream
+     * messages S_OPEN .. S_DACK (draft 5.1, types 20-24). Replaces any earlier handler; null
+     * removes it (those messages are then dropped).
+     *
+     * @throws IllegalArgumentException for the types the engine handles (ERROR, PING, PONG,
+     *     EPC_REQ, DGRAM)
+     */
+    public void setMessageHandler(MessageType type, Handlers.MessageHandler h) {
+        switch (type) {
+            case ERROR, PING, PONG, EPC_REQ, DGRAM -> throw new IllegalArgumentException(
+                    type + " is handled by the engine itself");
+            default -> handlers[type.code()] = h;
+        }
+    }
+
+    // ------------------------------------------------------------------ peers
+
+    /** The peer with this address, or null. Thread-safe. */
+    public Peer peer(AnodeAddress a) {
+        return table.get(a);
+    }
+
+    /** Every known peer (a live view). */
+    public Collection<Peer> peers() {
+        return table.peers();
+    }
+
+    public int peerCount() {
+        return table.size();
+    }
+
+    /**
+     * Tells the engine that {@code address} can be reached at {@code endpoint} over {@code via}
+     * (the way to reach a peer before discovery exists). Creates the peer, agreeing its MAC key
+     * once, if needed. Event loop only.
+     *
+     * @throws IllegalStateException if the table is full of configured peers
+     * @throws IllegalArgumentException if {@code address} is this node's own
+     */
+    public Peer addPeer(AnodeAddress address, Transport via, InetSocketAddress endpoint) throws InvalidKeyException {
+        if (address.equals(self)) {
+            throw new IllegalArgumentException("cannot add this node's own address as a peer");
+        }
+        Peer p = table.get(address);
+        if (p == null) {
+            p = new Peer(address, AesCmac.forKey(identity.agree(address)), true);
+            Peer evicted = table.insert(p);
+            if (evicted == p) {
+                throw new IllegalStateException("peer table full (" + table.max() + " configured peers)");
+            }
+            logEviction(evicted);
+        }
+        p.addEndpoint(new PeerEndpoint(via, endpoint, 0, PeerEndpoint.NEVER, true), config.maxEndpointsPerPeer());
+        return p;
+    }
+
+    private static void logEviction(Peer evicted) {
+        if (evicted != null) {
+            LOG.log(System.Logger.Level.DEBUG, "peer table full: evicted {0}", evicted.address());
+        }
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    /** Processes one received packet (event loop). Never throws for any input. */
+    public void receive(Transport via, InetSocketAddress source, ByteBuffer packet) {
+        long now = clock.getAsLong();
+        stats.received++;
+        PacketReader r = reader;
+        try {
+            r.wrap(packet);
+        } catch (WireException e) {
+            stats.malformed++;
+            if (LOG.isLoggable(System.Logger.Level.TRACE)) {
+                LOG.log(System.Logger.Level.TRACE, "malformed packet from " + source + ": " + e.getMessage());
+            }
+            return;
+        }
+        if (r.recipientIsFull() ? !self.matches(r.buffer(), r.recipientOffset()) : r.recipientShortId() != selfShortId) {
+            stats.notForUs++;
+            return;
+        }
+        if (r.isAuthErrorResponse()) {
+            stats.authErrorResponses++;
+            reportUnauthenticated(r, source);
+            return;
+        }
+        Peer peer = resolveSender(r, via, source, now);
+        if (peer == null) {
+            return;
+        }
+        stats.accepted++;
+        peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer());
+        dispatch(peer, r, via, source, now);
+    }
+
+    /** Finds the sender whose key verifies the MAC, or returns null having counted the drop. */
+    private Peer resolveSender(PacketReader r, Transport via, InetSocketAddress source, long now) {
+        if (r.senderIsFull()) {
+            Peer p = table.findFull(r.buffer(), r.senderOffset());
+            if (p != null) {
+                if (verify(p, r)) {
+                    return p;
+                }
+                authFailed(r, via, source, now);
+                return null;
+            }
+            return admitUnknown(r, via, source, now);
+        }
+        long id = r.senderShortId();
+        // Draft 3.5: every peer with this short id is a candidate; the MAC decides.
+        for (Peer p = table.withShortId(id); p != null; p = p.nextSameShortId) {
+            if (verify(p, r)) {
+                return p;
+            }
+        }
+        authFailed(r, via, source, now);
+        return null;
+    }
+
+    private static boolean verify(Peer p, PacketReader r) {
+        synchronized (p) {
+            return r.verifyMac(p.cmac());
+        }
+    }
+
+    /** A full sender address not in the table: agree a key (rate-limited), verify, then admit. */
+    private Peer admitUnknown(PacketReader r, Transport via, InetSocketAddress source, long now) {
+        if (!table.canAdmitLearned() || !newPeerBudget.tryTake(now)) {
+            stats.unknownSenderDropped++;
+            return null;
+        }
+        AnodeAddress a;
+        try {
+            a = r.senderAddress();
+        } catch (WireException e) {
+            stats.malformed++;
+            return null;
+        }
+        if (a.equals(self)) {
+            stats.authFailed++;
+            return null;
+        }
+        AesCmac mac;
+        try {
+            mac = AesCmac.forKey(identity.agree(a));
+        } catch (InvalidKeyException e) {
+            stats.malformed++;
+            return null;
+        }
+        if (!r.verifyMac(mac)) {
+            authFailed(r, via, source, now);
+            return null;
+        }
+        Peer p = new Peer(a, mac, false);
+        Peer evicted = table.insert(p);
+        if (evicted == p) {
+            stats.unknownSenderDropped++;
+            return null;
+        }
+        logEviction(evicted);
+        return p;
+    }
+
+    private void authFailed(PacketReader r, Transport via, InetSocketAddress source, long now) {
+        stats.authFailed++;
+        if (config.errorReplies() && errorReplyBudget.tryTake(now)) {
+            sendAuthErrorReply(r, via, source);
+        }
+    }
+
+    /**
+     * Answers an unauthenticated packet with ERROR 0x02 under flag 0x04 (draft 3.2, 4.2.1): from
+     * our short id to the sender field as it came, without a MAC (no key verified). Sent only if
+     * it is no larger than the packet it answers (DECISIONS 30: no amplification).
+     */
+    private void sendAuthErrorReply(PacketReader r, Transport via, InetSocketAddress source) {
+        try {
+            AddressField recipient = r.senderIsFull() ? new AddressField.Full(r.senderAddress())
+                    : new AddressField.Short(new ShortId(r.senderShortId()));
+            int size = PacketFormat.MIN_HEADER_LENGTH - ShortId.LENGTH + recipient.encodedLength() + 2;
+            if (size > r.length()) {
+                return;
+            }
+            ByteBuffer b = loopOut.buf;
+            b.clear();
+            loopOut.writer.begin(b, 0, true, new AddressField.Short(self.shortId()), recipient, LOCAL_PEER_ID, 0,
+                    MessageType.ERROR);
+            b.putShort((short) ErrorCode.AUTHENTICATION_FAILED.code());
+            int len = loopOut.writer.finishWithoutMac();
+            b.flip();
+            if (len <= r.length() && via.send(b, source)) {
+                stats.errorReplies++;
+            }
+        } catch (WireException | IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "ERROR reply to " + source + " not sent: " + e);
+        }
+    }
+
+    private void reportUnauthenticated(PacketReader r, InetSocketAddress source) {
+        Handlers.ErrorHandler h = errorHandler;
+        int code = -1;
+        if (r.messageType() == MessageType.ERROR) {
+            code = r.buffer().getShort(r.payloadOffset()) & 0xffff;
+        }
+        AnodeAddress claimed = null;
+        if (r.senderIsFull()) {
+            Peer p = table.findFull(r.buffer(), r.senderOffset());
+            claimed = p != null ? p.address() : null;
+        } else {
+            Peer p = table.withShortId(r.senderShortId());
+            // Only name a sender when the short id is unambiguous; it is a claim, not a fact.
+            claimed = p != null && p.nextSameShortId == null ? p.address() : null;
+        }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "unauthenticated error response (flag 0x04) from " + source
+                    + " code " + code + (claimed != null ? " claiming to be " + claimed : ""));
+        }
+        if (h != null) {
+            try {
+                h.error(claimed, source, code, false);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "error handler failed", e);
+            }
+        }
+    }
+
+    private void dispatch(Peer peer, PacketReader r, Transport via, InetSocketAddress source, long now) {
+        MessageType t = r.messageType();
+        ByteBuffer b = r.buffer();
+        int off = r.payloadOffset();
+        switch (t) {
+            case PING -> {
+                sendLoopPacket(peer, via, source, MessageType.PONG, b, off, r.payloadLimit());
+                stats.pongsSent++;
+            }
+            case PONG -> onPong(peer, b, off, r.payloadLength(), now);
+            case EPC_REQ -> sendLoopPacket(peer, via, source, MessageType.EPC, b, off, r.payloadLimit());
+            case ERROR -> {
+                int code = b.getShort(off) & 0xffff;
+                LOG.log(System.Logger.Level.DEBUG, "ERROR 0x{0} from {1}", Integer.toHexString(code), peer.address());
+                Handlers.ErrorHandler h = errorHandler;
+                if (h != null) {
+                    try {
+                        h.error(peer.address(), source, code, true);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "error handler failed", e);
+                    }
+                }
+            }
+            case DGRAM -> {
+                Handlers.DatagramHandler h = datagramHandler;
+                int srcPort = MessageFields.dgramSourcePort(b, off);
+                int dstPort = MessageFields.destinationPort(b, off);
+                int p = MessageFields.dgramPayloadOffset(off);
+                if (h != null && h.deliver(peer, srcPort, dstPort, b, p, r.payloadLimit() - p)) {
+                    stats.delivered++;
+                } else {
+                    stats.noListener++;
+                }
+            }
+            default -> {
+                Handlers.MessageHandler h = handlers[t.code()];
+                if (h == null) {
+                    stats.unhandledType++;
+                    return;
+                }
+                try {
+                    h.handle(peer, r, via, source, now);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "handler for " + t + " failed", e);
+                }
+            }
+        }
+    }
+
+    /** Sends a reply whose message is {@code src[from, to)} back to where the request came from. */
+    private void sendLoopPacket(Peer peer, Transport via, InetSocketAddress dest, MessageType type, ByteBuffer src,
+            int from, int to) {
+        try {
+            ByteBuffer b = beginTo(loopOut, peer, via, dest, type, peer.remotePeerId(), LOOP_BUFFER);
+            if (b.remaining() < to - from) {
+                return;
+            }
+            b.put(b.position(), src, from, to - from);
+            b.position(b.position() + to - from);
+            finish(loopOut);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, type + " to " + dest + " not sent: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ ping
+
+    /**
+     * Sends a PING with a random 8-byte payload to the peer's best endpoint and calls back when
+     * the PONG with that payload arrives (event loop). The caller arranges for
+     * {@link #expirePing} at the deadline.
+     *
+     * @return the ping's id, or 0 if it failed at once (the callback has been told)
+     */
+    public long ping(Peer peer, Handlers.PingCallback callback) {
+        if (pings.size() >= config.maxPendingPings()) {
+            callback.failed(new IOException("too many outstanding pings (" + config.maxPendingPings() + ")"));
+            return 0;
+        }
+        long id;
+        do {
+            id = random.nextLong();
+        } while (id == 0 || pings.containsKey(id));
+        try {
+            ByteBuffer b = begin(loopOut, peer, MessageType.PING, 0);
+            b.putLong(id);
+            pings.put(id, new PendingPing(peer, clock.getAsLong(), callback));
+            if (!finish(loopOut)) {
+                pings.remove(id);
+                callback.failed(new IOException("UDP send buffer full"));
+                return 0;
+            }
+        } catch (IOException | RuntimeException e) {
+            pings.remove(id);
+            callback.failed(e instanceof IOException io ? io : new IOException(e));
+            return 0;
+        }
+        return id;
+    }
+
+    /** Fails a ping that has not been answered (event loop); no effect if it was. */
+    public void expirePing(long id) {
+        PendingPing p = pings.remove(id);
+        if (p != null) {
+            p.callback.failed(new TimeoutException("no PONG from " + p.peer.address()));
+        }
+    }
+
+    /** Fails every outstanding ping (node shutdown). */
+    public void failAllPings(Exception cause) {
+        List<PendingPing> all = new ArrayList<>(pings.values());
+        pings.clear();
+        for (PendingPing p : all) {
+            p.callback.failed(cause);
+        }
+    }
+
+    /** Outstanding pings (bounded by the configuration). */
+    public int pendingPings() {
+        return pings.size();
+    }
+
+    private void onPong(Peer peer, ByteBuffer b, int off, int len, long now) {
+        if (len != Long.BYTES) {
+            return;
+        }
+        long id = b.getLong(off);
+        PendingPing p = pings.get(id);
+        // A PONG only completes a ping sent to the same peer: another peer echoing a payload it
+        // saw must not fake liveness.
+        if (p == null || p.peer != peer) {
+            return;
+        }
+        pings.remove(id);
+        long rtt = now - p.sentAt;
+        peer.rttSample(rtt);
+        try {
+            p.callback.pong(rtt);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "ping callback failed", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ send
+
+    /**
+     * Largest message (what follows the common header) that fits one packet to this peer's best
+     * endpoint, counting the header with the full sender address so the figure does not change
+     * with the draft 3.2 answered state. -1 if the peer has no endpoint.
+     */
+    public int maxMessageSize(Peer peer) {
+        PeerEndpoint e = peer.bestEndpoint();
+        if (e == null) {
+            return -1;
+        }
+        return e.transport().maxPacketSize(e.address()) - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+    }
+
+    /** The packet size limit (DECISIONS 27) of this peer's best endpoint, or -1 without one. */
+    public int maxPacketSize(Peer peer) {
+        PeerEndpoint e = peer.bestEndpoint();
+        return e == null ? -1 : e.transport().maxPacketSize(e.address());
+    }
+
+    /**
+     * Starts a packet to {@code peer}'s best endpoint: writes the common header (sender address
+     * full or short per draft 3.2, recipient short) and returns {@code o}'s buffer positioned at
+     * the message, its limit at the path's packet size (DECISIONS 27). The caller writes the
+     * message and calls {@link #finish}. Thread-safe given a caller-owned {@code o}.
+     *
+     * @param recipientPeerId draft 3.4 peer id of the recipient (0 = any)
+     * @throws NoRouteToHostException if no endpoint is known for the peer
+     */
+    public ByteBuffer begin(Outbound o, Peer peer, MessageType type, int recipientPeerId) throws IOException {
+        PeerEndpoint e = peer.bestEndpoint();
+        if (e == null) {
+            throw new NoRouteToHostException("no endpoint known for Anode address " + peer.address()
+                    + " (tell the node one with AnodeNode.addPeerEndpoint)");
+        }
+        return beginTo(o, peer, e.transport(), e.address(), type, recipientPeerId,
+                e.transport().maxPacketSize(e.address()));
+    }
+
+    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
+            int recipientPeerId, int maxPacket) throws IOException {
+        if (!via.isOpen()) {
+            throw new java.nio.channels.ClosedChannelException();
+        }
+        ByteBuffer b = o.buf;
+        b.clear();
+        b.limit(Math.min(b.capacity(), maxPacket));
+        o.peer = peer;
+        o.transport = via;
+        o.destination = dest;
+        o.start = 0;
+        o.writer.begin(b, self, SenderForm.choose(peer.lastAnsweredNanos(), clock.getAsLong()), peer.address(),
+                LOCAL_PEER_ID, recipientPeerId, type);
+        return b;
+    }
+
+    /**
+     * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
+     * (DECISIONS 17) and sends it.
+     *
+     * @return true if the transport took it, false if it had no room (not sent)
+     */
+    public boolean finish(Outbound o) throws IOException {
+        Peer p = o.peer;
+        ByteBuffer b = o.buf;
+        synchronized (p) {
+            o.writer.finish(p.cmac());
+        }
+        b.flip();
+        return o.transport.send(b, o.destination);
+    }
+}

@@ -1,0 +1,271 @@
+package org.anode.engine;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Iterator;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The node's single I/O thread (the thin I/O layer under the sans-I/O {@link Engine}): one JDK
+ * {@link Selector} over the node's UDP sockets (draft 2.9.1), a task queue and a timer heap.
+ *
+ * <p>Threading model: everything the engine owns that is not explicitly thread-safe is touched
+ * only on this thread. Other threads hand work over with {@link #execute} or {@link #schedule};
+ * both are thread-safe and coalesce selector wake-ups. Handlers and tasks must not block.
+ */
+public final class EventLoop implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+
+    /** Readiness callback of a channel registered with the loop; runs on the loop thread. */
+    @FunctionalInterface
+    public interface IoHandler {
+        /** Called when the key is ready; exceptions are logged, never propagated. */
+        void ready(SelectionKey key) throws IOException;
+    }
+
+    /** A scheduled task; {@link #cancel()} is thread-safe and idempotent. */
+    public static final class Timer implements Comparable<Timer> {
+        private final long deadline;
+        private final long seq;
+        private final Runnable task;
+        private volatile boolean cancelled;
+
+        private Timer(long deadline, long seq, Runnable task) {
+            this.deadline = deadline;
+            this.seq = seq;
+            this.task = task;
+        }
+
+        /** Prevents the task from running if it has not started yet. */
+        public void cancel() {
+            cancelled = true;
+        }
+
+        public boolean isCancelled() {
+            return cancelled;
+        }
+
+        @Override
+        public int compareTo(Timer o) {
+            int c = Long.compare(deadline - o.deadline, 0);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private final Selector selector;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final AtomicLong timerSeq = new AtomicLong();
+    /** True while the loop may be blocked in select and nobody has woken it yet. */
+    private final AtomicBoolean sleeping = new AtomicBoolean();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile boolean running = true;
+
+    /** Opens the selector and creates (but does not start) the thread. */
+    public EventLoop(String threadName) throws IOException {
+        this.selector = Selector.open();
+        this.thread = new Thread(this::run, threadName);
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the loop thread. */
+    public void start() {
+        thread.start();
+    }
+
+    /** True on the loop thread. */
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** True until {@link #close()} was called. */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** The monotonic clock the engine runs on. */
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    /**
+     * Runs {@code task} on the loop thread, after tasks queued earlier. Thread-safe. Tasks queued
+     * after {@link #close()} are dropped (the node is gone; callers check the node state).
+     */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        if (!inLoop()) {
+            wakeup();
+        }
+    }
+
+    /** Runs {@code task} on the loop thread and returns its result. */
+    public <T> CompletableFuture<T> submit(java.util.concurrent.Callable<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        if (!running) {
+            f.completeExceptionally(new IllegalStateException("event loop closed"));
+        }
+        return f;
+    }
+
+    /** Runs {@code task} on the loop thread after {@code delayNanos}. Thread-safe. */
+    public Timer schedule(long delayNanos, Runnable task) {
+        Timer t = new Timer(nanoTime() + Math.max(0, delayNanos), timerSeq.incrementAndGet(), task);
+        if (inLoop()) {
+            timers.add(t);
+        } else {
+            execute(() -> timers.add(t));
+        }
+        return t;
+    }
+
+    /** Registers a channel with the loop's selector; loop thread only. */
+    public SelectionKey register(SelectableChannel ch, int ops, IoHandler handler) throws ClosedChannelException {
+        if (!inLoop()) {
+            throw new IllegalStateException("register must run on the event loop thread");
+        }
+        return ch.register(selector, ops, handler);
+    }
+
+    private void wakeup() {
+        if (sleeping.compareAndSet(true, false)) {
+            selector.wakeup();
+        }
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                runTasks();
+                long now = nanoTime();
+                long timeoutMillis = runTimers(now);
+                if (!running) {
+                    break;
+                }
+                sleeping.set(true);
+                int n;
+                if (!tasks.isEmpty()) {
+                    sleeping.set(false);
+                    n = selector.selectNow();
+                } else if (timeoutMillis < 0) {
+                    n = selector.select();
+                } else {
+                    n = selector.select(Math.max(1, timeoutMillis));
+                }
+                sleeping.set(false);
+                if (n > 0) {
+                    processKeys();
+                }
+            }
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "event loop failed", t);
+        } finally {
+            running = false;
+            try {
+                selector.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the selector", e);
+            }
+            tasks.clear();
+            timers.clear();
+            terminated.complete(null);
+        }
+    }
+
+    private void processKeys() {
+        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext()) {
+            SelectionKey k = it.next();
+            it.remove();
+            if (!k.isValid()) {
+                continue;
+            }
+            try {
+                ((IoHandler) k.attachment()).ready(k);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "I/O handler failed", e);
+            }
+        }
+    }
+
+    private void runTasks() {
+        // Bounded per round so that timers and I/O are never starved by a flood of tasks.
+        for (int i = 0; i < 4096; i++) {
+            Runnable r = tasks.poll();
+            if (r == null) {
+                return;
+            }
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "event loop task failed", e);
+            }
+        }
+    }
+
+    /** Runs due timers; returns milliseconds until the next one, or -1 if there is none. */
+    private long runTimers(long now) {
+        while (true) {
+            Timer t = timers.peek();
+            if (t == null) {
+                return -1;
+            }
+            if (t.cancelled) {
+                timers.poll();
+                continue;
+            }
+            long wait = t.deadline - now;
+            if (wait > 0) {
+                return TimeUnit.NANOSECONDS.toMillis(wait + 999_999);
+            }
+            timers.poll();
+            try {
+                t.task.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "timer task failed", e);
+            }
+        }
+    }
+
+    /**
+     * Stops the loop and closes its selector (not the channels registered with it). Waits for the
+     * thread to finish unless called on the loop thread itself.
+     */
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        if (!inLoop() && thread.isAlive()) {
+            try {
+                terminated.get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "event loop did not stop within 10 s", e);
+            }
+        } else if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
+            try {
+                selector.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the selector", e);
+            }
+            terminated.complete(null);
+        }
+    }
+}

@@ -1,0 +1,520 @@
+package org.anode.nio;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.ProtocolFamily;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.security.InvalidKeyException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+import org.anode.address.AnodeAddress;
+import org.anode.address.AnodeIdentity;
+import org.anode.engine.Engine;
+import org.anode.engine.EventLoop;
+import org.anode.engine.Handlers;
+import org.anode.engine.Peer;
+import org.anode.transport.Transport;
+import org.anode.transport.UdpTransport;
+
+/**
+ * A running Anode node (draft sections 3 and 4): an identity, one or more UDP sockets (draft
+ * 2.9.1), an event-loop thread, a bounded peer table, and the {@link AnodeSelectorProvider} whose
+ * channels carry this node's traffic.
+ *
+ * <pre>{@code
+ * AnodeNode node = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), AnodeNodeConfig.defaults());
+ * node.addPeerEndpoint(peerAddress, new InetSocketAddress("192.0.2.7", 4242));
+ * DatagramChannel ch = node.selectorProvider().openDatagramChannel()
+ *         .bind(AnodeSocketAddress.of(node.address(), 7));
+ * ch.send(ByteBuffer.wrap(hello), AnodeSocketAddress.of(peerAddress, 7));
+ * }</pre>
+ *
+ * <p>Reaching peers: until discovery (zones, relays, NAT traversal) exists, a node learns where a
+ * peer is in two ways only - the application tells it with {@link #addPeerEndpoint}, or the peer
+ * sends it an authenticated packet first (its source endpoint is then learned). A datagram to an
+ * address with no known endpoint fails with {@link NoRouteToHostException}.
+ *
+ * <p>Security: packets are authenticated, not encrypted (DECISIONS 28); replays are possible
+ * (DECISIONS 29). Unauthenticated packets never change state, and the node never answers one with
+ * more bytes than it carried (DECISIONS 30).
+ *
+ * <p>{@link #close()} stops the event loop, closes every channel opened on the node (threads
+ * blocked in them get {@link java.nio.channels.AsynchronousCloseException}) and releases the
+ * sockets.
+ */
+public final class AnodeNode implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AnodeNode.class.getName());
+    /** Range of ephemeral Anode ports (as IANA's for IP): ports the node picks itself. */
+    private static final int EPHEMERAL_LOW = 49152;
+    private static final int EPHEMERAL_HIGH = 65535;
+
+    private final AnodeIdentity identity;
+    private final AnodeNodeConfig config;
+    private final EventLoop loop;
+    private final Engine engine;
+    private final List<Transport> transports = new ArrayList<>();
+    private final AnodeSelectorProvider provider;
+    private final AtomicReferenceArray<AnodeDatagramChannel> ports = new AtomicReferenceArray<>(65536);
+    private final Set<java.nio.channels.Channel> channels = ConcurrentHashMap.newKeySet();
+    private final AnodeNodeStreams streams;
+    private final Object closeLock = new Object();
+    private volatile boolean open = true;
+    private volatile Consumer<PeerError> errorListener;
+
+    /**
+     * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
+     * the node. Unauthenticated reports are information only: the node never acts on them
+     * (DECISIONS 18), and neither should the application beyond logging.
+     *
+     * @param claimedSender the sending peer if known; only trustworthy when {@code authenticated}
+     * @param source the IP endpoint the packet came from
+     * @param code the ERROR code (draft 4.2.1: 1 invalid, 2 authentication failed, 3 relaying not
+     *     authorised, 4 relay recipient unreachable), or -1 if the packet carried no ERROR message
+     * @param authenticated whether the packet's MAC verified
+     */
+    public record PeerError(AnodeAddress claimedSender, InetSocketAddress source, int code, boolean authenticated) {
+    }
+
+    /**
+     * A snapshot of what the node did with the packets it received.
+     *
+     * @param received packets handed to the engine
+     * @param malformed dropped as malformed (draft 3, DECISIONS 16-20)
+     * @param notForUs dropped because the recipient was another address
+     * @param authFailed dropped because no candidate's MAC verified (draft 3.3, 3.5)
+     * @param authErrorResponses flag 0x04 packets (reported only)
+     * @param unknownSenderDropped unknown senders over the key-agreement budget or table bound
+     * @param accepted packets whose MAC verified
+     * @param delivered DGRAMs delivered to a bound port
+     * @param noListener DGRAMs (and stream messages) with nothing listening
+     * @param unhandledType authenticated messages of a type the node does not handle
+     * @param errorReplies ERROR replies sent
+     * @param pongsSent PONGs sent
+     * @param peers peers in the table
+     */
+    public record Statistics(long received, long malformed, long notForUs, long authFailed, long authErrorResponses,
+            long unknownSenderDropped, long accepted, long delivered, long noListener, long unhandledType,
+            long errorReplies, long pongsSent, int peers) {
+    }
+
+    private AnodeNode(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
+        this.identity = identity;
+        this.config = config;
+        this.loop = new EventLoop(config.threadName());
+        this.engine = new Engine(identity, config, System::nanoTime);
+        this.provider = new AnodeSelectorProvider(new Channels());
+        this.engine.setDatagramHandler(this::deliver);
+        this.engine.setErrorHandler(this::onError);
+        this.streams = AnodeNodeStreams.forNode(this);
+    }
+
+    /**
+     * Starts a node: binds its UDP sockets, starts its event loop.
+     *
+     * @throws IOException if a configured socket cannot be bound (with the default configuration,
+     *     a host without IPv6 gets an IPv4 socket only)
+     */
+    public static AnodeNode start(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(config, "config");
+        AnodeNode n = new AnodeNode(identity, config);
+        n.loop.start();
+        try {
+            for (InetSocketAddress bind : config.bindAddresses()) {
+                try {
+                    n.transports.add(UdpTransport.open(n.loop, bind, config.maxPacketFor(bind.getAddress()),
+                            n.engine::receive));
+                } catch (IOException | UnsupportedOperationException e) {
+                    if (!config.isDefaultBind() || n.transports.isEmpty()) {
+                        throw e;
+                    }
+                    LOG.log(System.Logger.Level.INFO, "not listening on " + bind + ": " + e);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            n.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
+        return n;
+    }
+
+    /** Starts a node with {@link AnodeNodeConfig#defaults()}. */
+    public static AnodeNode start(AnodeIdentity identity) throws IOException {
+        return start(identity, AnodeNodeConfig.defaults());
+    }
+
+    /** This node's Anode address. */
+    public AnodeAddress address() {
+        return identity.address();
+    }
+
+    public AnodeNodeConfig config() {
+        return config;
+    }
+
+    /** The provider whose channels and selectors use this node. */
+    public AnodeSelectorProvider selectorProvider() {
+        return provider;
+    }
+
+    /** Opens an unbound datagram channel on this node. */
+    public AnodeDatagramChannel openDatagramChannel() throws IOException {
+        return (AnodeDatagramChannel) provider.openDatagramChannel();
+    }
+
+    /** The local IP endpoints of the node's UDP sockets (give one to peers). */
+    public List<InetSocketAddress> localEndpoints() {
+        List<InetSocketAddress> l = new ArrayList<>();
+        for (Transport t : transports) {
+            l.add(t.localAddress());
+        }
+        return List.copyOf(l);
+    }
+
+    /**
+     * Tells the node that the peer {@code address} can be reached at the UDP endpoint
+     * {@code endpoint}: the documented way to reach a peer before discovery exists. The peer's MAC
+     * key is agreed now, once. May be called again to add endpoints (at most
+     * {@link AnodeNodeConfig#maxEndpointsPerPeer()} per peer; configured peers are never evicted
+     * from the table for learned ones).
+     *
+     * @throws IllegalArgumentException if the endpoint is unresolved, of an address family no
+     *     socket of this node can reach, or {@code address} is this node's own
+     * @throws IllegalStateException if the peer table is full of configured peers
+     * @throws ClosedChannelException if the node is closed
+     */
+    public void addPeerEndpoint(AnodeAddress address, InetSocketAddress endpoint) throws IOException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(endpoint, "endpoint");
+        ensureOpen();
+        if (endpoint.isUnresolved()) {
+            throw new IllegalArgumentException("endpoint must be a resolved IP address: " + endpoint);
+        }
+        Transport via = transportFor(endpoint);
+        if (via == null) {
+            throw new IllegalArgumentException("no socket of this node can reach " + endpoint + " (bound: "
+                    + localEndpoints() + ")");
+        }
+        try {
+            loop.submit(() -> engine.addPeer(address, via, endpoint)).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof InvalidKeyException) {
+                throw new IllegalArgumentException("cannot agree a key with " + address + ": " + c.getMessage(), c);
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while adding a peer endpoint");
+        } catch (TimeoutException e) {
+            throw new IOException("event loop did not respond", e);
+        }
+    }
+
+    private Transport transportFor(InetSocketAddress endpoint) {
+        for (Transport t : transports) {
+            if (t.canReach(endpoint)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Sends a PING (draft 4.2.2) to the peer and waits for its PONG.
+     *
+     * @return the round-trip time
+     * @throws SocketTimeoutException if no PONG arrives within {@code timeout}
+     * @throws NoRouteToHostException if no endpoint is known for the peer
+     */
+    public Duration ping(AnodeAddress peer, Duration timeout) throws IOException {
+        CompletableFuture<Duration> f = pingAsync(peer, timeout);
+        try {
+            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof TimeoutException) {
+                throw new SocketTimeoutException("no PONG from " + peer + " within " + timeout);
+            }
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a PONG");
+        } catch (TimeoutException e) {
+            throw new SocketTimeoutException("no PONG from " + peer + " within " + timeout);
+        }
+    }
+
+    /** As {@link #ping}, without blocking; completes on the event-loop thread. */
+    public CompletableFuture<Duration> pingAsync(AnodeAddress peer, Duration timeout) {
+        Objects.requireNonNull(peer, "peer");
+        CompletableFuture<Duration> f = new CompletableFuture<>();
+        if (!open) {
+            f.completeExceptionally(new ClosedChannelException());
+            return f;
+        }
+        long timeoutNanos = timeout.toNanos();
+        loop.execute(() -> {
+            Peer p = engine.peer(peer);
+            if (p == null) {
+                f.completeExceptionally(new NoRouteToHostException("no endpoint known for Anode address " + peer));
+                return;
+            }
+            long id = engine.ping(p, new Handlers.PingCallback() {
+                @Override
+                public void pong(long rttNanos) {
+                    f.complete(Duration.ofNanos(rttNanos));
+                }
+
+                @Override
+                public void failed(Exception cause) {
+                    f.completeExceptionally(cause);
+                }
+            });
+            if (id != 0) {
+                loop.schedule(timeoutNanos, () -> engine.expirePing(id));
+            }
+        });
+        if (!open) {
+            f.completeExceptionally(new ClosedChannelException());
+        }
+        return f;
+    }
+
+    /**
+     * Receives every ERROR and flag 0x04 report (see {@link PeerError}); called on the event-loop
+     * thread, must not block. Null removes the listener.
+     */
+    public void setErrorListener(Consumer<PeerError> listener) {
+        this.errorListener = listener;
+    }
+
+    /** Counters of received traffic and the peer count. */
+    public Statistics statistics() {
+        Engine.Stats s = engine.stats();
+        return new Statistics(s.received(), s.malformed(), s.notForUs(), s.authFailed(), s.authErrorResponses(),
+                s.unknownSenderDropped(), s.accepted(), s.delivered(), s.noListener(), s.unhandledType(),
+                s.errorReplies(), s.pongsSent(), engine.peerCount());
+    }
+
+    /** Number of peers in the table. */
+    public int peerCount() {
+        return engine.peerCount();
+    }
+
+    /** Whether the peer table holds {@code address}. */
+    public boolean knowsPeer(AnodeAddress address) {
+        return engine.peer(address) != null;
+    }
+
+    /** The IP endpoints known for a peer, best first (empty if unknown). */
+    public List<InetSocketAddress> peerEndpoints(AnodeAddress address) {
+        Peer p = engine.peer(address);
+        List<InetSocketAddress> l = new ArrayList<>();
+        if (p != null) {
+            for (var e : p.endpoints()) {
+                l.add(e.address());
+            }
+        }
+        return List.copyOf(l);
+    }
+
+    public boolean isOpen() {
+        return open;
+    }
+
+    /**
+     * Closes every channel opened on this node (blocked callers get
+     * {@link java.nio.channels.AsynchronousCloseException}), fails outstanding pings, stops the
+     * event loop and releases the UDP sockets. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            if (!open) {
+                return;
+            }
+            open = false;
+        }
+        for (java.nio.channels.Channel c : List.copyOf(channels)) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing " + c, e);
+            }
+        }
+        streams.close();
+        if (loop.isRunning()) {
+            try {
+                loop.submit(() -> {
+                    engine.failAllPings(new ClosedChannelException());
+                    return null;
+                }).get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(System.Logger.Level.DEBUG, "failing pings at close", e);
+            }
+        }
+        loop.close();
+        for (Transport t : transports) {
+            t.close();
+        }
+        LOG.log(System.Logger.Level.DEBUG, "Anode node {0} closed", identity.address());
+    }
+
+    @Override
+    public String toString() {
+        return "AnodeNode[" + identity.address() + (open ? " " + localEndpoints() : " closed") + "]";
+    }
+
+    // ------------------------------------------------------------------ internal API
+
+    /** The sans-I/O engine (peer table, send path, message handler registration). */
+    Engine engine() {
+        return engine;
+    }
+
+    /** The event loop (timers, tasks; the thread that runs every engine callback). */
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** Records a channel so that {@link #close()} closes it; refuses when the node is closed. */
+    void channelOpened(java.nio.channels.Channel c) throws IOException {
+        synchronized (closeLock) {
+            if (!open) {
+                throw new ClosedChannelException();
+            }
+            channels.add(c);
+        }
+    }
+
+    void channelClosed(java.nio.channels.Channel c) {
+        channels.remove(c);
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!open) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * Reserves an Anode port for a datagram channel: {@code port}, or a free ephemeral one if 0.
+     *
+     * @throws BindException if the port is taken, or no ephemeral port is free
+     */
+    int bindDatagramPort(AnodeDatagramChannel ch, int port) throws IOException {
+        ensureOpen();
+        if (port != 0) {
+            if (!ports.compareAndSet(port, null, ch)) {
+                throw new BindException("Address already in use: Anode port " + port);
+            }
+            return port;
+        }
+        int span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+        int startAt = ThreadLocalRandom.current().nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int p = EPHEMERAL_LOW + (startAt + i) % span;
+            if (ports.compareAndSet(p, null, ch)) {
+                return p;
+            }
+        }
+        throw new BindException("no free ephemeral Anode port");
+    }
+
+    void unbindDatagramPort(AnodeDatagramChannel ch, int port) {
+        ports.compareAndSet(port, ch, null);
+    }
+
+    /** DGRAM delivery from the engine (event loop). */
+    private boolean deliver(Peer from, int sourcePort, int destinationPort, ByteBuffer packet, int offset, int length) {
+        AnodeDatagramChannel ch = ports.get(destinationPort);
+        if (ch == null) {
+            return false;
+        }
+        ch.offer(from.portValue(sourcePort, AnodeNode::socketAddressOf), packet, offset, length);
+        return true;
+    }
+
+    private static AnodeSocketAddress socketAddressOf(Peer peer, int port) {
+        return AnodeSocketAddress.of(peer.address(), port);
+    }
+
+    /** Largest datagram a channel may send to this node itself (never leaves the process). */
+    int localDatagramLimit() {
+        return config.maxPacketIpv4() - org.anode.wire.PacketFormat.headerLength(
+                org.anode.wire.PacketFormat.FLAG_SENDER_FULL) - org.anode.wire.MessageFields.DGRAM_HEADER;
+    }
+
+    /** A datagram from one of this node's channels to another of its ports: delivered in memory. */
+    void deliverLocal(AnodeSocketAddress from, int destinationPort, ByteBuffer[] srcs, int offset, int length,
+            int total) {
+        AnodeDatagramChannel ch = ports.get(destinationPort);
+        if (ch == null) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(total);
+        for (int i = offset; i < offset + length; i++) {
+            b.put(srcs[i].duplicate());
+        }
+        ch.offer(from, b, 0, total);
+    }
+
+    private void onError(AnodeAddress claimed, InetSocketAddress source, int code, boolean authenticated) {
+        Consumer<PeerError> l = errorListener;
+        if (l != null) {
+            l.accept(new PeerError(claimed, source, code, authenticated));
+        }
+    }
+
+    /** The provider's view of the node. */
+    private final class Channels implements NodeChannels {
+        @Override
+        public DatagramChannel openDatagramChannel(AnodeSelectorProvider p, ProtocolFamily family) throws IOException {
+            AnodeDatagramChannel ch = new AnodeDatagramChannel(p, AnodeNode.this);
+            channelOpened(ch);
+            return ch;
+        }
+
+        @Override
+        public SocketChannel openSocketChannel(AnodeSelectorProvider p, ProtocolFamily family) throws IOException {
+            ensureOpen();
+            return streams.openSocketChannel(p, family);
+        }
+
+        @Override
+        public ServerSocketChannel openServerSocketChannel(AnodeSelectorProvider p, ProtocolFamily family)
+                throws IOException {
+            ensureOpen();
+            return streams.openServerSocketChannel(p, family);
+        }
+    }
+}

@@ -1,0 +1,335 @@
+package org.anode.nio;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Immutable settings of an {@link AnodeNode}: where its UDP sockets bind (draft 2.9.1), the
+ * packet size limits of DECISIONS 27, and every
+ * bound on state that a remote peer can make the node grow.
+ *
+ * <p>The draft 3.2 "answered" timeout is the recommended 60 s ({@link org.anode.wire.SenderForm}).
+ *
+ * <p>Built with {@link #builder()}; {@link #defaults()} binds one IPv4 and one IPv6 wildcard socket
+ * on ephemeral ports. Each bound is documented on its builder method; when a bound is reached the
+ * node drops (packets, datagrams) or evicts (least recently heard peers), never grows.
+ */
+public final class AnodeNodeConfig {
+    /** Default largest packet sent over UDP/IPv4 (DECISIONS 27). */
+    public static final int DEFAULT_MAX_PACKET_IPV4 = 1400;
+    /** Default largest packet sent over UDP/IPv6 (DECISIONS 27). */
+    public static final int DEFAULT_MAX_PACKET_IPV6 = 1232;
+    /** Smallest allowed packet limit: a full header plus a useful payload. */
+    public static final int MIN_MAX_PACKET = 256;
+    /** Largest packet a UDP datagram can carry over IPv4. */
+    public static final int MAX_MAX_PACKET = 65507;
+
+    private final List<InetSocketAddress> bindAddresses;
+    private final boolean defaultBind;
+    private final int maxPacketIpv4;
+    private final int maxPacketIpv6;
+    private final int maxPeers;
+    private final int maxEndpointsPerPeer;
+    private final int maxPendingPings;
+    private final int newPeerRate;
+    private final int receiveBufferSize;
+    private final int sendBufferSize;
+    private final int maxReceiveQueueDatagrams;
+    private final boolean errorReplies;
+    private final int errorReplyRate;
+    private final String threadName;
+
+    private AnodeNodeConfig(Builder b) {
+        this.defaultBind = b.bind.isEmpty();
+        this.bindAddresses = defaultBind
+                ? List.of(new InetSocketAddress(anyV4(), b.defaultPort), new InetSocketAddress(anyV6(), b.defaultPort))
+                : List.copyOf(b.bind);
+        this.maxPacketIpv4 = b.maxPacketIpv4;
+        this.maxPacketIpv6 = b.maxPacketIpv6;
+        this.maxPeers = b.maxPeers;
+        this.maxEndpointsPerPeer = b.maxEndpointsPerPeer;
+        this.maxPendingPings = b.maxPendingPings;
+        this.newPeerRate = b.newPeerRate;
+        this.receiveBufferSize = b.receiveBufferSize;
+        this.sendBufferSize = b.sendBufferSize;
+        this.maxReceiveQueueDatagrams = b.maxReceiveQueueDatagrams;
+        this.errorReplies = b.errorReplies;
+        this.errorReplyRate = b.errorReplyRate;
+        this.threadName = b.threadName;
+    }
+
+    private static InetAddress anyV4() {
+        try {
+            return InetAddress.getByAddress(new byte[4]);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static InetAddress anyV6() {
+        try {
+            return InetAddress.getByAddress(new byte[16]);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A new builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults: IPv4 and IPv6 wildcard sockets on ephemeral ports, limits as documented. */
+    public static AnodeNodeConfig defaults() {
+        return builder().build();
+    }
+
+    /** A builder initialised from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        if (!defaultBind) {
+            b.bind.addAll(bindAddresses);
+        }
+        b.maxPacketIpv4 = maxPacketIpv4;
+        b.maxPacketIpv6 = maxPacketIpv6;
+        b.maxPeers = maxPeers;
+        b.maxEndpointsPerPeer = maxEndpointsPerPeer;
+        b.maxPendingPings = maxPendingPings;
+        b.newPeerRate = newPeerRate;
+        b.receiveBufferSize = receiveBufferSize;
+        b.sendBufferSize = sendBufferSize;
+        b.maxReceiveQueueDatagrams = maxReceiveQueueDatagrams;
+        b.errorReplies = errorReplies;
+        b.errorReplyRate = errorReplyRate;
+        b.threadName = threadName;
+        return b;
+    }
+
+    /** The local UDP socket addresses the node binds, one socket each. */
+    public List<InetSocketAddress> bindAddresses() {
+        return bindAddresses;
+    }
+
+    /**
+     * True when no address was configured: the node then binds the IPv4 and IPv6 wildcards and
+     * tolerates a host without IPv6.
+     */
+    public boolean isDefaultBind() {
+        return defaultBind;
+    }
+
+    /** Largest packet sent over UDP/IPv4, in bytes (DECISIONS 27). */
+    public int maxPacketIpv4() {
+        return maxPacketIpv4;
+    }
+
+    /** Largest packet sent over UDP/IPv6, in bytes (DECISIONS 27). */
+    public int maxPacketIpv6() {
+        return maxPacketIpv6;
+    }
+
+    /** The packet limit for a destination of the given address family. */
+    public int maxPacketFor(InetAddress destination) {
+        // The JDK turns IPv4-mapped IPv6 literals into Inet4Address, so this is the wire family.
+        return destination instanceof Inet6Address ? maxPacketIpv6 : maxPacketIpv4;
+    }
+
+    /** Bound on the peer table; the least recently heard learned peer is evicted beyond it. */
+    public int maxPeers() {
+        return maxPeers;
+    }
+
+    /** Bound on the endpoints remembered per peer; the worst ranked is replaced beyond it. */
+    public int maxEndpointsPerPeer() {
+        return maxEndpointsPerPeer;
+    }
+
+    /** Bound on outstanding PINGs sent by this node. */
+    public int maxPendingPings() {
+        return maxPendingPings;
+    }
+
+    /**
+     * Key agreements per second the node will run for senders it does not know yet (each costs
+     * one ECDH); packets from further unknown senders are dropped until the budget refills.
+     */
+    public int newPeerRate() {
+        return newPeerRate;
+    }
+
+    /** Default SO_RCVBUF of a datagram channel: bytes of payload its receive queue may hold. */
+    public int receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    /** Default SO_SNDBUF of a datagram channel: bytes of payload its send queue may hold. */
+    public int sendBufferSize() {
+        return sendBufferSize;
+    }
+
+    /** Bound on the number of datagrams queued per channel, whatever their size. */
+    public int maxReceiveQueueDatagrams() {
+        return maxReceiveQueueDatagrams;
+    }
+
+    /**
+     * Whether the node answers packets that fail authentication with an ERROR (draft 4.2.1,
+     * optional), flagged 0x04 and never larger than the packet it answers (DECISIONS 30).
+     */
+    public boolean errorReplies() {
+        return errorReplies;
+    }
+
+    /** Bound on ERROR replies per second when {@link #errorReplies()} is on. */
+    public int errorReplyRate() {
+        return errorReplyRate;
+    }
+
+    /** Name of the node's event-loop thread. */
+    public String threadName() {
+        return threadName;
+    }
+
+    @Override
+    public String toString() {
+        return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
+                + ", maxPeers=" + maxPeers + ", rcvbuf=" + receiveBufferSize + ", sndbuf=" + sendBufferSize
+                + ", errorReplies=" + errorReplies + "}";
+    }
+
+    /** Builder of {@link AnodeNodeConfig}; every setter validates its argument at once. */
+    public static final class Builder {
+        private final List<InetSocketAddress> bind = new ArrayList<>();
+        private int defaultPort = 0;
+        private int maxPacketIpv4 = DEFAULT_MAX_PACKET_IPV4;
+        private int maxPacketIpv6 = DEFAULT_MAX_PACKET_IPV6;
+        private int maxPeers = 1024;
+        private int maxEndpointsPerPeer = 8;
+        private int maxPendingPings = 1024;
+        private int newPeerRate = 256;
+        private int receiveBufferSize = 256 * 1024;
+        private int sendBufferSize = 64 * 1024;
+        private int maxReceiveQueueDatagrams = 4096;
+        private boolean errorReplies = false;
+        private int errorReplyRate = 10;
+        private String threadName = "anode-node";
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a local address to bind one UDP socket to (port 0 = ephemeral). Once any is added,
+         * only the added addresses are bound.
+         */
+        public Builder bind(InetSocketAddress address) {
+            Objects.requireNonNull(address, "address");
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("bind address must be resolved: " + address);
+            }
+            bind.add(address);
+            return this;
+        }
+
+        /** Binds one UDP socket on {@code address} at {@code port} (0 = ephemeral). */
+        public Builder bind(InetAddress address, int port) {
+            return bind(new InetSocketAddress(address, checkPort(port)));
+        }
+
+        /** The UDP port of the default wildcard sockets (0 = ephemeral). */
+        public Builder port(int port) {
+            this.defaultPort = checkPort(port);
+            return this;
+        }
+
+        /** Largest packet over UDP/IPv4 (DECISIONS 27), 256..65507. */
+        public Builder maxPacketIpv4(int bytes) {
+            this.maxPacketIpv4 = range("maxPacketIpv4", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
+            return this;
+        }
+
+        /** Largest packet over UDP/IPv6 (DECISIONS 27), 256..65507. */
+        public Builder maxPacketIpv6(int bytes) {
+            this.maxPacketIpv6 = range("maxPacketIpv6", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
+            return this;
+        }
+
+        /** Bound on the peer table, 1..1_000_000. */
+        public Builder maxPeers(int n) {
+            this.maxPeers = range("maxPeers", n, 1, 1_000_000);
+            return this;
+        }
+
+        /** Bound on endpoints per peer, 1..64. */
+        public Builder maxEndpointsPerPeer(int n) {
+            this.maxEndpointsPerPeer = range("maxEndpointsPerPeer", n, 1, 64);
+            return this;
+        }
+
+        /** Bound on outstanding PINGs, 1..1_000_000. */
+        public Builder maxPendingPings(int n) {
+            this.maxPendingPings = range("maxPendingPings", n, 1, 1_000_000);
+            return this;
+        }
+
+        /** Key agreements per second for unknown senders, 1..1_000_000. */
+        public Builder newPeerRate(int perSecond) {
+            this.newPeerRate = range("newPeerRate", perSecond, 1, 1_000_000);
+            return this;
+        }
+
+        /** Default SO_RCVBUF of datagram channels, 1 KiB..64 MiB. */
+        public Builder receiveBufferSize(int bytes) {
+            this.receiveBufferSize = range("receiveBufferSize", bytes, 1024, 64 << 20);
+            return this;
+        }
+
+        /** Default SO_SNDBUF of datagram channels, 1 KiB..64 MiB. */
+        public Builder sendBufferSize(int bytes) {
+            this.sendBufferSize = range("sendBufferSize", bytes, 1024, 64 << 20);
+            return this;
+        }
+
+        /** Bound on datagrams queued per channel, 1..1_000_000. */
+        public Builder maxReceiveQueueDatagrams(int n) {
+            this.maxReceiveQueueDatagrams = range("maxReceiveQueueDatagrams", n, 1, 1_000_000);
+            return this;
+        }
+
+        /** Whether to answer unauthenticated packets with a flag-0x04 ERROR (default off). */
+        public Builder errorReplies(boolean on) {
+            this.errorReplies = on;
+            return this;
+        }
+
+        /** ERROR replies per second, 1..10_000. */
+        public Builder errorReplyRate(int perSecond) {
+            this.errorReplyRate = range("errorReplyRate", perSecond, 1, 10_000);
+            return this;
+        }
+
+        /** Name of the event-loop thread. */
+        public Builder threadName(String name) {
+            this.threadName = Objects.requireNonNull(name, "threadName");
+            return this;
+        }
+
+        public AnodeNodeConfig build() {
+            return new AnodeNodeConfig(this);
+        }
+
+        private static int checkPort(int port) {
+            return range("port", port, 0, 0xffff);
+        }
+
+        private static int range(String what, int v, int min, int max) {
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(what + " must be within " + min + ".." + max + ": " + v);
+            }
+            return v;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package org.anode.transport;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.anode.engine.EventLoop;
+
+/**
+ * UDP transport (draft 2.9.1: each packet is one UDP datagram) over one non-blocking JDK
+ * {@link DatagramChannel} registered with the node's {@link EventLoop}. Receiving happens on the
+ * loop thread; {@link #send} may be called from any thread (the JDK channel serialises writers
+ * independently of the reader).
+ */
+public final class UdpTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(UdpTransport.class.getName());
+    /** Largest UDP payload; anything larger cannot arrive, so the buffer never truncates. */
+    private static final int RECEIVE_BUFFER = 65536;
+    /** Datagrams read per readiness event before other keys, tasks and timers get a turn. */
+    private static final int READ_BATCH = 64;
+    /** Kernel buffer sizes requested (the kernel may cap them): bursts at line rate fit. */
+    private static final int SOCKET_BUFFER = 1 << 20;
+
+    private final DatagramChannel channel;
+    private final InetSocketAddress local;
+    private final boolean ipv6;
+    private final int maxPacket;
+    private final PacketReceiver receiver;
+    private final ByteBuffer rx = ByteBuffer.allocate(RECEIVE_BUFFER);
+    private final String name;
+    private volatile SelectionKey key;
+
+    private UdpTransport(DatagramChannel channel, boolean ipv6, int maxPacket, PacketReceiver receiver)
+            throws IOException {
+        this.channel = channel;
+        this.local = (InetSocketAddress) channel.getLocalAddress();
+        this.ipv6 = ipv6;
+        this.maxPacket = maxPacket;
+        this.receiver = receiver;
+        this.name = (ipv6 ? "udp6/" : "udp4/") + local.getAddress().getHostAddress() + ":" + local.getPort();
+    }
+
+    /**
+     * Binds a UDP socket and registers it with {@code loop} (which must be running). The socket's
+     * family follows {@code bind}'s address.
+     *
+     * @param maxPacket largest packet to send (DECISIONS 27: 1400 over IPv4, 1232 over IPv6)
+     */
+    public static UdpTransport open(EventLoop loop, InetSocketAddress bind, int maxPacket, PacketReceiver receiver)
+            throws IOException {
+        boolean v6 = bind.getAddress() instanceof Inet6Address;
+        DatagramChannel ch = DatagramChannel.open(v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        UdpTransport t;
+        try {
+            try {
+                ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.log(System.Logger.Level.DEBUG, "socket buffer sizes not applied", e);
+            }
+            ch.bind(bind);
+            ch.configureBlocking(false);
+            t = new UdpTransport(ch, v6, maxPacket, receiver);
+            t.key = loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))
+                    .get(10, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        } catch (ExecutionException e) {
+            ch.close();
+            throw new IOException("cannot register the UDP socket with the event loop", e.getCause());
+        } catch (TimeoutException e) {
+            ch.close();
+            throw new IOException("event loop did not register the UDP socket", e);
+        } catch (InterruptedException e) {
+            ch.close();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while registering the UDP socket");
+        }
+        LOG.log(System.Logger.Level.DEBUG, "bound {0}", t.name);
+        return t;
+    }
+
+    private void onReadable(SelectionKey k) throws IOException {
+        for (int i = 0; i < READ_BATCH; i++) {
+            rx.clear();
+            SocketAddress src;
+            try {
+                src = channel.receive(rx);
+            } catch (IOException e) {
+                // e.g. ICMP-induced errors on some platforms: the socket stays usable.
+                if (!channel.isOpen()) {
+                    k.cancel();
+                    return;
+                }
+                LOG.log(System.Logger.Level.DEBUG, "UDP receive error on {0}: {1}", name, e.toString());
+                continue;
+            }
+            if (src == null) {
+                return;
+            }
+            rx.flip();
+            receiver.receive(this, (InetSocketAddress) src, rx);
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    /** True for an IPv6 socket. */
+    public boolean isIpv6() {
+        return ipv6;
+    }
+
+    @Override
+    public boolean canReach(InetSocketAddress destination) {
+        if (destination == null || destination.isUnresolved()) {
+            return false;
+        }
+        boolean destV6 = destination.getAddress() instanceof Inet6Address;
+        return destV6 == ipv6;
+    }
+
+    @Override
+    public int maxPacketSize(InetSocketAddress destination) {
+        return maxPacket;
+    }
+
+    @Override
+    public boolean send(ByteBuffer packet, InetSocketAddress destination) throws IOException {
+        return channel.send(packet, destination) > 0;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public void close() {
+        SelectionKey k = key;
+        if (k != null) {
+            k.cancel();
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "closing " + name, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
