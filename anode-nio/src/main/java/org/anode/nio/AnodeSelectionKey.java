@@ -154,6 +154,10 @@ final class AnodeSelectionKey extends AbstractSelectionKey {
         QUEUED.setVolatile(this, 0);
     }
 
+    boolean isQueued() {
+        return queued != 0;
+    }
+
     private void ensureValid() {
         if (!isValid()) {
             throw new CancelledKeyException();

@@ -62,6 +62,8 @@ public final class AnodeSelector extends AbstractSelector {
     private final ArrayList<AnodeSelectionKey> batch = new ArrayList<>();
     private long round;
     private long selectSeq;
+    /** Deregistered keys still sitting in {@code signalled}; widens the per-round poll limit. */
+    private int staleQueued;
     private boolean inSelect;
 
     AnodeSelector(AnodeSelectorProvider provider) {
@@ -195,6 +197,9 @@ public final class AnodeSelector extends AbstractSelector {
         }
         if (n == 0) {
             n = await(action, seq, timeoutMillis);
+        } else {
+            // A pending wakeup belongs to the first select that returns, even one ended by keys.
+            wakeupPending.set(false);
         }
         return n - processCancelled(seq);
     }
@@ -252,14 +257,20 @@ public final class AnodeSelector extends AbstractSelector {
      */
     private int processRound(Consumer<SelectionKey> action, long seq) {
         long r = ++round;
-        // Take at most as many entries as there can be keys: each key is queued at most once at a
-        // time, so this covers everything queued when the round began, and keeps a storm of signals
-        // from another thread from holding the round open forever.
-        int limit = keys.size() + 1;
+        // Take at most as many entries as there can be queued keys: each key is queued at most once
+        // at a time, so this covers everything queued when the round began, and keeps a storm of
+        // signals from another thread from holding the round open forever.
+        int limit = keys.size() + staleQueued + 16;
         AnodeSelectionKey k;
         while (limit-- > 0 && (k = signalled.poll()) != null) {
             // Clear before reading readiness: a change after the read re-queues the key.
             k.clearQueued();
+            if (k.deregistered) {
+                if (staleQueued > 0) {
+                    staleQueued--;
+                }
+                continue;
+            }
             batch.add(k);
         }
         int n = 0;
@@ -288,10 +299,13 @@ public final class AnodeSelector extends AbstractSelector {
         return n;
     }
 
-    private static void requeueUnchecked(ArrayList<AnodeSelectionKey> list, long r) {
+    private void requeueUnchecked(ArrayList<AnodeSelectionKey> list, long r) {
+        if (!isOpen()) {
+            return;
+        }
         for (int i = 0; i < list.size(); i++) {
             AnodeSelectionKey k = list.get(i);
-            if (k.checkedRound != r) {
+            if (k.checkedRound != r && !k.deregistered) {
                 k.signal();
             }
         }
@@ -362,6 +376,9 @@ public final class AnodeSelector extends AbstractSelector {
             return;
         }
         k.deregistered = true;
+        if (k.isQueued()) {
+            staleQueued++;
+        }
         keys.remove(k);
         k.readiness().detach(k);
         deregister(k);
@@ -375,10 +392,13 @@ public final class AnodeSelector extends AbstractSelector {
      */
     @Override
     public AnodeSelector wakeup() {
-        wakeupPending.set(true);
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
+        // Only the call that raises the flag unparks: the waiter re-reads the flag after publishing
+        // itself, so a later call finds the flag up and has nothing to add.
+        if (!wakeupPending.getAndSet(true)) {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
         }
         return this;
     }
@@ -405,6 +425,7 @@ public final class AnodeSelector extends AbstractSelector {
                 keys.clear();
                 selectedKeys.clear();
                 signalled.clear();
+                staleQueued = 0;
                 readyLast.clear();
                 readyNext.clear();
             }
