@@ -107,12 +107,16 @@ public final class AesCmac {
             pendingLen += len;
             return;
         }
-        int fill = 16 - pendingLen;
-        System.arraycopy(in, off, pending, pendingLen, fill);
-        pendingLen = 16;
-        off += fill;
-        len -= fill;
-        flushPending();
+        if (pendingLen > 0) {
+            // Complete the held-back block; input remains after it (pendingLen + len > 16), so it
+            // is not the last block and can go through the cipher.
+            int fill = 16 - pendingLen;
+            System.arraycopy(in, off, pending, pendingLen, fill);
+            pendingLen = 16;
+            off += fill;
+            len -= fill;
+            flushPending();
+        }
         // Hold back the last block (full or partial): only doFinal knows which subkey masks it.
         int whole = ((len - 1) >>> 4) << 4;
         while (whole > 0) {
