@@ -3,7 +3,8 @@
  * derivation and ANODE-256-40 key pairs and addresses (draft sections 2.2, 2.4-2.7).
  */
 module org.anode.provider {
-    requires org.bouncycastle.provider;
+    // Transitive: AnodeAddress.of/point and AnodePublicKey.point expose Bouncy Castle's ECPoint.
+    requires transitive org.bouncycastle.provider;
 
     exports org.anode.address;
     exports org.anode.crypto;

@@ -71,8 +71,20 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return validate(b);
     }
 
-    /** The address of a zone and a validated P-256 public point. */
-    public static AnodeAddress of(Zone zone, ECPoint validatedPoint) {
+    /**
+     * The address of a zone and a P-256 public point. The point is checked here too (DECISIONS 8),
+     * so an address can never carry an invalid key whichever way it was made.
+     *
+     * @throws IllegalArgumentException if the point is infinity or not on P-256
+     */
+    public static AnodeAddress of(Zone zone, ECPoint point) {
+        java.util.Objects.requireNonNull(zone, "zone");
+        ECPoint validatedPoint;
+        try {
+            validatedPoint = P256.checkPoint(point);
+        } catch (InvalidKeyException e) {
+            throw new IllegalArgumentException("cannot make an address: " + e.getMessage(), e);
+        }
         byte[] b = new byte[LENGTH];
         b[0] = TYPE_ANODE_256_40;
         b[1] = (byte) (zone.id() >>> 24);
@@ -81,7 +93,7 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         b[4] = (byte) zone.id();
         byte[] key = P256.compress(validatedPoint);
         System.arraycopy(key, 0, b, 7, 33);
-        return new AnodeAddress(b, validatedPoint.normalize());
+        return new AnodeAddress(b, validatedPoint);
     }
 
     private static AnodeAddress validate(byte[] b) throws InvalidAddressException {
@@ -113,7 +125,7 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
     public AnodePublicKey publicKey() {
         AnodePublicKey k = publicKey;
         if (k == null) {
-            k = new AnodePublicKey(point, this);
+            k = new AnodePublicKey(this);
             publicKey = k;
         }
         return k;

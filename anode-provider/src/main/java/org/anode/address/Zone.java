@@ -20,7 +20,7 @@ public record Zone(int id) implements Comparable<Zone> {
         if (t.startsWith("0x") || t.startsWith("0X")) {
             t = t.substring(2);
         }
-        if (t.isEmpty() || t.length() > 8) {
+        if (t.isEmpty() || t.length() > 8 || !t.chars().allMatch(c -> Character.digit(c, 16) >= 0 && c < 0x80)) {
             throw new IllegalArgumentException("a zone is 1 to 8 hex digits: '" + text + "'");
         }
         try {

@@ -19,9 +19,13 @@ public final class AnodePublicKey implements ECPublicKey {
     private final transient org.bouncycastle.math.ec.ECPoint point;
     private final transient AnodeAddress address;
 
-    /** For {@link AnodeAddress#publicKey()}; the point must already be validated. */
-    public AnodePublicKey(org.bouncycastle.math.ec.ECPoint validatedPoint, AnodeAddress address) {
-        this.point = validatedPoint.normalize();
+    /**
+     * The public key of {@code address}. Prefer {@link AnodeAddress#publicKey()}, which caches it.
+     * Taking the address (always validated, DECISIONS 8) rather than a bare point means no
+     * {@code AnodePublicKey} can ever hold a point that was not checked.
+     */
+    public AnodePublicKey(AnodeAddress address) {
+        this.point = address.point();
         this.address = address;
     }
 

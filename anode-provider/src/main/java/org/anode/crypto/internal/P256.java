@@ -75,6 +75,25 @@ public final class P256 {
         return point.normalize();
     }
 
+    /**
+     * Checks a point from elsewhere in this library (or from a caller holding a Bouncy Castle point):
+     * not infinity, on P-256. A point on another curve object is re-imported by its affine
+     * coordinates and validated against P-256.
+     */
+    public static ECPoint checkPoint(ECPoint point) throws InvalidKeyException {
+        if (point == null || point.isInfinity()) {
+            throw new InvalidKeyException("public key is " + (point == null ? "null" : "the point at infinity"));
+        }
+        ECPoint n = point.normalize();
+        if (!CURVE.equals(n.getCurve())) {
+            return validate(n.getAffineXCoord().toBigInteger(), n.getAffineYCoord().toBigInteger());
+        }
+        if (!n.isValid()) {
+            throw new InvalidKeyException("public key is not a valid P-256 point");
+        }
+        return n;
+    }
+
     public static byte[] compress(ECPoint point) {
         return point.normalize().getEncoded(true);
     }
