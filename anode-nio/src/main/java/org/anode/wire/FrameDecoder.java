@@ -107,6 +107,20 @@ public final class FrameDecoder {
         return prefixBytes == 0 && failure == null;
     }
 
+    /**
+     * Declares the end of the input (an HTTP body, or a TCP stream's orderly close): fails if a
+     * partial frame is left, since a truncated packet must not pass silently (DECISIONS 14).
+     */
+    public void endOfStream() throws WireException {
+        if (failure != null) {
+            throw new WireException("frame decoder failed earlier (" + failure + ")");
+        }
+        if (prefixBytes != 0) {
+            throw new WireException(prefixBytes < 2 ? "stream ended inside a length prefix"
+                    : "stream ended inside a frame: " + filled + " of " + length + " bytes received");
+        }
+    }
+
     /** True once a bad length has been seen. */
     public boolean isFailed() {
         return failure != null;

@@ -242,6 +242,11 @@ class WireCoreTest {
         assertEquals(ByteBuffer.wrap(pkt), p2);
         assertNull(d.next(stream));
         assertTrue(d.atFrameBoundary());
+        d.endOfStream();
+        assertNull(d.next(ByteBuffer.wrap(new byte[] {0})));
+        assertThrows(WireException.class, d::endOfStream);
+        assertNull(d.next(ByteBuffer.wrap(new byte[] {30, 1})));
+        assertTrue(assertThrows(WireException.class, d::endOfStream).getMessage().contains("1 of 30"));
         FrameDecoder bad = new FrameDecoder(100);
         assertThrows(WireException.class, () -> bad.next(ByteBuffer.wrap(new byte[] {0, 27})));
         assertThrows(WireException.class, () -> bad.next(ByteBuffer.wrap(new byte[] {0, 30})));
