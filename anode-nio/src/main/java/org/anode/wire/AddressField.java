@@ -33,7 +33,7 @@ public sealed interface AddressField permits AddressField.Full, AddressField.Sho
         return new Short(address.shortId());
     }
 
-    /** A full (validated) address. @param address the address */
+    /** A full, validated 40-byte address (draft 2.2, 3.2). @param address the address */
     record Full(AnodeAddress address) implements AddressField {
         public Full {
             Objects.requireNonNull(address, "address");
@@ -60,7 +60,7 @@ public sealed interface AddressField permits AddressField.Full, AddressField.Sho
         }
     }
 
-    /** A short address id. @param id the id */
+    /** An 8-byte short address id (draft 2.7, 3.2). @param id the id */
     record Short(ShortId id) implements AddressField {
         public Short {
             Objects.requireNonNull(id, "id");

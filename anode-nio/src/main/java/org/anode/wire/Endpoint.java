@@ -140,7 +140,7 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
         }
     }
 
-    /** Type 0x00, no address. The draft reads it as "the packet's actual source" (4.2.6, 4.2.8). */
+    /** Type 0x00 (draft 2.10), no address. The draft reads it as "the packet's actual source" (4.2.6, 4.2.8). */
     record Unspecified() implements Endpoint {
         /** The only value. */
         public static final Unspecified INSTANCE = new Unspecified();
@@ -162,7 +162,7 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
     }
 
     /**
-     * Type 0x01, an Ethernet MAC address.
+     * Type 0x01 (draft 2.10), an Ethernet MAC address.
      *
      * @param mac the 48-bit MAC address in the low bits, first octet most significant
      */
@@ -198,7 +198,7 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
     }
 
     /**
-     * Types 0x02-0x05: an IP address and port. The address family must match the type.
+     * Types 0x02-0x05 (draft 2.10): an IP address and port. The address family must match the type.
      *
      * @param type one of UDP_IPV4, TCP_IPV4, UDP_IPV6, TCP_IPV6
      * @param address an {@link Inet4Address} for the IPv4 types, an {@link Inet6Address} for IPv6
@@ -250,8 +250,8 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
     }
 
     /**
-     * Type 0x06, a full URI, sent NUL-terminated. Only printable ASCII (0x21-0x7e) is accepted,
-     * which covers every RFC 3986 URI and keeps the terminator unambiguous.
+     * Type 0x06 (draft 2.10, DECISIONS 15), a full URI, sent NUL-terminated. Only printable ASCII
+     * (0x21-0x7e) is accepted, which covers every RFC 3986 URI and keeps the terminator unambiguous.
      *
      * @param uri the URI text, non-empty
      */
