@@ -235,7 +235,7 @@ public final class AnodeIdentity {
     public byte[] agree(AnodeAddress peer) throws InvalidKeyException {
         Objects.requireNonNull(peer, "peer");
         // The address was validated when it was made (DECISIONS 8), so its point is safe to use.
-        return P256.agree(privateKey.getS(), peer.point());
+        return privateKey.agree(peer.point());
     }
 
     @Override

@@ -15,7 +15,6 @@ import javax.crypto.SecretKey;
 import javax.crypto.ShortBufferException;
 import javax.crypto.spec.SecretKeySpec;
 import org.anode.crypto.internal.AnodeKdf;
-import org.anode.crypto.internal.P256;
 
 /**
  * {@code KeyAgreement "AnodeECDH"} (draft 2.4, DECISIONS 2): P-256 ECDH, then the XOR-fold
@@ -83,7 +82,7 @@ final class AnodeEcdhSpi extends KeyAgreementSpi {
         if (privateKey.isDestroyed()) {
             throw new InvalidKeyException("the private key has been destroyed");
         }
-        raw = P256.agree(privateKey.getS(), peerPoint(key));
+        raw = privateKey.agree(peerPoint(key));
         return null;
     }
 

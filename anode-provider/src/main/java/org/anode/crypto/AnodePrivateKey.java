@@ -30,6 +30,7 @@ public final class AnodePrivateKey implements ECPrivateKey {
     private final transient byte[] scalar;
     private transient volatile BigInteger s;
     private transient volatile org.bouncycastle.math.ec.ECPoint publicPoint;
+    private transient volatile P256.Multiplier multiplier;
     private transient volatile boolean destroyed;
 
     private AnodePrivateKey(BigInteger s) {
@@ -92,6 +93,26 @@ public final class AnodePrivateKey implements ECPrivateKey {
         return p;
     }
 
+    /**
+     * The raw 32-byte ECDH secret with a validated peer point (draft 2.4, DECISIONS 2): what
+     * {@code KeyAgreement "AnodeECDH"} and {@code AnodeIdentity.agree} compute. The scalar's
+     * recoding is prepared once per key.
+     *
+     * @throws InvalidKeyException if this key has been destroyed
+     */
+    public byte[] agree(org.bouncycastle.math.ec.ECPoint validatedPeer) throws InvalidKeyException {
+        P256.Multiplier m = multiplier;
+        if (m == null) {
+            BigInteger k = s;
+            if (destroyed || k == null) {
+                throw new InvalidKeyException("the private key has been destroyed");
+            }
+            m = new P256.Multiplier(k);
+            multiplier = m;
+        }
+        return m.agree(validatedPeer);
+    }
+
     @Override
     public ECParameterSpec getParams() {
         return P256.JDK_SPEC;
@@ -119,6 +140,11 @@ public final class AnodePrivateKey implements ECPrivateKey {
         Arrays.fill(scalar, (byte) 0);
         s = null;
         publicPoint = null;
+        P256.Multiplier m = multiplier;
+        multiplier = null;
+        if (m != null) {
+            m.destroy();
+        }
     }
 
     @Override

@@ -10,6 +10,8 @@ import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.math.ec.ECCurve;
 import org.bouncycastle.math.ec.ECPoint;
 import org.bouncycastle.math.ec.FixedPointCombMultiplier;
+import org.bouncycastle.math.ec.WNafPreCompInfo;
+import org.bouncycastle.math.ec.WNafUtil;
 
 /**
  * NIST P-256 arithmetic for ANODE-256-40 (draft 2.2, 2.4) on Bouncy Castle's lightweight curve
@@ -115,9 +117,78 @@ public final class P256 {
      * {@link #validate}).
      */
     public static byte[] agree(BigInteger privateScalar, ECPoint validatedPeer) throws InvalidKeyException {
-        ECPoint shared = validatedPeer.multiply(privateScalar).normalize();
+        return xCoordinate(validatedPeer.multiply(privateScalar));
+    }
+
+    /**
+     * A private scalar prepared for repeated ECDH (draft 2.4): its width-6 NAF is computed once,
+     * and each peer point keeps its table of odd multiples in Bouncy Castle's per-point
+     * precomputation cache (the point objects live in validated {@code AnodeAddress}es, so the
+     * table is built once per peer, not once per agreement). Same arithmetic and the same
+     * non-constant-time wNAF ladder as Bouncy Castle's default multiplier, minus the per-call
+     * recoding and table building. {@link #destroy()} wipes the recoded scalar.
+     */
+    public static final class Multiplier {
+        static final int WIDTH = 6;
+        private final byte[] naf;
+        private volatile boolean destroyed;
+
+        public Multiplier(BigInteger privateScalar) throws InvalidKeyException {
+            checkPrivate(privateScalar);
+            this.naf = WNafUtil.generateWindowNaf(WIDTH, privateScalar);
+        }
+
+        /** Raw ECDH secret with a validated peer point, as {@link P256#agree}. */
+        public byte[] agree(ECPoint validatedPeer) throws InvalidKeyException {
+            if (destroyed) {
+                throw new InvalidKeyException("the private key has been destroyed");
+            }
+            WNafPreCompInfo info = WNafUtil.precompute(validatedPeer, WIDTH, true);
+            ECPoint[] pre = info.getPreComp();
+            ECPoint[] neg = info.getPreCompNeg();
+            byte[] digits = naf;
+            ECPoint r = null;
+            int pending = 0;
+            for (int i = digits.length - 1; i >= 0; i--) {
+                int d = digits[i];
+                if (r != null) {
+                    pending++;
+                }
+                if (d == 0) {
+                    continue;
+                }
+                // pre[k] = (2k+1)P, so odd digit d selects pre[|d| >>> 1] (negated for d < 0).
+                ECPoint t = d > 0 ? pre[d >>> 1] : neg[(-d) >>> 1];
+                if (r == null) {
+                    r = t;
+                } else {
+                    r = (pending > 1 ? r.timesPow2(pending - 1) : r).twicePlus(t);
+                }
+                pending = 0;
+            }
+            if (r == null) {
+                throw new InvalidKeyException("private scalar is zero");
+            }
+            if (pending > 0) {
+                r = r.timesPow2(pending);
+            }
+            return xCoordinate(r);
+        }
+
+        public void destroy() {
+            destroyed = true;
+            java.util.Arrays.fill(naf, (byte) 0);
+        }
+    }
+
+    private static byte[] xCoordinate(ECPoint product) throws InvalidKeyException {
+        ECPoint shared = product.normalize();
         if (shared.isInfinity()) {
             throw new InvalidKeyException("ECDH produced the point at infinity");
+        }
+        // A fault in the arithmetic must not leak a wrong secret: check the result is on the curve.
+        if (!shared.isValid()) {
+            throw new InvalidKeyException("ECDH result is not on the curve (arithmetic fault)");
         }
         byte[] x = shared.getAffineXCoord().getEncoded();
         if (x.length == 32) {
