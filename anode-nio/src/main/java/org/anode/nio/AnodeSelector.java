@@ -197,10 +197,10 @@ public final class AnodeSelector extends AbstractSelector {
         }
         if (n == 0) {
             n = await(action, seq, timeoutMillis);
-        } else {
-            // A pending wakeup belongs to the first select that returns, even one ended by keys.
-            wakeupPending.set(false);
         }
+        // A wakeup made before or during this select is used up by it, even when keys ended it:
+        // the next select must not return at once for a wakeup that was already answered.
+        wakeupPending.set(false);
         return n - processCancelled(seq);
     }
 

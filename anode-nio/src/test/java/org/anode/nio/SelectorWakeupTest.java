@@ -92,6 +92,18 @@ class SelectorWakeupTest {
         assertEquals(0, select.get());
     }
 
+    /** Item 15: a wakeup made while a select is running is used up by that select. */
+    @Test
+    void wakeupDuringSelectIsConsumedByIt() throws Exception {
+        pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        assertEquals(1, selector.select(k -> selector.wakeup()));
+        pipe.source().read(ByteBuffer.allocate(4));
+        var select = SelectorTestSupport.background("select", () -> selector.select());
+        assertTrue(select.stillBlockedAfter(50), "the wakeup already ended the previous select");
+        selector.wakeup();
+        assertEquals(0, select.get());
+    }
+
     /** Item 15: wakeup from another thread ends a blocked select; wakeup returns the selector. */
     @Test
     void wakeupFromAnotherThreadEndsBlockedSelect() throws Exception {
