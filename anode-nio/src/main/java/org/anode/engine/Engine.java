@@ -250,6 +250,11 @@ public final class Engine {
         return table.size();
     }
 
+    /** The table itself, for tests of this package. */
+    PeerTable table() {
+        return table;
+    }
+
     /**
      * Tells the engine that {@code address} can be reached at {@code endpoint} over {@code via}
      * (the way to reach a peer before discovery exists). Creates the peer, agreeing its MAC key
@@ -270,6 +275,8 @@ public final class Engine {
                 throw new IllegalStateException("peer table full (" + table.max() + " configured peers)");
             }
             logEviction(evicted);
+        } else {
+            p.markConfigured();
         }
         p.addEndpoint(new PeerEndpoint(via, endpoint, 0, PeerEndpoint.NEVER, true), config.maxEndpointsPerPeer());
         return p;

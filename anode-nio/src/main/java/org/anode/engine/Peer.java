@@ -23,7 +23,7 @@ public final class Peer {
     private final long keyPrefix;
     /** Guarded by {@code this}. */
     private final AesCmac cmac;
-    private final boolean configured;
+    private volatile boolean configured;
     private volatile PeerEndpoint[] endpoints = new PeerEndpoint[0];
     private volatile long lastAnsweredNanos = SenderForm.NEVER_ANSWERED;
     private volatile long srttNanos = -1;
@@ -37,8 +37,16 @@ public final class Peer {
     private int portCacheNext;
 
     Peer(AnodeAddress address, AesCmac cmac, boolean configured) {
+        this(address, cmac, configured, address.shortId().value());
+    }
+
+    /**
+     * With an explicit short id: lets tests build two peers whose short ids collide (draft 3.5),
+     * which no search could produce for real 64-bit ids.
+     */
+    Peer(AnodeAddress address, AesCmac cmac, boolean configured, long shortId) {
         this.address = address;
-        this.shortId = address.shortId().value();
+        this.shortId = shortId;
         this.keyPrefix = keyPrefix(address);
         this.cmac = cmac;
         this.configured = configured;
@@ -69,6 +77,10 @@ public final class Peer {
     /** The per-peer CMAC; callers must hold this peer's monitor while using it. */
     AesCmac cmac() {
         return cmac;
+    }
+
+    void markConfigured() {
+        configured = true;
     }
 
     /** True if added by the application (AnodeNode.addPeerEndpoint) rather than learned. */

@@ -65,6 +65,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             StandardSocketOptions.IP_TOS);
     /** Back-off between attempts while the node's UDP socket has no room (blocking send). */
     private static final long SEND_RETRY_NANOS = 50_000;
+    /** How long a blocking receive spins before it parks (see {@link #spinForData}). */
+    private static final long SPIN_NANOS = 20_000;
 
     private final AnodeNode node;
     private final Engine engine;
@@ -665,6 +667,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         AnodeSocketAddress src = null;
         try {
             begin();
+            spinForData();
             queueLock.lock();
             try {
                 long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
@@ -703,6 +706,26 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             ensureOpen();
         }
         return src;
+    }
+
+    /**
+     * Waits briefly for a datagram without parking. A request/response exchange on loopback turns
+     * around in a few microseconds, less than parking and unparking a thread costs; spinning for
+     * that long (and no longer) keeps the event loop's hand-off from doubling the round trip.
+     */
+    private void spinForData() {
+        if (queued > 0) {
+            return;
+        }
+        long until = System.nanoTime() + SPIN_NANOS;
+        do {
+            // Yield rather than burn: on a small machine the event-loop thread that will deliver
+            // the datagram may need this very CPU.
+            Thread.yield();
+            if (queued > 0 || !isOpen()) {
+                return;
+            }
+        } while (System.nanoTime() - until < 0);
     }
 
     /** Removes the head datagram; queueLock held and queue non-empty. */

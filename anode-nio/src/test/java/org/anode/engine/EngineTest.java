@@ -1,0 +1,477 @@
+package org.anode.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.anode.address.AnodeAddress;
+import org.anode.address.AnodeIdentity;
+import org.anode.address.ShortId;
+import org.anode.address.Zone;
+import org.anode.crypto.internal.AesCmac;
+import org.anode.nio.AnodeNodeConfig;
+import org.anode.transport.Transport;
+import org.anode.wire.AddressField;
+import org.anode.wire.MessageFields;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketFormat;
+import org.anode.wire.PacketWriter;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Deterministic tests of the sans-I/O engine (draft 3, 4): fake transports record what would be
+ * sent, a fake clock drives time, packets are moved between engines by hand.
+ */
+@Timeout(30)
+class EngineTest {
+    static final AnodeIdentity A = AnodeIdentity.generate(Zone.DEFAULT);
+    static final AnodeIdentity B = AnodeIdentity.generate(Zone.DEFAULT);
+    static final AnodeIdentity C = AnodeIdentity.generate(new Zone(7));
+
+    /** A transport that records packets instead of sending them. */
+    static final class FakeTransport implements Transport {
+        record Sent(InetSocketAddress to, byte[] bytes) {
+        }
+
+        final InetSocketAddress local;
+        final List<Sent> sent = new ArrayList<>();
+        boolean full;
+
+        FakeTransport(int port) {
+            local = ep(port);
+        }
+
+        @Override
+        public String name() {
+            return "fake:" + local.getPort();
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return local;
+        }
+
+        @Override
+        public boolean canReach(InetSocketAddress d) {
+            return true;
+        }
+
+        @Override
+        public int maxPacketSize(InetSocketAddress d) {
+            return 1400;
+        }
+
+        @Override
+        public boolean send(ByteBuffer p, InetSocketAddress d) {
+            if (full) {
+                return false;
+            }
+            byte[] b = new byte[p.remaining()];
+            p.get(b);
+            sent.add(new Sent(d, b));
+            return true;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+
+        Sent last() {
+            return sent.get(sent.size() - 1);
+        }
+
+        Sent take() {
+            return sent.remove(0);
+        }
+    }
+
+    static InetSocketAddress ep(int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    record Delivery(AnodeAddress from, int srcPort, int dstPort, byte[] payload) {
+    }
+
+    long now = 1_000_000_000L;
+    FakeTransport ta;
+    FakeTransport tb;
+    Engine a;
+    Engine b;
+    List<Delivery> deliveredToB;
+    List<Object[]> errorsAtB;
+
+    Engine engine(AnodeIdentity id, AnodeNodeConfig cfg) {
+        return new Engine(id, cfg, () -> now);
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        ta = new FakeTransport(1001);
+        tb = new FakeTransport(1002);
+        a = engine(A, AnodeNodeConfig.defaults());
+        b = engine(B, AnodeNodeConfig.defaults());
+        deliveredToB = new ArrayList<>();
+        errorsAtB = new ArrayList<>();
+        b.setDatagramHandler((from, sp, dp, buf, off, len) -> {
+            if (dp != 9) {
+                return false;
+            }
+            byte[] p = new byte[len];
+            buf.get(off, p);
+            deliveredToB.add(new Delivery(from.address(), sp, dp, p));
+            return true;
+        });
+        b.setErrorHandler((claimed, src, code, auth) -> errorsAtB.add(new Object[] {claimed, src, code, auth}));
+        a.addPeer(B.address(), ta, tb.local);
+    }
+
+    /** Sends a DGRAM from a to b through a's engine and returns the packet bytes. */
+    byte[] dgramFromA(int srcPort, int dstPort, String text) throws IOException {
+        Outbound o = new Outbound(1400);
+        ByteBuffer buf = a.begin(o, a.peer(B.address()), MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, srcPort, dstPort);
+        buf.put(text.getBytes());
+        assertTrue(a.finish(o));
+        return ta.take().bytes();
+    }
+
+    void toB(byte[] packet) {
+        b.receive(tb, ta.local, ByteBuffer.wrap(packet));
+    }
+
+    void toA(byte[] packet) {
+        a.receive(ta, tb.local, ByteBuffer.wrap(packet));
+    }
+
+    @Test
+    void datagramIsDeliveredByPortAndTeachesTheSender() throws Exception {
+        byte[] p = dgramFromA(5, 9, "hi");
+        assertEquals(PacketFormat.FLAG_SENDER_FULL, p[1], "first packet carries the full sender address (draft 3.2)");
+        toB(p);
+        assertEquals(1, deliveredToB.size());
+        Delivery d = deliveredToB.get(0);
+        assertEquals(A.address(), d.from());
+        assertEquals(5, d.srcPort());
+        assertArrayEquals("hi".getBytes(), d.payload());
+        Peer learned = b.peer(A.address());
+        assertNotNull(learned, "an authenticated full sender is admitted to the table");
+        assertEquals(ta.local, learned.bestEndpoint().address());
+        assertFalse(learned.isConfigured());
+    }
+
+    @Test
+    void unknownPortIsDroppedAndCounted() throws Exception {
+        toB(dgramFromA(5, 10, "nobody"));
+        assertTrue(deliveredToB.isEmpty());
+        assertEquals(1, b.stats().noListener());
+        assertEquals(0, b.stats().delivered());
+    }
+
+    @Test
+    void senderUsesShortIdOnlyWhileThePeerHasAnsweredWithinSixtySeconds() throws Exception {
+        toB(dgramFromA(5, 9, "one"));
+        // b answers: any authenticated packet from b counts as an answer.
+        Outbound o = new Outbound(1400);
+        ByteBuffer buf = b.begin(o, b.peer(A.address()), MessageType.DGRAM, 0);
+        assertEquals(0, buf.get(1) & PacketFormat.FLAG_SENDER_FULL, "b heard a, so it sends its short id");
+        MessageFields.writeDgramHeader(buf, 9, 5);
+        assertTrue(b.finish(o));
+        toA(tb.take().bytes());
+        byte[] second = dgramFromA(5, 9, "two");
+        assertEquals(0, second[1], "a heard b: short sender id");
+        toB(second);
+        assertEquals(2, deliveredToB.size(), "b resolves the short id");
+        now += 59_000_000_000L;
+        assertEquals(0, dgramFromA(5, 9, "x")[1]);
+        now += 2_000_000_000L;
+        assertEquals(PacketFormat.FLAG_SENDER_FULL, dgramFromA(5, 9, "y")[1], "answered state timed out after 60 s");
+    }
+
+    @Test
+    void pingIsAnsweredWithPongOfTheSamePayloadAndGivesRtt() throws Exception {
+        long[] rtt = {-1};
+        a.ping(a.peer(B.address()), new Handlers.PingCallback() {
+            @Override
+            public void pong(long r) {
+                rtt[0] = r;
+            }
+
+            @Override
+            public void failed(Exception cause) {
+                throw new AssertionError(cause);
+            }
+        });
+        byte[] ping = ta.take().bytes();
+        assertEquals(1, a.pendingPings());
+        toB(ping);
+        byte[] pong = tb.take().bytes();
+        int pingHeader = PacketFormat.headerLength(ping[1]);
+        int pongHeader = PacketFormat.headerLength(pong[1]);
+        assertEquals(MessageType.PONG.code(), pong[pongHeader - 1]);
+        assertArrayEquals(java.util.Arrays.copyOfRange(ping, pingHeader, ping.length),
+                java.util.Arrays.copyOfRange(pong, pongHeader, pong.length), "PONG echoes the PING payload");
+        now += 1234;
+        toA(pong);
+        assertEquals(1234, rtt[0]);
+        assertEquals(1234, a.peer(B.address()).smoothedRttNanos());
+        assertEquals(0, a.pendingPings());
+    }
+
+    @Test
+    void unansweredPingExpires() throws Exception {
+        Exception[] failure = new Exception[1];
+        long id = a.ping(a.peer(B.address()), new Handlers.PingCallback() {
+            @Override
+            public void pong(long r) {
+                throw new AssertionError("no pong expected");
+            }
+
+            @Override
+            public void failed(Exception cause) {
+                failure[0] = cause;
+            }
+        });
+        a.expirePing(id);
+        assertTrue(failure[0] instanceof TimeoutException);
+        assertEquals(0, a.pendingPings());
+    }
+
+    @Test
+    void packetWithWrongMacChangesNothing() throws Exception {
+        byte[] p = dgramFromA(5, 9, "tampered");
+        p[p.length - 1] ^= 1;
+        toB(p);
+        assertTrue(deliveredToB.isEmpty());
+        assertNull(b.peer(A.address()), "no peer admitted");
+        assertEquals(1, b.stats().authFailed());
+        assertTrue(tb.sent.isEmpty(), "no reply (error replies are off by default)");
+    }
+
+    @Test
+    void hopCountIsOutsideTheMacAndRanksEndpoints() throws Exception {
+        byte[] p = dgramFromA(5, 9, "relayed");
+        p[0] = 3;
+        InetSocketAddress relay = ep(4000);
+        b.receive(tb, relay, ByteBuffer.wrap(p));
+        assertEquals(1, deliveredToB.size(), "hop count is not covered by the MAC (draft 3.1)");
+        Peer peer = b.peer(A.address());
+        assertEquals(3, peer.bestEndpoint().hops());
+        toB(dgramFromA(5, 9, "direct"));
+        assertEquals(ta.local, peer.bestEndpoint().address(), "direct endpoint beats the relayed one");
+        assertEquals(0, peer.bestEndpoint().hops());
+        assertEquals(2, peer.endpoints().length);
+    }
+
+    /** Writes a packet with arbitrary header fields, MAC'd with the given key (null: none). */
+    static byte[] forge(AddressField sender, AddressField recipient, boolean authError, MessageType type, byte[] msg,
+            byte[] key) throws Exception {
+        ByteBuffer buf = ByteBuffer.allocate(2000);
+        PacketWriter w = new PacketWriter();
+        w.begin(buf, 0, authError, sender, recipient, 1, 0, type);
+        buf.put(msg);
+        if (key == null) {
+            w.finishWithoutMac();
+        } else {
+            w.finish(AesCmac.forKey(key));
+        }
+        buf.flip();
+        byte[] out = new byte[buf.remaining()];
+        buf.get(out);
+        return out;
+    }
+
+    @Test
+    void authErrorResponseIsReportedAndNeverActedUpon() throws Exception {
+        toB(dgramFromA(5, 9, "hello"));
+        Peer peer = b.peer(A.address());
+        int endpoints = peer.endpoints().length;
+        long answered = peer.lastAnsweredNanos();
+        now += 5;
+        byte[] err = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), true,
+                MessageType.ERROR, new byte[] {0, 2}, null);
+        b.receive(tb, ep(6666), ByteBuffer.wrap(err));
+        assertEquals(1, errorsAtB.size());
+        assertEquals(A.address(), errorsAtB.get(0)[0], "claimed sender named");
+        assertEquals(2, errorsAtB.get(0)[2]);
+        assertEquals(false, errorsAtB.get(0)[3], "unauthenticated");
+        assertEquals(endpoints, peer.endpoints().length, "no endpoint learned");
+        assertEquals(answered, peer.lastAnsweredNanos(), "not an answer");
+        assertTrue(tb.sent.isEmpty(), "never answered");
+        // Even a correctly MAC'd DGRAM with flag 0x04 is not delivered.
+        byte[] flagged = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), true,
+                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, A.agree(B.address()));
+        toB(flagged);
+        assertEquals(1, deliveredToB.size());
+        assertEquals(2, b.stats().authErrorResponses());
+    }
+
+    @Test
+    void shortIdConflictIsResolvedByTryingEveryCandidatesMac() throws Exception {
+        // A peer C whose short id collides with A's (draft 3.5).
+        long collided = A.address().shortId().value();
+        Peer impostorSlot = new Peer(C.address(), AesCmac.forKey(B.agree(C.address())), true, collided);
+        b.table().insert(impostorSlot);
+        impostorSlot.addEndpoint(new PeerEndpoint(tb, ep(3000), 0, PeerEndpoint.NEVER, true), 8);
+        Peer realA = new Peer(A.address(), AesCmac.forKey(B.agree(A.address())), true);
+        b.table().insert(realA);
+        realA.addEndpoint(new PeerEndpoint(tb, ta.local, 0, PeerEndpoint.NEVER, true), 8);
+        assertNotNull(b.table().withShortId(collided).nextSameShortId, "two candidates share the short id");
+        // A packet from A with its short id: whichever candidate is tried first, A's MAC wins.
+        byte[] fromA = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
+                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'a'}, A.agree(B.address()));
+        toB(fromA);
+        assertEquals(A.address(), deliveredToB.get(0).from());
+        // A packet from C using the same short id resolves to C.
+        byte[] fromC = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
+                MessageType.DGRAM, new byte[] {0, 6, 0, 9, 'c'}, C.agree(B.address()));
+        toB(fromC);
+        assertEquals(C.address(), deliveredToB.get(1).from());
+        // A forgery with neither key is dropped.
+        byte[] forged = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
+                MessageType.DGRAM, new byte[] {0, 6, 0, 9, 'f'}, new byte[32]);
+        toB(forged);
+        assertEquals(2, deliveredToB.size());
+        assertEquals(1, b.stats().authFailed());
+    }
+
+    @Test
+    void packetForAnotherRecipientIsDropped() throws Exception {
+        byte[] p = forge(AddressField.full(A.address()), AddressField.shortOf(C.address()), false, MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9}, A.agree(C.address()));
+        toB(p);
+        assertEquals(1, b.stats().notForUs());
+        assertNull(b.peer(A.address()));
+    }
+
+    @Test
+    void fullRecipientAddressIsHonoured() throws Exception {
+        byte[] p = forge(AddressField.full(A.address()), AddressField.full(B.address()), false, MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9, 'f'}, A.agree(B.address()));
+        toB(p);
+        assertEquals(1, deliveredToB.size());
+    }
+
+    @Test
+    void streamTypesGoToTheirHandlerAndOtherwiseAreDropped() throws Exception {
+        byte[] sOpen = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
+                MessageType.S_OPEN, new byte[11], A.agree(B.address()));
+        toB(sOpen);
+        assertEquals(1, b.stats().unhandledType());
+        List<MessageType> seen = new ArrayList<>();
+        b.setMessageHandler(MessageType.S_OPEN, (from, r, via, src, t) -> seen.add(r.messageType()));
+        toB(sOpen);
+        assertEquals(List.of(MessageType.S_OPEN), seen);
+        assertThrows(IllegalArgumentException.class, () -> b.setMessageHandler(MessageType.DGRAM, (f, r, v, s, t) -> { }));
+    }
+
+    @Test
+    void epcRequestIsEchoed() throws Exception {
+        byte[] req = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
+                MessageType.EPC_REQ, new byte[] {1, 2, 3, 4}, A.agree(B.address()));
+        toB(req);
+        byte[] epc = tb.take().bytes();
+        int h = PacketFormat.headerLength(epc[1]);
+        assertEquals(MessageType.EPC.code(), epc[h - 1]);
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, java.util.Arrays.copyOfRange(epc, h, epc.length));
+    }
+
+    @Test
+    void errorRepliesAreOptInRateLimitedAndNeverLargerThanTheRequest() throws Exception {
+        Engine e = engine(B, AnodeNodeConfig.builder().errorReplies(true).errorReplyRate(4).build());
+        byte[] bad = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
+                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, new byte[32]);
+        for (int i = 0; i < 10; i++) {
+            e.receive(tb, ta.local, ByteBuffer.wrap(bad));
+        }
+        assertEquals(1, e.stats().errorReplies(), "burst of one for 4/s");
+        byte[] reply = tb.take().bytes();
+        assertTrue(reply.length <= bad.length);
+        assertEquals(PacketFormat.FLAG_AUTH_ERROR | PacketFormat.FLAG_RECIPIENT_FULL, reply[1]);
+        now += 1_000_000_000L;
+        // A tiny forged packet (short ids) gets no reply: the reply would need the same 30 bytes.
+        byte[] tiny = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), false,
+                MessageType.PING, new byte[0], new byte[32]);
+        e.receive(tb, ta.local, ByteBuffer.wrap(tiny));
+        assertTrue(tb.sent.isEmpty(), "no reply larger than the request");
+    }
+
+    @Test
+    void peerTableIsBoundedAndEvictsTheLeastRecentlyHeardLearnedPeer() throws Exception {
+        Engine e = engine(B, AnodeNodeConfig.builder().maxPeers(2).build());
+        AnodeIdentity[] senders = new AnodeIdentity[3];
+        for (int i = 0; i < 3; i++) {
+            senders[i] = AnodeIdentity.generate(Zone.DEFAULT);
+            byte[] p = forge(AddressField.full(senders[i].address()), AddressField.shortOf(B.address()), false,
+                    MessageType.DGRAM, new byte[] {0, 5, 0, 9}, senders[i].agree(B.address()));
+            now += 1000;
+            e.receive(tb, ep(2000 + i), ByteBuffer.wrap(p));
+        }
+        assertEquals(2, e.peerCount());
+        assertNull(e.peer(senders[0].address()), "oldest evicted");
+        assertNotNull(e.peer(senders[2].address()));
+    }
+
+    @Test
+    void keyAgreementsForUnknownSendersAreRateLimited() throws Exception {
+        Engine e = engine(B, AnodeNodeConfig.builder().newPeerRate(4).build());
+        for (int i = 0; i < 5; i++) {
+            AnodeIdentity s = AnodeIdentity.generate(Zone.DEFAULT);
+            byte[] p = forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false,
+                    MessageType.DGRAM, new byte[] {0, 5, 0, 9}, s.agree(B.address()));
+            e.receive(tb, ep(2000 + i), ByteBuffer.wrap(p));
+        }
+        assertEquals(1, e.peerCount(), "burst of one agreement at 4/s");
+        assertEquals(4, e.stats().unknownSenderDropped());
+    }
+
+    @Test
+    void malformedInputIsDroppedWithoutException() {
+        byte[][] junk = {new byte[0], new byte[5], new byte[27], {0, (byte) 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28}};
+        for (byte[] j : junk) {
+            b.receive(tb, ta.local, ByteBuffer.wrap(j));
+        }
+        assertEquals(junk.length, b.stats().malformed());
+        assertEquals(0, b.peerCount());
+    }
+
+    @Test
+    void sendWithoutEndpointFailsClearly() {
+        Engine e = engine(A, AnodeNodeConfig.defaults());
+        Peer p = new Peer(C.address(), new AesCmac(), false);
+        assertThrows(java.net.NoRouteToHostException.class, () -> e.begin(new Outbound(1400), p, MessageType.DGRAM, 0));
+    }
+
+    @Test
+    void configuredPeerIsKeptAndItsKeyAgreedOnce() throws Exception {
+        Peer p1 = a.peer(B.address());
+        assertTrue(p1.isConfigured());
+        Peer p2 = a.addPeer(B.address(), ta, ep(5555));
+        assertSame(p1, p2);
+        assertEquals(2, p1.endpoints().length);
+        assertThrows(IllegalArgumentException.class, () -> a.addPeer(A.address(), ta, ep(1)));
+    }
+}

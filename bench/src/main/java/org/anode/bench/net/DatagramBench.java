@@ -1,0 +1,238 @@
+package org.anode.bench.net;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.anode.address.AnodeIdentity;
+import org.anode.address.Zone;
+import org.anode.nio.AnodeDatagramChannel;
+import org.anode.nio.AnodeNode;
+import org.anode.nio.AnodeNodeConfig;
+import org.anode.nio.AnodeSocketAddress;
+
+/**
+ * Anode DGRAM (draft 4.2.10) against plain JDK UDP on loopback, both measured in the same run:
+ * <ul>
+ *   <li>request/response RTT with 64-byte payloads, blocking channels on both sides (median, p99);
+ *   <li>one-way throughput at the DECISIONS 27 IPv4 packet limit: plain UDP payloads of 1400
+ *       bytes against the largest Anode DGRAM whose packet fits 1400 bytes (1336 payload bytes),
+ *       counted as datagrams delivered to the receiving channel per second.
+ * </ul>
+ * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.DatagramBench [rounds] [seconds]}.
+ */
+public final class DatagramBench {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    private DatagramBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 3;
+        System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
+                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"), System.getProperty("os.arch"));
+        for (int repeat = 0; repeat < 2; repeat++) {
+            String tag = repeat == 0 ? "warm-up" : "measured";
+            long[] udp = plainRtt(rounds);
+            long[] anode = anodeRtt(rounds);
+            report(tag, "64-byte RTT", udp, anode);
+            double udpRate = plainThroughput(seconds);
+            double anodeRate = anodeThroughput(seconds);
+            System.out.printf("[%s] one-way 1400-byte packets: plain UDP %.0f pkt/s, Anode DGRAM %.0f pkt/s,"
+                    + " ratio %.2f%n", tag, udpRate, anodeRate, anodeRate / udpRate);
+        }
+    }
+
+    private static void report(String tag, String what, long[] udp, long[] anode) {
+        Arrays.sort(udp);
+        Arrays.sort(anode);
+        long um = udp[udp.length / 2];
+        long u99 = udp[(int) (udp.length * 0.99)];
+        long am = anode[anode.length / 2];
+        long a99 = anode[(int) (anode.length * 0.99)];
+        System.out.printf("[%s] %s: plain UDP median %.1f us p99 %.1f us; Anode median %.1f us p99 %.1f us;"
+                + " median ratio %.2f, p99 ratio %.2f%n", tag, what, um / 1e3, u99 / 1e3, am / 1e3, a99 / 1e3,
+                (double) am / um, (double) a99 / u99);
+    }
+
+    // ------------------------------------------------------------------ RTT
+
+    private static long[] plainRtt(int rounds) throws Exception {
+        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+            server.bind(new InetSocketAddress(LOOPBACK, 0));
+            client.bind(new InetSocketAddress(LOOPBACK, 0));
+            client.connect(server.getLocalAddress());
+            Thread echo = new Thread(() -> {
+                ByteBuffer b = ByteBuffer.allocate(2048);
+                try {
+                    while (true) {
+                        b.clear();
+                        var from = server.receive(b);
+                        b.flip();
+                        server.send(b, from);
+                    }
+                } catch (Exception e) {
+                    // closed: done
+                }
+            }, "udp-echo");
+            echo.setDaemon(true);
+            echo.start();
+            ByteBuffer req = ByteBuffer.allocate(64);
+            ByteBuffer resp = ByteBuffer.allocate(2048);
+            long[] rtt = new long[rounds];
+            for (int i = 0; i < rounds; i++) {
+                req.clear();
+                resp.clear();
+                long t0 = System.nanoTime();
+                client.write(req);
+                client.read(resp);
+                rtt[i] = System.nanoTime() - t0;
+            }
+            return rtt;
+        }
+    }
+
+    private static AnodeNode node() throws Exception {
+        return AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
+                AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).receiveBufferSize(4 << 20).build());
+    }
+
+    private static long[] anodeRtt(int rounds) throws Exception {
+        try (AnodeNode a = node(); AnodeNode b = node()) {
+            a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
+            b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
+            AnodeDatagramChannel server = b.openDatagramChannel();
+            server.bind(AnodeSocketAddress.of(b.address(), 7));
+            AnodeDatagramChannel client = a.openDatagramChannel();
+            client.bind(AnodeSocketAddress.of(a.address(), 8));
+            client.connect(AnodeSocketAddress.of(b.address(), 7));
+            Thread echo = new Thread(() -> {
+                ByteBuffer buf = ByteBuffer.allocate(2048);
+                try {
+                    while (true) {
+                        buf.clear();
+                        var from = server.receive(buf);
+                        buf.flip();
+                        server.send(buf, from);
+                    }
+                } catch (Exception e) {
+                    // closed: done
+                }
+            }, "anode-echo");
+            echo.setDaemon(true);
+            echo.start();
+            ByteBuffer req = ByteBuffer.allocate(64);
+            ByteBuffer resp = ByteBuffer.allocate(2048);
+            long[] rtt = new long[rounds];
+            for (int i = 0; i < rounds; i++) {
+                req.clear();
+                resp.clear();
+                long t0 = System.nanoTime();
+                client.write(req);
+                client.read(resp);
+                rtt[i] = System.nanoTime() - t0;
+            }
+            return rtt;
+        }
+    }
+
+    // ------------------------------------------------------------------ throughput
+
+    private static double plainThroughput(double seconds) throws Exception {
+        try (DatagramChannel rx = DatagramChannel.open(); DatagramChannel tx = DatagramChannel.open()) {
+            rx.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            rx.bind(new InetSocketAddress(LOOPBACK, 0));
+            tx.bind(new InetSocketAddress(LOOPBACK, 0));
+            tx.connect(rx.getLocalAddress());
+            AtomicLong count = new AtomicLong();
+            Thread receiver = new Thread(() -> {
+                ByteBuffer b = ByteBuffer.allocate(2048);
+                try {
+                    while (true) {
+                        b.clear();
+                        rx.receive(b);
+                        count.lazySet(count.get() + 1);
+                    }
+                } catch (Exception e) {
+                    // closed: done
+                }
+            }, "udp-sink");
+            receiver.setDaemon(true);
+            receiver.start();
+            ByteBuffer payload = ByteBuffer.allocate(1400);
+            return blast(seconds, count, () -> {
+                payload.clear();
+                tx.write(payload);
+            });
+        }
+    }
+
+    private static double anodeThroughput(double seconds) throws Exception {
+        try (AnodeNode a = node(); AnodeNode b = node()) {
+            a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
+            b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
+            AnodeDatagramChannel rx = b.openDatagramChannel();
+            rx.bind(AnodeSocketAddress.of(b.address(), 7));
+            AnodeDatagramChannel tx = a.openDatagramChannel();
+            tx.bind(AnodeSocketAddress.of(a.address(), 8));
+            AnodeSocketAddress dst = AnodeSocketAddress.of(b.address(), 7);
+            tx.connect(dst);
+            // One ping makes each side know the other answered (draft 3.2), as in any conversation.
+            a.ping(b.address(), java.time.Duration.ofSeconds(5));
+            AtomicLong count = new AtomicLong();
+            Thread receiver = new Thread(() -> {
+                ByteBuffer buf = ByteBuffer.allocate(2048);
+                try {
+                    while (true) {
+                        buf.clear();
+                        rx.receive(buf);
+                        count.lazySet(count.get() + 1);
+                    }
+                } catch (Exception e) {
+                    // closed: done
+                }
+            }, "anode-sink");
+            receiver.setDaemon(true);
+            receiver.start();
+            // The largest DGRAM a 1400-byte IPv4 packet carries (DECISIONS 27): 1336 bytes.
+            ByteBuffer payload = ByteBuffer.allocate(tx.maxDatagramSize(dst));
+            return blast(seconds, count, () -> {
+                payload.clear();
+                tx.write(payload);
+            });
+        }
+    }
+
+    private interface Send {
+        void send() throws Exception;
+    }
+
+    /** Sends as fast as possible from this thread for a while; returns datagrams received per second. */
+    private static double blast(double seconds, AtomicLong count, Send send) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        long warm = System.nanoTime() + 500_000_000L;
+        while (System.nanoTime() < warm) {
+            send.send();
+        }
+        long c0 = count.get();
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        while (!stop.get()) {
+            for (int i = 0; i < 64; i++) {
+                send.send();
+            }
+            if (System.nanoTime() >= end) {
+                stop.set(true);
+            }
+        }
+        long c1 = count.get();
+        long t1 = System.nanoTime();
+        return (c1 - c0) / ((t1 - t0) / 1e9);
+    }
+}
