@@ -220,15 +220,25 @@ class SelectorPipeLoopTest {
         }
     }
 
-    /** Runs the loop as a program: {@code java ... org.anode.nio.SelectorPipeLoopTest [pipes] [MiB]}. */
+    /**
+     * Runs the loop as a program, on the Anode provider and then on the JDK's as a baseline, and prints
+     * the throughput of each: {@code java ... org.anode.nio.SelectorPipeLoopTest [pipes] [MiB] [rounds]}.
+     */
     public static void main(String[] args) throws Exception {
         int pipes = args.length > 0 ? Integer.parseInt(args[0]) : PIPES;
         int mib = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        List<Transfer> result = run(SelectorTestSupport.provider(), pipes, mib << 20, System.nanoTime());
-        for (int i = 0; i < result.size(); i++) {
-            Transfer t = result.get(i);
-            System.out.printf("pipe %d: %d bytes, digest %s%n", i, t.received(),
-                    MessageDigest.isEqual(t.sent(), t.got()) ? "matches" : "DIFFERS");
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        SelectorProvider[] providers = {SelectorTestSupport.provider(), SelectorProvider.provider()};
+        for (int round = 0; round < rounds; round++) {
+            for (SelectorProvider provider : providers) {
+                long t0 = System.nanoTime();
+                List<Transfer> result = run(provider, pipes, mib << 20, round);
+                long nanos = System.nanoTime() - t0;
+                boolean ok = result.stream().allMatch(t -> MessageDigest.isEqual(t.sent(), t.got()));
+                double mbps = (double) pipes * (mib << 20) / (nanos / 1e9) / 1e6;
+                System.out.printf("round %d %-40s %d pipes x %d MiB: %.1f MB/s, digests %s%n", round,
+                        provider.getClass().getSimpleName(), pipes, mib, mbps, ok ? "match" : "DIFFER");
+            }
         }
     }
 }

@@ -116,6 +116,29 @@ class SelectorRegistrationTest {
         assertEquals(SelectionKey.OP_READ, key.readyOps());
     }
 
+    /** Registration does not wait for a blocked select, and a ready new key ends that select. */
+    @Test
+    void registerWhileSelectIsBlocked() throws Exception {
+        var select = SelectorTestSupport.background("select", () -> selector.select());
+        select.awaitBlocked();
+        pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        SelectionKey key = pipe.source().register(selector, SelectionKey.OP_READ);
+        assertEquals(1, select.get());
+        assertTrue(selector.selectedKeys().contains(key));
+    }
+
+    /** Item 6: an interest change made while a select is blocked is picked up by that select. */
+    @Test
+    void interestChangeWhileSelectIsBlocked() throws Exception {
+        pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        SelectionKey key = pipe.source().register(selector, 0);
+        var select = SelectorTestSupport.background("select", () -> selector.select());
+        assertTrue(select.stillBlockedAfter(20), "ops == 0 selects nothing");
+        key.interestOps(SelectionKey.OP_READ);
+        assertEquals(1, select.get());
+        assertEquals(SelectionKey.OP_READ, key.readyOps());
+    }
+
     /** Item 5: a JDK channel is refused with IllegalSelectorException, both ways round. */
     @Test
     void foreignChannelIsRefusedWithIllegalSelectorException() throws IOException {
