@@ -1,0 +1,1834 @@
+package org.anode.stream;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One end of an Anode stream connection (draft section 5, DECISIONS 21-27) as a pure state machine:
+ * decoded packets and the current time go in through the {@code on*} methods, the application
+ * writes and reads through {@link #write} and {@link #read}, and {@link #transmit} emits the packets
+ * to send. It never blocks, never reads a clock, and is not thread-safe: the glue serialises calls
+ * (one event-loop thread, or a lock per connection).
+ *
+ * <h2>Driving it</h2>
+ * After any input ({@code on*}, {@link #write}, {@link #read}, {@link #shutdownOutput},
+ * {@link #close}, {@link #abort}) call {@link #transmit} to flush what became sendable, and arm a
+ * timer for {@link #nextTimeoutNanos()}; when it expires call {@link #onTimer} and then
+ * {@link #transmit}. Readiness for a selector comes from {@link #isReadable()},
+ * {@link #isWritable()}, {@link #isConnecting()} / {@link #isEstablished()} / {@link #failure()}.
+ *
+ * <h2>Sequence numbers and acknowledgements</h2>
+ * Sequence numbers count packets (DECISIONS 21): the first S_DATA carries ISN+1, each next packet
+ * one more, modulo 2^32 with {@link Serial} comparisons. The S_CLOSE of a graceful close (reason 00)
+ * takes the next number and is acknowledged like data (DECISIONS 26). Acknowledgements are only
+ * ranges (DECISIONS 22) - there is no cumulative ACK - so the receiver always reports the 255 most
+ * recent in-order numbers, every run held out of order, and every duplicate it saw since its last
+ * acknowledgement; a duplicate therefore always gets its own range, which resolves any lost ACK.
+ *
+ * <h2>Loss recovery and congestion control</h2>
+ * Retransmission timeout per RFC 6298 (smoothed RTT and variance, Karn's rule: no RTT sample from a
+ * retransmitted packet, exponential backoff kept until a fresh sample). Fast loss detection is
+ * RACK-style (RFC 8985): a packet is lost once a packet <em>sent after it</em> has been acknowledged
+ * and a reordering window (a quarter of the minimum RTT, widened each time a retransmission proves
+ * spurious, never above the smoothed RTT) has passed; time-based detection keeps reordering from
+ * causing retransmission storms, which a 3-duplicate rule cannot promise when there is no cumulative
+ * ACK. Congestion control is <b>NewReno</b> (RFC 5681 / 6582 semantics, with the RFC 6675 "pipe"
+ * accounting that selective acknowledgements allow): slow start from a 10-packet window, additive
+ * increase, one halving per loss episode, a collapse to one packet on timeout. NewReno was chosen over
+ * CUBIC because the stream runs mostly over short, low-loss paths (loopback, LAN, one relay hop) where
+ * CUBIC's faster window regrowth on long fat paths buys nothing, while NewReno's behaviour is simple to
+ * verify deterministically under the simulated network and is TCP-friendly by construction. Sending
+ * is paced at 2x (slow start) or 1.25x (congestion avoidance) cwnd/srtt, with bursts up to
+ * {@link StreamConfig#pacingQuantumNanos()} worth of sending so a coarse event-loop timer does not
+ * throttle it.
+ *
+ * <h2>Flow control</h2>
+ * The advertised window is the receive buffer's free space in 1024-byte units (DECISIONS 24),
+ * advertised as 0 until at least min(half the buffer, one packet) is free (receiver-side silly
+ * window avoidance). A sender whose window is exhausted with nothing in flight probes it with one
+ * packet on the persist timer.
+ *
+ * <h2>Bounds</h2>
+ * Send buffer: {@code sendBufferSize} bytes in a ring, holding unsent and unacknowledged data; the
+ * retransmission queue is a ring of at most {@code maxPacketsInFlight} packet descriptors into it.
+ * Receive buffer: {@code receiveBufferSize} bytes counting in-order data (a byte ring) and the
+ * out-of-order store (at most {@code maxPacketsInFlight} packets, each counted at its allocated
+ * size); one extra packet of up to 65535 bytes may be accepted beyond it to fill the gap that blocks
+ * delivery. Buffers are allocated on first use and released after {@code idleRelease} when empty, so
+ * an idle or half-open connection costs a few hundred bytes.
+ */
+public final class StreamConnection {
+    /** S_CLOSE reason 00: application closed connection (a FIN, DECISIONS 26). */
+    public static final int REASON_CLOSED = 0;
+    /** S_CLOSE reason 01: connection refused. */
+    public static final int REASON_REFUSED = 1;
+    /** S_CLOSE reason 02: protocol error. */
+    public static final int REASON_PROTOCOL_ERROR = 2;
+    /** S_CLOSE reason 03: timed out. */
+    public static final int REASON_TIMED_OUT = 3;
+    /** S_OPEN flag 0x01: the sender link id is a source port (5.2.1). */
+    public static final int FLAG_SOURCE_PORT = 0x01;
+    /** {@link #nextTimeoutNanos()} when no timer is needed. */
+    public static final long NO_TIMEOUT = Long.MAX_VALUE;
+    /** Largest payload accepted from a peer in one packet. */
+    public static final int MAX_PACKET_PAYLOAD = 65535;
+
+    private static final long NONE = Long.MAX_VALUE;
+    private static final int DUP_ACK_HORIZON = 1 << 20;
+    private static final int MAX_DACK_RANGES = 4;
+    private static final long MAX_CWND = 64L << 20;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    private static final byte F_ACKED = 1;
+    private static final byte F_LOST = 2;
+    private static final byte F_RETX = 4;
+    private static final byte F_FIN = 8;
+    private static final byte F_PROBE = 16;
+
+    // ---- configuration copied at creation ----
+    private int sndBufSize;
+    private int rcvBufSize;
+    private int maxPayload;
+    private final int packetCap;
+    private final int maxAckRanges;
+    private final int initialCwndPackets;
+    private boolean noDelay;
+    private boolean keepAlive;
+    private final boolean dataAck;
+    private final long connectTimeout;
+    private final long initialRto;
+    private final long minRto;
+    private final long maxRto;
+    private final long delayedAck;
+    private final long deadPeerTimeout;
+    private final long keepAliveIdle;
+    private final long keepAliveInterval;
+    private final int keepAliveProbes;
+    private final long timeWait;
+    private final long closeTimeout;
+    private final long pacingQuantum;
+    private final long idleRelease;
+
+    private Object attachment;
+
+    // ---- lifecycle ----
+    private final boolean active;
+    private final int localFlags;
+    private int peerFlags;
+    private boolean established;
+    private boolean openPending;
+    private long openSentAt = NONE;
+    private int openTransmissions;
+    private long openRetxAt = NONE;
+    private long connectDeadline = NONE;
+    private StreamException failure;
+    private boolean localFailure;
+    private boolean failedConnecting;
+    private int pendingAbortReason = -1;
+    private boolean appClosed;
+    private boolean discardInput;
+    private long closeDeadline = NONE;
+    private long timeWaitDeadline = NONE;
+    private boolean terminated;
+    private long lastActivity;
+
+    // ---- sender ----
+    private final int isn;
+    private int sndUna;
+    private int sndNxt;
+    private long sndUnaByte;
+    private long sndNxtByte;
+    private long sndEndByte;
+    private byte[] sndRing;
+    private ByteBuffer sndView;
+    private ByteBuffer scratch;
+    private long[] recStart;
+    private int[] recLen;
+    private long[] recSent;
+    private byte[] recFlags;
+    private long inFlight;
+    private long outstanding;
+    private int lostCount;
+    private int retxCursor;
+    private int highestAcked;
+    private boolean anyAcked;
+    private boolean finQueued;
+    private boolean finSent;
+    private boolean finAcked;
+    private long peerWindow;
+    private long outstandingSince;
+
+    private long srtt = -1;
+    private long rttvar;
+    private long rto;
+    private long minRtt = NONE;
+    private int backoff;
+    private long rtoDeadline = NONE;
+    private long rackXmitTime = Long.MIN_VALUE;
+    private long rackRtt;
+    private int reoMult = 1;
+    private long reorderDeadline = NONE;
+
+    private long cwnd;
+    private long ssthresh = Long.MAX_VALUE;
+    private long caAcc;
+    private boolean fastRecovery;
+    private int reductionPoint;
+    private boolean reductionPointSet;
+    private long nextSendTime = Long.MIN_VALUE;
+    private boolean pacingBlocked;
+
+    private long persistDeadline = NONE;
+    private int persistBackoff;
+    private boolean probeDue;
+
+    private long lastRecvTime;
+    private int keepAliveSent;
+    private boolean keepAliveDue;
+
+    // ---- receiver ----
+    private int rcvIsn;
+    private int rcvNxt;
+    private int rcvDel;
+    private int rcvHigh;
+    private long rcvInOrderTotal;
+    private byte[] rcvRing;
+    private long rcvHead;
+    private long rcvTail;
+    private byte[][] slotBuf;
+    private int[] slotLen;
+    private long storeBytes;
+    private int storeOoo;
+    private byte[][] pool;
+    private int poolSize;
+    private boolean peerFinKnown;
+    private int peerFinSeq;
+    private boolean peerFinReceived;
+    private int maxLenSeen;
+
+    private int ackPending;
+    private boolean ackNow;
+    private long ackDeadline = NONE;
+    private final int[] dupSeqs = new int[8];
+    private int dupCount;
+    private long lastAdvertised;
+    private AckRanges outRanges;
+
+    private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
+        this.sndBufSize = c.sendBufferSize();
+        this.rcvBufSize = c.receiveBufferSize();
+        this.maxPayload = c.maxPayload();
+        this.packetCap = c.maxPacketsInFlight();
+        this.maxAckRanges = c.maxAckRanges();
+        this.initialCwndPackets = c.initialCwndPackets();
+        this.noDelay = c.noDelay();
+        this.keepAlive = c.keepAlive();
+        this.dataAck = c.dataAckEnabled();
+        this.connectTimeout = c.connectTimeoutNanos();
+        this.initialRto = c.initialRtoNanos();
+        this.minRto = c.minRtoNanos();
+        this.maxRto = c.maxRtoNanos();
+        this.delayedAck = c.delayedAckNanos();
+        this.deadPeerTimeout = c.deadPeerTimeoutNanos();
+        this.keepAliveIdle = c.keepAliveIdleNanos();
+        this.keepAliveInterval = c.keepAliveIntervalNanos();
+        this.keepAliveProbes = c.keepAliveProbes();
+        this.timeWait = c.timeWaitNanos();
+        this.closeTimeout = c.closeTimeoutNanos();
+        this.pacingQuantum = c.pacingQuantumNanos();
+        this.idleRelease = c.idleReleaseNanos();
+        this.active = active;
+        this.localFlags = localFlags & 0xFF;
+        this.isn = c.random().nextInt();
+        this.sndUna = isn + 1;
+        this.sndNxt = isn + 1;
+        this.retxCursor = sndUna;
+        this.rto = initialRto;
+        this.cwnd = (long) initialCwndPackets * maxPayload;
+        this.lastRecvTime = now;
+        this.lastActivity = now;
+        this.openPending = true;
+        this.lastAdvertised = rcvBufSize;
+    }
+
+    /**
+     * Starts an outgoing connection (the opener side): its S_OPEN goes out on the next
+     * {@link #transmit}, is retransmitted with exponential backoff from the initial RTO, and the
+     * connect fails with {@link StreamException.Kind#CONNECT_TIMED_OUT} after the connect timeout.
+     *
+     * @param config the tunables (copied)
+     * @param nowNanos the current time
+     * @param flags S_OPEN flags to send (0, or {@link #FLAG_SOURCE_PORT} when the link id is a port)
+     */
+    public static StreamConnection connect(StreamConfig config, long nowNanos, int flags) {
+        StreamConnection c = new StreamConnection(config, true, nowNanos, flags);
+        c.connectDeadline = nowNanos + c.connectTimeout;
+        c.openRetxAt = nowNanos + c.initialRto;
+        return c;
+    }
+
+    /**
+     * Accepts an incoming S_OPEN (the acceptor side, 5.2.1): the connection is established at once
+     * and answers with its own S_OPEN on the next {@link #transmit}. Further copies of the opener's
+     * S_OPEN (its retransmissions) go to {@link #onOpen}, which answers again. Nothing is allocated
+     * beyond the object itself until data flows, so a backlog of not-yet-accepted connections is
+     * cheap.
+     *
+     * @param peerWindowUnits the window from the peer's S_OPEN (1024-byte units)
+     * @param peerIsn the ISN from the peer's S_OPEN
+     * @param peerFlags the flags from the peer's S_OPEN
+     * @param localFlags flags for our answering S_OPEN
+     */
+    public static StreamConnection accept(StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn,
+            int peerFlags, int localFlags) {
+        StreamConnection c = new StreamConnection(config, false, nowNanos, localFlags);
+        c.establish(peerWindowUnits, peerIsn, peerFlags);
+        return c;
+    }
+
+    private void establish(int windowUnits, int peerIsn, int flags) {
+        established = true;
+        rcvIsn = peerIsn;
+        rcvNxt = peerIsn + 1;
+        rcvDel = rcvNxt;
+        rcvHigh = rcvNxt;
+        peerWindow = (windowUnits & 0xFFFFL) * 1024;
+        peerFlags = flags & 0xFF;
+    }
+
+    // =====================================================================================
+    // Inputs from the network
+    // =====================================================================================
+
+    /**
+     * An S_OPEN for this connection arrived: on the opener it completes the connect (the first one;
+     * later copies are ignored), on the acceptor it is the opener retransmitting because our answer
+     * was lost, so the answer is sent again. An S_OPEN with a different ISN is ignored.
+     */
+    public void onOpen(long nowNanos, int windowUnits, int peerIsn, int flags) {
+        if (failure != null || terminated) {
+            return;
+        }
+        if (active) {
+            if (!established) {
+                establish(windowUnits, peerIsn, flags);
+                if (openTransmissions == 1 && openSentAt != NONE) {
+                    rttSample(nowNanos - openSentAt);
+                }
+                openRetxAt = NONE;
+                connectDeadline = NONE;
+                openPending = false;
+                heard(nowNanos);
+            } else if (peerIsn == rcvIsn) {
+                heard(nowNanos);
+            }
+        } else if (peerIsn == rcvIsn) {
+            openPending = true;
+            heard(nowNanos);
+        }
+    }
+
+    /**
+     * An S_DATA arrived. The payload's remaining bytes are copied (its position is not moved);
+     * duplicates are acknowledged again, packets outside the receive window are dropped with an
+     * immediate window-bearing ACK, out-of-order packets are held and acknowledged at once.
+     */
+    public void onData(long nowNanos, int seq, ByteBuffer payload) {
+        if (failure != null || terminated || !established) {
+            return;
+        }
+        int len = payload.remaining();
+        if (len > MAX_PACKET_PAYLOAD) {
+            return;
+        }
+        heard(nowNanos);
+        int d = seq - rcvNxt;
+        if (d < 0) {
+            if (d >= -DUP_ACK_HORIZON) {
+                noteDup(seq);
+            }
+            return;
+        }
+        if (len == 0) {
+            // An empty S_DATA carries nothing to deliver; only an old number (a keepalive) is valid.
+            return;
+        }
+        if (peerFinKnown && seq - peerFinSeq >= 0) {
+            return;
+        }
+        if (seq - rcvDel >= packetCap) {
+            ackNow = true;
+            return;
+        }
+        ensureReceiveBuffers();
+        lastActivity = nowNanos;
+        if (d == 0) {
+            long buffered = (rcvTail - rcvHead) + storeBytes;
+            if (rcvDel == rcvNxt && rcvBufSize - (rcvTail - rcvHead) >= len && storeOoo == 0
+                    && rcvTail - rcvHead + storeBytes + len <= rcvBufSize) {
+                ringPut(payload, len);
+                rcvDel++;
+            } else if (buffered + len <= rcvBufSize || readableBytes() == 0) {
+                storeSlot(seq, payload, len, len);
+            } else {
+                ackNow = true;
+                return;
+            }
+            rcvNxt++;
+            rcvInOrderTotal++;
+            boolean filled = false;
+            while (storeOoo > 0 && rcvNxt - rcvDel < packetCap && slotLen[rcvNxt & (packetCap - 1)] >= 0) {
+                // A held packet directly follows: it is now in order.
+                storeOoo--;
+                rcvNxt++;
+                rcvInOrderTotal++;
+                filled = true;
+            }
+            if (peerFinKnown && rcvNxt == peerFinSeq) {
+                rcvNxt++;
+                rcvInOrderTotal++;
+                peerFinReceived = true;
+                ackNow = true;
+            }
+            drainStore();
+            if (filled || storeOoo > 0) {
+                ackNow = true;
+            }
+            ackPending++;
+            if (ackPending >= 2) {
+                ackNow = true;
+            } else if (ackDeadline == NONE) {
+                ackDeadline = nowNanos + delayedAck;
+            }
+        } else {
+            int idx = seq & (packetCap - 1);
+            if (slotLen[idx] >= 0) {
+                noteDup(seq);
+                return;
+            }
+            int trueSize = Math.max(len, maxPayload);
+            long limit = (long) rcvBufSize - Math.max(maxLenSeen, len);
+            if ((rcvTail - rcvHead) + storeBytes + trueSize > limit) {
+                ackNow = true;
+                return;
+            }
+            storeSlot(seq, payload, len, trueSize);
+            storeOoo++;
+            if (seq - rcvHigh > 0) {
+                rcvHigh = seq;
+            }
+            ackPending++;
+            ackNow = true;
+        }
+        if (len > maxLenSeen) {
+            maxLenSeen = len;
+        }
+        if (discardInput) {
+            discardReadable();
+        }
+    }
+
+    /**
+     * An S_ACK arrived: every acknowledged packet in flight is released, the RTT is sampled (Karn),
+     * losses are detected, and the window is taken from {@code windowUnits}. Ranges naming numbers
+     * that were never sent or are long acknowledged are ignored.
+     *
+     * @param ranges the decoded pairs; read during the call only
+     */
+    public void onAck(long nowNanos, int windowUnits, AckRanges ranges) {
+        if (failure != null || terminated || !established) {
+            return;
+        }
+        heard(nowNanos);
+        long before = peerWindow;
+        peerWindow = (windowUnits & 0xFFFFL) * 1024;
+        if (before < maxPayload && peerWindow >= maxPayload && backoff > 0) {
+            // The window reopened: the peer is alive and was only flow-controlling us, so the
+            // backoff earned while probing says nothing about the path. Start timing afresh.
+            backoff = 0;
+            if (rtoDeadline != NONE) {
+                rtoDeadline = nowNanos + currentRto();
+            }
+        }
+        processAck(nowNanos, ranges);
+    }
+
+    /**
+     * An S_DACK arrived: the acknowledgement part first (so our window and RTT are current), then
+     * the data part, exactly as {@link #onAck} followed by {@link #onData}.
+     */
+    public void onDataAck(long nowNanos, int windowUnits, AckRanges ranges, int seq, ByteBuffer payload) {
+        onAck(nowNanos, windowUnits, ranges);
+        onData(nowNanos, seq, payload);
+    }
+
+    /**
+     * An S_CLOSE arrived. Reason 00 with the peer's ISN is its FIN (DECISIONS 26): end-of-stream
+     * follows the data before it, and it is acknowledged. Any other reason aborts the connection. The
+     * close is honoured only when its ISN field is the peer's ISN, or - the refusal form, used when
+     * the peer has no such connection - when both its ISN and sequence fields equal our own ISN;
+     * anything else is ignored (draft 5.2.2).
+     */
+    public void onClose(long nowNanos, int reason, int closeIsn, int closeSeq) {
+        if (failure != null || terminated) {
+            return;
+        }
+        boolean fromPeer = established && closeIsn == rcvIsn;
+        boolean refusalForm = closeIsn == isn && closeSeq == isn;
+        if (reason != REASON_CLOSED) {
+            if (!fromPeer && !refusalForm) {
+                return;
+            }
+            heard(nowNanos);
+            StreamException.Kind kind;
+            String msg;
+            if (reason == REASON_REFUSED && !established) {
+                kind = StreamException.Kind.REFUSED;
+                msg = "connection refused";
+            } else if (reason == REASON_PROTOCOL_ERROR) {
+                kind = StreamException.Kind.PROTOCOL_ERROR;
+                msg = "connection aborted by peer: protocol error";
+            } else {
+                kind = StreamException.Kind.RESET;
+                msg = "connection reset by peer (reason " + reason + ")";
+            }
+            fail(kind, reason, msg, -1, false);
+            return;
+        }
+        if (!fromPeer) {
+            return;
+        }
+        heard(nowNanos);
+        if (peerFinReceived) {
+            if (closeSeq == peerFinSeq) {
+                noteDup(closeSeq);
+            }
+            return;
+        }
+        if (closeSeq - rcvNxt < 0 || closeSeq - rcvDel >= packetCap) {
+            return;
+        }
+        if (peerFinKnown && closeSeq != peerFinSeq) {
+            return;
+        }
+        if (!peerFinKnown && storeOoo > 0 && rcvHigh - closeSeq >= 0) {
+            // Data was already held beyond the claimed end of stream: an inconsistent peer.
+            return;
+        }
+        peerFinKnown = true;
+        peerFinSeq = closeSeq;
+        if (rcvNxt == peerFinSeq) {
+            rcvNxt++;
+            rcvInOrderTotal++;
+            peerFinReceived = true;
+            if (slotLen != null) {
+                drainStore();
+            } else {
+                rcvDel = rcvNxt;
+            }
+        }
+        ackNow = true;
+        ackPending++;
+        checkClosed(nowNanos);
+    }
+
+    /** Runs every timer that is due at {@code nowNanos}; then call {@link #transmit}. */
+    public void onTimer(long nowNanos) {
+        if (terminated) {
+            return;
+        }
+        if (failure != null) {
+            return;
+        }
+        if (!established) {
+            if (active) {
+                if (nowNanos >= connectDeadline) {
+                    fail(StreamException.Kind.CONNECT_TIMED_OUT, -1, "connect timed out", -1, true);
+                    return;
+                }
+                if (nowNanos >= openRetxAt) {
+                    openPending = true;
+                    openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
+                }
+            }
+            return;
+        }
+        if (ackPending > 0 && nowNanos >= ackDeadline) {
+            ackNow = true;
+        }
+        if (nowNanos >= rtoDeadline) {
+            onRetransmissionTimeout(nowNanos);
+        }
+        if (nowNanos >= reorderDeadline) {
+            detectLosses(nowNanos);
+        }
+        if (nowNanos >= persistDeadline) {
+            persistDeadline = NONE;
+            probeDue = true;
+            if (persistBackoff < 20) {
+                persistBackoff++;
+            }
+        }
+        if (sndUna != sndNxt && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
+            fail(StreamException.Kind.TIMED_OUT, -1, "peer stopped acknowledging (timed out)", REASON_TIMED_OUT,
+                    true);
+            return;
+        }
+        if (keepAliveActive()) {
+            long silent = nowNanos - lastRecvTime;
+            if (silent >= keepAliveIdle + keepAliveInterval * keepAliveProbes) {
+                fail(StreamException.Kind.TIMED_OUT, -1, "keepalive: peer not answering", REASON_TIMED_OUT, true);
+                return;
+            }
+            if (silent >= keepAliveIdle + keepAliveInterval * keepAliveSent) {
+                keepAliveDue = true;
+                keepAliveSent++;
+            }
+        }
+        if (nowNanos >= closeDeadline) {
+            fail(StreamException.Kind.TIMED_OUT, -1, "close handshake timed out", REASON_TIMED_OUT, true);
+            return;
+        }
+        if (nowNanos >= timeWaitDeadline) {
+            timeWaitDeadline = NONE;
+            terminated = true;
+            releaseIdleBuffers(true);
+            return;
+        }
+        if (releasable() && nowNanos - lastActivity >= idleRelease) {
+            releaseIdleBuffers(false);
+        }
+    }
+
+    /**
+     * The earliest time at which {@link #onTimer} has work, or {@link #NO_TIMEOUT}. It changes after
+     * every call, so re-read it after each input and each {@link #transmit}.
+     */
+    public long nextTimeoutNanos() {
+        if (terminated || failure != null) {
+            return NONE;
+        }
+        if (!established) {
+            return active ? Math.min(openRetxAt, connectDeadline) : NONE;
+        }
+        long t = Math.min(rtoDeadline, reorderDeadline);
+        if (ackPending > 0) {
+            t = Math.min(t, ackDeadline);
+        }
+        t = Math.min(t, persistDeadline);
+        t = Math.min(t, closeDeadline);
+        t = Math.min(t, timeWaitDeadline);
+        if (pacingBlocked) {
+            t = Math.min(t, nextSendTime);
+        }
+        if (sndUna != sndNxt) {
+            t = Math.min(t, Math.max(lastRecvTime, outstandingSince) + deadPeerTimeout);
+        }
+        if (keepAliveActive()) {
+            t = Math.min(t, lastRecvTime + keepAliveIdle + keepAliveInterval * keepAliveSent);
+        }
+        if (releasable()) {
+            t = Math.min(t, lastActivity + idleRelease);
+        }
+        return t;
+    }
+
+    // =====================================================================================
+    // Output
+    // =====================================================================================
+
+    /**
+     * Emits up to {@code maxPackets} packets to {@code sink}, in this order: a pending abort, a
+     * pending S_OPEN, retransmissions of packets judged lost, new data and then the FIN (all within
+     * the congestion window, the peer's window and the pacer), a keepalive probe, and finally a
+     * stand-alone S_ACK if an acknowledgement is due and none rode on data as S_DACK.
+     *
+     * @return the number of packets emitted
+     */
+    public int transmit(long nowNanos, StreamSink sink, int maxPackets) {
+        int sent = 0;
+        if (pendingAbortReason >= 0 && sent < maxPackets) {
+            int reason = pendingAbortReason;
+            pendingAbortReason = -1;
+            sink.sendClose(reason, isn, sndNxt);
+            sent++;
+        }
+        if (failure != null || terminated) {
+            return sent;
+        }
+        if (openPending && sent < maxPackets) {
+            openPending = false;
+            sink.sendOpen(advertiseWindowUnits(), isn, localFlags);
+            if (active) {
+                openTransmissions++;
+                openSentAt = nowNanos;
+            }
+            sent++;
+        }
+        if (!established) {
+            return sent;
+        }
+        pacingBlocked = false;
+        while (sent < maxPackets && sendOne(nowNanos, sink)) {
+            sent++;
+        }
+        if (keepAliveDue && sent < maxPackets) {
+            keepAliveDue = false;
+            ByteBuffer empty = emptyPayload();
+            sink.sendData(sndNxt - 1, empty);
+            sent++;
+        }
+        if (sent < maxPackets && ackDue(nowNanos)) {
+            AckRanges r = buildAckRanges(maxAckRanges);
+            if (r.size() > 0) {
+                sink.sendAck(advertiseWindowUnits(), r);
+                sent++;
+            }
+            ackSent();
+        }
+        return sent;
+    }
+
+    private boolean sendOne(long now, StreamSink sink) {
+        int mask = packetCap - 1;
+        if (lostCount > 0) {
+            int s = Serial.max(retxCursor, sndUna);
+            while (s != sndNxt && (recFlags[s & mask] & (F_LOST | F_ACKED)) != F_LOST) {
+                s++;
+            }
+            retxCursor = s;
+            if (s != sndNxt) {
+                int idx = s & mask;
+                int len = recLen[idx];
+                if ((recFlags[idx] & F_FIN) != 0) {
+                    markRetransmitted(idx, now, 0);
+                    sink.sendClose(REASON_CLOSED, isn, s);
+                    armRto(now);
+                    return true;
+                }
+                if (inFlight > 0 && inFlight + len > cwnd) {
+                    return false;
+                }
+                if (!pacingAllows(now)) {
+                    return false;
+                }
+                markRetransmitted(idx, now, len);
+                emitData(now, sink, s, recStart[idx], len);
+                paceSent(now, len);
+                armRto(now);
+                return true;
+            }
+        }
+        if (sndRing != null && sndNxt - sndUna < packetCap) {
+            long avail = sndEndByte - sndNxtByte;
+            if (avail > 0) {
+                int len = (int) Math.min(avail, maxPayload);
+                boolean probe = false;
+                long winAvail = peerWindow - outstanding;
+                if (winAvail < len) {
+                    if (winAvail >= 1024 && winAvail * 2 >= maxPayload) {
+                        len = (int) winAvail;
+                    } else if (probeDue && outstanding == 0) {
+                        probe = true;
+                    } else {
+                        if (outstanding == 0 && persistDeadline == NONE) {
+                            persistDeadline = now + persistInterval();
+                        }
+                        return false;
+                    }
+                }
+                if (!noDelay && !finQueued && len == avail && len < maxPayload && sndUna != sndNxt) {
+                    // Nagle: hold a partial packet while data is unacknowledged, so small writes coalesce.
+                    return false;
+                }
+                if (inFlight > 0 && inFlight + len > cwnd) {
+                    return false;
+                }
+                if (!pacingAllows(now)) {
+                    return false;
+                }
+                int ranges = 0;
+                if (dataAck && ackPendingNow(now)) {
+                    AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+                    ranges = r.size();
+                    if (ranges > 0 && ranges <= MAX_DACK_RANGES) {
+                        int room = maxPayload - 3 - 5 * ranges;
+                        if (len > room) {
+                            len = room;
+                        }
+                    }
+                }
+                int s = sndNxt;
+                int idx = s & mask;
+                if (sndUna == sndNxt) {
+                    outstandingSince = now;
+                }
+                recStart[idx] = sndNxtByte;
+                recLen[idx] = len;
+                recSent[idx] = now;
+                recFlags[idx] = probe ? F_PROBE : 0;
+                sndNxt++;
+                sndNxtByte += len;
+                outstanding += len;
+                inFlight += len;
+                if (probe) {
+                    probeDue = false;
+                }
+                emitData(now, sink, s, recStart[idx], len);
+                paceSent(now, len);
+                armRto(now);
+                lastActivity = now;
+                return true;
+            }
+        }
+        if (finQueued && !finSent && sndNxtByte == sndEndByte && (recFlags == null || sndNxt - sndUna < packetCap)) {
+            ensureRecords();
+            int s = sndNxt;
+            int idx = s & mask;
+            if (sndUna == sndNxt) {
+                outstandingSince = now;
+            }
+            recStart[idx] = sndNxtByte;
+            recLen[idx] = 0;
+            recSent[idx] = now;
+            recFlags[idx] = F_FIN;
+            sndNxt++;
+            finSent = true;
+            sink.sendClose(REASON_CLOSED, isn, s);
+            armRto(now);
+            return true;
+        }
+        return false;
+    }
+
+    private void emitData(long now, StreamSink sink, int seq, long start, int len) {
+        ByteBuffer view = payloadView(start, len);
+        if (dataAck && ackPendingNow(now)) {
+            AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+            if (r.size() > 0 && r.size() <= MAX_DACK_RANGES && len + 3 + 5 * r.size() <= maxPayload) {
+                sink.sendDataAck(advertiseWindowUnits(), r, seq, view);
+                ackSent();
+                return;
+            }
+        }
+        sink.sendData(seq, view);
+    }
+
+    private ByteBuffer payloadView(long start, int len) {
+        int cap = sndRing.length;
+        int off = (int) (start % cap);
+        if (off + len <= cap) {
+            sndView.clear();
+            sndView.position(off);
+            sndView.limit(off + len);
+            return sndView;
+        }
+        if (scratch == null || scratch.capacity() < len) {
+            scratch = ByteBuffer.allocate(Math.max(len, maxPayload));
+        }
+        scratch.clear();
+        int first = cap - off;
+        scratch.put(sndRing, off, first);
+        scratch.put(sndRing, 0, len - first);
+        scratch.flip();
+        return scratch;
+    }
+
+    private static ByteBuffer emptyPayload() {
+        // Zero capacity: a sink moving its position or limit cannot affect anyone else.
+        return EMPTY;
+    }
+
+    private void markRetransmitted(int idx, long now, int len) {
+        recFlags[idx] = (byte) ((recFlags[idx] & ~F_LOST) | F_RETX);
+        recSent[idx] = now;
+        lostCount--;
+        inFlight += len;
+    }
+
+    // =====================================================================================
+    // Application side
+    // =====================================================================================
+
+    /**
+     * Copies as many bytes from {@code src} as the send buffer has room for (SO_SNDBUF) and returns
+     * that number, possibly 0. Data written before the connection is established is sent once it is.
+     *
+     * @throws StreamException if the connection failed, or output was shut down
+     */
+    public int write(ByteBuffer src) throws StreamException {
+        if (failure != null) {
+            throw failure.copy();
+        }
+        if (finQueued) {
+            throw new StreamException(StreamException.Kind.OUTPUT_SHUTDOWN, -1, "output is shut down");
+        }
+        int want = src.remaining();
+        if (want == 0) {
+            return 0;
+        }
+        ensureSendRing();
+        long free = sndRing.length - (sndEndByte - sndUnaByte);
+        if (free <= 0) {
+            return 0;
+        }
+        int n = (int) Math.min(want, free);
+        int cap = sndRing.length;
+        int off = (int) (sndEndByte % cap);
+        int first = Math.min(n, cap - off);
+        src.get(sndRing, off, first);
+        if (n > first) {
+            src.get(sndRing, 0, n - first);
+        }
+        sndEndByte += n;
+        return n;
+    }
+
+    /**
+     * Copies received in-order bytes into {@code dst}.
+     *
+     * @return the number of bytes copied, 0 if none are available yet, or -1 at end-of-stream (the
+     *         peer's FIN after all its data has been read)
+     * @throws StreamException if the connection failed; when the peer aborted, the data that
+     *         arrived before the abort is returned first
+     */
+    public int read(ByteBuffer dst) throws StreamException {
+        if (failure != null && (localFailure || readableBytes() == 0)) {
+            throw failure.copy();
+        }
+        int total = 0;
+        if (rcvRing != null) {
+            while (dst.hasRemaining()) {
+                long have = rcvTail - rcvHead;
+                if (have == 0) {
+                    if (!drainStore() || rcvTail == rcvHead) {
+                        break;
+                    }
+                    continue;
+                }
+                int cap = rcvRing.length;
+                int off = (int) (rcvHead % cap);
+                int n = (int) Math.min(Math.min(have, dst.remaining()), cap - off);
+                dst.put(rcvRing, off, n);
+                rcvHead += n;
+                total += n;
+            }
+            if (total > 0) {
+                drainStore();
+                windowUpdateCheck();
+            }
+        }
+        if (total == 0 && peerFinReceived && readableBytes() == 0) {
+            return -1;
+        }
+        return total;
+    }
+
+    /**
+     * Half-close (DECISIONS 26): after the buffered data, an S_CLOSE reason 00 is sent and
+     * retransmitted until acknowledged; reading continues until the peer closes too.
+     */
+    public void shutdownOutput() {
+        if (failure == null) {
+            finQueued = true;
+        }
+    }
+
+    /**
+     * Graceful close: {@link #shutdownOutput()}, and anything received from now on is acknowledged
+     * and discarded. The close handshake then completes in the background; if it has not within the
+     * close timeout, the connection aborts with reason 03. Closing while still connecting abandons the
+     * connect without sending anything.
+     */
+    public void close(long nowNanos) {
+        if (appClosed) {
+            return;
+        }
+        appClosed = true;
+        if (failure != null) {
+            return;
+        }
+        if (!established) {
+            fail(StreamException.Kind.CLOSED, -1, "connection closed", -1, true);
+            terminated = true;
+            return;
+        }
+        finQueued = true;
+        discardInput = true;
+        discardReadable();
+        closeDeadline = nowNanos + closeTimeout;
+        checkClosed(nowNanos);
+    }
+
+    /**
+     * Abortive close like a TCP RST (DECISIONS 26): S_CLOSE with {@code reason} (1..3) is sent once
+     * on the next {@link #transmit} and the connection fails at once.
+     */
+    public void abort(int reason) {
+        if (reason < 1 || reason > 255) {
+            throw new IllegalArgumentException("abort reason must be 1..255: " + reason);
+        }
+        if (failure != null) {
+            return;
+        }
+        boolean peerKnows = established || (active && openTransmissions > 0);
+        fail(StreamException.Kind.CLOSED, -1, "connection aborted", peerKnows ? reason : -1, true);
+        appClosed = true;
+    }
+
+    // =====================================================================================
+    // State queries
+    // =====================================================================================
+
+    /** Our initial sequence number (sent in S_OPEN, keys our S_CLOSE). */
+    public int isn() {
+        return isn;
+    }
+
+    /** The peer's initial sequence number; meaningful once {@link #isEstablished()}. */
+    public int peerIsn() {
+        return rcvIsn;
+    }
+
+    /** The flags of the peer's S_OPEN; meaningful once {@link #isEstablished()}. */
+    public int peerFlags() {
+        return peerFlags;
+    }
+
+    /** True on the opener side. */
+    public boolean isActiveOpener() {
+        return active;
+    }
+
+    /** True while an outgoing connect waits for the peer's S_OPEN. */
+    public boolean isConnecting() {
+        return active && !established && failure == null;
+    }
+
+    /** True once the peer's S_OPEN was received or answered (stays true after closes). */
+    public boolean isEstablished() {
+        return established;
+    }
+
+    /** True when the connect failed (refused, timed out, abandoned); see {@link #failure()}. */
+    public boolean isConnectFailed() {
+        return failedConnecting;
+    }
+
+    /** The failure, or null while the connection is healthy. */
+    public StreamException failure() {
+        return failure;
+    }
+
+    /**
+     * True when {@link #read} would not return 0: data, end-of-stream or a failure is pending
+     * (NIO's OP_READ; a peer's abort or FIN reports readable with data first, checklist item 11).
+     */
+    public boolean isReadable() {
+        if (failure != null) {
+            return true;
+        }
+        return readableBytes() > 0 || peerFinReceived;
+    }
+
+    /**
+     * True when {@link #write} would accept a useful amount (a quarter of the send buffer, at most
+     * 64 KiB) or would throw.
+     */
+    public boolean isWritable() {
+        if (failure != null || finQueued) {
+            return true;
+        }
+        long cap = sndRing != null ? sndRing.length : sndBufSize;
+        long free = cap - (sndEndByte - sndUnaByte);
+        return free >= Math.max(1, Math.min(cap / 4, 64 * 1024));
+    }
+
+    /** Bytes {@link #write} would accept now. */
+    public int sendBufferFree() {
+        if (failure != null || finQueued) {
+            return 0;
+        }
+        long cap = sndRing != null ? sndRing.length : sndBufSize;
+        return (int) Math.max(0, cap - (sndEndByte - sndUnaByte));
+    }
+
+    /** Bytes written but not yet acknowledged by the peer (unsent included). */
+    public long unacknowledgedBytes() {
+        return sndEndByte - sndUnaByte;
+    }
+
+    /** Bytes {@link #read} can return now without waiting. */
+    public int readableBytes() {
+        if (rcvRing == null) {
+            return 0;
+        }
+        long n = rcvTail - rcvHead;
+        if (slotLen != null) {
+            int mask = packetCap - 1;
+            for (int s = rcvDel; s != rcvNxt; s++) {
+                int l = slotLen[s & mask];
+                if (l > 0) {
+                    n += l;
+                }
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    /** True after {@link #shutdownOutput()} or {@link #close}. */
+    public boolean isOutputShutdown() {
+        return finQueued;
+    }
+
+    /** True once our FIN and all data before it were acknowledged by the peer. */
+    public boolean isOutputClosed() {
+        return finAcked && sndUna == sndNxt;
+    }
+
+    /** True once the peer's FIN was received in order (end-of-stream follows the buffered data). */
+    public boolean isInputClosed() {
+        return peerFinReceived;
+    }
+
+    /**
+     * True when the protocol is finished: both closes acknowledged and time-wait over, or failed
+     * with any abort already handed to {@link #transmit}. The glue may then forget the link id.
+     */
+    public boolean isTerminated() {
+        return terminated || (failure != null && pendingAbortReason < 0);
+    }
+
+    /** Smoothed RTT in nanoseconds, or -1 before the first sample. */
+    public long smoothedRttNanos() {
+        return srtt;
+    }
+
+    /** Current congestion window in bytes. */
+    public long congestionWindow() {
+        return cwnd;
+    }
+
+    /** The peer's last advertised window in bytes. */
+    public long peerWindowBytes() {
+        return peerWindow;
+    }
+
+    /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
+    public long allocatedBytes() {
+        long n = 0;
+        if (sndRing != null) {
+            n += sndRing.length + (long) packetCap * (8 + 4 + 8 + 1);
+        }
+        if (rcvRing != null) {
+            n += rcvRing.length + (long) packetCap * (8 + 4);
+        }
+        n += storeBytes;
+        for (int i = 0; i < poolSize; i++) {
+            n += pool[i].length;
+        }
+        if (scratch != null) {
+            n += scratch.capacity();
+        }
+        return n;
+    }
+
+    /** The glue's per-connection object (its link ids, ports, channel). */
+    public Object attachment() {
+        return attachment;
+    }
+
+    /** Attaches the glue's per-connection object. */
+    public void attach(Object o) {
+        attachment = o;
+    }
+
+    /** TCP_NODELAY: true sends partial packets at once, false coalesces them (Nagle). */
+    public void setNoDelay(boolean on) {
+        noDelay = on;
+    }
+
+    /** Current TCP_NODELAY. */
+    public boolean noDelay() {
+        return noDelay;
+    }
+
+    /** SO_KEEPALIVE. */
+    public void setKeepAlive(boolean on) {
+        keepAlive = on;
+        keepAliveSent = 0;
+    }
+
+    /** Current SO_KEEPALIVE. */
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** SO_SNDBUF; takes effect now if the buffer is empty, otherwise when it is next allocated. */
+    public void setSendBufferSize(int bytes) {
+        sndBufSize = StreamConfig.checkSendBuffer(bytes);
+        if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
+            sndRing = null;
+            sndView = null;
+        }
+    }
+
+    /** Current SO_SNDBUF. */
+    public int sendBufferSize() {
+        return sndBufSize;
+    }
+
+    /** SO_RCVBUF; takes effect now if the buffer is empty, otherwise when it is next allocated. */
+    public void setReceiveBufferSize(int bytes) {
+        int b = StreamConfig.checkReceiveBuffer(bytes);
+        if (rcvRing == null) {
+            rcvBufSize = b;
+        } else if (rcvTail == rcvHead && storeBytes == 0) {
+            rcvBufSize = b;
+            rcvRing = null;
+        } else if (b >= rcvBufSize) {
+            byte[] bigger = new byte[b];
+            int n = (int) (rcvTail - rcvHead);
+            int cap = rcvRing.length;
+            for (int i = 0; i < n; i++) {
+                bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
+            }
+            rcvRing = bigger;
+            rcvHead = 0;
+            rcvTail = n;
+            rcvBufSize = b;
+        }
+    }
+
+    /** Current SO_RCVBUF. */
+    public int receiveBufferSize() {
+        return rcvBufSize;
+    }
+
+    /** Sets the path's largest S_DATA payload (DECISIONS 27); applies to packets not yet sent. */
+    public void setMaxPayload(int bytes) {
+        maxPayload = StreamConfig.checkPayload(bytes);
+    }
+
+    /** Current largest S_DATA payload. */
+    public int maxPayload() {
+        return maxPayload;
+    }
+
+    // =====================================================================================
+    // Internals: receive side
+    // =====================================================================================
+
+    private void heard(long now) {
+        lastRecvTime = now;
+        keepAliveSent = 0;
+        if (timeWaitDeadline != NONE) {
+            timeWaitDeadline = now + timeWait;
+        }
+    }
+
+    private boolean keepAliveActive() {
+        return keepAlive && established && sndUna == sndNxt && !terminated && timeWaitDeadline == NONE;
+    }
+
+    private void noteDup(int seq) {
+        ackNow = true;
+        ackPending++;
+        for (int i = 0; i < dupCount; i++) {
+            if (dupSeqs[i] == seq) {
+                return;
+            }
+        }
+        if (dupCount < dupSeqs.length) {
+            dupSeqs[dupCount++] = seq;
+        }
+    }
+
+    private void ensureReceiveBuffers() {
+        if (rcvRing == null) {
+            rcvRing = new byte[rcvBufSize];
+            rcvHead = 0;
+            rcvTail = 0;
+        }
+        if (slotLen == null) {
+            slotBuf = new byte[packetCap][];
+            slotLen = new int[packetCap];
+            java.util.Arrays.fill(slotLen, -1);
+            pool = new byte[16][];
+        }
+    }
+
+    private void ringPut(ByteBuffer payload, int len) {
+        int cap = rcvRing.length;
+        int off = (int) (rcvTail % cap);
+        int first = Math.min(len, cap - off);
+        int pos = payload.position();
+        payload.get(pos, rcvRing, off, first);
+        if (len > first) {
+            payload.get(pos + first, rcvRing, 0, len - first);
+        }
+        rcvTail += len;
+    }
+
+    private void storeSlot(int seq, ByteBuffer payload, int len, int trueSize) {
+        int idx = seq & (packetCap - 1);
+        byte[] chunk = takeChunk(trueSize);
+        payload.get(payload.position(), chunk, 0, len);
+        slotBuf[idx] = chunk;
+        slotLen[idx] = len;
+        storeBytes += chunk.length;
+    }
+
+    private byte[] takeChunk(int size) {
+        while (poolSize > 0) {
+            byte[] c = pool[--poolSize];
+            pool[poolSize] = null;
+            if (c.length >= size) {
+                return c;
+            }
+        }
+        return new byte[size];
+    }
+
+    private void giveChunk(byte[] c) {
+        if (poolSize < pool.length && c.length <= Math.max(maxPayload, maxLenSeen)) {
+            pool[poolSize++] = c;
+        }
+    }
+
+    /** Moves in-order held packets into the ring while it has room. Returns true if anything moved. */
+    private boolean drainStore() {
+        boolean moved = false;
+        if (slotLen == null) {
+            return false;
+        }
+        int mask = packetCap - 1;
+        while (rcvDel != rcvNxt) {
+            if (peerFinReceived && rcvDel == peerFinSeq) {
+                rcvDel++;
+                continue;
+            }
+            int idx = rcvDel & mask;
+            int len = slotLen[idx];
+            if (len < 0) {
+                // Cannot happen for numbers below rcvNxt; stop rather than spin.
+                break;
+            }
+            if (rcvBufSize - (rcvTail - rcvHead) < len && rcvTail != rcvHead) {
+                break;
+            }
+            byte[] chunk = slotBuf[idx];
+            if (rcvRing.length - (rcvTail - rcvHead) < len) {
+                break;
+            }
+            int cap = rcvRing.length;
+            int off = (int) (rcvTail % cap);
+            int first = Math.min(len, cap - off);
+            System.arraycopy(chunk, 0, rcvRing, off, first);
+            if (len > first) {
+                System.arraycopy(chunk, first, rcvRing, 0, len - first);
+            }
+            rcvTail += len;
+            storeBytes -= chunk.length;
+            slotBuf[idx] = null;
+            slotLen[idx] = -1;
+            giveChunk(chunk);
+            rcvDel++;
+            moved = true;
+        }
+        return moved;
+    }
+
+    private void discardReadable() {
+        if (rcvRing == null) {
+            return;
+        }
+        rcvHead = rcvTail;
+        while (drainStore()) {
+            rcvHead = rcvTail;
+        }
+        rcvHead = rcvTail;
+    }
+
+    private void windowUpdateCheck() {
+        long free = freeReceiveBytes();
+        long threshold = swsThreshold();
+        if ((lastAdvertised < threshold && free >= threshold) || free - lastAdvertised >= rcvBufSize / 2) {
+            ackNow = true;
+        }
+    }
+
+    private long freeReceiveBytes() {
+        if (rcvRing == null) {
+            return rcvBufSize;
+        }
+        return Math.max(0, rcvBufSize - (rcvTail - rcvHead) - storeBytes);
+    }
+
+    private long swsThreshold() {
+        return Math.min(rcvBufSize / 2, Math.max(1024, maxPayload));
+    }
+
+    private int advertiseWindowUnits() {
+        long free = freeReceiveBytes();
+        if (free < swsThreshold()) {
+            free = 0;
+        }
+        lastAdvertised = free;
+        return (int) Math.min(65535, free / 1024);
+    }
+
+    private boolean ackPendingNow(long now) {
+        return ackNow || ackPending > 0;
+    }
+
+    private boolean ackDue(long now) {
+        return ackNow || (ackPending > 0 && now >= ackDeadline);
+    }
+
+    private void ackSent() {
+        ackNow = false;
+        ackPending = 0;
+        ackDeadline = NONE;
+        dupCount = 0;
+    }
+
+    private AckRanges buildAckRanges(int max) {
+        if (outRanges == null || outRanges.capacity() < maxAckRanges) {
+            outRanges = new AckRanges(Math.max(maxAckRanges, MAX_DACK_RANGES + 1));
+        }
+        AckRanges r = outRanges;
+        r.clear();
+        int limit = Math.min(max, r.capacity());
+        if (rcvInOrderTotal > 0) {
+            int c = (int) Math.min(AckRanges.MAX_COUNT, rcvInOrderTotal);
+            addLimited(r, rcvNxt - c, c, limit);
+        }
+        boolean finHeld = peerFinKnown && !peerFinReceived;
+        if ((storeOoo > 0 || finHeld) && slotLen != null) {
+            int mask = packetCap - 1;
+            int top = storeOoo > 0 ? rcvHigh : rcvNxt;
+            if (finHeld && peerFinSeq - top > 0) {
+                top = peerFinSeq;
+            }
+            int runStart = 0;
+            int runLen = 0;
+            for (int s = rcvNxt + 1; s - top <= 0 && r.size() < limit; s++) {
+                boolean present = (s - rcvDel < packetCap && slotLen[s & mask] >= 0) || (finHeld && s == peerFinSeq);
+                if (present) {
+                    if (runLen == 0) {
+                        runStart = s;
+                    }
+                    runLen++;
+                } else if (runLen > 0) {
+                    addLimited(r, runStart, runLen, limit);
+                    runLen = 0;
+                }
+            }
+            if (runLen > 0) {
+                addLimited(r, runStart, runLen, limit);
+            }
+        }
+        for (int i = 0; i < dupCount; i++) {
+            if (!r.contains(dupSeqs[i])) {
+                addLimited(r, dupSeqs[i], 1, limit);
+            }
+        }
+        return r;
+    }
+
+    private static void addLimited(AckRanges r, int first, int count, int limit) {
+        while (count > 0 && r.size() < limit) {
+            int before = r.size();
+            int take = Math.min(count, AckRanges.MAX_COUNT);
+            if (!r.add(first, take)) {
+                return;
+            }
+            if (r.size() == before && r.size() >= limit) {
+                return;
+            }
+            first += take;
+            count -= take;
+        }
+    }
+
+    // =====================================================================================
+    // Internals: send side
+    // =====================================================================================
+
+    private void ensureSendRing() {
+        if (sndRing == null) {
+            // Only ever (re)allocated while empty (see releaseIdleBuffers), so the byte counters can
+            // simply keep counting: positions are taken modulo the ring length.
+            sndRing = new byte[sndBufSize];
+            sndView = ByteBuffer.wrap(sndRing);
+        }
+        ensureRecords();
+    }
+
+    private void ensureRecords() {
+        if (recStart == null) {
+            recStart = new long[packetCap];
+            recLen = new int[packetCap];
+            recSent = new long[packetCap];
+            recFlags = new byte[packetCap];
+        }
+    }
+
+    private void processAck(long now, AckRanges ranges) {
+        if (recFlags == null || sndUna == sndNxt) {
+            checkPersist(now);
+            return;
+        }
+        int n = ranges.size();
+        for (int i = 0; i < n; i++) {
+            int c = ranges.count(i);
+            if (c < 1 || c > AckRanges.MAX_COUNT) {
+                return;
+            }
+        }
+        int mask = packetCap - 1;
+        long ackedBytes = 0;
+        long flightBefore = inFlight;
+        long newestSent = Long.MIN_VALUE;
+        boolean newlyAcked = false;
+        for (int i = 0; i < n; i++) {
+            int first = ranges.first(i);
+            int count = ranges.count(i);
+            int startOff = first - sndUna;
+            int k0 = 0;
+            if (startOff < 0) {
+                k0 = -startOff;
+                if (k0 >= count || startOff < -65536) {
+                    continue;
+                }
+            }
+            for (int k = k0; k < count; k++) {
+                int s = first + k;
+                if (s - sndNxt >= 0) {
+                    break;
+                }
+                int idx = s & mask;
+                byte f = recFlags[idx];
+                if ((f & F_ACKED) != 0) {
+                    continue;
+                }
+                recFlags[idx] = (byte) ((f | F_ACKED) & ~F_LOST);
+                newlyAcked = true;
+                int len = recLen[idx];
+                if ((f & F_LOST) != 0) {
+                    lostCount--;
+                } else {
+                    inFlight -= len;
+                }
+                outstanding -= len;
+                ackedBytes += len;
+                if ((f & F_FIN) != 0) {
+                    finAcked = true;
+                }
+                long sent = recSent[idx];
+                long sample = now - sent;
+                boolean ambiguous = (f & F_RETX) != 0;
+                if (ambiguous && minRtt != NONE && sample < minRtt / 2 + 1) {
+                    // The original transmission was acknowledged: the retransmission was spurious.
+                    if (reoMult < 8) {
+                        reoMult++;
+                    }
+                } else if (sent > rackXmitTime) {
+                    rackXmitTime = sent;
+                    rackRtt = sample;
+                }
+                if (!ambiguous && sent > newestSent) {
+                    newestSent = sent;
+                }
+                if (!anyAcked || s - highestAcked > 0) {
+                    highestAcked = s;
+                    anyAcked = true;
+                }
+            }
+        }
+        if (!newlyAcked) {
+            checkPersist(now);
+            return;
+        }
+        lastActivity = now;
+        if (newestSent != Long.MIN_VALUE) {
+            rttSample(now - newestSent);
+            backoff = 0;
+        }
+        while (sndUna != sndNxt && (recFlags[sndUna & mask] & F_ACKED) != 0) {
+            int idx = sndUna & mask;
+            sndUnaByte = recStart[idx] + recLen[idx];
+            recFlags[idx] = 0;
+            sndUna++;
+        }
+        if (sndUna == sndNxt) {
+            sndUnaByte = sndNxtByte;
+        }
+        if (retxCursor - sndUna < 0) {
+            retxCursor = sndUna;
+        }
+        onCongestionAck(ackedBytes, flightBefore);
+        if (sndUna != sndNxt) {
+            rtoDeadline = now + currentRto();
+        } else {
+            rtoDeadline = NONE;
+            reorderDeadline = NONE;
+        }
+        detectLosses(now);
+        checkPersist(now);
+        checkClosed(now);
+    }
+
+    private void checkPersist(long now) {
+        if (peerWindow >= Math.min(maxPayload, 1024)) {
+            persistBackoff = 0;
+            persistDeadline = NONE;
+            probeDue = false;
+        }
+    }
+
+    private void onCongestionAck(long ackedBytes, long flightBefore) {
+        if (fastRecovery) {
+            if (sndUna - reductionPoint >= 0) {
+                fastRecovery = false;
+            } else {
+                return;
+            }
+        }
+        if (flightBefore * 2 < cwnd) {
+            // Application- or window-limited: growing cwnd now would not be validated by the path.
+            return;
+        }
+        if (cwnd < ssthresh) {
+            cwnd += ackedBytes;
+        } else {
+            caAcc += ackedBytes;
+            if (caAcc >= cwnd) {
+                caAcc -= cwnd;
+                cwnd += maxPayload;
+            }
+        }
+        if (cwnd > MAX_CWND) {
+            cwnd = MAX_CWND;
+        }
+    }
+
+    private void detectLosses(long now) {
+        reorderDeadline = NONE;
+        if (!anyAcked || recFlags == null || rackXmitTime == Long.MIN_VALUE) {
+            return;
+        }
+        int mask = packetCap - 1;
+        long reoWnd = minRtt == NONE ? 0 : (minRtt / 4) * reoMult;
+        if (srtt > 0 && reoWnd > srtt) {
+            reoWnd = srtt;
+        }
+        if (sndUna == sndNxt || highestAcked - sndUna < 0) {
+            return;
+        }
+        int end = highestAcked + 1;
+        boolean lossSeen = false;
+        int firstLost = 0;
+        for (int s = sndUna; s != end; s++) {
+            int idx = s & mask;
+            byte f = recFlags[idx];
+            if ((f & (F_ACKED | F_LOST)) != 0) {
+                continue;
+            }
+            long sent = recSent[idx];
+            if (sent > rackXmitTime) {
+                continue;
+            }
+            long deadline = sent + rackRtt + reoWnd;
+            if (now >= deadline) {
+                recFlags[idx] = (byte) (f | F_LOST);
+                lostCount++;
+                inFlight -= recLen[idx];
+                if (s - retxCursor < 0) {
+                    retxCursor = s;
+                }
+                if (!lossSeen) {
+                    lossSeen = true;
+                    firstLost = s;
+                }
+            } else if (deadline < reorderDeadline) {
+                reorderDeadline = deadline;
+            }
+        }
+        if (lossSeen && (!reductionPointSet || firstLost - reductionPoint >= 0)) {
+            ssthresh = Math.max(cwnd / 2, 2L * maxPayload);
+            cwnd = ssthresh;
+            caAcc = 0;
+            fastRecovery = true;
+            reductionPoint = sndNxt;
+            reductionPointSet = true;
+        }
+    }
+
+    private void onRetransmissionTimeout(long now) {
+        rtoDeadline = NONE;
+        if (sndUna == sndNxt || recFlags == null) {
+            return;
+        }
+        int mask = packetCap - 1;
+        boolean probe = (recFlags[sndUna & mask] & F_PROBE) != 0 && peerWindow < maxPayload;
+        if (backoff < 30) {
+            backoff++;
+        }
+        if (!probe) {
+            ssthresh = Math.max(inFlight / 2, 2L * maxPayload);
+            cwnd = maxPayload;
+            caAcc = 0;
+            fastRecovery = false;
+            reductionPoint = sndNxt;
+            reductionPointSet = true;
+        }
+        for (int s = sndUna; s != sndNxt; s++) {
+            int idx = s & mask;
+            byte f = recFlags[idx];
+            if ((f & (F_ACKED | F_LOST)) == 0) {
+                recFlags[idx] = (byte) (f | F_LOST);
+                lostCount++;
+                inFlight -= recLen[idx];
+            }
+        }
+        retxCursor = sndUna;
+        reorderDeadline = NONE;
+        rtoDeadline = now + currentRto();
+    }
+
+    private long currentRto() {
+        // Never back off so far that fewer than four retransmissions fit in the dead-peer timeout:
+        // the peer would be declared dead after one or two tries on a merely lossy path.
+        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
+        long r = rto;
+        for (int i = 0; i < backoff && r < cap; i++) {
+            r <<= 1;
+        }
+        return Math.min(r, cap);
+    }
+
+    private long persistInterval() {
+        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
+        long r = rto;
+        for (int i = 0; i < persistBackoff && r < cap; i++) {
+            r <<= 1;
+        }
+        return Math.min(r, cap);
+    }
+
+    private void armRto(long now) {
+        if (rtoDeadline == NONE) {
+            rtoDeadline = now + currentRto();
+        }
+    }
+
+    private void rttSample(long r) {
+        if (r <= 0) {
+            r = 1;
+        }
+        if (r < minRtt) {
+            minRtt = r;
+        }
+        if (srtt < 0) {
+            srtt = r;
+            rttvar = r / 2;
+        } else {
+            long err = Math.abs(srtt - r);
+            rttvar = (3 * rttvar + err) / 4;
+            srtt = (7 * srtt + r) / 8;
+        }
+        long candidate = srtt + Math.max(1000, 4 * rttvar);
+        rto = Math.max(minRto, Math.min(maxRto, candidate));
+    }
+
+    private boolean pacingAllows(long now) {
+        if (srtt <= 0 || nextSendTime <= now) {
+            return true;
+        }
+        pacingBlocked = true;
+        return false;
+    }
+
+    private void paceSent(long now, int len) {
+        if (srtt <= 0) {
+            return;
+        }
+        long gain = cwnd < ssthresh ? 200 : 125;
+        long interval = (long) len * srtt * 100 / (Math.max(cwnd, maxPayload) * gain);
+        long burst = Math.max(pacingQuantum, 10 * interval);
+        if (nextSendTime < now - burst) {
+            nextSendTime = now - burst;
+        }
+        nextSendTime += interval;
+    }
+
+    private void checkClosed(long now) {
+        if (finAcked && sndUna == sndNxt && peerFinReceived && timeWaitDeadline == NONE && !terminated) {
+            // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
+            // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer
+            // the peer's retransmissions. Every packet from the peer restarts the linger.
+            timeWaitDeadline = now + timeWait;
+            closeDeadline = NONE;
+            releaseIdleBuffers(false);
+        }
+    }
+
+    private void fail(StreamException.Kind kind, int remoteReason, String message, int sendReason, boolean local) {
+        failure = new StreamException(kind, remoteReason, message);
+        localFailure = local;
+        if (!established) {
+            failedConnecting = true;
+        }
+        pendingAbortReason = sendReason;
+        openPending = false;
+        rtoDeadline = NONE;
+        reorderDeadline = NONE;
+        ackDeadline = NONE;
+        persistDeadline = NONE;
+        closeDeadline = NONE;
+        timeWaitDeadline = NONE;
+        connectDeadline = NONE;
+        openRetxAt = NONE;
+        // The unsent and unacknowledged data will never be delivered: drop it now.
+        sndRing = null;
+        sndView = null;
+        recStart = null;
+        recLen = null;
+        recSent = null;
+        recFlags = null;
+        if (local) {
+            rcvRing = null;
+            slotBuf = null;
+            slotLen = null;
+            pool = null;
+            poolSize = 0;
+            storeBytes = 0;
+        }
+    }
+
+    private boolean releasable() {
+        boolean snd = sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt;
+        boolean rcv = rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt;
+        return snd || rcv;
+    }
+
+    private void releaseIdleBuffers(boolean all) {
+        if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
+            sndRing = null;
+            sndView = null;
+            recStart = null;
+            recLen = null;
+            recSent = null;
+            recFlags = null;
+            scratch = null;
+        }
+        if (rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt) {
+            rcvRing = null;
+            slotBuf = null;
+            slotLen = null;
+            pool = null;
+            poolSize = 0;
+        }
+    }
+}
