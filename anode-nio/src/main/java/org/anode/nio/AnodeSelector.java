@@ -215,11 +215,15 @@ public final class AnodeSelector extends AbstractSelector {
             deadline = System.nanoTime() + nanos;
         }
         int n = 0;
-        waiter = Thread.currentThread();
+        Thread self = Thread.currentThread();
+        waiter = self;
         try {
             begin();
             while (true) {
-                if (wakeupPending.getAndSet(false) || !isOpen()) {
+                // The interrupt flag is checked as well as the interruptor's wakeup: an action run
+                // in this loop may do blocking I/O whose own begin()/end() replaces the interruptor,
+                // and park() returns at once while the flag is set.
+                if (wakeupPending.getAndSet(false) || !isOpen() || self.isInterrupted()) {
                     break;
                 }
                 if (!signalled.isEmpty()) {

@@ -156,6 +156,39 @@ class SelectorWakeupTest {
         assertTrue(pipe.source().isOpen());
     }
 
+    /**
+     * Item 16: an action doing blocking channel I/O (whose begin()/end() takes over the thread's
+     * interrupt hook) does not stop a later interrupt from ending the select.
+     */
+    @Test
+    void interruptStillWorksAfterActionDidBlockingIo() throws Exception {
+        Pipe other = provider.openPipe();
+        try {
+            other.sink().write(ByteBuffer.wrap(new byte[] {1, 2}));
+            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            var select = SelectorTestSupport.background("select", () -> {
+                // First select: the action reads blocking from another pipe (begin/end inside).
+                selector.select(k -> {
+                    try {
+                        other.source().read(ByteBuffer.allocate(1));
+                        pipe.source().read(ByteBuffer.allocate(4));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                // Second select, with an action again, waits until interrupted.
+                int n = selector.select(k -> { });
+                return n == 0 && Thread.currentThread().isInterrupted();
+            });
+            select.awaitBlocked();
+            select.thread().interrupt();
+            assertTrue(select.get());
+        } finally {
+            other.source().close();
+            other.sink().close();
+        }
+    }
+
     /** Item 16: a thread already interrupted does not block in select, and keeps the flag. */
     @Test
     void alreadyInterruptedThreadDoesNotBlock() throws Exception {
