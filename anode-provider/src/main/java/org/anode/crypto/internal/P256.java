@@ -121,21 +121,26 @@ public final class P256 {
     }
 
     /**
-     * A private scalar prepared for repeated ECDH (draft 2.4): its width-6 NAF is computed once,
+     * A private scalar prepared for repeated ECDH (draft 2.4): its window NAFs are computed once,
      * and each peer point keeps its table of odd multiples in Bouncy Castle's per-point
      * precomputation cache (the point objects live in validated {@code AnodeAddress}es, so the
-     * table is built once per peer, not once per agreement). Same arithmetic and the same
-     * non-constant-time wNAF ladder as Bouncy Castle's default multiplier, minus the per-call
-     * recoding and table building. {@link #destroy()} wipes the recoded scalar.
+     * table is built once per peer, not once per agreement). A peer's first agreement uses a
+     * width-5 table (8 points, what Bouncy Castle builds on every call); from the second on, the
+     * table is widened to width 7 (32 points), which saves about a quarter of the additions.
+     * Same arithmetic and the same non-constant-time wNAF ladder as Bouncy Castle's default
+     * multiplier. {@link #destroy()} wipes the recoded scalar.
      */
     public static final class Multiplier {
-        static final int WIDTH = 6;
+        static final int WIDTH = 7;
+        static final int FIRST_WIDTH = 5;
         private final byte[] naf;
+        private final byte[] firstNaf;
         private volatile boolean destroyed;
 
         public Multiplier(BigInteger privateScalar) throws InvalidKeyException {
             checkPrivate(privateScalar);
             this.naf = WNafUtil.generateWindowNaf(WIDTH, privateScalar);
+            this.firstNaf = WNafUtil.generateWindowNaf(FIRST_WIDTH, privateScalar);
         }
 
         /** Raw ECDH secret with a validated peer point, as {@link P256#agree}. */
@@ -143,10 +148,12 @@ public final class P256 {
             if (destroyed) {
                 throw new InvalidKeyException("the private key has been destroyed");
             }
-            WNafPreCompInfo info = WNafUtil.precompute(validatedPeer, WIDTH, true);
+            WNafPreCompInfo cached = WNafUtil.getWNafPreCompInfo(validatedPeer);
+            boolean seen = cached != null && cached.getPreComp() != null;
+            WNafPreCompInfo info = WNafUtil.precompute(validatedPeer, seen ? WIDTH : FIRST_WIDTH, true);
             ECPoint[] pre = info.getPreComp();
             ECPoint[] neg = info.getPreCompNeg();
-            byte[] digits = naf;
+            byte[] digits = seen ? naf : firstNaf;
             ECPoint r = null;
             int pending = 0;
             for (int i = digits.length - 1; i >= 0; i--) {
@@ -178,6 +185,7 @@ public final class P256 {
         public void destroy() {
             destroyed = true;
             java.util.Arrays.fill(naf, (byte) 0);
+            java.util.Arrays.fill(firstNaf, (byte) 0);
         }
     }
 
