@@ -7,9 +7,7 @@ import java.nio.channels.SocketChannel;
 
 /**
  * The hook through which an {@link AnodeNode} opens stream channels (draft section 5): the one
- * place where the stream layer plugs into the node. {@link #forNode} decides what a node gets;
- * until the stream layer is wired in there, nodes refuse stream channels with an
- * {@link IOException}, so a program learns at once that it cannot use them.
+ * place where the stream layer plugs into the node. {@link #forNode} decides what a node gets.
  */
 interface AnodeNodeStreams {
     /** Opens an unconnected stream channel on the node. */
@@ -23,36 +21,11 @@ interface AnodeNodeStreams {
     void close();
 
     /**
-     * The stream layer of a new node. ===== STREAM LAYER HOOK: return the stream implementation
-     * here (it gets the node's engine, event loop and handler registration through the node's
-     * package-private accessors). =====
+     * The stream layer of a new node: a {@link StreamLayer} that registers itself for the stream
+     * messages S_OPEN .. S_DACK (draft 5.1) with the node's engine. Called from the node's
+     * constructor, after its engine and event loop exist and before the loop starts.
      */
     static AnodeNodeStreams forNode(AnodeNode node) {
-        return Refused.INSTANCE;
-    }
-
-    /** The answer of a node without a stream layer. */
-    final class Refused implements AnodeNodeStreams {
-        static final Refused INSTANCE = new Refused();
-
-        private Refused() {
-        }
-
-        @Override
-        public SocketChannel openSocketChannel(AnodeSelectorProvider provider, ProtocolFamily family)
-                throws IOException {
-            throw new IOException("stream channels are not enabled on this node");
-        }
-
-        @Override
-        public ServerSocketChannel openServerSocketChannel(AnodeSelectorProvider provider, ProtocolFamily family)
-                throws IOException {
-            throw new IOException("stream channels are not enabled on this node");
-        }
-
-        @Override
-        public void close() {
-            // No stream state to release.
-        }
+        return new StreamLayer(node);
     }
 }

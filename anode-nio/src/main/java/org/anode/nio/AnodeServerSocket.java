@@ -1,0 +1,215 @@
+package org.anode.nio;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.IllegalBlockingModeException;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@link ServerSocket} view of an {@link AnodeServerSocketChannel} (an Anode stream listener,
+ * draft 5.2.1), as {@link java.nio.channels.ServerSocketChannel#socket()} requires: every public
+ * method is overridden and forwards to the channel; no operating-system socket is created.
+ * {@link #accept()} blocks (it throws {@link IllegalBlockingModeException} for a non-blocking
+ * channel) and honours {@link #setSoTimeout SO_TIMEOUT}; {@link #isBound()} reports whether the
+ * channel has a port. An Anode listener has no IP address: {@link #getInetAddress()} is the wildcard
+ * address once bound, {@link #getLocalSocketAddress()} the {@link AnodeSocketAddress}.
+ */
+public final class AnodeServerSocket extends ServerSocket {
+    private static final InetAddress ANY = anyLocal();
+
+    private final AnodeServerSocketChannel ch;
+    private volatile int timeoutMillis;
+
+    AnodeServerSocket(AnodeServerSocketChannel ch) {
+        super(AnodeSocket.UnusedImpl.INSTANCE);
+        this.ch = ch;
+    }
+
+    private static InetAddress anyLocal() {
+        try {
+            return InetAddress.getByAddress(new byte[4]);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static SocketException translate(IOException e) {
+        if (e instanceof SocketException s) {
+            return s;
+        }
+        if (e instanceof ClosedChannelException) {
+            return new SocketException("Socket is closed");
+        }
+        SocketException s = new SocketException(e.getMessage());
+        s.initCause(e);
+        return s;
+    }
+
+    @Override
+    public void bind(SocketAddress endpoint) throws IOException {
+        bind(endpoint, StreamLayer.DEFAULT_BACKLOG);
+    }
+
+    @Override
+    public void bind(SocketAddress endpoint, int backlog) throws IOException {
+        try {
+            ch.bind(endpoint, backlog);
+        } catch (java.nio.channels.AlreadyBoundException e) {
+            throw new SocketException("Already bound");
+        } catch (java.nio.channels.UnsupportedAddressTypeException e) {
+            throw new IllegalArgumentException("Unsupported address type");
+        } catch (ClosedChannelException e) {
+            throw new SocketException("Socket is closed");
+        }
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+        return ch.localAddress() == null ? null : ANY;
+    }
+
+    @Override
+    public int getLocalPort() {
+        AnodeSocketAddress a = ch.localAddress();
+        return a == null ? -1 : a.getPort();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return ch.localAddress();
+    }
+
+    @Override
+    public Socket accept() throws IOException {
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        if (!isBound()) {
+            throw new SocketException("Socket is not bound yet");
+        }
+        if (!ch.isBlocking()) {
+            throw new IllegalBlockingModeException();
+        }
+        try {
+            int t = timeoutMillis;
+            AnodeSocketChannel c = ch.accept(t > 0 ? TimeUnit.MILLISECONDS.toNanos(t) : 0);
+            return c.socket();
+        } catch (ClosedChannelException e) {
+            throw new SocketException("Socket is closed");
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        ch.close();
+    }
+
+    @Override
+    public AnodeServerSocketChannel getChannel() {
+        return ch;
+    }
+
+    @Override
+    public boolean isBound() {
+        return ch.localAddress() != null;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return !ch.isOpen();
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout < 0");
+        }
+        timeoutMillis = timeout;
+    }
+
+    @Override
+    public int getSoTimeout() throws IOException {
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        return timeoutMillis;
+    }
+
+    @Override
+    public void setReuseAddress(boolean on) throws SocketException {
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, on);
+        } catch (IOException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public boolean getReuseAddress() throws SocketException {
+        try {
+            return ch.getOption(StandardSocketOptions.SO_REUSEADDR);
+        } catch (IOException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+        if (size <= 0) {
+            throw new IllegalArgumentException("negative receive size");
+        }
+        try {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, size);
+        } catch (IOException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+        try {
+            return ch.getOption(StandardSocketOptions.SO_RCVBUF);
+        } catch (IOException e) {
+            throw translate(e);
+        }
+    }
+
+    /** No effect: an Anode stream has one service class. */
+    @Override
+    public void setPerformancePreferences(int connectionTime, int latency, int bandwidth) {
+        // The hint is optional in java.net.ServerSocket; there is nothing to tune.
+    }
+
+    @Override
+    public <T> ServerSocket setOption(SocketOption<T> name, T value) throws IOException {
+        ch.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return ch.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return ch.supportedOptions();
+    }
+
+    @Override
+    public String toString() {
+        AnodeSocketAddress a = ch.localAddress();
+        return a == null ? "ServerSocket[unbound]" : "ServerSocket[addr=" + a + "]";
+    }
+}

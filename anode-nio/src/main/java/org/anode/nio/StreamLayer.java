@@ -1,0 +1,753 @@
+package org.anode.nio;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.anode.address.AnodeAddress;
+import org.anode.engine.Engine;
+import org.anode.engine.EventLoop;
+import org.anode.engine.Outbound;
+import org.anode.engine.Peer;
+import org.anode.stream.AckRanges;
+import org.anode.stream.StreamAcceptor;
+import org.anode.stream.StreamConfig;
+import org.anode.stream.StreamConnection;
+import org.anode.stream.StreamSink;
+import org.anode.transport.Transport;
+import org.anode.wire.MessageFields;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketFormat;
+import org.anode.wire.PacketReader;
+import org.anode.wire.SenderForm;
+
+/**
+ * A node's stream layer (draft section 5, DECISIONS 21-27): the glue between the pure
+ * {@link StreamConnection} core, the node's {@link Engine} and event loop, and the channels
+ * {@link AnodeSocketChannel} and {@link AnodeServerSocketChannel}.
+ *
+ * <h2>Demultiplexing (DECISIONS 23)</h2>
+ * A connection is keyed by (remote address, remote link id, local port or local link id). For every
+ * remote address the layer keeps two bounded tables: our own link ids (unique per remote, shared by
+ * the connections we opened and those we accepted, so the peer's keys can never collide either), and
+ * the demultiplexing key {@code remote link id << 16 | destination port field}. An opener's connection
+ * is found by its own link id until the answering S_OPEN names the peer's link id; a refusal
+ * (S_CLOSE reason 01) is matched the same way. An S_OPEN that matches nothing is a new connection for
+ * the listener on its destination port. Our link ids avoid the ports we listen on, so an answer to
+ * our S_OPEN is never mistaken for a new connection to that port. Stream ports are a namespace of
+ * their own, separate from DGRAM ports (as TCP ports are from UDP ports).
+ *
+ * <h2>Refusal and backlog</h2>
+ * An S_OPEN for a port where nothing listens is refused with S_CLOSE reason 01 (through
+ * {@link StreamAcceptor#refuse}), rate-limited, and only when the refusal packet is no larger than the
+ * S_OPEN packet it answers (DECISIONS 30); otherwise it is dropped and the opener's connect times out.
+ * An S_OPEN for a listener whose backlog is full is dropped, as TCP drops a SYN: the opener's
+ * retransmission is accepted once the application has accepted others.
+ *
+ * <h2>Threading</h2>
+ * Packets and timers are handled on the node's event-loop thread. The link tables are guarded by one
+ * layer-wide monitor, held only for lookups and updates. Each connection is guarded by its
+ * {@link StreamLink#lock}; the event loop takes it to feed a packet or a timer in, application threads
+ * take it to read, write, shut down or close - and whoever changed the connection transmits what became
+ * sendable at once, on its own thread, with its own {@link Outbound} buffer (the engine's send path is
+ * thread-safe; the peer's cached MAC key is used under the peer's monitor). A write therefore leaves
+ * without a hand-off to the loop. Timers are event-loop timers, one per connection, moved earlier when
+ * the connection's next deadline moves earlier.
+ *
+ * <h2>Packet size</h2>
+ * The S_DATA payload is the path's packet limit (DECISIONS 27, counting the full sender address) less
+ * the S_DATA header, fixed when the connection is created. S_DACK is not sent: the draft's layout gives
+ * its data no sequence number, so a received S_DACK's acknowledgements are used and its data is dropped
+ * (the sender retransmits it as S_DATA after its loss detection).
+ */
+final class StreamLayer implements AnodeNodeStreams {
+    private static final System.Logger LOG = System.getLogger(StreamLayer.class.getName());
+    /** Bound on the connections (any state) with one remote address: the link id space is 16 bits. */
+    static final int MAX_LINKS_PER_PEER = 8192;
+    /** Backlog when the application passes 0 or less, as the JDK's. */
+    static final int DEFAULT_BACKLOG = 50;
+    /** Largest number of packets emitted per transmit call before looping. */
+    private static final int TRANSMIT_BATCH = 64;
+    /** Refusals (S_CLOSE reason 01) per second, with bursts of a quarter of that. */
+    private static final int REFUSALS_PER_SECOND = 200;
+    private static final int EPHEMERAL_LOW = 49152;
+    private static final int EPHEMERAL_HIGH = 65535;
+    /** How long node close waits for gracefully closing connections before aborting them. */
+    private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final AnodeNode node;
+    private final Engine engine;
+    private final EventLoop loop;
+    private final StreamConfig baseConfig;
+    private final int outboundCapacity;
+    private final AtomicReferenceArray<AnodeServerSocketChannel> listeners = new AtomicReferenceArray<>(65536);
+    /** Guards {@link #peers} and every table in it. */
+    private final Object tables = new Object();
+    private final HashMap<AnodeAddress, PeerLinks> peers = new HashMap<>();
+    private final PacketSink loopSink;
+    private final ThreadLocal<PacketSink> appSinks;
+    /** Event loop only. */
+    private final AckRanges rxRanges = new AckRanges(AckRanges.MAX_COUNT);
+    private long refusalCredit;
+    private long refusalLast;
+    private final long refusalCost = 1_000_000_000L / REFUSALS_PER_SECOND;
+    private final long refusalBurst = refusalCost * Math.max(1, REFUSALS_PER_SECOND / 4);
+    private volatile boolean closed;
+    private final AtomicLong unsent = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
+    private static final class PeerLinks {
+        final StreamIntMap<StreamLink> byLocal = new StreamIntMap<>();
+        final StreamIntMap<StreamLink> byKey = new StreamIntMap<>();
+    }
+
+    StreamLayer(AnodeNode node) {
+        this.node = node;
+        this.engine = node.engine();
+        this.loop = node.loop();
+        AnodeNodeConfig c = node.config();
+        this.outboundCapacity = Math.max(c.maxPacketIpv4(), c.maxPacketIpv6());
+        // S_DACK cannot carry a sequence number in the draft's layout (see the class comment).
+        this.baseConfig = new StreamConfig().dataAckEnabled(false);
+        this.loopSink = new PacketSink(new Outbound(outboundCapacity));
+        this.appSinks = ThreadLocal.withInitial(() -> new PacketSink(new Outbound(outboundCapacity)));
+        this.refusalCredit = refusalBurst;
+        for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
+                MessageType.S_ACK, MessageType.S_DACK}) {
+            engine.setMessageHandler(t, this::onMessage);
+        }
+    }
+
+    // ------------------------------------------------------------------ AnodeNodeStreams
+
+    @Override
+    public SocketChannel openSocketChannel(AnodeSelectorProvider provider, ProtocolFamily family) throws IOException {
+        AnodeSocketChannel ch = new AnodeSocketChannel(provider, node, this);
+        node.channelOpened(ch);
+        return ch;
+    }
+
+    @Override
+    public ServerSocketChannel openServerSocketChannel(AnodeSelectorProvider provider, ProtocolFamily family)
+            throws IOException {
+        AnodeServerSocketChannel ch = new AnodeServerSocketChannel(provider, node, this);
+        node.channelOpened(ch);
+        return ch;
+    }
+
+    /**
+     * Node shutdown (after every channel was closed): gives connections that are closing gracefully
+     * a short grace to deliver their last data and FIN, then aborts whatever remains, so peers learn
+     * at once instead of timing out.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
+        while (loop.isRunning()) {
+            List<StreamLink> open = snapshot();
+            boolean busy = false;
+            for (StreamLink l : open) {
+                l.lock.lock();
+                try {
+                    StreamConnection c = l.conn;
+                    if (c.failure() == null && c.isEstablished() && !c.isOutputClosed()) {
+                        busy = true;
+                    }
+                } finally {
+                    l.lock.unlock();
+                }
+            }
+            if (!busy || System.nanoTime() - deadline > 0) {
+                break;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        long now = System.nanoTime();
+        for (StreamLink l : snapshot()) {
+            l.lock.lock();
+            try {
+                if (l.conn.failure() == null && !l.conn.isTerminated() && !l.conn.isOutputClosed()) {
+                    l.conn.abort(StreamConnection.REASON_REFUSED);
+                }
+                afterInput(l, now);
+                retire(l);
+            } finally {
+                l.lock.unlock();
+            }
+        }
+        for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
+                MessageType.S_ACK, MessageType.S_DACK}) {
+            engine.setMessageHandler(t, null);
+        }
+    }
+
+    private List<StreamLink> snapshot() {
+        List<StreamLink> all = new ArrayList<>();
+        synchronized (tables) {
+            for (PeerLinks pl : peers.values()) {
+                pl.byLocal.forEach(all::add);
+            }
+        }
+        return all;
+    }
+
+    // ------------------------------------------------------------------ statistics
+
+    /** Connections currently in the tables (any state). */
+    int linkCount() {
+        synchronized (tables) {
+            int n = 0;
+            for (PeerLinks pl : peers.values()) {
+                n += pl.byLocal.size();
+            }
+            return n;
+        }
+    }
+
+    /** Packets the UDP socket had no room for (the protocol recovers them as losses). */
+    long unsentPackets() {
+        return unsent.get();
+    }
+
+    /** Stream packets that matched no connection, or arrived for a full backlog. */
+    long droppedPackets() {
+        return dropped.get();
+    }
+
+    /** Refusals sent. */
+    long refusals() {
+        return refused.get();
+    }
+
+    // ------------------------------------------------------------------ listeners
+
+    /**
+     * Reserves stream port {@code port} (0: a free ephemeral one) for a listener.
+     *
+     * @throws BindException if it is taken or none is free
+     */
+    int bindListener(AnodeServerSocketChannel l, int port) throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedChannelException();
+        }
+        if (port != 0) {
+            if (!listeners.compareAndSet(port, null, l)) {
+                throw new BindException("Address already in use: Anode stream port " + port);
+            }
+            return port;
+        }
+        int span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+        int start = ThreadLocalRandom.current().nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int p = EPHEMERAL_LOW + (start + i) % span;
+            if (listeners.compareAndSet(p, null, l)) {
+                return p;
+            }
+        }
+        throw new BindException("no free ephemeral Anode stream port");
+    }
+
+    void unbindListener(AnodeServerSocketChannel l, int port) {
+        listeners.compareAndSet(port, l, null);
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    /**
+     * Starts a connection to {@code target} (the opener side, draft 5.2.1): allocates a link id
+     * unique for the remote, creates the connection and sends its S_OPEN from the calling thread.
+     *
+     * @param sourcePort a port to announce as the link id with S_OPEN flag 0x01, or 0
+     * @throws ConnectException if no endpoint is known for the target, the remote has too many
+     *     connections, or the node is closing
+     */
+    StreamLink connect(AnodeSocketAddress target, int sourcePort, StreamConfig options) throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedChannelException();
+        }
+        AnodeAddress remote = target.address();
+        if (remote.equals(node.address())) {
+            throw new ConnectException("Connection refused: streams to this node's own address are not supported");
+        }
+        Peer peer = engine.peer(remote);
+        int packet = peer == null ? -1 : engine.maxPacketSize(peer);
+        if (packet < 0) {
+            throw new ConnectException("no endpoint known for Anode address " + remote
+                    + " (tell the node one with AnodeNode.addPeerEndpoint)");
+        }
+        StreamConfig cfg = new StreamConfig(options).maxPayload(payloadFor(packet));
+        long now = System.nanoTime();
+        StreamLink link;
+        synchronized (tables) {
+            PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
+            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
+                if (pl.byLocal.isEmpty()) {
+                    peers.remove(remote);
+                }
+                throw new ConnectException("too many connections to " + remote);
+            }
+            int local;
+            if (sourcePort != 0) {
+                if (pl.byLocal.get(sourcePort) != null) {
+                    throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
+                }
+                local = sourcePort;
+            } else {
+                local = allocateLocal(pl, target.getPort());
+            }
+            StreamConnection conn = StreamConnection.connect(cfg, now,
+                    sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
+            link = new StreamLink(conn, remote, peer, true, local, -1, target.getPort(),
+                    AnodeSocketAddress.of(node.address(), local), target);
+            pl.byLocal.put(local, link);
+        }
+        link.lock.lock();
+        try {
+            afterInput(link, now);
+        } finally {
+            link.lock.unlock();
+        }
+        return link;
+    }
+
+    /** A free link id for {@code pl}, never 0, a listening port or {@code avoid}; tables lock held. */
+    private int allocateLocal(PeerLinks pl, int avoid) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        while (true) {
+            // Random, so link ids are not predictable (one more obstacle to blind injection next to
+            // the random ISN); the table is at most 1/8 full, so this ends quickly.
+            int id = 1 + r.nextInt(0xFFFF);
+            if (id != avoid && pl.byLocal.get(id) == null && listeners.get(id) == null) {
+                return id;
+            }
+        }
+    }
+
+    private static int payloadFor(int maxPacket) {
+        int p = maxPacket - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) - MessageFields.S_DATA_HEADER;
+        return Math.max(64, Math.min(p, 65000));
+    }
+
+    /** A copy of the layer's default stream configuration, for a channel's options. */
+    StreamConfig defaultConfig() {
+        return new StreamConfig(baseConfig);
+    }
+
+    // ------------------------------------------------------------------ driving a connection
+
+    /**
+     * After any input to the connection (lock held): transmits what became sendable, moves the
+     * timer, publishes readiness, and retires the link once the protocol is finished.
+     */
+    void afterInput(StreamLink l, long now) {
+        PacketSink sink = loop.inLoop() ? loopSink : appSinks.get();
+        sink.link = l;
+        try {
+            while (l.conn.transmit(now, sink, TRANSMIT_BATCH) == TRANSMIT_BATCH) {
+                // More may be sendable: keep going until the windows or the pacer stop it.
+            }
+        } finally {
+            sink.link = null;
+        }
+        schedule(l, now);
+        l.publish();
+        if (l.conn.isTerminated()) {
+            retire(l);
+        }
+    }
+
+    private void schedule(StreamLink l, long now) {
+        long t = l.conn.nextTimeoutNanos();
+        if (t == StreamConnection.NO_TIMEOUT || l.retired) {
+            if (l.timer != null) {
+                l.timer.cancel();
+                l.timer = null;
+                l.timerAt = StreamConnection.NO_TIMEOUT;
+            }
+            return;
+        }
+        if (l.timer != null && l.timerAt - t <= 0) {
+            // The pending timer fires first; it re-reads the deadline then.
+            return;
+        }
+        if (l.timer != null) {
+            l.timer.cancel();
+        }
+        l.timerAt = t;
+        l.timer = loop.schedule(t - now, new Fire(l, t));
+    }
+
+    /** One scheduled timer of a link; it knows its deadline so a superseded one is recognised. */
+    private final class Fire implements Runnable {
+        private final StreamLink link;
+        private final long at;
+
+        Fire(StreamLink link, long at) {
+            this.link = link;
+            this.at = at;
+        }
+
+        @Override
+        public void run() {
+            StreamLink l = link;
+            l.lock.lock();
+            try {
+                if (l.timerAt == at) {
+                    l.timer = null;
+                    l.timerAt = StreamConnection.NO_TIMEOUT;
+                }
+                long now = System.nanoTime();
+                l.conn.onTimer(now);
+                afterInput(l, now);
+            } finally {
+                l.lock.unlock();
+            }
+        }
+    }
+
+    /** Removes a finished link from the tables (lock held); its channel keeps the object. */
+    void retire(StreamLink l) {
+        if (l.retired) {
+            return;
+        }
+        l.retired = true;
+        if (l.timer != null) {
+            l.timer.cancel();
+            l.timer = null;
+        }
+        synchronized (tables) {
+            PeerLinks pl = peers.get(l.remote);
+            if (pl == null) {
+                return;
+            }
+            pl.byLocal.remove(l.localLink, l);
+            if (l.keyed) {
+                pl.byKey.remove(l.demuxKey, l);
+            }
+            if (pl.byLocal.isEmpty() && pl.byKey.isEmpty()) {
+                peers.remove(l.remote);
+            }
+        }
+    }
+
+    private static int key(int remoteLink, int localField) {
+        return (remoteLink << 16) | localField;
+    }
+
+    // ------------------------------------------------------------------ receive (event loop)
+
+    private void onMessage(Peer from, PacketReader r, Transport via, InetSocketAddress source, long now) {
+        if (closed) {
+            return;
+        }
+        MessageType type = r.messageType();
+        ByteBuffer b = r.buffer();
+        int off = r.payloadOffset();
+        int limit = r.payloadLimit();
+        int x = MessageFields.linkId(b, off);
+        int y = MessageFields.destinationPort(b, off);
+        StreamLink link = null;
+        synchronized (tables) {
+            PeerLinks pl = peers.get(from.address());
+            if (pl != null) {
+                link = pl.byKey.get(key(x, y));
+                if (link == null && (type == MessageType.S_OPEN || type == MessageType.S_CLOSE)) {
+                    StreamLink p = pl.byLocal.get(y);
+                    if (p != null && p.opener && p.remoteLink < 0) {
+                        link = p;
+                    }
+                }
+            }
+        }
+        if (link == null) {
+            if (type == MessageType.S_OPEN) {
+                incomingOpen(from, r, b, off, x, y, now);
+            } else {
+                dropped.incrementAndGet();
+            }
+            return;
+        }
+        link.lock.lock();
+        try {
+            if (link.retired) {
+                return;
+            }
+            StreamConnection c = link.conn;
+            switch (type) {
+                case S_OPEN -> {
+                    if (link.opener && link.remoteLink < 0) {
+                        link.remoteLink = x;
+                        synchronized (tables) {
+                            PeerLinks pl = peers.get(link.remote);
+                            if (pl != null) {
+                                link.demuxKey = key(x, link.localLink);
+                                link.keyed = true;
+                                pl.byKey.put(link.demuxKey, link);
+                            }
+                        }
+                    }
+                    c.onOpen(now, MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
+                            MessageFields.sOpenFlags(b, off));
+                }
+                case S_CLOSE -> c.onClose(now, MessageFields.sCloseReason(b, off),
+                        MessageFields.sCloseInitialSequence(b, off), MessageFields.sCloseSequence(b, off));
+                case S_DATA -> {
+                    int pos = b.position();
+                    int lim = b.limit();
+                    try {
+                        b.limit(limit).position(MessageFields.sDataPayloadOffset(off));
+                        c.onData(now, MessageFields.sDataSequence(b, off), b);
+                    } finally {
+                        b.limit(lim).position(pos);
+                    }
+                }
+                case S_ACK -> {
+                    AckRanges ranges = rxRanges;
+                    ranges.clear();
+                    int n = MessageFields.sAckRangeCount(off, limit);
+                    int p = MessageFields.sAckRangesOffset(off);
+                    for (int i = 0; i < n && ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
+                            i++, p += MessageFields.ACK_RANGE_LENGTH) {
+                        // Copies the pairs as they came (a full list keeps the first 255).
+                    }
+                    c.onAck(now, MessageFields.window(b, off), ranges);
+                }
+                case S_DACK -> {
+                    AckRanges ranges = rxRanges;
+                    ranges.clear();
+                    int n = MessageFields.sDackRangeCount(b, off);
+                    int p = MessageFields.sDackRangesOffset(off);
+                    for (int i = 0; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
+                        ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
+                    }
+                    // The data part has no sequence number in the draft's layout: only the
+                    // acknowledgements can be used (see the class comment).
+                    c.onAck(now, MessageFields.window(b, off), ranges);
+                }
+                default -> {
+                    return;
+                }
+            }
+            afterInput(link, now);
+        } finally {
+            link.lock.unlock();
+        }
+    }
+
+    /** A new S_OPEN: hand it to the listener on port {@code y}, or refuse it. Event loop. */
+    private void incomingOpen(Peer from, PacketReader r, ByteBuffer b, int off, int x, int y, long now) {
+        int window = MessageFields.window(b, off);
+        int isn = MessageFields.sOpenInitialSequence(b, off);
+        int flags = MessageFields.sOpenFlags(b, off);
+        AnodeServerSocketChannel listener = listeners.get(y);
+        if (listener == null || !listener.isOpen()) {
+            refuse(from, r, x, y, isn, now);
+            return;
+        }
+        if (listener.backlogFull()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        int packet = engine.maxPacketSize(from);
+        if (packet < 0) {
+            dropped.incrementAndGet();
+            return;
+        }
+        StreamConfig cfg = new StreamConfig(baseConfig).maxPayload(payloadFor(packet))
+                .receiveBufferSize(listener.acceptedReceiveBufferSize());
+        StreamLink link;
+        synchronized (tables) {
+            PeerLinks pl = peers.computeIfAbsent(from.address(), a -> new PeerLinks());
+            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
+                dropped.incrementAndGet();
+                return;
+            }
+            int local = allocateLocal(pl, -1);
+            StreamConnection conn = StreamConnection.accept(cfg, now, window, isn, flags, 0);
+            link = new StreamLink(conn, from.address(), from, false, local, x, x,
+                    AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(from.address(), x));
+            link.demuxKey = key(x, y);
+            link.keyed = true;
+            pl.byLocal.put(local, link);
+            pl.byKey.put(link.demuxKey, link);
+        }
+        link.lock.lock();
+        try {
+            afterInput(link, now);
+        } finally {
+            link.lock.unlock();
+        }
+        if (!listener.enqueue(link)) {
+            // The listener closed (or filled) meanwhile: reset the connection we just answered.
+            link.lock.lock();
+            try {
+                link.conn.abort(StreamConnection.REASON_REFUSED);
+                afterInput(link, now);
+                retire(link);
+            } finally {
+                link.lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Refuses an S_OPEN (draft 5.2.2, DECISIONS 21): S_CLOSE reason 01 with both sequence fields equal
+     * to the opener's ISN, sent as (sender link = the port it asked for, destination = its link id),
+     * rate-limited and never larger than the packet it answers (DECISIONS 30).
+     */
+    private void refuse(Peer from, PacketReader r, int x, int y, int isn, long now) {
+        int flags = SenderForm.choose(from.lastAnsweredNanos(), now).flag();
+        if (PacketFormat.headerLength(flags) + MessageFields.S_CLOSE_LENGTH > r.length()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        long credit = Math.min(refusalBurst, refusalCredit + Math.max(0, now - refusalLast));
+        refusalLast = now;
+        if (credit < refusalCost) {
+            refusalCredit = credit;
+            dropped.incrementAndGet();
+            return;
+        }
+        refusalCredit = credit - refusalCost;
+        PacketSink sink = loopSink;
+        sink.refuse(from, y, x);
+        try {
+            StreamAcceptor.refuse(sink, isn);
+            refused.incrementAndGet();
+        } finally {
+            sink.link = null;
+            sink.refusalPeer = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ send
+
+    /**
+     * Encodes what a connection's {@link StreamConnection#transmit} emits into Anode packets (draft 3
+     * and 5.2) to the link's peer, with the link ids and destination port of DECISIONS 23, and hands
+     * them to the engine's send path (MAC with the peer's cached key). One per thread.
+     */
+    private final class PacketSink implements StreamSink {
+        private final Outbound out;
+        StreamLink link;
+        Peer refusalPeer;
+        private int refusalLink;
+        private int refusalPort;
+
+        PacketSink(Outbound out) {
+            this.out = out;
+        }
+
+        void refuse(Peer peer, int senderLink, int destination) {
+            link = null;
+            refusalPeer = peer;
+            refusalLink = senderLink;
+            refusalPort = destination;
+        }
+
+        private ByteBuffer begin(MessageType type) {
+            Peer p = link != null ? link.peer : refusalPeer;
+            try {
+                ByteBuffer b = engine.begin(out, p, type, p.remotePeerId());
+                b.putShort((short) (link != null ? link.localLink : refusalLink));
+                b.putShort((short) (link != null ? link.sendPort : refusalPort));
+                return b;
+            } catch (IOException | RuntimeException e) {
+                unsent.incrementAndGet();
+                return null;
+            }
+        }
+
+        private void finish() {
+            try {
+                if (!engine.finish(out)) {
+                    unsent.incrementAndGet();
+                }
+            } catch (IOException | RuntimeException e) {
+                unsent.incrementAndGet();
+                if (LOG.isLoggable(System.Logger.Level.TRACE)) {
+                    LOG.log(System.Logger.Level.TRACE, "stream packet not sent: " + e);
+                }
+            }
+        }
+
+        @Override
+        public void sendOpen(int windowUnits, int isn, int flags) {
+            ByteBuffer b = begin(MessageType.S_OPEN);
+            if (b == null) {
+                return;
+            }
+            b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
+            finish();
+        }
+
+        @Override
+        public void sendData(int seq, ByteBuffer payload) {
+            ByteBuffer b = begin(MessageType.S_DATA);
+            if (b == null) {
+                return;
+            }
+            int n = payload.remaining();
+            if (b.remaining() < 4 + n) {
+                // The path's packet limit shrank under the connection: drop, it is retransmitted.
+                unsent.incrementAndGet();
+                return;
+            }
+            b.putInt(seq);
+            b.put(b.position(), payload, payload.position(), n);
+            b.position(b.position() + n);
+            finish();
+        }
+
+        @Override
+        public void sendAck(int windowUnits, AckRanges ranges) {
+            ByteBuffer b = begin(MessageType.S_ACK);
+            if (b == null) {
+                return;
+            }
+            b.putShort((short) windowUnits);
+            int room = (b.remaining()) / MessageFields.ACK_RANGE_LENGTH;
+            int n = Math.min(ranges.size(), room);
+            for (int i = 0; i < n; i++) {
+                MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
+            }
+            finish();
+        }
+
+        @Override
+        public void sendDataAck(int windowUnits, AckRanges ranges, int seq, ByteBuffer payload) {
+            // Never called (dataAckEnabled is off); kept correct by sending the two halves.
+            sendAck(windowUnits, ranges);
+            sendData(seq, payload);
+        }
+
+        @Override
+        public void sendClose(int reason, int isn, int seq) {
+            ByteBuffer b = begin(MessageType.S_CLOSE);
+            if (b == null) {
+                return;
+            }
+            b.put((byte) 0).put((byte) reason).putInt(isn).putInt(seq);
+            finish();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.anode.nio;
+
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.anode.address.AnodeAddress;
+import org.anode.engine.EventLoop;
+import org.anode.engine.Peer;
+import org.anode.stream.StreamConnection;
+
+/**
+ * One stream connection as the {@link StreamLayer} sees it (draft section 5, DECISIONS 23): the
+ * pure {@link StreamConnection} plus what the core leaves to the glue - the remote peer, the link
+ * ids and port that key the connection, the lock that serialises the event loop and application
+ * threads, the timer, and the readiness bits channels and selectors read.
+ *
+ * <p>Threading: every field not marked volatile, and every call into {@link #conn}, is guarded by
+ * {@link #lock}. The event loop takes it to hand a packet or a timer to the connection; an
+ * application thread takes it to read or write; whoever changed the connection then transmits
+ * (under the same lock) and publishes the new {@link #state}. Blocked application threads wait on
+ * {@link #changed}. Nobody calls into a selector while holding the lock.
+ */
+final class StreamLink {
+    /** {@link #state} bit: a read would not return 0 (data, end-of-stream or an error). */
+    static final int READABLE = 1;
+    /** {@link #state} bit: a write would accept a useful amount of data, or throw. */
+    static final int WRITABLE = 2;
+    /** {@link #state} bit: the connect finished (succeeded or failed). */
+    static final int CONNECT_DONE = 4;
+
+    final StreamConnection conn;
+    final AnodeAddress remote;
+    final Peer peer;
+    final boolean opener;
+    /** Our link id for this connection, unique per remote (DECISIONS 23). */
+    final int localLink;
+    /** What we put in the destination port field: the port we opened to, or the opener's link id. */
+    final int sendPort;
+    /** Local end: (this node, our link id) for an opener, (this node, listening port) for an acceptor. */
+    final AnodeSocketAddress localAddress;
+    /** Remote end: (peer, port we opened to) for an opener, (peer, opener's link id) for an acceptor. */
+    final AnodeSocketAddress remoteAddress;
+
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition changed = lock.newCondition();
+    /** Threads waiting on {@link #changed}; guarded by lock. */
+    int waiters;
+
+    /** The peer's link id: known at once for an acceptor, from its answering S_OPEN for an opener. */
+    volatile int remoteLink;
+    /** The demultiplexing key in the layer's table, valid once {@link #keyed}; guarded by the table lock. */
+    int demuxKey;
+    boolean keyed;
+    /** True once removed from the layer's tables; guarded by lock. */
+    boolean retired;
+
+    /** Readiness bits ({@link #READABLE}, {@link #WRITABLE}, {@link #CONNECT_DONE}). */
+    volatile int state;
+    /** The channel using the connection; null while an accepted connection waits in a backlog. */
+    volatile AnodeSocketChannel channel;
+
+    /** The pending timer and its deadline; guarded by lock. */
+    EventLoop.Timer timer;
+    long timerAt = StreamConnection.NO_TIMEOUT;
+
+    StreamLink(StreamConnection conn, AnodeAddress remote, Peer peer, boolean opener, int localLink, int remoteLink,
+            int sendPort, AnodeSocketAddress localAddress, AnodeSocketAddress remoteAddress) {
+        this.conn = conn;
+        this.remote = remote;
+        this.peer = peer;
+        this.opener = opener;
+        this.localLink = localLink;
+        this.remoteLink = remoteLink;
+        this.sendPort = sendPort;
+        this.localAddress = localAddress;
+        this.remoteAddress = remoteAddress;
+        conn.attach(this);
+    }
+
+    /**
+     * Recomputes {@link #state} from the connection (lock held) and, when the link became more
+     * ready, wakes blocked threads and the selectors of its channel.
+     */
+    void publish() {
+        StreamConnection c = conn;
+        int s = 0;
+        if (!c.isConnecting()) {
+            s |= CONNECT_DONE;
+            if (c.isReadable()) {
+                s |= READABLE;
+            }
+            if (c.isWritable() || c.failure() != null) {
+                s |= WRITABLE;
+            }
+        }
+        int old = state;
+        if (s == old) {
+            return;
+        }
+        state = s;
+        if ((s & ~old) != 0) {
+            if (waiters > 0) {
+                changed.signalAll();
+            }
+            AnodeSocketChannel ch = channel;
+            if (ch != null) {
+                ch.readiness().signal();
+            }
+        }
+    }
+
+    /** Wakes every blocked thread (lock held): the channel closed or was shut down. */
+    void wakeAll() {
+        if (waiters > 0) {
+            changed.signalAll();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "StreamLink[" + localAddress + (opener ? " -> " : " <- ") + remoteAddress + " link " + localLink
+                + "/" + remoteLink + "]";
+    }
+}
