@@ -1,7 +1,11 @@
 package org.anode.crypto.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
- * A table-driven AES-256 block encryptor whose key schedule can be replaced without allocating.
+ * A table-driven AES-256 for the Davies-Meyer steps of AES-DIGEST (draft 2.6, DECISIONS 1).
  *
  * <p>Exists for AES-DIGEST (draft 2.6), which re-keys AES for every 32-byte message block: there the
  * key schedule, not the block encryption, is the cost, and general-purpose cipher objects allocate
@@ -47,24 +51,69 @@ final class Aes256 {
         return ((b << n) | (b >>> (8 - n))) & 0xff;
     }
 
-    private final int[] w = new int[60];
+    private static final VarHandle BE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
-    /** Expands a 32-byte key taken from {@code key[0..32)}. */
-    void setKey(byte[] key) {
-        int[] w = this.w;
-        for (int i = 0; i < 8; i++) {
-            w[i] = ((key[4 * i] & 0xff) << 24) | ((key[4 * i + 1] & 0xff) << 16)
-                    | ((key[4 * i + 2] & 0xff) << 8) | (key[4 * i + 3] & 0xff);
+    private Aes256() {}
+
+    /**
+     * One Davies-Meyer step: {@code h = AES-256(key, h) XOR h}, with the 32-byte key taken from
+     * {@code key[off..off+32)} and the 16-byte block held as four big-endian words in {@code h}.
+     *
+     * <p>The key schedule is computed on the fly, interleaved with the rounds that use it. The two
+     * dependency chains (schedule words, cipher state) are independent until each round-key XOR,
+     * so the CPU overlaps them; expanding the whole schedule first and then encrypting would run
+     * them one after the other, which is what dominated the cost before.
+     */
+    static void daviesMeyer(byte[] key, int off, int[] h) {
+        int k0 = (int) BE_INT.get(key, off);
+        int k1 = (int) BE_INT.get(key, off + 4);
+        int k2 = (int) BE_INT.get(key, off + 8);
+        int k3 = (int) BE_INT.get(key, off + 12);
+        int k4 = (int) BE_INT.get(key, off + 16);
+        int k5 = (int) BE_INT.get(key, off + 20);
+        int k6 = (int) BE_INT.get(key, off + 24);
+        int k7 = (int) BE_INT.get(key, off + 28);
+        int p0 = h[0];
+        int p1 = h[1];
+        int p2 = h[2];
+        int p3 = h[3];
+        // Round 0 (w0..w3), round 1 (w4..w7).
+        int s0 = p0 ^ k0;
+        int s1 = p1 ^ k1;
+        int s2 = p2 ^ k2;
+        int s3 = p3 ^ k3;
+        int t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 0xff] ^ T2[(s2 >>> 8) & 0xff] ^ T3[s3 & 0xff] ^ k4;
+        int t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 0xff] ^ T2[(s3 >>> 8) & 0xff] ^ T3[s0 & 0xff] ^ k5;
+        int t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 0xff] ^ T2[(s0 >>> 8) & 0xff] ^ T3[s1 & 0xff] ^ k6;
+        int t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 0xff] ^ T2[(s1 >>> 8) & 0xff] ^ T3[s2 & 0xff] ^ k7;
+        // Rounds 2..13: each pass derives eight schedule words (FIPS 197 5.2, Nk = 8) and runs two rounds.
+        for (int j = 0; j < 6; j++) {
+            k0 ^= subWord(Integer.rotateLeft(k7, 8)) ^ (RCON[j] << 24);
+            k1 ^= k0;
+            k2 ^= k1;
+            k3 ^= k2;
+            s0 = T0[t0 >>> 24] ^ T1[(t1 >>> 16) & 0xff] ^ T2[(t2 >>> 8) & 0xff] ^ T3[t3 & 0xff] ^ k0;
+            s1 = T0[t1 >>> 24] ^ T1[(t2 >>> 16) & 0xff] ^ T2[(t3 >>> 8) & 0xff] ^ T3[t0 & 0xff] ^ k1;
+            s2 = T0[t2 >>> 24] ^ T1[(t3 >>> 16) & 0xff] ^ T2[(t0 >>> 8) & 0xff] ^ T3[t1 & 0xff] ^ k2;
+            s3 = T0[t3 >>> 24] ^ T1[(t0 >>> 16) & 0xff] ^ T2[(t1 >>> 8) & 0xff] ^ T3[t2 & 0xff] ^ k3;
+            k4 ^= subWord(k3);
+            k5 ^= k4;
+            k6 ^= k5;
+            k7 ^= k6;
+            t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 0xff] ^ T2[(s2 >>> 8) & 0xff] ^ T3[s3 & 0xff] ^ k4;
+            t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 0xff] ^ T2[(s3 >>> 8) & 0xff] ^ T3[s0 & 0xff] ^ k5;
+            t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 0xff] ^ T2[(s0 >>> 8) & 0xff] ^ T3[s1 & 0xff] ^ k6;
+            t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 0xff] ^ T2[(s1 >>> 8) & 0xff] ^ T3[s2 & 0xff] ^ k7;
         }
-        for (int i = 8; i < 60; i++) {
-            int t = w[i - 1];
-            if ((i & 7) == 0) {
-                t = subWord(Integer.rotateLeft(t, 8)) ^ (RCON[(i >>> 3) - 1] << 24);
-            } else if ((i & 7) == 4) {
-                t = subWord(t);
-            }
-            w[i] = w[i - 8] ^ t;
-        }
+        // Round 14 (w56..w59): SubBytes and ShiftRows only.
+        k0 ^= subWord(Integer.rotateLeft(k7, 8)) ^ (RCON[6] << 24);
+        k1 ^= k0;
+        k2 ^= k1;
+        k3 ^= k2;
+        h[0] = lastRound(t0, t1, t2, t3) ^ k0 ^ p0;
+        h[1] = lastRound(t1, t2, t3, t0) ^ k1 ^ p1;
+        h[2] = lastRound(t2, t3, t0, t1) ^ k2 ^ p2;
+        h[3] = lastRound(t3, t0, t1, t2) ^ k3 ^ p3;
     }
 
     private static int subWord(int t) {
@@ -72,52 +121,8 @@ final class Aes256 {
                 | (SBOX[(t >>> 8) & 0xff] << 8) | SBOX[t & 0xff];
     }
 
-    /** {@code block = AES(block) XOR block} on a 16-byte block: one Davies-Meyer step. */
-    void encryptXorInPlace(byte[] block) {
-        int[] w = this.w;
-        int p0 = word(block, 0);
-        int p1 = word(block, 4);
-        int p2 = word(block, 8);
-        int p3 = word(block, 12);
-        int s0 = p0 ^ w[0];
-        int s1 = p1 ^ w[1];
-        int s2 = p2 ^ w[2];
-        int s3 = p3 ^ w[3];
-        int k = 4;
-        for (int round = 1; round < 14; round++) {
-            int t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 0xff] ^ T2[(s2 >>> 8) & 0xff] ^ T3[s3 & 0xff] ^ w[k];
-            int t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 0xff] ^ T2[(s3 >>> 8) & 0xff] ^ T3[s0 & 0xff] ^ w[k + 1];
-            int t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 0xff] ^ T2[(s0 >>> 8) & 0xff] ^ T3[s1 & 0xff] ^ w[k + 2];
-            int t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 0xff] ^ T2[(s1 >>> 8) & 0xff] ^ T3[s2 & 0xff] ^ w[k + 3];
-            s0 = t0;
-            s1 = t1;
-            s2 = t2;
-            s3 = t3;
-            k += 4;
-        }
-        int r0 = lastRound(s0, s1, s2, s3) ^ w[56];
-        int r1 = lastRound(s1, s2, s3, s0) ^ w[57];
-        int r2 = lastRound(s2, s3, s0, s1) ^ w[58];
-        int r3 = lastRound(s3, s0, s1, s2) ^ w[59];
-        putWord(block, 0, r0 ^ p0);
-        putWord(block, 4, r1 ^ p1);
-        putWord(block, 8, r2 ^ p2);
-        putWord(block, 12, r3 ^ p3);
-    }
-
     private static int lastRound(int a, int b, int c, int d) {
         return (SBOX[a >>> 24] << 24) | (SBOX[(b >>> 16) & 0xff] << 16)
                 | (SBOX[(c >>> 8) & 0xff] << 8) | SBOX[d & 0xff];
-    }
-
-    private static int word(byte[] b, int off) {
-        return ((b[off] & 0xff) << 24) | ((b[off + 1] & 0xff) << 16) | ((b[off + 2] & 0xff) << 8) | (b[off + 3] & 0xff);
-    }
-
-    private static void putWord(byte[] b, int off, int v) {
-        b[off] = (byte) (v >>> 24);
-        b[off + 1] = (byte) (v >>> 16);
-        b[off + 2] = (byte) (v >>> 8);
-        b[off + 3] = (byte) v;
     }
 }
