@@ -7,7 +7,8 @@ package org.anode.stream;
  * <p>Sequence numbers are carried in Java {@code int}s holding the unsigned 32-bit value. Two numbers
  * are comparable when they are less than 2^31 apart; the protocol keeps every window far below that,
  * so the signed difference {@code a - b} gives the order directly (RFC 1982 leaves a distance of
- * exactly 2^31 undefined: here it compares as "less", which no correct peer can produce).
+ * exactly 2^31 undefined: here each number then compares as before the other; the core never
+ * compares numbers that far apart, as its windows are bounded far below).
  */
 public final class Serial {
     private Serial() {

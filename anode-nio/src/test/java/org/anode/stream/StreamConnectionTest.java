@@ -1,0 +1,655 @@
+package org.anode.stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * White-box tests of one {@link StreamConnection} (draft section 5, DECISIONS 21-27): packets are
+ * fed by hand and every emitted packet is recorded, so each rule is checked on exact fields.
+ */
+@Timeout(30)
+class StreamConnectionTest {
+    private static final long T0 = 5_000_000_000L;
+    private static final long MS = 1_000_000L;
+
+    /** One emitted packet. */
+    record P(String type, int window, int isn, int flags, int seq, int reason, byte[] payload, int[][] ranges) {
+    }
+
+    static final class Rec implements StreamSink {
+        final List<P> out = new ArrayList<>();
+
+        @Override
+        public void sendOpen(int windowUnits, int isn, int flags) {
+            out.add(new P("OPEN", windowUnits, isn, flags, 0, 0, null, null));
+        }
+
+        @Override
+        public void sendData(int seq, ByteBuffer payload) {
+            byte[] b = new byte[payload.remaining()];
+            payload.get(b);
+            out.add(new P("DATA", 0, 0, 0, seq, 0, b, null));
+        }
+
+        @Override
+        public void sendAck(int windowUnits, AckRanges ranges) {
+            out.add(new P("ACK", windowUnits, 0, 0, 0, 0, null, ranges.toArray()));
+        }
+
+        @Override
+        public void sendDataAck(int windowUnits, AckRanges ranges, int seq, ByteBuffer payload) {
+            byte[] b = new byte[payload.remaining()];
+            payload.get(b);
+            out.add(new P("DACK", windowUnits, 0, 0, seq, 0, b, ranges.toArray()));
+        }
+
+        @Override
+        public void sendClose(int reason, int isn, int seq) {
+            out.add(new P("CLOSE", 0, isn, 0, seq, reason, null, null));
+        }
+
+        List<P> take() {
+            List<P> copy = new ArrayList<>(out);
+            out.clear();
+            return copy;
+        }
+    }
+
+    static Random fixedIsn(int isn) {
+        return new Random(0) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public int nextInt() {
+                return isn;
+            }
+        };
+    }
+
+    static StreamConfig cfg(int isn) {
+        return new StreamConfig().random(fixedIsn(isn)).maxPayload(100).noDelay(true);
+    }
+
+    /** A connected pair: a opened at T0, b answered, a got the answer 10 ms later. */
+    static final class Pair {
+        final StreamConnection a;
+        final StreamConnection b;
+        final Rec ra = new Rec();
+        final Rec rb = new Rec();
+
+        Pair(StreamConfig ca, StreamConfig cb) {
+            a = StreamConnection.connect(ca, T0, 0);
+            a.transmit(T0, ra, 10);
+            P open = ra.take().get(0);
+            b = new StreamAcceptor(cb, 0).accept(T0 + 5 * MS, open.window(), open.isn(), open.flags());
+            b.transmit(T0 + 5 * MS, rb, 10);
+            P answer = rb.take().get(0);
+            assertEquals("OPEN", answer.type());
+            a.onOpen(T0 + 10 * MS, answer.window(), answer.isn(), answer.flags());
+        }
+    }
+
+    static ByteBuffer bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return ByteBuffer.wrap(b);
+    }
+
+    static ByteBuffer payload(int n) {
+        return bytes(n, 7);
+    }
+
+    static byte[] readAll(StreamConnection c) throws StreamException {
+        ByteBuffer dst = ByteBuffer.allocate(1 << 20);
+        int n;
+        while ((n = c.read(dst)) > 0) {
+            // keep reading
+        }
+        dst.flip();
+        byte[] out = new byte[dst.remaining()];
+        dst.get(out);
+        return out;
+    }
+
+    static AckRanges ranges(int... pairs) {
+        AckRanges r = new AckRanges(16);
+        for (int i = 0; i < pairs.length; i += 2) {
+            r.append(pairs[i], pairs[i + 1]);
+        }
+        return r;
+    }
+
+    // ---------------------------------------------------------------- opening
+
+    @Test
+    void openIsRetransmittedWithBackoffAndTheConnectTimesOut() {
+        StreamConfig c = cfg(1000).connectTimeout(Duration.ofSeconds(10));
+        StreamConnection a = StreamConnection.connect(c, T0, StreamConnection.FLAG_SOURCE_PORT);
+        Rec r = new Rec();
+        assertTrue(a.isConnecting());
+        a.transmit(T0, r, 10);
+        List<P> sent = r.take();
+        assertEquals(1, sent.size());
+        assertEquals("OPEN", sent.get(0).type());
+        assertEquals(1000, sent.get(0).isn());
+        assertEquals(StreamConnection.FLAG_SOURCE_PORT, sent.get(0).flags());
+        assertEquals(512, sent.get(0).window(), "512 KiB default receive buffer in 1024-byte units");
+        long[] expected = {1, 3, 7};
+        for (long s : expected) {
+            assertEquals(T0 + s * 1000 * MS, a.nextTimeoutNanos());
+            a.onTimer(a.nextTimeoutNanos());
+            a.transmit(a.nextTimeoutNanos(), r, 10);
+            assertEquals("OPEN", r.take().get(0).type());
+        }
+        assertEquals(T0 + 10_000 * MS, a.nextTimeoutNanos(), "the connect deadline comes before the next retry");
+        a.onTimer(T0 + 10_000 * MS);
+        assertTrue(a.isConnectFailed());
+        assertEquals(StreamException.Kind.CONNECT_TIMED_OUT, a.failure().kind());
+        assertTrue(a.isReadable() && a.isWritable(), "a failure makes the channel ready so the error surfaces");
+        assertThrows(StreamException.class, () -> a.read(ByteBuffer.allocate(1)));
+        assertEquals(0, a.transmit(T0 + 10_000 * MS, r, 10), "nothing is sent for a connect that got no answer");
+    }
+
+    @Test
+    void refusalWithTheOpenersIsnFailsTheConnect() {
+        StreamConnection a = StreamConnection.connect(cfg(77), T0, 0);
+        Rec r = new Rec();
+        a.transmit(T0, r, 10);
+        a.onClose(T0 + MS, StreamConnection.REASON_REFUSED, 78, 78);
+        assertNull(a.failure(), "a refusal naming another ISN is ignored");
+        a.onClose(T0 + MS, StreamConnection.REASON_REFUSED, 77, 78);
+        assertNull(a.failure(), "a refusal must have current = initial sequence number");
+        a.onClose(T0 + MS, StreamConnection.REASON_REFUSED, 77, 77);
+        assertEquals(StreamException.Kind.REFUSED, a.failure().kind());
+        assertEquals(1, a.failure().remoteReason());
+        assertTrue(a.isConnectFailed());
+        assertEquals(0, a.transmit(T0 + MS, r, 10), "a refusal is never acknowledged");
+    }
+
+    @Test
+    void acceptorRefuseHelperEmitsReasonOneWithTheOpenersIsn() {
+        Rec r = new Rec();
+        StreamAcceptor.refuse(r, 0xCAFEBABE);
+        assertEquals(List.of(new P("CLOSE", 0, 0xCAFEBABE, 0, 0xCAFEBABE, 1, null, null)).toString(), r.take().toString());
+    }
+
+    @Test
+    void acceptorAnswersAndReanswersRetransmittedOpensButNotOthers() {
+        StreamConnection b = new StreamAcceptor(cfg(500).receiveBufferSize(8192), 0).accept(T0, 4, 123, 1);
+        Rec r = new Rec();
+        assertTrue(b.isEstablished());
+        assertFalse(b.isActiveOpener());
+        assertEquals(0, b.allocatedBytes(), "a half-open accepted connection allocates no buffers");
+        b.transmit(T0, r, 10);
+        assertEquals(List.of(new P("OPEN", 8, 500, 0, 0, 0, null, null)).toString(), r.take().toString());
+        b.onOpen(T0 + MS, 4, 123, 1);
+        b.transmit(T0 + MS, r, 10);
+        assertEquals("OPEN", r.take().get(0).type());
+        b.onOpen(T0 + MS, 4, 124, 1);
+        assertEquals(0, b.transmit(T0 + MS, r, 10), "an S_OPEN with another ISN is not ours");
+        assertEquals(123, b.peerIsn());
+        assertEquals(1, b.peerFlags());
+        assertEquals(4096, b.peerWindowBytes());
+    }
+
+    @Test
+    void openRoundTripGivesTheFirstRttSample() {
+        Pair p = new Pair(cfg(1), cfg(2));
+        assertTrue(p.a.isEstablished());
+        assertFalse(p.a.isConnecting());
+        assertEquals(10 * MS, p.a.smoothedRttNanos());
+        assertEquals(StreamConnection.NO_TIMEOUT, p.a.nextTimeoutNanos());
+    }
+
+    // ---------------------------------------------------------------- data and sequence numbers
+
+    @Test
+    void dataSequenceNumbersStartAtIsnPlusOneAndWrapAt2To32() throws Exception {
+        Pair p = new Pair(cfg(0xFFFF_FFFD), cfg(9));
+        assertEquals(250, p.a.write(payload(250)));
+        p.a.transmit(T0 + 10 * MS, p.ra, 100);
+        List<P> sent = p.ra.take();
+        assertEquals(3, sent.size());
+        assertEquals(0xFFFF_FFFE, sent.get(0).seq());
+        assertEquals(0xFFFF_FFFF, sent.get(1).seq());
+        assertEquals(0, sent.get(2).seq());
+        assertEquals(100, sent.get(0).payload().length);
+        assertEquals(50, sent.get(2).payload().length, "payloads are sized to the configured maximum");
+        for (P d : sent) {
+            p.b.onData(T0 + 20 * MS, d.seq(), ByteBuffer.wrap(d.payload()));
+        }
+        assertArrayEquals(payload(250).array(), readAll(p.b));
+        p.b.transmit(T0 + 20 * MS, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertEquals(1, acks.size());
+        assertArrayEquals(new int[][] {{0xFFFF_FFFE, 3}}, acks.get(0).ranges());
+        p.a.onAck(T0 + 30 * MS, acks.get(0).window(), ranges(0xFFFF_FFFE, 3));
+        assertEquals(0, p.a.unacknowledgedBytes());
+    }
+
+    @Test
+    void outOfOrderPacketsAreHeldAckedAtOnceAndDeliveredInOrder() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        int s = 101;
+        long t = T0 + 20 * MS;
+        p.b.onData(t, s, bytes(10, 1));
+        assertEquals(0, p.b.transmit(t, p.rb, 10), "one in-order packet: the ACK is delayed");
+        assertEquals(t + 25 * MS, p.b.nextTimeoutNanos(), "delayed by at most 25 ms");
+        p.b.onData(t, s + 2, bytes(10, 3));
+        p.b.transmit(t, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertEquals(1, acks.size(), "an out-of-order arrival is acknowledged at once");
+        assertArrayEquals(new int[][] {{s, 1}, {s + 2, 1}}, acks.get(0).ranges());
+        assertEquals(10, p.b.readableBytes(), "only the in-order prefix is readable");
+        p.b.onData(t, s + 1, bytes(10, 2));
+        p.b.transmit(t, p.rb, 10);
+        assertArrayEquals(new int[][] {{s, 3}}, p.rb.take().get(0).ranges(), "filling a gap is acknowledged at once");
+        ByteBuffer want = ByteBuffer.allocate(30).put(bytes(10, 1)).put(bytes(10, 2)).put(bytes(10, 3));
+        assertArrayEquals(want.array(), readAll(p.b));
+    }
+
+    @Test
+    void everySecondPacketIsAcknowledgedAndTheDelayedAckFires() {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101, bytes(10, 1));
+        p.b.onData(t, 102, bytes(10, 1));
+        p.b.transmit(t, p.rb, 10);
+        assertArrayEquals(new int[][] {{101, 2}}, p.rb.take().get(0).ranges());
+        p.b.onData(t, 103, bytes(10, 1));
+        assertEquals(0, p.b.transmit(t, p.rb, 10));
+        p.b.onTimer(t + 25 * MS);
+        p.b.transmit(t + 25 * MS, p.rb, 10);
+        assertArrayEquals(new int[][] {{101, 3}}, p.rb.take().get(0).ranges());
+    }
+
+    @Test
+    void duplicatesAreDroppedButAcknowledgedAgain() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101, bytes(10, 1));
+        p.b.onData(t, 102, bytes(10, 2));
+        p.b.transmit(t, p.rb, 10);
+        p.rb.take();
+        p.b.onData(t, 101, bytes(10, 9));
+        p.b.transmit(t, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertEquals(1, acks.size());
+        assertTrue(ranges(acks.get(0).ranges()[0]).contains(101));
+        ByteBuffer want = ByteBuffer.allocate(20).put(bytes(10, 1)).put(bytes(10, 2));
+        assertArrayEquals(want.array(), readAll(p.b), "a duplicate never reaches the reader");
+    }
+
+    @Test
+    void packetsBeyondTheReceiveWindowAreDropped() {
+        Pair p = new Pair(cfg(100), cfg(200).maxPacketsInFlight(16));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101 + 16, bytes(10, 1));
+        assertEquals(0, p.b.readableBytes());
+        p.b.transmit(t, p.rb, 10);
+        List<P> out = p.rb.take();
+        assertTrue(out.isEmpty() || out.get(0).ranges().length == 0 || !ranges(out.get(0).ranges()[0]).contains(117),
+                "a dropped packet is not acknowledged");
+        p.b.onData(t, 101 + 15, bytes(10, 1));
+        p.b.transmit(t, p.rb, 10);
+        assertArrayEquals(new int[][] {{116, 1}}, p.rb.take().get(0).ranges());
+    }
+
+    @Test
+    void oversizedPayloadsAreDropped() {
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.b.onData(T0, 101, ByteBuffer.allocate(StreamConnection.MAX_PACKET_PAYLOAD + 1));
+        assertEquals(0, p.b.readableBytes());
+        assertFalse(p.b.isReadable());
+    }
+
+    // ---------------------------------------------------------------- windows
+
+    @Test
+    void windowIsFreeReceiveBufferInKibUnits() {
+        Pair p = new Pair(cfg(100), cfg(200).receiveBufferSize(8192).maxPayload(1000));
+        long t = T0 + 20 * MS;
+        for (int i = 0; i < 5; i++) {
+            p.b.onData(t, 101 + i, bytes(1000, i));
+        }
+        p.b.transmit(t, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertEquals(3, acks.get(acks.size() - 1).window(), "8192 - 5000 free = 3 KiB");
+        p.b.onData(t, 106, bytes(1000, 6));
+        p.b.onData(t, 107, bytes(1000, 7));
+        p.b.transmit(t, p.rb, 10);
+        acks = p.rb.take();
+        assertEquals(1, acks.get(acks.size() - 1).window(), "1192 bytes free");
+        p.b.onData(t, 108, bytes(1000, 8));
+        p.b.onTimer(t + 25 * MS);
+        p.b.transmit(t + 25 * MS, p.rb, 10);
+        acks = p.rb.take();
+        assertEquals(0, acks.get(acks.size() - 1).window(), "below one packet free: advertise zero (silly window)");
+        p.b.onData(t, 109, bytes(1000, 9));
+        assertEquals(8000, p.b.readableBytes(), "a packet that does not fit is dropped");
+    }
+
+    @Test
+    void zeroWindowIsProbedOnThePersistTimer() throws Exception {
+        StreamConnection a = StreamConnection.connect(cfg(100), T0, 0);
+        Rec r = new Rec();
+        a.transmit(T0, r, 10);
+        r.take();
+        a.onOpen(T0 + 10 * MS, 0, 900, 0);
+        a.write(payload(300));
+        assertEquals(0, a.transmit(T0 + 10 * MS, r, 10), "a zero window stops new data");
+        long probeAt = a.nextTimeoutNanos();
+        assertTrue(probeAt > T0 + 10 * MS && probeAt < T0 + 2000 * MS, "the persist timer is armed");
+        a.onTimer(probeAt);
+        a.transmit(probeAt, r, 10);
+        List<P> sent = r.take();
+        assertEquals(1, sent.size(), "exactly one probe");
+        assertEquals(101, sent.get(0).seq());
+        // The receiver still has no room: acknowledging nothing new, window still 0.
+        a.onAck(probeAt + 10 * MS, 0, ranges(100, 1));
+        // The probe is retransmitted (with backoff) until the window opens.
+        long next = a.nextTimeoutNanos();
+        a.onTimer(next);
+        a.transmit(next, r, 10);
+        assertEquals(101, r.take().get(0).seq());
+        a.onAck(next + 10 * MS, 8, ranges(101, 1));
+        a.transmit(next + 10 * MS, r, 10);
+        sent = r.take();
+        assertEquals(List.of(102, 103), sent.stream().map(P::seq).toList(), "an opened window releases the rest");
+    }
+
+    @Test
+    void readingOpensTheWindowWithAnImmediateUpdate() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200).receiveBufferSize(4096).maxPayload(1000));
+        long t = T0 + 20 * MS;
+        for (int i = 0; i < 4; i++) {
+            p.b.onData(t, 101 + i, bytes(1000, i));
+        }
+        p.b.transmit(t, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertEquals(0, acks.get(acks.size() - 1).window());
+        readAll(p.b);
+        p.b.transmit(t, p.rb, 10);
+        acks = p.rb.take();
+        assertEquals(1, acks.size(), "the window update goes out without waiting for data");
+        assertEquals(4, acks.get(0).window());
+    }
+
+    // ---------------------------------------------------------------- loss recovery
+
+    @Test
+    void retransmissionTimeoutBacksOffAndKarnSkipsAmbiguousSamples() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.write(payload(50));
+        p.a.transmit(t, p.ra, 10);
+        assertEquals(101, p.ra.take().get(0).seq());
+        long rto1 = p.a.nextTimeoutNanos() - t;
+        assertEquals(200 * MS, rto1, "RTO = max(minRto, srtt + 4 rttvar)");
+        p.a.onTimer(t + rto1);
+        p.a.transmit(t + rto1, p.ra, 10);
+        assertEquals(101, p.ra.take().get(0).seq(), "the same packet again");
+        long rto2 = p.a.nextTimeoutNanos() - (t + rto1);
+        assertEquals(2 * rto1, rto2, "exponential backoff");
+        assertEquals(p.a.maxPayload(), p.a.congestionWindow(), "a timeout collapses cwnd to one packet");
+        p.a.onAck(t + rto1 + 5 * MS, 100, ranges(101, 1));
+        assertEquals(10 * MS, p.a.smoothedRttNanos(), "no RTT sample from a retransmitted packet (Karn)");
+        assertEquals(0, p.a.unacknowledgedBytes());
+        assertTrue(p.a.nextTimeoutNanos() > t + 4000 * MS, "no retransmission timer once all is acknowledged");
+    }
+
+    @Test
+    void packetsSentBeforeAnAcknowledgedOneAreRetransmittedAfterTheReorderWindow() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.write(payload(400));
+        p.a.transmit(t, p.ra, 10);
+        assertEquals(4, p.ra.take().size());
+        // 101 and 102 are missing; 103 and 104 acknowledged after one RTT.
+        p.a.onAck(t + 10 * MS, 100, ranges(103, 2));
+        p.a.transmit(t + 10 * MS, p.ra, 10);
+        assertTrue(p.ra.take().isEmpty(), "not yet: they may merely be reordered");
+        long reo = p.a.nextTimeoutNanos();
+        assertTrue(reo > t + 10 * MS && reo <= t + 10 * MS + 10 * MS, "a reorder timer of at most one RTT");
+        p.a.onTimer(reo);
+        p.a.transmit(reo, p.ra, 10);
+        List<P> sent = p.ra.take();
+        assertEquals(List.of(101, 102), sent.stream().map(P::seq).toList());
+    }
+
+    @Test
+    void rangesForNumbersNeverSentAreIgnored() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.a.write(payload(100));
+        p.a.transmit(T0 + 10 * MS, p.ra, 10);
+        p.a.onAck(T0 + 20 * MS, 100, ranges(102, 255));
+        p.a.onAck(T0 + 20 * MS, 100, ranges(-5, 10));
+        assertEquals(100, p.a.unacknowledgedBytes());
+    }
+
+    // ---------------------------------------------------------------- piggybacking
+
+    @Test
+    void acknowledgementsRideOnDataAsDack() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101, bytes(10, 1));
+        p.b.write(payload(30));
+        p.b.transmit(t, p.rb, 10);
+        List<P> out = p.rb.take();
+        assertEquals(1, out.size());
+        assertEquals("DACK", out.get(0).type());
+        assertEquals(201, out.get(0).seq());
+        assertArrayEquals(new int[][] {{101, 1}}, out.get(0).ranges());
+        assertEquals(30, out.get(0).payload().length);
+
+        StreamConnection plain = new Pair(cfg(100), cfg(200).dataAckEnabled(false)).b;
+        Rec r = new Rec();
+        plain.onData(t, 101, bytes(10, 1));
+        plain.onData(t, 102, bytes(10, 1));
+        plain.write(payload(30));
+        plain.transmit(t, r, 10);
+        assertEquals(List.of("DATA", "ACK"), r.take().stream().map(P::type).toList());
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    @Test
+    void finTakesTheNextNumberIsAcknowledgedAndGivesEndOfStreamAfterTheData() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.write(payload(150));
+        p.a.shutdownOutput();
+        assertThrows(StreamException.class, () -> p.a.write(payload(1)));
+        p.a.transmit(t, p.ra, 10);
+        List<P> sent = p.ra.take();
+        assertEquals(List.of("DATA", "DATA", "CLOSE"), sent.stream().map(P::type).toList());
+        P fin = sent.get(2);
+        assertEquals(0, fin.reason());
+        assertEquals(100, fin.isn());
+        assertEquals(103, fin.seq(), "the FIN carries the next unused number");
+        // The FIN arrives first, then the data out of order.
+        p.b.onClose(t + 5 * MS, 0, 100, 103);
+        assertFalse(p.b.isReadable(), "no end-of-stream before the data");
+        p.b.onData(t + 6 * MS, 102, ByteBuffer.wrap(sent.get(1).payload()));
+        assertEquals(0, p.b.read(ByteBuffer.allocate(10)));
+        p.b.onData(t + 7 * MS, 101, ByteBuffer.wrap(sent.get(0).payload()));
+        assertArrayEquals(payload(150).array(), readAll(p.b));
+        assertEquals(-1, p.b.read(ByteBuffer.allocate(10)));
+        assertTrue(p.b.isInputClosed());
+        p.b.transmit(t + 7 * MS, p.rb, 10);
+        List<P> acks = p.rb.take();
+        AckRanges last = ranges(acks.get(acks.size() - 1).ranges()[0]);
+        assertTrue(last.contains(101) && last.contains(103), "data and FIN acknowledged");
+        p.a.onAck(t + 20 * MS, 100, last);
+        assertTrue(p.a.isOutputClosed());
+        // B can still send (half-close), then closes too.
+        p.b.write(payload(20));
+        p.b.close(t + 20 * MS);
+        p.b.transmit(t + 20 * MS, p.rb, 10);
+        List<P> fromB = p.rb.take();
+        assertEquals("CLOSE", fromB.get(fromB.size() - 1).type());
+        for (P x : fromB) {
+            if (x.type().equals("CLOSE")) {
+                p.a.onClose(t + 30 * MS, x.reason(), x.isn(), x.seq());
+            } else {
+                p.a.onData(t + 30 * MS, x.seq(), ByteBuffer.wrap(x.payload()));
+            }
+        }
+        assertArrayEquals(payload(20).array(), readAll(p.a));
+        assertEquals(-1, p.a.read(ByteBuffer.allocate(1)));
+        p.a.transmit(t + 30 * MS, p.ra, 10);
+        List<P> acksFromA = p.ra.take();
+        P ack = acksFromA.get(acksFromA.size() - 1);
+        p.b.onAck(t + 40 * MS, ack.window(), ranges(ack.ranges()[0]));
+        assertTrue(p.b.isOutputClosed());
+        assertFalse(p.b.isTerminated(), "time-wait: the peer may retransmit its FIN");
+        p.b.onTimer(p.b.nextTimeoutNanos());
+        assertTrue(p.b.isTerminated());
+    }
+
+    @Test
+    void closeWithTheWrongIsnIsIgnored() {
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.b.onClose(T0 + 20 * MS, 0, 99, 101);
+        assertFalse(p.b.isInputClosed());
+        p.b.onClose(T0 + 20 * MS, 3, 99, 101);
+        assertNull(p.b.failure());
+        p.b.onClose(T0 + 20 * MS, 3, 100, 101);
+        assertEquals(StreamException.Kind.RESET, p.b.failure().kind());
+    }
+
+    @Test
+    void peerAbortLetsBufferedDataBeReadFirst() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.b.onData(T0 + 20 * MS, 101, bytes(10, 1));
+        p.b.onClose(T0 + 21 * MS, StreamConnection.REASON_TIMED_OUT, 100, 102);
+        assertTrue(p.b.isReadable());
+        ByteBuffer got = ByteBuffer.allocate(100);
+        assertEquals(10, p.b.read(got));
+        assertArrayEquals(bytes(10, 1).array(), java.util.Arrays.copyOf(got.array(), 10));
+        StreamException e = assertThrows(StreamException.class, () -> p.b.read(ByteBuffer.allocate(1)));
+        assertEquals(StreamException.Kind.RESET, e.kind());
+        assertEquals(3, e.remoteReason());
+        assertThrows(StreamException.class, () -> p.b.write(payload(1)));
+    }
+
+    @Test
+    void localAbortSendsOneCloseWithTheReason() {
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.a.abort(StreamConnection.REASON_PROTOCOL_ERROR);
+        p.a.transmit(T0 + 20 * MS, p.ra, 10);
+        assertEquals(List.of(new P("CLOSE", 0, 100, 0, 101, 2, null, null)).toString(), p.ra.take().toString());
+        assertEquals(0, p.a.transmit(T0 + 30 * MS, p.ra, 10));
+        assertTrue(p.a.isTerminated());
+        assertThrows(IllegalArgumentException.class, () -> p.b.abort(0));
+    }
+
+    @Test
+    void unacknowledgedDataTimesOutTheDeadPeerWithReasonThree() throws Exception {
+        Pair p = new Pair(cfg(100).deadPeerTimeout(Duration.ofSeconds(20)), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.write(payload(10));
+        p.a.transmit(t, p.ra, 10);
+        p.ra.take();
+        int rounds = 0;
+        while (p.a.failure() == null && rounds++ < 100) {
+            long next = p.a.nextTimeoutNanos();
+            p.a.onTimer(next);
+            p.a.transmit(next, p.ra, 10);
+        }
+        assertNotNull(p.a.failure());
+        assertEquals(StreamException.Kind.TIMED_OUT, p.a.failure().kind());
+        List<P> sent = p.ra.take();
+        assertTrue(sent.size() >= 5, "at least four retransmissions before giving up: " + sent.size());
+        P last = sent.get(sent.size() - 1);
+        assertEquals("CLOSE", last.type());
+        assertEquals(3, last.reason());
+    }
+
+    @Test
+    void keepaliveProbesAnIdlePeerAndGivesUpWhenItIsGone() {
+        StreamConfig ka = cfg(100).keepAlive(true).keepAliveIdle(Duration.ofSeconds(10))
+                .keepAliveInterval(Duration.ofSeconds(1)).keepAliveProbes(3);
+        Pair p = new Pair(ka, cfg(200));
+        assertEquals(T0 + 10 * MS + 10_000 * MS, p.a.nextTimeoutNanos());
+        long t = p.a.nextTimeoutNanos();
+        p.a.onTimer(t);
+        p.a.transmit(t, p.ra, 10);
+        P probe = p.ra.take().get(0);
+        assertEquals("DATA", probe.type());
+        assertEquals(100, probe.seq(), "an already-acknowledged number");
+        assertEquals(0, probe.payload().length);
+        // The peer answers a keepalive like any duplicate.
+        p.b.onData(t + 5 * MS, probe.seq(), ByteBuffer.wrap(probe.payload()));
+        p.b.transmit(t + 5 * MS, p.rb, 10);
+        P ack = p.rb.take().get(0);
+        assertEquals("ACK", ack.type());
+        p.a.onAck(t + 10 * MS, ack.window(), ranges(ack.ranges()[0]));
+        assertNull(p.a.failure());
+        // Now the peer vanishes.
+        int rounds = 0;
+        while (p.a.failure() == null && rounds++ < 100) {
+            long next = p.a.nextTimeoutNanos();
+            p.a.onTimer(next);
+            p.a.transmit(next, p.ra, 10);
+        }
+        assertEquals(StreamException.Kind.TIMED_OUT, p.a.failure().kind());
+        List<P> sent = p.ra.take();
+        assertEquals(4, sent.size(), "three probes, then the abort");
+        assertEquals(3, sent.get(3).reason());
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Test
+    void idleConnectionsReleaseTheirBuffers() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.write(payload(100));
+        p.a.transmit(t, p.ra, 10);
+        P d = p.ra.take().get(0);
+        p.b.onData(t, d.seq(), ByteBuffer.wrap(d.payload()));
+        readAll(p.b);
+        p.a.onAck(t + 10 * MS, 512, ranges(101, 1));
+        assertTrue(p.a.allocatedBytes() > 512 * 1024);
+        assertTrue(p.b.allocatedBytes() > 512 * 1024);
+        for (StreamConnection c : new StreamConnection[] {p.a, p.b}) {
+            for (int i = 0; i < 5 && c.allocatedBytes() > 0; i++) {
+                long next = c.nextTimeoutNanos();
+                c.onTimer(next);
+                c.transmit(next, c == p.a ? p.ra : p.rb, 10);
+            }
+        }
+        assertEquals(0, p.a.allocatedBytes());
+        assertEquals(0, p.b.allocatedBytes());
+        // And they come back on demand.
+        p.a.write(payload(10));
+        assertTrue(p.a.allocatedBytes() > 0);
+    }
+
+    @Test
+    void sendBufferBoundsWrites() throws Exception {
+        Pair p = new Pair(cfg(100).sendBufferSize(4096), cfg(200));
+        assertEquals(4096, p.a.write(payload(10_000)));
+        assertEquals(0, p.a.write(payload(10)));
+        assertFalse(p.a.isWritable());
+        assertEquals(0, p.a.sendBufferFree());
+    }
+}
