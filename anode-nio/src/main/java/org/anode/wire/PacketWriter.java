@@ -99,8 +99,7 @@ public final class PacketWriter {
     public int finish(AesCmac cmac) {
         int s = start();
         int e = dst.position();
-        long mac = PacketMac.compute(cmac, dst, s, e, scratch);
-        dst.putLong(s + PacketFormat.MAC, mac);
+        PacketMac.computeAndStore(cmac, dst, s, e, scratch);
         start = -1;
         return e - s;
     }

@@ -106,6 +106,30 @@ public class WireBenchmark {
         return MessageFields.sDataSequence(b, off) + MessageFields.linkId(b, off) + dataLen;
     }
 
+    /** Codec share of {@link #encodeAndMac}: the same writes with the MAC step left out (for attribution). */
+    @Benchmark
+    public int encodeOnly() {
+        ByteBuffer b = out;
+        b.clear();
+        writer.begin(b, self, SenderForm.SHORT, peer, 1, 2, MessageType.S_DATA);
+        MessageFields.writeSDataHeader(b, 7, 80, seq++);
+        b.put(payload.clear());
+        return b.position();
+    }
+
+    /** Codec share of {@link #decodeAndVerify}: the same reads with the MAC step left out (for attribution). */
+    @Benchmark
+    public int decodeOnly() throws Exception {
+        PacketReader r = reader.wrap(received);
+        ByteBuffer b = r.buffer();
+        if (r.isAuthErrorResponse() || r.messageType() != MessageType.S_DATA || !r.recipientIs(peer) || !r.senderIs(self)) {
+            return -1;
+        }
+        int off = r.payloadOffset();
+        int dataLen = r.payloadLimit() - MessageFields.sDataPayloadOffset(off);
+        return MessageFields.sDataSequence(b, off) + MessageFields.linkId(b, off) + dataLen;
+    }
+
     /** Baseline: the bare folded CMAC (AesCmac) over the 1399 bytes the packet MAC covers. */
     @Benchmark
     public long bareCmacFolded() {
