@@ -1,0 +1,548 @@
+package org.anode.bench.net;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.anode.address.AnodeIdentity;
+import org.anode.address.Zone;
+import org.anode.nio.AnodeNode;
+import org.anode.nio.AnodeNodeConfig;
+import org.anode.nio.AnodeSocketAddress;
+
+/**
+ * Anode streams (draft section 5) against plain JDK UDP and TCP on loopback, all measured in the
+ * same run, through the standard {@link SocketChannel}/{@link ServerSocketChannel} API only:
+ * <ul>
+ *   <li>baselines: one-way throughput of 1400-byte UDP datagrams, TCP bulk throughput, 64-byte UDP
+ *       (and TCP) ping-pong RTT;
+ *   <li>Anode: one-stream bulk throughput with the default 1400-byte packet limit (DECISIONS 27),
+ *       64-byte request/response RTT over an established stream, connect time (S_OPEN round trip to
+ *       a peer whose key is cached), and heap per connection with 10,000 idle connections open
+ *       between one node pair.
+ * </ul>
+ * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.StreamBench [options]}
+ * with options {@code seconds=3} (per throughput phase), {@code rounds=20000} (RTT samples),
+ * {@code connects=1000}, {@code idle=10000}, {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
+ * stream ends; 0 = the channel defaults), {@code only=anode-bulk} (one phase, e.g. to profile).
+ * Each phase has a time bound, so the whole run stays within about three minutes; a phase that
+ * fails reports why instead of a figure. Prints a markdown table.
+ */
+public final class StreamBench {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final int UDP_PAYLOAD = 1400;
+    private static final int RTT_BYTES = 64;
+    private static final int BULK_CHUNK = 64 * 1024;
+
+    private final double seconds;
+    private final int rounds;
+    private final int connects;
+    private final int idle;
+    private final int buf;
+    private final Map<String, String> rows = new LinkedHashMap<>();
+
+    private StreamBench(Map<String, String> opts) {
+        seconds = Double.parseDouble(opts.getOrDefault("seconds", "3"));
+        rounds = Integer.parseInt(opts.getOrDefault("rounds", "20000"));
+        connects = Integer.parseInt(opts.getOrDefault("connects", "1000"));
+        idle = Integer.parseInt(opts.getOrDefault("idle", "10000"));
+        buf = Integer.parseInt(opts.getOrDefault("buf", "0"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("options are key=value: " + a);
+            }
+            opts.put(a.substring(0, eq), a.substring(eq + 1));
+        }
+        StreamBench b = new StreamBench(opts);
+        System.out.printf("JDK %s (%s), %d CPUs, %s %s; options %s%n", System.getProperty("java.version"),
+                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"), System.getProperty("os.arch"), opts);
+        String only = opts.get("only");
+        if ("anode-bulk".equals(only)) {
+            System.out.printf("Anode one-stream bulk: %s%n", b.guard(b::anodeBulk, BULK_FAILED));
+            return;
+        }
+        b.run();
+    }
+
+    private static final double[] BULK_FAILED = null;
+
+    private interface Phase<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs a phase; a failure is printed and yields null, so one broken phase does not hide others. */
+    private <T> T guard(Phase<T> p, T onFailure) {
+        try {
+            return p.run();
+        } catch (Exception | Error e) {
+            System.out.println("  phase failed: " + e);
+            return onFailure;
+        }
+    }
+
+    private void run() throws Exception {
+        long start = System.nanoTime();
+        System.out.println("plain UDP one-way ...");
+        double udpBps = guard(() -> udpOneWay(seconds), Double.NaN);
+        System.out.println("plain TCP bulk ...");
+        double tcpBps = guard(() -> tcpBulk(seconds), Double.NaN);
+        System.out.println("plain UDP RTT ...");
+        long[] udpRtt = guard(() -> udpRtt(rounds), null);
+        System.out.println("plain TCP RTT ...");
+        long[] tcpRtt = guard(() -> streamRtt(SelectorProvider.provider(), SelectorProvider.provider(),
+                new InetSocketAddress(LOOPBACK, 0), rounds), null);
+        System.out.println("Anode one-stream bulk ...");
+        double[] anodeBulk = guard(this::anodeBulk, null);
+        System.out.println("Anode stream RTT ...");
+        long[] anodeRtt = guard(this::anodeRtt, null);
+        System.out.println("Anode connect ...");
+        long[] anodeConnect = guard(this::anodeConnect, null);
+        System.out.println("Anode " + idle + " idle connections ...");
+        double[] idleHeap = guard(this::anodeIdle, null);
+
+        double udpMedian = udpRtt == null ? Double.NaN : percentile(udpRtt, 0.5);
+        System.out.println();
+        System.out.println("| measurement | plain baseline | Anode | ratio | target |");
+        System.out.println("|---|---|---|---|---|");
+        System.out.printf("| one-way bulk, MB/s (1400-byte packets) | UDP %.1f (%.0f pkt/s); TCP %.1f | %s | %s of UDP | >= 0.50 |%n",
+                udpBps / 1e6, udpBps / UDP_PAYLOAD, tcpBps / 1e6,
+                anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.1f (%.0f writes/s of 64 KiB)",
+                        anodeBulk[0] / 1e6, anodeBulk[0] / BULK_CHUNK),
+                anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.2f", anodeBulk[0] / udpBps));
+        System.out.printf("| 64-byte RTT median / p99, us | UDP %s; TCP %s | %s | %s (median vs UDP) | <= 1.5 |%n",
+                latency(udpRtt), latency(tcpRtt), latency(anodeRtt),
+                anodeRtt == null ? "n/a" : String.format(Locale.ROOT, "%.2f", percentile(anodeRtt, 0.5) / udpMedian));
+        System.out.printf("| connect median / p99, us | UDP RTT %s | %s | %s (median vs UDP RTT) | <= 2.0 |%n",
+                latency(udpRtt), latency(anodeConnect),
+                anodeConnect == null ? "n/a"
+                        : String.format(Locale.ROOT, "%.2f", percentile(anodeConnect, 0.5) / udpMedian));
+        System.out.printf("| heap per idle connection, bytes (%d connections) | - | %s | - | < 8192 |%n", idle,
+                idleHeap == null ? "n/a" : String.format(Locale.ROOT,
+                        "%.0f per connection (both ends), %.0f per channel; %d connected",
+                        idleHeap[0], idleHeap[0] / 2, (long) idleHeap[1]));
+        System.out.printf("%nwhole run: %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+
+    private static String latency(long[] samples) {
+        if (samples == null) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "%.1f / %.1f", percentile(samples, 0.5) / 1e3, percentile(samples, 0.99) / 1e3);
+    }
+
+    private static double percentile(long[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))];
+    }
+
+    private static Thread daemon(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    // ------------------------------------------------------------------ baselines
+
+    /** Payload bytes per second of 1400-byte datagrams delivered to a receiving channel. */
+    private static double udpOneWay(double seconds) throws Exception {
+        try (DatagramChannel rx = DatagramChannel.open(); DatagramChannel tx = DatagramChannel.open()) {
+            rx.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            rx.bind(new InetSocketAddress(LOOPBACK, 0));
+            tx.bind(new InetSocketAddress(LOOPBACK, 0));
+            tx.connect(rx.getLocalAddress());
+            AtomicLong bytes = new AtomicLong();
+            daemon("udp-sink", () -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(2048);
+                try {
+                    while (true) {
+                        b.clear();
+                        rx.receive(b);
+                        bytes.lazySet(bytes.get() + b.position());
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            ByteBuffer payload = ByteBuffer.allocateDirect(UDP_PAYLOAD);
+            return blast(seconds, bytes, () -> {
+                payload.clear();
+                tx.write(payload);
+            });
+        }
+    }
+
+    /** Bytes per second over one TCP connection, blocking writer and reader. */
+    private static double tcpBulk(double seconds) throws Exception {
+        return streamBulk(SelectorProvider.provider(), SelectorProvider.provider(),
+                new InetSocketAddress(LOOPBACK, 0), seconds, 0);
+    }
+
+    private static long[] udpRtt(int rounds) throws Exception {
+        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+            server.bind(new InetSocketAddress(LOOPBACK, 0));
+            client.bind(new InetSocketAddress(LOOPBACK, 0));
+            client.connect(server.getLocalAddress());
+            daemon("udp-echo", () -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(2048);
+                try {
+                    while (true) {
+                        b.clear();
+                        SocketAddress from = server.receive(b);
+                        b.flip();
+                        server.send(b, from);
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            ByteBuffer req = ByteBuffer.allocateDirect(RTT_BYTES);
+            ByteBuffer resp = ByteBuffer.allocateDirect(2048);
+            // The first half warms up the JIT and is discarded.
+            long[] rtt = new long[rounds];
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < rounds; i++) {
+                    req.clear();
+                    resp.clear();
+                    long t0 = System.nanoTime();
+                    client.write(req);
+                    client.read(resp);
+                    rtt[i] = System.nanoTime() - t0;
+                }
+            }
+            Arrays.sort(rtt);
+            return rtt;
+        }
+    }
+
+    private interface Send {
+        void send() throws Exception;
+    }
+
+    /** Sends from this thread for a while after a short warm-up; returns counted units per second. */
+    private static double blast(double seconds, AtomicLong counter, Send send) throws Exception {
+        long warm = System.nanoTime() + 500_000_000L;
+        while (System.nanoTime() < warm) {
+            send.send();
+        }
+        long c0 = counter.get();
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < 16; i++) {
+                send.send();
+            }
+        }
+        long c1 = counter.get();
+        long t1 = System.nanoTime();
+        return (c1 - c0) / ((t1 - t0) / 1e9);
+    }
+
+    // ------------------------------------------------------------------ streams (JDK or Anode)
+
+    /**
+     * One stream from {@code clientProvider} to a listener of {@code serverProvider}: a writer
+     * writes 64 KiB buffers as fast as the channel takes them, a reader counts; bytes per second
+     * received after a warm-up.
+     */
+    private static double streamBulk(SelectorProvider serverProvider, SelectorProvider clientProvider,
+            SocketAddress bind, double seconds, int bufferSize) throws Exception {
+        try (ServerSocketChannel listener = serverProvider.openServerSocketChannel()) {
+            listener.bind(bind);
+            AtomicLong bytes = new AtomicLong();
+            AtomicBoolean stop = new AtomicBoolean();
+            ConcurrentLinkedQueue<SocketChannel> opened = new ConcurrentLinkedQueue<>();
+            Thread reader = daemon("bulk-reader", () -> {
+                try (SocketChannel ch = listener.accept()) {
+                    opened.add(ch);
+                    if (bufferSize > 0) {
+                        ch.setOption(StandardSocketOptions.SO_RCVBUF, bufferSize);
+                    }
+                    ByteBuffer b = ByteBuffer.allocateDirect(BULK_CHUNK);
+                    while (!stop.get()) {
+                        b.clear();
+                        int n = ch.read(b);
+                        if (n < 0) {
+                            return;
+                        }
+                        bytes.lazySet(bytes.get() + n);
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            try (SocketChannel client = clientProvider.openSocketChannel()) {
+                if (bufferSize > 0) {
+                    client.setOption(StandardSocketOptions.SO_SNDBUF, bufferSize);
+                }
+                client.connect(listener.getLocalAddress());
+                ByteBuffer chunk = ByteBuffer.allocateDirect(BULK_CHUNK);
+                double rate = blast(seconds, bytes, () -> {
+                    chunk.clear();
+                    client.write(chunk);
+                });
+                stop.set(true);
+                return rate;
+            } finally {
+                for (SocketChannel ch : opened) {
+                    ch.close();
+                }
+                reader.join(5000);
+            }
+        }
+    }
+
+    /** 64-byte request/response over one established stream with TCP_NODELAY on both ends. */
+    private static long[] streamRtt(SelectorProvider serverProvider, SelectorProvider clientProvider,
+            SocketAddress bind, int rounds) throws Exception {
+        try (ServerSocketChannel listener = serverProvider.openServerSocketChannel()) {
+            listener.bind(bind);
+            ConcurrentLinkedQueue<SocketChannel> opened = new ConcurrentLinkedQueue<>();
+            Thread echo = daemon("rtt-echo", () -> {
+                try (SocketChannel ch = listener.accept()) {
+                    opened.add(ch);
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    ByteBuffer b = ByteBuffer.allocateDirect(RTT_BYTES);
+                    while (true) {
+                        b.clear();
+                        while (b.hasRemaining()) {
+                            if (ch.read(b) < 0) {
+                                return;
+                            }
+                        }
+                        b.flip();
+                        while (b.hasRemaining()) {
+                            ch.write(b);
+                        }
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            try (SocketChannel client = clientProvider.openSocketChannel()) {
+                client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                client.connect(listener.getLocalAddress());
+                ByteBuffer req = ByteBuffer.allocateDirect(RTT_BYTES);
+                ByteBuffer resp = ByteBuffer.allocateDirect(RTT_BYTES);
+                long[] rtt = new long[rounds];
+                long budget = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                int done = 0;
+                for (int pass = 0; pass < 2; pass++) {
+                    done = 0;
+                    for (int i = 0; i < rounds && System.nanoTime() < budget; i++) {
+                        req.clear();
+                        resp.clear();
+                        long t0 = System.nanoTime();
+                        while (req.hasRemaining()) {
+                            client.write(req);
+                        }
+                        while (resp.hasRemaining()) {
+                            if (client.read(resp) < 0) {
+                                throw new IOException("echo ended the stream");
+                            }
+                        }
+                        rtt[i] = System.nanoTime() - t0;
+                        done++;
+                    }
+                }
+                long[] r = Arrays.copyOf(rtt, done);
+                Arrays.sort(r);
+                return r;
+            } finally {
+                for (SocketChannel ch : opened) {
+                    ch.close();
+                }
+                echo.join(5000);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ Anode
+
+    /** Two nodes on 127.0.0.1 that know each other's endpoint and have exchanged a PING. */
+    private static AnodeNode[] nodePair() throws Exception {
+        AnodeNodeConfig cfg = AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).build();
+        AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
+        AnodeNode b;
+        try {
+            b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
+        } catch (Exception e) {
+            a.close();
+            throw e;
+        }
+        try {
+            a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
+            b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
+            // Keys agreed and both sides answered (draft 3.2): the state of any running conversation.
+            a.ping(b.address(), Duration.ofSeconds(5));
+            b.ping(a.address(), Duration.ofSeconds(5));
+        } catch (Exception e) {
+            a.close();
+            b.close();
+            throw e;
+        }
+        return new AnodeNode[] {a, b};
+    }
+
+    private double[] anodeBulk() throws Exception {
+        AnodeNode[] n = nodePair();
+        try (AnodeNode server = n[0]; AnodeNode client = n[1]) {
+            double rate = streamBulk(server.selectorProvider(), client.selectorProvider(),
+                    AnodeSocketAddress.of(server.address(), 9000), seconds, buf);
+            return new double[] {rate};
+        }
+    }
+
+    private long[] anodeRtt() throws Exception {
+        AnodeNode[] n = nodePair();
+        try (AnodeNode server = n[0]; AnodeNode client = n[1]) {
+            return streamRtt(server.selectorProvider(), client.selectorProvider(),
+                    AnodeSocketAddress.of(server.address(), 9001), rounds);
+        }
+    }
+
+    /**
+     * Blocking connect time to a listener on a peer whose key is cached: S_OPEN out, the
+     * acceptor's S_OPEN back (draft 5.2.2). Each connection is closed after it is measured; the
+     * first tenth warms up and is discarded.
+     */
+    private long[] anodeConnect() throws Exception {
+        AnodeNode[] n = nodePair();
+        try (AnodeNode server = n[0]; AnodeNode client = n[1];
+                ServerSocketChannel listener = server.selectorProvider().openServerSocketChannel()) {
+            listener.bind(AnodeSocketAddress.of(server.address(), 9002));
+            Thread acceptor = daemon("connect-acceptor", () -> {
+                try {
+                    while (true) {
+                        listener.accept().close();
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            SocketAddress target = listener.getLocalAddress();
+            int warm = Math.max(1, connects / 10);
+            long[] samples = new long[connects];
+            int done = 0;
+            long budget = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            SelectorProvider p = client.selectorProvider();
+            for (int i = 0; i < warm + connects && System.nanoTime() < budget; i++) {
+                try (SocketChannel ch = p.openSocketChannel()) {
+                    long t0 = System.nanoTime();
+                    ch.connect(target);
+                    long t = System.nanoTime() - t0;
+                    if (i >= warm) {
+                        samples[done++] = t;
+                    }
+                }
+            }
+            listener.close();
+            acceptor.join(5000);
+            long[] r = Arrays.copyOf(samples, done);
+            Arrays.sort(r);
+            return r;
+        }
+    }
+
+    /**
+     * Heap per connection: {@code idle} connections opened and left idle between one node pair,
+     * heap used after {@code System.gc()} compared with the same after the nodes and listener
+     * were set up. Returns {bytes per connection (both ends), connections made}.
+     */
+    private double[] anodeIdle() throws Exception {
+        AnodeNode[] n = nodePair();
+        List<SocketChannel> channels = new ArrayList<>(2 * idle);
+        try (AnodeNode server = n[0]; AnodeNode client = n[1];
+                ServerSocketChannel listener = server.selectorProvider().openServerSocketChannel()) {
+            listener.bind(AnodeSocketAddress.of(server.address(), 9003), idle);
+            ConcurrentLinkedQueue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
+            SocketAddress target = listener.getLocalAddress();
+            // Warm the code paths and measure the baseline with the accept thread running.
+            try (SocketChannel ch = client.selectorProvider().openSocketChannel()) {
+                ch.connect(target);
+            }
+            Thread acceptor = daemon("idle-acceptor", () -> {
+                try {
+                    while (true) {
+                        accepted.add(listener.accept());
+                    }
+                } catch (IOException e) {
+                    // closed: done
+                }
+            });
+            Thread.sleep(200);
+            for (SocketChannel ch = accepted.poll(); ch != null; ch = accepted.poll()) {
+                ch.close();
+            }
+            Thread.sleep(500);
+            long base = usedHeapAfterGc();
+            long budget = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            SelectorProvider p = client.selectorProvider();
+            int made = 0;
+            for (int i = 0; i < idle && System.nanoTime() < budget; i++) {
+                SocketChannel ch = p.openSocketChannel();
+                channels.add(ch);
+                ch.connect(target);
+                made++;
+            }
+            long waitAccepts = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (accepted.size() < made && System.nanoTime() < waitAccepts) {
+                Thread.sleep(10);
+            }
+            int acceptedCount = accepted.size();
+            // Let delayed ACKs and timers settle: the connections are idle from here on.
+            Thread.sleep(1000);
+            long used = usedHeapAfterGc();
+            channels.addAll(accepted);
+            System.out.printf("  idle: %d connected, %d accepted, heap %d -> %d bytes%n", made, acceptedCount,
+                    base, used);
+            listener.close();
+            acceptor.join(5000);
+            return new double[] {(double) (used - base) / made, made};
+        } finally {
+            for (SocketChannel ch : channels) {
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    // Closing at the end: the figure is taken.
+                }
+            }
+        }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        // Several rounds: a single System.gc() may leave floating garbage behind.
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(100);
+            used = Math.min(used, mem.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+}
