@@ -126,6 +126,7 @@ public final class StreamConnection {
     private int pendingAbortReason = -1;
     private boolean appClosed;
     private boolean discardInput;
+    private boolean inputShutdown;
     private long closeDeadline = NONE;
     private long timeWaitDeadline = NONE;
     private boolean terminated;
@@ -892,6 +893,9 @@ public final class StreamConnection {
      *         arrived before the abort is returned first
      */
     public int read(ByteBuffer dst) throws StreamException {
+        if (inputShutdown) {
+            return -1;
+        }
         if (failure != null && (localFailure || readableBytes() == 0)) {
             throw failure.copy();
         }
@@ -931,6 +935,22 @@ public final class StreamConnection {
         if (failure == null) {
             finQueued = true;
         }
+    }
+
+    /**
+     * Like {@code SocketChannel.shutdownInput()}: {@link #read} returns -1 from now on, and data
+     * still arriving is acknowledged and discarded so the peer is not stalled. Nothing is sent.
+     */
+    public void shutdownInput() {
+        inputShutdown = true;
+        discardInput = true;
+        discardReadable();
+        windowUpdateCheck();
+    }
+
+    /** True after {@link #shutdownInput()}. */
+    public boolean isInputShutdown() {
+        return inputShutdown;
     }
 
     /**
@@ -1024,7 +1044,7 @@ public final class StreamConnection {
      * (NIO's OP_READ; a peer's abort or FIN reports readable with data first, checklist item 11).
      */
     public boolean isReadable() {
-        if (failure != null) {
+        if (failure != null || inputShutdown) {
             return true;
         }
         return readableBytes() > 0 || peerFinReceived;
@@ -1212,6 +1232,17 @@ public final class StreamConnection {
     /** Current largest S_DATA payload. */
     public int maxPayload() {
         return maxPayload;
+    }
+
+    @Override
+    public String toString() {
+        return "StreamConnection[" + (active ? "opener" : "acceptor") + " isn=" + Serial.unsigned(isn)
+                + (established ? " peerIsn=" + Serial.unsigned(rcvIsn) : " connecting")
+                + " sndUna=" + Serial.unsigned(sndUna) + " sndNxt=" + Serial.unsigned(sndNxt)
+                + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + (sndEndByte - sndUnaByte)
+                + " cwnd=" + cwnd + " srtt=" + srtt + " peerWindow=" + peerWindow
+                + (finQueued ? " outShut" : "") + (peerFinReceived ? " inClosed" : "")
+                + (failure != null ? " failed=" + failure.kind() : "") + (terminated ? " terminated" : "") + "]";
     }
 
     // =====================================================================================

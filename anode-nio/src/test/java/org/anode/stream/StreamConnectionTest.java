@@ -525,6 +525,21 @@ class StreamConnectionTest {
     }
 
     @Test
+    void shutdownInputReadsEndOfStreamAndKeepsAcknowledging() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101, bytes(10, 1));
+        p.b.shutdownInput();
+        assertTrue(p.b.isInputShutdown());
+        assertEquals(-1, p.b.read(ByteBuffer.allocate(10)));
+        p.b.onData(t, 102, bytes(10, 2));
+        assertEquals(0, p.b.readableBytes(), "data after shutdownInput is discarded");
+        p.b.transmit(t, p.rb, 10);
+        assertArrayEquals(new int[][] {{101, 2}}, p.rb.take().get(0).ranges(), "but still acknowledged");
+        assertTrue(p.b.toString().contains("acceptor"));
+    }
+
+    @Test
     void closeWithTheWrongIsnIsIgnored() {
         Pair p = new Pair(cfg(100), cfg(200));
         p.b.onClose(T0 + 20 * MS, 0, 99, 101);

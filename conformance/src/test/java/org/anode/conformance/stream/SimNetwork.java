@@ -136,6 +136,9 @@ final class SimNetwork {
         boolean bAccepted;
         long packetsSent;
         long packetsDropped;
+        /** Data packets A sent, and how many of them carried a number A had sent before. */
+        long dataSentA;
+        long retransmissionsA;
         long maxAllocatedA;
         long maxAllocatedB;
         boolean aTerminated;
@@ -295,8 +298,16 @@ final class SimNetwork {
 
     static final boolean TRACE = Boolean.getBoolean("sim.trace");
 
+    private final java.util.HashSet<Integer> seqsSentA = new java.util.HashSet<>();
+
     private void send(boolean fromA, Packet p) {
         out.packetsSent++;
+        if (fromA && (p.type == DATA || p.type == DACK) && p.payload.length > 0) {
+            out.dataSentA++;
+            if (!seqsSentA.add(p.seq)) {
+                out.retransmissionsA++;
+            }
+        }
         if (TRACE) {
             System.out.println((now / 1000) + "us " + (fromA ? "A>" : "B>") + " type=" + p.type + " seq=" + p.seq
                     + " win=" + p.window + " len=" + (p.payload == null ? -1 : p.payload.length) + " reason=" + p.reason

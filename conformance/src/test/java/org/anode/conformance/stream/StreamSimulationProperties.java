@@ -161,6 +161,36 @@ class StreamSimulationProperties {
     }
 
     @Test
+    void reorderingWithoutLossCausesNoRetransmissionStorm() {
+        long totalData = 0;
+        long totalRetx = 0;
+        for (long seed = 50_001; seed <= 50_020; seed++) {
+            Random r = new Random(seed);
+            StreamConfig c = new StreamConfig().maxPayload(1000);
+            SimNetwork net = new SimNetwork(seed, c, new StreamConfig(c));
+            net.ab.delayNanos = 10_000_000L;
+            net.ab.jitterNanos = (2 + r.nextInt(20)) * 1_000_000L;
+            net.ba.delayNanos = 10_000_000L;
+            net.ba.jitterNanos = net.ab.jitterNanos;
+            net.ab.bytesPerSecond = 2_000_000 + r.nextInt(8_000_000);
+            net.ab.queueLimitNanos = Long.MAX_VALUE;
+            SimNetwork.Workload w = new SimNetwork.Workload();
+            w.aToB = 300_000;
+            SimNetwork.Outcome o = net.run(w, 600 * SECOND);
+            assertTrue(o.complete(w), "seed " + seed + ": " + net.state());
+            if (Boolean.getBoolean("sim.report")) {
+                System.out.println("seed " + seed + " retransmissions " + o.retransmissionsA + " of " + o.dataSentA);
+            }
+            totalData += o.dataSentA;
+            totalRetx += o.retransmissionsA;
+            assertTrue(o.retransmissionsA * 10 <= o.dataSentA,
+                    "seed " + seed + ": " + o.retransmissionsA + " spurious retransmissions of " + o.dataSentA);
+        }
+        // The reorder window adapts: spurious retransmissions stay a small fraction overall.
+        assertTrue(totalRetx * 50 <= totalData, totalRetx + " spurious retransmissions of " + totalData);
+    }
+
+    @Test
     void refusedWhenNothingListens() {
         SimNetwork net = new SimNetwork(7, new StreamConfig(), new StreamConfig());
         SimNetwork.Workload w = new SimNetwork.Workload();
