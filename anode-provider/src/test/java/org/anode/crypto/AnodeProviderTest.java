@@ -72,6 +72,20 @@ class AnodeProviderTest {
     }
 
     @Test
+    void worksWhenInstalledWithSecurityAddProvider() throws Exception {
+        // Idempotent: a provider of the same name already installed by another test is kept.
+        java.security.Security.addProvider(new AnodeProvider());
+        assertEquals("Anode", MessageDigest.getInstance("AES-DIGEST").getProvider().getName());
+        Mac m = Mac.getInstance("AnodeMAC");
+        m.init(aesKey(32));
+        assertEquals("Anode", m.getProvider().getName());
+        KeyAgreement ka = KeyAgreement.getInstance("AnodeECDH");
+        ka.init(KeyPairGenerator.getInstance("ANODE-256-40").generateKeyPair().getPrivate());
+        assertEquals("Anode", ka.getProvider().getName());
+        assertNotNull(java.security.KeyFactory.getInstance("Anode"));
+    }
+
+    @Test
     void serviceLoaderFindsTheProvider() {
         boolean found = false;
         for (Provider p : ServiceLoader.load(Provider.class)) {
