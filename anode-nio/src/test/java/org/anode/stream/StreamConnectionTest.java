@@ -660,6 +660,41 @@ class StreamConnectionTest {
     }
 
     @Test
+    void aPeerSprayingTinyOutOfOrderPacketsCannotGrowTheReceiver() {
+        StreamConfig c = cfg(200).receiveBufferSize(64 * 1024).maxPacketsInFlight(4096);
+        Pair p = new Pair(cfg(100), c);
+        Random rnd = new Random(3);
+        long bound = 64 * 1024 + 65535 + 4096L * 12 + 16L * 65535;
+        for (int i = 0; i < 50_000; i++) {
+            int seq = 102 + rnd.nextInt(5000);
+            int len = 1 + rnd.nextInt(rnd.nextBoolean() ? 4 : 3000);
+            p.b.onData(T0 + 20 * MS, seq, ByteBuffer.allocate(len));
+            assertTrue(p.b.allocatedBytes() <= bound, "allocated " + p.b.allocatedBytes());
+            if (i % 64 == 0) {
+                p.b.transmit(T0 + 20 * MS, p.rb, 10);
+                for (P ack : p.rb.take()) {
+                    assertTrue(ack.ranges().length <= 32, "acknowledgements stay bounded");
+                }
+            }
+        }
+        assertEquals(0, p.b.readableBytes(), "nothing is readable while 101 is missing");
+        // The gap filler is still accepted, whatever the held packets occupy.
+        p.b.onData(T0 + 30 * MS, 101, ByteBuffer.allocate(100));
+        assertTrue(p.b.readableBytes() >= 100);
+    }
+
+    @Test
+    void theRefusalFormAbortsAnEstablishedConnection() {
+        // A glue that no longer knows a link answers with S_CLOSE(reason, isn = seq = our ISN).
+        Pair p = new Pair(cfg(100), cfg(200));
+        p.b.onClose(T0 + 20 * MS, StreamConnection.REASON_PROTOCOL_ERROR, 200, 201);
+        assertNull(p.b.failure(), "not the refusal form: seq differs from the ISN");
+        p.b.onClose(T0 + 20 * MS, StreamConnection.REASON_PROTOCOL_ERROR, 200, 200);
+        assertEquals(StreamException.Kind.PROTOCOL_ERROR, p.b.failure().kind());
+        assertEquals(0, p.b.transmit(T0 + 20 * MS, p.rb, 10), "an abort is never answered");
+    }
+
+    @Test
     void sendBufferBoundsWrites() throws Exception {
         Pair p = new Pair(cfg(100).sendBufferSize(4096), cfg(200));
         assertEquals(4096, p.a.write(payload(10_000)));

@@ -521,6 +521,8 @@ final class SimNetwork {
         try {
             while (written + n < total) {
                 int chunk = (int) Math.min(Math.min(workload.writeChunk, writeBuf.capacity()), total - written - n);
+                // Only generate what the connection can take (the rest would be regenerated anyway).
+                chunk = Math.min(chunk, Math.max(1, c.sendBufferFree()));
                 writeBuf.clear();
                 fill(seed, written + n, writeBuf.array(), 0, chunk);
                 writeBuf.limit(chunk);
