@@ -21,8 +21,6 @@ import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import org.anode.address.AnodeAddress;
-import org.anode.address.InvalidAddressException;
 import org.anode.engine.Engine;
 import org.anode.engine.Outbound;
 import org.anode.engine.Peer;
@@ -38,8 +36,9 @@ import org.anode.wire.MessageType;
  *   <li>Addresses: {@link #bind} takes an {@link AnodeSocketAddress} of this node, a wildcard
  *       {@link InetSocketAddress} (its port becomes the Anode port, so frameworks that bind
  *       {@code new InetSocketAddress(port)} work), or null for an ephemeral port. Destinations are
- *       {@link AnodeSocketAddress}es (or unresolved {@code InetSocketAddress}es whose host is a base32
- *       Anode address); {@link #receive} returns {@code AnodeSocketAddress}es. The peer must be
+ *       {@link AnodeSocketAddress}es (or any {@code InetSocketAddress} that
+ *       {@link AnodeSocketAddress#from} recognises); {@link #receive} returns
+ *       {@code AnodeSocketAddress}es. The peer must be
  *       reachable: see {@link AnodeNode#addPeerEndpoint}.
  *   <li>Size: a datagram larger than one packet to the peer's path can carry (DECISIONS 27, with
  *       the full sender address counted) is refused with {@code IOException("Message too long")}, as
@@ -169,24 +168,17 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     }
 
     /**
-     * Converts a caller's address: an {@link AnodeSocketAddress}, an unresolved
-     * {@code InetSocketAddress} whose host is a base32 Anode address, or (for bind only) a wildcard
-     * {@code InetSocketAddress} meaning this node.
+     * Converts a caller's address: anything {@link AnodeSocketAddress#from} recognises, or (for
+     * bind only) a wildcard {@code InetSocketAddress} meaning this node.
      */
     private AnodeSocketAddress toAnode(SocketAddress a, boolean forBind) {
         Objects.requireNonNull(a, "address");
-        if (a instanceof AnodeSocketAddress x) {
-            return x;
-        }
         if (a instanceof InetSocketAddress i) {
-            if (i.isUnresolved()) {
-                try {
-                    return AnodeSocketAddress.of(AnodeAddress.parse(i.getHostString()), i.getPort());
-                } catch (InvalidAddressException e) {
-                    throw new UnsupportedAddressTypeException();
-                }
+            AnodeSocketAddress x = AnodeSocketAddress.from(i);
+            if (x != null) {
+                return x;
             }
-            if (forBind && i.getAddress().isAnyLocalAddress()) {
+            if (forBind && !i.isUnresolved() && i.getAddress().isAnyLocalAddress()) {
                 return AnodeSocketAddress.of(node.address(), i.getPort());
             }
         }

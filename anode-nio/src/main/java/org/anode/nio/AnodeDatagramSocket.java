@@ -25,10 +25,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Addresses are {@link AnodeSocketAddress}es ({@link #getLocalSocketAddress()},
  * {@link #getRemoteSocketAddress()}, {@link #connect(SocketAddress)}). A {@link DatagramPacket}
- * can only hold an IP address, which an Anode address is not: {@link #send} therefore needs a
- * connected socket and a packet without an address, and {@link #receive} fills in the data,
- * length and source port and clears the packet's address. {@link #getInetAddress()} is null
- * and {@link #getLocalAddress()} the wildcard address, as there is no IP address to report.
+ * holds an IP address and a port: {@link #receive} stores the sender's synthetic address (see
+ * {@link AnodeSocketAddress}), which carries the base32 address as its host name, and
+ * {@link #send} reads it back, so a received packet can be sent back as it is.
+ * {@link #getLocalAddress()} is the synthetic address of the bound Anode address (the wildcard
+ * address while unbound).
  */
 public final class AnodeDatagramSocket extends DatagramSocket {
     private static final InetAddress ANY = anyLocal();
@@ -70,10 +71,17 @@ public final class AnodeDatagramSocket extends DatagramSocket {
         }
     }
 
-    /** Always throws: an Anode peer has no {@link InetAddress}; use {@link #connect(SocketAddress)}. */
+    /** Connects to the Anode address whose synthetic address (see {@link AnodeSocketAddress}) is given. */
     @Override
     public void connect(InetAddress address, int port) {
-        throw new IllegalArgumentException("an Anode peer is not an InetAddress: connect to an AnodeSocketAddress");
+        if (address == null) {
+            throw new IllegalArgumentException("Address can't be null");
+        }
+        try {
+            connect(new java.net.InetSocketAddress(address, port));
+        } catch (SocketException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override
@@ -111,7 +119,8 @@ public final class AnodeDatagramSocket extends DatagramSocket {
 
     @Override
     public InetAddress getInetAddress() {
-        return null;
+        AnodeSocketAddress r = ch.remoteAddress();
+        return r == null ? null : r.getAddress();
     }
 
     @Override
@@ -139,15 +148,24 @@ public final class AnodeDatagramSocket extends DatagramSocket {
             throw new SocketException("Socket is closed");
         }
         synchronized (p) {
-            if (p.getAddress() != null) {
-                throw new IllegalArgumentException("an Anode destination cannot be given as an InetAddress:"
-                        + " connect this socket to an AnodeSocketAddress and send packets without an address");
-            }
-            if (!isConnected()) {
-                throw new IllegalArgumentException("Address not set");
-            }
+            ByteBuffer data = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength());
+            AnodeSocketAddress r = ch.remoteAddress();
             try {
-                ch.write(ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength()));
+                if (p.getAddress() == null) {
+                    if (r == null) {
+                        throw new IllegalArgumentException("Address not set");
+                    }
+                    ch.write(data);
+                    return;
+                }
+                AnodeSocketAddress to = AnodeSocketAddress.from(new java.net.InetSocketAddress(p.getAddress(), p.getPort()));
+                if (to == null) {
+                    throw new IllegalArgumentException("not an Anode address: " + p.getSocketAddress());
+                }
+                if (r != null && !r.equals(to)) {
+                    throw new IllegalArgumentException("Connected and packet address differ");
+                }
+                ch.send(data, to);
             } catch (ClosedChannelException e) {
                 throw new SocketException("Socket is closed");
             }
@@ -177,15 +195,18 @@ public final class AnodeDatagramSocket extends DatagramSocket {
             if (src == null) {
                 throw new SocketException("Socket is closed");
             }
-            p.setAddress(null);
-            p.setPort(src.getPort());
+            p.setSocketAddress(src);
             p.setLength(b.position() - p.getOffset());
         }
     }
 
     @Override
     public InetAddress getLocalAddress() {
-        return isClosed() ? null : ANY;
+        if (isClosed()) {
+            return null;
+        }
+        AnodeSocketAddress l = ch.localAddress();
+        return l == null ? ANY : l.getAddress();
     }
 
     @Override

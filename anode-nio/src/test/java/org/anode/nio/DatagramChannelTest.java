@@ -281,6 +281,12 @@ class DatagramChannelTest {
         s.receive(p);
         assertEquals("back", new String(p.getData(), 0, p.getLength()));
         assertEquals(7, p.getPort());
+        assertEquals(AnodeSocketAddress.of(b.address(), 7), p.getSocketAddress());
+        // The received packet can be sent back as it is (its synthetic address names the peer).
+        s.send(p);
+        ByteBuffer again = ByteBuffer.allocate(20);
+        rx.receive(again);
+        assertEquals("back", utf8(again));
         s.setSoTimeout(100);
         assertEquals(100, s.getSoTimeout());
         assertThrows(SocketTimeoutException.class, () -> s.receive(new DatagramPacket(new byte[4], 4)));
@@ -322,8 +328,16 @@ class DatagramChannelTest {
         AnodeDatagramChannel tx = open(a, 8);
         tx.send(utf8("x"), AnodeSocketAddress.of(b.address(), 7));
         var from = (InetSocketAddress) rx.receive(ByteBuffer.allocate(4));
-        assertTrue(from.isUnresolved());
+        assertFalse(from.isUnresolved(), "resolved to its synthetic address: Netty sends only to those");
         assertEquals(a.address().toString(), from.getHostString());
+        assertEquals(a.address().toString(), from.getHostName());
+        // A copy through the synthetic address still reaches the peer.
+        tx.send(utf8("y"), AnodeSocketAddress.of(b.address(), 7));
+        rx.receive(ByteBuffer.allocate(4));
+        rx.send(utf8("z"), new InetSocketAddress(from.getAddress(), from.getPort()));
+        ByteBuffer z = ByteBuffer.allocate(4);
+        assertEquals(AnodeSocketAddress.of(b.address(), 7), tx.receive(z));
+        assertEquals("z", utf8(z));
         assertEquals(8, from.getPort());
         assertArrayEquals(a.address().toByteArray(), ((AnodeSocketAddress) from).address().toByteArray());
     }
