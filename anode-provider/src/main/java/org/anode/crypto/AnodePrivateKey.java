@@ -152,10 +152,13 @@ public final class AnodePrivateKey implements ECPrivateKey {
         return destroyed;
     }
 
-    /** Equal to another {@code AnodePrivateKey} with the same scalar (compared in constant time). */
+    /**
+     * Equal to another live {@code AnodePrivateKey} with the same scalar (compared in constant
+     * time); a destroyed key equals only itself.
+     */
     @Override
     public boolean equals(Object o) {
-        return o instanceof AnodePrivateKey k && !destroyed && !k.destroyed
+        return o == this || o instanceof AnodePrivateKey k && !destroyed && !k.destroyed
                 && MessageDigest.isEqual(scalar, k.scalar);
     }
 

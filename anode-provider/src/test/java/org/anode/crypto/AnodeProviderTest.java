@@ -448,6 +448,7 @@ class AnodeProviderTest {
         assertThrows(IllegalStateException.class, copy::toByteArray);
         assertThrows(IllegalStateException.class, copy::publicPoint);
         assertFalse(copy.equals(priv));
+        assertTrue(copy.equals(copy));
         assertEquals(0, copy.hashCode());
         assertTrue(copy.toString().contains("destroyed"));
         // Destroying a copy leaves the original intact.
