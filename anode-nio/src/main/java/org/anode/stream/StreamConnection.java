@@ -91,6 +91,7 @@ public final class StreamConnection {
     private final int packetCap;
     private final int maxAckRanges;
     private final int initialCwndPackets;
+    private final int ackEvery;
     private boolean noDelay;
     private boolean keepAlive;
     private final boolean dataAck;
@@ -221,6 +222,7 @@ public final class StreamConnection {
         this.packetCap = c.maxPacketsInFlight();
         this.maxAckRanges = c.maxAckRanges();
         this.initialCwndPackets = c.initialCwndPackets();
+        this.ackEvery = c.ackEveryPackets();
         this.noDelay = c.noDelay();
         this.keepAlive = c.keepAlive();
         this.dataAck = c.dataAckEnabled();
@@ -395,7 +397,7 @@ public final class StreamConnection {
                 ackNow = true;
             }
             ackPending++;
-            if (ackPending >= 2) {
+            if (ackPending >= ackEvery) {
                 ackNow = true;
             } else if (ackDeadline == NONE) {
                 ackDeadline = nowNanos + delayedAck;

@@ -280,6 +280,20 @@ class StreamConnectionTest {
     }
 
     @Test
+    void ackFrequencyIsConfigurable() {
+        Pair p = new Pair(cfg(100), cfg(200).ackEveryPackets(4));
+        long t = T0 + 20 * MS;
+        for (int i = 0; i < 3; i++) {
+            p.b.onData(t, 101 + i, bytes(10, 1));
+            assertEquals(0, p.b.transmit(t, p.rb, 10));
+        }
+        p.b.onData(t, 104, bytes(10, 1));
+        p.b.transmit(t, p.rb, 10);
+        assertArrayEquals(new int[][] {{101, 4}}, p.rb.take().get(0).ranges());
+        assertThrows(IllegalArgumentException.class, () -> new StreamConfig().ackEveryPackets(0));
+    }
+
+    @Test
     void duplicatesAreDroppedButAcknowledgedAgain() throws Exception {
         Pair p = new Pair(cfg(100), cfg(200));
         long t = T0 + 20 * MS;

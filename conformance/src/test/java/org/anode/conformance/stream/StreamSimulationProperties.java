@@ -38,6 +38,9 @@ class StreamSimulationProperties {
         if (r.nextInt(3) == 0) {
             c.maxPacketsInFlight(16 << r.nextInt(6));
         }
+        if (r.nextInt(3) == 0) {
+            c.ackEveryPackets(1 + r.nextInt(16));
+        }
         return c;
     }
 
