@@ -325,7 +325,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                     AnodeSocketAddress b = bound;
                     StreamLink l;
                     try {
-                        l = layer.connect(target, b == null ? 0 : b.getPort(), options);
+                        l = layer.connect(this, target, b == null ? 0 : b.getPort(), options);
                     } catch (IOException e) {
                         closeQuietly();
                         throw e;
@@ -333,6 +333,8 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                     link = l;
                     state = ST_PENDING;
                 }
+                // The answer may have arrived before the state said "pending": look again.
+                readiness.signal();
                 if (!isBlocking()) {
                     return false;
                 }

@@ -52,6 +52,9 @@ import org.anode.wire.SenderForm;
  * An S_OPEN for a port where nothing listens is refused with S_CLOSE reason 01 (through
  * {@link StreamAcceptor#refuse}), rate-limited, and only when the refusal packet is no larger than the
  * S_OPEN packet it answers (DECISIONS 30); otherwise it is dropped and the opener's connect times out.
+ * This layer's own S_OPENs always carry the full sender address (draft 3.2 allows it at any time), so
+ * a refusal of them always fits: between two Anode nodes of this implementation a connect to a closed
+ * port fails at once.
  * An S_OPEN for a listener whose backlog is full is dropped, as TCP drops a SYN: the opener's
  * retransmission is accepted once the application has accepted others.
  *
@@ -85,6 +88,8 @@ final class StreamLayer implements AnodeNodeStreams {
     private static final int EPHEMERAL_HIGH = 65535;
     /** How long node close waits for gracefully closing connections before aborting them. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** The shortest such wait, before round trips are added to it. */
+    private static final long CLOSE_GRACE_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final AnodeNode node;
     private final Engine engine;
@@ -155,27 +160,34 @@ final class StreamLayer implements AnodeNodeStreams {
      */
     @Override
     public void close() {
+        // New connections are refused from now on; packets for existing ones are still handled
+        // during the grace period, so their close handshakes can complete.
         closed = true;
-        long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
+        long start = System.nanoTime();
         while (loop.isRunning()) {
             List<StreamLink> open = snapshot();
             boolean busy = false;
+            long rtt = 0;
             for (StreamLink l : open) {
                 l.lock.lock();
                 try {
                     StreamConnection c = l.conn;
                     if (c.failure() == null && c.isEstablished() && !c.isOutputClosed()) {
                         busy = true;
+                        rtt = Math.max(rtt, c.smoothedRttNanos());
                     }
                 } finally {
                     l.lock.unlock();
                 }
             }
-            if (!busy || System.nanoTime() - deadline > 0) {
+            // A few round trips are enough for a FIN that can still be acknowledged; a peer that is
+            // gone must not hold the node's close for long.
+            long grace = Math.min(CLOSE_GRACE_NANOS, CLOSE_GRACE_MIN_NANOS + 4 * rtt);
+            if (!busy || System.nanoTime() - start > grace) {
                 break;
             }
             try {
-                Thread.sleep(5);
+                Thread.sleep(2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -280,7 +292,8 @@ final class StreamLayer implements AnodeNodeStreams {
      * @throws ConnectException if no endpoint is known for the target, the remote has too many
      *     connections, or the node is closing
      */
-    StreamLink connect(AnodeSocketAddress target, int sourcePort, StreamConfig options) throws IOException {
+    StreamLink connect(AnodeSocketChannel channel, AnodeSocketAddress target, int sourcePort, StreamConfig options)
+            throws IOException {
         if (closed) {
             throw new java.nio.channels.ClosedChannelException();
         }
@@ -318,6 +331,8 @@ final class StreamLayer implements AnodeNodeStreams {
                     sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
             link = new StreamLink(conn, remote, peer, true, local, -1, target.getPort(),
                     AnodeSocketAddress.of(node.address(), local), target);
+            // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
+            link.channel = channel;
             pl.byLocal.put(local, link);
         }
         link.lock.lock();
@@ -456,9 +471,6 @@ final class StreamLayer implements AnodeNodeStreams {
     // ------------------------------------------------------------------ receive (event loop)
 
     private void onMessage(Peer from, PacketReader r, Transport via, InetSocketAddress source, long now) {
-        if (closed) {
-            return;
-        }
         MessageType type = r.messageType();
         ByteBuffer b = r.buffer();
         int off = r.payloadOffset();
@@ -479,7 +491,7 @@ final class StreamLayer implements AnodeNodeStreams {
             }
         }
         if (link == null) {
-            if (type == MessageType.S_OPEN) {
+            if (type == MessageType.S_OPEN && !closed) {
                 incomingOpen(from, r, b, off, x, y, now);
             } else {
                 dropped.incrementAndGet();
@@ -677,6 +689,36 @@ final class StreamLayer implements AnodeNodeStreams {
             }
         }
 
+        /**
+         * Rewrites the header just begun (nothing of the message written but the link id and port)
+         * to carry the full 40-byte sender address (flag 0x01), which draft 3.2 allows at any time.
+         * An opener's S_OPEN always goes out this way so that a refusal - 3 bytes longer than an
+         * S_OPEN - never exceeds the packet it answers (DECISIONS 30) even after the peers have
+         * switched to short addresses. The MAC is computed afterwards over the final bytes.
+         */
+        private ByteBuffer withFullSender(ByteBuffer b) {
+            int shortHeader = PacketFormat.headerLength(0);
+            int msg = b.position() - 4;
+            if (msg != shortHeader || (b.get(PacketFormat.FLAGS) & PacketFormat.FLAG_SENDER_FULL) != 0) {
+                return b;
+            }
+            int fullHeader = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+            if (fullHeader + 4 + MessageFields.S_OPEN_LENGTH > b.limit()) {
+                return b;
+            }
+            int senderAt = PacketFormat.SENDER;
+            int tailFrom = senderAt + 8;
+            int tailLength = b.position() - tailFrom;
+            int tailTo = senderAt + org.anode.address.AnodeAddress.LENGTH;
+            // Recipient id, peer ids, type, link id and port move back to make room for the address.
+            b.put(tailTo, b, tailFrom, tailLength);
+            b.put(PacketFormat.FLAGS, (byte) (b.get(PacketFormat.FLAGS) | PacketFormat.FLAG_SENDER_FULL));
+            b.position(senderAt);
+            node.address().writeTo(b);
+            b.position(tailTo + tailLength);
+            return b;
+        }
+
         private void finish() {
             try {
                 if (!engine.finish(out)) {
@@ -695,6 +737,9 @@ final class StreamLayer implements AnodeNodeStreams {
             ByteBuffer b = begin(MessageType.S_OPEN);
             if (b == null) {
                 return;
+            }
+            if (link != null && link.opener) {
+                b = withFullSender(b);
             }
             b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
             finish();
