@@ -47,14 +47,18 @@ class HotPathAllocationTest {
             sink += roundTrip(w, r, k, heap, payload, i) + roundTrip(w, r, k, direct, payload, i);
         }
         long tid = Thread.currentThread().getId();
+        // The first calls of the counter itself may allocate; prime it.
+        tmx.getThreadAllocatedBytes(tid);
         long before = tmx.getThreadAllocatedBytes(tid);
         for (int i = 0; i < ROUNDS; i++) {
             sink += roundTrip(w, r, k, heap, payload, i) + roundTrip(w, r, k, direct, payload, i);
         }
         long allocated = tmx.getThreadAllocatedBytes(tid) - before;
         assertTrue(sink != 0);
-        // Far under one byte per packet: a single per-packet object would be >= 16 * 2 * ROUNDS bytes.
-        assertTrue(allocated < 4096, "hot path allocated " + allocated + " bytes over " + (2 * ROUNDS) + " packets");
+        // A single per-packet object would be >= 16 B x 40 000 packets = 640 000 bytes. The bound
+        // leaves room for what the JVM may charge to this thread now and then (JIT recompilation,
+        // lazily initialised JDK internals), which is not per packet: a few KiB were seen in CI.
+        assertTrue(allocated < 64 * 1024, "hot path allocated " + allocated + " bytes over " + (2 * ROUNDS) + " packets");
     }
 
     private static long roundTrip(PacketWriter w, PacketReader r, AesCmac k, ByteBuffer buf, ByteBuffer payload, int seq)
