@@ -31,7 +31,8 @@ import java.nio.ByteBuffer;
  * and a reordering window (a quarter of the minimum RTT, widened each time a retransmission proves
  * spurious, never above the smoothed RTT) has passed; time-based detection keeps reordering from
  * causing retransmission storms, which a 3-duplicate rule cannot promise when there is no cumulative
- * ACK. Congestion control is <b>NewReno</b> (RFC 5681 / 6582 semantics, with the RFC 6675 "pipe"
+ * ACK. A tail loss probe (RFC 8985 section 7) after about two RTTs of silence lets RACK find losses
+ * at the end of a flight without waiting for the retransmission timeout. Congestion control is <b>NewReno</b> (RFC 5681 / 6582 semantics, with the RFC 6675 "pipe"
  * accounting that selective acknowledgements allow): slow start from a 10-packet window, additive
  * increase, one halving per loss episode, a collapse to one packet on timeout. NewReno was chosen over
  * CUBIC because the stream runs mostly over short, low-loss paths (loopback, LAN, one relay hop) where
@@ -83,6 +84,7 @@ public final class StreamConnection {
     private static final byte F_RETX = 4;
     private static final byte F_FIN = 8;
     private static final byte F_PROBE = 16;
+    private static final byte F_TLP = 32;
 
     // ---- configuration copied at creation ----
     private int sndBufSize;
@@ -169,6 +171,10 @@ public final class StreamConnection {
     private long rackRtt;
     private int reoMult = 1;
     private long reorderDeadline = NONE;
+    private long tlpDeadline = NONE;
+    private boolean tlpDue;
+    private boolean tlpOutstanding;
+    private boolean rtoRecovery;
 
     private long cwnd;
     private long ssthresh = Long.MAX_VALUE;
@@ -564,6 +570,10 @@ public final class StreamConnection {
         if (nowNanos >= reorderDeadline) {
             detectLosses(nowNanos);
         }
+        if (nowNanos >= tlpDeadline) {
+            tlpDeadline = NONE;
+            tlpDue = true;
+        }
         if (nowNanos >= persistDeadline) {
             persistDeadline = NONE;
             probeDue = true;
@@ -614,6 +624,7 @@ public final class StreamConnection {
             return active ? Math.min(openRetxAt, connectDeadline) : NONE;
         }
         long t = Math.min(rtoDeadline, reorderDeadline);
+        t = Math.min(t, tlpDeadline);
         if (ackPending > 0) {
             t = Math.min(t, ackDeadline);
         }
@@ -671,8 +682,19 @@ public final class StreamConnection {
             return sent;
         }
         pacingBlocked = false;
+        int before = sent;
+        if (tlpDue && sent < maxPackets) {
+            tlpDue = false;
+            if (sendTailProbe(nowNanos, sink)) {
+                tlpOutstanding = true;
+                sent++;
+            }
+        }
         while (sent < maxPackets && sendOne(nowNanos, sink)) {
             sent++;
+        }
+        if (sent > before) {
+            armTailProbe(nowNanos);
         }
         if (keepAliveDue && sent < maxPackets) {
             keepAliveDue = false;
@@ -760,26 +782,10 @@ public final class StreamConnection {
                         }
                     }
                 }
-                int s = sndNxt;
-                int idx = s & mask;
-                if (sndUna == sndNxt) {
-                    outstandingSince = now;
-                }
-                recStart[idx] = sndNxtByte;
-                recLen[idx] = len;
-                recSent[idx] = now;
-                recFlags[idx] = probe ? F_PROBE : 0;
-                sndNxt++;
-                sndNxtByte += len;
-                outstanding += len;
-                inFlight += len;
                 if (probe) {
                     probeDue = false;
                 }
-                emitData(now, sink, s, recStart[idx], len);
-                paceSent(now, len);
-                armRto(now);
-                lastActivity = now;
+                sendNewData(now, sink, len, probe ? F_PROBE : 0);
                 return true;
             }
         }
@@ -801,6 +807,80 @@ public final class StreamConnection {
             return true;
         }
         return false;
+    }
+
+    private void sendNewData(long now, StreamSink sink, int len, byte flags) {
+        int s = sndNxt;
+        int idx = s & (packetCap - 1);
+        if (sndUna == sndNxt) {
+            outstandingSince = now;
+        }
+        recStart[idx] = sndNxtByte;
+        recLen[idx] = len;
+        recSent[idx] = now;
+        recFlags[idx] = flags;
+        sndNxt++;
+        sndNxtByte += len;
+        outstanding += len;
+        inFlight += len;
+        emitData(now, sink, s, recStart[idx], len);
+        paceSent(now, len);
+        armRto(now);
+        lastActivity = now;
+    }
+
+    /**
+     * Tail loss probe (RFC 8985 section 7): when nothing has been acknowledged for about two RTTs,
+     * send one packet - new data if the peer's window allows, otherwise the last unacknowledged
+     * packet again - so that a loss at the tail of a flight is found by RACK from the probe's
+     * acknowledgement instead of waiting for the retransmission timeout.
+     */
+    private boolean sendTailProbe(long now, StreamSink sink) {
+        if (recFlags == null || sndUna == sndNxt || lostCount > 0) {
+            return false;
+        }
+        long avail = sndEndByte - sndNxtByte;
+        if (avail > 0 && sndRing != null && sndNxt - sndUna < packetCap) {
+            int len = (int) Math.min(avail, maxPayload);
+            if (peerWindow - outstanding >= len) {
+                sendNewData(now, sink, len, F_TLP);
+                return true;
+            }
+        }
+        int mask = packetCap - 1;
+        int s = sndNxt - 1;
+        while ((recFlags[s & mask] & F_ACKED) != 0) {
+            if (s == sndUna) {
+                return false;
+            }
+            s--;
+        }
+        int idx = s & mask;
+        recFlags[idx] = (byte) (recFlags[idx] | F_RETX | F_TLP);
+        recSent[idx] = now;
+        if ((recFlags[idx] & F_FIN) != 0) {
+            sink.sendClose(REASON_CLOSED, isn, s);
+        } else {
+            emitData(now, sink, s, recStart[idx], recLen[idx]);
+        }
+        armRto(now);
+        return true;
+    }
+
+    private void armTailProbe(long now) {
+        if (srtt <= 0 || sndUna == sndNxt || lostCount > 0 || tlpOutstanding || rtoRecovery || fastRecovery) {
+            // Only probe in the open state: during recovery the timeout and RACK are already at work.
+            tlpDeadline = NONE;
+            return;
+        }
+        long pto = 2 * srtt;
+        if (sndNxt - sndUna == 1) {
+            // A lone packet may be waiting for the peer's delayed acknowledgement.
+            pto += delayedAck;
+        }
+        pto = Math.max(pto, 1_000_000L);
+        long at = now + pto;
+        tlpDeadline = (rtoDeadline != NONE && at >= rtoDeadline) ? NONE : at;
     }
 
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
@@ -1561,7 +1641,7 @@ public final class StreamConnection {
                 long sent = recSent[idx];
                 long sample = now - sent;
                 boolean ambiguous = (f & F_RETX) != 0;
-                if (ambiguous && minRtt != NONE && sample < minRtt / 2 + 1) {
+                if (ambiguous && (f & F_TLP) == 0 && minRtt != NONE && sample < minRtt / 2 + 1) {
                     // The original transmission was acknowledged: the retransmission was spurious.
                     if (reoMult < 8) {
                         reoMult++;
@@ -1608,6 +1688,11 @@ public final class StreamConnection {
             reorderDeadline = NONE;
         }
         detectLosses(now);
+        tlpOutstanding = false;
+        if (rtoRecovery && reductionPointSet && sndUna - reductionPoint >= 0) {
+            rtoRecovery = false;
+        }
+        armTailProbe(now);
         checkPersist(now);
         checkClosed(now);
     }
@@ -1727,6 +1812,10 @@ public final class StreamConnection {
         }
         retxCursor = sndUna;
         reorderDeadline = NONE;
+        tlpDeadline = NONE;
+        tlpDue = false;
+        tlpOutstanding = false;
+        rtoRecovery = true;
         rtoDeadline = now + currentRto();
     }
 
@@ -1819,6 +1908,7 @@ public final class StreamConnection {
         reorderDeadline = NONE;
         ackDeadline = NONE;
         persistDeadline = NONE;
+        tlpDeadline = NONE;
         closeDeadline = NONE;
         timeWaitDeadline = NONE;
         connectDeadline = NONE;

@@ -414,6 +414,12 @@ class StreamConnectionTest {
         p.a.write(payload(50));
         p.a.transmit(t, p.ra, 10);
         assertEquals(101, p.ra.take().get(0).seq());
+        // First the tail loss probe: 2 srtt plus the peer's delayed-ACK allowance for a lone packet.
+        assertEquals(t + 45 * MS, p.a.nextTimeoutNanos());
+        p.a.onTimer(t + 45 * MS);
+        p.a.transmit(t + 45 * MS, p.ra, 10);
+        assertEquals(101, p.ra.take().get(0).seq(), "the probe repeats the last packet");
+        assertEquals(p.a.maxPayload() * 10L, p.a.congestionWindow(), "a probe is not a congestion signal");
         long rto1 = p.a.nextTimeoutNanos() - t;
         assertEquals(200 * MS, rto1, "RTO = max(minRto, srtt + 4 rttvar)");
         p.a.onTimer(t + rto1);
