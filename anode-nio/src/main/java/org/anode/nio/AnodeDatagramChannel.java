@@ -64,8 +64,6 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             StandardSocketOptions.IP_TOS);
     /** Back-off between attempts while the node's UDP socket has no room (blocking send). */
     private static final long SEND_RETRY_NANOS = 50_000;
-    /** How long a blocking receive spins before it parks (see {@link #spinForData}). */
-    private static final long SPIN_NANOS = 20_000;
 
     private final AnodeNode node;
     private final Engine engine;
@@ -77,6 +75,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition notEmpty = queueLock.newCondition();
     private final AnodeDatagramQueue queue;
+    private final long spinNanos;
     /** Guarded by writeLock. */
     private final Outbound out;
     /** Single-buffer arrays for the read and write paths (each guarded by its lock). */
@@ -101,6 +100,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         AnodeNodeConfig c = node.config();
         this.queue = new AnodeDatagramQueue(c.receiveBufferSize(), c.maxReceiveQueueDatagrams());
         this.sndbuf = c.sendBufferSize();
+        this.spinNanos = c.receiveSpinNanos();
         this.out = new Outbound(Math.max(c.maxPacketIpv4(), c.maxPacketIpv6()));
     }
 
@@ -701,15 +701,17 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     }
 
     /**
-     * Waits briefly for a datagram without parking. A request/response exchange on loopback turns
-     * around in a few microseconds, less than parking and unparking a thread costs; spinning for
-     * that long (and no longer) keeps the event loop's hand-off from doubling the round trip.
+     * Waits briefly for a datagram without parking ({@link AnodeNodeConfig#receiveSpinNanos()}).
+     * A request/response exchange on loopback turns around in a few microseconds, less than
+     * parking and unparking a thread costs; spinning for about that long (and no longer) keeps the
+     * event loop's hand-off from doubling the round trip.
      */
     private void spinForData() {
-        if (queued > 0) {
+        long spin = spinNanos;
+        if (queued > 0 || spin <= 0) {
             return;
         }
-        long until = System.nanoTime() + SPIN_NANOS;
+        long until = System.nanoTime() + spin;
         do {
             // Yield rather than burn: on a small machine the event-loop thread that will deliver
             // the datagram may need this very CPU.

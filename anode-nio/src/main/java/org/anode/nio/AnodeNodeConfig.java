@@ -42,6 +42,7 @@ public final class AnodeNodeConfig {
     private final boolean errorReplies;
     private final int errorReplyRate;
     private final String threadName;
+    private final long receiveSpinNanos;
 
     private AnodeNodeConfig(Builder b) {
         this.defaultBind = b.bind.isEmpty();
@@ -60,6 +61,7 @@ public final class AnodeNodeConfig {
         this.errorReplies = b.errorReplies;
         this.errorReplyRate = b.errorReplyRate;
         this.threadName = b.threadName;
+        this.receiveSpinNanos = b.receiveSpinNanos;
     }
 
     private static InetAddress anyV4() {
@@ -106,6 +108,7 @@ public final class AnodeNodeConfig {
         b.errorReplies = errorReplies;
         b.errorReplyRate = errorReplyRate;
         b.threadName = threadName;
+        b.receiveSpinNanos = receiveSpinNanos;
         return b;
     }
 
@@ -194,6 +197,15 @@ public final class AnodeNodeConfig {
         return threadName;
     }
 
+    /**
+     * How long a blocking receive on a datagram channel yields the CPU in a loop, waiting for a
+     * datagram, before it parks its thread (0 = park at once). Waking a parked thread costs more
+     * than a loopback round trip; a short spin trades a little CPU for latency.
+     */
+    public long receiveSpinNanos() {
+        return receiveSpinNanos;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -217,6 +229,7 @@ public final class AnodeNodeConfig {
         private boolean errorReplies = false;
         private int errorReplyRate = 10;
         private String threadName = "anode-node";
+        private long receiveSpinNanos = 20_000;
 
         private Builder() {
         }
@@ -314,6 +327,16 @@ public final class AnodeNodeConfig {
         /** Name of the event-loop thread. */
         public Builder threadName(String name) {
             this.threadName = Objects.requireNonNull(name, "threadName");
+            return this;
+        }
+
+        /** Spin of a blocking datagram receive before parking (default 20 us), 0..10 ms. */
+        public Builder receiveSpin(java.time.Duration d) {
+            Objects.requireNonNull(d, "receiveSpin");
+            if (d.isNegative() || d.toNanos() > 10_000_000L) {
+                throw new IllegalArgumentException("receiveSpin must be within 0 and 10 ms: " + d);
+            }
+            this.receiveSpinNanos = d.toNanos();
             return this;
         }
 
