@@ -1,5 +1,6 @@
 package org.anode.conformance.wire;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,13 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Arbitraries;
 import org.anode.crypto.internal.AesCmac;
+import org.anode.wire.AckRange;
+import org.anode.wire.AddressField;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketWriter;
+import org.anode.wire.SenderForm;
 import org.anode.wire.Endpoint;
 import org.anode.wire.Message;
 import org.anode.wire.MessageFields;
@@ -68,5 +75,84 @@ class WireRoundTripProperties {
         assertEquals(p.flags(), r.flags());
         assertEquals(p.message(), r.message());
         assertEquals(p, Packet.decode(ByteBuffer.wrap(bytes)));
+    }
+
+    @Provide
+    Arbitrary<Message> dataPathMessages() {
+        return WireArbitraries.messages().filter(m -> m.type() == MessageType.S_DATA || m.type() == MessageType.S_ACK
+                || m.type() == MessageType.S_DACK || m.type() == MessageType.DGRAM);
+    }
+
+    /**
+     * The hot path (PacketWriter + MessageFields writers, PacketReader + MessageFields getters)
+     * and the records agree byte for byte and field for field.
+     */
+    @Property(tries = 500)
+    void hotPathAgreesWithRecords(@ForAll("dataPathMessages") Message m, @ForAll boolean senderFull,
+            @ForAll("peerIds") int sp, @ForAll("peerIds") int rp) throws Exception {
+        AesCmac k = AesCmac.forKey(WireArbitraries.KEY);
+        byte[] expected = new Packet(0, false, senderFull ? AddressField.full(WireArbitraries.A)
+                : AddressField.shortOf(WireArbitraries.A), AddressField.shortOf(WireArbitraries.B), sp, rp, m).toByteArray(k);
+        ByteBuffer b = ByteBuffer.allocate(expected.length + 10).position(10);
+        PacketWriter w = new PacketWriter();
+        w.begin(b, WireArbitraries.A, senderFull ? SenderForm.FULL : SenderForm.SHORT, WireArbitraries.B, sp, rp, m.type());
+        if (m instanceof Message.SData d) {
+            MessageFields.writeSDataHeader(b, d.senderLinkId(), d.destinationPort(), d.sequence());
+            b.put(d.payload());
+        } else if (m instanceof Message.Dgram d) {
+            MessageFields.writeDgramHeader(b, d.sourcePort(), d.destinationPort());
+            b.put(d.payload());
+        } else if (m instanceof Message.SAck a) {
+            MessageFields.writeSAckHeader(b, a.senderLinkId(), a.destinationPort(), a.window());
+            for (AckRange r : a.ranges()) {
+                MessageFields.writeAckRange(b, r.first(), r.count());
+            }
+        } else if (m instanceof Message.SDack a) {
+            MessageFields.writeSDackHeader(b, a.senderLinkId(), a.destinationPort(), a.window(), a.ranges().size());
+            for (AckRange r : a.ranges()) {
+                MessageFields.writeAckRange(b, r.first(), r.count());
+            }
+            b.put(a.payload());
+        }
+        assertEquals(expected.length, w.finish(k));
+        byte[] got = new byte[expected.length];
+        b.get(10, got);
+        assertArrayEquals(expected, got);
+
+        PacketReader r = new PacketReader().wrap(b.flip().position(10));
+        assertTrue(r.verifyMac(k));
+        ByteBuffer buf = r.buffer();
+        int off = r.payloadOffset();
+        int lim = r.payloadLimit();
+        if (m instanceof Message.SData d) {
+            assertEquals(d.senderLinkId(), MessageFields.linkId(buf, off));
+            assertEquals(d.destinationPort(), MessageFields.destinationPort(buf, off));
+            assertEquals(d.sequence(), MessageFields.sDataSequence(buf, off));
+            assertEquals(d.payload().length, lim - MessageFields.sDataPayloadOffset(off));
+        } else if (m instanceof Message.Dgram d) {
+            assertEquals(d.sourcePort(), MessageFields.dgramSourcePort(buf, off));
+            assertEquals(d.destinationPort(), MessageFields.destinationPort(buf, off));
+            assertEquals(d.payload().length, lim - MessageFields.dgramPayloadOffset(off));
+        } else if (m instanceof Message.SAck a) {
+            assertEquals(a.window(), MessageFields.window(buf, off));
+            assertEquals(a.ranges().size(), MessageFields.sAckRangeCount(off, lim));
+            for (int i = 0; i < a.ranges().size(); i++) {
+                int ro = MessageFields.sAckRangesOffset(off) + MessageFields.ACK_RANGE_LENGTH * i;
+                assertEquals(a.ranges().get(i), new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
+            }
+        } else if (m instanceof Message.SDack a) {
+            assertEquals(a.window(), MessageFields.window(buf, off));
+            assertEquals(a.ranges().size(), MessageFields.sDackRangeCount(buf, off));
+            for (int i = 0; i < a.ranges().size(); i++) {
+                int ro = MessageFields.sDackRangesOffset(off) + MessageFields.ACK_RANGE_LENGTH * i;
+                assertEquals(a.ranges().get(i), new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
+            }
+            assertEquals(a.payload().length, lim - MessageFields.sDackPayloadOffset(buf, off));
+        }
+    }
+
+    @Provide
+    Arbitrary<Integer> peerIds() {
+        return Arbitraries.integers().between(0, 15);
     }
 }
