@@ -950,7 +950,7 @@ public final class StreamConnection {
             return 0;
         }
         ensureSendRing();
-        long free = sndRing.length - (sndEndByte - sndUnaByte);
+        long free = sendCapacity() - (sndEndByte - sndUnaByte);
         if (free <= 0) {
             return 0;
         }
@@ -1140,7 +1140,7 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return true;
         }
-        long cap = sndRing != null ? sndRing.length : sndBufSize;
+        long cap = sendCapacity();
         long free = cap - (sndEndByte - sndUnaByte);
         return free >= Math.max(1, Math.min(cap / 4, 64 * 1024));
     }
@@ -1150,8 +1150,7 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return 0;
         }
-        long cap = sndRing != null ? sndRing.length : sndBufSize;
-        return (int) Math.max(0, cap - (sndEndByte - sndUnaByte));
+        return (int) Math.max(0, sendCapacity() - (sndEndByte - sndUnaByte));
     }
 
     /** Bytes written but not yet acknowledged by the peer (unsent included). */
@@ -1265,13 +1264,31 @@ public final class StreamConnection {
         return keepAlive;
     }
 
-    /** SO_SNDBUF; takes effect now if the buffer is empty, otherwise when it is next allocated. */
+    /**
+     * SO_SNDBUF. Growing takes effect at once; shrinking below what is buffered only limits new
+     * writes until the buffered data is acknowledged.
+     */
     public void setSendBufferSize(int bytes) {
-        sndBufSize = StreamConfig.checkSendBuffer(bytes);
+        int b = StreamConfig.checkSendBuffer(bytes);
         if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
             sndRing = null;
             sndView = null;
+        } else if (sndRing != null && b > sndRing.length) {
+            // Byte positions are absolute counters taken modulo the ring length: re-place each
+            // buffered byte at its position in the bigger ring.
+            byte[] bigger = new byte[b];
+            int oldCap = sndRing.length;
+            for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
+                bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
+            }
+            sndRing = bigger;
+            sndView = ByteBuffer.wrap(sndRing);
         }
+        sndBufSize = b;
+    }
+
+    private long sendCapacity() {
+        return sndRing != null ? Math.min(sndBufSize, sndRing.length) : sndBufSize;
     }
 
     /** Current SO_SNDBUF. */
@@ -1279,7 +1296,10 @@ public final class StreamConnection {
         return sndBufSize;
     }
 
-    /** SO_RCVBUF; takes effect now if the buffer is empty, otherwise when it is next allocated. */
+    /**
+     * SO_RCVBUF. Takes effect at once: a smaller size shrinks the advertised window as the
+     * buffered data is read.
+     */
     public void setReceiveBufferSize(int bytes) {
         int b = StreamConfig.checkReceiveBuffer(bytes);
         if (rcvRing == null) {
@@ -1287,7 +1307,10 @@ public final class StreamConnection {
         } else if (rcvTail == rcvHead && storeBytes == 0) {
             rcvBufSize = b;
             rcvRing = null;
-        } else if (b >= rcvBufSize) {
+        } else if (b <= rcvRing.length) {
+            // Accounting uses the new, smaller limit; the existing ring is merely roomier.
+            rcvBufSize = b;
+        } else {
             byte[] bigger = new byte[b];
             int n = (int) (rcvTail - rcvHead);
             int cap = rcvRing.length;

@@ -715,6 +715,52 @@ class StreamConnectionTest {
     }
 
     @Test
+    void buffersResizeWithDataInThem() throws Exception {
+        Pair p = new Pair(cfg(100).sendBufferSize(4096).maxPayload(1000), cfg(200).maxPayload(1000));
+        ByteBuffer src = bytes(10_000, 5);
+        long t = T0 + 10 * MS;
+        // Move the ring's start off zero first, so re-placing bytes in the bigger ring matters.
+        src.limit(1500);
+        p.a.write(src);
+        p.a.transmit(t, p.ra, 10);
+        for (P d : p.ra.take()) {
+            p.b.onData(t, d.seq(), ByteBuffer.wrap(d.payload()));
+        }
+        p.a.onAck(t + 10 * MS, 512, ranges(101, 2));
+        src.limit(10_000);
+        assertEquals(4096, p.a.write(src));
+        p.a.setSendBufferSize(8192);
+        assertEquals(8192, p.a.sendBufferSize());
+        assertEquals(4096, p.a.write(src));
+        p.b.setReceiveBufferSize(2048);
+        ByteBuffer got = ByteBuffer.allocate(10_000);
+        long now = t + 20 * MS;
+        for (int round = 0; round < 200 && got.position() < 9692; round++) {
+            p.a.transmit(now, p.ra, 100);
+            for (P d : p.ra.take()) {
+                p.b.onData(now, d.seq(), ByteBuffer.wrap(d.payload()));
+            }
+            p.b.read(got);
+            p.b.onTimer(now + 25 * MS);
+            p.b.transmit(now + 25 * MS, p.rb, 100);
+            for (P ack : p.rb.take()) {
+                AckRanges r = new AckRanges(64);
+                for (int[] pair : ack.ranges()) {
+                    r.append(pair[0], pair[1]);
+                }
+                p.a.onAck(now + 30 * MS, ack.window(), r);
+            }
+            now += 30 * MS;
+            if (p.a.nextTimeoutNanos() <= now) {
+                p.a.onTimer(now);
+            }
+        }
+        assertEquals(9692, got.position());
+        assertArrayEquals(java.util.Arrays.copyOf(bytes(10_000, 5).array(), 9692), java.util.Arrays.copyOf(got.array(), 9692));
+        assertEquals(2048, p.b.receiveBufferSize());
+    }
+
+    @Test
     void sendBufferBoundsWrites() throws Exception {
         Pair p = new Pair(cfg(100).sendBufferSize(4096), cfg(200));
         assertEquals(4096, p.a.write(payload(10_000)));
