@@ -702,7 +702,10 @@ public final class StreamConnection {
             sink.sendData(sndNxt - 1, empty);
             sent++;
         }
-        if (sent < maxPackets && ackDue(nowNanos)) {
+        // Without S_DACK, a pending acknowledgement goes out beside data we send anyway: holding it
+        // would save no packet, and would delay the peer's RTT samples and Nagle-held writes.
+        boolean beside = !dataAck && sent > before && ackPending > 0;
+        if (sent < maxPackets && (ackDue(nowNanos) || beside)) {
             AckRanges r = buildAckRanges(maxAckRanges);
             if (r.size() > 0) {
                 sink.sendAck(advertiseWindowUnits(), r);

@@ -482,10 +482,12 @@ class StreamConnectionTest {
         StreamConnection plain = new Pair(cfg(100), cfg(200).dataAckEnabled(false)).b;
         Rec r = new Rec();
         plain.onData(t, 101, bytes(10, 1));
-        plain.onData(t, 102, bytes(10, 1));
         plain.write(payload(30));
         plain.transmit(t, r, 10);
-        assertEquals(List.of("DATA", "ACK"), r.take().stream().map(P::type).toList());
+        List<P> sent = r.take();
+        assertEquals(List.of("DATA", "ACK"), sent.stream().map(P::type).toList(),
+                "without S_DACK the delayed acknowledgement leaves with the data");
+        assertArrayEquals(new int[][] {{101, 1}}, sent.get(1).ranges());
     }
 
     // ---------------------------------------------------------------- closing
