@@ -19,26 +19,16 @@ import java.util.concurrent.TimeUnit;
  * method is overridden and forwards to the channel; no operating-system socket is created.
  * {@link #accept()} blocks (it throws {@link IllegalBlockingModeException} for a non-blocking
  * channel) and honours {@link #setSoTimeout SO_TIMEOUT}; {@link #isBound()} reports whether the
- * channel has a port. An Anode listener has no IP address: {@link #getInetAddress()} is the wildcard
- * address once bound, {@link #getLocalSocketAddress()} the {@link AnodeSocketAddress}.
+ * channel has a port. {@link #getLocalSocketAddress()} is the {@link AnodeSocketAddress} and
+ * {@link #getInetAddress()} its synthetic IP address (never used on the wire).
  */
 public final class AnodeServerSocket extends ServerSocket {
-    private static final InetAddress ANY = anyLocal();
-
     private final AnodeServerSocketChannel ch;
     private volatile int timeoutMillis;
 
     AnodeServerSocket(AnodeServerSocketChannel ch) {
         super(AnodeSocket.UnusedImpl.INSTANCE);
         this.ch = ch;
-    }
-
-    private static InetAddress anyLocal() {
-        try {
-            return InetAddress.getByAddress(new byte[4]);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static SocketException translate(IOException e) {
@@ -73,7 +63,8 @@ public final class AnodeServerSocket extends ServerSocket {
 
     @Override
     public InetAddress getInetAddress() {
-        return ch.localAddress() == null ? null : ANY;
+        AnodeSocketAddress a = ch.localAddress();
+        return a == null ? null : a.getAddress();
     }
 
     @Override

@@ -18,8 +18,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.anode.address.AnodeAddress;
-import org.anode.address.InvalidAddressException;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
 
@@ -29,9 +27,9 @@ import org.anode.stream.StreamConnection;
  * server socket channel.
  *
  * <ul>
- *   <li>Binding: {@link #bind(SocketAddress, int)} takes an {@link AnodeSocketAddress} of this node, or
- *       an {@code InetSocketAddress} with a wildcard (or unresolved base32 Anode) host whose port is
- *       taken as the Anode port - so frameworks that bind {@code new InetSocketAddress(port)} work -
+ *   <li>Binding: {@link #bind(SocketAddress, int)} takes an {@link AnodeSocketAddress} of this node (or
+ *       any {@code InetSocketAddress} {@link AnodeSocketAddress#from} maps to one), or an
+ *       {@code InetSocketAddress} with a wildcard IP address whose port is taken as the Anode port - so frameworks that bind {@code new InetSocketAddress(port)} work -
  *       or null. Port 0 picks a free port from 49152-65535. Stream ports are separate from DGRAM ports.
  *       A port in use throws {@link java.net.BindException}.
  *   <li>Backlog: the connections the node has answered that the application has not accepted yet
@@ -124,18 +122,12 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     }
 
     private AnodeSocketAddress toAnode(SocketAddress a) {
-        if (a instanceof AnodeSocketAddress x) {
-            return x;
-        }
         if (a instanceof InetSocketAddress i) {
-            if (i.isUnresolved()) {
-                try {
-                    return AnodeSocketAddress.of(AnodeAddress.parse(i.getHostString()), i.getPort());
-                } catch (InvalidAddressException e) {
-                    throw new UnsupportedAddressTypeException();
-                }
+            AnodeSocketAddress x = AnodeSocketAddress.from(i);
+            if (x != null) {
+                return x;
             }
-            if (i.getAddress().isAnyLocalAddress()) {
+            if (!i.isUnresolved() && i.getAddress().isAnyLocalAddress()) {
                 return AnodeSocketAddress.of(node.address(), i.getPort());
             }
         }

@@ -25,8 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * machinery is never used.
  *
  * <p>Addresses are {@link AnodeSocketAddress}es ({@link #getRemoteSocketAddress()},
- * {@link #getLocalSocketAddress()}); an Anode peer has no {@link InetAddress}, so
- * {@link #getInetAddress()} is null and {@link #getLocalAddress()} the wildcard address. The streams
+ * {@link #getLocalSocketAddress()}); {@link #getInetAddress()} and {@link #getLocalAddress()} are their
+ * synthetic IP addresses (never used on the wire; see {@link AnodeSocketAddress}). The streams
  * block (they throw {@link IllegalBlockingModeException} if the channel is non-blocking), honour
  * {@link #setSoTimeout SO_TIMEOUT} on reads, and closing either stream closes the socket, as the JDK's
  * adaptor does. The options map onto the channel's ({@link AnodeSocketChannel} documents their effect);
@@ -111,16 +111,18 @@ public final class AnodeSocket extends Socket {
 
     // ------------------------------------------------------------------ addresses
 
-    /** Null: an Anode peer has no IP address; see {@link #getRemoteSocketAddress()}. */
+    /** The peer's synthetic address ({@link AnodeSocketAddress#getAddress()}), or null if unconnected. */
     @Override
     public InetAddress getInetAddress() {
-        return null;
+        AnodeSocketAddress r = ch.isConnected() ? ch.remoteAddress() : null;
+        return r == null ? null : r.getAddress();
     }
 
-    /** The wildcard address: the stream has no local IP address of its own. */
+    /** This node's synthetic address once bound or connected, else the wildcard address. */
     @Override
     public InetAddress getLocalAddress() {
-        return ANY;
+        AnodeSocketAddress l = ch.localAddress();
+        return l == null || isClosed() ? ANY : l.getAddress();
     }
 
     @Override

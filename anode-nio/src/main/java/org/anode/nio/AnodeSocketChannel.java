@@ -21,8 +21,6 @@ import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import org.anode.address.AnodeAddress;
-import org.anode.address.InvalidAddressException;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
 import org.anode.stream.StreamException;
@@ -33,8 +31,8 @@ import org.anode.stream.StreamException;
  * TCP socket channel, so that NIO code (and frameworks such as Netty) can use it unchanged.
  *
  * <ul>
- *   <li>Addresses: {@link #connect} takes an {@link AnodeSocketAddress} (or an unresolved
- *       {@code InetSocketAddress} whose host is a base32 Anode address); the peer must be reachable
+ *   <li>Addresses: {@link #connect} takes an {@link AnodeSocketAddress} (or any
+ *       {@code InetSocketAddress} that {@link AnodeSocketAddress#from} maps to one); the peer must be reachable
  *       (see {@link AnodeNode#addPeerEndpoint}). {@link #getRemoteAddress()} is the peer and the port
  *       connected to; {@link #getLocalAddress()} is this node with the connection's link id as the
  *       port (DECISIONS 23) - or the bound port, for a channel bound to a non-zero port before
@@ -212,24 +210,19 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     }
 
     /**
-     * Converts a caller's address: an {@link AnodeSocketAddress}, an unresolved
-     * {@code InetSocketAddress} whose host is a base32 Anode address, or (for bind only) a wildcard
-     * {@code InetSocketAddress} meaning this node.
+     * Converts a caller's address: anything {@link AnodeSocketAddress#from} recognises (an
+     * {@code AnodeSocketAddress}, a copy of its synthetic address and port, an unresolved address
+     * whose host is a base32 Anode address), or (for bind only) a wildcard {@code InetSocketAddress}
+     * meaning this node.
      */
     private AnodeSocketAddress toAnode(SocketAddress a, boolean forBind) {
         Objects.requireNonNull(a, "address");
-        if (a instanceof AnodeSocketAddress x) {
-            return x;
-        }
         if (a instanceof InetSocketAddress i) {
-            if (i.isUnresolved()) {
-                try {
-                    return AnodeSocketAddress.of(AnodeAddress.parse(i.getHostString()), i.getPort());
-                } catch (InvalidAddressException e) {
-                    throw new UnsupportedAddressTypeException();
-                }
+            AnodeSocketAddress x = AnodeSocketAddress.from(i);
+            if (x != null) {
+                return x;
             }
-            if (forBind && i.getAddress().isAnyLocalAddress()) {
+            if (forBind && !i.isUnresolved() && i.getAddress().isAnyLocalAddress()) {
                 return AnodeSocketAddress.of(node.address(), i.getPort());
             }
         }
