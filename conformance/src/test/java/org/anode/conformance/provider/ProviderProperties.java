@@ -106,6 +106,22 @@ class ProviderProperties {
         assertThrows(InvalidAddressException.class, () -> AnodeAddress.parse(s));
     }
 
+    @Property(tries = 100)
+    void identityStringRoundTripsWithAnyTypeCase(@ForAll("identities") AnodeIdentity id, @ForAll long caseMask)
+            throws Exception {
+        String s = id.toIdentityString();
+        assertTrue(s.startsWith("ANODE-256-40:" + id.address() + ":"));
+        assertEquals(id, AnodeIdentity.parse(s));
+        StringBuilder type = new StringBuilder("anode-256-40");
+        for (int i = 0; i < type.length(); i++) {
+            if (((caseMask >>> i) & 1) != 0) {
+                type.setCharAt(i, Character.toUpperCase(type.charAt(i)));
+            }
+        }
+        assertEquals(id, AnodeIdentity.parse(type + s.substring(12)));
+        assertTrue(!id.toString().contains(s.substring(s.lastIndexOf(':') + 1)));
+    }
+
     // ---- incremental == one-shot (DECISIONS 1, 3)
 
     @Provide
