@@ -76,6 +76,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final Condition notEmpty = queueLock.newCondition();
     private final AnodeDatagramQueue queue;
     private final long spinNanos;
+    /** When this channel last sent a datagram (drives {@link #spinForData}). */
+    private volatile long lastSendNanos = System.nanoTime() - Long.MAX_VALUE / 2;
     /** Guarded by writeLock. */
     private final Outbound out;
     /** Single-buffer arrays for the read and write paths (each guarded by its lock). */
@@ -509,6 +511,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         if (!sent) {
             return 0;
         }
+        lastSendNanos = System.nanoTime();
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer s = srcs[i];
             s.position(s.limit());
@@ -522,23 +525,31 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
      * Called by the node (event loop, or a local sender) with one datagram for this channel's port.
      * Copies it into the queue unless the channel is connected to another source or the queue is
      * full (then it is dropped, like UDP).
+     *
+     * @param deferWake if true, a blocked reader or selector is not woken here: the caller calls
+     *     {@link #wakeAfterBatch()} once after a batch of datagrams (one wake-up per batch, not per
+     *     datagram)
+     * @return true if a wake-up was deferred and {@link #wakeAfterBatch()} must follow
      */
-    void offer(AnodeSocketAddress source, ByteBuffer packet, int offset, int length) {
+    boolean offer(AnodeSocketAddress source, ByteBuffer packet, int offset, int length, boolean deferWake) {
         if (!isOpen()) {
-            return;
+            return false;
         }
         AnodeSocketAddress r = remote;
         if (r != null && !r.equals(source)) {
-            return;
+            return false;
         }
         boolean becameReadable;
         queueLock.lock();
         try {
             if (!queue.offer(source, packet, offset, length)) {
-                return;
+                return false;
             }
             becameReadable = queued == 0;
             queued = queue.size();
+            if (deferWake) {
+                return true;
+            }
             if (waiters > 0) {
                 notEmpty.signal();
             }
@@ -548,6 +559,23 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         if (becameReadable) {
             readiness.signal();
         }
+        return false;
+    }
+
+    /** Loop-thread flag: this channel is in the node's list of channels to wake after a batch. */
+    boolean wakePending;
+
+    /** Wakes a blocked reader and the selectors after a batch of deferred {@link #offer}s. */
+    void wakeAfterBatch() {
+        queueLock.lock();
+        try {
+            if (waiters > 0) {
+                notEmpty.signal();
+            }
+        } finally {
+            queueLock.unlock();
+        }
+        readiness.signal();
     }
 
     /** Datagrams dropped because the receive queue was full. */
@@ -704,14 +732,21 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
      * Waits briefly for a datagram without parking ({@link AnodeNodeConfig#receiveSpinNanos()}).
      * A request/response exchange on loopback turns around in a few microseconds, less than
      * parking and unparking a thread costs; spinning for about that long (and no longer) keeps the
-     * event loop's hand-off from doubling the round trip.
+     * event loop's hand-off from doubling the round trip. Only after a send, see below.
      */
     private void spinForData() {
         long spin = spinNanos;
         if (queued > 0 || spin <= 0) {
             return;
         }
-        long until = System.nanoTime() + spin;
+        long now = System.nanoTime();
+        // Only right after this channel sent: that is a request/response turn-around, where the
+        // answer is due within microseconds. A pure receiver (a bulk sink) would only steal CPU
+        // from the event loop that is filling its queue.
+        if (now - lastSendNanos > spin) {
+            return;
+        }
+        long until = now + spin;
         do {
             // Yield rather than burn: on a small machine the event-loop thread that will deliver
             // the datagram may need this very CPU.

@@ -142,7 +142,7 @@ public final class AnodeNode implements AutoCloseable {
             for (InetSocketAddress bind : config.bindAddresses()) {
                 try {
                     n.transports.add(UdpTransport.open(n.loop, bind, config.maxPacketFor(bind.getAddress()),
-                            n.engine::receive));
+                            n.new Receiver()));
                 } catch (IOException | UnsupportedOperationException e) {
                     if (!config.isDefaultBind() || n.transports.isEmpty()) {
                         throw e;
@@ -460,8 +460,38 @@ public final class AnodeNode implements AutoCloseable {
         if (ch == null) {
             return false;
         }
-        ch.offer(from.portValue(sourcePort, AnodeNode::socketAddressOf), packet, offset, length);
+        if (ch.offer(from.portValue(sourcePort, AnodeNode::socketAddressOf), packet, offset, length, true)
+                && !ch.wakePending) {
+            ch.wakePending = true;
+            if (toWakeCount == toWake.length) {
+                toWake = java.util.Arrays.copyOf(toWake, toWakeCount * 2);
+            }
+            toWake[toWakeCount++] = ch;
+        }
         return true;
+    }
+
+    /** Channels that got datagrams in the current receive batch (event loop only). */
+    private AnodeDatagramChannel[] toWake = new AnodeDatagramChannel[16];
+    private int toWakeCount;
+
+    /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
+    private final class Receiver implements org.anode.transport.PacketReceiver {
+        @Override
+        public void receive(Transport via, InetSocketAddress source, ByteBuffer packet) {
+            engine.receive(via, source, packet);
+        }
+
+        @Override
+        public void endOfBatch() {
+            for (int i = 0; i < toWakeCount; i++) {
+                AnodeDatagramChannel ch = toWake[i];
+                toWake[i] = null;
+                ch.wakePending = false;
+                ch.wakeAfterBatch();
+            }
+            toWakeCount = 0;
+        }
     }
 
     private static AnodeSocketAddress socketAddressOf(Peer peer, int port) {
@@ -485,7 +515,7 @@ public final class AnodeNode implements AutoCloseable {
         for (int i = offset; i < offset + length; i++) {
             b.put(srcs[i].duplicate());
         }
-        ch.offer(from, b, 0, total);
+        ch.offer(from, b, 0, total, false);
     }
 
     private void onError(AnodeAddress claimed, InetSocketAddress source, int code, boolean authenticated) {

@@ -199,8 +199,9 @@ public final class AnodeNodeConfig {
 
     /**
      * How long a blocking receive on a datagram channel yields the CPU in a loop, waiting for a
-     * datagram, before it parks its thread (0 = park at once). Waking a parked thread costs more
-     * than a loopback round trip; a short spin trades a little CPU for latency.
+     * datagram, before it parks its thread (0 = park at once). Only a channel that sent within
+     * that time spins (a request/response turn-around). Waking a parked thread costs more than a
+     * loopback round trip; a short spin trades a little CPU for latency.
      */
     public long receiveSpinNanos() {
         return receiveSpinNanos;

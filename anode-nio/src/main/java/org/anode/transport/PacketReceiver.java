@@ -18,4 +18,11 @@ public interface PacketReceiver {
      * @param packet the packet bytes, a heap buffer
      */
     void receive(Transport via, InetSocketAddress source, ByteBuffer packet);
+
+    /**
+     * Called after a batch of {@link #receive} calls from one readiness event, so that work which
+     * can be shared by the batch (waking readers of the delivered data) is done once per batch.
+     */
+    default void endOfBatch() {
+    }
 }

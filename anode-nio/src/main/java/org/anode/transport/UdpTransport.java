@@ -90,6 +90,14 @@ public final class UdpTransport implements Transport {
     }
 
     private void onReadable(SelectionKey k) throws IOException {
+        try {
+            readBatch(k);
+        } finally {
+            receiver.endOfBatch();
+        }
+    }
+
+    private void readBatch(SelectionKey k) {
         for (int i = 0; i < READ_BATCH; i++) {
             rx.clear();
             SocketAddress src;
