@@ -18,8 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Selector} over the node's UDP sockets (draft 2.9.1), a task queue and a timer heap.
  *
  * <p>Threading model: everything the engine owns that is not explicitly thread-safe is touched
- * only on this thread. Other threads hand work over with {@link #execute} or {@link #schedule};
- * both are thread-safe and coalesce selector wake-ups. Handlers and tasks must not block.
+ * only while holding the loop (the {@link #inLoop()} state): by the loop thread for tasks, timers
+ * and I/O, or - while the loop thread sleeps in {@code select} - by an application thread that
+ * waits for input and drives the node's I/O itself ({@link #tryEnter()}), which saves the
+ * hand-off between threads on a request/response path. Holders are mutually exclusive, so code
+ * running "on the loop" needs no other lock. Other threads hand work over with {@link #execute} or
+ * {@link #schedule}; both are thread-safe and coalesce selector wake-ups. Handlers and tasks must
+ * not block.
  */
 public final class EventLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -69,6 +74,10 @@ public final class EventLoop implements AutoCloseable {
     private final AtomicBoolean sleeping = new AtomicBoolean();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean running = true;
+    /** Held by whoever runs loop work: the loop thread, or an application thread in {@link #tryEnter}. */
+    private final java.util.concurrent.locks.ReentrantLock loopLock = new java.util.concurrent.locks.ReentrantLock();
+    /** Head of the timer heap when an application thread entered (to notice a new earlier timer). */
+    private Timer headAtEnter;
 
     /** Opens the selector and creates (but does not start) the thread. */
     public EventLoop(String threadName) throws IOException {
@@ -82,9 +91,33 @@ public final class EventLoop implements AutoCloseable {
         thread.start();
     }
 
-    /** True on the loop thread. */
+    /** True while the current thread holds the loop (the loop thread at work, or {@link #tryEnter}). */
     public boolean inLoop() {
-        return Thread.currentThread() == thread;
+        return loopLock.isHeldByCurrentThread();
+    }
+
+    /**
+     * Lets the calling thread hold the loop if nobody does (the loop thread is asleep in select or
+     * between rounds): it may then run loop work, such as polling a transport, until {@link #exit()}.
+     * Never blocks.
+     *
+     * @return true if the loop is now held by this thread
+     */
+    public boolean tryEnter() {
+        if (!running || !loopLock.tryLock()) {
+            return false;
+        }
+        headAtEnter = timers.peek();
+        return true;
+    }
+
+    /** Releases the loop taken with {@link #tryEnter()}, waking the loop thread if work was queued. */
+    public void exit() {
+        boolean wake = !tasks.isEmpty() || timers.peek() != headAtEnter;
+        loopLock.unlock();
+        if (wake) {
+            wakeup();
+        }
     }
 
     /** True until {@link #close()} was called. */
@@ -152,9 +185,14 @@ public final class EventLoop implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                runTasks();
-                long now = nanoTime();
-                long timeoutMillis = runTimers(now);
+                long timeoutMillis;
+                loopLock.lock();
+                try {
+                    runTasks();
+                    timeoutMillis = runTimers(nanoTime());
+                } finally {
+                    loopLock.unlock();
+                }
                 if (!running) {
                     break;
                 }
@@ -170,7 +208,12 @@ public final class EventLoop implements AutoCloseable {
                 }
                 sleeping.set(false);
                 if (n > 0) {
-                    processKeys();
+                    loopLock.lock();
+                    try {
+                        processKeys();
+                    } finally {
+                        loopLock.unlock();
+                    }
                 }
             }
         } catch (Throwable t) {
@@ -182,8 +225,13 @@ public final class EventLoop implements AutoCloseable {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "closing the selector", e);
             }
-            tasks.clear();
-            timers.clear();
+            loopLock.lock();
+            try {
+                tasks.clear();
+                timers.clear();
+            } finally {
+                loopLock.unlock();
+            }
             terminated.complete(null);
         }
     }

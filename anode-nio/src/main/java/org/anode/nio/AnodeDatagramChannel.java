@@ -748,9 +748,11 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         }
         long until = now + spin;
         do {
-            // Yield rather than burn: on a small machine the event-loop thread that will deliver
-            // the datagram may need this very CPU.
-            Thread.yield();
+            // Read the sockets on this thread if the event loop is idle (no hand-off); otherwise
+            // yield rather than burn: on a small machine the loop may need this very CPU.
+            if (!node.pollIo()) {
+                Thread.yield();
+            }
             if (queued > 0 || !isOpen()) {
                 return;
             }

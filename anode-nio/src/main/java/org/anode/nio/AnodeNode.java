@@ -71,7 +71,7 @@ public final class AnodeNode implements AutoCloseable {
     private final AnodeNodeConfig config;
     private final EventLoop loop;
     private final Engine engine;
-    private final List<Transport> transports = new ArrayList<>();
+    private final List<Transport> transports = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AnodeSelectorProvider provider;
     private final AtomicReferenceArray<AnodeDatagramChannel> ports = new AtomicReferenceArray<>(65536);
     private final Set<java.nio.channels.Channel> channels = ConcurrentHashMap.newKeySet();
@@ -404,6 +404,29 @@ public final class AnodeNode implements AutoCloseable {
     /** The event loop (timers, tasks; the thread that runs every engine callback). */
     EventLoop loop() {
         return loop;
+    }
+
+    /**
+     * For a thread that waits for input (a blocking receive): if the event loop is idle, takes it
+     * and reads whatever the UDP sockets hold, through the engine, on this thread - so the data
+     * needs no hand-off from the loop thread. Never blocks.
+     *
+     * @return false if the loop was busy (the caller should yield instead)
+     */
+    boolean pollIo() {
+        if (!loop.tryEnter()) {
+            return false;
+        }
+        try {
+            for (Transport t : transports) {
+                if (t instanceof UdpTransport u) {
+                    u.poll();
+                }
+            }
+        } finally {
+            loop.exit();
+        }
+        return true;
     }
 
     /** Records a channel so that {@link #close()} closes it; refuses when the node is closed. */

@@ -97,8 +97,27 @@ public final class UdpTransport implements Transport {
         }
     }
 
-    private void readBatch(SelectionKey k) {
-        for (int i = 0; i < READ_BATCH; i++) {
+    /**
+     * Reads and hands over whatever datagrams are waiting, without blocking: for a thread that
+     * holds the event loop ({@link EventLoop#tryEnter()}) and waits for input. Loop holders only.
+     *
+     * @return true if at least one datagram was read
+     */
+    public boolean poll() {
+        SelectionKey k = key;
+        if (k == null || !channel.isOpen()) {
+            return false;
+        }
+        try {
+            return readBatch(k) > 0;
+        } finally {
+            receiver.endOfBatch();
+        }
+    }
+
+    private int readBatch(SelectionKey k) {
+        int i = 0;
+        for (; i < READ_BATCH; i++) {
             rx.clear();
             SocketAddress src;
             try {
@@ -107,17 +126,18 @@ public final class UdpTransport implements Transport {
                 // e.g. ICMP-induced errors on some platforms: the socket stays usable.
                 if (!channel.isOpen()) {
                     k.cancel();
-                    return;
+                    return i;
                 }
                 LOG.log(System.Logger.Level.DEBUG, "UDP receive error on {0}: {1}", name, e.toString());
                 continue;
             }
             if (src == null) {
-                return;
+                return i;
             }
             rx.flip();
             receiver.receive(this, (InetSocketAddress) src, rx);
         }
+        return i;
     }
 
     @Override
