@@ -933,7 +933,9 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             l.lock.lock();
             try {
                 long now = System.nanoTime();
-                if (linger == 0) {
+                if (linger == 0 || !l.conn.isEstablished()) {
+                    // Abortive close; or an abandoned connect, whose S_OPEN the peer may already
+                    // have answered: the reset tells it not to wait for us.
                     l.conn.abort(StreamConnection.REASON_REFUSED);
                 } else {
                     l.conn.close(now);

@@ -73,11 +73,16 @@ import org.anode.wire.SenderForm;
  * the S_DATA header, fixed when the connection is created. S_DACK is not sent: the draft's layout gives
  * its data no sequence number, so a received S_DACK's acknowledgements are used and its data is dropped
  * (the sender retransmits it as S_DATA after its loss detection).
+ *
+ * <h2>Connections to this node itself</h2>
+ * A connection to the node's own address runs the same protocol, but its messages are handed to the
+ * event loop in memory instead of being encoded into packets (as datagrams to the node's own ports
+ * are), with the IPv4 packet limit setting the payload size.
  */
 final class StreamLayer implements AnodeNodeStreams {
     private static final System.Logger LOG = System.getLogger(StreamLayer.class.getName());
-    /** Bound on the connections (any state) with one remote address: the link id space is 16 bits. */
-    static final int MAX_LINKS_PER_PEER = 8192;
+    /** Bound on the connections (any state) with one remote address: half the 16-bit link id space, so random allocation stays quick. */
+    static final int MAX_LINKS_PER_PEER = 32768;
     /** Backlog when the application passes 0 or less, as the JDK's. */
     static final int DEFAULT_BACKLOG = 50;
     /** Largest number of packets emitted per transmit call before looping. */
@@ -298,11 +303,9 @@ final class StreamLayer implements AnodeNodeStreams {
             throw new java.nio.channels.ClosedChannelException();
         }
         AnodeAddress remote = target.address();
-        if (remote.equals(node.address())) {
-            throw new ConnectException("Connection refused: streams to this node's own address are not supported");
-        }
-        Peer peer = engine.peer(remote);
-        int packet = peer == null ? -1 : engine.maxPacketSize(peer);
+        boolean self = remote.equals(node.address());
+        Peer peer = self ? null : engine.peer(remote);
+        int packet = self ? localPacketSize() : peer == null ? -1 : engine.maxPacketSize(peer);
         if (packet < 0) {
             throw new ConnectException("no endpoint known for Anode address " + remote
                     + " (tell the node one with AnodeNode.addPeerEndpoint)");
@@ -349,12 +352,17 @@ final class StreamLayer implements AnodeNodeStreams {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         while (true) {
             // Random, so link ids are not predictable (one more obstacle to blind injection next to
-            // the random ISN); the table is at most 1/8 full, so this ends quickly.
+            // the random ISN); the table is at most half full, so this ends quickly.
             int id = 1 + r.nextInt(0xFFFF);
             if (id != avoid && pl.byLocal.get(id) == null && listeners.get(id) == null) {
                 return id;
             }
         }
+    }
+
+    /** Packet limit of a connection from this node to itself (never on the wire; DECISIONS 27 sizes). */
+    private int localPacketSize() {
+        return node.config().maxPacketIpv4();
     }
 
     private static int payloadFor(int maxPacket) {
@@ -391,8 +399,7 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     private void schedule(StreamLink l, long now) {
-        long t = l.conn.nextTimeoutNanos();
-        if (t == StreamConnection.NO_TIMEOUT || l.retired) {
+        if (l.retired) {
             if (l.timer != null) {
                 l.timer.cancel();
                 l.timer = null;
@@ -400,8 +407,11 @@ final class StreamLayer implements AnodeNodeStreams {
             }
             return;
         }
-        if (l.timer != null && l.timerAt - t <= 0) {
-            // The pending timer fires first; it re-reads the deadline then.
+        long t = l.conn.nextTimeoutNanos();
+        if (t == StreamConnection.NO_TIMEOUT || l.timer != null && l.timerAt - t <= 0) {
+            // Nothing due, or the pending timer fires first: it costs one idle wake-up at most and
+            // re-reads the deadline then. Keeping it (instead of cancelling and re-arming on every
+            // packet, as a delayed ACK would make us do) keeps the loop's timer heap small.
             return;
         }
         if (l.timer != null) {
@@ -471,15 +481,22 @@ final class StreamLayer implements AnodeNodeStreams {
     // ------------------------------------------------------------------ receive (event loop)
 
     private void onMessage(Peer from, PacketReader r, Transport via, InetSocketAddress source, long now) {
-        MessageType type = r.messageType();
-        ByteBuffer b = r.buffer();
-        int off = r.payloadOffset();
-        int limit = r.payloadLimit();
+        receive(from.address(), from, r.messageType(), r.buffer(), r.payloadOffset(), r.payloadLimit(), r.length(),
+                now);
+    }
+
+    /**
+     * One authenticated stream message {@code b[off, limit)} of a packet of {@code packetLength}
+     * bytes from {@code remote}; {@code from} is its peer, or null for a message from this node to
+     * itself. Event loop.
+     */
+    private void receive(AnodeAddress remote, Peer from, MessageType type, ByteBuffer b, int off, int limit,
+            int packetLength, long now) {
         int x = MessageFields.linkId(b, off);
         int y = MessageFields.destinationPort(b, off);
         StreamLink link = null;
         synchronized (tables) {
-            PeerLinks pl = peers.get(from.address());
+            PeerLinks pl = peers.get(remote);
             if (pl != null) {
                 link = pl.byKey.get(key(x, y));
                 if (link == null && (type == MessageType.S_OPEN || type == MessageType.S_CLOSE)) {
@@ -492,7 +509,7 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         if (link == null) {
             if (type == MessageType.S_OPEN && !closed) {
-                incomingOpen(from, r, b, off, x, y, now);
+                incomingOpen(remote, from, packetLength, b, off, x, y, now);
             } else {
                 dropped.incrementAndGet();
             }
@@ -566,20 +583,21 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     /** A new S_OPEN: hand it to the listener on port {@code y}, or refuse it. Event loop. */
-    private void incomingOpen(Peer from, PacketReader r, ByteBuffer b, int off, int x, int y, long now) {
+    private void incomingOpen(AnodeAddress remote, Peer from, int packetLength, ByteBuffer b, int off, int x, int y,
+            long now) {
         int window = MessageFields.window(b, off);
         int isn = MessageFields.sOpenInitialSequence(b, off);
         int flags = MessageFields.sOpenFlags(b, off);
         AnodeServerSocketChannel listener = listeners.get(y);
         if (listener == null || !listener.isOpen()) {
-            refuse(from, r, x, y, isn, now);
+            refuse(from, packetLength, x, y, isn, now);
             return;
         }
         if (listener.backlogFull()) {
             dropped.incrementAndGet();
             return;
         }
-        int packet = engine.maxPacketSize(from);
+        int packet = from == null ? localPacketSize() : engine.maxPacketSize(from);
         if (packet < 0) {
             dropped.incrementAndGet();
             return;
@@ -588,15 +606,15 @@ final class StreamLayer implements AnodeNodeStreams {
                 .receiveBufferSize(listener.acceptedReceiveBufferSize());
         StreamLink link;
         synchronized (tables) {
-            PeerLinks pl = peers.computeIfAbsent(from.address(), a -> new PeerLinks());
+            PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
             if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
                 dropped.incrementAndGet();
                 return;
             }
             int local = allocateLocal(pl, -1);
             StreamConnection conn = StreamConnection.accept(cfg, now, window, isn, flags, 0);
-            link = new StreamLink(conn, from.address(), from, false, local, x, x,
-                    AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(from.address(), x));
+            link = new StreamLink(conn, remote, from, false, local, x, x,
+                    AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(remote, x));
             link.demuxKey = key(x, y);
             link.keyed = true;
             pl.byLocal.put(local, link);
@@ -626,9 +644,9 @@ final class StreamLayer implements AnodeNodeStreams {
      * to the opener's ISN, sent as (sender link = the port it asked for, destination = its link id),
      * rate-limited and never larger than the packet it answers (DECISIONS 30).
      */
-    private void refuse(Peer from, PacketReader r, int x, int y, int isn, long now) {
-        int flags = SenderForm.choose(from.lastAnsweredNanos(), now).flag();
-        if (PacketFormat.headerLength(flags) + MessageFields.S_CLOSE_LENGTH > r.length()) {
+    private void refuse(Peer from, int packetLength, int x, int y, int isn, long now) {
+        int flags = from == null ? 0 : SenderForm.choose(from.lastAnsweredNanos(), now).flag();
+        if (from != null && PacketFormat.headerLength(flags) + MessageFields.S_CLOSE_LENGTH > packetLength) {
             dropped.incrementAndGet();
             return;
         }
@@ -662,6 +680,8 @@ final class StreamLayer implements AnodeNodeStreams {
         private final Outbound out;
         StreamLink link;
         Peer refusalPeer;
+        /** The type of a message being written for local delivery, else null. */
+        private MessageType localType;
         private int refusalLink;
         private int refusalPort;
 
@@ -677,6 +697,17 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         private ByteBuffer begin(MessageType type) {
+            boolean toSelf = link != null ? link.peer == null : refusalPeer == null;
+            if (toSelf) {
+                localType = type;
+                ByteBuffer b = out.buffer();
+                b.clear();
+                b.limit(localPacketSize());
+                b.putShort((short) (link != null ? link.localLink : refusalLink));
+                b.putShort((short) (link != null ? link.sendPort : refusalPort));
+                return b;
+            }
+            localType = null;
             Peer p = link != null ? link.peer : refusalPeer;
             try {
                 ByteBuffer b = engine.begin(out, p, type, p.remotePeerId());
@@ -720,6 +751,18 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         private void finish() {
+            if (localType != null) {
+                // A connection to this node itself: the message is handed to the event loop in
+                // memory, never encoded into a packet (as datagrams to the node's own ports are).
+                ByteBuffer b = out.buffer();
+                b.flip();
+                ByteBuffer copy = ByteBuffer.allocate(b.remaining()).put(b).flip();
+                MessageType type = localType;
+                localType = null;
+                loop.execute(() -> receive(node.address(), null, type, copy, 0, copy.limit(),
+                        PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(), System.nanoTime()));
+                return;
+            }
             try {
                 if (!engine.finish(out)) {
                     unsent.incrementAndGet();
@@ -738,7 +781,7 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            if (link != null && link.opener) {
+            if (link != null && link.opener && localType == null) {
                 b = withFullSender(b);
             }
             b.putShort((short) windowUnits).putInt(isn).put((byte) flags);

@@ -97,6 +97,46 @@ class SocketChannelTest {
     }
 
     @Test
+    void connectionToTheNodesOwnAddressWorksAndRefusesClosedPorts() throws Exception {
+        try (StreamTestSupport s = new StreamTestSupport()) {
+            AnodeServerSocketChannel own = s.nodes.track(AnodeServerSocketChannel.open(s.client));
+            own.bind(null);
+            AnodeSocketAddress self = (AnodeSocketAddress) own.getLocalAddress();
+            AnodeSocketChannel c = s.nodes.track(AnodeSocketChannel.open(s.client, self));
+            AnodeSocketChannel a = s.nodes.track(own.accept());
+            assertEquals(c.getLocalAddress(), a.getRemoteAddress());
+            byte[] data = random(300_000, 11);
+            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readFully(a, 400_000);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            writeFully(c, data);
+            c.close();
+            assertArrayEquals(data, got.get(20, TimeUnit.SECONDS));
+            assertThrows(ConnectException.class,
+                    () -> AnodeSocketChannel.open(s.client, AnodeSocketAddress.of(s.client.address(), 9)));
+        }
+    }
+
+    @Test
+    void closingRegisteredChannelCancelsItsKey() throws Exception {
+        try (StreamTestSupport s = new StreamTestSupport();
+                Selector sel = s.client.selectorProvider().openSelector()) {
+            AnodeSocketChannel[] p = s.connect();
+            p[0].configureBlocking(false);
+            SelectionKey k = p[0].register(sel, SelectionKey.OP_READ);
+            assertTrue(k.isValid());
+            p[0].close();
+            assertFalse(k.isValid());
+            sel.selectNow();
+            assertFalse(p[0].isRegistered());
+        }
+    }
+
+    @Test
     void connectToUnknownPeerThrowsConnectException() throws Exception {
         try (StreamTestSupport s = new StreamTestSupport()) {
             AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
