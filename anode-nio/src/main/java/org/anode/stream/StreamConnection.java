@@ -205,6 +205,8 @@ public final class StreamConnection {
     private byte[][] slotBuf;
     private int[] slotLen;
     private long storeBytes;
+    /** Payload bytes held in the store below rcvNxt: in order, readable, waiting for ring space. */
+    private long storeReadable;
     private int storeOoo;
     private byte[][] pool;
     private int poolSize;
@@ -378,6 +380,7 @@ public final class StreamConnection {
                 rcvDel++;
             } else if (buffered + len <= rcvBufSize || readableBytes() == 0) {
                 storeSlot(seq, payload, len, len);
+                storeReadable += len;
             } else {
                 ackNow = true;
                 return;
@@ -388,6 +391,7 @@ public final class StreamConnection {
             while (storeOoo > 0 && rcvNxt - rcvDel < packetCap && slotLen[rcvNxt & (packetCap - 1)] >= 0) {
                 // A held packet directly follows: it is now in order.
                 storeOoo--;
+                storeReadable += slotLen[rcvNxt & (packetCap - 1)];
                 rcvNxt++;
                 rcvInOrderTotal++;
                 filled = true;
@@ -1166,17 +1170,7 @@ public final class StreamConnection {
         if (rcvRing == null) {
             return 0;
         }
-        long n = rcvTail - rcvHead;
-        if (slotLen != null) {
-            int mask = packetCap - 1;
-            for (int s = rcvDel; s != rcvNxt; s++) {
-                int l = slotLen[s & mask];
-                if (l > 0) {
-                    n += l;
-                }
-            }
-        }
-        return (int) Math.min(Integer.MAX_VALUE, n);
+        return (int) Math.min(Integer.MAX_VALUE, rcvTail - rcvHead + storeReadable);
     }
 
     /** True after {@link #shutdownOutput()} or {@link #close}. */
@@ -1468,6 +1462,7 @@ public final class StreamConnection {
             }
             rcvTail += len;
             storeBytes -= chunk.length;
+            storeReadable -= len;
             slotBuf[idx] = null;
             slotLen[idx] = -1;
             giveChunk(chunk);
@@ -1953,6 +1948,7 @@ public final class StreamConnection {
             pool = null;
             poolSize = 0;
             storeBytes = 0;
+            storeReadable = 0;
         }
     }
 
