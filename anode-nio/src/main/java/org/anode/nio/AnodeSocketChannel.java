@@ -742,6 +742,8 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         StreamLink l = link;
         l.lock.lock();
         try {
+            l.discardInput = true;
+            layer.afterInput(l, System.nanoTime());
             l.wakeAll();
         } finally {
             l.lock.unlock();

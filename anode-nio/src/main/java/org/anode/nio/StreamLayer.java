@@ -382,6 +382,9 @@ final class StreamLayer implements AnodeNodeStreams {
      * timer, publishes readiness, and retires the link once the protocol is finished.
      */
     void afterInput(StreamLink l, long now) {
+        if (l.discardInput) {
+            discard(l);
+        }
         PacketSink sink = loop.inLoop() ? loopSink : appSinks.get();
         sink.link = l;
         try {
@@ -395,6 +398,27 @@ final class StreamLayer implements AnodeNodeStreams {
         l.publish();
         if (l.conn.isTerminated()) {
             retire(l);
+        }
+    }
+
+    /**
+     * After {@code shutdownInput()}: reads and drops what arrived (lock held), so the receive window
+     * stays open and the peer is not stalled by data nobody will read.
+     */
+    private static void discard(StreamLink l) {
+        if (l.conn.readableBytes() == 0) {
+            return;
+        }
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        try {
+            while (true) {
+                sink.clear();
+                if (l.conn.read(sink) <= 0) {
+                    return;
+                }
+            }
+        } catch (org.anode.stream.StreamException e) {
+            // The failure stays recorded in the connection; there is nothing to drop.
         }
     }
 

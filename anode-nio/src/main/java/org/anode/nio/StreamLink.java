@@ -50,6 +50,8 @@ final class StreamLink {
     /** The demultiplexing key in the layer's table, valid once {@link #keyed}; guarded by the table lock. */
     int demuxKey;
     boolean keyed;
+    /** Set by {@code shutdownInput()}: received data is dropped as it arrives. */
+    volatile boolean discardInput;
     /** True once removed from the layer's tables; guarded by lock. */
     boolean retired;
 

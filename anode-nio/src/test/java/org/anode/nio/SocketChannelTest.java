@@ -306,6 +306,10 @@ class SocketChannelTest {
             assertEquals(-1, p[1].read(ByteBuffer.allocate(4)));
             writeFully(p[1], new byte[] {1, 2});
             assertArrayEquals(new byte[] {1, 2}, readFully(p[0], 2));
+            // What arrives now is dropped, not buffered: far more than the receive buffer goes through.
+            writeFully(p[0], new byte[4 << 20]);
+            p[0].shutdownOutput();
+            assertEquals(-1, p[1].read(ByteBuffer.allocate(4)));
         }
     }
 
