@@ -337,7 +337,11 @@ public final class StreamConfig {
         return this;
     }
 
-    /** After {@code close()}, the longest the close handshake may take before an abort (default 60 s). */
+    /**
+     * After {@code close()} and once all our data and our close are acknowledged, how long the peer
+     * may take to close its side before the connection aborts with reason 03 (default 60 s, like
+     * TCP's FIN_WAIT_2 timeout).
+     */
     public long closeTimeoutNanos() {
         return closeTimeoutNanos;
     }

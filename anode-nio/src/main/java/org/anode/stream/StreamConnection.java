@@ -1044,8 +1044,10 @@ public final class StreamConnection {
 
     /**
      * Graceful close: {@link #shutdownOutput()}, and anything received from now on is acknowledged
-     * and discarded. The close handshake then completes in the background; if it has not within the
-     * close timeout, the connection aborts with reason 03. Closing while still connecting abandons the
+     * and discarded. The close handshake then completes in the background: unacknowledged data is
+     * retransmitted as usual (the dead-peer timeout still applies), and once everything we sent is
+     * acknowledged the peer has the close timeout to close its side, after which the connection
+     * aborts with reason 03. Closing while still connecting abandons the
      * connect without sending anything.
      */
     public void close(long nowNanos) {
@@ -1064,7 +1066,6 @@ public final class StreamConnection {
         finQueued = true;
         discardInput = true;
         discardReadable();
-        closeDeadline = nowNanos + closeTimeout;
         checkClosed(nowNanos);
     }
 
@@ -1907,6 +1908,12 @@ public final class StreamConnection {
     }
 
     private void checkClosed(long now) {
+        if (appClosed && finAcked && sndUna == sndNxt && !peerFinReceived && closeDeadline == NONE
+                && failure == null) {
+            // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
+            // is gone; do not wait for the peer's close forever.
+            closeDeadline = now + closeTimeout;
+        }
         if (finAcked && sndUna == sndNxt && peerFinReceived && timeWaitDeadline == NONE && !terminated) {
             // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
             // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer

@@ -562,6 +562,28 @@ class StreamConnectionTest {
     }
 
     @Test
+    void afterCloseThePeerHasTheCloseTimeoutToCloseItsSide() {
+        Pair p = new Pair(cfg(100).closeTimeout(Duration.ofSeconds(7)), cfg(200));
+        long t = T0 + 10 * MS;
+        p.a.close(t);
+        p.a.transmit(t, p.ra, 10);
+        P fin = p.ra.take().get(0);
+        assertEquals("CLOSE", fin.type());
+        p.a.onAck(t + 10 * MS, 512, ranges(fin.seq(), 1));
+        assertTrue(p.a.isOutputClosed());
+        long deadline = t + 10 * MS + 7_000 * MS;
+        int rounds = 0;
+        while (p.a.failure() == null && rounds++ < 20) {
+            long next = p.a.nextTimeoutNanos();
+            assertTrue(next <= deadline, "the close timeout is armed");
+            p.a.onTimer(next);
+        }
+        assertEquals(StreamException.Kind.TIMED_OUT, p.a.failure().kind());
+        p.a.transmit(deadline, p.ra, 10);
+        assertEquals(3, p.ra.take().get(0).reason());
+    }
+
+    @Test
     void closeWithTheWrongIsnIsIgnored() {
         Pair p = new Pair(cfg(100), cfg(200));
         p.b.onClose(T0 + 20 * MS, 0, 99, 101);

@@ -54,6 +54,8 @@ final class SimNetwork {
         long bReadPausedUntil;
         /** A aborts (reason 2) at this virtual time. */
         long aAbortAt = Long.MAX_VALUE;
+        /** A calls close() instead of shutdownOutput() after writing (only sensible when bToA is 0). */
+        boolean aCloses;
     }
 
     static final int OPEN = 1;
@@ -499,7 +501,12 @@ final class SimNetwork {
         if (a.failure() == null && !a.isOutputShutdown()) {
             aWritten += writeSome(a, streamSeedAB, aWritten, workload.aToB);
             if (aWritten == workload.aToB) {
-                a.shutdownOutput();
+                if (!workload.aCloses) {
+                    a.shutdownOutput();
+                } else if (a.isEstablished()) {
+                    // close() while connecting abandons the connect; NIO code closes only once connected.
+                    a.close(now);
+                }
             }
         }
         if (b != null && b.failure() == null && !b.isOutputShutdown()) {

@@ -75,6 +75,7 @@ class StreamSimulationProperties {
             SimNetwork.Workload w = new SimNetwork.Workload();
             w.aToB = r.nextInt(4) == 0 ? r.nextInt(100) : r.nextInt(60_000);
             w.bToA = r.nextInt(3) == 0 ? 0 : r.nextInt(30_000);
+            w.aCloses = w.bToA == 0 && r.nextBoolean();
             w.readChunk = 1 + r.nextInt(8192);
             w.writeChunk = 1 + r.nextInt(16384);
             SimNetwork.Outcome o;
