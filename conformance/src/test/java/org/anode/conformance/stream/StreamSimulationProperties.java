@@ -76,6 +76,10 @@ class StreamSimulationProperties {
             w.aToB = r.nextInt(4) == 0 ? r.nextInt(100) : r.nextInt(60_000);
             w.bToA = r.nextInt(3) == 0 ? 0 : r.nextInt(30_000);
             w.aCloses = w.bToA == 0 && r.nextBoolean();
+            if (r.nextInt(20) == 0) {
+                // An abort at a random moment: the peer must fail too or stop short, never misread.
+                w.aAbortAt = net.now + (long) (r.nextDouble() * 3 * SECOND);
+            }
             w.readChunk = 1 + r.nextInt(8192);
             w.writeChunk = 1 + r.nextInt(16384);
             SimNetwork.Outcome o;
@@ -97,7 +101,7 @@ class StreamSimulationProperties {
         }
         // With at most 30% loss each way the protocol should finish nearly always; the rest must
         // have failed loudly (checked above).
-        assertTrue(complete >= cases * 95 / 100, "only " + complete + " of " + cases + " transfers completed");
+        assertTrue(complete >= cases * 90 / 100, "only " + complete + " of " + cases + " transfers completed");
     }
 
     @Test
