@@ -186,7 +186,7 @@ public final class EventLoop implements AutoCloseable {
         try {
             while (running) {
                 long timeoutMillis;
-                loopLock.lock();
+                acquire();
                 try {
                     runTasks();
                     timeoutMillis = runTimers(nanoTime());
@@ -208,7 +208,7 @@ public final class EventLoop implements AutoCloseable {
                 }
                 sleeping.set(false);
                 if (n > 0) {
-                    loopLock.lock();
+                    acquire();
                     try {
                         processKeys();
                     } finally {
@@ -233,6 +233,17 @@ public final class EventLoop implements AutoCloseable {
                 loopLock.unlock();
             }
             terminated.complete(null);
+        }
+    }
+
+    /**
+     * Takes the loop for the loop thread. It never queues on the lock: while an application thread
+     * holds the loop it is reading the very sockets that woke us, and releasing a queued lock
+     * would cost that thread an unpark on its latency-critical path. So poll briefly instead.
+     */
+    private void acquire() {
+        while (!loopLock.tryLock()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
         }
     }
 

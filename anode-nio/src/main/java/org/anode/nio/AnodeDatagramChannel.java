@@ -76,6 +76,9 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final Condition notEmpty = queueLock.newCondition();
     private final AnodeDatagramQueue queue;
     private final long spinNanos;
+    /** Receives that will not spin, after a spin that ended without data (readLock held). */
+    private int spinSkips;
+    private static final int SPIN_SKIPS_AFTER_MISS = 32;
     /** When this channel last sent a datagram (drives {@link #spinForData}). */
     private volatile long lastSendNanos = System.nanoTime() - Long.MAX_VALUE / 2;
     /** Guarded by writeLock. */
@@ -746,6 +749,12 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         if (now - lastSendNanos > spin) {
             return;
         }
+        // Adaptive: when spinning did not pay off (a busy machine, a slow peer), park at once for
+        // a while instead of paying for the spin and the park.
+        if (spinSkips > 0) {
+            spinSkips--;
+            return;
+        }
         long until = now + spin;
         do {
             // Read the sockets on this thread if the event loop is idle (no hand-off); otherwise
@@ -757,6 +766,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
                 return;
             }
         } while (System.nanoTime() - until < 0);
+        spinSkips = SPIN_SKIPS_AFTER_MISS;
     }
 
     /** Removes the head datagram; queueLock held and queue non-empty. */
