@@ -83,7 +83,7 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
                 int n = MessageFields.sDackRangeCount(b, off);
                 return new SDack(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
                         MessageFields.window(b, off), ranges(b, MessageFields.sDackRangesOffset(off), n),
-                        slice(b, MessageFields.sDackPayloadOffset(b, off), limit));
+                        MessageFields.sDackSequence(b, off), slice(b, MessageFields.sDackPayloadOffset(b, off), limit));
             }
             default:
                 throw new WireException("unknown message type " + type);
@@ -677,11 +677,12 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
      * @param destinationPort 0-65535
      * @param window receive window in 1024-byte units (DECISIONS 24)
      * @param ranges 1-255 acknowledgement ranges (copied, unmodifiable)
-     * @param payload the data. The draft's layout gives it no sequence number of its own (unlike
-     *     S_DATA); the codec carries the layout exactly as drafted and leaves its numbering to the
-     *     stream layer
+     * @param sequence the data's sequence number. The draft's layout names only "Payload"; like
+     *     S_DATA's body it opens with the 32-bit sequence number (docs/DECISIONS-addenda.md, A1),
+     *     since data without one could not be ordered or acknowledged
+     * @param payload the data (may be empty)
      */
-    record SDack(int senderLinkId, int destinationPort, int window, List<AckRange> ranges, byte[] payload)
+    record SDack(int senderLinkId, int destinationPort, int window, List<AckRange> ranges, int sequence, byte[] payload)
             implements Message {
         public SDack {
             checkU16(senderLinkId, "sender link id");
@@ -703,7 +704,8 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public int encodedLength() {
-            return MessageFields.S_DACK_HEADER + ranges.size() * MessageFields.ACK_RANGE_LENGTH + payload.length;
+            return MessageFields.S_DACK_HEADER + ranges.size() * MessageFields.ACK_RANGE_LENGTH
+                    + MessageFields.S_DACK_SEQUENCE_LENGTH + payload.length;
         }
 
         @Override
@@ -712,25 +714,27 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
             for (AckRange r : ranges) {
                 r.writeTo(dst);
             }
+            dst.putInt(sequence);
             dst.put(payload);
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof SDack d && senderLinkId == d.senderLinkId && destinationPort == d.destinationPort
-                    && window == d.window && ranges.equals(d.ranges) && Arrays.equals(payload, d.payload);
+                    && window == d.window && ranges.equals(d.ranges) && sequence == d.sequence
+                    && Arrays.equals(payload, d.payload);
         }
 
         @Override
         public int hashCode() {
-            return (((senderLinkId * 31 + destinationPort) * 31 + window) * 31 + ranges.hashCode()) * 31
-                    + Arrays.hashCode(payload);
+            return ((((senderLinkId * 31 + destinationPort) * 31 + window) * 31 + ranges.hashCode()) * 31
+                    + sequence) * 31 + Arrays.hashCode(payload);
         }
 
         @Override
         public String toString() {
-            return "SDack[" + senderLinkId + "->" + destinationPort + ", window=" + window + ", " + ranges + ", "
-                    + Bytes.toString(payload) + "]";
+            return "SDack[" + senderLinkId + "->" + destinationPort + ", window=" + window + ", " + ranges
+                    + ", seq=" + Integer.toUnsignedString(sequence) + ", " + Bytes.toString(payload) + "]";
         }
     }
 }

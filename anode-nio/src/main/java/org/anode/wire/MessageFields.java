@@ -34,6 +34,12 @@ public final class MessageFields {
     public static final int S_ACK_HEADER = 6;
     /** S_DACK: link id, port, window, number of ranges, ranges, payload (draft 5.2.5). */
     public static final int S_DACK_HEADER = 7;
+    /**
+     * Length of the sequence number that opens an S_DACK's payload: the draft's S_DACK "combines
+     * ACK and DATA" but gives its data no sequence number, so the payload carries the S_DATA body
+     * after the port - sequence number, then data (docs/DECISIONS-addenda.md, A1).
+     */
+    public static final int S_DACK_SEQUENCE_LENGTH = 4;
     /** An acknowledgement range: 32-bit first sequence number, 8-bit count (DECISIONS 22). */
     public static final int ACK_RANGE_LENGTH = 5;
     /** S_OPEN flag 0x01: the sender link id is also a port the sender listens on (draft 5.2.1). */
@@ -127,9 +133,10 @@ public final class MessageFields {
                 if (n == 0) {
                     throw new WireException("S_DACK must carry one or more acknowledgements (draft 5.2.5), Num. Acks is 0");
                 }
-                if (len - S_DACK_HEADER < n * ACK_RANGE_LENGTH) {
+                if (len - S_DACK_HEADER < n * ACK_RANGE_LENGTH + S_DACK_SEQUENCE_LENGTH) {
                     throw new WireException("S_DACK claims " + n + " acknowledgements (" + n * ACK_RANGE_LENGTH
-                            + " bytes) but only " + (len - S_DACK_HEADER) + " bytes follow its header");
+                            + " bytes) and a 4-byte sequence number, but only " + (len - S_DACK_HEADER)
+                            + " bytes follow its header");
                 }
                 checkRanges(b, off + S_DACK_HEADER, n);
                 return;
@@ -246,9 +253,14 @@ public final class MessageFields {
         return off + S_DACK_HEADER;
     }
 
-    /** Index of the first S_DACK payload byte. */
+    /** Sequence number of an S_DACK's data (addendum A1): the 4 bytes after its last range. */
+    public static int sDackSequence(ByteBuffer b, int off) {
+        return b.getInt(off + S_DACK_HEADER + sDackRangeCount(b, off) * ACK_RANGE_LENGTH);
+    }
+
+    /** Index of the first S_DACK data byte, after the ranges and the sequence number. */
     public static int sDackPayloadOffset(ByteBuffer b, int off) {
-        return off + S_DACK_HEADER + sDackRangeCount(b, off) * ACK_RANGE_LENGTH;
+        return off + S_DACK_HEADER + sDackRangeCount(b, off) * ACK_RANGE_LENGTH + S_DACK_SEQUENCE_LENGTH;
     }
 
     /** First sequence number of the range at {@code rangeOff}; range i is at rangesOffset + 5 * i. */
@@ -279,7 +291,10 @@ public final class MessageFields {
                 .putShort(u16(window, "window"));
     }
 
-    /** Writes an S_DACK header; the caller then writes {@code rangeCount} ranges and the payload. */
+    /**
+     * Writes an S_DACK header; the caller then writes {@code rangeCount} ranges, the data's
+     * sequence number ({@code putInt}, addendum A1) and the data.
+     */
     public static void writeSDackHeader(ByteBuffer dst, int linkId, int destinationPort, int window, int rangeCount) {
         if (rangeCount < 1 || rangeCount > 255) {
             throw new IllegalArgumentException("S_DACK carries 1-255 ranges, got " + rangeCount);

@@ -75,6 +75,6 @@ final class WireFixtures {
                 new Message.SClose(1000, 80, CloseReason.REFUSED, 5, 5),
                 new Message.SData(3, 4, -1, data),
                 new Message.SAck(3, 4, 0, List.of(new AckRange(1, 4), new AckRange(-1, 255))),
-                new Message.SDack(3, 4, 10, List.of(new AckRange(9, 1)), data));
+                new Message.SDack(3, 4, 10, List.of(new AckRange(9, 1)), 11, data));
     }
 }

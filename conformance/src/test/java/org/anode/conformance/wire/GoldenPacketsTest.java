@@ -122,9 +122,9 @@ class GoldenPacketsTest {
                 new Row("S_ACK", "00", "17", "1234" + "0050" + "0040" + "0000000104" + "0000000a01",
                         new Message.SAck(0x1234, 80, 64, List.of(new AckRange(1, 4), new AckRange(10, 1)))),
                 // S_DACK 24 = 0x18 (5.2.5): link 1234, port 0050, window 0000, Num. Acks 01, range (deadbeef, 255)
-                // = deadbeef ff, payload 7a.
-                new Row("S_DACK", "00", "18", "1234" + "0050" + "0000" + "01" + "deadbeefff" + "7a",
-                        new Message.SDack(0x1234, 80, 0, List.of(new AckRange(0xdeadbeef, 255)), new byte[] {0x7a})));
+                // = deadbeef ff, then the data as S_DATA carries it (addendum A1): sequence 00000007, payload 7a.
+                new Row("S_DACK", "00", "18", "1234" + "0050" + "0000" + "01" + "deadbeefff" + "00000007" + "7a",
+                        new Message.SDack(0x1234, 80, 0, List.of(new AckRange(0xdeadbeef, 255)), 7, new byte[] {0x7a})));
     }
 
     /** The packet bytes with the MAC computed independently of the codec (see class comment). */
@@ -245,6 +245,8 @@ class GoldenPacketsTest {
             {hdr + "18" + "12340050004003" + "0000000101", "claims 3"},
             // S_DACK with Num. Acks 0.
             {hdr + "18" + "12340050004000", "Num. Acks is 0"},
+            // S_DACK with one range but no room for its data's sequence number (addendum A1).
+            {hdr + "18" + "12340050004001" + "0000000101" + "000000", "4-byte sequence number"},
             // Full sender flag, address type 02.
             {"0001" + "0000000000000000" + "02" + A_FULL.substring(2) + B_SHORT + "1201", "address has unknown type"},
             // Full sender flag, unused bytes non-zero.

@@ -106,7 +106,7 @@ final class WireArbitraries {
                 Combinators.combine(u16(), u16(), Arbitraries.of(CloseReason.class), u32(), u32()).as(Message.SClose::new),
                 Combinators.combine(u16(), u16(), u32(), bytes(200)).as(Message.SData::new),
                 Combinators.combine(u16(), u16(), u16(), ranges(20)).as(Message.SAck::new),
-                Combinators.combine(u16(), u16(), u16(), ranges(20), bytes(100)).as(Message.SDack::new)));
+                Combinators.combine(u16(), u16(), u16(), ranges(20), Arbitraries.integers(), bytes(100)).as(Message.SDack::new)));
     }
 
     static Arbitrary<AddressField> addressFields(AnodeAddress own) {

@@ -112,6 +112,7 @@ class WireRoundTripProperties {
             for (AckRange r : a.ranges()) {
                 MessageFields.writeAckRange(b, r.first(), r.count());
             }
+            b.putInt(a.sequence());
             b.put(a.payload());
         }
         assertEquals(expected.length, w.finish(k));
@@ -147,6 +148,7 @@ class WireRoundTripProperties {
                 int ro = MessageFields.sDackRangesOffset(off) + MessageFields.ACK_RANGE_LENGTH * i;
                 assertEquals(a.ranges().get(i), new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
             }
+            assertEquals(a.sequence(), MessageFields.sDackSequence(buf, off));
             assertEquals(a.payload().length, lim - MessageFields.sDackPayloadOffset(buf, off));
         }
     }
