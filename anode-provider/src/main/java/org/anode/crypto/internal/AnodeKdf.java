@@ -11,6 +11,9 @@ public final class AnodeKdf {
         if (n <= 0) {
             throw new IllegalArgumentException("derived key length must be positive, got " + n);
         }
+        if (raw == null || raw.length == 0) {
+            throw new IllegalArgumentException("the raw agreed key is empty");
+        }
         byte[] out = new byte[n];
         int max = Math.max(n, raw.length);
         for (int i = 0; i < max; i++) {

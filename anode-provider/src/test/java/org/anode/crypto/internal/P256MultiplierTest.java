@@ -55,6 +55,14 @@ class P256MultiplierTest {
     }
 
     @Test
+    void kdfRejectsDegenerateInput() {
+        assertThrows(IllegalArgumentException.class, () -> AnodeKdf.derive(new byte[32], 0));
+        assertThrows(IllegalArgumentException.class, () -> AnodeKdf.derive(new byte[32], -1));
+        assertThrows(IllegalArgumentException.class, () -> AnodeKdf.derive(new byte[0], 16));
+        assertThrows(IllegalArgumentException.class, () -> AnodeKdf.derive(null, 16));
+    }
+
+    @Test
     void rejectsBadScalarsAndDestroyedState() throws Exception {
         assertThrows(InvalidKeyException.class, () -> new P256.Multiplier(BigInteger.ZERO));
         assertThrows(InvalidKeyException.class, () -> new P256.Multiplier(P256.N));
