@@ -90,7 +90,7 @@ final class AnodeEcdhSpi extends KeyAgreementSpi {
         if (key instanceof AnodePublicKey k) {
             return k.point();
         }
-        if (key instanceof ECPublicKey k && k == lastForeign && k.getW().equals(lastForeignW)) {
+        if (key instanceof ECPublicKey k && k == lastForeign && lastForeignW.equals(k.getW())) {
             return lastForeignPoint;
         }
         org.bouncycastle.math.ec.ECPoint p = EcKeys.publicPoint(key);

@@ -9,7 +9,7 @@ import java.util.Arrays;
  * SubjectPublicKeyInfo, PKCS#8, RFC 5915 ECPrivateKey; used by draft 2.2 key import).
  *
  * <p>Strict on purpose: definite minimal lengths only, minimal INTEGER encodings, no trailing
- * bytes, low tag numbers only. Keys come from files and from other programs; accepting BER
+ * bytes, and only the (low-number) tags the caller names. Keys come from files and from other programs; accepting BER
  * leniency would let two different byte strings stand for one key, and a parser that is lenient
  * in one place tends to be wrong in another. Every failure is an {@link InvalidKeySpecException}
  * saying what was wrong and where.
@@ -63,9 +63,6 @@ final class DerReader {
         int t = buf[pos] & 0xff;
         if (t != tag) {
             throw error(String.format("expected tag %02x, found %02x", tag, t));
-        }
-        if ((t & 0x1f) == 0x1f) {
-            throw error("high tag numbers are not used in key encodings");
         }
         pos++;
         if (pos >= end) {

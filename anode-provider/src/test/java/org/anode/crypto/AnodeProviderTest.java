@@ -291,6 +291,7 @@ class AnodeProviderTest {
         assertThrows(InvalidKeyException.class, () -> ka.doPhase(offCurveKey(), true));
         assertThrows(InvalidKeyException.class, () -> ka.doPhase(fakeKey(new ECPoint(P256.P, BigInteger.ONE)), true));
         assertThrows(InvalidKeyException.class, () -> ka.doPhase(fakeKey(ECPoint.POINT_INFINITY), true));
+        assertThrows(InvalidKeyException.class, () -> ka.doPhase(fakeKey(null), true));
         ka.doPhase(b.getPublic(), true);
         assertThrows(IllegalStateException.class, () -> ka.doPhase(b.getPublic(), true));
         assertThrows(ShortBufferException.class, () -> ka.generateSecret(new byte[4], 4));
