@@ -465,6 +465,80 @@ class EngineTest {
         assertThrows(java.net.NoRouteToHostException.class, () -> e.begin(new Outbound(1400), p, MessageType.DGRAM, 0));
     }
 
+    /** A transport that drops what it is given (no recording, so no allocation of its own). */
+    static final class SinkTransport extends FakeTransportBase {
+        @Override
+        public boolean send(ByteBuffer p, InetSocketAddress d) {
+            p.position(p.limit());
+            return true;
+        }
+    }
+
+    abstract static class FakeTransportBase implements Transport {
+        @Override
+        public String name() {
+            return "sink";
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return ep(1);
+        }
+
+        @Override
+        public boolean canReach(InetSocketAddress d) {
+            return true;
+        }
+
+        @Override
+        public int maxPacketSize(InetSocketAddress d) {
+            return 1400;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void sendAndReceivePathsAllocateNothingPerDatagram() throws Exception {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean);
+        com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
+        Engine sender = engine(A, AnodeNodeConfig.defaults());
+        SinkTransport sink = new SinkTransport();
+        Peer toB = sender.addPeer(B.address(), sink, tb.local);
+        byte[] packet = dgramFromA(5, 9, "x".repeat(1000));
+        ByteBuffer in = ByteBuffer.wrap(packet);
+        toB(packet); // admit the peer and warm up
+        b.setDatagramHandler((from, sp, dp, buf, off, len) -> true);
+        Outbound o = new Outbound(1400);
+        ByteBuffer payload = ByteBuffer.allocate(1000);
+        for (int round = 0; round < 2; round++) {
+            long before = tmx.getThreadAllocatedBytes(Thread.currentThread().getId());
+            for (int i = 0; i < 20_000; i++) {
+                ByteBuffer bb = sender.begin(o, toB, MessageType.DGRAM, 0);
+                MessageFields.writeDgramHeader(bb, 5, 9);
+                payload.clear();
+                bb.put(payload);
+                sender.finish(o);
+                in.clear();
+                b.receive(tb, ta.local, in);
+            }
+            long bytes = tmx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+            if (round == 1) {
+                // Well under one byte per datagram: nothing is allocated per send or receive.
+                assertTrue(bytes < 20_000, bytes + " bytes allocated for 20,000 sends and receives");
+            }
+        }
+        assertEquals(40_001, b.stats().delivered());
+    }
+
     @Test
     void configuredPeerIsKeptAndItsKeyAgreedOnce() throws Exception {
         Peer p1 = a.peer(B.address());
