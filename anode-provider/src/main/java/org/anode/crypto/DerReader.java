@@ -9,9 +9,9 @@ import java.util.Arrays;
  * SubjectPublicKeyInfo, PKCS#8, RFC 5915 ECPrivateKey; used by draft 2.2 key import).
  *
  * <p>Strict on purpose: definite minimal lengths only, minimal INTEGER encodings, no trailing
- * bytes, and only the (low-number) tags the caller names. Keys come from files and from other programs; accepting BER
- * leniency would let two different byte strings stand for one key, and a parser that is lenient
- * in one place tends to be wrong in another. Every failure is an {@link InvalidKeySpecException}
+ * bytes, and only the (low-number) tags the caller names. Keys come from files and from other
+ * programs; accepting BER leniency would let two different byte strings stand for one key, and a
+ * parser that is lenient in one place tends to be wrong in another. Every failure is an {@link InvalidKeySpecException}
  * saying what was wrong and where.
  */
 final class DerReader {
