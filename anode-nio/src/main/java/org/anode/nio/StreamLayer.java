@@ -65,14 +65,17 @@ import org.anode.wire.SenderForm;
  * take it to read, write, shut down or close - and whoever changed the connection transmits what became
  * sendable at once, on its own thread, with its own {@link Outbound} buffer (the engine's send path is
  * thread-safe; the peer's cached MAC key is used under the peer's monitor). A write therefore leaves
- * without a hand-off to the loop. Timers are event-loop timers, one per connection, moved earlier when
- * the connection's next deadline moves earlier.
+ * without a hand-off to the loop. The one exception is received packets: the event loop feeds each into
+ * its connection at once but transmits (acknowledgements, data the acknowledgements released) and wakes
+ * readers once per connection at the end of the UDP read batch, so a burst of packets costs one ACK and
+ * one wake-up. Timers are event-loop timers, one per connection, moved earlier when the connection's
+ * next deadline moves earlier.
  *
  * <h2>Packet size</h2>
  * The S_DATA payload is the path's packet limit (DECISIONS 27, counting the full sender address) less
- * the S_DATA header, fixed when the connection is created. S_DACK is not sent: the draft's layout gives
- * its data no sequence number, so a received S_DACK's acknowledgements are used and its data is dropped
- * (the sender retransmits it as S_DATA after its loss detection).
+ * the S_DATA header, fixed when the connection is created. When data flows both ways, an acknowledgement
+ * rides on a data packet as S_DACK (draft 5.2.5), whose data opens with its sequence number (addendum
+ * A1, docs/DECISIONS-addenda.md); the core keeps such packets within the same limit.
  *
  * <h2>Connections to this node itself</h2>
  * A connection to the node's own address runs the same protocol, but its messages are handed to the
@@ -109,6 +112,10 @@ final class StreamLayer implements AnodeNodeStreams {
     private final ThreadLocal<PacketSink> appSinks;
     /** Event loop only. */
     private final AckRanges rxRanges = new AckRanges(AckRanges.MAX_COUNT);
+    /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
+    private final ArrayList<StreamLink> dirty = new ArrayList<>();
+    private boolean flushQueued;
+    private final Runnable flushTask = this::flushDirty;
     private long refusalCredit;
     private long refusalLast;
     private final long refusalCost = 1_000_000_000L / REFUSALS_PER_SECOND;
@@ -117,6 +124,7 @@ final class StreamLayer implements AnodeNodeStreams {
     private final AtomicLong unsent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder dataAcks = new java.util.concurrent.atomic.LongAdder();
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks {
@@ -130,8 +138,8 @@ final class StreamLayer implements AnodeNodeStreams {
         this.loop = node.loop();
         AnodeNodeConfig c = node.config();
         this.outboundCapacity = Math.max(c.maxPacketIpv4(), c.maxPacketIpv6());
-        // S_DACK cannot carry a sequence number in the draft's layout (see the class comment).
-        this.baseConfig = new StreamConfig().dataAckEnabled(false);
+        // S_DACK carries its data's sequence number after the acknowledgements (addendum A1).
+        this.baseConfig = new StreamConfig().dataAckEnabled(true);
         this.loopSink = new PacketSink(new Outbound(outboundCapacity));
         this.appSinks = ThreadLocal.withInitial(() -> new PacketSink(new Outbound(outboundCapacity)));
         this.refusalCredit = refusalBurst;
@@ -253,6 +261,11 @@ final class StreamLayer implements AnodeNodeStreams {
     /** Refusals sent. */
     long refusals() {
         return refused.get();
+    }
+
+    /** S_DACK packets sent (an acknowledgement riding on data). */
+    long dataAcksSent() {
+        return dataAcks.sum();
     }
 
     // ------------------------------------------------------------------ listeners
@@ -592,18 +605,64 @@ final class StreamLayer implements AnodeNodeStreams {
                     for (int i = 0; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
                         ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
                     }
-                    // The data part has no sequence number in the draft's layout: only the
-                    // acknowledgements can be used (see the class comment).
-                    c.onAck(now, MessageFields.window(b, off), ranges);
+                    // After the ranges: the data's sequence number, then the data (addendum A1).
+                    if (limit - p < 4) {
+                        c.onAck(now, MessageFields.window(b, off), ranges);
+                        break;
+                    }
+                    int seq = b.getInt(p);
+                    int pos = b.position();
+                    int lim = b.limit();
+                    try {
+                        b.limit(limit).position(p + 4);
+                        c.onDataAck(now, MessageFields.window(b, off), ranges, seq, b);
+                    } finally {
+                        b.limit(lim).position(pos);
+                    }
                 }
                 default -> {
                     return;
                 }
             }
-            afterInput(link, now);
         } finally {
             link.lock.unlock();
         }
+        markDirty(link);
+    }
+
+    /**
+     * Defers a link's transmit to the end of the event loop's current read batch (event loop):
+     * the packets of one batch are answered with one acknowledgement and one burst of data, and
+     * blocked readers are woken once, instead of once per packet.
+     */
+    private void markDirty(StreamLink link) {
+        if (link.dirty) {
+            return;
+        }
+        link.dirty = true;
+        dirty.add(link);
+        if (!flushQueued) {
+            flushQueued = true;
+            // Tasks run after the selector's keys are processed: i.e. after the batch.
+            loop.execute(flushTask);
+        }
+    }
+
+    private void flushDirty() {
+        flushQueued = false;
+        long now = System.nanoTime();
+        ArrayList<StreamLink> d = dirty;
+        for (int i = 0; i < d.size(); i++) {
+            StreamLink l = d.get(i);
+            l.lock.lock();
+            try {
+                l.dirty = false;
+                afterInput(l, now);
+            } finally {
+                l.lock.unlock();
+            }
+        }
+        d.clear();
     }
 
     /** A new S_OPEN: hand it to the listener on port {@code y}, or refuse it. Event loop. */
@@ -847,9 +906,29 @@ final class StreamLayer implements AnodeNodeStreams {
 
         @Override
         public void sendDataAck(int windowUnits, AckRanges ranges, int seq, ByteBuffer payload) {
-            // Never called (dataAckEnabled is off); kept correct by sending the two halves.
-            sendAck(windowUnits, ranges);
-            sendData(seq, payload);
+            int n = ranges.size();
+            int len = payload.remaining();
+            ByteBuffer b = begin(MessageType.S_DACK);
+            if (b == null) {
+                return;
+            }
+            if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < 3 + n * MessageFields.ACK_RANGE_LENGTH + 4 + len) {
+                // Cannot happen with the core's budget; stay correct by sending the two halves.
+                unsent.incrementAndGet();
+                sendAck(windowUnits, ranges);
+                sendData(seq, payload);
+                return;
+            }
+            // S_DACK (draft 5.2.5) with its data numbered as S_DATA's (addendum A1).
+            b.putShort((short) windowUnits).put((byte) n);
+            for (int i = 0; i < n; i++) {
+                MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
+            }
+            b.putInt(seq);
+            b.put(b.position(), payload, payload.position(), len);
+            b.position(b.position() + len);
+            finish();
+            dataAcks.increment();
         }
 
         @Override

@@ -52,6 +52,8 @@ final class StreamLink {
     boolean keyed;
     /** Set by {@code shutdownInput()}: received data is dropped as it arrives. */
     volatile boolean discardInput;
+    /** Queued for the layer's end-of-batch transmit; event loop only. */
+    boolean dirty;
     /** True once removed from the layer's tables; guarded by lock. */
     boolean retired;
 

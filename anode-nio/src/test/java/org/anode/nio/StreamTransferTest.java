@@ -72,4 +72,66 @@ class StreamTransferTest {
                     + (TOTAL * 1000 / Math.max(1, ms) / (1 << 20)) + " MiB/s)");
         }
     }
+
+    /** Data both ways at once: acknowledgements ride on data packets as S_DACK (addendum A1). */
+    @Test
+    @Timeout(60)
+    void transfersBothWaysAtOnce() throws Exception {
+        int size = 16 << 20;
+        try (StreamTestSupport s = new StreamTestSupport()) {
+            AnodeSocketChannel[] p = s.connect();
+            CompletableFuture<byte[]> aToB = pump(p[0], p[1], size, 1);
+            CompletableFuture<byte[]> bToA = pump(p[1], p[0], size, 2);
+            aToB.get(50, TimeUnit.SECONDS);
+            bToA.get(50, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Writes {@code size} seeded bytes from {@code from} while {@code to} reads and checks them. */
+    private static CompletableFuture<byte[]> pump(AnodeSocketChannel from, AnodeSocketChannel to, int size, long seed) {
+        CompletableFuture<byte[]> written = CompletableFuture.supplyAsync(() -> {
+            try {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                SplittableRandom rnd = new SplittableRandom(seed);
+                ByteBuffer chunk = ByteBuffer.allocate(32 * 1024);
+                for (int sent = 0; sent < size; sent += chunk.limit()) {
+                    chunk.clear();
+                    while (chunk.remaining() >= 8) {
+                        chunk.putLong(rnd.nextLong());
+                    }
+                    chunk.flip();
+                    md.update(chunk.duplicate());
+                    while (chunk.hasRemaining()) {
+                        from.write(chunk);
+                    }
+                }
+                from.shutdownOutput();
+                return md.digest();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
+            try {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+                long n = 0;
+                int r;
+                while ((r = to.read(buf)) >= 0) {
+                    buf.flip();
+                    md.update(buf);
+                    buf.clear();
+                    n += r;
+                }
+                assertEquals(size, n);
+                return md.digest();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return written.thenCombine(read, (w, r) -> {
+            assertArrayEquals(w, r);
+            return r;
+        });
+    }
 }
