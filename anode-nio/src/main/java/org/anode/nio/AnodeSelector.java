@@ -494,12 +494,15 @@ public final class AnodeSelector extends AbstractSelector {
 
         @Override
         public boolean add(SelectionKey k) {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException(UNGROWABLE);
         }
 
         @Override
         public boolean addAll(Collection<? extends SelectionKey> c) {
-            throw new UnsupportedOperationException();
+            throw new UnsupportedOperationException(UNGROWABLE);
         }
+
+        /** Selector javadoc: the selected-key set is "not directly added to" (ungrowable). */
+        private static final String UNGROWABLE = "keys are added to the selected-key set only by selection";
     }
 }

@@ -11,7 +11,7 @@ import org.anode.address.Zone;
 
 /**
  * Where a zone's file is fetched from (draft 2.1.1, DECISIONS 11): by default the DNS URL
- * {@code http://a--XXXXXXXX.net/z} (XXXXXXXX the zone id as 8 lower-case hex digits) and, as the
+ * {@code http://a--<zone>.net/z} (&lt;zone&gt; the zone id as 8 lower-case hex digits) and, as the
  * fallback, {@code http://<zone id as an IPv4 dotted quad>/z}. Immutable.
  *
  * <p>Both URLs come from templates so tests and private deployments can point them elsewhere, e.g.
@@ -88,7 +88,7 @@ public final class ZoneLocator {
         return String.format("%08x", zone.id());
     }
 
-    /** The draft's host name for a zone: {@code a--XXXXXXXX.net} (draft 2.1.1, 2.1.2). */
+    /** The draft's host name for a zone: {@code a--<8 lower-case hex digits>.net} (draft 2.1.1, 2.1.2). */
     public static String hostName(Zone zone) {
         return "a--" + hex(zone) + ".net";
     }
