@@ -20,6 +20,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
@@ -60,8 +61,9 @@ import org.anode.stream.StreamException;
  *   <li>Options: {@code SO_SNDBUF} and {@code SO_RCVBUF} size the connection's send and receive
  *       buffers (the receive buffer sets the advertised window); {@code TCP_NODELAY} turns off the
  *       coalescing of small writes (Nagle); {@code SO_KEEPALIVE} sends keepalive probes and closes a
- *       dead connection with reason 03; {@code SO_LINGER} 0 makes close abortive (a positive value is
- *       stored and reported - close never blocks, the close handshake completes in the background);
+ *       dead connection with reason 03; {@code SO_LINGER} 0 makes close abortive, a positive value makes
+ *       close in blocking mode wait (at most that many seconds) until the peer has acknowledged all
+ *       data and the FIN - otherwise close never blocks and the handshake completes in the background;
  *       {@code SO_REUSEADDR} and {@code IP_TOS} are stored and reported without effect (link ids are
  *       per connection; the node's UDP socket is shared). Other options are not supported.
  * </ul>
@@ -75,6 +77,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_SNDBUF,
             StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
             StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.IP_TOS);
+    private static final long LINGER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int ST_UNCONNECTED = 0;
     private static final int ST_PENDING = 1;
     private static final int ST_CONNECTED = 2;
@@ -929,13 +932,15 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
-        // May run on an interrupting thread (begin()'s interruptor): only wake, never wait.
+        // May run on an interrupting thread (begin()'s interruptor): it wakes blocked threads and
+        // waits only for a positive SO_LINGER, as a blocking TCP close does.
         StreamLink l = link;
         if (l != null) {
             l.lock.lock();
             try {
                 long now = System.nanoTime();
-                if (linger == 0 || !l.conn.isEstablished()) {
+                int lingerSeconds = linger;
+                if (lingerSeconds == 0 || !l.conn.isEstablished()) {
                     // Abortive close; or an abandoned connect, whose S_OPEN the peer may already
                     // have answered: the reset tells it not to wait for us.
                     l.conn.abort(StreamConnection.REASON_REFUSED);
@@ -944,12 +949,39 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                 }
                 layer.afterInput(l, now);
                 l.changed.signalAll();
+                if (lingerSeconds > 0 && isBlocking()) {
+                    lingerUntilAcknowledged(l, now + TimeUnit.SECONDS.toNanos(lingerSeconds));
+                }
             } finally {
                 l.lock.unlock();
             }
         }
         node.channelClosed(this);
         readiness.signal();
+    }
+
+    /**
+     * SO_LINGER > 0 in blocking mode (lock held): waits until the peer has acknowledged all data and
+     * the FIN, the connection failed, or the linger time passed; the close handshake then goes on in
+     * the background either way.
+     */
+    private static void lingerUntilAcknowledged(StreamLink l, long deadline) {
+        while (!l.conn.isOutputClosed() && l.conn.failure() == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            l.waiters++;
+            try {
+                // Polled: an acknowledgement of the FIN changes no readiness bit, so nothing signals it.
+                l.changed.awaitNanos(Math.min(left, LINGER_POLL_NANOS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } finally {
+                l.waiters--;
+            }
+        }
     }
 
     @Override

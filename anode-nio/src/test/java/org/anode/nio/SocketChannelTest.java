@@ -346,6 +346,24 @@ class SocketChannelTest {
         }
     }
 
+    @Test
+    void positiveLingerMakesBlockingCloseWaitForTheAcknowledgement() throws Exception {
+        try (StreamTestSupport s = new StreamTestSupport()) {
+            AnodeSocketChannel[] p = s.connect();
+            p[0].setOption(StandardSocketOptions.SO_LINGER, 10);
+            StreamLink l = p[0].linkForAdaptor();
+            writeFully(p[0], random(400_000, 8));
+            p[0].close();
+            l.lock.lock();
+            try {
+                assertTrue(l.conn.isOutputClosed(), "close returned after all data and the FIN were acknowledged");
+            } finally {
+                l.lock.unlock();
+            }
+            assertEquals(400_000, readFully(p[1], 500_000).length);
+        }
+    }
+
     // ------------------------------------------------------------------ interrupt and asynchronous close
 
     @Test
