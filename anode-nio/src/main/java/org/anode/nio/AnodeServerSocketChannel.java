@@ -84,6 +84,11 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
         return node;
     }
 
+    /** The node's stream layer (tests and statistics). */
+    StreamLayer layer() {
+        return layer;
+    }
+
     // ------------------------------------------------------------------ selection
 
     @Override

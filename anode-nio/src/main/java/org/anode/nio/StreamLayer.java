@@ -752,6 +752,37 @@ final class StreamLayer implements AnodeNodeStreams {
         }
     }
 
+    /**
+     * Rewrites a packet header just begun by {@link Engine#begin} (at index 0, nothing of the message
+     * written but the 4-byte link id and port) to carry the full 40-byte sender address {@code self}
+     * (flag 0x01), which draft 3.2 allows at any time. An opener's S_OPEN always goes out this way so
+     * that a refusal - 3 bytes longer than an S_OPEN - never exceeds the packet it answers
+     * (DECISIONS 30) even after the peers have switched to short addresses. {@link Engine#finish}
+     * computes the MAC afterwards over the final bytes. A header of any other shape is left alone.
+     */
+    static ByteBuffer withFullSender(ByteBuffer b, AnodeAddress self) {
+        int shortHeader = PacketFormat.headerLength(0);
+        int msg = b.position() - 4;
+        if (msg != shortHeader || (b.get(PacketFormat.FLAGS) & PacketFormat.FLAG_SENDER_FULL) != 0) {
+            return b;
+        }
+        int fullHeader = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+        if (fullHeader + 4 + MessageFields.S_OPEN_LENGTH > b.limit()) {
+            return b;
+        }
+        int senderAt = PacketFormat.SENDER;
+        int tailFrom = senderAt + 8;
+        int tailLength = b.position() - tailFrom;
+        int tailTo = senderAt + AnodeAddress.LENGTH;
+        // Recipient id, peer ids, type, link id and port move back to make room for the address.
+        b.put(tailTo, b, tailFrom, tailLength);
+        b.put(PacketFormat.FLAGS, (byte) (b.get(PacketFormat.FLAGS) | PacketFormat.FLAG_SENDER_FULL));
+        b.position(senderAt);
+        self.writeTo(b);
+        b.position(tailTo + tailLength);
+        return b;
+    }
+
     // ------------------------------------------------------------------ send
 
     /**
@@ -803,36 +834,6 @@ final class StreamLayer implements AnodeNodeStreams {
             }
         }
 
-        /**
-         * Rewrites the header just begun (nothing of the message written but the link id and port)
-         * to carry the full 40-byte sender address (flag 0x01), which draft 3.2 allows at any time.
-         * An opener's S_OPEN always goes out this way so that a refusal - 3 bytes longer than an
-         * S_OPEN - never exceeds the packet it answers (DECISIONS 30) even after the peers have
-         * switched to short addresses. The MAC is computed afterwards over the final bytes.
-         */
-        private ByteBuffer withFullSender(ByteBuffer b) {
-            int shortHeader = PacketFormat.headerLength(0);
-            int msg = b.position() - 4;
-            if (msg != shortHeader || (b.get(PacketFormat.FLAGS) & PacketFormat.FLAG_SENDER_FULL) != 0) {
-                return b;
-            }
-            int fullHeader = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
-            if (fullHeader + 4 + MessageFields.S_OPEN_LENGTH > b.limit()) {
-                return b;
-            }
-            int senderAt = PacketFormat.SENDER;
-            int tailFrom = senderAt + 8;
-            int tailLength = b.position() - tailFrom;
-            int tailTo = senderAt + org.anode.address.AnodeAddress.LENGTH;
-            // Recipient id, peer ids, type, link id and port move back to make room for the address.
-            b.put(tailTo, b, tailFrom, tailLength);
-            b.put(PacketFormat.FLAGS, (byte) (b.get(PacketFormat.FLAGS) | PacketFormat.FLAG_SENDER_FULL));
-            b.position(senderAt);
-            node.address().writeTo(b);
-            b.position(tailTo + tailLength);
-            return b;
-        }
-
         private void finish() {
             if (localType != null) {
                 // A connection to this node itself: the message is handed to the event loop in
@@ -865,7 +866,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 return;
             }
             if (link != null && link.opener && localType == null) {
-                b = withFullSender(b);
+                b = withFullSender(b, node.address());
             }
             b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
             finish();

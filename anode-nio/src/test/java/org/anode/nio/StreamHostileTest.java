@@ -1,0 +1,177 @@
+package org.anode.nio;
+
+import static org.anode.nio.StreamTestSupport.readFully;
+import static org.anode.nio.StreamTestSupport.writeFully;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.anode.engine.Engine;
+import org.anode.engine.Outbound;
+import org.anode.engine.Peer;
+import org.anode.wire.MessageType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Authenticated but hostile stream traffic (draft 5, DECISIONS 21-23, 30): floods and forged
+ * messages from a peer that holds a valid key are bounded, rate-limited or ignored, and never break
+ * a healthy connection.
+ */
+@Timeout(30)
+class StreamHostileTest {
+
+    /** Sends raw stream messages from {@code from}'s engine to the peer {@code to}. */
+    private static final class Forger {
+        final Engine engine;
+        final Peer peer;
+        final Outbound out = new Outbound(4096);
+        final org.anode.address.AnodeAddress self;
+
+        Forger(AnodeNode from, AnodeNode to) {
+            self = from.address();
+            engine = from.engine();
+            peer = engine.peer(to.address());
+            assertNotNull(peer);
+        }
+
+        ByteBuffer begin(MessageType t, int link, int port) throws Exception {
+            ByteBuffer b = engine.begin(out, peer, t, 0);
+            b.putShort((short) link).putShort((short) port);
+            return b;
+        }
+
+        void send() throws Exception {
+            // The loopback socket may be momentarily full during a flood: retry briefly.
+            for (int i = 0; i < 1000 && !engine.finish(out); i++) {
+                Thread.sleep(1);
+            }
+        }
+
+        void open(int link, int port, int isn) throws Exception {
+            // As this implementation sends them: with the full sender address, so refusals fit.
+            StreamLayer.withFullSender(begin(MessageType.S_OPEN, link, port), self)
+                    .putShort((short) 64).putInt(isn).put((byte) 0);
+            send();
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!c.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void openFloodFillsOnlyTheBacklog() throws Exception {
+        try (NodeTestSupport t = new NodeTestSupport()) {
+            AnodeNode a = t.node();
+            AnodeNode b = t.node();
+            NodeTestSupport.introduce(a, b);
+            AnodeServerSocketChannel l = t.track(AnodeServerSocketChannel.open(b));
+            l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
+            l.configureBlocking(false);
+            Forger f = new Forger(a, b);
+            for (int i = 1; i <= 300; i++) {
+                f.open(i, 80, i * 7919);
+            }
+            StreamLayer layer = l.layer();
+            awaitTrue(() -> layer.droppedPackets() >= 295);
+            assertEquals(5, layer.linkCount(), "only the backlog's worth of connections exists");
+            for (int i = 0; i < 5; i++) {
+                assertNotNull(l.accept());
+            }
+            assertNull(l.accept());
+        }
+    }
+
+    @Test
+    void refusalsAreRateLimited() throws Exception {
+        try (NodeTestSupport t = new NodeTestSupport()) {
+            AnodeNode a = t.node();
+            AnodeNode b = t.node();
+            NodeTestSupport.introduce(a, b);
+            AnodeServerSocketChannel probe = t.track(AnodeServerSocketChannel.open(b));
+            StreamLayer layer = probe.layer();
+            Forger f = new Forger(a, b);
+            long start = System.nanoTime();
+            int n = 2000;
+            for (int i = 1; i <= n; i++) {
+                f.open(i, 81, i);
+            }
+            awaitTrue(() -> layer.refusals() + layer.droppedPackets() >= n);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long refused = layer.refusals();
+            assertTrue(refused > 0, "some opens are refused");
+            assertTrue(refused <= 50 + 200 * seconds + 1, refused + " refusals in " + seconds + " s");
+            if (seconds < 5) {
+                assertTrue(refused < n / 2, "the limiter dropped most of the flood: " + refused);
+            }
+            assertEquals(0, layer.linkCount());
+        }
+    }
+
+    @Test
+    void forgedMessagesDoNotDisturbAnEstablishedConnection() throws Exception {
+        try (StreamTestSupport s = new StreamTestSupport()) {
+            AnodeSocketChannel[] p = s.connect();
+            StreamLink clientLink = p[0].linkForAdaptor();
+            int l = clientLink.localLink;
+            int port = s.target.getPort();
+            Forger f = new Forger(s.client, s.server);
+            Random r = new Random(5);
+            for (int i = 0; i < 200; i++) {
+                switch (i % 6) {
+                    case 0 -> {
+                        // An abort whose ISN is not the connection's: ignored (draft 5.2.2).
+                        f.begin(MessageType.S_CLOSE, l, port).put((byte) 0).put((byte) (1 + r.nextInt(3)))
+                                .putInt(r.nextInt()).putInt(r.nextInt());
+                        f.send();
+                    }
+                    case 1 -> {
+                        // Data far outside the window.
+                        ByteBuffer b = f.begin(MessageType.S_DATA, l, port).putInt(r.nextInt());
+                        b.put(new byte[100]);
+                        f.send();
+                    }
+                    case 2 -> {
+                        // Acknowledgements for numbers never sent.
+                        ByteBuffer b = f.begin(MessageType.S_ACK, l, port).putShort((short) 0);
+                        b.putInt(r.nextInt()).put((byte) 200);
+                        f.send();
+                    }
+                    case 3 -> {
+                        // An S_DACK cut after its acknowledgements.
+                        ByteBuffer b = f.begin(MessageType.S_DACK, l, port).putShort((short) 512).put((byte) 1);
+                        b.putInt(r.nextInt()).put((byte) 1).putInt(r.nextInt());
+                        f.send();
+                    }
+                    case 4 -> {
+                        // A repeated S_OPEN with another ISN for the same link: ignored.
+                        f.open(l, port, r.nextInt());
+                    }
+                    default -> {
+                        // Traffic for links that do not exist.
+                        ByteBuffer b = f.begin(MessageType.S_DATA, 1 + r.nextInt(60000), r.nextInt(65536));
+                        b.putInt(r.nextInt()).put((byte) 1);
+                        f.send();
+                    }
+                }
+            }
+            byte[] data = new byte[300_000];
+            r.nextBytes(data);
+            writeFully(p[0], data);
+            assertArrayEquals(data, readFully(p[1], data.length));
+            writeFully(p[1], data);
+            p[1].shutdownOutput();
+            assertArrayEquals(data, readFully(p[0], data.length + 1));
+            assertEquals(-1, p[0].read(ByteBuffer.allocate(1)));
+        }
+    }
+}
