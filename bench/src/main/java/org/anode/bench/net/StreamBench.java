@@ -43,7 +43,10 @@ import org.anode.nio.AnodeSocketAddress;
  * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.StreamBench [options]}
  * with options {@code seconds=3} (per throughput phase), {@code rounds=20000} (RTT samples),
  * {@code connects=1000}, {@code idle=10000}, {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
- * stream ends; 0 = the channel defaults), {@code only=anode-bulk} (one phase, e.g. to profile).
+ * stream ends; 0 = the channel defaults), {@code packet=1400} (the nodes' UDP/IPv4 packet limit,
+ * DECISIONS 27; larger values show how much the per-packet cost limits throughput), {@code only=anode-bulk,anode-rtt} (a subset of the phases
+ * udp-oneway, tcp-bulk, udp-rtt, tcp-rtt, anode-bulk, anode-rtt, anode-connect, anode-idle, e.g. to
+ * profile one).
  * Each phase has a time bound, so the whole run stays within about three minutes; a phase that
  * fails reports why instead of a figure. Prints a markdown table.
  */
@@ -58,7 +61,7 @@ public final class StreamBench {
     private final int connects;
     private final int idle;
     private final int buf;
-    private final Map<String, String> rows = new LinkedHashMap<>();
+    private final int packet;
 
     private StreamBench(Map<String, String> opts) {
         seconds = Double.parseDouble(opts.getOrDefault("seconds", "3"));
@@ -66,6 +69,7 @@ public final class StreamBench {
         connects = Integer.parseInt(opts.getOrDefault("connects", "1000"));
         idle = Integer.parseInt(opts.getOrDefault("idle", "10000"));
         buf = Integer.parseInt(opts.getOrDefault("buf", "0"));
+        packet = Integer.parseInt(opts.getOrDefault("packet", String.valueOf(AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4)));
     }
 
     public static void main(String[] args) throws Exception {
@@ -81,15 +85,9 @@ public final class StreamBench {
         System.out.printf("JDK %s (%s), %d CPUs, %s %s; options %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"), opts);
-        String only = opts.get("only");
-        if ("anode-bulk".equals(only)) {
-            System.out.printf("Anode one-stream bulk: %s%n", b.guard(b::anodeBulk, BULK_FAILED));
-            return;
-        }
-        b.run();
+        b.run(opts.get("only"));
     }
 
-    private static final double[] BULK_FAILED = null;
 
     private interface Phase<T> {
         T run() throws Exception;
@@ -105,32 +103,43 @@ public final class StreamBench {
         }
     }
 
-    private void run() throws Exception {
+    /** Whether phase {@code name} runs: all of them unless {@code only} names a comma-separated subset. */
+    private static boolean selected(String only, String name) {
+        return only == null || Arrays.asList(only.split(",")).contains(name);
+    }
+
+    private <T> T phase(String only, String name, Phase<T> p, T skipped) {
+        if (!selected(only, name)) {
+            return skipped;
+        }
+        System.out.printf("%s (load average %s) ...%n", name, loadAverage());
+        long cpu0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        T r = guard(p, skipped);
+        long wall = System.nanoTime() - t0;
+        System.out.printf("  %.1f s, process CPU %.2f cores%n", wall / 1e9,
+                (double) (processCpuNanos() - cpu0) / wall);
+        return r;
+    }
+
+    private void run(String only) throws Exception {
         long start = System.nanoTime();
-        System.out.println("plain UDP one-way ...");
-        double udpBps = guard(() -> udpOneWay(seconds), Double.NaN);
-        System.out.println("plain TCP bulk ...");
-        double tcpBps = guard(() -> tcpBulk(seconds), Double.NaN);
-        System.out.println("plain UDP RTT ...");
-        long[] udpRtt = guard(() -> udpRtt(rounds), null);
-        System.out.println("plain TCP RTT ...");
-        long[] tcpRtt = guard(() -> streamRtt(SelectorProvider.provider(), SelectorProvider.provider(),
-                new InetSocketAddress(LOOPBACK, 0), rounds), null);
-        System.out.println("Anode one-stream bulk ...");
-        double[] anodeBulk = guard(this::anodeBulk, null);
-        System.out.println("Anode stream RTT ...");
-        long[] anodeRtt = guard(this::anodeRtt, null);
-        System.out.println("Anode connect ...");
-        long[] anodeConnect = guard(this::anodeConnect, null);
-        System.out.println("Anode " + idle + " idle connections ...");
-        double[] idleHeap = guard(this::anodeIdle, null);
+        double udpBps = phase(only, "udp-oneway", () -> udpOneWay(seconds), Double.NaN);
+        double tcpBps = phase(only, "tcp-bulk", () -> tcpBulk(seconds), Double.NaN);
+        long[] udpRtt = phase(only, "udp-rtt", () -> udpRtt(rounds), null);
+        long[] tcpRtt = phase(only, "tcp-rtt", () -> streamRtt(SelectorProvider.provider(),
+                SelectorProvider.provider(), new InetSocketAddress(LOOPBACK, 0), rounds), null);
+        double[] anodeBulk = phase(only, "anode-bulk", this::anodeBulk, null);
+        long[] anodeRtt = phase(only, "anode-rtt", this::anodeRtt, null);
+        long[] anodeConnect = phase(only, "anode-connect", this::anodeConnect, null);
+        double[] idleHeap = phase(only, "anode-idle", this::anodeIdle, null);
 
         double udpMedian = udpRtt == null ? Double.NaN : percentile(udpRtt, 0.5);
         System.out.println();
         System.out.println("| measurement | plain baseline | Anode | ratio | target |");
         System.out.println("|---|---|---|---|---|");
-        System.out.printf("| one-way bulk, MB/s (1400-byte packets) | UDP %.1f (%.0f pkt/s); TCP %.1f | %s | %s of UDP | >= 0.50 |%n",
-                udpBps / 1e6, udpBps / UDP_PAYLOAD, tcpBps / 1e6,
+        System.out.printf("| one-way bulk, MB/s (UDP: 1400-byte datagrams; Anode: %d-byte packets) | UDP %.1f (%.0f pkt/s);"
+                + " TCP %.1f | %s | %s of UDP | >= 0.50 |%n", packet, udpBps / 1e6, udpBps / UDP_PAYLOAD, tcpBps / 1e6,
                 anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.1f (%.0f writes/s of 64 KiB)",
                         anodeBulk[0] / 1e6, anodeBulk[0] / BULK_CHUNK),
                 anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.2f", anodeBulk[0] / udpBps));
@@ -145,7 +154,26 @@ public final class StreamBench {
                 idleHeap == null ? "n/a" : String.format(Locale.ROOT,
                         "%.0f per connection (both ends), %.0f per channel; %d connected",
                         idleHeap[0], idleHeap[0] / 2, (long) idleHeap[1]));
-        System.out.printf("%nwhole run: %.1f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf("%nwhole run: %.1f s, load average at the end %s%n", (System.nanoTime() - start) / 1e9,
+                loadAverage());
+    }
+
+    /** The 1-, 5- and 15-minute load averages (Linux), to show how busy the machine was. */
+    private static String loadAverage() {
+        try {
+            String[] f = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/loadavg")),
+                    java.nio.charset.StandardCharsets.US_ASCII).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return 0;
     }
 
     private static String latency(long[] samples) {
@@ -384,12 +412,14 @@ public final class StreamBench {
     // ------------------------------------------------------------------ Anode
 
     /** Two nodes on 127.0.0.1 that know each other's endpoint and have exchanged a PING. */
-    private static AnodeNode[] nodePair() throws Exception {
-        AnodeNodeConfig cfg = AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).build();
-        AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
+    private AnodeNode[] nodePair() throws Exception {
+        AnodeNodeConfig.Builder cfg = AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0))
+                .maxPacketIpv4(packet);
+        // Distinct thread names, so that a profile tells the two event loops apart.
+        AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg.threadName("anode-server").build());
         AnodeNode b;
         try {
-            b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
+            b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg.threadName("anode-client").build());
         } catch (Exception e) {
             a.close();
             throw e;
@@ -464,6 +494,9 @@ public final class StreamBench {
             acceptor.join(5000);
             long[] r = Arrays.copyOf(samples, done);
             Arrays.sort(r);
+            System.out.printf("  connect (closing each): %d samples, p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us%n",
+                    r.length, percentile(r, 0.5) / 1e3, percentile(r, 0.9) / 1e3, percentile(r, 0.99) / 1e3,
+                    r[r.length - 1] / 1e3);
             return r;
         }
     }
@@ -503,12 +536,19 @@ public final class StreamBench {
             long budget = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             SelectorProvider p = client.selectorProvider();
             int made = 0;
+            long[] connectTimes = new long[idle];
             for (int i = 0; i < idle && System.nanoTime() < budget; i++) {
                 SocketChannel ch = p.openSocketChannel();
                 channels.add(ch);
+                long t0 = System.nanoTime();
                 ch.connect(target);
-                made++;
+                connectTimes[made++] = System.nanoTime() - t0;
             }
+            long[] sorted = Arrays.copyOf(connectTimes, made);
+            Arrays.sort(sorted);
+            // Connects that close nothing in between: a second view of the connect time.
+            System.out.printf("  connect while opening idle connections: median %.1f us, p99 %.1f us%n",
+                    percentile(sorted, 0.5) / 1e3, percentile(sorted, 0.99) / 1e3);
             long waitAccepts = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (accepted.size() < made && System.nanoTime() < waitAccepts) {
                 Thread.sleep(10);
