@@ -28,7 +28,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.ByteArrayOutputStream;
@@ -59,9 +58,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * are ordinary Netty code whose only Anode-specific parts are where the channels come from
  * ({@code NioEventLoopGroup(n, null, provider)}, {@code new NioServerSocketChannel(provider)},
  * {@code new NioSocketChannel(provider)}; design checklist item 1) and the addresses
- * ({@link AnodeSocketAddress}). Because an Anode socket address is an unresolved
- * {@link InetSocketAddress} whose host name is not a DNS name, the client {@link Bootstrap} uses
- * {@link NoopAddressResolverGroup} so that Netty hands the address to the channel as it is.
+ * ({@link AnodeSocketAddress}, an {@link InetSocketAddress} that Netty's default resolver leaves
+ * alone).
  *
  * <p>Every scenario also runs on the JDK's own provider over TCP on 127.0.0.1: the control that
  * shows a failure on Anode is the channels' and not the harness's.
@@ -137,8 +135,6 @@ class Netty41StreamTest {
         Bootstrap client(EventLoopGroup group, ChannelInboundHandlerAdapter handler) {
             return new Bootstrap().group(group)
                     .channelFactory(() -> new NioSocketChannel(clientProvider))
-                    // Anode addresses are not DNS names: pass them through to the channel as they are.
-                    .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(handler);
         }

@@ -28,7 +28,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.ByteArrayOutputStream;
@@ -63,9 +62,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * NioIoHandler.newFactory(provider))}, {@code new NioServerSocketChannel(provider)},
  * {@code new NioSocketChannel(provider)}, {@code new NioDatagramChannel(provider)}; design
  * checklist item 1) and the addresses
- * ({@link AnodeSocketAddress}). Because an Anode socket address is an unresolved
- * {@link InetSocketAddress} whose host name is not a DNS name, the client {@link Bootstrap} uses
- * {@link NoopAddressResolverGroup} so that Netty hands the address to the channel as it is.
+ * ({@link AnodeSocketAddress}, an {@link InetSocketAddress} that Netty's default resolver leaves
+ * alone).
  *
  * <p>Every scenario also runs on the JDK's own provider over TCP on 127.0.0.1: the control that
  * shows a failure on Anode is the channels' and not the harness's.
@@ -141,8 +139,6 @@ class Netty42StreamTest {
         Bootstrap client(EventLoopGroup group, ChannelInboundHandlerAdapter handler) {
             return new Bootstrap().group(group)
                     .channelFactory(() -> new NioSocketChannel(clientProvider))
-                    // Anode addresses are not DNS names: pass them through to the channel as they are.
-                    .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(handler);
         }
@@ -544,8 +540,16 @@ class Netty42StreamTest {
         }
     }
 
-    /** Echoes each datagram's bytes back over the (connected) channel. */
+    /** Echoes each datagram to its sender: the textbook Netty UDP echo server. */
     static final class DatagramEcho extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            ctx.writeAndFlush(new DatagramPacket(packet.content().retain(), packet.sender()));
+        }
+    }
+
+    /** Echoes each datagram's bytes back over a connected channel (no recipient given). */
+    static final class ConnectedDatagramEcho extends SimpleChannelInboundHandler<DatagramPacket> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
             ctx.writeAndFlush(packet.content().retain());
@@ -564,15 +568,44 @@ class Netty42StreamTest {
         }
     }
 
+    /** How the datagram client sends a request. */
+    private interface DatagramSend {
+        Future<Void> send(byte[] payload);
+    }
+
     /**
-     * Netty's {@code NioDatagramChannel} over an Anode datagram channel: request/response echo of
-     * datagrams of several sizes. Both channels are bound, then connected to each other, and write
-     * plain {@code ByteBuf}s: Netty refuses a {@code DatagramPacket} (or any addressed envelope)
-     * whose recipient is an unresolved {@code InetSocketAddress} with
-     * {@code UnresolvedAddressException} before the channel sees it, and an Anode socket address is
-     * unresolved by design, so unconnected sends cannot be expressed through Netty's datagram API.
-     * Datagrams may be lost, so a request is repeated (at most 5 times) until its echo arrives;
-     * every echo must carry exactly the bytes sent and come from the server.
+     * Request/response of datagrams of several sizes. Datagrams may be lost, so a request is
+     * repeated (at most 5 times) until its echo arrives; every echo must carry exactly the bytes
+     * sent and come from the server.
+     */
+    private static void echoRounds(DatagramSend send, DatagramSink sink, InetSocketAddress serverAddress)
+            throws Exception {
+        int[] sizes = {1, 64, 512, 1000, 1300};
+        for (int i = 0; i < 30; i++) {
+            byte[] payload = new byte[sizes[i % sizes.length]];
+            new Random(i).nextBytes(payload);
+            payload[0] = (byte) i;
+            Object[] reply = null;
+            for (int attempt = 0; attempt < 5 && reply == null; attempt++) {
+                await(send.send(payload));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                while (reply == null && System.nanoTime() < deadline) {
+                    Object[] r = sink.got.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                    // An echo of an earlier, repeated request may still arrive: skip it.
+                    if (r != null && java.util.Arrays.equals((byte[]) r[1], payload)) {
+                        reply = r;
+                    }
+                }
+            }
+            assertNotNull(reply, "datagram " + i + " (" + payload.length + " bytes) echoed");
+            assertEquals(serverAddress, reply[0], "the echo comes from the server's address");
+        }
+    }
+
+    /**
+     * Netty's {@code NioDatagramChannel} over an Anode datagram channel, unconnected on both sides:
+     * the client sends {@code DatagramPacket}s to the server's address, the server answers each
+     * to its {@code sender()}.
      */
     @ParameterizedTest
     @EnumSource(Transport.class)
@@ -584,37 +617,38 @@ class Netty42StreamTest {
             assertTrue(serverAddress.getPort() > 0, "an ephemeral port was assigned: " + serverAddress);
             DatagramSink sink = new DatagramSink();
             Channel client = await(env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
-            InetSocketAddress clientAddress = (InetSocketAddress) client.localAddress();
             if (transport == Transport.ANODE) {
                 assertEquals(env.serverNode.address(),
                         assertInstanceOf(AnodeSocketAddress.class, serverAddress).address());
                 assertEquals(env.clientNode.address(),
-                        assertInstanceOf(AnodeSocketAddress.class, clientAddress).address());
+                        assertInstanceOf(AnodeSocketAddress.class, client.localAddress()).address());
             }
+            echoRounds(p -> client.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(p), serverAddress)),
+                    sink, serverAddress);
+            await(client.close());
+            await(server.close());
+        }
+    }
+
+    /**
+     * The same with both channels connected to each other after binding, writing plain
+     * {@code ByteBuf}s (Netty then uses the channel's {@code write}, not {@code send}).
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void connectedDatagramEcho(Transport transport) throws Exception {
+        try (Env env = new Env(transport)) {
+            Channel server = await(env.datagram(env.serverProvider, env.serverGroup(), new ConnectedDatagramEcho())
+                    .bind(env.serverBind));
+            InetSocketAddress serverAddress = (InetSocketAddress) server.localAddress();
+            DatagramSink sink = new DatagramSink();
+            Channel client = await(env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
+            InetSocketAddress clientAddress = (InetSocketAddress) client.localAddress();
             await(client.connect(serverAddress));
             await(server.connect(clientAddress));
             assertEquals(serverAddress, client.remoteAddress());
             assertEquals(clientAddress, server.remoteAddress());
-            int[] sizes = {1, 64, 512, 1000, 1300};
-            for (int i = 0; i < 30; i++) {
-                byte[] payload = new byte[sizes[i % sizes.length]];
-                new Random(i).nextBytes(payload);
-                payload[0] = (byte) i;
-                Object[] reply = null;
-                for (int attempt = 0; attempt < 5 && reply == null; attempt++) {
-                    await(client.writeAndFlush(Unpooled.wrappedBuffer(payload)));
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-                    while (reply == null && System.nanoTime() < deadline) {
-                        Object[] r = sink.got.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                        // An echo of an earlier, repeated request may still arrive: skip it.
-                        if (r != null && java.util.Arrays.equals((byte[]) r[1], payload)) {
-                            reply = r;
-                        }
-                    }
-                }
-                assertNotNull(reply, "datagram " + i + " (" + payload.length + " bytes) echoed");
-                assertEquals(serverAddress, reply[0], "the echo comes from the server's address");
-            }
+            echoRounds(p -> client.writeAndFlush(Unpooled.wrappedBuffer(p)), sink, serverAddress);
             await(client.close());
             await(server.close());
         }
