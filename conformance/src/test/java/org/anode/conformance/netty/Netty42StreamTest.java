@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,6 +25,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -521,6 +523,71 @@ class Netty42StreamTest {
                     throw new AssertionError("trial " + i + ": client side failed", t);
                 }
                 assertArrayEquals(payload, (byte[]) got, "trial " + i + ": bytes the client got before end-of-stream");
+            }
+        }
+    }
+
+    /**
+     * Half-close (DECISIONS 26): the client writes and shuts its output down; the server, with
+     * {@code ALLOW_HALF_CLOSURE}, sees input shutdown after every byte, answers with the count and
+     * SHA-256 of what it got through its still-open output, then closes; the client reads the whole
+     * answer before end-of-stream.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void halfCloseRequestThenResponse(Transport transport) throws Exception {
+        try (Env env = new Env(transport)) {
+            Channel server = await(env.server(init(() -> new ChannelInboundHandlerAdapter() {
+                private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    try {
+                        byte[] a = new byte[b.readableBytes()];
+                        b.readBytes(a);
+                        got.write(a, 0, a.length);
+                    } finally {
+                        ReferenceCountUtil.release(b);
+                    }
+                }
+
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+                    if (evt instanceof ChannelInputShutdownEvent) {
+                        SocketChannel ch = (SocketChannel) ctx.channel();
+                        byte[] all = got.toByteArray();
+                        ByteBuf answer = ctx.alloc().buffer(40);
+                        answer.writeLong(all.length);
+                        answer.writeBytes(MessageDigest.getInstance("SHA-256").digest(all));
+                        answer.writeBoolean(ch.isInputShutdown() && !ch.isOutputShutdown());
+                        ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+                    }
+                    ctx.fireUserEventTriggered(evt);
+                }
+            })).childOption(ChannelOption.ALLOW_HALF_CLOSURE, true).bind(env.serverBind));
+            EventLoopGroup group = env.clientGroup();
+            for (int i = 0; i < 10; i++) {
+                byte[] payload = new byte[i % 2 == 0 ? 7 + i : 100_000 + i];
+                new Random(i).nextBytes(payload);
+                BlockingQueue<Object> done = new LinkedBlockingQueue<>();
+                SocketChannel c = (SocketChannel) await(env.client(group, new Collector(done))
+                        .connect(server.localAddress()));
+                await(c.writeAndFlush(Unpooled.wrappedBuffer(payload)));
+                await(c.shutdownOutput());
+                assertTrue(c.isOutputShutdown(), "trial " + i + ": output shut down");
+                Object got = done.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertNotNull(got, "trial " + i + ": the client saw the connection end");
+                if (got instanceof Throwable t) {
+                    throw new AssertionError("trial " + i + ": client side failed", t);
+                }
+                ByteBuffer answer = ByteBuffer.wrap((byte[]) got);
+                assertEquals(41, answer.remaining(), "trial " + i + ": the whole answer");
+                assertEquals(payload.length, answer.getLong(), "trial " + i + ": bytes the server got");
+                byte[] digest = new byte[32];
+                answer.get(digest);
+                assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(payload), digest, "trial " + i);
+                assertEquals(1, answer.get(), "trial " + i + ": server input shut down, output still open");
             }
         }
     }
