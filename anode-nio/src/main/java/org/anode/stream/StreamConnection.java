@@ -1452,7 +1452,16 @@ public final class StreamConnection {
             }
             byte[] chunk = slotBuf[idx];
             if (rcvRing.length - (rcvTail - rcvHead) < len) {
-                break;
+                if (rcvTail != rcvHead) {
+                    break;
+                }
+                // An in-order packet larger than the whole ring (SO_RCVBUF may be as small as 1 KiB,
+                // packets up to 64 KiB) would otherwise never drain: the reader would see
+                // readable-but-empty forever. The ring is empty, so replace it with one that fits;
+                // the extra memory is bounded by the largest accepted payload.
+                rcvRing = new byte[len];
+                rcvHead = 0;
+                rcvTail = 0;
             }
             int cap = rcvRing.length;
             int off = (int) (rcvTail % cap);

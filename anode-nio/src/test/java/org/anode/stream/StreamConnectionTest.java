@@ -333,6 +333,20 @@ class StreamConnectionTest {
         assertFalse(p.b.isReadable());
     }
 
+    @Test
+    void anInOrderPacketLargerThanTheReceiveBufferIsStillDelivered() throws Exception {
+        // A peer whose packets are larger than our SO_RCVBUF (1024 is allowed) - or our own
+        // zero-window probe - must not wedge the connection: the empty ring grows to hold one packet.
+        Pair p = new Pair(cfg(100), cfg(200).receiveBufferSize(1024));
+        long t = T0 + 20 * MS;
+        p.b.onData(t, 101, bytes(1300, 3));
+        assertTrue(p.b.isReadable());
+        byte[] got = readAll(p.b);
+        assertArrayEquals(bytes(1300, 3).array(), got, "every byte of the oversized packet is read");
+        p.b.onData(t, 102, bytes(10, 4));
+        assertArrayEquals(bytes(10, 4).array(), readAll(p.b), "and the connection goes on");
+    }
+
     // ---------------------------------------------------------------- windows
 
     @Test
