@@ -42,7 +42,8 @@ import org.anode.nio.AnodeSocketAddress;
  * </ul>
  * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.StreamBench [options]}
  * with options {@code seconds=3} (per throughput phase), {@code rounds=20000} (RTT samples),
- * {@code connects=1000}, {@code idle=10000}, {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
+ * {@code connects=1000}, {@code idle=10000}, {@code idleUsed=1000} (how many of the idle
+ * connections then carry 64 bytes), {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
  * stream ends; 0 = the channel defaults), {@code packet=1400} (the nodes' UDP/IPv4 packet limit,
  * DECISIONS 27; larger values show how much the per-packet cost limits throughput), {@code only=anode-bulk,anode-rtt} (a subset of the phases
  * udp-oneway, tcp-bulk, udp-rtt, tcp-rtt, anode-bulk, anode-rtt, anode-connect, anode-idle, e.g. to
@@ -60,6 +61,7 @@ public final class StreamBench {
     private final int rounds;
     private final int connects;
     private final int idle;
+    private final int idleUsed;
     private final int buf;
     private final int packet;
 
@@ -68,6 +70,7 @@ public final class StreamBench {
         rounds = Integer.parseInt(opts.getOrDefault("rounds", "20000"));
         connects = Integer.parseInt(opts.getOrDefault("connects", "1000"));
         idle = Integer.parseInt(opts.getOrDefault("idle", "10000"));
+        idleUsed = Integer.parseInt(opts.getOrDefault("idleUsed", "1000"));
         buf = Integer.parseInt(opts.getOrDefault("buf", "0"));
         packet = Integer.parseInt(opts.getOrDefault("packet", String.valueOf(AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4)));
     }
@@ -152,8 +155,10 @@ public final class StreamBench {
                         : String.format(Locale.ROOT, "%.2f", percentile(anodeConnect, 0.5) / udpMedian));
         System.out.printf("| heap per idle connection, bytes (%d connections) | - | %s | - | < 8192 |%n", idle,
                 idleHeap == null ? "n/a" : String.format(Locale.ROOT,
-                        "%.0f per connection (both ends), %.0f per channel; %d connected",
-                        idleHeap[0], idleHeap[0] / 2, (long) idleHeap[1]));
+                        "%.0f per connection (both ends), %.0f per channel; %d connected. %d of them carried"
+                        + " 64 bytes: +%.0f per connection while active, +%.0f after 6.5 s idle",
+                        idleHeap[0], idleHeap[0] / 2, (long) idleHeap[1], (long) idleHeap[4], idleHeap[2],
+                        idleHeap[3]));
         System.out.printf("%nwhole run: %.1f s, load average at the end %s%n", (System.nanoTime() - start) / 1e9,
                 loadAverage());
     }
@@ -535,7 +540,10 @@ public final class StreamBench {
     /**
      * Heap per connection: {@code idle} connections opened and left idle between one node pair,
      * heap used after {@code System.gc()} compared with the same after the nodes and listener
-     * were set up. Returns {bytes per connection (both ends), connections made}.
+     * were set up; then the extra heap per connection when {@code idleUsed} of them carry 64 bytes,
+     * at once and after they stayed idle longer than the stream layer keeps empty buffers. Returns
+     * {bytes per connection (both ends) never used, connections made, extra bytes per active
+     * connection, extra bytes per used-then-idle connection, connections used}.
      */
     private double[] anodeIdle() throws Exception {
         AnodeNode[] n = nodePair();
@@ -588,12 +596,25 @@ public final class StreamBench {
             // Let delayed ACKs and timers settle: the connections are idle from here on.
             Thread.sleep(1000);
             long used = usedHeapAfterGc();
-            channels.addAll(accepted);
+            List<SocketChannel> servers = new ArrayList<>(accepted);
+            channels.addAll(servers);
             System.out.printf("  idle: %d connected, %d accepted, heap %d -> %d bytes%n", made, acceptedCount,
                     base, used);
+            // Then some connections carry 64 bytes each: heap while their buffers are held, and again
+            // after they stayed idle longer than the stream layer keeps empty buffers
+            // (StreamConfig.idleRelease, 5 s). Only a subset: an active connection holds its full
+            // stream buffers (about 1 MiB for both ends with the defaults).
+            int used1 = Math.min(idleUsed, Math.min(made, servers.size()));
+            int carried = carry64(channels.subList(0, used1), servers.subList(0, used1));
+            long usedActive = usedHeapAfterGc();
+            Thread.sleep(6500);
+            long usedAfterData = usedHeapAfterGc();
+            System.out.printf("  64 bytes over %d connections: heap %d bytes at once, %d bytes after 6.5 s idle%n",
+                    carried, usedActive, usedAfterData);
             listener.close();
             acceptor.join(5000);
-            return new double[] {(double) (used - base) / made, made};
+            return new double[] {(double) (used - base) / made, made, (double) (usedActive - used) / used1,
+                    (double) (usedAfterData - used) / used1, used1};
         } finally {
             for (SocketChannel ch : channels) {
                 try {
@@ -603,6 +624,36 @@ public final class StreamBench {
                 }
             }
         }
+    }
+
+    /** Writes 64 bytes on each client channel and reads them on the accepted side (bounded). */
+    private static int carry64(List<SocketChannel> clients, List<SocketChannel> servers) throws IOException {
+        ByteBuffer out = ByteBuffer.allocate(64);
+        for (SocketChannel ch : clients) {
+            out.clear();
+            while (out.hasRemaining()) {
+                ch.write(out);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        ByteBuffer in = ByteBuffer.allocate(64);
+        int complete = 0;
+        for (SocketChannel ch : servers) {
+            ch.configureBlocking(false);
+            in.clear();
+            while (in.hasRemaining() && System.nanoTime() < deadline) {
+                if (ch.read(in) < 0) {
+                    break;
+                }
+                if (in.hasRemaining()) {
+                    Thread.onSpinWait();
+                }
+            }
+            if (!in.hasRemaining()) {
+                complete++;
+            }
+        }
+        return complete;
     }
 
     private static long usedHeapAfterGc() throws InterruptedException {
