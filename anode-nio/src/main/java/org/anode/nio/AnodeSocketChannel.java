@@ -329,6 +329,12 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                     link = l;
                     state = ST_PENDING;
                 }
+                if (!isOpen()) {
+                    // A close from another thread ran between our check and "link = l" and did not
+                    // see the connection: reset it ourselves (both doing it is harmless).
+                    abandon(link);
+                    throw new java.nio.channels.AsynchronousCloseException();
+                }
                 // The answer may have arrived before the state said "pending": look again.
                 readiness.signal();
                 if (!isBlocking()) {
@@ -340,6 +346,17 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             }
         } finally {
             readLock.unlock();
+        }
+    }
+
+    private void abandon(StreamLink l) {
+        l.lock.lock();
+        try {
+            l.conn.abort(StreamConnection.REASON_REFUSED);
+            layer.afterInput(l, System.nanoTime());
+            l.changed.signalAll();
+        } finally {
+            l.lock.unlock();
         }
     }
 

@@ -108,8 +108,13 @@ final class StreamLayer implements AnodeNodeStreams {
     /** Guards {@link #peers} and every table in it. */
     private final Object tables = new Object();
     private final HashMap<AnodeAddress, PeerLinks> peers = new HashMap<>();
-    private final PacketSink loopSink;
-    private final ThreadLocal<PacketSink> appSinks;
+    private final PacketSink loopSink = new PacketSink();
+    /**
+     * Application threads' sinks: static, and a sink holds its layer only while in use, so a thread
+     * that once wrote to a stream does not keep a closed node reachable.
+     */
+    private static final ThreadLocal<PacketSink> APP_SINKS = ThreadLocal.withInitial(PacketSink::new);
+    private final StreamTimers timers;
     /** Event loop only. */
     private final AckRanges rxRanges = new AckRanges(AckRanges.MAX_COUNT);
     /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
@@ -140,8 +145,7 @@ final class StreamLayer implements AnodeNodeStreams {
         this.outboundCapacity = Math.max(c.maxPacketIpv4(), c.maxPacketIpv6());
         // S_DACK carries its data's sequence number after the acknowledgements (addendum A1).
         this.baseConfig = new StreamConfig().dataAckEnabled(true);
-        this.loopSink = new PacketSink(new Outbound(outboundCapacity));
-        this.appSinks = ThreadLocal.withInitial(() -> new PacketSink(new Outbound(outboundCapacity)));
+        this.timers = new StreamTimers(loop, this::fireLink);
         this.refusalCredit = refusalBurst;
         for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
                 MessageType.S_ACK, MessageType.S_DACK}) {
@@ -398,14 +402,14 @@ final class StreamLayer implements AnodeNodeStreams {
         if (l.discardInput) {
             discard(l);
         }
-        PacketSink sink = loop.inLoop() ? loopSink : appSinks.get();
+        PacketSink sink = (loop.inLoop() ? loopSink : APP_SINKS.get()).use(this);
         sink.link = l;
         try {
             while (l.conn.transmit(now, sink, TRANSMIT_BATCH) == TRANSMIT_BATCH) {
                 // More may be sendable: keep going until the windows or the pacer stop it.
             }
         } finally {
-            sink.link = null;
+            sink.release();
         }
         schedule(l, now);
         l.publish();
@@ -436,53 +440,21 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     private void schedule(StreamLink l, long now) {
-        if (l.retired) {
-            if (l.timer != null) {
-                l.timer.cancel();
-                l.timer = null;
-                l.timerAt = StreamConnection.NO_TIMEOUT;
-            }
-            return;
-        }
-        long t = l.conn.nextTimeoutNanos();
-        if (t == StreamConnection.NO_TIMEOUT || l.timer != null && l.timerAt - t <= 0) {
-            // Nothing due, or the pending timer fires first: it costs one idle wake-up at most and
-            // re-reads the deadline then. Keeping it (instead of cancelling and re-arming on every
-            // packet, as a delayed ACK would make us do) keeps the loop's timer heap small.
-            return;
-        }
-        if (l.timer != null) {
-            l.timer.cancel();
-        }
-        l.timerAt = t;
-        l.timer = loop.schedule(t - now, new Fire(l, t));
+        timers.set(l, l.retired ? StreamConnection.NO_TIMEOUT : l.conn.nextTimeoutNanos());
     }
 
-    /** One scheduled timer of a link; it knows its deadline so a superseded one is recognised. */
-    private final class Fire implements Runnable {
-        private final StreamLink link;
-        private final long at;
-
-        Fire(StreamLink link, long at) {
-            this.link = link;
-            this.at = at;
-        }
-
-        @Override
-        public void run() {
-            StreamLink l = link;
-            l.lock.lock();
-            try {
-                if (l.timerAt == at) {
-                    l.timer = null;
-                    l.timerAt = StreamConnection.NO_TIMEOUT;
-                }
-                long now = System.nanoTime();
-                l.conn.onTimer(now);
-                afterInput(l, now);
-            } finally {
-                l.lock.unlock();
+    /** A link's deadline passed (event loop, from {@link StreamTimers}). */
+    private void fireLink(StreamLink l) {
+        l.lock.lock();
+        try {
+            if (l.retired) {
+                return;
             }
+            long now = System.nanoTime();
+            l.conn.onTimer(now);
+            afterInput(l, now);
+        } finally {
+            l.lock.unlock();
         }
     }
 
@@ -492,10 +464,7 @@ final class StreamLayer implements AnodeNodeStreams {
             return;
         }
         l.retired = true;
-        if (l.timer != null) {
-            l.timer.cancel();
-            l.timer = null;
-        }
+        timers.set(l, StreamConnection.NO_TIMEOUT);
         synchronized (tables) {
             PeerLinks pl = peers.get(l.remote);
             if (pl == null) {
@@ -741,14 +710,13 @@ final class StreamLayer implements AnodeNodeStreams {
             return;
         }
         refusalCredit = credit - refusalCost;
-        PacketSink sink = loopSink;
+        PacketSink sink = loopSink.use(this);
         sink.refuse(from, y, x);
         try {
             StreamAcceptor.refuse(sink, isn);
             refused.incrementAndGet();
         } finally {
-            sink.link = null;
-            sink.refusalPeer = null;
+            sink.release();
         }
     }
 
@@ -790,8 +758,10 @@ final class StreamLayer implements AnodeNodeStreams {
      * and 5.2) to the link's peer, with the link ids and destination port of DECISIONS 23, and hands
      * them to the engine's send path (MAC with the peer's cached key). One per thread.
      */
-    private final class PacketSink implements StreamSink {
-        private final Outbound out;
+    private static final class PacketSink implements StreamSink {
+        private Outbound out;
+        /** The layer being served; set by {@link #use}, cleared by {@link #release}. */
+        private StreamLayer layer;
         StreamLink link;
         Peer refusalPeer;
         /** The type of a message being written for local delivery, else null. */
@@ -799,8 +769,20 @@ final class StreamLayer implements AnodeNodeStreams {
         private int refusalLink;
         private int refusalPort;
 
-        PacketSink(Outbound out) {
-            this.out = out;
+        /** Binds the sink to {@code l} for one transmit, growing its buffer to the node's packet limit. */
+        PacketSink use(StreamLayer l) {
+            layer = l;
+            if (out == null || out.buffer().capacity() < l.outboundCapacity) {
+                out = new Outbound(l.outboundCapacity);
+            }
+            return this;
+        }
+
+        void release() {
+            layer = null;
+            link = null;
+            refusalPeer = null;
+            localType = null;
         }
 
         void refuse(Peer peer, int senderLink, int destination) {
@@ -816,7 +798,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 localType = type;
                 ByteBuffer b = out.buffer();
                 b.clear();
-                b.limit(localPacketSize());
+                b.limit(layer.localPacketSize());
                 b.putShort((short) (link != null ? link.localLink : refusalLink));
                 b.putShort((short) (link != null ? link.sendPort : refusalPort));
                 return b;
@@ -824,12 +806,12 @@ final class StreamLayer implements AnodeNodeStreams {
             localType = null;
             Peer p = link != null ? link.peer : refusalPeer;
             try {
-                ByteBuffer b = engine.begin(out, p, type, p.remotePeerId());
+                ByteBuffer b = layer.engine.begin(out, p, type, p.remotePeerId());
                 b.putShort((short) (link != null ? link.localLink : refusalLink));
                 b.putShort((short) (link != null ? link.sendPort : refusalPort));
                 return b;
             } catch (IOException | RuntimeException e) {
-                unsent.incrementAndGet();
+                layer.unsent.incrementAndGet();
                 return null;
             }
         }
@@ -843,16 +825,17 @@ final class StreamLayer implements AnodeNodeStreams {
                 ByteBuffer copy = ByteBuffer.allocate(b.remaining()).put(b).flip();
                 MessageType type = localType;
                 localType = null;
-                loop.execute(() -> receive(node.address(), null, type, copy, 0, copy.limit(),
+                StreamLayer l = layer;
+                l.loop.execute(() -> l.receive(l.node.address(), null, type, copy, 0, copy.limit(),
                         PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(), System.nanoTime()));
                 return;
             }
             try {
-                if (!engine.finish(out)) {
-                    unsent.incrementAndGet();
+                if (!layer.engine.finish(out)) {
+                    layer.unsent.incrementAndGet();
                 }
             } catch (IOException | RuntimeException e) {
-                unsent.incrementAndGet();
+                layer.unsent.incrementAndGet();
                 if (LOG.isLoggable(System.Logger.Level.TRACE)) {
                     LOG.log(System.Logger.Level.TRACE, "stream packet not sent: " + e);
                 }
@@ -866,7 +849,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 return;
             }
             if (link != null && link.opener && localType == null) {
-                b = withFullSender(b, node.address());
+                b = withFullSender(b, layer.node.address());
             }
             b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
             finish();
@@ -881,7 +864,7 @@ final class StreamLayer implements AnodeNodeStreams {
             int n = payload.remaining();
             if (b.remaining() < 4 + n) {
                 // The path's packet limit shrank under the connection: drop, it is retransmitted.
-                unsent.incrementAndGet();
+                layer.unsent.incrementAndGet();
                 return;
             }
             b.putInt(seq);
@@ -915,7 +898,7 @@ final class StreamLayer implements AnodeNodeStreams {
             }
             if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < 3 + n * MessageFields.ACK_RANGE_LENGTH + 4 + len) {
                 // Cannot happen with the core's budget; stay correct by sending the two halves.
-                unsent.incrementAndGet();
+                layer.unsent.incrementAndGet();
                 sendAck(windowUnits, ranges);
                 sendData(seq, payload);
                 return;
@@ -929,7 +912,7 @@ final class StreamLayer implements AnodeNodeStreams {
             b.put(b.position(), payload, payload.position(), len);
             b.position(b.position() + len);
             finish();
-            dataAcks.increment();
+            layer.dataAcks.increment();
         }
 
         @Override

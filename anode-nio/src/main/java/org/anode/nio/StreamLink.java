@@ -3,7 +3,6 @@ package org.anode.nio;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.anode.address.AnodeAddress;
-import org.anode.engine.EventLoop;
 import org.anode.engine.Peer;
 import org.anode.stream.StreamConnection;
 
@@ -62,9 +61,9 @@ final class StreamLink {
     /** The channel using the connection; null while an accepted connection waits in a backlog. */
     volatile AnodeSocketChannel channel;
 
-    /** The pending timer and its deadline; guarded by lock. */
-    EventLoop.Timer timer;
+    /** Deadline and position in the layer's {@link StreamTimers} heap; guarded by that object. */
     long timerAt = StreamConnection.NO_TIMEOUT;
+    int heapIndex = -1;
 
     StreamLink(StreamConnection conn, AnodeAddress remote, Peer peer, boolean opener, int localLink, int remoteLink,
             int sendPort, AnodeSocketAddress localAddress, AnodeSocketAddress remoteAddress) {
