@@ -488,6 +488,13 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             }
             while (true) {
                 ByteBuffer b = engine.begin(out, peer, MessageType.DGRAM, 0);
+                // begin() picks the best endpoint again, and its limit may be smaller than the one
+                // checked above (an endpoint proven meanwhile, IPv4 1400 -> IPv6 1232): check the
+                // room actually given, so the answer stays "Message too long", never an
+                // IndexOutOfBoundsException from the writes below.
+                if (b.remaining() < MessageFields.DGRAM_HEADER + total) {
+                    throw new IOException("Message too long");
+                }
                 MessageFields.writeDgramHeader(b, from.getPort(), target.getPort());
                 for (int i = offset; i < offset + length; i++) {
                     ByteBuffer s = srcs[i];
