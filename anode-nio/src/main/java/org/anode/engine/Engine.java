@@ -6,6 +6,7 @@ import java.net.NoRouteToHostException;
 import java.nio.ByteBuffer;
 import java.security.InvalidKeyException;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -44,8 +45,15 @@ import org.anode.wire.WireException;
  *       rate-limited); a short id is tried against every peer that has it, the first whose MAC
  *       verifies wins (draft 3.5). No verifying key: dropped, optionally answered with an ERROR
  *       no larger than the packet (DECISIONS 30).
- *   <li>The peer is marked as having answered (draft 3.2) and the source endpoint is learned with
- *       the packet's hop count (draft 3.1). Then: PING is answered with a PONG of the same payload,
+ *   <li>The peer is marked as having answered (draft 3.2). If the source is one of its proven
+ *       endpoints, that endpoint is refreshed with the packet's hop count (draft 3.1); a peer with
+ *       no endpoint yet learns the source as its first. A source that is new for a peer which
+ *       already has an endpoint is not used until it is proven: the engine sends an EPC_REQ with
+ *       a random 32-bit id to it (draft 4.2.4) and adds it as a fresh (preferred) endpoint only
+ *       when an EPC with that id comes back from that very endpoint (4.2.5). A NAT rebinding is
+ *       followed after one round trip; a captured packet replayed from a spoofed source
+ *       (DECISIONS 29) cannot redirect the peer's traffic. Checks are bounded per peer and
+ *       overall and expire. Then: PING is answered with a PONG of the same payload,
  *       PONG completes the matching ping (RTT), ERROR is reported, EPC_REQ is answered with EPC,
  *       DGRAM goes to the {@link Handlers.DatagramHandler}, other types to a registered
  *       {@link Handlers.MessageHandler} (streams, types 20-24); anything else is dropped.
@@ -57,8 +65,15 @@ import org.anode.wire.WireException;
  * monitor.
  *
  * <p>Replay (DECISIONS 29): packets carry no nonce, so a captured DGRAM or PING can be replayed and
- * will be accepted; a replay from another IP endpoint also adds that endpoint to the peer (ranked
- * by hop count and freshness). Applications that need replay protection must add it above DGRAM.
+ * will be accepted; a replay from another IP endpoint only makes the node send one small EPC_REQ
+ * there (a header and a 4-byte id, at most once a second per endpoint, bounded in number), and
+ * never moves the peer's traffic. Applications that need replay protection must add
+ * it above DGRAM.
+ *
+ * <p>Peer table (draft 3 sets no bound; ours is {@link AnodeNodeConfig#maxPeers()}): an unknown
+ * sender is admitted only if a token is left in its source's bucket and in the node-wide
+ * key-agreement budget, and only if the table has room or holds a learned, unpinned peer idle in
+ * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}).
  */
 public final class Engine {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -66,6 +81,16 @@ public final class Engine {
     public static final int LOCAL_PEER_ID = 1;
     /** Largest packet the event loop's own sends (PONG, EPC, ERROR) may need. */
     private static final int LOOP_BUFFER = 65536;
+    /** Outstanding endpoint checks per peer: a NAT rebinding needs one, a multihomed peer a few. */
+    static final int MAX_CHECKS_PER_PEER = 4;
+    /** Outstanding endpoint checks in all: bounds the EPC_REQs replays can make us send. */
+    static final int MAX_CHECKS = 1024;
+    /** Lifetime of an endpoint check: many round trips, short enough to free its slot soon. */
+    static final long CHECK_LIFETIME_NANOS = 10_000_000_000L;
+    /** An unanswered check is re-sent (same id) at most this often while its source keeps talking. */
+    static final long CHECK_RESEND_NANOS = 1_000_000_000L;
+    /** Sources remembered by the per-source key-agreement limit. */
+    static final int MAX_SOURCES = 4096;
 
     private final AnodeIdentity identity;
     private final AnodeAddress self;
@@ -76,6 +101,9 @@ public final class Engine {
     private final PacketReader reader = new PacketReader();
     private final Outbound loopOut = new Outbound(LOOP_BUFFER);
     private final TokenBucket newPeerBudget;
+    private final SourceBuckets newPeerSourceBudget;
+    /** Outstanding endpoint checks, oldest first (their deadlines are in the same order). */
+    private final ArrayDeque<EndpointCheck> checks = new ArrayDeque<>();
     private final TokenBucket errorReplyBudget;
     private final SecureRandom random = new SecureRandom();
     private final Map<Long, PendingPing> pings = new HashMap<>();
@@ -113,6 +141,9 @@ public final class Engine {
         volatile long unhandledType;
         volatile long errorReplies;
         volatile long pongsSent;
+        volatile long peerTableFull;
+        volatile long endpointChecks;
+        volatile long endpointsProven;
 
         /** Packets handed to the engine. */
         public long received() {
@@ -173,6 +204,24 @@ public final class Engine {
         public long pongsSent() {
             return pongsSent;
         }
+
+        /**
+         * Unknown senders dropped because the table was full and held no peer a newcomer may
+         * replace (also counted in {@link #unknownSenderDropped()}).
+         */
+        public long peerTableFull() {
+            return peerTableFull;
+        }
+
+        /** Endpoint checks started for new sources of known peers (draft 4.2.4). */
+        public long endpointChecks() {
+            return endpointChecks;
+        }
+
+        /** New endpoints proven by a matching EPC and added to their peer (draft 4.2.5). */
+        public long endpointsProven() {
+            return endpointsProven;
+        }
     }
 
     /**
@@ -186,6 +235,8 @@ public final class Engine {
         this.clock = clock;
         this.table = new PeerTable(config.maxPeers());
         this.newPeerBudget = new TokenBucket(config.newPeerRate(), Math.max(1, config.newPeerRate() / 4));
+        int perSource = config.newPeerRatePerSource();
+        this.newPeerSourceBudget = new SourceBuckets(perSource, Math.max(1, perSource / 4), MAX_SOURCES);
         this.errorReplyBudget = new TokenBucket(config.errorReplyRate(), Math.max(1, config.errorReplyRate() / 4));
     }
 
@@ -224,11 +275,11 @@ public final class Engine {
      * removes it (those messages are then dropped).
      *
      * @throws IllegalArgumentException for the types the engine handles (ERROR, PING, PONG,
-     *     EPC_REQ, DGRAM)
+     *     EPC_REQ, EPC, DGRAM)
      */
     public void setMessageHandler(MessageType type, Handlers.MessageHandler h) {
         switch (type) {
-            case ERROR, PING, PONG, EPC_REQ, DGRAM -> throw new IllegalArgumentException(
+            case ERROR, PING, PONG, EPC_REQ, EPC, DGRAM -> throw new IllegalArgumentException(
                     type + " is handled by the engine itself");
             default -> handlers[type.code()] = h;
         }
@@ -260,7 +311,8 @@ public final class Engine {
      * (the way to reach a peer before discovery exists). Creates the peer, agreeing its MAC key
      * once, if needed. Event loop only.
      *
-     * @throws IllegalStateException if the table is full of configured peers
+     * @throws IllegalStateException if the table is full and holds no learned, unpinned peer to
+     *     replace (configured peers are never evicted, not even for configured ones)
      * @throws IllegalArgumentException if {@code address} is this node's own
      */
     public Peer addPeer(AnodeAddress address, Transport via, InetSocketAddress endpoint) throws InvalidKeyException {
@@ -270,9 +322,10 @@ public final class Engine {
         Peer p = table.get(address);
         if (p == null) {
             p = new Peer(address, AesCmac.forKey(identity.agree(address)), true);
-            Peer evicted = table.insert(p);
+            Peer evicted = table.insert(p, clock.getAsLong());
             if (evicted == p) {
-                throw new IllegalStateException("peer table full (" + table.max() + " configured peers)");
+                throw new IllegalStateException("peer table full (" + table.max()
+                        + " peers, all configured or in use)");
             }
             logEviction(evicted);
         } else {
@@ -318,7 +371,9 @@ public final class Engine {
             return;
         }
         stats.accepted++;
-        peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer());
+        if (!peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
+            checkEndpoint(peer, via, source, now);
+        }
         dispatch(peer, r, via, source, now);
     }
 
@@ -354,8 +409,14 @@ public final class Engine {
 
     /** A full sender address not in the table: agree a key (rate-limited), verify, then admit. */
     private Peer admitUnknown(PacketReader r, Transport via, InetSocketAddress source, long now) {
-        if (!table.canAdmitLearned() || !newPeerBudget.tryTake(now)) {
+        // Per source first, so one source's flood spends its own tokens, not everyone's.
+        if (!newPeerSourceBudget.tryTake(source.getAddress(), now) || !newPeerBudget.tryTake(now)) {
             stats.unknownSenderDropped++;
+            return null;
+        }
+        if (!table.canAdmitLearned(now)) {
+            stats.unknownSenderDropped++;
+            stats.peerTableFull++;
             return null;
         }
         AnodeAddress a;
@@ -381,9 +442,10 @@ public final class Engine {
             return null;
         }
         Peer p = new Peer(a, mac, false);
-        Peer evicted = table.insert(p);
+        Peer evicted = table.insert(p, now);
         if (evicted == p) {
             stats.unknownSenderDropped++;
+            stats.peerTableFull++;
             return null;
         }
         logEviction(evicted);
@@ -464,6 +526,7 @@ public final class Engine {
             }
             case PONG -> onPong(peer, b, off, r.payloadLength(), now);
             case EPC_REQ -> sendLoopPacket(peer, via, source, MessageType.EPC, b, off, r.payloadLimit());
+            case EPC -> onEpc(peer, via, source, r.hopCount(), MessageFields.requestId(b, off), now);
             case ERROR -> {
                 int code = b.getShort(off) & 0xffff;
                 LOG.log(System.Logger.Level.DEBUG, "ERROR 0x{0} from {1}", Integer.toHexString(code), peer.address());
@@ -516,6 +579,108 @@ public final class Engine {
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, type + " to " + dest + " not sent: " + e);
         }
+    }
+
+    // ------------------------------------------------------------------ endpoint checks
+
+    /**
+     * An authenticated packet of {@code peer} came from a source that is not one of its proven
+     * endpoints: check that source (draft 4.2.4) rather than trust it, since the packet may be a
+     * replay from a spoofed address (DECISIONS 29). Event loop.
+     */
+    private void checkEndpoint(Peer peer, Transport via, InetSocketAddress source, long now) {
+        expireChecks(now);
+        EndpointCheck[] cs = peer.checks;
+        for (EndpointCheck c : cs) {
+            if (c.is(via, source)) {
+                // The EPC_REQ or its EPC may have been lost; the candidate is still talking.
+                if (now - c.sentNanos >= CHECK_RESEND_NANOS) {
+                    c.sentNanos = now;
+                    sendEndpointCheck(c);
+                }
+                return;
+            }
+        }
+        if (cs.length >= MAX_CHECKS_PER_PEER || checks.size() >= MAX_CHECKS) {
+            return;
+        }
+        int id;
+        do {
+            id = random.nextInt();
+        } while (hasCheckId(cs, id));
+        EndpointCheck c = new EndpointCheck(peer, via, source, id, now);
+        EndpointCheck[] grown = java.util.Arrays.copyOf(cs, cs.length + 1);
+        grown[cs.length] = c;
+        peer.checks = grown;
+        checks.addLast(c);
+        stats.endpointChecks++;
+        sendEndpointCheck(c);
+    }
+
+    private static boolean hasCheckId(EndpointCheck[] cs, int id) {
+        for (EndpointCheck c : cs) {
+            if (c.requestId == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void sendEndpointCheck(EndpointCheck c) {
+        try {
+            ByteBuffer b = beginTo(loopOut, c.peer, c.transport, c.address, MessageType.EPC_REQ,
+                    c.peer.remotePeerId(), c.transport.maxPacketSize(c.address));
+            b.putInt(c.requestId);
+            finish(loopOut);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "EPC_REQ to " + c.address + " not sent: " + e);
+        }
+    }
+
+    /**
+     * An authenticated EPC (draft 4.2.5): if it answers an outstanding check of this peer and came
+     * from the checked endpoint itself, that endpoint is proven and becomes a fresh endpoint of
+     * the peer (preferred over staler ones at the same hop count). Anything else is ignored.
+     */
+    private void onEpc(Peer peer, Transport via, InetSocketAddress source, int hops, int id, long now) {
+        expireChecks(now);
+        for (EndpointCheck c : peer.checks) {
+            if (c.requestId == id && c.is(via, source)) {
+                dropCheck(c);
+                checks.remove(c);
+                peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+                stats.endpointsProven++;
+                LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
+                return;
+            }
+        }
+    }
+
+    private void expireChecks(long now) {
+        EndpointCheck c;
+        while ((c = checks.peekFirst()) != null && now - c.createdNanos >= CHECK_LIFETIME_NANOS) {
+            checks.pollFirst();
+            dropCheck(c);
+        }
+    }
+
+    /** Removes a check from its peer's list. */
+    private static void dropCheck(EndpointCheck c) {
+        EndpointCheck[] cs = c.peer.checks;
+        for (int i = 0; i < cs.length; i++) {
+            if (cs[i] == c) {
+                EndpointCheck[] shrunk = new EndpointCheck[cs.length - 1];
+                System.arraycopy(cs, 0, shrunk, 0, i);
+                System.arraycopy(cs, i + 1, shrunk, i, cs.length - i - 1);
+                c.peer.checks = shrunk.length == 0 ? Peer.NO_CHECKS : shrunk;
+                return;
+            }
+        }
+    }
+
+    /** Outstanding endpoint checks (bounded by {@link #MAX_CHECKS}); event loop. */
+    int pendingEndpointChecks() {
+        return checks.size();
     }
 
     // ------------------------------------------------------------------ ping
@@ -644,18 +809,21 @@ public final class Engine {
         ByteBuffer b = o.buf;
         b.clear();
         b.limit(Math.min(b.capacity(), maxPacket));
+        long now = clock.getAsLong();
         o.peer = peer;
         o.transport = via;
         o.destination = dest;
         o.start = 0;
-        o.writer.begin(b, self, SenderForm.choose(peer.lastAnsweredNanos(), clock.getAsLong()), peer.address(),
+        o.beganNanos = now;
+        o.writer.begin(b, self, SenderForm.choose(peer.lastAnsweredNanos(), now), peer.address(),
                 LOCAL_PEER_ID, recipientPeerId, type);
         return b;
     }
 
     /**
      * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
-     * (DECISIONS 17) and sends it.
+     * (DECISIONS 17) and sends it. A packet the transport took marks the peer as recently sent to
+     * (it is then not idle, so not evictable, see {@link Peer#isIdle}).
      *
      * @return true if the transport took it, false if it had no room (not sent)
      */
@@ -666,6 +834,10 @@ public final class Engine {
             o.writer.finish(p.cmac());
         }
         b.flip();
-        return o.transport.send(b, o.destination);
+        if (o.transport.send(b, o.destination)) {
+            p.sent(o.beganNanos);
+            return true;
+        }
+        return false;
     }
 }

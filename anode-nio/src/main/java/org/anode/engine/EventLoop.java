@@ -36,14 +36,33 @@ public final class EventLoop implements AutoCloseable {
         void ready(SelectionKey key) throws IOException;
     }
 
-    /** A scheduled task; {@link #cancel()} is thread-safe and idempotent. */
+    /**
+     * A scheduled task; {@link #cancel()} is thread-safe and idempotent. A cancelled timer is
+     * counted, and the heap is purged of cancelled timers once they are half of it, so code that
+     * re-arms a deadline often (cancel, schedule again) cannot grow the heap without bound.
+     */
     public static final class Timer implements Comparable<Timer> {
+        private static final java.lang.invoke.VarHandle CANCELLED;
+
+        static {
+            try {
+                CANCELLED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Timer.class, "cancelled",
+                        boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final EventLoop loop;
         private final long deadline;
         private final long seq;
         private final Runnable task;
         private volatile boolean cancelled;
+        /** Set (on the loop) once the timer left the heap: a later cancel has nothing to purge. */
+        private volatile boolean done;
 
-        private Timer(long deadline, long seq, Runnable task) {
+        private Timer(EventLoop loop, long deadline, long seq, Runnable task) {
+            this.loop = loop;
             this.deadline = deadline;
             this.seq = seq;
             this.task = task;
@@ -51,7 +70,9 @@ public final class EventLoop implements AutoCloseable {
 
         /** Prevents the task from running if it has not started yet. */
         public void cancel() {
-            cancelled = true;
+            if (CANCELLED.compareAndSet(this, false, true) && !done) {
+                loop.cancelledTimers.incrementAndGet();
+            }
         }
 
         public boolean isCancelled() {
@@ -69,6 +90,14 @@ public final class EventLoop implements AutoCloseable {
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    /** Cancelled timers (probably) still in the heap; an estimate, reset by each purge. */
+    private final java.util.concurrent.atomic.AtomicInteger cancelledTimers = new java.util.concurrent.atomic.AtomicInteger();
+    /** Below this heap size a purge is not worth it: the dead timers cost next to nothing. */
+    private static final int PURGE_MIN_HEAP = 64;
+    /** Called on the loop thread once the loop has stopped because something it ran threw. */
+    private volatile java.util.function.Consumer<Throwable> failureHandler;
+    /** A failure reported by a thread that held the loop ({@link #fail}). */
+    private volatile Throwable failure;
     private final AtomicLong timerSeq = new AtomicLong();
     /** True while the loop may be blocked in select and nobody has woken it yet. */
     private final AtomicBoolean sleeping = new AtomicBoolean();
@@ -120,6 +149,11 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
+    /** True once the loop thread has finished (or the loop was closed before it started). */
+    public boolean isTerminated() {
+        return terminated.isDone();
+    }
+
     /** True until {@link #close()} was called. */
     public boolean isRunning() {
         return running;
@@ -141,14 +175,21 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the loop thread and returns its result. */
+    /**
+     * Runs {@code task} on the loop thread and returns its result. If the loop stops before the
+     * task ran (closed, or failed), the future completes with an {@link IllegalStateException}
+     * rather than never.
+     */
     public <T> CompletableFuture<T> submit(java.util.concurrent.Callable<T> task) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        execute(() -> {
-            try {
-                f.complete(task.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
+        execute(new Submitted(f) {
+            @Override
+            public void run() {
+                try {
+                    f.complete(task.call());
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
             }
         });
         if (!running) {
@@ -157,15 +198,77 @@ public final class EventLoop implements AutoCloseable {
         return f;
     }
 
+    /** A task whose caller waits on a future: failed, not forgotten, if the loop stops first. */
+    private abstract static class Submitted implements Runnable {
+        final CompletableFuture<?> future;
+
+        Submitted(CompletableFuture<?> future) {
+            this.future = future;
+        }
+    }
+
     /** Runs {@code task} on the loop thread after {@code delayNanos}. Thread-safe. */
     public Timer schedule(long delayNanos, Runnable task) {
-        Timer t = new Timer(nanoTime() + Math.max(0, delayNanos), timerSeq.incrementAndGet(), task);
+        Timer t = new Timer(this, nanoTime() + Math.max(0, delayNanos), timerSeq.incrementAndGet(), task);
         if (inLoop()) {
-            timers.add(t);
+            addTimer(t);
         } else {
-            execute(() -> timers.add(t));
+            execute(() -> addTimer(t));
         }
         return t;
+    }
+
+    private void addTimer(Timer t) {
+        if (t.cancelled) {
+            // Cancelled before it reached the heap: it never enters, so it no longer counts.
+            t.done = true;
+            cancelledTimers.decrementAndGet();
+            return;
+        }
+        timers.add(t);
+        purgeIfMostlyCancelled();
+    }
+
+    /** Drops cancelled timers once they are at least half the heap (amortised O(1) per cancel). */
+    private void purgeIfMostlyCancelled() {
+        int n = timers.size();
+        if (n >= PURGE_MIN_HEAP && cancelledTimers.get() * 2 >= n) {
+            cancelledTimers.set(0);
+            timers.removeIf(t -> {
+                if (t.cancelled) {
+                    t.done = true;
+                    return true;
+                }
+                return false;
+            });
+        }
+    }
+
+    /** Timers in the heap, cancelled ones included (for tests); loop holders only. */
+    int timerHeapSize() {
+        return timers.size();
+    }
+
+    /**
+     * Sets what runs when the loop stops because a task, timer or I/O handler threw something it
+     * does not survive (an {@link Error}, or a failure reported with {@link #fail}): called once,
+     * on the loop thread, after the loop has stopped and released everything. The node closes
+     * itself there, so that callers see closed channels instead of waiting forever on a dead loop.
+     */
+    public void setFailureHandler(java.util.function.Consumer<Throwable> handler) {
+        this.failureHandler = handler;
+    }
+
+    /**
+     * For a thread that holds the loop ({@link #tryEnter()}) and caught an {@link Error} from loop
+     * work: stops the loop as if the loop thread itself had failed (logged, failure handler run).
+     */
+    public void fail(Throwable t) {
+        if (failure == null) {
+            failure = t;
+        }
+        running = false;
+        selector.wakeup();
     }
 
     /** Registers a channel with the loop's selector; loop thread only. */
@@ -183,6 +286,7 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void run() {
+        Throwable died = null;
         try {
             while (running) {
                 long timeoutMillis;
@@ -217,7 +321,7 @@ public final class EventLoop implements AutoCloseable {
                 }
             }
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "event loop failed", t);
+            died = t;
         } finally {
             running = false;
             try {
@@ -227,12 +331,33 @@ public final class EventLoop implements AutoCloseable {
             }
             loopLock.lock();
             try {
-                tasks.clear();
+                Runnable r;
+                while ((r = tasks.poll()) != null) {
+                    if (r instanceof Submitted sub) {
+                        sub.future.completeExceptionally(new IllegalStateException("event loop closed"));
+                    }
+                }
                 timers.clear();
             } finally {
                 loopLock.unlock();
             }
             terminated.complete(null);
+            Throwable f = died != null ? died : failure;
+            if (f != null) {
+                reportFailure(f);
+            }
+        }
+    }
+
+    private void reportFailure(Throwable f) {
+        LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed; stopping it", f);
+        java.util.function.Consumer<Throwable> h = failureHandler;
+        if (h != null) {
+            try {
+                h.accept(f);
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, "event loop failure handler failed", t);
+            }
         }
     }
 
@@ -287,6 +412,8 @@ public final class EventLoop implements AutoCloseable {
             }
             if (t.cancelled) {
                 timers.poll();
+                t.done = true;
+                cancelledTimers.decrementAndGet();
                 continue;
             }
             long wait = t.deadline - now;
@@ -294,6 +421,7 @@ public final class EventLoop implements AutoCloseable {
                 return TimeUnit.NANOSECONDS.toMillis(wait + 999_999);
             }
             timers.poll();
+            t.done = true;
             try {
                 t.task.run();
             } catch (RuntimeException e) {

@@ -16,6 +16,8 @@ public final class Outbound {
     Transport transport;
     java.net.InetSocketAddress destination;
     int start;
+    /** Clock reading when the packet was begun: its send time for the peer's idle state. */
+    long beganNanos;
 
     /** A buffer for packets of up to {@code capacity} bytes (at least the node's largest packet). */
     public Outbound(int capacity) {

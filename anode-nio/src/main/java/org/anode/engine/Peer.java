@@ -1,6 +1,7 @@
 package org.anode.engine;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.anode.address.AnodeAddress;
 import org.anode.crypto.internal.AesCmac;
 import org.anode.transport.Transport;
@@ -12,9 +13,18 @@ import org.anode.wire.SenderForm;
  * it last sent an authenticated packet (draft 3.2's "answered" state, which decides the sender
  * address form), its RTT estimate from PING/PONG, and its last seen peer id (draft 3.4).
  *
+ * <p>Only endpoints that are proven hold traffic (draft 4.2.4/4.2.5): the first one a new peer
+ * is heard from, those the application configured, and those that answered an endpoint check.
+ * A packet from any other source (a NAT rebinding, or a replay from a spoofed source, DECISIONS
+ * 29) only starts a check; see {@link Engine}.
+ *
+ * <p>Eviction (draft 3 gives no rule; the table must be bounded): a learned peer may be evicted
+ * from a full table only when it is idle in both directions for
+ * {@link SenderForm#ANSWER_TIMEOUT_NANOS} and not {@linkplain #pin() pinned}.
+ *
  * <p>Thread-safety: the MAC instance is guarded by this object's monitor (the event loop verifies
  * with it, channel threads sign with it); endpoints are a copy-on-write array; the timestamps are
- * volatile and written by the event loop only.
+ * volatile; the pin count is atomic; endpoint checks belong to the event loop.
  */
 public final class Peer {
     private final AnodeAddress address;
@@ -26,6 +36,13 @@ public final class Peer {
     private volatile boolean configured;
     private volatile PeerEndpoint[] endpoints = new PeerEndpoint[0];
     private volatile long lastAnsweredNanos = SenderForm.NEVER_ANSWERED;
+    /** When a packet to this peer was last handed to a transport, or {@link SenderForm#NEVER_ANSWERED}. */
+    private volatile long lastSentNanos = SenderForm.NEVER_ANSWERED;
+    /** Users that need this peer object to stay in the table (stream links); see {@link #pin()}. */
+    private final AtomicInteger pins = new AtomicInteger();
+    /** Outstanding endpoint checks for unproven sources (event loop only; at most a few). */
+    EndpointCheck[] checks = NO_CHECKS;
+    static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
     private volatile long srttNanos = -1;
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
@@ -104,6 +121,81 @@ public final class Peer {
         return lastAnsweredNanos;
     }
 
+    /** When a packet to this peer was last sent, or {@link SenderForm#NEVER_ANSWERED} if never. */
+    public long lastSentNanos() {
+        return lastSentNanos;
+    }
+
+    void sent(long now) {
+        // Skip the volatile store when nothing changed (a burst sent within one clock tick).
+        if (lastSentNanos != now) {
+            lastSentNanos = now;
+        }
+    }
+
+    /**
+     * Marks this peer as in use by something that holds on to this object (a stream link keeps
+     * sending through it): a pinned peer is never evicted from the peer table, however long it is
+     * idle, because the holder would silently lose it (its packets would no longer resolve).
+     * Every {@code pin()} must be matched by one {@link #unpin()}. Thread-safe.
+     */
+    public void pin() {
+        pins.incrementAndGet();
+    }
+
+    /**
+     * Releases one {@link #pin()}; once the count is back at zero the peer is subject to the
+     * idle-eviction rule again. Thread-safe.
+     *
+     * @throws IllegalStateException if the peer is not pinned (an unmatched unpin)
+     */
+    public void unpin() {
+        int n;
+        do {
+            n = pins.get();
+            if (n <= 0) {
+                throw new IllegalStateException("peer " + address + " is not pinned");
+            }
+        } while (!pins.compareAndSet(n, n - 1));
+    }
+
+    /** True while {@link #pin()} calls outnumber {@link #unpin()} calls. */
+    public boolean isPinned() {
+        return pins.get() > 0;
+    }
+
+    /**
+     * True if a newcomer may evict this peer from a full table at time {@code now}: learned, not
+     * pinned, and neither heard from nor sent to for {@link SenderForm#ANSWER_TIMEOUT_NANOS}. Such
+     * a peer has also fallen back to sending us its full address (draft 3.2), so it is re-admitted
+     * transparently when it comes back.
+     */
+    boolean isIdle(long now) {
+        return !configured && pins.get() == 0 && idleFor(lastAnsweredNanos, now) && idleFor(lastSentNanos, now);
+    }
+
+    private static boolean idleFor(long t, long now) {
+        if (t == SenderForm.NEVER_ANSWERED) {
+            return true;
+        }
+        long age = now - t;
+        // A "future" timestamp (clock misuse) counts as recent: never evict on doubt.
+        return age >= SenderForm.ANSWER_TIMEOUT_NANOS;
+    }
+
+    /** The later of the last receive and the last send (for picking the stalest peer). */
+    long lastActivityNanos() {
+        long a = lastAnsweredNanos;
+        long b = lastSentNanos;
+        if (a == SenderForm.NEVER_ANSWERED) {
+            return b;
+        }
+        if (b == SenderForm.NEVER_ANSWERED) {
+            return a;
+        }
+        return b - a > 0 ? b : a;
+    }
+
     /** Smoothed RTT from PING/PONG in nanoseconds, or -1 before the first measurement. */
     public long smoothedRttNanos() {
         return srttNanos;
@@ -122,9 +214,14 @@ public final class Peer {
 
     /**
      * Records an authenticated, state-changing packet from this peer (never a flag 0x04 packet):
-     * the peer has answered (draft 3.2), and {@code source} is (re)learned with its hop count.
+     * the peer has answered (draft 3.2), and if {@code source} is one of its proven endpoints, that
+     * endpoint is refreshed with the packet's hop count. A peer that has no endpoint yet learns
+     * {@code source} as its first (nothing to hijack yet).
+     *
+     * @return false if {@code source} is a new endpoint for a peer that already has one: it is
+     *     not learned here, the caller decides whether to check it (draft 4.2.4)
      */
-    void heard(Transport via, InetSocketAddress source, int hopCount, int senderPeerId, long now, int maxEndpoints) {
+    boolean heard(Transport via, InetSocketAddress source, int hopCount, int senderPeerId, long now, int maxEndpoints) {
         lastAnsweredNanos = now;
         if (remotePeerId != senderPeerId) {
             remotePeerId = senderPeerId;
@@ -137,6 +234,22 @@ public final class Peer {
                 if (e[0] != p || oldHops != hopCount) {
                     resort();
                 }
+                return true;
+            }
+        }
+        if (e.length == 0) {
+            addEndpoint(new PeerEndpoint(via, source, hopCount, now, false), maxEndpoints);
+            return true;
+        }
+        return false;
+    }
+
+    /** Adds an endpoint that answered an endpoint check (draft 4.2.5), as freshly heard. */
+    void proven(Transport via, InetSocketAddress source, int hopCount, long now, int maxEndpoints) {
+        for (PeerEndpoint p : endpoints) {
+            if (p.is(via, source)) {
+                p.heard(hopCount, now);
+                resort();
                 return;
             }
         }

@@ -13,9 +13,11 @@ import org.anode.wire.SenderForm;
  * is a candidate, the MAC decides, draft 3.5) and by a prefix of the public key (to find the peer
  * of a full sender address without validating the point again).
  *
- * <p>Bound: at most {@code max} peers. Inserting into a full table evicts the learned peer heard
- * least recently; peers the application configured are never evicted for learned ones, and if
- * every peer is configured the insertion is refused. Mutations run on the event loop only.
+ * <p>Bound: at most {@code max} peers. Inserting into a full table evicts the learned peer idle
+ * longest, and only one that may go (see {@link #victim}): configured and pinned peers are never
+ * evicted, and a learned newcomer only replaces a peer idle in both directions for the draft 3.2
+ * answer timeout. When nothing qualifies the insertion is refused. Mutations run on the event
+ * loop only.
  */
 final class PeerTable {
     private final ConcurrentHashMap<AnodeAddress, Peer> byAddress = new ConcurrentHashMap<>();
@@ -62,17 +64,9 @@ final class PeerTable {
         return byShortId.get(id);
     }
 
-    /** True if {@link #insert} of a learned peer would succeed. */
-    boolean canAdmitLearned() {
-        if (byAddress.size() < max) {
-            return true;
-        }
-        for (Peer p : byAddress.values()) {
-            if (!p.isConfigured()) {
-                return true;
-            }
-        }
-        return false;
+    /** True if {@link #insert} of a learned peer at time {@code now} would succeed. */
+    boolean canAdmitLearned(long now) {
+        return byAddress.size() < max || victim(false, now) != null;
     }
 
     /**
@@ -80,10 +74,10 @@ final class PeerTable {
      *
      * @return the evicted peer, {@code p} itself if it could not be admitted, or null
      */
-    Peer insert(Peer p) {
+    Peer insert(Peer p, long now) {
         Peer evicted = null;
         if (byAddress.size() >= max) {
-            evicted = leastRecentlyHeard(!p.isConfigured());
+            evicted = victim(p.isConfigured(), now);
             if (evicted == null) {
                 return p;
             }
@@ -97,21 +91,28 @@ final class PeerTable {
         return evicted;
     }
 
-    private Peer leastRecentlyHeard(boolean learnedOnly) {
+    /**
+     * The peer a newcomer may replace, or null. Configured and pinned peers are never chosen. For
+     * a learned newcomer only an {@linkplain Peer#isIdle idle} peer qualifies: evicting an active
+     * one would break its traffic (it keeps using our short id, which would no longer resolve),
+     * and fresh identities cost an attacker almost nothing. A configured newcomer (the local
+     * application's explicit choice, not reachable from the network) may replace any unpinned
+     * learned peer. Among the candidates the one idle longest goes.
+     */
+    private Peer victim(boolean forConfigured, long now) {
         Peer victim = null;
         long oldest = 0;
         for (Peer q : byAddress.values()) {
-            if (learnedOnly && q.isConfigured()) {
+            if (q.isConfigured() || q.isPinned() || (!forConfigured && !q.isIdle(now))) {
                 continue;
             }
-            long t = q.lastAnsweredNanos();
-            if (victim == null || t == SenderForm.NEVER_ANSWERED
-                    || (oldest != SenderForm.NEVER_ANSWERED && t - oldest < 0)) {
+            long t = q.lastActivityNanos();
+            if (t == SenderForm.NEVER_ANSWERED) {
+                return q;
+            }
+            if (victim == null || t - oldest < 0) {
                 victim = q;
                 oldest = t;
-                if (t == SenderForm.NEVER_ANSWERED) {
-                    break;
-                }
             }
         }
         return victim;

@@ -50,8 +50,11 @@ import org.anode.transport.UdpTransport;
  *
  * <p>Reaching peers: until discovery (zones, relays, NAT traversal) exists, a node learns where a
  * peer is in two ways only - the application tells it with {@link #addPeerEndpoint}, or the peer
- * sends it an authenticated packet first (its source endpoint is then learned). A datagram to an
- * address with no known endpoint fails with {@link NoRouteToHostException}.
+ * sends it an authenticated packet first (its source endpoint is then learned). A peer seen later
+ * from another source (its NAT mapping moved) is followed once that source answered an endpoint
+ * check (draft 4.2.4/4.2.5, one round trip); a replayed packet from a spoofed source never moves
+ * its traffic. A datagram to an address with no known endpoint fails with
+ * {@link NoRouteToHostException}.
  *
  * <p>Security: packets are authenticated, not encrypted (DECISIONS 28); replays are possible
  * (DECISIONS 29). Unauthenticated packets never change state, and the node never answers one with
@@ -59,7 +62,8 @@ import org.anode.transport.UdpTransport;
  *
  * <p>{@link #close()} stops the event loop, closes every channel opened on the node (threads
  * blocked in them get {@link java.nio.channels.AsynchronousCloseException}) and releases the
- * sockets.
+ * sockets. If the event loop dies (an {@link Error} thrown by something it runs), the node logs it
+ * and closes itself the same way.
  */
 public final class AnodeNode implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AnodeNode.class.getName());
@@ -109,11 +113,16 @@ public final class AnodeNode implements AutoCloseable {
      * @param unhandledType authenticated messages of a type the node does not handle
      * @param errorReplies ERROR replies sent
      * @param pongsSent PONGs sent
+     * @param peerTableFull unknown senders dropped because the table was full of peers that may not
+     *     be replaced (configured, in use, or active within 60 s); also in {@code unknownSenderDropped}
+     * @param endpointChecks EPC_REQs started for new sources of known peers (draft 4.2.4)
+     * @param endpointsProven new endpoints proven by their EPC and put to use (draft 4.2.5)
      * @param peers peers in the table
      */
     public record Statistics(long received, long malformed, long notForUs, long authFailed, long authErrorResponses,
             long unknownSenderDropped, long accepted, long delivered, long noListener, long unhandledType,
-            long errorReplies, long pongsSent, int peers) {
+            long errorReplies, long pongsSent, long peerTableFull, long endpointChecks, long endpointsProven,
+            int peers) {
     }
 
     private AnodeNode(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
@@ -125,6 +134,9 @@ public final class AnodeNode implements AutoCloseable {
         this.engine.setDatagramHandler(this::deliver);
         this.engine.setErrorHandler(this::onError);
         this.streams = AnodeNodeStreams.forNode(this);
+        // A loop that died (an Error in a handler, e.g. OutOfMemoryError) would leave the node
+        // "open" with nothing ever waking its callers: close it, so they fail as on close().
+        this.loop.setFailureHandler(t -> close());
     }
 
     /**
@@ -196,11 +208,13 @@ public final class AnodeNode implements AutoCloseable {
      * {@code endpoint}: the documented way to reach a peer before discovery exists. The peer's MAC
      * key is agreed now, once. May be called again to add endpoints (at most
      * {@link AnodeNodeConfig#maxEndpointsPerPeer()} per peer; configured peers are never evicted
-     * from the table for learned ones).
+     * from the table). Configured endpoints are trusted: traffic goes there without an endpoint
+     * check.
      *
      * @throws IllegalArgumentException if the endpoint is unresolved, of an address family no
      *     socket of this node can reach, or {@code address} is this node's own
-     * @throws IllegalStateException if the peer table is full of configured peers
+     * @throws IllegalStateException if the peer table is full and every peer in it is configured
+     *     or in use by a stream (a configured peer may replace any other learned peer)
      * @throws ClosedChannelException if the node is closed
      */
     public void addPeerEndpoint(AnodeAddress address, InetSocketAddress endpoint) throws IOException {
@@ -280,11 +294,11 @@ public final class AnodeNode implements AutoCloseable {
             return f;
         }
         long timeoutNanos = timeout.toNanos();
-        loop.execute(() -> {
+        loop.submit(() -> {
             Peer p = engine.peer(peer);
             if (p == null) {
                 f.completeExceptionally(new NoRouteToHostException("no endpoint known for Anode address " + peer));
-                return;
+                return null;
             }
             long id = engine.ping(p, new Handlers.PingCallback() {
                 @Override
@@ -299,6 +313,12 @@ public final class AnodeNode implements AutoCloseable {
             });
             if (id != 0) {
                 loop.schedule(timeoutNanos, () -> engine.expirePing(id));
+            }
+            return null;
+        }).whenComplete((v, e) -> {
+            // The loop stopped (node closed, or its loop failed) before the ping was sent.
+            if (e != null) {
+                f.completeExceptionally(new ClosedChannelException());
             }
         });
         if (!open) {
@@ -320,7 +340,8 @@ public final class AnodeNode implements AutoCloseable {
         Engine.Stats s = engine.stats();
         return new Statistics(s.received(), s.malformed(), s.notForUs(), s.authFailed(), s.authErrorResponses(),
                 s.unknownSenderDropped(), s.accepted(), s.delivered(), s.noListener(), s.unhandledType(),
-                s.errorReplies(), s.pongsSent(), engine.peerCount());
+                s.errorReplies(), s.pongsSent(), s.peerTableFull(), s.endpointChecks(), s.endpointsProven(),
+                engine.peerCount());
     }
 
     /** Number of peers in the table. */
@@ -333,7 +354,10 @@ public final class AnodeNode implements AutoCloseable {
         return engine.peer(address) != null;
     }
 
-    /** The IP endpoints known for a peer, best first (empty if unknown). */
+    /**
+     * The IP endpoints a peer's traffic may go to, best first (empty if unknown): configured ones,
+     * the first it was heard from, and those that answered an endpoint check.
+     */
     public List<InetSocketAddress> peerEndpoints(AnodeAddress address) {
         Peer p = engine.peer(address);
         List<InetSocketAddress> l = new ArrayList<>();
@@ -383,6 +407,11 @@ public final class AnodeNode implements AutoCloseable {
             }
         }
         loop.close();
+        if (loop.isTerminated()) {
+            // The loop had died before close (see the failure handler): nobody else can touch the
+            // pings any more, so fail them here.
+            engine.failAllPings(new ClosedChannelException());
+        }
         for (Transport t : transports) {
             t.close();
         }
@@ -423,6 +452,10 @@ public final class AnodeNode implements AutoCloseable {
                     u.poll();
                 }
             }
+        } catch (Error e) {
+            // Loop work failed on this thread: the loop is as dead as if its own thread had
+            // thrown. Stop it (it logs and closes the node); the caller then sees its channel closed.
+            loop.fail(e);
         } finally {
             loop.exit();
         }

@@ -36,6 +36,9 @@ public final class AnodeNodeConfig {
     private final int maxEndpointsPerPeer;
     private final int maxPendingPings;
     private final int newPeerRate;
+    private final int newPeerRatePerSource;
+    /** As set on the builder (0: derived), so {@link #toBuilder()} keeps deriving it. */
+    private final int newPeerRatePerSourceSetting;
     private final int receiveBufferSize;
     private final int sendBufferSize;
     private final int maxReceiveQueueDatagrams;
@@ -55,6 +58,9 @@ public final class AnodeNodeConfig {
         this.maxEndpointsPerPeer = b.maxEndpointsPerPeer;
         this.maxPendingPings = b.maxPendingPings;
         this.newPeerRate = b.newPeerRate;
+        this.newPeerRatePerSource = b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource
+                : Math.max(1, b.newPeerRate / 8);
+        this.newPeerRatePerSourceSetting = b.newPeerRatePerSource;
         this.receiveBufferSize = b.receiveBufferSize;
         this.sendBufferSize = b.sendBufferSize;
         this.maxReceiveQueueDatagrams = b.maxReceiveQueueDatagrams;
@@ -102,6 +108,7 @@ public final class AnodeNodeConfig {
         b.maxEndpointsPerPeer = maxEndpointsPerPeer;
         b.maxPendingPings = maxPendingPings;
         b.newPeerRate = newPeerRate;
+        b.newPeerRatePerSource = newPeerRatePerSourceSetting;
         b.receiveBufferSize = receiveBufferSize;
         b.sendBufferSize = sendBufferSize;
         b.maxReceiveQueueDatagrams = maxReceiveQueueDatagrams;
@@ -141,7 +148,12 @@ public final class AnodeNodeConfig {
         return destination instanceof Inet6Address ? maxPacketIpv6 : maxPacketIpv4;
     }
 
-    /** Bound on the peer table; the least recently heard learned peer is evicted beyond it. */
+    /**
+     * Bound on the peer table. Beyond it a newcomer replaces the learned peer idle longest, and
+     * only one idle in both directions for the draft 3.2 answer timeout (60 s) and not in use by a
+     * stream; configured peers are never replaced. If no peer qualifies, the newcomer is dropped
+     * ({@link AnodeNode.Statistics#peerTableFull()}).
+     */
     public int maxPeers() {
         return maxPeers;
     }
@@ -162,6 +174,16 @@ public final class AnodeNodeConfig {
      */
     public int newPeerRate() {
         return newPeerRate;
+    }
+
+    /**
+     * Key agreements per second for unknown senders from one source (an IPv4 address or an IPv6
+     * /64), taken before the node-wide {@link #newPeerRate()}: one source cannot starve first
+     * contacts from others. Bursts up to a quarter of it. Default: an eighth of
+     * {@link #newPeerRate()} (at least 1).
+     */
+    public int newPeerRatePerSource() {
+        return newPeerRatePerSource;
     }
 
     /** Default SO_RCVBUF of a datagram channel: bytes of payload its receive queue may hold. */
@@ -224,6 +246,8 @@ public final class AnodeNodeConfig {
         private int maxEndpointsPerPeer = 8;
         private int maxPendingPings = 1024;
         private int newPeerRate = 256;
+        /** 0: derived from {@link #newPeerRate} at build time. */
+        private int newPeerRatePerSource = 0;
         private int receiveBufferSize = 256 * 1024;
         private int sendBufferSize = 64 * 1024;
         private int maxReceiveQueueDatagrams = 4096;
@@ -292,6 +316,12 @@ public final class AnodeNodeConfig {
         /** Key agreements per second for unknown senders, 1..1_000_000. */
         public Builder newPeerRate(int perSecond) {
             this.newPeerRate = range("newPeerRate", perSecond, 1, 1_000_000);
+            return this;
+        }
+
+        /** Key agreements per second for unknown senders from one source, 1..1_000_000. */
+        public Builder newPeerRatePerSource(int perSecond) {
+            this.newPeerRatePerSource = range("newPeerRatePerSource", perSecond, 1, 1_000_000);
             return this;
         }
 

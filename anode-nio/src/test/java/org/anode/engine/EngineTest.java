@@ -280,6 +280,11 @@ class EngineTest {
         Peer peer = b.peer(A.address());
         assertEquals(3, peer.bestEndpoint().hops());
         toB(dgramFromA(5, 9, "direct"));
+        // A new source for a peer that has an endpoint is proven first (draft 4.2.4, 4.2.5).
+        assertEquals(relay, peer.bestEndpoint().address(), "not used before its endpoint check");
+        byte[] check = tb.take().bytes();
+        toA(check);
+        toB(ta.take().bytes());
         assertEquals(ta.local, peer.bestEndpoint().address(), "direct endpoint beats the relayed one");
         assertEquals(0, peer.bestEndpoint().hops());
         assertEquals(2, peer.endpoints().length);
@@ -333,10 +338,10 @@ class EngineTest {
         // A peer C whose short id collides with A's (draft 3.5).
         long collided = A.address().shortId().value();
         Peer impostorSlot = new Peer(C.address(), AesCmac.forKey(B.agree(C.address())), true, collided);
-        b.table().insert(impostorSlot);
+        b.table().insert(impostorSlot, now);
         impostorSlot.addEndpoint(new PeerEndpoint(tb, ep(3000), 0, PeerEndpoint.NEVER, true), 8);
         Peer realA = new Peer(A.address(), AesCmac.forKey(B.agree(A.address())), true);
-        b.table().insert(realA);
+        b.table().insert(realA, now);
         realA.addEndpoint(new PeerEndpoint(tb, ta.local, 0, PeerEndpoint.NEVER, true), 8);
         assertNotNull(b.table().withShortId(collided).nextSameShortId, "two candidates share the short id");
         // A packet from A with its short id: whichever candidate is tried first, A's MAC wins.
@@ -398,6 +403,110 @@ class EngineTest {
         assertArrayEquals(new byte[] {1, 2, 3, 4}, java.util.Arrays.copyOfRange(epc, h, epc.length));
     }
 
+    /** The message type and the message of a packet (after the common header). */
+    static MessageType typeOf(byte[] packet) throws Exception {
+        return MessageType.fromCode(packet[PacketFormat.headerLength(packet[1]) - 1] & 0xff);
+    }
+
+    static byte[] messageOf(byte[] packet) {
+        return java.util.Arrays.copyOfRange(packet, PacketFormat.headerLength(packet[1]), packet.length);
+    }
+
+    @Test
+    void replayFromANewSourceOnlyStartsAnEndpointCheckAndARebindingIsFollowedAfterIt() throws Exception {
+        byte[] captured = dgramFromA(5, 9, "captured");
+        toB(captured);
+        Peer peerA = b.peer(A.address());
+        assertEquals(ta.local, peerA.bestEndpoint().address(), "first endpoint of a new peer is taken as is");
+        // M2: the capture replayed from a spoofed source (hop count 0 is outside the MAC).
+        InetSocketAddress spoofed = ep(6666);
+        b.receive(tb, spoofed, ByteBuffer.wrap(captured));
+        assertEquals(2, deliveredToB.size(), "a replay is still accepted (DECISIONS 29)");
+        assertEquals(1, peerA.endpoints().length, "but its source is not learned");
+        assertEquals(ta.local, peerA.bestEndpoint().address());
+        EngineTest.FakeTransport.Sent req = tb.take();
+        assertEquals(spoofed, req.to(), "an endpoint check goes to the new source");
+        assertEquals(MessageType.EPC_REQ, typeOf(req.bytes()));
+        assertEquals(1, b.stats().endpointChecks());
+        // Replays within a second do not multiply the checks.
+        b.receive(tb, spoofed, ByteBuffer.wrap(captured));
+        assertTrue(tb.sent.isEmpty());
+        // B's traffic to A still goes to A's proven endpoint.
+        Outbound o = new Outbound(1400);
+        b.begin(o, peerA, MessageType.DGRAM, 0).putInt(0x00090005);
+        assertTrue(b.finish(o));
+        assertEquals(ta.local, tb.take().to());
+
+        // A genuine NAT rebinding: A's packets now arrive from 7777.
+        InetSocketAddress rebound = ep(7777);
+        now += 10_000;
+        b.receive(tb, rebound, ByteBuffer.wrap(dgramFromA(5, 9, "moved")));
+        EngineTest.FakeTransport.Sent check = tb.take();
+        assertEquals(rebound, check.to());
+        assertEquals(MessageType.EPC_REQ, typeOf(check.bytes()));
+        assertEquals(ta.local, peerA.bestEndpoint().address(), "not used before the check");
+        // A answers the check (its engine echoes the id in an EPC).
+        toA(check.bytes());
+        byte[] epc = ta.take().bytes();
+        assertEquals(MessageType.EPC, typeOf(epc));
+        assertArrayEquals(messageOf(check.bytes()), messageOf(epc));
+        // The right EPC from the wrong endpoint (the spoofed one) proves nothing.
+        b.receive(tb, spoofed, ByteBuffer.wrap(epc));
+        assertEquals(ta.local, peerA.bestEndpoint().address());
+        // An EPC with another id from the right endpoint proves nothing either.
+        byte[] wrongId = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), false,
+                MessageType.EPC, new byte[] {9, 9, 9, 9}, A.agree(B.address()));
+        b.receive(tb, rebound, ByteBuffer.wrap(wrongId));
+        assertEquals(ta.local, peerA.bestEndpoint().address());
+        assertEquals(0, b.stats().endpointsProven());
+        // The EPC arriving from the checked endpoint proves it: it is used from now on.
+        now += 10_000;
+        b.receive(tb, rebound, ByteBuffer.wrap(epc));
+        assertEquals(1, b.stats().endpointsProven());
+        assertEquals(rebound, peerA.bestEndpoint().address(), "the rebound endpoint is preferred");
+        b.begin(o, peerA, MessageType.DGRAM, 0).putInt(0x00090005);
+        assertTrue(b.finish(o));
+        assertEquals(rebound, tb.take().to());
+        // Replaying the same EPC later does nothing (the check is gone).
+        b.receive(tb, spoofed, ByteBuffer.wrap(epc));
+        assertEquals(1, b.stats().endpointsProven());
+    }
+
+    @Test
+    void endpointChecksAreBoundedPerPeerAndExpire() throws Exception {
+        byte[] captured = dgramFromA(5, 9, "captured");
+        toB(captured);
+        for (int i = 0; i < 10; i++) {
+            b.receive(tb, ep(6000 + i), ByteBuffer.wrap(captured));
+        }
+        assertEquals(Engine.MAX_CHECKS_PER_PEER, tb.sent.size(), "at most a few checks per peer");
+        assertEquals(Engine.MAX_CHECKS_PER_PEER, b.pendingEndpointChecks());
+        tb.sent.clear();
+        // An unanswered check is resent (same id) after a second while its source keeps talking.
+        now += Engine.CHECK_RESEND_NANOS;
+        b.receive(tb, ep(6000), ByteBuffer.wrap(captured));
+        assertEquals(1, tb.sent.size());
+        tb.sent.clear();
+        // Expired checks free their slots.
+        now += Engine.CHECK_LIFETIME_NANOS;
+        b.receive(tb, ep(6100), ByteBuffer.wrap(captured));
+        assertEquals(1, tb.sent.size());
+        assertEquals(1, b.pendingEndpointChecks());
+        assertEquals(1, b.peer(A.address()).endpoints().length, "none of them was learned");
+    }
+
+    @Test
+    void configuredEndpointIsTrustedAndANewSourceOfAConfiguredPeerIsChecked() throws Exception {
+        // a was told where b is: b's packets from elsewhere are checked, not followed.
+        Peer peerB = a.peer(B.address());
+        byte[] fromB = forge(AddressField.full(B.address()), AddressField.shortOf(A.address()), false,
+                MessageType.DGRAM, new byte[] {0, 9, 0, 5}, B.agree(A.address()));
+        a.receive(ta, ep(4444), ByteBuffer.wrap(fromB));
+        assertEquals(tb.local, peerB.bestEndpoint().address());
+        assertEquals(ep(4444), ta.take().to());
+        assertEquals(1, a.stats().endpointChecks());
+    }
+
     @Test
     void errorRepliesAreOptInRateLimitedAndNeverLargerThanTheRequest() throws Exception {
         Engine e = engine(B, AnodeNodeConfig.builder().errorReplies(true).errorReplyRate(4).build());
@@ -418,20 +527,145 @@ class EngineTest {
         assertTrue(tb.sent.isEmpty(), "no reply larger than the request");
     }
 
+    /** A correctly MAC'd DGRAM from {@code s} to B with its full address (a first contact). */
+    static byte[] firstContact(AnodeIdentity s) throws Exception {
+        return forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false, MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9}, s.agree(B.address()));
+    }
+
+    static final long SECOND = 1_000_000_000L;
+
     @Test
-    void peerTableIsBoundedAndEvictsTheLeastRecentlyHeardLearnedPeer() throws Exception {
+    void peerTableIsBoundedAndEvictsOnlyIdleUnpinnedLearnedPeers() throws Exception {
         Engine e = engine(B, AnodeNodeConfig.builder().maxPeers(2).build());
-        AnodeIdentity[] senders = new AnodeIdentity[3];
-        for (int i = 0; i < 3; i++) {
-            senders[i] = AnodeIdentity.generate(Zone.DEFAULT);
-            byte[] p = forge(AddressField.full(senders[i].address()), AddressField.shortOf(B.address()), false,
-                    MessageType.DGRAM, new byte[] {0, 5, 0, 9}, senders[i].agree(B.address()));
-            now += 1000;
-            e.receive(tb, ep(2000 + i), ByteBuffer.wrap(p));
+        AnodeIdentity[] s = new AnodeIdentity[4];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = AnodeIdentity.generate(Zone.DEFAULT);
         }
+        long t0 = now;
+        e.receive(tb, ep(2000), ByteBuffer.wrap(firstContact(s[0])));
+        now += 1000;
+        e.receive(tb, ep(2001), ByteBuffer.wrap(firstContact(s[1])));
+        // H1: a newcomer must not push out peers active within the draft 3.2 answer timeout.
+        now = t0 + SECOND;
+        e.receive(tb, ep(2002), ByteBuffer.wrap(firstContact(s[2])));
         assertEquals(2, e.peerCount());
-        assertNull(e.peer(senders[0].address()), "oldest evicted");
-        assertNotNull(e.peer(senders[2].address()));
+        assertNotNull(e.peer(s[0].address()));
+        assertNotNull(e.peer(s[1].address()));
+        assertNull(e.peer(s[2].address()), "newcomer refused: nothing is idle");
+        assertEquals(1, e.stats().peerTableFull());
+        assertEquals(1, e.stats().unknownSenderDropped());
+        // Sending to s0 keeps it active although it has not been heard from since.
+        now = t0 + 30 * SECOND;
+        Outbound o = new Outbound(1400);
+        ByteBuffer buf = e.begin(o, e.peer(s[0].address()), MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, 9, 5);
+        assertTrue(e.finish(o));
+        assertEquals(now, e.peer(s[0].address()).lastSentNanos(), "finish records the send time");
+        // s1 is idle in both directions for more than 60 s; s0 was sent to 31 s ago.
+        now = t0 + 61 * SECOND;
+        e.receive(tb, ep(2002), ByteBuffer.wrap(firstContact(s[2])));
+        assertNotNull(e.peer(s[2].address()), "admitted in place of an idle peer");
+        assertNull(e.peer(s[1].address()), "the idle peer went");
+        assertNotNull(e.peer(s[0].address()), "the peer we sent to recently stays");
+        // A pinned peer (stream links) stays however idle it is.
+        now = t0 + 95 * SECOND;
+        Peer p0 = e.peer(s[0].address());
+        assertTrue(p0.isIdle(now));
+        p0.pin();
+        e.receive(tb, ep(2003), ByteBuffer.wrap(firstContact(s[3])));
+        assertNull(e.peer(s[3].address()), "s0 is pinned, s2 active: no room");
+        assertEquals(2, e.stats().peerTableFull());
+        p0.unpin();
+        assertThrows(IllegalStateException.class, p0::unpin, "unmatched unpin");
+        now += SECOND;
+        e.receive(tb, ep(2003), ByteBuffer.wrap(firstContact(s[3])));
+        assertNotNull(e.peer(s[3].address()), "unpinned and idle: replaced");
+        assertNull(e.peer(s[0].address()));
+        assertNotNull(e.peer(s[2].address()), "heard 35 s ago: stays");
+    }
+
+    @Test
+    void configuredPeersAreNeverEvictedAndAFullTableIsReported() throws Exception {
+        // L4: configured inserts evict learned peers only; the documented error is reachable.
+        Engine e = engine(B, AnodeNodeConfig.builder().maxPeers(2).build());
+        AnodeIdentity x = AnodeIdentity.generate(Zone.DEFAULT);
+        AnodeIdentity y = AnodeIdentity.generate(Zone.DEFAULT);
+        AnodeIdentity z = AnodeIdentity.generate(Zone.DEFAULT);
+        AnodeIdentity learned = AnodeIdentity.generate(Zone.DEFAULT);
+        e.addPeer(x.address(), tb, ep(3001));
+        e.receive(tb, ep(3002), ByteBuffer.wrap(firstContact(learned)));
+        assertNotNull(e.peer(learned.address()));
+        // A configured newcomer (the application's own choice) may replace an unpinned learned
+        // peer, even an active one...
+        Peer l = e.peer(learned.address());
+        l.pin();
+        IllegalStateException full = assertThrows(IllegalStateException.class,
+                () -> e.addPeer(y.address(), tb, ep(3003)), "...but not a pinned one");
+        assertTrue(full.getMessage().contains("peer table full"), full.getMessage());
+        l.unpin();
+        e.addPeer(y.address(), tb, ep(3003));
+        assertNull(e.peer(learned.address()));
+        // Two configured peers: a third one is refused, neither is evicted.
+        full = assertThrows(IllegalStateException.class, () -> e.addPeer(z.address(), tb, ep(3004)));
+        assertTrue(full.getMessage().contains("peer table full"), full.getMessage());
+        assertNotNull(e.peer(x.address()));
+        assertNotNull(e.peer(y.address()));
+        assertNull(e.peer(z.address()));
+        // And learned newcomers never replace configured peers, however idle.
+        now += 3600 * SECOND;
+        e.receive(tb, ep(3005), ByteBuffer.wrap(firstContact(learned)));
+        assertNull(e.peer(learned.address()));
+        assertEquals(1, e.stats().peerTableFull());
+        assertEquals(2, e.peerCount());
+    }
+
+    @Test
+    void oneSourceCannotSpendTheWholeKeyAgreementBudget() throws Exception {
+        // M3: garbage MACs under unknown full addresses from one source (no crypto on the
+        // attacker's side) take tokens from that source's bucket first.
+        Engine e = engine(B, AnodeNodeConfig.builder().newPeerRate(256).build());
+        AnodeIdentity stranger = AnodeIdentity.generate(Zone.DEFAULT);
+        byte[] garbage = forge(AddressField.full(stranger.address()), AddressField.shortOf(B.address()), false,
+                MessageType.DGRAM, new byte[] {0, 5, 0, 9}, new byte[32]);
+        InetSocketAddress attacker = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), 666);
+        for (int i = 0; i < 500; i++) {
+            e.receive(tb, attacker, ByteBuffer.wrap(garbage));
+        }
+        int perSourceBurst = Math.max(1, AnodeNodeConfig.defaults().newPeerRatePerSource() / 4);
+        assertEquals(perSourceBurst, e.stats().authFailed(), "only the source's burst reached the ECDH");
+        assertEquals(500 - perSourceBurst, e.stats().unknownSenderDropped());
+        // A genuine first contact from another source, at the same instant, still gets in.
+        AnodeIdentity genuine = AnodeIdentity.generate(Zone.DEFAULT);
+        InetSocketAddress other = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 3}), 777);
+        e.receive(tb, other, ByteBuffer.wrap(firstContact(genuine)));
+        assertNotNull(e.peer(genuine.address()));
+        // The attacker's source refills at its own rate only.
+        now += SECOND;
+        for (int i = 0; i < 500; i++) {
+            e.receive(tb, attacker, ByteBuffer.wrap(garbage));
+        }
+        assertEquals(2 * perSourceBurst, e.stats().authFailed());
+    }
+
+    @Test
+    void perSourceBucketsAreBoundedAndKeyedByIpv4AddressOrIpv6Slash64() throws Exception {
+        SourceBuckets sb = new SourceBuckets(1, 1, 16);
+        for (int i = 0; i < 100; i++) {
+            assertTrue(sb.tryTake(InetAddress.getByAddress(new byte[] {127, 0, 1, (byte) i}), now));
+        }
+        assertEquals(16, sb.size(), "least recently seen sources are forgotten");
+        InetAddress v4 = InetAddress.getByAddress(new byte[] {127, 0, 1, 99});
+        assertFalse(sb.tryTake(v4, now), "a remembered source has spent its token");
+        byte[] v6 = new byte[16];
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[15] = 1;
+        assertTrue(sb.tryTake(InetAddress.getByAddress(v6), now));
+        v6[15] = 2;
+        assertFalse(sb.tryTake(InetAddress.getByAddress(v6), now), "same /64: same bucket");
+        v6[7] = 1;
+        assertTrue(sb.tryTake(InetAddress.getByAddress(v6), now), "another /64");
     }
 
     @Test
