@@ -259,14 +259,15 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         return l == null ? null : l.remoteAddress;
     }
 
+    /** True while open and connected; false once closed, as the JDK's socket channel reports. */
     @Override
     public boolean isConnected() {
-        return state == ST_CONNECTED;
+        return state == ST_CONNECTED && isOpen();
     }
 
     @Override
     public boolean isConnectionPending() {
-        return state == ST_PENDING;
+        return state == ST_PENDING && isOpen();
     }
 
     /** The connection, or null before connect (for the adaptor's {@code available()}). */
