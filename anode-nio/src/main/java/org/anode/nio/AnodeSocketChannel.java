@@ -694,6 +694,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             }
             l.lock.lock();
             try {
+                layer.chargeSend(l);
                 while (isOpen()) {
                     long n = copyIn(l, srcs, offset, length);
                     if (n > 0) {
@@ -827,9 +828,13 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                 if (l != null) {
                     l.lock.lock();
                     try {
+                        // An explicit size is the application's choice: set as asked, charged to
+                        // the node's budget from the next time the buffer is allocated.
                         if (send) {
+                            l.sndWant = size;
                             l.conn.setSendBufferSize(size);
                         } else {
+                            l.rcvWant = size;
                             l.conn.setReceiveBufferSize(size);
                         }
                         layer.afterInput(l, System.nanoTime());

@@ -86,6 +86,8 @@ final class StreamLayer implements AnodeNodeStreams {
     private static final System.Logger LOG = System.getLogger(StreamLayer.class.getName());
     /** Bound on the connections (any state) with one remote address: half the 16-bit link id space, so random allocation stays quick. */
     static final int MAX_LINKS_PER_PEER = 32768;
+    /** Smallest buffer a connection gets when the buffer budget is spent. */
+    static final int MIN_BUFFER = 16 * 1024;
     /** Backlog when the application passes 0 or less, as the JDK's. */
     static final int DEFAULT_BACKLOG = 50;
     /** Largest number of packets emitted per transmit call before looping. */
@@ -130,6 +132,13 @@ final class StreamLayer implements AnodeNodeStreams {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder dataAcks = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * Node-wide budget for the connections' send and receive rings: a quarter of the heap, at least
+     * 32 MiB. Connections get their full SO_SNDBUF/SO_RCVBUF while it lasts, then smaller buffers
+     * (never below {@link #MIN_BUFFER}), so memory stays bounded however many connections carry data.
+     */
+    private volatile long bufferBudget = Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 4);
+    private final AtomicLong bufferCharged = new AtomicLong();
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks {
@@ -416,6 +425,77 @@ final class StreamLayer implements AnodeNodeStreams {
         if (l.conn.isTerminated()) {
             retire(l);
         }
+        settle(l);
+    }
+
+    // ------------------------------------------------------------------ buffer budget
+
+    /**
+     * Before data can make the core allocate a connection's receive ring (link lock held): charges
+     * it to the node's buffer budget, shrinking the buffer (and so the advertised window) when the
+     * budget is short. The ring is allocated when the peer's first data arrives, so without this a
+     * peer could make the node allocate SO_RCVBUF bytes per connection just by opening connections
+     * and sending a byte on each.
+     */
+    void chargeReceive(StreamLink l) {
+        if (l.rcvCharge == 0) {
+            int g = grant(l.rcvWant);
+            if (g != l.conn.receiveBufferSize()) {
+                l.conn.setReceiveBufferSize(g);
+            }
+            l.rcvCharge = l.conn.receiveBufferSize();
+        }
+    }
+
+    /** The same for the send ring, before the application's first write (link lock held). */
+    void chargeSend(StreamLink l) {
+        if (l.sndCharge == 0) {
+            int g = grant(l.sndWant);
+            if (g != l.conn.sendBufferSize()) {
+                l.conn.setSendBufferSize(g);
+            }
+            l.sndCharge = l.conn.sendBufferSize();
+        }
+    }
+
+    /** Up to {@code want} bytes of the budget, at least {@link #MIN_BUFFER} (or {@code want} if smaller). */
+    private int grant(int want) {
+        while (true) {
+            long used = bufferCharged.get();
+            long room = bufferBudget - used;
+            int g = (int) Math.max(Math.min(want, MIN_BUFFER), Math.min(want, room));
+            if (bufferCharged.compareAndSet(used, used + g)) {
+                return g;
+            }
+        }
+    }
+
+    /**
+     * Returns a link's charge once the core has released its buffers (idle release, close, failure)
+     * or the link is retired (lock held); the next data charges it again.
+     */
+    private void settle(StreamLink l) {
+        long charged = (long) l.rcvCharge + l.sndCharge;
+        if (charged != 0 && (l.retired || l.conn.allocatedBytes() == 0)) {
+            bufferCharged.addAndGet(-charged);
+            l.rcvCharge = 0;
+            l.sndCharge = 0;
+        }
+    }
+
+    /** Bytes of the buffer budget charged now (tests and statistics). */
+    long bufferCharged() {
+        return bufferCharged.get();
+    }
+
+    /** The node's budget for stream buffers. */
+    long bufferBudget() {
+        return bufferBudget;
+    }
+
+    /** Replaces the budget (tests: a small one shows the shrinking without a small heap). */
+    void bufferBudget(long bytes) {
+        bufferBudget = bytes;
     }
 
     /**
@@ -465,6 +545,7 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         l.retired = true;
         timers.set(l, StreamConnection.NO_TIMEOUT);
+        settle(l);
         synchronized (tables) {
             PeerLinks pl = peers.get(l.remote);
             if (pl == null) {
@@ -550,6 +631,7 @@ final class StreamLayer implements AnodeNodeStreams {
                     int lim = b.limit();
                     try {
                         b.limit(limit).position(MessageFields.sDataPayloadOffset(off));
+                        chargeReceive(link);
                         c.onData(now, MessageFields.sDataSequence(b, off), b);
                     } finally {
                         b.limit(lim).position(pos);
@@ -584,6 +666,7 @@ final class StreamLayer implements AnodeNodeStreams {
                     int lim = b.limit();
                     try {
                         b.limit(limit).position(p + 4);
+                        chargeReceive(link);
                         c.onDataAck(now, MessageFields.window(b, off), ranges, seq, b);
                     } finally {
                         b.limit(lim).position(pos);

@@ -51,6 +51,12 @@ final class StreamLink {
     boolean keyed;
     /** Set by {@code shutdownInput()}: received data is dropped as it arrives. */
     volatile boolean discardInput;
+    /** The buffer sizes the application asked for (SO_RCVBUF, SO_SNDBUF); guarded by lock. */
+    int rcvWant;
+    int sndWant;
+    /** What this link holds of the node's buffer budget; guarded by lock. */
+    int rcvCharge;
+    int sndCharge;
     /** Queued for the layer's end-of-batch transmit; event loop only. */
     boolean dirty;
     /** True once removed from the layer's tables; guarded by lock. */
@@ -76,6 +82,8 @@ final class StreamLink {
         this.sendPort = sendPort;
         this.localAddress = localAddress;
         this.remoteAddress = remoteAddress;
+        this.rcvWant = conn.receiveBufferSize();
+        this.sndWant = conn.sendBufferSize();
         conn.attach(this);
     }
 
