@@ -133,12 +133,15 @@ final class StreamLayer implements AnodeNodeStreams {
     private final AtomicLong refused = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder dataAcks = new java.util.concurrent.atomic.LongAdder();
     /**
-     * Node-wide budget for the connections' send and receive rings: a quarter of the heap, at least
-     * 32 MiB. Connections get their full SO_SNDBUF/SO_RCVBUF while it lasts, then smaller buffers
-     * (never below {@link #MIN_BUFFER}), so memory stays bounded however many connections carry data.
+     * Node-wide budget for the memory of the connections' buffers (what
+     * {@link StreamConnection#allocatedBytes()} reports): an eighth of the heap, at least 32 MiB -
+     * an eighth because a 512 KiB ring is a humongous object for G1 and can take a whole 1 MiB region.
+     * Connections get their full SO_SNDBUF/SO_RCVBUF while it lasts, then {@link #MIN_BUFFER}; past
+     * 1.5 times it no new receive buffer is allocated at all (see {@link #chargeReceive}).
      */
-    private volatile long bufferBudget = Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 4);
+    private volatile long bufferBudget = Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 8);
     private final AtomicLong bufferCharged = new AtomicLong();
+    private final AtomicLong budgetDrops = new AtomicLong();
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks {
@@ -431,56 +434,69 @@ final class StreamLayer implements AnodeNodeStreams {
     // ------------------------------------------------------------------ buffer budget
 
     /**
-     * Before data can make the core allocate a connection's receive ring (link lock held): charges
-     * it to the node's buffer budget, shrinking the buffer (and so the advertised window) when the
-     * budget is short. The ring is allocated when the peer's first data arrives, so without this a
-     * peer could make the node allocate SO_RCVBUF bytes per connection just by opening connections
-     * and sending a byte on each.
+     * Before data can make the core allocate a connection's receive ring (link lock held): sizes it
+     * against the node's buffer budget. The ring is allocated when the peer's first data arrives, so
+     * without this a peer could make the node allocate SO_RCVBUF bytes per connection just by opening
+     * connections and sending a byte on each. Within the budget a connection gets its SO_RCVBUF; past
+     * it, {@link #MIN_BUFFER} (a smaller advertised window); past the hard limit (1.5 times the budget)
+     * no new ring at all: the data is dropped, and the peer retransmits it once memory is free again
+     * (or its connection times out), so memory stays bounded however many connections a peer opens.
+     *
+     * @return false if the data must be dropped
      */
-    void chargeReceive(StreamLink l) {
-        if (l.rcvCharge == 0) {
-            int g = grant(l.rcvWant);
-            if (g != l.conn.receiveBufferSize()) {
-                l.conn.setReceiveBufferSize(g);
-            }
-            l.rcvCharge = l.conn.receiveBufferSize();
+    boolean chargeReceive(StreamLink l) {
+        if (l.rcvSized) {
+            return true;
         }
-    }
-
-    /** The same for the send ring, before the application's first write (link lock held). */
-    void chargeSend(StreamLink l) {
-        if (l.sndCharge == 0) {
-            int g = grant(l.sndWant);
-            if (g != l.conn.sendBufferSize()) {
-                l.conn.setSendBufferSize(g);
-            }
-            l.sndCharge = l.conn.sendBufferSize();
+        long used = bufferCharged.get();
+        long budget = bufferBudget;
+        if (used >= budget + budget / 2) {
+            budgetDrops.incrementAndGet();
+            return false;
         }
-    }
-
-    /** Up to {@code want} bytes of the budget, at least {@link #MIN_BUFFER} (or {@code want} if smaller). */
-    private int grant(int want) {
-        while (true) {
-            long used = bufferCharged.get();
-            long room = bufferBudget - used;
-            int g = (int) Math.max(Math.min(want, MIN_BUFFER), Math.min(want, room));
-            if (bufferCharged.compareAndSet(used, used + g)) {
-                return g;
-            }
+        int size = used + l.rcvWant <= budget ? l.rcvWant : Math.min(l.rcvWant, MIN_BUFFER);
+        if (size != l.conn.receiveBufferSize()) {
+            l.conn.setReceiveBufferSize(size);
         }
+        l.rcvSized = true;
+        return true;
     }
 
     /**
-     * Returns a link's charge once the core has released its buffers (idle release, close, failure)
-     * or the link is retired (lock held); the next data charges it again.
+     * The same for the send ring before the application's first write (link lock held): SO_SNDBUF
+     * within the budget, {@link #MIN_BUFFER} past it. Writes are never refused: the application
+     * decides what it writes.
+     */
+    void chargeSend(StreamLink l) {
+        if (l.sndSized) {
+            return;
+        }
+        int size = bufferCharged.get() + l.sndWant <= bufferBudget ? l.sndWant : Math.min(l.sndWant, MIN_BUFFER);
+        if (size != l.conn.sendBufferSize()) {
+            l.conn.setSendBufferSize(size);
+        }
+        l.sndSized = true;
+    }
+
+    /**
+     * Accounts what the connection's buffers really take now (lock held): after any input, after
+     * the core released idle buffers, and (as zero) once the link is retired.
      */
     private void settle(StreamLink l) {
-        long charged = (long) l.rcvCharge + l.sndCharge;
-        if (charged != 0 && (l.retired || l.conn.allocatedBytes() == 0)) {
-            bufferCharged.addAndGet(-charged);
-            l.rcvCharge = 0;
-            l.sndCharge = 0;
+        long cur = l.retired ? 0 : l.conn.allocatedBytes();
+        if (cur != l.charged) {
+            bufferCharged.addAndGet(cur - l.charged);
+            l.charged = cur;
         }
+        if (cur == 0) {
+            l.rcvSized = false;
+            l.sndSized = false;
+        }
+    }
+
+    /** Data packets dropped because the buffer budget's hard limit was reached. */
+    long budgetDrops() {
+        return budgetDrops.get();
     }
 
     /** Bytes of the buffer budget charged now (tests and statistics). */
@@ -631,8 +647,9 @@ final class StreamLayer implements AnodeNodeStreams {
                     int lim = b.limit();
                     try {
                         b.limit(limit).position(MessageFields.sDataPayloadOffset(off));
-                        chargeReceive(link);
-                        c.onData(now, MessageFields.sDataSequence(b, off), b);
+                        if (chargeReceive(link)) {
+                            c.onData(now, MessageFields.sDataSequence(b, off), b);
+                        }
                     } finally {
                         b.limit(lim).position(pos);
                     }
@@ -666,8 +683,11 @@ final class StreamLayer implements AnodeNodeStreams {
                     int lim = b.limit();
                     try {
                         b.limit(limit).position(p + 4);
-                        chargeReceive(link);
-                        c.onDataAck(now, MessageFields.window(b, off), ranges, seq, b);
+                        if (chargeReceive(link)) {
+                            c.onDataAck(now, MessageFields.window(b, off), ranges, seq, b);
+                        } else {
+                            c.onAck(now, MessageFields.window(b, off), ranges);
+                        }
                     } finally {
                         b.limit(lim).position(pos);
                     }

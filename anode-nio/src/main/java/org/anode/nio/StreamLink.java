@@ -54,9 +54,11 @@ final class StreamLink {
     /** The buffer sizes the application asked for (SO_RCVBUF, SO_SNDBUF); guarded by lock. */
     int rcvWant;
     int sndWant;
-    /** What this link holds of the node's buffer budget; guarded by lock. */
-    int rcvCharge;
-    int sndCharge;
+    /** Bytes of the node's buffer budget this link's buffers account for; guarded by lock. */
+    long charged;
+    /** Whether the receive / send buffer size was decided against the budget for the current allocation. */
+    boolean rcvSized;
+    boolean sndSized;
     /** Queued for the layer's end-of-batch transmit; event loop only. */
     boolean dirty;
     /** True once removed from the layer's tables; guarded by lock. */

@@ -34,9 +34,10 @@ class StreamBufferBudgetTest {
                 writeFully(p[0], new byte[] {(byte) i});
                 assertEquals(i, readFully(p[1], 1)[0]);
             }
-            // 512 KiB each by default: two connections fill 1 MiB, the rest get the minimum.
+            // 512 KiB each by default: the first fills the 1 MiB budget, the rest get the minimum, and
+            // nothing goes past the hard limit (1.5 times the budget) plus the one ring being sized.
             long charged = server.bufferCharged();
-            assertTrue(charged <= (1 << 20) + (long) n * StreamLayer.MIN_BUFFER, "charged " + charged);
+            assertTrue(charged <= (3 << 19) + (512 << 10), "charged " + charged);
             int small = 0;
             for (AnodeSocketChannel[] p : pairs) {
                 if (p[1].getOption(StandardSocketOptions.SO_RCVBUF) == StreamLayer.MIN_BUFFER) {
@@ -60,6 +61,46 @@ class StreamBufferBudgetTest {
                 Thread.sleep(10);
             }
             assertEquals(0, server.bufferCharged(), "closed connections return their buffers to the budget");
+        }
+    }
+
+    @Test
+    void pastTheHardLimitDataWaitsForMemoryInsteadOfGrowingIt() throws Exception {
+        try (StreamTestSupport s = new StreamTestSupport()) {
+            StreamLayer server = s.listener.layer();
+            List<AnodeSocketChannel[]> pairs = new ArrayList<>();
+            int i = 0;
+            // Connections take memory until the hard limit is reached: the next one's data is dropped.
+            server.bufferBudget(100_000);
+            AnodeSocketChannel[] stalled = null;
+            while (stalled == null && i < 50) {
+                AnodeSocketChannel[] p = s.connect();
+                p[1].configureBlocking(false);
+                writeFully(p[0], new byte[] {(byte) i});
+                long before = server.budgetDrops();
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+                java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+                while (one.hasRemaining() && System.nanoTime() < deadline) {
+                    p[1].read(one);
+                    Thread.sleep(1);
+                }
+                if (one.hasRemaining()) {
+                    assertTrue(server.budgetDrops() > before, "no data only because the budget refused it");
+                    stalled = p;
+                } else {
+                    pairs.add(p);
+                }
+                i++;
+            }
+            assertTrue(stalled != null, "the hard limit was reached");
+            assertTrue(server.bufferCharged() <= 150_000 + 600_000, "bounded: " + server.bufferCharged());
+            // Free memory: the stalled connection's retransmission then gets through.
+            for (AnodeSocketChannel[] p : pairs) {
+                p[0].close();
+                p[1].close();
+            }
+            stalled[1].configureBlocking(true);
+            assertEquals(pairs.size(), readFully(stalled[1], 1)[0]);
         }
     }
 }
