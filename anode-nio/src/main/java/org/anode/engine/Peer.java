@@ -38,8 +38,13 @@ public final class Peer {
     private volatile long lastAnsweredNanos = SenderForm.NEVER_ANSWERED;
     /** When a packet to this peer was last handed to a transport, or {@link SenderForm#NEVER_ANSWERED}. */
     private volatile long lastSentNanos = SenderForm.NEVER_ANSWERED;
-    /** Users that need this peer object to stay in the table (stream links); see {@link #pin()}. */
+    /**
+     * Users that need this peer object to stay in the table (stream links), see {@link #pin()};
+     * {@link #EVICTED} once the table dropped it. One atomic for both, so a pin and an eviction
+     * racing on two threads cannot both succeed.
+     */
     private final AtomicInteger pins = new AtomicInteger();
+    private static final int EVICTED = -1;
     /** Outstanding endpoint checks for unproven sources (event loop only; at most a few). */
     EndpointCheck[] checks = NO_CHECKS;
     static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
@@ -136,11 +141,22 @@ public final class Peer {
     /**
      * Marks this peer as in use by something that holds on to this object (a stream link keeps
      * sending through it): a pinned peer is never evicted from the peer table, however long it is
-     * idle, because the holder would silently lose it (its packets would no longer resolve).
-     * Every {@code pin()} must be matched by one {@link #unpin()}. Thread-safe.
+     * idle, because the holder would silently lose it (its packets would no longer resolve to
+     * this object). Every successful {@code pin()} must be matched by one {@link #unpin()}.
+     * Thread-safe.
+     *
+     * @return false if this peer has already been evicted from the table (nothing was pinned):
+     *     look the address up again ({@link Engine#peer}) and pin that object instead
      */
-    public void pin() {
-        pins.incrementAndGet();
+    public boolean pin() {
+        int n;
+        do {
+            n = pins.get();
+            if (n == EVICTED) {
+                return false;
+            }
+        } while (!pins.compareAndSet(n, n + 1));
+        return true;
     }
 
     /**
@@ -159,6 +175,21 @@ public final class Peer {
         } while (!pins.compareAndSet(n, n - 1));
     }
 
+    /**
+     * Marks an unpinned peer as evicted, atomically with respect to {@link #pin()} (event loop,
+     * by the table).
+     *
+     * @return false if it is pinned (it must stay)
+     */
+    boolean markEvicted() {
+        return pins.compareAndSet(0, EVICTED);
+    }
+
+    /** True once the table evicted this peer (it is no longer looked up; pins fail). */
+    public boolean isEvicted() {
+        return pins.get() == EVICTED;
+    }
+
     /** True while {@link #pin()} calls outnumber {@link #unpin()} calls. */
     public boolean isPinned() {
         return pins.get() > 0;
@@ -171,7 +202,7 @@ public final class Peer {
      * transparently when it comes back.
      */
     boolean isIdle(long now) {
-        return !configured && pins.get() == 0 && idleFor(lastAnsweredNanos, now) && idleFor(lastSentNanos, now);
+        return !configured && pins.get() <= 0 && idleFor(lastAnsweredNanos, now) && idleFor(lastSentNanos, now);
     }
 
     private static boolean idleFor(long t, long now) {

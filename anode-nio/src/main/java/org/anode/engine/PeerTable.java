@@ -77,10 +77,13 @@ final class PeerTable {
     Peer insert(Peer p, long now) {
         Peer evicted = null;
         if (byAddress.size() >= max) {
-            evicted = victim(p.isConfigured(), now);
-            if (evicted == null) {
-                return p;
-            }
+            // A channel thread may pin the chosen peer meanwhile: then it stays, choose again.
+            do {
+                evicted = victim(p.isConfigured(), now);
+                if (evicted == null) {
+                    return p;
+                }
+            } while (!evicted.markEvicted());
             remove(evicted);
         }
         byAddress.put(p.address(), p);

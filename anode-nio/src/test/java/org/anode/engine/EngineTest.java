@@ -572,7 +572,7 @@ class EngineTest {
         now = t0 + 95 * SECOND;
         Peer p0 = e.peer(s[0].address());
         assertTrue(p0.isIdle(now));
-        p0.pin();
+        assertTrue(p0.pin());
         e.receive(tb, ep(2003), ByteBuffer.wrap(firstContact(s[3])));
         assertNull(e.peer(s[3].address()), "s0 is pinned, s2 active: no room");
         assertEquals(2, e.stats().peerTableFull());
@@ -582,6 +582,8 @@ class EngineTest {
         e.receive(tb, ep(2003), ByteBuffer.wrap(firstContact(s[3])));
         assertNotNull(e.peer(s[3].address()), "unpinned and idle: replaced");
         assertNull(e.peer(s[0].address()));
+        assertTrue(p0.isEvicted());
+        assertFalse(p0.pin(), "an evicted peer cannot be pinned: the holder must look it up again");
         assertNotNull(e.peer(s[2].address()), "heard 35 s ago: stays");
     }
 
@@ -599,7 +601,7 @@ class EngineTest {
         // A configured newcomer (the application's own choice) may replace an unpinned learned
         // peer, even an active one...
         Peer l = e.peer(learned.address());
-        l.pin();
+        assertTrue(l.pin());
         IllegalStateException full = assertThrows(IllegalStateException.class,
                 () -> e.addPeer(y.address(), tb, ep(3003)), "...but not a pinned one");
         assertTrue(full.getMessage().contains("peer table full"), full.getMessage());
