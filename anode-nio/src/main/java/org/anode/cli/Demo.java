@@ -110,8 +110,11 @@ final class Demo {
             out.println();
             out.println("DGRAM (draft 4.2.10): node A runs a selector-loop echo service on port " + ECHO_PORT);
             final int peers = n - 1;
+            // Bind before any client sends: a DGRAM to an unbound port is dropped, as over UDP.
+            DatagramChannel echoChannel = nodes.get(0).selectorProvider().openDatagramChannel();
+            echoChannel.bind(AnodeSocketAddress.of(nodes.get(0).address(), ECHO_PORT));
             Future<?> echo = pool.submit(() -> {
-                datagramEcho(nodes.get(0), peers);
+                datagramEcho(nodes.get(0), echoChannel, peers);
                 return null;
             });
             for (int i = 1; i < n; i++) {
@@ -174,10 +177,8 @@ final class Demo {
     }
 
     /** A textbook non-blocking NIO echo loop; only the provider is Anode's. */
-    private static void datagramEcho(AnodeNode node, int expected) throws IOException {
-        try (Selector sel = node.selectorProvider().openSelector();
-                DatagramChannel ch = node.selectorProvider().openDatagramChannel()) {
-            ch.bind(AnodeSocketAddress.of(node.address(), ECHO_PORT));
+    private static void datagramEcho(AnodeNode node, DatagramChannel ch, int expected) throws IOException {
+        try (Selector sel = node.selectorProvider().openSelector(); ch) {
             ch.configureBlocking(false);
             ch.register(sel, SelectionKey.OP_READ);
             ByteBuffer buf = ByteBuffer.allocate(2048);

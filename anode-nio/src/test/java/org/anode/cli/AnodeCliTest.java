@@ -77,6 +77,7 @@ class AnodeCliTest {
         String o = out();
         assertTrue(o.contains("A -> B"), o);
         assertTrue(o.contains("echo \"hello from node B\""), o);
+        assertTrue(o.contains("(match)"), "the stream echo's SHA-256 matches: " + o);
         assertTrue(o.contains("done."), o);
     }
 }
