@@ -334,46 +334,63 @@ final class StreamLayer implements AnodeNodeStreams {
         AnodeAddress remote = target.address();
         boolean self = remote.equals(node.address());
         Peer peer = self ? null : engine.peer(remote);
-        int packet = self ? localPacketSize() : peer == null ? -1 : engine.maxPacketSize(peer);
-        if (packet < 0) {
-            throw new ConnectException("no endpoint known for Anode address " + remote
-                    + " (tell the node one with AnodeNode.addPeerEndpoint)");
-        }
-        StreamConfig cfg = new StreamConfig(options).maxPayload(payloadFor(packet));
-        long now = System.nanoTime();
-        StreamLink link;
-        synchronized (tables) {
-            PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
-            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
-                if (pl.byLocal.isEmpty()) {
-                    peers.remove(remote);
-                }
-                throw new ConnectException("too many connections to " + remote);
+        if (peer != null && !peer.pin()) {
+            // Evicted between the lookup and the pin: look again (it may have been re-admitted).
+            peer = engine.peer(remote);
+            if (peer != null && !peer.pin()) {
+                peer = null;
             }
-            int local;
-            if (sourcePort != 0) {
-                if (pl.byLocal.get(sourcePort) != null) {
-                    throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
-                }
-                local = sourcePort;
-            } else {
-                local = allocateLocal(pl, target.getPort());
-            }
-            StreamConnection conn = StreamConnection.connect(cfg, now,
-                    sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
-            link = new StreamLink(conn, remote, peer, true, local, -1, target.getPort(),
-                    AnodeSocketAddress.of(node.address(), local), target);
-            // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
-            link.channel = channel;
-            pl.byLocal.put(local, link);
         }
-        link.lock.lock();
+        // From here on the pin belongs to the link; any failure before it is published releases it.
+        boolean published = false;
         try {
-            afterInput(link, now);
+            int packet = self ? localPacketSize() : peer == null ? -1 : engine.maxPacketSize(peer);
+            if (packet < 0) {
+                throw new ConnectException("no endpoint known for Anode address " + remote
+                        + " (tell the node one with AnodeNode.addPeerEndpoint)");
+            }
+            StreamConfig cfg = new StreamConfig(options).maxPayload(payloadFor(packet));
+            long now = System.nanoTime();
+            StreamLink link;
+            synchronized (tables) {
+                PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
+                    if (pl.byLocal.isEmpty()) {
+                        peers.remove(remote);
+                    }
+                    throw new ConnectException("too many connections to " + remote);
+                }
+                int local;
+                if (sourcePort != 0) {
+                    if (pl.byLocal.get(sourcePort) != null) {
+                        throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
+                    }
+                    local = sourcePort;
+                } else {
+                    local = allocateLocal(pl, target.getPort());
+                }
+                StreamConnection conn = StreamConnection.connect(cfg, now,
+                        sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
+                link = new StreamLink(conn, remote, peer, true, local, -1, target.getPort(),
+                        AnodeSocketAddress.of(node.address(), local), target);
+                // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
+                link.channel = channel;
+                link.pinnedPeer = peer;
+                pl.byLocal.put(local, link);
+                published = true;
+            }
+            link.lock.lock();
+            try {
+                afterInput(link, now);
+            } finally {
+                link.lock.unlock();
+            }
+            return link;
         } finally {
-            link.lock.unlock();
+            if (!published && peer != null) {
+                peer.unpin();
+            }
         }
-        return link;
     }
 
     /** A free link id for {@code pl}, never 0, a listening port or {@code avoid}; tables lock held. */
@@ -560,6 +577,10 @@ final class StreamLayer implements AnodeNodeStreams {
             return;
         }
         l.retired = true;
+        if (l.pinnedPeer != null) {
+            l.pinnedPeer.unpin();
+            l.pinnedPeer = null;
+        }
         timers.set(l, StreamConnection.NO_TIMEOUT);
         settle(l);
         synchronized (tables) {
@@ -772,6 +793,10 @@ final class StreamLayer implements AnodeNodeStreams {
                     AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(remote, x));
             link.demuxKey = key(x, y);
             link.keyed = true;
+            // On the loop, so the peer cannot be evicted under us: pin() succeeds (addendum A4).
+            if (from != null && from.pin()) {
+                link.pinnedPeer = from;
+            }
             pl.byLocal.put(local, link);
             pl.byKey.put(link.demuxKey, link);
         }

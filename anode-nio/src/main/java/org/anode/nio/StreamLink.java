@@ -63,6 +63,8 @@ final class StreamLink {
     boolean dirty;
     /** True once removed from the layer's tables; guarded by lock. */
     boolean retired;
+    /** The peer this link keeps in the node's peer table (review H1, addendum A4); unpinned on retire. */
+    volatile Peer pinnedPeer;
 
     /** Readiness bits ({@link #READABLE}, {@link #WRITABLE}, {@link #CONNECT_DONE}). */
     volatile int state;
