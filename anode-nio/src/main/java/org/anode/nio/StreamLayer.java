@@ -496,11 +496,17 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     /**
-     * Accounts what the connection's buffers really take now (lock held): after any input, after
-     * the core released idle buffers, and (as zero) once the link is retired.
+     * Accounts the connection's buffers (lock held): after any input, after the core released idle
+     * buffers, and (as zero) once the link is retired. The core's rings start small and grow on
+     * demand up to SO_RCVBUF / SO_SNDBUF, so while a connection holds buffers it is charged what it
+     * may grow to (the sizes granted by {@link #chargeReceive} / {@link #chargeSend}), not only what
+     * it holds now: otherwise many connections granted full buffers while small could later grow
+     * past the budget together.
      */
     private void settle(StreamLink l) {
-        long cur = l.retired ? 0 : l.conn.allocatedBytes();
+        long alloc = l.retired ? 0 : l.conn.allocatedBytes();
+        long granted = (l.rcvSized ? l.conn.receiveBufferSize() : 0) + (l.sndSized ? l.conn.sendBufferSize() : 0);
+        long cur = alloc == 0 ? 0 : Math.max(alloc, granted);
         if (cur != l.charged) {
             bufferCharged.addAndGet(cur - l.charged);
             l.charged = cur;

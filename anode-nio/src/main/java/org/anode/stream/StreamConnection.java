@@ -143,6 +143,8 @@ public final class StreamConnection {
     private long sndNxtByte;
     private long sndEndByte;
     private byte[] sndRing;
+    /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
+    static final int INITIAL_RING = 16 * 1024;
     private ByteBuffer sndView;
     private ByteBuffer scratch;
     private long[] recStart;
@@ -962,6 +964,7 @@ public final class StreamConnection {
             return 0;
         }
         int n = (int) Math.min(want, free);
+        sendRingRoom(n);
         int cap = sndRing.length;
         int off = (int) (sndEndByte % cap);
         int first = Math.min(n, cap - off);
@@ -1285,8 +1288,9 @@ public final class StreamConnection {
         sndBufSize = b;
     }
 
+    /** SO_SNDBUF: the ring grows on demand up to it (and may be larger after a shrink). */
     private long sendCapacity() {
-        return sndRing != null ? Math.min(sndBufSize, sndRing.length) : sndBufSize;
+        return sndBufSize;
     }
 
     /** Current SO_SNDBUF. */
@@ -1377,9 +1381,41 @@ public final class StreamConnection {
         }
     }
 
+    /**
+     * Makes room for {@code len} more bytes in the receive ring, growing it (doubling) up to
+     * SO_RCVBUF; returns false if the ring is at its size and lacks room. Rings start at
+     * {@link #INITIAL_RING} bytes so that a connection carrying a little data does not hold a whole
+     * SO_RCVBUF of heap. An in-order packet larger than SO_RCVBUF itself (which may be as small as
+     * 1 KiB, packets up to 64 KiB) still fits once the ring is empty: otherwise the reader would see
+     * readable-but-empty forever. That extra memory is bounded by the largest accepted payload.
+     */
+    private boolean receiveRingRoom(int len) {
+        long used = rcvTail - rcvHead;
+        if (rcvRing.length - used >= len) {
+            return true;
+        }
+        long limit = used == 0 ? Math.max(rcvBufSize, len) : rcvBufSize;
+        if (used + len > limit) {
+            return false;
+        }
+        long target = rcvRing.length;
+        while (target - used < len) {
+            target = Math.min(limit, target * 2);
+        }
+        byte[] bigger = new byte[(int) target];
+        int cap = rcvRing.length;
+        for (int i = 0; i < used; i++) {
+            bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
+        }
+        rcvRing = bigger;
+        rcvHead = 0;
+        rcvTail = used;
+        return true;
+    }
+
     private void ensureReceiveBuffers() {
         if (rcvRing == null) {
-            rcvRing = new byte[rcvBufSize];
+            rcvRing = new byte[Math.min(rcvBufSize, INITIAL_RING)];
             rcvHead = 0;
             rcvTail = 0;
         }
@@ -1392,6 +1428,7 @@ public final class StreamConnection {
     }
 
     private void ringPut(ByteBuffer payload, int len) {
+        receiveRingRoom(len);
         int cap = rcvRing.length;
         int off = (int) (rcvTail % cap);
         int first = Math.min(len, cap - off);
@@ -1451,17 +1488,8 @@ public final class StreamConnection {
                 break;
             }
             byte[] chunk = slotBuf[idx];
-            if (rcvRing.length - (rcvTail - rcvHead) < len) {
-                if (rcvTail != rcvHead) {
-                    break;
-                }
-                // An in-order packet larger than the whole ring (SO_RCVBUF may be as small as 1 KiB,
-                // packets up to 64 KiB) would otherwise never drain: the reader would see
-                // readable-but-empty forever. The ring is empty, so replace it with one that fits;
-                // the extra memory is bounded by the largest accepted payload.
-                rcvRing = new byte[len];
-                rcvHead = 0;
-                rcvTail = 0;
+            if (!receiveRingRoom(len)) {
+                break;
             }
             int cap = rcvRing.length;
             int off = (int) (rcvTail % cap);
@@ -1603,10 +1631,34 @@ public final class StreamConnection {
         if (sndRing == null) {
             // Only ever (re)allocated while empty (see releaseIdleBuffers), so the byte counters can
             // simply keep counting: positions are taken modulo the ring length.
-            sndRing = new byte[sndBufSize];
+            sndRing = new byte[Math.min(sndBufSize, INITIAL_RING)];
             sndView = ByteBuffer.wrap(sndRing);
         }
         ensureRecords();
+    }
+
+    /**
+     * Grows the send ring (doubling, up to SO_SNDBUF) until {@code n} more bytes fit. Byte
+     * positions are absolute counters taken modulo the ring length, so each buffered byte is
+     * re-placed at its position in the bigger ring.
+     */
+    private void sendRingRoom(int n) {
+        long used = sndEndByte - sndUnaByte;
+        if (sndRing.length - used >= n) {
+            return;
+        }
+        long target = sndRing.length;
+        while (target - used < n) {
+            target = Math.min(Math.max(sndBufSize, used + n), target * 2);
+        }
+        int b = (int) target;
+        byte[] bigger = new byte[b];
+        int oldCap = sndRing.length;
+        for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
+            bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
+        }
+        sndRing = bigger;
+        sndView = ByteBuffer.wrap(sndRing);
     }
 
     private void ensureRecords() {
