@@ -223,7 +223,9 @@ public final class AnodeNodeConfig {
      * How long a blocking receive on a datagram channel yields the CPU in a loop, waiting for a
      * datagram, before it parks its thread (0 = park at once). Only a channel that sent within
      * that time spins (a request/response turn-around). Waking a parked thread costs more than a
-     * loopback round trip; a short spin trades a little CPU for latency.
+     * loopback round trip; a short spin trades a little CPU for latency. The default, 60 us, covers
+     * a loopback turn-around including the peer's own wake-up on an idle virtual CPU, where 20 us
+     * missed it (docs/BENCHMARKS.md); a channel whose spins keep missing parks at once for a while.
      */
     public long receiveSpinNanos() {
         return receiveSpinNanos;
@@ -254,7 +256,7 @@ public final class AnodeNodeConfig {
         private boolean errorReplies = false;
         private int errorReplyRate = 10;
         private String threadName = "anode-node";
-        private long receiveSpinNanos = 20_000;
+        private long receiveSpinNanos = 60_000;
 
         private Builder() {
         }
@@ -361,7 +363,7 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** Spin of a blocking datagram receive before parking (default 20 us), 0..10 ms. */
+        /** Spin of a blocking datagram receive before parking (default 60 us), 0..10 ms. */
         public Builder receiveSpin(java.time.Duration d) {
             Objects.requireNonNull(d, "receiveSpin");
             if (d.isNegative() || d.toNanos() > 10_000_000L) {

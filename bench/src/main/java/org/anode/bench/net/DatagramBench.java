@@ -35,12 +35,15 @@ public final class DatagramBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 3;
+        // Third argument: receive spins to measure, in microseconds, comma-separated (default 0,20,60; 60 us is the node default).
+        long[] spins = java.util.Arrays.stream((args.length > 2 ? args[2] : "0,20,60").split(","))
+                .mapToLong(v -> Long.parseLong(v.strip()) * 1000).toArray();
         System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"));
         for (int repeat = 0; repeat < 2; repeat++) {
             String tag = repeat == 0 ? "warm-up" : "measured";
-            for (long spin : new long[] {0, 20_000}) {
+            for (long spin : spins) {
                 String t = tag + ", receive spin " + spin / 1000 + " us";
                 long[] udp = plainRtt(rounds);
                 long[] anode = anodeRtt(rounds, spin);
