@@ -25,7 +25,6 @@ import org.anode.address.AnodeAddress;
 import org.anode.address.AnodeIdentity;
 import org.anode.crypto.AnodeAddressKeySpec;
 import org.anode.crypto.AnodeKeyLengthParameterSpec;
-import org.anode.crypto.AnodeProvider;
 import org.anode.crypto.AnodePublicKey;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -36,7 +35,7 @@ import org.junit.jupiter.api.TestFactory;
  * of the Anode provider: MessageDigest, Mac, KeyFactory, KeyAgreement, plus the identity types.
  */
 class JcaReferenceVectorsTest {
-    private static final Provider P = new AnodeProvider();
+    private static final Provider P = ProviderUnderTest.get();
     private static final HexFormat HEX = HexFormat.of();
 
     @Test

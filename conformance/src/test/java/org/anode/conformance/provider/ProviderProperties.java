@@ -32,7 +32,6 @@ import org.anode.address.AnodeIdentity;
 import org.anode.address.InvalidAddressException;
 import org.anode.address.Zone;
 import org.anode.crypto.AnodeKeyLengthParameterSpec;
-import org.anode.crypto.AnodeProvider;
 import org.anode.crypto.AnodeZoneParameterSpec;
 
 /**
@@ -41,7 +40,7 @@ import org.anode.crypto.AnodeZoneParameterSpec;
  * the XOR-fold KDF, and address corruption.
  */
 class ProviderProperties {
-    private static final Provider P = new AnodeProvider();
+    private static final Provider P = ProviderUnderTest.get();
     private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
     /** A small pool of identities: key generation is the slow part, and variety comes from the pairs. */
     private static final List<AnodeIdentity> IDS = identities(12);
