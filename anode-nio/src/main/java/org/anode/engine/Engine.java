@@ -125,7 +125,8 @@ public final class Engine {
     }
 
     /**
-     * Counters of what the engine did with received packets. Written by the event loop only;
+     * Counters of what the engine did with received packets (draft 3: malformed, unauthenticated,
+     * flag 0x04, delivered). Written by the event loop only;
      * readable from any thread.
      */
     public static final class Stats {

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EventLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
 
-    /** Readiness callback of a channel registered with the loop; runs on the loop thread. */
+    /** Readiness callback of a transport socket (draft 2.9) registered with the loop; runs on the loop thread. */
     @FunctionalInterface
     public interface IoHandler {
         /** Called when the key is ready; exceptions are logged, never propagated. */
@@ -37,7 +37,8 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * A scheduled task; {@link #cancel()} is thread-safe and idempotent. A cancelled timer is
+     * A scheduled task (stream retransmission and keepalive deadlines, draft 5; endpoint checks,
+     * draft 4.2.4); {@link #cancel()} is thread-safe and idempotent. A cancelled timer is
      * counted, and the heap is purged of cancelled timers once they are half of it, so code that
      * re-arms a deadline often (cancel, schedule again) cannot grow the heap without bound.
      */

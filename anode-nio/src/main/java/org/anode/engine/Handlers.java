@@ -7,8 +7,8 @@ import org.anode.transport.Transport;
 import org.anode.wire.PacketReader;
 
 /**
- * The callbacks through which the {@link Engine} hands authenticated messages to the layers above
- * it. All of them run on the event-loop thread, must not block, and see buffers that are valid
+ * The callbacks through which the {@link Engine} hands authenticated messages (draft sections 4
+ * and 5) to the layers above it. All of them run on the event-loop thread, must not block, and see buffers that are valid
  * only during the call.
  */
 public final class Handlers {

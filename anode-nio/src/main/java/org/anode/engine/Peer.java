@@ -354,7 +354,7 @@ public final class Peer {
         return v;
     }
 
-    /** Creates the per-port value of {@link #portValue}; a static lambda, so no capture per call. */
+    /** Creates the per-port value of {@link #portValue} (Anode ports, draft 4.2.10 and 5); a static lambda, so no capture per call. */
     @FunctionalInterface
     public interface PortValueFactory<T> {
         T create(Peer peer, int port);

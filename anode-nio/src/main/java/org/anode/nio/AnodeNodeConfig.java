@@ -238,7 +238,10 @@ public final class AnodeNodeConfig {
                 + ", errorReplies=" + errorReplies + "}";
     }
 
-    /** Builder of {@link AnodeNodeConfig}; every setter validates its argument at once. */
+    /**
+     * Builder of {@link AnodeNodeConfig} (packet sizes per DECISIONS 27, table bounds per draft 3.2
+     * and DECISIONS 30); every setter validates its argument at once.
+     */
     public static final class Builder {
         private final List<InetSocketAddress> bind = new ArrayList<>();
         private int defaultPort = 0;

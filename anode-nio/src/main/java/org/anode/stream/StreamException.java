@@ -10,7 +10,7 @@ import java.io.IOException;
 public final class StreamException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    /** Failure categories. */
+    /** Failure categories; RESET, PROTOCOL_ERROR and TIMED_OUT follow the S_CLOSE reasons of draft 5.2.2. */
     public enum Kind {
         /** The peer answered an S_OPEN with S_CLOSE reason 01. */
         REFUSED,
