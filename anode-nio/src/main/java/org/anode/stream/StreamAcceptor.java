@@ -8,7 +8,8 @@ import java.util.Objects;
  * reason 01 (DECISIONS 21: current sequence number equal to the initial one, never acknowledged).
  *
  * <p>The glue owns the listening table and the backlog bound; this class only fixes the protocol
- * behaviour. An accepted connection allocates no buffers until data flows, so connections waiting
+ * behaviour. An accepted connection is half-open until the opener acknowledges its ISN (addendum
+ * A5, {@link StreamConnection#isPeerConfirmed()}); the glue hands it to the application only then. An accepted connection allocates no buffers until data flows, so connections waiting
  * in a backlog cost little more than the object itself.
  */
 public final class StreamAcceptor {

@@ -16,6 +16,16 @@ import java.nio.ByteBuffer;
  * {@link #transmit}. Readiness for a selector comes from {@link #isReadable()},
  * {@link #isWritable()}, {@link #isConnecting()} / {@link #isEstablished()} / {@link #failure()}.
  *
+ * <h2>Opening (draft 5.2.1 and addendum A5)</h2>
+ * The opener sends S_OPEN with a random ISN; the acceptor answers with its own. The opener then
+ * acknowledges the acceptor's ISN at once with an S_ACK naming it (a third step the draft lacks,
+ * as TCP's final ACK): until an acknowledgement covers its ISN, an accepted connection delivers no
+ * data and no end-of-stream, sends nothing but its S_OPEN (repeated with backoff, and whenever data
+ * arrives), and is dropped silently at the connect timeout. A recorded opener side of an old
+ * connection, replayed once the acceptor has forgotten it, can never acknowledge the fresh ISN, so
+ * its data is never delivered a second time. {@link #isPeerConfirmed()} tells the glue when to
+ * hand an accepted connection to the application.
+ *
  * <h2>Sequence numbers and acknowledgements</h2>
  * Sequence numbers count packets (DECISIONS 21): the first S_DATA carries ISN+1, each next packet
  * one more, modulo 2^32 with {@link Serial} comparisons. The S_CLOSE of a graceful close (reason 00)
@@ -134,6 +144,16 @@ public final class StreamConnection {
     private long timeWaitDeadline = NONE;
     private boolean terminated;
     private long lastActivity;
+    /**
+     * Acceptor: true once an acknowledgement covered our ISN (addendum A5), proving the opener is
+     * live and not a replay of an old capture; until then nothing is delivered and nothing but our
+     * S_OPEN is sent. Always true on the opener.
+     */
+    private boolean peerConfirmed;
+    /** Acceptor: when an unconfirmed connection is given up (the connect timeout). */
+    private long confirmDeadline = NONE;
+    /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
+    private boolean isnAckDue;
 
     // ---- sender ----
     private final int isn;
@@ -260,6 +280,7 @@ public final class StreamConnection {
         this.lastRecvTime = now;
         this.lastActivity = now;
         this.openPending = true;
+        this.peerConfirmed = active;
         this.lastAdvertised = rcvBufSize;
     }
 
@@ -281,7 +302,8 @@ public final class StreamConnection {
 
     /**
      * Accepts an incoming S_OPEN (the acceptor side, 5.2.1): the connection is established at once
-     * and answers with its own S_OPEN on the next {@link #transmit}. Further copies of the opener's
+     * and answers with its own S_OPEN on the next {@link #transmit}; it delivers data only once the
+     * opener has acknowledged that S_OPEN's ISN ({@link #isPeerConfirmed()}, addendum A5). Further copies of the opener's
      * S_OPEN (its retransmissions) go to {@link #onOpen}, which answers again. Nothing is allocated
      * beyond the object itself until data flows, so a backlog of not-yet-accepted connections is
      * cheap.
@@ -295,6 +317,11 @@ public final class StreamConnection {
             int peerFlags, int localFlags) {
         StreamConnection c = new StreamConnection(config, false, nowNanos, localFlags);
         c.establish(peerWindowUnits, peerIsn, peerFlags);
+        // Addendum A5: unconfirmed until the opener acknowledges our ISN. Our S_OPEN is repeated
+        // with backoff meanwhile (the opener may be waiting for us to speak first), and the
+        // connection is dropped silently at the connect timeout: a replayed S_OPEN never confirms.
+        c.confirmDeadline = nowNanos + c.connectTimeout;
+        c.openRetxAt = nowNanos + c.initialRto;
         return c;
     }
 
@@ -330,8 +357,11 @@ public final class StreamConnection {
                 openRetxAt = NONE;
                 connectDeadline = NONE;
                 openPending = false;
+                isnAckDue = true;
                 heard(nowNanos);
             } else if (peerIsn == rcvIsn) {
+                // The acceptor repeats its S_OPEN until our acknowledgement of its ISN arrives.
+                isnAckDue = true;
                 heard(nowNanos);
             }
         } else if (peerIsn == rcvIsn) {
@@ -354,6 +384,11 @@ public final class StreamConnection {
             return;
         }
         heard(nowNanos);
+        if (!peerConfirmed) {
+            // Our ISN's acknowledgement was lost or is still on its way: ask for it again. The data
+            // is kept but neither delivered nor acknowledged until it comes (addendum A5).
+            openPending = true;
+        }
         int d = seq - rcvNxt;
         if (d < 0) {
             if (d >= -DUP_ACK_HORIZON) {
@@ -464,7 +499,26 @@ public final class StreamConnection {
                 rtoDeadline = nowNanos + currentRto();
             }
         }
+        if (!peerConfirmed && ranges.contains(isn)) {
+            confirm(nowNanos);
+        }
         processAck(nowNanos, ranges);
+    }
+
+    /** The opener acknowledged our ISN (addendum A5): the connection is live, not a replay. */
+    private void confirm(long nowNanos) {
+        peerConfirmed = true;
+        confirmDeadline = NONE;
+        openRetxAt = NONE;
+        openPending = false;
+        if (openTransmissions == 1 && openSentAt != NONE && srtt < 0) {
+            // Our single S_OPEN and its acknowledgement: the acceptor's first RTT sample (Karn).
+            rttSample(nowNanos - openSentAt);
+        }
+        if (ackPending > 0 || dupCount > 0 || peerFinReceived) {
+            // What arrived meanwhile was held unacknowledged: acknowledge it now.
+            ackNow = true;
+        }
     }
 
     /**
@@ -513,6 +567,9 @@ public final class StreamConnection {
             return;
         }
         heard(nowNanos);
+        if (!peerConfirmed) {
+            openPending = true;
+        }
         if (peerFinReceived) {
             if (closeSeq == peerFinSeq) {
                 noteDup(closeSeq);
@@ -564,6 +621,19 @@ public final class StreamConnection {
                     openPending = true;
                     openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
                 }
+            }
+            return;
+        }
+        if (!peerConfirmed) {
+            if (nowNanos >= confirmDeadline) {
+                // Never confirmed: a replay, or an opener that went away. Nothing is sent; nobody
+                // has seen this connection (the glue hands it to accept() only once confirmed).
+                fail(StreamException.Kind.TIMED_OUT, -1, "opener never acknowledged our S_OPEN", -1, true);
+                return;
+            }
+            if (nowNanos >= openRetxAt) {
+                openPending = true;
+                openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
             }
             return;
         }
@@ -629,6 +699,9 @@ public final class StreamConnection {
         if (!established) {
             return active ? Math.min(openRetxAt, connectDeadline) : NONE;
         }
+        if (!peerConfirmed) {
+            return Math.min(openRetxAt, confirmDeadline);
+        }
         long t = Math.min(rtoDeadline, reorderDeadline);
         t = Math.min(t, tlpDeadline);
         if (ackPending > 0) {
@@ -678,14 +751,24 @@ public final class StreamConnection {
         if (openPending && sent < maxPackets) {
             openPending = false;
             sink.sendOpen(advertiseWindowUnits(), isn, localFlags);
-            if (active) {
-                openTransmissions++;
-                openSentAt = nowNanos;
-            }
+            openTransmissions++;
+            openSentAt = nowNanos;
             sent++;
         }
-        if (!established) {
+        if (!established || !peerConfirmed) {
+            // An unconfirmed acceptor sends nothing else: no data, and no acknowledgement that would
+            // let the opener think data was delivered that a replay check may still discard.
             return sent;
+        }
+        if (isnAckDue && sent < maxPackets) {
+            // Addendum A5: the third handshake step, at once and on its own, so that it neither waits
+            // for data nor changes how data is framed.
+            isnAckDue = false;
+            AckRanges r = buildAckRanges(Math.max(1, maxAckRanges - 1));
+            r.add(rcvIsn, 1);
+            sink.sendAck(advertiseWindowUnits(), r);
+            sent++;
+            ackSent();
         }
         pacingBlocked = false;
         int before = sent;
@@ -991,6 +1074,9 @@ public final class StreamConnection {
         if (failure != null && (localFailure || readableBytes() == 0)) {
             throw failure.copy();
         }
+        if (!peerConfirmed) {
+            return 0;
+        }
         int total = 0;
         if (rcvRing != null) {
             while (dst.hasRemaining()) {
@@ -1122,6 +1208,15 @@ public final class StreamConnection {
         return established;
     }
 
+    /**
+     * True when the peer has shown it is live (addendum A5): on the opener once established; on the
+     * acceptor once an acknowledgement covered its ISN. Before that an accepted connection delivers
+     * nothing and the glue does not hand it to the application.
+     */
+    public boolean isPeerConfirmed() {
+        return established && peerConfirmed;
+    }
+
     /** True when the connect failed (refused, timed out, abandoned); see {@link #failure()}. */
     public boolean isConnectFailed() {
         return failedConnecting;
@@ -1139,6 +1234,9 @@ public final class StreamConnection {
     public boolean isReadable() {
         if (failure != null || inputShutdown) {
             return true;
+        }
+        if (!peerConfirmed) {
+            return false;
         }
         return readableBytes() > 0 || peerFinReceived;
     }

@@ -100,6 +100,15 @@ class StreamConnectionTest {
             P answer = rb.take().get(0);
             assertEquals("OPEN", answer.type());
             a.onOpen(T0 + 10 * MS, answer.window(), answer.isn(), answer.flags());
+            // Addendum A5: the opener acknowledges the acceptor's ISN at once, on its own.
+            a.transmit(T0 + 10 * MS, ra, 10);
+            List<P> third = ra.take();
+            assertEquals(1, third.size());
+            assertEquals("ACK", third.get(0).type());
+            assertArrayEquals(new int[][] {{answer.isn(), 1}}, third.get(0).ranges());
+            assertFalse(b.isPeerConfirmed());
+            b.onAck(T0 + 15 * MS, third.get(0).window(), ranges(answer.isn(), 1));
+            assertTrue(b.isPeerConfirmed());
         }
     }
 
@@ -208,12 +217,111 @@ class StreamConnectionTest {
         assertEquals(4096, b.peerWindowBytes());
     }
 
+    // ---------------------------------------------------------------- addendum A5: replay
+
+    @Test
+    void aReplayedOpenerNeverGetsItsDataOrFinDelivered() throws Exception {
+        // A capture of an opener's S_OPEN, data and FIN, replayed to a node that forgot the old
+        // connection: the fresh acceptor answers with a new ISN that the capture cannot acknowledge.
+        StreamConnection b = new StreamAcceptor(cfg(500).connectTimeout(Duration.ofSeconds(10)), 0)
+                .accept(T0, 64, 123, 0);
+        Rec r = new Rec();
+        b.transmit(T0, r, 10);
+        assertEquals(List.of("OPEN"), r.take().stream().map(P::type).toList());
+        // The old opener's acknowledgement of the OLD acceptor's ISN (499 here), then its data and FIN.
+        b.onAck(T0 + MS, 64, ranges(499, 1));
+        b.onData(T0 + MS, 124, bytes(10, 1));
+        b.onClose(T0 + MS, StreamConnection.REASON_CLOSED, 123, 125);
+        assertFalse(b.isPeerConfirmed());
+        assertFalse(b.isReadable(), "nothing is delivered before the opener acknowledges our ISN");
+        assertEquals(0, b.read(ByteBuffer.allocate(64)));
+        b.transmit(T0 + MS, r, 10);
+        assertEquals(List.of("OPEN"), r.take().stream().map(P::type).toList(),
+                "data on an unconfirmed connection is answered with our S_OPEN, never acknowledged");
+        long t = T0 + MS;
+        int opens = 0;
+        for (int i = 0; i < 20 && b.failure() == null; i++) {
+            t = b.nextTimeoutNanos();
+            assertTrue(t <= T0 + 10_000 * MS, "bounded by the connect timeout");
+            b.onTimer(t);
+            for (P x : takeAll(b, t, r)) {
+                assertEquals("OPEN", x.type());
+                opens++;
+            }
+        }
+        assertTrue(opens >= 2, "the S_OPEN is repeated with backoff: " + opens);
+        assertNotNull(b.failure());
+        assertTrue(b.isTerminated());
+        assertEquals(0, b.transmit(t, r, 10), "given up silently");
+        assertEquals(T0 + 10_000 * MS, t);
+    }
+
+    private static List<P> takeAll(StreamConnection c, long now, Rec r) {
+        c.transmit(now, r, 10);
+        return r.take();
+    }
+
+    @Test
+    void aLostIsnAcknowledgementIsAskedForAgainAndTheHeldDataIsThenDelivered() throws Exception {
+        StreamConnection a = StreamConnection.connect(cfg(100), T0, 0);
+        Rec ra = new Rec();
+        Rec rb = new Rec();
+        a.transmit(T0, ra, 10);
+        P open = ra.take().get(0);
+        StreamConnection b = new StreamAcceptor(cfg(700), 0).accept(T0 + MS, open.window(), open.isn(), 0);
+        b.transmit(T0 + MS, rb, 10);
+        P answer = rb.take().get(0);
+        a.onOpen(T0 + 2 * MS, answer.window(), answer.isn(), 0);
+        a.write(payload(150));
+        List<P> out = takeAll(a, T0 + 2 * MS, ra);
+        assertEquals(List.of("ACK", "DATA", "DATA"), out.stream().map(P::type).toList(),
+                "the ISN acknowledgement goes first, on its own; data is framed as before");
+        // The ACK is lost: the data reaches an unconfirmed acceptor, which holds it and asks again.
+        for (P d : out.subList(1, 3)) {
+            b.onData(T0 + 3 * MS, d.seq(), ByteBuffer.wrap(d.payload()));
+        }
+        assertFalse(b.isReadable());
+        assertEquals(List.of("OPEN"), takeAll(b, T0 + 3 * MS, rb).stream().map(P::type).toList());
+        a.onOpen(T0 + 4 * MS, answer.window(), answer.isn(), 0);
+        List<P> again = takeAll(a, T0 + 4 * MS, ra);
+        assertEquals(1, again.size());
+        assertTrue(ranges(again.get(0).ranges()).contains(700), "the repeated S_OPEN gets our ISN acknowledgement");
+        b.onAck(T0 + 5 * MS, again.get(0).window(), ranges(again.get(0).ranges()));
+        assertTrue(b.isPeerConfirmed());
+        assertArrayEquals(payload(150).array(), readAll(b), "the held data is delivered once confirmed");
+        List<P> acks = takeAll(b, T0 + 5 * MS, rb);
+        assertEquals("ACK", acks.get(0).type());
+        assertArrayEquals(new int[][] {{101, 2}}, acks.get(0).ranges(), "and acknowledged at once");
+        assertEquals(-1, b.smoothedRttNanos(), "Karn: the S_OPEN went out twice, so no RTT sample from it");
+    }
+
+    static AckRanges ranges(int[][] pairs) {
+        AckRanges r = new AckRanges(16);
+        for (int[] x : pairs) {
+            r.append(x[0], x[1]);
+        }
+        return r;
+    }
+
+    @Test
+    void anUnconfirmedAcceptorHoldsItsOwnWritesUntilConfirmed() throws Exception {
+        StreamConnection b = new StreamAcceptor(cfg(700), 0).accept(T0, 64, 100, 0);
+        Rec r = new Rec();
+        assertEquals(List.of("OPEN"), takeAll(b, T0, r).stream().map(P::type).toList());
+        b.write(payload(50));
+        b.shutdownOutput();
+        assertTrue(takeAll(b, T0 + MS, r).isEmpty(), "no data and no FIN before confirmation");
+        b.onAck(T0 + 2 * MS, 64, ranges(700, 1));
+        assertEquals(List.of("DATA", "CLOSE"), takeAll(b, T0 + 2 * MS, r).stream().map(P::type).toList());
+    }
+
     @Test
     void openRoundTripGivesTheFirstRttSample() {
         Pair p = new Pair(cfg(1), cfg(2));
         assertTrue(p.a.isEstablished());
         assertFalse(p.a.isConnecting());
         assertEquals(10 * MS, p.a.smoothedRttNanos());
+        assertEquals(10 * MS, p.b.smoothedRttNanos(), "the acceptor samples its S_OPEN to the ISN acknowledgement");
         assertEquals(StreamConnection.NO_TIMEOUT, p.a.nextTimeoutNanos());
     }
 
@@ -380,6 +488,9 @@ class StreamConnectionTest {
         a.transmit(T0, r, 10);
         r.take();
         a.onOpen(T0 + 10 * MS, 0, 900, 0);
+        a.transmit(T0 + 10 * MS, r, 10);
+        assertEquals(List.of("ACK"), r.take().stream().map(P::type).toList(),
+                "the acceptor's ISN is acknowledged even into a zero window (addendum A5)");
         a.write(payload(300));
         assertEquals(0, a.transmit(T0 + 10 * MS, r, 10), "a zero window stops new data");
         long probeAt = a.nextTimeoutNanos();
