@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.anode.stream.StreamConfig;
@@ -32,11 +33,13 @@ import org.anode.stream.StreamConnection;
  *       {@code InetSocketAddress} with a wildcard IP address whose port is taken as the Anode port - so frameworks that bind {@code new InetSocketAddress(port)} work -
  *       or null. Port 0 picks a free port from 49152-65535. Stream ports are separate from DGRAM ports.
  *       A port in use throws {@link java.net.BindException}.
- *   <li>Backlog: the connections the node has answered that the application has not accepted yet
- *       are bounded by the backlog (50 if 0 or less is given). An accepted connection is established
- *       at once (there is no half-open state beyond it), so the bound covers both; an S_OPEN that
- *       finds the backlog full is dropped like a TCP SYN, and the opener's retransmission succeeds
- *       once there is room. An S_OPEN for a port nobody listens on is refused (S_CLOSE reason 01).
+ *   <li>Backlog: the node answers an S_OPEN at once, but hands the connection to accept() only
+ *       when the opener has acknowledged the answer's ISN (addendum A5: a replayed S_OPEN can never
+ *       do so; an unconfirmed connection is dropped silently after the connect timeout). The
+ *       backlog (50 if 0 or less is given) bounds those half-open connections and the confirmed
+ *       ones the application has not accepted yet together; an S_OPEN that finds it full is
+ *       dropped like a TCP SYN, and the opener's retransmission succeeds once there is room. An
+ *       S_OPEN for a port nobody listens on is refused (S_CLOSE reason 01).
  *   <li>Accept: blocking or non-blocking ({@code null} when none is waiting; {@code OP_ACCEPT} is
  *       ready when one is). Closing the listener resets the connections still in its backlog.
  *   <li>Options: {@code SO_RCVBUF} is the receive buffer of accepted connections,
@@ -58,6 +61,8 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     private final ArrayDeque<StreamLink> backlogQueue = new ArrayDeque<>();
     private int waiters;
     private volatile int queued;
+    /** Answered connections whose opener has not yet acknowledged our ISN (addendum A5). */
+    private final AtomicInteger halfOpen = new AtomicInteger();
     private volatile int backlog = StreamLayer.DEFAULT_BACKLOG;
     private volatile AnodeSocketAddress local;
     private volatile int receiveBuffer;
@@ -222,9 +227,24 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
 
     // ------------------------------------------------------------------ backlog (event loop side)
 
-    /** True when no further connection fits the backlog. */
+    /** True when no further connection fits the backlog (half-open ones included). */
     boolean backlogFull() {
-        return queued >= backlog;
+        return queued + halfOpen.get() >= backlog;
+    }
+
+    /** An answered connection now waits for the opener's acknowledgement (addendum A5). */
+    void halfOpenAdded() {
+        halfOpen.incrementAndGet();
+    }
+
+    /** A half-open connection was confirmed (and is being enqueued) or given up. */
+    void halfOpenDone() {
+        halfOpen.decrementAndGet();
+    }
+
+    /** Half-open connections counted against the backlog now (tests). */
+    int halfOpen() {
+        return halfOpen.get();
     }
 
     /**

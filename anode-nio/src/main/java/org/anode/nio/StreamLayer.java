@@ -104,7 +104,8 @@ final class StreamLayer implements AnodeNodeStreams {
     private final AnodeNode node;
     private final Engine engine;
     private final EventLoop loop;
-    private final StreamConfig baseConfig;
+    /** Replaced, never changed in place (tests shorten the accept timeout while the loop reads it). */
+    private volatile StreamConfig baseConfig;
     private final int outboundCapacity;
     private final AtomicReferenceArray<AnodeServerSocketChannel> listeners = new AtomicReferenceArray<>(65536);
     /** Guards {@link #peers} and every table in it. */
@@ -416,6 +417,15 @@ final class StreamLayer implements AnodeNodeStreams {
         return Math.max(64, Math.min(p, 65000));
     }
 
+    /**
+     * Changes the configuration of connections accepted from now on (tests: a shorter time-wait, or
+     * a shorter wait for the opener's acknowledgement of our ISN, addendum A5, than the defaults of
+     * 30 s each).
+     */
+    void configureAccepted(java.util.function.UnaryOperator<StreamConfig> change) {
+        baseConfig = change.apply(new StreamConfig(baseConfig));
+    }
+
     /** A copy of the layer's default stream configuration, for a channel's options. */
     StreamConfig defaultConfig() {
         return new StreamConfig(baseConfig);
@@ -430,6 +440,9 @@ final class StreamLayer implements AnodeNodeStreams {
     void afterInput(StreamLink l, long now) {
         if (l.discardInput) {
             discard(l);
+        }
+        if (l.awaitingListener != null && l.conn.isPeerConfirmed() && l.conn.failure() == null && !l.retired) {
+            handOver(l);
         }
         PacketSink sink = (loop.inLoop() ? loopSink : APP_SINKS.get()).use(this);
         sink.link = l;
@@ -446,6 +459,20 @@ final class StreamLayer implements AnodeNodeStreams {
             retire(l);
         }
         settle(l);
+    }
+
+    /**
+     * An accepted connection became confirmed (addendum A5; lock held): it moves from the listener's
+     * half-open count to its backlog, where accept() finds it. If the listener closed or filled
+     * meanwhile the connection is reset, as a TCP listener resets what it cannot accept.
+     */
+    private void handOver(StreamLink l) {
+        AnodeServerSocketChannel listener = l.awaitingListener;
+        l.awaitingListener = null;
+        listener.halfOpenDone();
+        if (!listener.enqueue(l)) {
+            l.conn.abort(StreamConnection.REASON_REFUSED);
+        }
     }
 
     // ------------------------------------------------------------------ buffer budget
@@ -583,6 +610,11 @@ final class StreamLayer implements AnodeNodeStreams {
             return;
         }
         l.retired = true;
+        if (l.awaitingListener != null) {
+            // Never confirmed (a replay, or an opener that went away): nobody saw it.
+            l.awaitingListener.halfOpenDone();
+            l.awaitingListener = null;
+        }
         if (l.pinnedPeer != null) {
             l.pinnedPeer.unpin();
             l.pinnedPeer = null;
@@ -664,8 +696,15 @@ final class StreamLayer implements AnodeNodeStreams {
                             }
                         }
                     }
+                    boolean wasConnecting = c.isConnecting();
                     c.onOpen(now, MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
                             MessageFields.sOpenFlags(b, off));
+                    if (wasConnecting && !c.isConnecting()) {
+                        // Wake the connecting thread now, before the batch's end sends our
+                        // acknowledgement of the peer's ISN (addendum A5): connect latency is the
+                        // S_OPEN round trip, not that plus a send.
+                        link.publish();
+                    }
                 }
                 case S_CLOSE -> c.onClose(now, MessageFields.sCloseReason(b, off),
                         MessageFields.sCloseInitialSequence(b, off), MessageFields.sCloseSequence(b, off));
@@ -799,6 +838,10 @@ final class StreamLayer implements AnodeNodeStreams {
                     AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(remote, x));
             link.demuxKey = key(x, y);
             link.keyed = true;
+            // Handed to accept() only once the opener acknowledges our ISN (addendum A5); until
+            // then it counts against the backlog as half-open.
+            link.awaitingListener = listener;
+            listener.halfOpenAdded();
             // On the loop, so the peer cannot be evicted under us: pin() succeeds (addendum A4).
             if (from != null && from.pin()) {
                 link.pinnedPeer = from;
@@ -811,17 +854,6 @@ final class StreamLayer implements AnodeNodeStreams {
             afterInput(link, now);
         } finally {
             link.lock.unlock();
-        }
-        if (!listener.enqueue(link)) {
-            // The listener closed (or filled) meanwhile: reset the connection we just answered.
-            link.lock.lock();
-            try {
-                link.conn.abort(StreamConnection.REASON_REFUSED);
-                afterInput(link, now);
-                retire(link);
-            } finally {
-                link.lock.unlock();
-            }
         }
     }
 

@@ -68,6 +68,12 @@ final class StreamLink {
 
     /** Readiness bits ({@link #READABLE}, {@link #WRITABLE}, {@link #CONNECT_DONE}). */
     volatile int state;
+    /**
+     * Acceptor: the listener this connection goes to once the opener has acknowledged our ISN
+     * (addendum A5); null before that is known to be needed, and after the hand-over. Guarded by lock.
+     */
+    AnodeServerSocketChannel awaitingListener;
+
     /** The channel using the connection; null while an accepted connection waits in a backlog. */
     volatile AnodeSocketChannel channel;
 

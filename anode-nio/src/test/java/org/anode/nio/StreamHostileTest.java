@@ -78,15 +78,63 @@ class StreamHostileTest {
             l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
             l.configureBlocking(false);
             Forger f = new Forger(a, b);
+            StreamLayer layer = l.layer();
+            layer.configureAccepted(c -> c.connectTimeout(java.time.Duration.ofMillis(300)));
             for (int i = 1; i <= 300; i++) {
                 f.open(i, 80, i * 7919);
             }
-            StreamLayer layer = l.layer();
             awaitTrue(() -> layer.droppedPackets() >= 295);
             assertEquals(5, layer.linkCount(), "only the backlog's worth of connections exists");
-            for (int i = 0; i < 5; i++) {
-                assertNotNull(l.accept());
+            assertEquals(5, l.halfOpen(), "answered, but waiting for the opener to acknowledge our ISN");
+            assertNull(l.accept(), "S_OPENs nobody follows up are never handed to accept() (addendum A5)");
+            awaitTrue(() -> layer.linkCount() == 0);
+            assertEquals(0, layer.linkCount(), "half-open connections are given up after the accept timeout");
+            assertEquals(0, l.halfOpen());
+            // The backlog is free again for a genuine opener.
+            try (AnodeSocketChannel c = AnodeSocketChannel.open(a, AnodeSocketAddress.of(b.address(), 80))) {
+                AnodeSocketChannel s = null;
+                for (int i = 0; i < 500 && s == null; i++) {
+                    s = l.accept();
+                    if (s == null) {
+                        Thread.sleep(10);
+                    }
+                }
+                assertNotNull(s);
+                s.close();
             }
+        }
+    }
+
+    @Test
+    void aReplayedConnectionIsNeverAcceptedAndItsDataNeverDelivered() throws Exception {
+        // What a capture of a finished connection from a holds - its S_OPEN, one S_DATA and its FIN,
+        // all authentic - replayed once b has forgotten that connection (bugs-streams B2).
+        try (NodeTestSupport t = new NodeTestSupport()) {
+            AnodeNode a = t.node();
+            AnodeNode b = t.node();
+            NodeTestSupport.introduce(a, b);
+            AnodeServerSocketChannel l = t.track(AnodeServerSocketChannel.open(b));
+            l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
+            l.configureBlocking(false);
+            StreamLayer layer = l.layer();
+            layer.configureAccepted(c -> c.connectTimeout(java.time.Duration.ofMillis(400)));
+            Forger f = new Forger(a, b);
+            int isn = 0x5EED_0001;
+            for (int round = 0; round < 3; round++) {
+                f.open(4242, 80, isn);
+                f.begin(MessageType.S_DATA, 4242, 80).putInt(isn + 1).put("pay me twice".getBytes());
+                f.send();
+                f.begin(MessageType.S_CLOSE, 4242, 80).put((byte) 0).put((byte) 0).putInt(isn).putInt(isn + 2);
+                f.send();
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
+                while (System.nanoTime() < until) {
+                    assertNull(l.accept(), "a replay is never accepted");
+                    Thread.sleep(10);
+                }
+            }
+            awaitTrue(() -> layer.linkCount() == 0);
+            assertEquals(0, layer.linkCount(), "the replayed connection is given up (or refused by a)");
+            assertEquals(0, l.halfOpen());
             assertNull(l.accept());
         }
     }
