@@ -33,4 +33,14 @@ public final class Outbound {
     public Peer peer() {
         return peer;
     }
+
+    /**
+     * Drops the references to the last packet's peer and transport, so that an Outbound kept for
+     * reuse (one per application thread) does not keep a closed node reachable through them.
+     */
+    public void forget() {
+        peer = null;
+        transport = null;
+        destination = null;
+    }
 }

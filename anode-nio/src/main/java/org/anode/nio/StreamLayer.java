@@ -265,6 +265,25 @@ final class StreamLayer implements AnodeNodeStreams {
         }
     }
 
+    /**
+     * Connections in the tables that are fully open: not failed and not closing on our side (tests:
+     * a closed channel must never leave one of these behind).
+     */
+    int openLinkCount() {
+        int n = 0;
+        for (StreamLink l : snapshot()) {
+            l.lock.lock();
+            try {
+                if (!l.retired && l.conn.failure() == null && !l.conn.isOutputShutdown()) {
+                    n++;
+                }
+            } finally {
+                l.lock.unlock();
+            }
+        }
+        return n;
+    }
+
     /** Packets the UDP socket had no room for (the protocol recovers them as losses). */
     long unsentPackets() {
         return unsent.get();
@@ -946,6 +965,9 @@ final class StreamLayer implements AnodeNodeStreams {
 
         void release() {
             layer = null;
+            if (out != null) {
+                out.forget();
+            }
             link = null;
             refusalPeer = null;
             localType = null;
