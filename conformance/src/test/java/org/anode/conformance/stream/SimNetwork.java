@@ -302,8 +302,14 @@ final class SimNetwork {
 
     private final java.util.HashSet<Integer> seqsSentA = new java.util.HashSet<>();
 
+    /** When non-null, every packet A emits is appended here (an eavesdropper's capture of A's side). */
+    List<Packet> captureA;
+
     private void send(boolean fromA, Packet p) {
         out.packetsSent++;
+        if (fromA && captureA != null) {
+            captureA.add(p.copy());
+        }
         if (fromA && (p.type == DATA || p.type == DACK) && p.payload.length > 0) {
             out.dataSentA++;
             if (!seqsSentA.add(p.seq)) {
