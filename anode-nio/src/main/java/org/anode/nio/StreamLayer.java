@@ -122,6 +122,8 @@ final class StreamLayer implements AnodeNodeStreams {
     /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
     private final ArrayList<StreamLink> dirty = new ArrayList<>();
     private boolean flushQueued;
+    /** True while a UDP read batch is being handled (loop holders only); its end flushes {@link #dirty}. */
+    private boolean inBatch;
     private final Runnable flushTask = this::flushDirty;
     private long refusalCredit;
     private long refusalLast;
@@ -740,10 +742,31 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         link.dirty = true;
         dirty.add(link);
-        if (!flushQueued) {
+        if (!inBatch && !flushQueued) {
+            // Not from a UDP read batch (a message from this node to itself): tasks run after
+            // the selector's keys are processed, i.e. after whatever else this round handles.
             flushQueued = true;
-            // Tasks run after the selector's keys are processed: i.e. after the batch.
             loop.execute(flushTask);
+        }
+    }
+
+    @Override
+    public void beginBatch() {
+        inBatch = true;
+    }
+
+    /**
+     * The end of a UDP read batch: transmits and publishes for the links the batch touched, on the
+     * thread that read it. That is the event-loop thread, or an application thread that polled the
+     * socket while waiting ({@link AnodeNode#pollIo()}): it then sees its data readable (or its
+     * connect done) as soon as its poll returns, instead of waiting for a task that only the
+     * event-loop thread runs - which would cost the very wake-up the poll is there to save.
+     */
+    @Override
+    public void endOfBatch() {
+        inBatch = false;
+        if (!dirty.isEmpty()) {
+            flushDirty();
         }
     }
 
