@@ -26,6 +26,7 @@ import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketFormat;
 import org.anode.wire.PacketReader;
+import org.anode.wire.PacketWriter;
 import org.anode.wire.SenderForm;
 import org.anode.wire.WireException;
 
@@ -828,6 +829,57 @@ public final class Engine {
      *
      * @return true if the transport took it, false if it had no room (not sent)
      */
+    /**
+     * Ends and sends {@code n} packets begun with {@link #begin} to one peer, in order: their MACs
+     * are computed together ({@link PacketWriter#finishAll}), which is cheaper per packet than
+     * {@link #finish} for a burst, then each goes to its transport as {@link #finish} sends it.
+     * A packet the transport has no room for, or cannot take, is skipped (it counts as lost).
+     *
+     * @param os packets begun for the same peer, at most {@link org.anode.crypto.internal.AesCmac#MAX_MANY}
+     * @return how many the transports took
+     */
+    public int finishAll(Outbound[] os, int n) {
+        if (n == 0) {
+            return 0;
+        }
+        if (n > org.anode.crypto.internal.AesCmac.MAX_MANY) {
+            throw new IllegalArgumentException("too many packets for one pass: " + n);
+        }
+        Peer p = os[0].peer;
+        PacketWriter[] ws = WRITERS.get();
+        for (int i = 0; i < n; i++) {
+            if (os[i].peer != p) {
+                throw new IllegalArgumentException("packets for more than one peer");
+            }
+            ws[i] = os[i].writer;
+        }
+        synchronized (p) {
+            PacketWriter.finishAll(ws, n, p.cmac());
+        }
+        java.util.Arrays.fill(ws, 0, n, null);
+        int sent = 0;
+        for (int i = 0; i < n; i++) {
+            Outbound o = os[i];
+            ByteBuffer b = o.buf;
+            b.flip();
+            try {
+                if (o.transport.send(b, o.destination)) {
+                    p.sent(o.beganNanos);
+                    sent++;
+                }
+            } catch (IOException | RuntimeException e) {
+                if (LOG.isLoggable(System.Logger.Level.TRACE)) {
+                    LOG.log(System.Logger.Level.TRACE, "packet not sent: " + e);
+                }
+            }
+        }
+        return sent;
+    }
+
+    /** Per-thread scratch of {@link #finishAll}. */
+    private static final ThreadLocal<PacketWriter[]> WRITERS =
+            ThreadLocal.withInitial(() -> new PacketWriter[org.anode.crypto.internal.AesCmac.MAX_MANY]);
+
     public boolean finish(Outbound o) throws IOException {
         Peer p = o.peer;
         ByteBuffer b = o.buf;
