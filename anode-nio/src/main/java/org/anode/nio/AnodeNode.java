@@ -546,6 +546,15 @@ public final class AnodeNode implements AutoCloseable {
         }
 
         @Override
+        public void receiveMany(Transport via, InetSocketAddress[] sources, ByteBuffer[] packets, int n) {
+            if (!inBatch) {
+                inBatch = true;
+                streams.beginBatch();
+            }
+            engine.receiveMany(via, sources, packets, n);
+        }
+
+        @Override
         public void endOfBatch() {
             if (inBatch) {
                 inBatch = false;

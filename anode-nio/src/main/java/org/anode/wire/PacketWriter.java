@@ -118,6 +118,12 @@ public final class PacketWriter {
         if (n < 0 || n > AesCmac.MAX_MANY) {
             throw new IllegalArgumentException("between 0 and " + AesCmac.MAX_MANY + " packets: " + n);
         }
+        if (n < AesCmac.MIN_MANY) {
+            for (int i = 0; i < n; i++) {
+                ws[i].finish(cmac);
+            }
+            return;
+        }
         Batch sc = BATCH.get();
         byte[][] arrays = sc.arrays;
         int[] offs = sc.offs;

@@ -215,6 +215,13 @@ public final class AesCmac {
 
     /** Most messages one {@link #foldedMany} call takes. */
     public static final int MAX_MANY = 64;
+    /**
+     * Fewest messages for which {@link #foldedMany} beats one CMAC each: every block step costs
+     * one cipher call (about 60 ns here) whatever the number of messages, so a pass over two or
+     * three 1400-byte packets costs more than their serial CMACs (measured: 2.8 us for one, 1.5 us
+     * each for four, 1.15 us each for eight, against 1.75 us serial).
+     */
+    public static final int MIN_MANY = 5;
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
