@@ -533,13 +533,33 @@ public final class AnodeNode implements AutoCloseable {
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
     private final class Receiver implements org.anode.transport.PacketReceiver {
+        /** True between the first packet of a read batch and its end (loop holders only). */
+        private boolean inBatch;
+
         @Override
         public void receive(Transport via, InetSocketAddress source, ByteBuffer packet) {
+            if (!inBatch) {
+                inBatch = true;
+                streams.beginBatch();
+            }
             engine.receive(via, source, packet);
         }
 
         @Override
+        public void receiveMany(Transport via, InetSocketAddress[] sources, ByteBuffer[] packets, int n) {
+            if (!inBatch) {
+                inBatch = true;
+                streams.beginBatch();
+            }
+            engine.receiveMany(via, sources, packets, n);
+        }
+
+        @Override
         public void endOfBatch() {
+            if (inBatch) {
+                inBatch = false;
+                streams.endOfBatch();
+            }
             for (int i = 0; i < toWakeCount; i++) {
                 AnodeDatagramChannel ch = toWake[i];
                 toWake[i] = null;

@@ -220,9 +220,9 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * How long a blocking receive on a datagram channel yields the CPU in a loop, waiting for a
-     * datagram, before it parks its thread (0 = park at once). Only a channel that sent within
-     * that time spins (a request/response turn-around). Waking a parked thread costs more than a
+     * How long a blocking receive on a datagram channel, or a blocking read on a stream channel,
+     * yields the CPU in a loop, waiting for data, before it parks its thread (0 = park at once).
+     * Only a channel that sent (wrote) within that time spins (a request/response turn-around). Waking a parked thread costs more than a
      * loopback round trip; a short spin trades a little CPU for latency. The default, 60 us, covers
      * a loopback turn-around including the peer's own wake-up on an idle virtual CPU, where 20 us
      * missed it (docs/BENCHMARKS.md); a channel whose spins keep missing parks at once for a while.
@@ -366,7 +366,7 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** Spin of a blocking datagram receive before parking (default 60 us), 0..10 ms. */
+        /** Spin of a blocking datagram receive or stream read before parking (default 60 us), 0..10 ms. */
         public Builder receiveSpin(java.time.Duration d) {
             Objects.requireNonNull(d, "receiveSpin");
             if (d.isNegative() || d.toNanos() > 10_000_000L) {

@@ -67,6 +67,29 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         if (address == null) {
             throw new NullPointerException("address");
         }
+        // A connection makes two or three socket addresses of the same two Anode addresses, and a
+        // connect is timed in tens of microseconds: the digest, the base32 text and the InetAddress
+        // cost about a microsecond each time. InetAddress is immutable, so a hit is shared as is.
+        int slot = address.hashCode() & (SYNTHETIC_CACHE_SLOTS - 1);
+        Synthetic hit = SYNTHETIC_CACHE.get(slot);
+        if (hit != null && hit.anode.equals(address)) {
+            return hit.inet;
+        }
+        InetAddress made = makeSynthetic(address);
+        SYNTHETIC_CACHE.set(slot, new Synthetic(address, made));
+        return made;
+    }
+
+    /** Slots of the synthetic address cache: direct-mapped, so bounded whatever addresses come by. */
+    private static final int SYNTHETIC_CACHE_SLOTS = 64;
+    private static final java.util.concurrent.atomic.AtomicReferenceArray<Synthetic> SYNTHETIC_CACHE =
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(SYNTHETIC_CACHE_SLOTS);
+
+    /** One cache entry: an Anode address and its synthetic IPv6 address. */
+    private record Synthetic(AnodeAddress anode, InetAddress inet) {
+    }
+
+    private static InetAddress makeSynthetic(AnodeAddress address) {
         byte[] d = AesDigest.digest(address.toByteArray());
         byte[] ip = new byte[16];
         ip[0] = (byte) SYNTHETIC_PREFIX;

@@ -123,6 +123,8 @@ final class StreamLayer implements AnodeNodeStreams {
     /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
     private final ArrayList<StreamLink> dirty = new ArrayList<>();
     private boolean flushQueued;
+    /** True while a UDP read batch is being handled (loop holders only); its end flushes {@link #dirty}. */
+    private boolean inBatch;
     private final Runnable flushTask = this::flushDirty;
     private long refusalCredit;
     private long refusalLast;
@@ -798,10 +800,31 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         link.dirty = true;
         dirty.add(link);
-        if (!flushQueued) {
+        if (!inBatch && !flushQueued) {
+            // Not from a UDP read batch (a message from this node to itself): tasks run after
+            // the selector's keys are processed, i.e. after whatever else this round handles.
             flushQueued = true;
-            // Tasks run after the selector's keys are processed: i.e. after the batch.
             loop.execute(flushTask);
+        }
+    }
+
+    @Override
+    public void beginBatch() {
+        inBatch = true;
+    }
+
+    /**
+     * The end of a UDP read batch: transmits and publishes for the links the batch touched, on the
+     * thread that read it. That is the event-loop thread, or an application thread that polled the
+     * socket while waiting ({@link AnodeNode#pollIo()}): it then sees its data readable (or its
+     * connect done) as soon as its poll returns, instead of waiting for a task that only the
+     * event-loop thread runs - which would cost the very wake-up the poll is there to save.
+     */
+    @Override
+    public void endOfBatch() {
+        inBatch = false;
+        if (!dirty.isEmpty()) {
+            flushDirty();
         }
     }
 
@@ -944,6 +967,10 @@ final class StreamLayer implements AnodeNodeStreams {
      * them to the engine's send path (MAC with the peer's cached key). One per thread.
      */
     private static final class PacketSink implements StreamSink {
+        /** Packets written and not yet sent: up to {@link #BURST} go out together (one MAC pass). */
+        private static final int BURST = 32;
+        private final Outbound[] outs = new Outbound[BURST];
+        private int held;
         private Outbound out;
         /** The layer being served; set by {@link #use}, cleared by {@link #release}. */
         private StreamLayer layer;
@@ -957,13 +984,42 @@ final class StreamLayer implements AnodeNodeStreams {
         /** Binds the sink to {@code l} for one transmit, growing its buffer to the node's packet limit. */
         PacketSink use(StreamLayer l) {
             layer = l;
-            if (out == null || out.buffer().capacity() < l.outboundCapacity) {
-                out = new Outbound(l.outboundCapacity);
-            }
+            held = 0;
+            out = slot(0);
             return this;
         }
 
+        /** Buffer {@code i} of the burst, made (or grown to the node's packet limit) on first use. */
+        private Outbound slot(int i) {
+            Outbound o = outs[i];
+            if (o == null || o.buffer().capacity() < layer.outboundCapacity) {
+                o = new Outbound(layer.outboundCapacity);
+                outs[i] = o;
+            }
+            return o;
+        }
+
+        /**
+         * Sends the packets held so far: their MACs in one pass ({@link Engine#finishAll}), which
+         * for a burst of data to one peer costs about half of one MAC each.
+         */
+        private void flush() {
+            int n = held;
+            if (n == 0) {
+                return;
+            }
+            held = 0;
+            out = slot(0);
+            int sent = layer.engine.finishAll(outs, n);
+            if (sent < n) {
+                layer.unsent.addAndGet(n - sent);
+            }
+        }
+
         void release() {
+            if (layer != null) {
+                flush();
+            }
             layer = null;
             if (out != null) {
                 out.forget();
@@ -1018,15 +1074,12 @@ final class StreamLayer implements AnodeNodeStreams {
                         PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(), System.nanoTime()));
                 return;
             }
-            try {
-                if (!layer.engine.finish(out)) {
-                    layer.unsent.incrementAndGet();
-                }
-            } catch (IOException | RuntimeException e) {
-                layer.unsent.incrementAndGet();
-                if (LOG.isLoggable(System.Logger.Level.TRACE)) {
-                    LOG.log(System.Logger.Level.TRACE, "stream packet not sent: " + e);
-                }
+            // All packets of one sink use go to the same peer (one link, or one refusal).
+            held++;
+            if (held == BURST) {
+                flush();
+            } else {
+                out = slot(held);
             }
         }
 

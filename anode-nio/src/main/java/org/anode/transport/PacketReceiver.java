@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Where a {@link Transport} hands each received packet (draft 3, before any parsing): on the
- * event-loop thread, one packet at a time.
+ * event-loop thread (or a thread holding the loop), one packet at a time or several read in a row.
  */
 @FunctionalInterface
 public interface PacketReceiver {
@@ -18,6 +18,18 @@ public interface PacketReceiver {
      * @param packet the packet bytes, a heap buffer
      */
     void receive(Transport via, InetSocketAddress source, ByteBuffer packet);
+
+    /**
+     * Several packets read from one socket in a row, in order: the same as one {@link #receive}
+     * each (the default), but lets the receiver share work between them (the engine verifies the
+     * MACs of packets from one peer in one pass). The arrays and buffers are valid only during
+     * the call.
+     */
+    default void receiveMany(Transport via, InetSocketAddress[] sources, ByteBuffer[] packets, int n) {
+        for (int i = 0; i < n; i++) {
+            receive(via, sources[i], packets[i]);
+        }
+    }
 
     /**
      * Called after a batch of {@link #receive} calls from one readiness event, so that work which

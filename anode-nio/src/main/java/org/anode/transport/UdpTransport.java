@@ -18,7 +18,9 @@ import org.anode.engine.EventLoop;
  * UDP transport (draft 2.9.1: each packet is one UDP datagram) over one non-blocking JDK
  * {@link DatagramChannel} registered with the node's {@link EventLoop}. Receiving happens on the
  * loop thread; {@link #send} may be called from any thread (the JDK channel serialises writers
- * independently of the reader).
+ * independently of the reader). Datagrams read in a row are handed over together (up to 32 of
+ * them, {@link PacketReceiver#receiveMany}), so that the engine can verify a burst from one peer in
+ * one MAC pass; each is copied out of the 64 KiB read buffer into a slot for that.
  */
 public final class UdpTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(UdpTransport.class.getName());
@@ -35,6 +37,13 @@ public final class UdpTransport implements Transport {
     private final int maxPacket;
     private final PacketReceiver receiver;
     private final ByteBuffer rx = ByteBuffer.allocate(RECEIVE_BUFFER);
+    /** Datagrams held for one {@link PacketReceiver#receiveMany} call (loop holders only). */
+    private static final int HOLD = 32;
+    /** Size of a hold slot: any packet of the DECISIONS 27 sizes and a little more. */
+    private static final int SLOT = 2048;
+    private final ByteBuffer[] slots = new ByteBuffer[HOLD];
+    private final InetSocketAddress[] sources = new InetSocketAddress[HOLD];
+    private int held;
     private final String name;
     private volatile SelectionKey key;
 
@@ -117,27 +126,72 @@ public final class UdpTransport implements Transport {
 
     private int readBatch(SelectionKey k) {
         int i = 0;
-        for (; i < READ_BATCH; i++) {
-            rx.clear();
-            SocketAddress src;
-            try {
-                src = channel.receive(rx);
-            } catch (IOException e) {
-                // e.g. ICMP-induced errors on some platforms: the socket stays usable.
-                if (!channel.isOpen()) {
-                    k.cancel();
+        held = 0;
+        try {
+            for (; i < READ_BATCH; i++) {
+                if (!readOne(k)) {
                     return i;
                 }
-                LOG.log(System.Logger.Level.DEBUG, "UDP receive error on {0}: {1}", name, e.toString());
-                continue;
             }
-            if (src == null) {
-                return i;
-            }
-            rx.flip();
-            receiver.receive(this, (InetSocketAddress) src, rx);
+            return i;
+        } finally {
+            deliverHeld();
         }
-        return i;
+    }
+
+    /**
+     * Reads one datagram: a small one (the common case) is copied into a slot and held, so that
+     * up to {@link #HOLD} of them reach the receiver together ({@link PacketReceiver#receiveMany});
+     * a large one first releases what is held, then goes alone, keeping the order.
+     *
+     * @return false once the socket has nothing more (or closed)
+     */
+    private boolean readOne(SelectionKey k) {
+        rx.clear();
+        SocketAddress src;
+        try {
+            src = channel.receive(rx);
+        } catch (IOException e) {
+            // e.g. ICMP-induced errors on some platforms: the socket stays usable.
+            if (!channel.isOpen()) {
+                k.cancel();
+                return false;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "UDP receive error on {0}: {1}", name, e.toString());
+            return true;
+        }
+        if (src == null) {
+            return false;
+        }
+        rx.flip();
+        if (rx.remaining() > SLOT) {
+            deliverHeld();
+            receiver.receive(this, (InetSocketAddress) src, rx);
+            return true;
+        }
+        ByteBuffer slot = slots[held];
+        if (slot == null) {
+            slot = ByteBuffer.allocate(SLOT);
+            slots[held] = slot;
+        }
+        slot.clear();
+        slot.put(rx).flip();
+        sources[held++] = (InetSocketAddress) src;
+        if (held == HOLD) {
+            deliverHeld();
+        }
+        return true;
+    }
+
+    private void deliverHeld() {
+        int n = held;
+        held = 0;
+        if (n == 1) {
+            receiver.receive(this, sources[0], slots[0]);
+        } else if (n > 1) {
+            receiver.receiveMany(this, sources, slots, n);
+        }
+        java.util.Arrays.fill(sources, 0, n, null);
     }
 
     @Override

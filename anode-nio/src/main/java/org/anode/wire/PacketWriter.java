@@ -105,6 +105,69 @@ public final class PacketWriter {
     }
 
     /**
+     * Ends the packets begun with {@code ws[0 .. n)} (each at its buffer's position) as
+     * {@link #finish} does, with one key for all of them: their MACs are computed together
+     * ({@link AesCmac#foldedMany}), which costs a burst of packets to one peer about half as much as
+     * one {@code finish} each. The MAC input is the same, byte for byte (DECISIONS 17): the MAC field
+     * is first set to the packet length, then the bytes from the flags to the end are authenticated.
+     * Buffers without an accessible array are finished one by one.
+     *
+     * @param n at most {@link AesCmac#MAX_MANY}
+     */
+    public static void finishAll(PacketWriter[] ws, int n, AesCmac cmac) {
+        if (n < 0 || n > AesCmac.MAX_MANY) {
+            throw new IllegalArgumentException("between 0 and " + AesCmac.MAX_MANY + " packets: " + n);
+        }
+        if (n < AesCmac.MIN_MANY) {
+            for (int i = 0; i < n; i++) {
+                ws[i].finish(cmac);
+            }
+            return;
+        }
+        Batch sc = BATCH.get();
+        byte[][] arrays = sc.arrays;
+        int[] offs = sc.offs;
+        int[] lens = sc.lens;
+        long[] macs = sc.macs;
+        PacketWriter[] batched = sc.writers;
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            PacketWriter w = ws[i];
+            ByteBuffer b = w.dst;
+            if (!b.hasArray()) {
+                w.finish(cmac);
+                continue;
+            }
+            int s = w.start();
+            int e = b.position();
+            b.putLong(s + PacketFormat.MAC, e - s);
+            arrays[m] = b.array();
+            offs[m] = b.arrayOffset() + s + PacketFormat.FLAGS;
+            lens[m] = e - s - PacketFormat.FLAGS;
+            batched[m++] = w;
+        }
+        cmac.foldedMany(arrays, offs, lens, m, macs);
+        for (int i = 0; i < m; i++) {
+            PacketWriter w = batched[i];
+            w.dst.putLong(w.start + PacketFormat.MAC, macs[i]);
+            w.start = -1;
+            batched[i] = null;
+            arrays[i] = null;
+        }
+    }
+
+    /** Per-thread scratch of {@link #finishAll}, so a burst allocates nothing. */
+    private static final class Batch {
+        final byte[][] arrays = new byte[AesCmac.MAX_MANY][];
+        final int[] offs = new int[AesCmac.MAX_MANY];
+        final int[] lens = new int[AesCmac.MAX_MANY];
+        final long[] macs = new long[AesCmac.MAX_MANY];
+        final PacketWriter[] writers = new PacketWriter[AesCmac.MAX_MANY];
+    }
+
+    private static final ThreadLocal<Batch> BATCH = ThreadLocal.withInitial(Batch::new);
+
+    /**
      * Ends an authentication error response (flag 0x04) without a MAC, for when no key is
      * usable: draft 3.2 allows such a packet to carry no valid MAC. The MAC field stays zero.
      * Any other packet must be authenticated, so this refuses it.

@@ -82,4 +82,30 @@ class AnodeSocketAddressTest {
             assertEquals(A, ((AnodeSocketAddress) o).address());
         }
     }
+
+    /**
+     * The synthetic addresses are cached (a connection makes several of the same two): whatever the
+     * cache holds, every address still gets its own digest-derived address and name, also when
+     * more addresses pass than the cache has slots and they evict each other.
+     */
+    @Test
+    void syntheticAddressesStayRightThroughTheCache() {
+        java.util.List<AnodeAddress> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            many.add(AnodeIdentity.generate(Zone.DEFAULT).address());
+        }
+        for (int pass = 0; pass < 3; pass++) {
+            for (AnodeAddress a : many) {
+                java.net.InetAddress syn = AnodeSocketAddress.syntheticAddress(a);
+                byte[] d = org.anode.crypto.internal.AesDigest.digest(a.toByteArray());
+                byte[] ip = syn.getAddress();
+                assertEquals(16, ip.length);
+                assertEquals(0xfd, ip[0] & 0xff);
+                assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(d, 15)),
+                        java.util.Arrays.toString(java.util.Arrays.copyOfRange(ip, 1, 16)));
+                assertEquals(a.toString(), syn.getHostName());
+                assertEquals(a, AnodeSocketAddress.of(a, pass).address());
+            }
+        }
+    }
 }

@@ -29,6 +29,17 @@ public final class AesCmac {
     private final byte[] scratch = new byte[CHUNK];
     private int pendingLen;
     private boolean keyed;
+    /** The key, for the ECB cipher of {@link #foldedMany}; set by {@link #init}. */
+    private SecretKeySpec keySpec;
+    /** AES/ECB over the same key, created on the first {@link #foldedMany}; null until then. */
+    private Cipher ecb;
+    private boolean ecbKeyed;
+    /** Chaining values of the messages of one {@link #foldedMany} call, and the cipher's output. */
+    private byte[] chainIn;
+    private byte[] chainOut;
+    private int[] order;
+    private int[] blocks;
+    private byte[] lastBlock;
 
     public AesCmac() {
         try {
@@ -52,7 +63,10 @@ public final class AesCmac {
                     + (key == null ? "null" : key.length + " bytes"));
         }
         try {
-            cbc.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(ZERO_IV));
+            SecretKeySpec spec = new SecretKeySpec(key, "AES");
+            cbc.init(Cipher.ENCRYPT_MODE, spec, new IvParameterSpec(ZERO_IV));
+            keySpec = spec;
+            ecbKeyed = false;
             byte[] l = cbc.doFinal(new byte[16]);
             doubleBlock(l, k1);
             doubleBlock(k1, k2);
@@ -197,6 +211,131 @@ public final class AesCmac {
         byte[] out = new byte[16];
         doFinal(out, 0);
         return out;
+    }
+
+    /** Most messages one {@link #foldedMany} call takes. */
+    public static final int MAX_MANY = 64;
+    /**
+     * Fewest messages for which {@link #foldedMany} beats one CMAC each: every block step costs
+     * one cipher call (about 60 ns here) whatever the number of messages, so a pass over two or
+     * three 1400-byte packets costs more than their serial CMACs (measured: 2.8 us for one, 1.5 us
+     * each for four, 1.15 us each for eight, against 1.75 us serial).
+     */
+    public static final int MIN_MANY = 5;
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    /**
+     * The folded tags ({@link #doFinalFolded()}) of {@code n} whole messages at once, the same
+     * values as one {@code update} and {@code doFinalFolded} per message; the instance's pending
+     * input, if any, is neither used nor disturbed.
+     *
+     * <p>Why: CMAC chains its blocks, so one message is a serial string of AES calls, and on this
+     * hardware AES-NI is about ten times faster when independent blocks are interleaved (a 1400-byte
+     * packet: 1.75 us as CBC-MAC, 0.22 us of the same blocks as ECB). So block {@code j} of every
+     * message goes through one ECB call, with the chaining done here: what a sender with a burst of
+     * packets to one peer pays per packet drops by about half.
+     *
+     * @param msgs message {@code i} is {@code msgs[i][offs[i] .. offs[i] + lens[i])}, {@code lens[i] >= 1}
+     * @param out receives the folded tag of message {@code i} at index {@code i}
+     * @throws IllegalArgumentException if {@code n} is outside 0..{@value #MAX_MANY} or a length is below 1
+     */
+    public void foldedMany(byte[][] msgs, int[] offs, int[] lens, int n, long[] out) {
+        if (!keyed) {
+            throw new IllegalStateException("CMAC not initialised with a key");
+        }
+        if (n < 0 || n > MAX_MANY) {
+            throw new IllegalArgumentException("between 0 and " + MAX_MANY + " messages: " + n);
+        }
+        if (n == 0) {
+            return;
+        }
+        if (chainIn == null) {
+            chainIn = new byte[MAX_MANY * 16];
+            chainOut = new byte[MAX_MANY * 16];
+            order = new int[MAX_MANY];
+            blocks = new int[MAX_MANY];
+            lastBlock = new byte[16];
+        }
+        try {
+            if (ecb == null) {
+                ecb = Cipher.getInstance("AES/ECB/NoPadding");
+            }
+            if (!ecbKeyed) {
+                ecb.init(Cipher.ENCRYPT_MODE, keySpec);
+                ecbKeyed = true;
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK's AES/ECB/NoPadding is unusable", e);
+        }
+        // Longest first: the messages still running at block j are then always a prefix, so each
+        // step is one ECB call over a contiguous run of chaining values.
+        for (int i = 0; i < n; i++) {
+            if (lens[i] < 1) {
+                throw new IllegalArgumentException("message " + i + " is empty");
+            }
+            int b = (lens[i] + 15) >>> 4;
+            int k = i;
+            while (k > 0 && blocks[k - 1] < b) {
+                blocks[k] = blocks[k - 1];
+                order[k] = order[k - 1];
+                k--;
+            }
+            blocks[k] = b;
+            order[k] = i;
+        }
+        byte[] x = chainIn;
+        byte[] y = chainOut;
+        java.util.Arrays.fill(x, 0, n * 16, (byte) 0);
+        int active = n;
+        byte[] last = lastBlock;
+        for (int j = 0; active > 0; j++) {
+            // Messages [0, full) have more blocks after this one; [full, active) end with it.
+            int full = active;
+            while (full > 0 && blocks[full - 1] <= j + 1) {
+                full--;
+            }
+            int jo = j << 4;
+            for (int k = 0; k < full; k++) {
+                int i = order[k];
+                byte[] msg = msgs[i];
+                int at = offs[i] + jo;
+                int xo = k << 4;
+                LONGS.set(x, xo, (long) LONGS.get(x, xo) ^ (long) LONGS.get(msg, at));
+                LONGS.set(x, xo + 8, (long) LONGS.get(x, xo + 8) ^ (long) LONGS.get(msg, at + 8));
+            }
+            for (int k = full; k < active; k++) {
+                int i = order[k];
+                int at = offs[i] + jo;
+                int xo = k << 4;
+                // The last block, masked as doFinal masks it: K1 if complete, else padded and K2.
+                int rest = lens[i] - jo;
+                System.arraycopy(msgs[i], at, last, 0, rest);
+                byte[] mask = k1;
+                if (rest < 16) {
+                    last[rest] = (byte) 0x80;
+                    java.util.Arrays.fill(last, rest + 1, 16, (byte) 0);
+                    mask = k2;
+                }
+                LONGS.set(x, xo, (long) LONGS.get(x, xo) ^ (long) LONGS.get(last, 0) ^ (long) LONGS.get(mask, 0));
+                LONGS.set(x, xo + 8, (long) LONGS.get(x, xo + 8) ^ (long) LONGS.get(last, 8)
+                        ^ (long) LONGS.get(mask, 8));
+            }
+            try {
+                ecb.update(x, 0, active << 4, y, 0);
+            } catch (ShortBufferException e) {
+                throw new IllegalStateException(e);
+            }
+            byte[] t = x;
+            x = y;
+            y = t;
+            while (active > 0 && blocks[active - 1] == j + 1) {
+                active--;
+                int xo = active << 4;
+                out[order[active]] = (long) LONGS.get(x, xo) ^ (long) LONGS.get(x, xo + 8);
+            }
+        }
+        java.util.Arrays.fill(last, (byte) 0);
     }
 
     /**

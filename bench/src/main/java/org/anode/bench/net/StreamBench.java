@@ -41,7 +41,8 @@ import org.anode.nio.AnodeSocketAddress;
  *       between one node pair.
  * </ul>
  * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.StreamBench [options]}
- * with options {@code seconds=3} (per throughput phase), {@code rounds=20000} (RTT samples),
+ * with options {@code seconds=3} (per throughput phase), {@code warmup=0.5} (seconds before each throughput
+ * phase is measured), {@code rounds=20000} (RTT samples),
  * {@code connects=1000}, {@code idle=10000}, {@code idleUsed=1000} (how many of the idle
  * connections then carry 64 bytes), {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
  * stream ends; 0 = the channel defaults), {@code packet=1400} (the nodes' UDP/IPv4 packet limit,
@@ -58,6 +59,12 @@ public final class StreamBench {
     private static final int BULK_CHUNK = 64 * 1024;
 
     private final double seconds;
+    /**
+     * Warm-up of each throughput phase before it is measured. The default, 0.5 s, is short for the
+     * Anode phase on a 2-CPU machine, where the JIT compiler competes with the benchmark threads
+     * for the CPUs for several seconds: {@code warmup=5} shows the steady state.
+     */
+    private static double warmupSeconds = 0.5;
     private final int rounds;
     private final int connects;
     private final int idle;
@@ -67,6 +74,7 @@ public final class StreamBench {
 
     private StreamBench(Map<String, String> opts) {
         seconds = Double.parseDouble(opts.getOrDefault("seconds", "3"));
+        warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup", "0.5"));
         rounds = Integer.parseInt(opts.getOrDefault("rounds", "20000"));
         connects = Integer.parseInt(opts.getOrDefault("connects", "1000"));
         idle = Integer.parseInt(opts.getOrDefault("idle", "10000"));
@@ -278,7 +286,7 @@ public final class StreamBench {
 
     /** Sends from this thread for a while after a short warm-up; returns counted units per second. */
     private static double blast(double seconds, AtomicLong counter, Send send) throws Exception {
-        long warm = System.nanoTime() + 500_000_000L;
+        long warm = System.nanoTime() + (long) (warmupSeconds * 1e9);
         while (System.nanoTime() < warm) {
             send.send();
         }
