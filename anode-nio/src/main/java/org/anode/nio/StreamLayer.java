@@ -971,6 +971,8 @@ final class StreamLayer implements AnodeNodeStreams {
         private static final int BURST = 32;
         private final Outbound[] outs = new Outbound[BURST];
         private int held;
+        /** Slots used since {@link #use}: {@link #release} makes them forget their peer. */
+        private int touched;
         private Outbound out;
         /** The layer being served; set by {@link #use}, cleared by {@link #release}. */
         private StreamLayer layer;
@@ -991,6 +993,9 @@ final class StreamLayer implements AnodeNodeStreams {
 
         /** Buffer {@code i} of the burst, made (or grown to the node's packet limit) on first use. */
         private Outbound slot(int i) {
+            if (i >= touched) {
+                touched = i + 1;
+            }
             Outbound o = outs[i];
             if (o == null || o.buffer().capacity() < layer.outboundCapacity) {
                 o = new Outbound(layer.outboundCapacity);
@@ -1021,9 +1026,11 @@ final class StreamLayer implements AnodeNodeStreams {
                 flush();
             }
             layer = null;
-            if (out != null) {
-                out.forget();
+            // A per-thread sink outlives nodes: keep no peer or transport of this one (review M4).
+            for (int i = 0; i < touched; i++) {
+                outs[i].forget();
             }
+            touched = 0;
             link = null;
             refusalPeer = null;
             localType = null;
