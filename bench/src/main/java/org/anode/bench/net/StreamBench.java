@@ -41,9 +41,9 @@ import org.anode.nio.AnodeSocketAddress;
  *       between one node pair.
  * </ul>
  * Usage: {@code java -cp bench/target/benchmarks.jar org.anode.bench.net.StreamBench [options]}
- * with options {@code seconds=3} (per throughput phase), {@code warmup=0.5} (seconds before each throughput
- * phase is measured), {@code rounds=20000} (RTT samples),
- * {@code connects=1000}, {@code idle=10000}, {@code idleUsed=1000} (how many of the idle
+ * with options {@code seconds=3} (per throughput phase), {@code warmup=3} (seconds before each throughput
+ * phase is measured), {@code rounds=20000} (RTT samples, after as many warm-up rounds),
+ * {@code connects=1000}, {@code connectWarm=10000} (connects before the measured ones), {@code idle=10000}, {@code idleUsed=1000} (how many of the idle
  * connections then carry 64 bytes), {@code buf=0} (SO_SNDBUF/SO_RCVBUF for the Anode
  * stream ends; 0 = the channel defaults), {@code packet=1400} (the nodes' UDP/IPv4 packet limit,
  * DECISIONS 27; larger values show how much the per-packet cost limits throughput), {@code only=anode-bulk,anode-rtt} (a subset of the phases
@@ -60,11 +60,19 @@ public final class StreamBench {
 
     private final double seconds;
     /**
-     * Warm-up of each throughput phase before it is measured. The default, 0.5 s, is short for the
-     * Anode phase on a 2-CPU machine, where the JIT compiler competes with the benchmark threads
-     * for the CPUs for several seconds: {@code warmup=5} shows the steady state.
+     * Warm-up of each throughput phase (baselines and Anode alike) before it is measured. 3 s: on a
+     * 2-CPU machine the JIT compiler competes with the benchmark threads for several seconds before
+     * the Anode send and receive paths run compiled (per-quarter-second traces show the stream
+     * climbing for about 3 s); until 2026-11-26 13:20 the default was 0.5 s, which measured mostly
+     * that climb.
      */
-    private static double warmupSeconds = 0.5;
+    private static double warmupSeconds = 3;
+    /**
+     * Connects made and discarded before the measured ones: the open and accept paths run once per
+     * connection, so like the 20,000 warm-up rounds of the RTT phases it takes thousands of them
+     * before they are compiled (until 2026-11-26 13:20: 1000).
+     */
+    private final int connectWarm;
     private final int rounds;
     private final int connects;
     private final int idle;
@@ -74,9 +82,10 @@ public final class StreamBench {
 
     private StreamBench(Map<String, String> opts) {
         seconds = Double.parseDouble(opts.getOrDefault("seconds", "3"));
-        warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup", "0.5"));
+        warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup", "3"));
         rounds = Integer.parseInt(opts.getOrDefault("rounds", "20000"));
         connects = Integer.parseInt(opts.getOrDefault("connects", "1000"));
+        connectWarm = Integer.parseInt(opts.getOrDefault("connectWarm", "10000"));
         idle = Integer.parseInt(opts.getOrDefault("idle", "10000"));
         idleUsed = Integer.parseInt(opts.getOrDefault("idleUsed", "1000"));
         buf = Integer.parseInt(opts.getOrDefault("buf", "0"));
@@ -472,8 +481,8 @@ public final class StreamBench {
      * Blocking connect time to a listener on a peer whose key is cached: S_OPEN out, the
      * acceptor's S_OPEN back (draft 5.2.2). Two runs on fresh node pairs: connections kept open
      * (the round trip alone: the reported figure), and each connection closed by both ends right
-     * after it is measured (connects among close traffic and TIME_WAIT timers). The first 1000 (or
-     * tenth) of each warm up and are discarded.
+     * after it is measured (connects among close traffic and TIME_WAIT timers). The first
+     * {@code connectWarm} of each warm up and are discarded.
      */
     private long[] anodeConnect() throws Exception {
         long[] open = connectSeries(false);
@@ -490,7 +499,7 @@ public final class StreamBench {
     private long[] connectSeries(boolean closeEach) throws Exception {
         AnodeNode[] n = nodePair();
         // Enough to get the open and accept paths compiled: they run once per connection only.
-        int warm = Math.max(1000, connects / 10);
+        int warm = connectWarm;
         List<SocketChannel> open = new ArrayList<>(warm + connects);
         ConcurrentLinkedQueue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
         try (AnodeNode server = n[0]; AnodeNode client = n[1];
