@@ -764,7 +764,14 @@ public final class StreamConnection {
             // Addendum A5: the third handshake step, at once and on its own, so that it neither waits
             // for data nor changes how data is framed.
             isnAckDue = false;
-            AckRanges r = buildAckRanges(Math.max(1, maxAckRanges - 1));
+            AckRanges r;
+            if (outRanges == null && rcvInOrderTotal == 0 && storeOoo == 0 && dupCount == 0 && !peerFinKnown) {
+                // Nothing received yet (the usual case): a one-pair list for this packet only, so an
+                // idle connection does not keep a full acknowledgement list (about 300 bytes).
+                r = new AckRanges(1);
+            } else {
+                r = buildAckRanges(Math.max(1, maxAckRanges - 1));
+            }
             r.add(rcvIsn, 1);
             sink.sendAck(advertiseWindowUnits(), r);
             sent++;
