@@ -167,7 +167,14 @@ public final class StreamConnection {
     static final int INITIAL_RING = 16 * 1024;
     private ByteBuffer sndView;
     private ByteBuffer scratch;
+    /**
+     * Send-side packet descriptors: a ring indexed by sequence number modulo {@link #recCap}, which
+     * starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}, so a
+     * connection that sends a few packets (or only its FIN) does not hold 2048 of them.
+     */
     private long[] recStart;
+    private int recCap;
+    static final int INITIAL_RECORDS = 32;
     private int[] recLen;
     private long[] recSent;
     private byte[] recFlags;
@@ -224,7 +231,12 @@ public final class StreamConnection {
     private byte[] rcvRing;
     private long rcvHead;
     private long rcvTail;
+    /**
+     * Receive-side store of held packets: slots indexed by sequence number modulo {@link #slotCap},
+     * which starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}.
+     */
     private byte[][] slotBuf;
+    private int slotCap;
     private int[] slotLen;
     private long storeBytes;
     /** Payload bytes held in the store below rcvNxt: in order, readable, waiting for ring space. */
@@ -416,6 +428,7 @@ public final class StreamConnection {
                 ringPut(payload, len);
                 rcvDel++;
             } else if (buffered + len <= rcvBufSize || readableBytes() == 0) {
+                slotRoom(seq);
                 storeSlot(seq, payload, len, len);
                 storeReadable += len;
             } else {
@@ -425,10 +438,10 @@ public final class StreamConnection {
             rcvNxt++;
             rcvInOrderTotal++;
             boolean filled = false;
-            while (storeOoo > 0 && rcvNxt - rcvDel < packetCap && slotLen[rcvNxt & (packetCap - 1)] >= 0) {
+            while (storeOoo > 0 && rcvNxt - rcvDel < slotCap && slotLen[rcvNxt & (slotCap - 1)] >= 0) {
                 // A held packet directly follows: it is now in order.
                 storeOoo--;
-                storeReadable += slotLen[rcvNxt & (packetCap - 1)];
+                storeReadable += slotLen[rcvNxt & (slotCap - 1)];
                 rcvNxt++;
                 rcvInOrderTotal++;
                 filled = true;
@@ -450,8 +463,7 @@ public final class StreamConnection {
                 ackDeadline = nowNanos + delayedAck;
             }
         } else {
-            int idx = seq & (packetCap - 1);
-            if (slotLen[idx] >= 0) {
+            if (seq - rcvDel < slotCap && slotLen[seq & (slotCap - 1)] >= 0) {
                 noteDup(seq);
                 return;
             }
@@ -461,6 +473,7 @@ public final class StreamConnection {
                 ackNow = true;
                 return;
             }
+            slotRoom(seq);
             storeSlot(seq, payload, len, trueSize);
             storeOoo++;
             if (seq - rcvHigh > 0) {
@@ -813,8 +826,8 @@ public final class StreamConnection {
     }
 
     private boolean sendOne(long now, StreamSink sink) {
-        int mask = packetCap - 1;
         if (lostCount > 0) {
+            int mask = recCap - 1;
             int s = Serial.max(retxCursor, sndUna);
             while (s != sndNxt && (recFlags[s & mask] & (F_LOST | F_ACKED)) != F_LOST) {
                 s++;
@@ -842,7 +855,7 @@ public final class StreamConnection {
                 return true;
             }
         }
-        if (sndRing != null && sndNxt - sndUna < packetCap) {
+        if (sndRing != null && sndEndByte > sndNxtByte && recordRoom()) {
             long avail = sndEndByte - sndNxtByte;
             if (avail > 0) {
                 int len = (int) Math.min(avail, maxPayload);
@@ -888,10 +901,9 @@ public final class StreamConnection {
                 return true;
             }
         }
-        if (finQueued && !finSent && sndNxtByte == sndEndByte && (recFlags == null || sndNxt - sndUna < packetCap)) {
-            ensureRecords();
+        if (finQueued && !finSent && sndNxtByte == sndEndByte && recordRoom()) {
             int s = sndNxt;
-            int idx = s & mask;
+            int idx = s & (recCap - 1);
             if (sndUna == sndNxt) {
                 outstandingSince = now;
             }
@@ -910,7 +922,7 @@ public final class StreamConnection {
 
     private void sendNewData(long now, StreamSink sink, int len, byte flags) {
         int s = sndNxt;
-        int idx = s & (packetCap - 1);
+        int idx = s & (recCap - 1);
         if (sndUna == sndNxt) {
             outstandingSince = now;
         }
@@ -939,14 +951,14 @@ public final class StreamConnection {
             return false;
         }
         long avail = sndEndByte - sndNxtByte;
-        if (avail > 0 && sndRing != null && sndNxt - sndUna < packetCap) {
+        if (avail > 0 && sndRing != null && recordRoom()) {
             int len = (int) Math.min(avail, maxPayload);
             if (peerWindow - outstanding >= len) {
                 sendNewData(now, sink, len, F_TLP);
                 return true;
             }
         }
-        int mask = packetCap - 1;
+        int mask = recCap - 1;
         int s = sndNxt - 1;
         while ((recFlags[s & mask] & F_ACKED) != 0) {
             if (s == sndUna) {
@@ -1324,10 +1336,16 @@ public final class StreamConnection {
     public long allocatedBytes() {
         long n = 0;
         if (sndRing != null) {
-            n += sndRing.length + (long) packetCap * (8 + 4 + 8 + 1);
+            n += sndRing.length;
+        }
+        if (recStart != null) {
+            n += (long) recCap * (8 + 4 + 8 + 1);
         }
         if (rcvRing != null) {
-            n += rcvRing.length + (long) packetCap * (8 + 4);
+            n += rcvRing.length;
+        }
+        if (slotLen != null) {
+            n += (long) slotCap * (8 + 4);
         }
         n += storeBytes;
         for (int i = 0; i < poolSize; i++) {
@@ -1525,11 +1543,40 @@ public final class StreamConnection {
             rcvTail = 0;
         }
         if (slotLen == null) {
-            slotBuf = new byte[packetCap][];
-            slotLen = new int[packetCap];
+            slotCap = Math.min(packetCap, INITIAL_RECORDS);
+            slotBuf = new byte[slotCap][];
+            slotLen = new int[slotCap];
             java.util.Arrays.fill(slotLen, -1);
             pool = new byte[16][];
         }
+    }
+
+    /**
+     * Makes the store's slots cover {@code seq} (which is within {@code maxPacketsInFlight} of
+     * {@code rcvDel}): doubles them as needed, moving the held packets to their new slots.
+     */
+    private void slotRoom(int seq) {
+        int need = seq - rcvDel + 1;
+        if (need <= slotCap) {
+            return;
+        }
+        int cap = slotCap;
+        while (cap < need && cap < packetCap) {
+            cap *= 2;
+        }
+        int om = slotCap - 1;
+        int nm = cap - 1;
+        byte[][] buf = new byte[cap][];
+        int[] len = new int[cap];
+        java.util.Arrays.fill(len, -1);
+        for (int i = 0; i < slotCap; i++) {
+            int q = rcvDel + i;
+            buf[q & nm] = slotBuf[q & om];
+            len[q & nm] = slotLen[q & om];
+        }
+        slotBuf = buf;
+        slotLen = len;
+        slotCap = cap;
     }
 
     private void ringPut(ByteBuffer payload, int len) {
@@ -1546,7 +1593,7 @@ public final class StreamConnection {
     }
 
     private void storeSlot(int seq, ByteBuffer payload, int len, int trueSize) {
-        int idx = seq & (packetCap - 1);
+        int idx = seq & (slotCap - 1);
         byte[] chunk = takeChunk(trueSize);
         payload.get(payload.position(), chunk, 0, len);
         slotBuf[idx] = chunk;
@@ -1577,7 +1624,7 @@ public final class StreamConnection {
         if (slotLen == null) {
             return false;
         }
-        int mask = packetCap - 1;
+        int mask = slotCap - 1;
         while (rcvDel != rcvNxt) {
             if (peerFinReceived && rcvDel == peerFinSeq) {
                 rcvDel++;
@@ -1682,7 +1729,7 @@ public final class StreamConnection {
         }
         boolean finHeld = peerFinKnown && !peerFinReceived;
         if ((storeOoo > 0 || finHeld) && slotLen != null) {
-            int mask = packetCap - 1;
+            int mask = slotCap - 1;
             int top = storeOoo > 0 ? rcvHigh : rcvNxt;
             if (finHeld && peerFinSeq - top > 0) {
                 top = peerFinSeq;
@@ -1690,7 +1737,7 @@ public final class StreamConnection {
             int runStart = 0;
             int runLen = 0;
             for (int s = rcvNxt + 1; s - top <= 0 && r.size() < limit; s++) {
-                boolean present = (s - rcvDel < packetCap && slotLen[s & mask] >= 0) || (finHeld && s == peerFinSeq);
+                boolean present = (s - rcvDel < slotCap && slotLen[s & mask] >= 0) || (finHeld && s == peerFinSeq);
                 if (present) {
                     if (runLen == 0) {
                         runStart = s;
@@ -1768,11 +1815,46 @@ public final class StreamConnection {
 
     private void ensureRecords() {
         if (recStart == null) {
-            recStart = new long[packetCap];
-            recLen = new int[packetCap];
-            recSent = new long[packetCap];
-            recFlags = new byte[packetCap];
+            recCap = Math.min(packetCap, INITIAL_RECORDS);
+            recStart = new long[recCap];
+            recLen = new int[recCap];
+            recSent = new long[recCap];
+            recFlags = new byte[recCap];
         }
+    }
+
+    /**
+     * True when a descriptor is free for the next sequence number ({@code sndNxt}), growing the
+     * descriptor ring (doubling, up to {@code maxPacketsInFlight}) when it is full.
+     */
+    private boolean recordRoom() {
+        ensureRecords();
+        if (sndNxt - sndUna < recCap) {
+            return true;
+        }
+        if (recCap >= packetCap) {
+            return false;
+        }
+        int cap = Math.min(packetCap, recCap * 2);
+        int om = recCap - 1;
+        int nm = cap - 1;
+        long[] start = new long[cap];
+        int[] len = new int[cap];
+        long[] sent = new long[cap];
+        byte[] flags = new byte[cap];
+        for (int q = sndUna; q != sndNxt; q++) {
+            // The live records keep their sequence numbers; only their slots move.
+            start[q & nm] = recStart[q & om];
+            len[q & nm] = recLen[q & om];
+            sent[q & nm] = recSent[q & om];
+            flags[q & nm] = recFlags[q & om];
+        }
+        recStart = start;
+        recLen = len;
+        recSent = sent;
+        recFlags = flags;
+        recCap = cap;
+        return true;
     }
 
     private void processAck(long now, AckRanges ranges) {
@@ -1787,7 +1869,7 @@ public final class StreamConnection {
                 return;
             }
         }
-        int mask = packetCap - 1;
+        int mask = recCap - 1;
         long ackedBytes = 0;
         long flightBefore = inFlight;
         long newestSent = Long.MIN_VALUE;
@@ -1924,7 +2006,7 @@ public final class StreamConnection {
         if (!anyAcked || recFlags == null || rackXmitTime == Long.MIN_VALUE) {
             return;
         }
-        int mask = packetCap - 1;
+        int mask = recCap - 1;
         long reoWnd = minRtt == NONE ? 0 : (minRtt / 4) * reoMult;
         if (srtt > 0 && reoWnd > srtt) {
             reoWnd = srtt;
@@ -1976,7 +2058,7 @@ public final class StreamConnection {
         if (sndUna == sndNxt || recFlags == null) {
             return;
         }
-        int mask = packetCap - 1;
+        int mask = recCap - 1;
         boolean probe = (recFlags[sndUna & mask] & F_PROBE) != 0 && peerWindow < maxPayload;
         if (backoff < 30) {
             backoff++;
@@ -2111,12 +2193,14 @@ public final class StreamConnection {
         sndRing = null;
         sndView = null;
         recStart = null;
+        recCap = 0;
         recLen = null;
         recSent = null;
         recFlags = null;
         if (local) {
             rcvRing = null;
             slotBuf = null;
+            slotCap = 0;
             slotLen = null;
             pool = null;
             poolSize = 0;
@@ -2126,16 +2210,17 @@ public final class StreamConnection {
     }
 
     private boolean releasable() {
-        boolean snd = sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt;
+        boolean snd = (sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt;
         boolean rcv = rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt;
         return snd || rcv;
     }
 
     private void releaseIdleBuffers(boolean all) {
-        if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
+        if ((sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt) {
             sndRing = null;
             sndView = null;
             recStart = null;
+            recCap = 0;
             recLen = null;
             recSent = null;
             recFlags = null;
@@ -2144,6 +2229,7 @@ public final class StreamConnection {
         if (rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt) {
             rcvRing = null;
             slotBuf = null;
+            slotCap = 0;
             slotLen = null;
             pool = null;
             poolSize = 0;

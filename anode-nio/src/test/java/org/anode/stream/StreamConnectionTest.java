@@ -316,6 +316,55 @@ class StreamConnectionTest {
     }
 
     @Test
+    void theDescriptorRingGrowsWithTheFlightAndAFinAloneAllocatesLittle() throws Exception {
+        Pair fin = new Pair(cfg(100), cfg(200));
+        fin.a.shutdownOutput();
+        fin.a.transmit(T0 + 20 * MS, fin.ra, 10);
+        assertEquals(List.of("CLOSE"), fin.ra.take().stream().map(P::type).toList());
+        assertTrue(fin.a.allocatedBytes() <= StreamConnection.INITIAL_RECORDS * 21,
+                "a FIN alone needs a few descriptors, not maxPacketsInFlight of them: " + fin.a.allocatedBytes());
+
+        Pair p = new Pair(cfg(100).initialCwndPackets(100).sendBufferSize(64 * 1024), cfg(200));
+        assertEquals(10_000, p.a.write(payload(10_000)));
+        List<P> sent = new ArrayList<>();
+        long t = T0 + 20 * MS;
+        for (int i = 0; i < 100 && sent.size() < 100; i++, t += MS) {
+            p.a.onTimer(t);
+            p.a.transmit(t, p.ra, 1000);
+            sent.addAll(p.ra.take());
+        }
+        assertEquals(100, sent.size(), "100 packets in flight: the ring grew from 32 through 64 to 128");
+        for (int i = 0; i < 100; i++) {
+            assertEquals(101 + i, sent.get(i).seq());
+        }
+        // Acknowledge the second half first, then the first: every record was kept across the growth.
+        p.a.onAck(t, 512, ranges(151, 50));
+        assertEquals(10_000, p.a.unacknowledgedBytes(), "the unacknowledged first half still holds the send buffer");
+        p.a.onAck(t, 512, ranges(101, 50));
+        assertEquals(0, p.a.unacknowledgedBytes(), "the second half's acknowledgements survived the ring's growth");
+        for (P d : sent) {
+            p.b.onData(t, d.seq(), ByteBuffer.wrap(d.payload()));
+        }
+        assertArrayEquals(payload(10_000).array(), readAll(p.b));
+    }
+
+    @Test
+    void theReceiveStoreGrowsToHoldAFlightArrivingInReverse() throws Exception {
+        Pair p = new Pair(cfg(100), cfg(200));
+        long t = T0 + 20 * MS;
+        ByteBuffer all = payload(10_000);
+        for (int i = 99; i >= 0; i--) {
+            // 100 packets, last first: all but the last to arrive are held out of order.
+            p.b.onData(t, 101 + i, ByteBuffer.wrap(all.array(), i * 100, 100).slice());
+            assertEquals(i == 0 ? 10_000 : 0, p.b.readableBytes());
+        }
+        assertArrayEquals(all.array(), readAll(p.b));
+        p.b.transmit(t, p.rb, 10);
+        List<P> acks = p.rb.take();
+        assertArrayEquals(new int[] {101, 100}, acks.get(acks.size() - 1).ranges()[0]);
+    }
+
+    @Test
     void openRoundTripGivesTheFirstRttSample() {
         Pair p = new Pair(cfg(1), cfg(2));
         assertTrue(p.a.isEstablished());
