@@ -624,24 +624,18 @@ public final class StreamConnection {
         if (failure != null) {
             return;
         }
-        if (!established) {
-            if (active) {
-                if (nowNanos >= connectDeadline) {
+        if (!established || !peerConfirmed) {
+            // The handshake: the opener until the acceptor's S_OPEN arrives, the acceptor until the
+            // opener acknowledges its ISN (addendum A5). Either repeats its S_OPEN with backoff
+            // until the connect timeout.
+            if (active ? nowNanos >= connectDeadline : nowNanos >= confirmDeadline) {
+                if (active) {
                     fail(StreamException.Kind.CONNECT_TIMED_OUT, -1, "connect timed out", -1, true);
-                    return;
+                } else {
+                    // A replay, or an opener that went away. Nothing is sent; nobody has seen this
+                    // connection (the glue hands it to accept() only once confirmed).
+                    fail(StreamException.Kind.TIMED_OUT, -1, "opener never acknowledged our S_OPEN", -1, true);
                 }
-                if (nowNanos >= openRetxAt) {
-                    openPending = true;
-                    openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
-                }
-            }
-            return;
-        }
-        if (!peerConfirmed) {
-            if (nowNanos >= confirmDeadline) {
-                // Never confirmed: a replay, or an opener that went away. Nothing is sent; nobody
-                // has seen this connection (the glue hands it to accept() only once confirmed).
-                fail(StreamException.Kind.TIMED_OUT, -1, "opener never acknowledged our S_OPEN", -1, true);
                 return;
             }
             if (nowNanos >= openRetxAt) {

@@ -62,10 +62,7 @@ class StreamHostileTest {
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!c.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        StreamTestSupport.awaitTrue(c, 10_000);
     }
 
     @Test

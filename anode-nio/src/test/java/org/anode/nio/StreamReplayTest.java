@@ -26,13 +26,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class StreamReplayTest {
 
-    private static void awaitTrue(java.util.function.BooleanSupplier c, long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (!c.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-    }
-
     @Test
     void aCapturedConnectionReplayedAfterTimeWaitIsNeverAccepted() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
@@ -58,7 +51,7 @@ class StreamReplayTest {
             assertEquals(-1, server.read(ByteBuffer.allocate(1)));
             server.close();
             client.close();
-            awaitTrue(() -> layer.linkCount() == 0, 10_000);
+            StreamTestSupport.awaitTrue(() -> layer.linkCount() == 0, 10_000);
             assertEquals(0, layer.linkCount(), "b forgot the connection (time-wait over)");
             List<byte[]> capture = List.copyOf(nat.captured);
             assertTrue(capture.size() >= 4, "the capture holds a's side of the connection: " + capture.size());
@@ -74,7 +67,7 @@ class StreamReplayTest {
                     Thread.sleep(10);
                 }
             }
-            awaitTrue(() -> layer.linkCount() == 0 && listener.halfOpen() == 0, 10_000);
+            StreamTestSupport.awaitTrue(() -> layer.linkCount() == 0 && listener.halfOpen() == 0, 10_000);
             assertEquals(0, layer.linkCount(), "the replay's half-open connection is given up");
             assertEquals(0, listener.halfOpen());
             assertNull(listener.accept());

@@ -75,6 +75,14 @@ final class StreamTestSupport implements AutoCloseable {
     }
 
     /** Waits (bounded) until {@code th} parks. */
+    /** Polls {@code condition} every 5 ms until it holds or {@code millis} pass (bounded; the caller asserts). */
+    static void awaitTrue(java.util.function.BooleanSupplier condition, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
     static void awaitBlocked(Thread th) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (th.getState() != Thread.State.WAITING && th.getState() != Thread.State.TIMED_WAITING
