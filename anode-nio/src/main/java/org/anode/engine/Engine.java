@@ -900,17 +900,35 @@ public final class Engine {
      * @throws NoRouteToHostException if no endpoint is known for the peer
      */
     public ByteBuffer begin(Outbound o, Peer peer, MessageType type, int recipientPeerId) throws IOException {
+        return begin(o, peer, type, recipientPeerId, null);
+    }
+
+    /**
+     * {@link #begin(Outbound, Peer, MessageType, int)} with the sender address form forced: draft 3.2
+     * allows the full 40-byte address at any time, and a sender that needs a packet's size to be
+     * independent of the answered state (an opener's S_OPEN, DECISIONS 30) asks for
+     * {@link SenderForm#FULL}.
+     *
+     * @param form the sender form, or null for the draft 3.2 choice by the peer's answered state
+     */
+    public ByteBuffer begin(Outbound o, Peer peer, MessageType type, int recipientPeerId, SenderForm form)
+            throws IOException {
         PeerEndpoint e = peer.bestEndpoint();
         if (e == null) {
             throw new NoRouteToHostException("no endpoint known for Anode address " + peer.address()
                     + " (tell the node one with AnodeNode.addPeerEndpoint)");
         }
         return beginTo(o, peer, e.transport(), e.address(), type, recipientPeerId,
-                e.transport().maxPacketSize(e.address()));
+                e.transport().maxPacketSize(e.address()), form);
     }
 
     private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
             int recipientPeerId, int maxPacket) throws IOException {
+        return beginTo(o, peer, via, dest, type, recipientPeerId, maxPacket, null);
+    }
+
+    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
+            int recipientPeerId, int maxPacket, SenderForm form) throws IOException {
         if (!via.isOpen()) {
             throw new java.nio.channels.ClosedChannelException();
         }
@@ -923,8 +941,8 @@ public final class Engine {
         o.destination = dest;
         o.start = 0;
         o.beganNanos = now;
-        o.writer.begin(b, self, SenderForm.choose(peer.lastAnsweredNanos(), now), peer.address(),
-                LOCAL_PEER_ID, recipientPeerId, type);
+        o.writer.begin(b, self, form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
+                peer.address(), LOCAL_PEER_ID, recipientPeerId, type);
         return b;
     }
 

@@ -928,36 +928,6 @@ final class StreamLayer implements AnodeNodeStreams {
         }
     }
 
-    /**
-     * Rewrites a packet header just begun by {@link Engine#begin} (at index 0, nothing of the message
-     * written but the 4-byte link id and port) to carry the full 40-byte sender address {@code self}
-     * (flag 0x01), which draft 3.2 allows at any time. An opener's S_OPEN always goes out this way so
-     * that a refusal - 3 bytes longer than an S_OPEN - never exceeds the packet it answers
-     * (DECISIONS 30) even after the peers have switched to short addresses. {@link Engine#finish}
-     * computes the MAC afterwards over the final bytes. A header of any other shape is left alone.
-     */
-    static ByteBuffer withFullSender(ByteBuffer b, AnodeAddress self) {
-        int shortHeader = PacketFormat.headerLength(0);
-        int msg = b.position() - 4;
-        if (msg != shortHeader || (b.get(PacketFormat.FLAGS) & PacketFormat.FLAG_SENDER_FULL) != 0) {
-            return b;
-        }
-        int fullHeader = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
-        if (fullHeader + 4 + MessageFields.S_OPEN_LENGTH > b.limit()) {
-            return b;
-        }
-        int senderAt = PacketFormat.SENDER;
-        int tailFrom = senderAt + 8;
-        int tailLength = b.position() - tailFrom;
-        int tailTo = senderAt + AnodeAddress.LENGTH;
-        // Recipient id, peer ids, type, link id and port move back to make room for the address.
-        b.put(tailTo, b, tailFrom, tailLength);
-        b.put(PacketFormat.FLAGS, (byte) (b.get(PacketFormat.FLAGS) | PacketFormat.FLAG_SENDER_FULL));
-        b.position(senderAt);
-        self.writeTo(b);
-        b.position(tailTo + tailLength);
-        return b;
-    }
 
     // ------------------------------------------------------------------ send
 
@@ -1044,6 +1014,11 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         private ByteBuffer begin(MessageType type) {
+            return begin(type, null);
+        }
+
+        /** Starts a message; {@code form} forces the sender address form (null: the draft 3.2 choice). */
+        private ByteBuffer begin(MessageType type, SenderForm form) {
             boolean toSelf = link != null ? link.peer == null : refusalPeer == null;
             if (toSelf) {
                 localType = type;
@@ -1057,7 +1032,7 @@ final class StreamLayer implements AnodeNodeStreams {
             localType = null;
             Peer p = link != null ? link.peer : refusalPeer;
             try {
-                ByteBuffer b = layer.engine.begin(out, p, type, p.remotePeerId());
+                ByteBuffer b = layer.engine.begin(out, p, type, p.remotePeerId(), form);
                 b.putShort((short) (link != null ? link.localLink : refusalLink));
                 b.putShort((short) (link != null ? link.sendPort : refusalPort));
                 return b;
@@ -1092,12 +1067,12 @@ final class StreamLayer implements AnodeNodeStreams {
 
         @Override
         public void sendOpen(int windowUnits, int isn, int flags) {
-            ByteBuffer b = begin(MessageType.S_OPEN);
+            // An opener's S_OPEN always carries the full 40-byte sender address (draft 3.2 allows it
+            // at any time), so that a refusal - 3 bytes longer than an S_OPEN - never exceeds the
+            // packet it answers (DECISIONS 30), even after the peers have switched to short ones.
+            ByteBuffer b = begin(MessageType.S_OPEN, link != null && link.opener ? SenderForm.FULL : null);
             if (b == null) {
                 return;
-            }
-            if (link != null && link.opener && localType == null) {
-                b = withFullSender(b, layer.node.address());
             }
             b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
             finish();

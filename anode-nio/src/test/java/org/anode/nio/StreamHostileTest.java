@@ -31,17 +31,19 @@ class StreamHostileTest {
         final Engine engine;
         final Peer peer;
         final Outbound out = new Outbound(4096);
-        final org.anode.address.AnodeAddress self;
 
         Forger(AnodeNode from, AnodeNode to) {
-            self = from.address();
             engine = from.engine();
             peer = engine.peer(to.address());
             assertNotNull(peer);
         }
 
         ByteBuffer begin(MessageType t, int link, int port) throws Exception {
-            ByteBuffer b = engine.begin(out, peer, t, 0);
+            return begin(t, link, port, null);
+        }
+
+        ByteBuffer begin(MessageType t, int link, int port, org.anode.wire.SenderForm form) throws Exception {
+            ByteBuffer b = engine.begin(out, peer, t, 0, form);
             b.putShort((short) link).putShort((short) port);
             return b;
         }
@@ -55,7 +57,7 @@ class StreamHostileTest {
 
         void open(int link, int port, int isn) throws Exception {
             // As this implementation sends them: with the full sender address, so refusals fit.
-            StreamLayer.withFullSender(begin(MessageType.S_OPEN, link, port), self)
+            begin(MessageType.S_OPEN, link, port, org.anode.wire.SenderForm.FULL)
                     .putShort((short) 64).putInt(isn).put((byte) 0);
             send();
         }
