@@ -63,6 +63,19 @@ class StreamHostileTest {
         }
     }
 
+    /**
+     * A non-blocking listener on b's port 80 with a backlog of 5, whose half-open connections are
+     * given up after {@code acceptMillis} (addendum A5).
+     */
+    private static AnodeServerSocketChannel listenOn80(NodeTestSupport t, AnodeNode b, long acceptMillis)
+            throws java.io.IOException {
+        AnodeServerSocketChannel l = t.track(AnodeServerSocketChannel.open(b));
+        l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
+        l.configureBlocking(false);
+        l.layer().configureAccepted(c -> c.connectTimeout(java.time.Duration.ofMillis(acceptMillis)));
+        return l;
+    }
+
     private static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
         StreamTestSupport.awaitTrue(c, 10_000);
     }
@@ -73,12 +86,9 @@ class StreamHostileTest {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
             NodeTestSupport.introduce(a, b);
-            AnodeServerSocketChannel l = t.track(AnodeServerSocketChannel.open(b));
-            l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
-            l.configureBlocking(false);
+            AnodeServerSocketChannel l = listenOn80(t, b, 300);
             Forger f = new Forger(a, b);
             StreamLayer layer = l.layer();
-            layer.configureAccepted(c -> c.connectTimeout(java.time.Duration.ofMillis(300)));
             for (int i = 1; i <= 300; i++) {
                 f.open(i, 80, i * 7919);
             }
@@ -112,11 +122,8 @@ class StreamHostileTest {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
             NodeTestSupport.introduce(a, b);
-            AnodeServerSocketChannel l = t.track(AnodeServerSocketChannel.open(b));
-            l.bind(AnodeSocketAddress.of(b.address(), 80), 5);
-            l.configureBlocking(false);
+            AnodeServerSocketChannel l = listenOn80(t, b, 400);
             StreamLayer layer = l.layer();
-            layer.configureAccepted(c -> c.connectTimeout(java.time.Duration.ofMillis(400)));
             Forger f = new Forger(a, b);
             int isn = 0x5EED_0001;
             for (int round = 0; round < 3; round++) {
