@@ -238,8 +238,9 @@ public final class AnodeNodeConfig {
      * this package.
      */
     EngineConfig engineConfig() {
-        return new EngineConfig(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
-                errorReplies, errorReplyRate);
+        return EngineConfig.builder().maxPeers(maxPeers).maxEndpointsPerPeer(maxEndpointsPerPeer)
+                .maxPendingPings(maxPendingPings).newPeerRate(newPeerRate).newPeerRatePerSource(newPeerRatePerSource)
+                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).build();
     }
 
     @Override
