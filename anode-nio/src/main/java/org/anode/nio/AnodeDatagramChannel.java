@@ -279,20 +279,11 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
 
     @Override
     public <T> AnodeDatagramChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
-        if (value == null) {
-            throw new IllegalArgumentException("Invalid value 'null'");
-        }
+        SocketOptionChecks.checkSettable(OPTIONS, name, value);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {
-                int v = (Integer) value;
-                if (v < 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
+                int v = SocketOptionChecks.bufferSize(value);
                 queueLock.lock();
                 try {
                     queue.setByteLimit(Math.max(1024, v));
@@ -300,21 +291,13 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
                     queueLock.unlock();
                 }
             } else if (name == StandardSocketOptions.SO_SNDBUF) {
-                int v = (Integer) value;
-                if (v < 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
-                sndbuf = Math.max(1024, v);
+                sndbuf = Math.max(1024, SocketOptionChecks.bufferSize(value));
             } else if (name == StandardSocketOptions.SO_REUSEADDR) {
                 reuseAddress = (Boolean) value;
             } else if (name == StandardSocketOptions.SO_BROADCAST) {
                 broadcast = (Boolean) value;
             } else if (name == StandardSocketOptions.IP_TOS) {
-                int v = (Integer) value;
-                if (v < 0 || v > 255) {
-                    throw new IllegalArgumentException("Invalid IP_TOS value");
-                }
-                trafficClass = v;
+                trafficClass = SocketOptionChecks.trafficClass(value);
             }
         }
         return this;
@@ -323,10 +306,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
+        SocketOptionChecks.checkSupported(OPTIONS, name);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {

@@ -859,21 +859,12 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
 
     @Override
     public <T> AnodeSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
-        if (value == null && name != StandardSocketOptions.SO_LINGER) {
-            throw new IllegalArgumentException("Invalid value 'null'");
-        }
+        SocketOptionChecks.checkSettable(OPTIONS, name, value);
         synchronized (stateLock) {
             ensureOpen();
             StreamLink l = link;
             if (name == StandardSocketOptions.SO_SNDBUF || name == StandardSocketOptions.SO_RCVBUF) {
-                int v = (Integer) value;
-                if (v <= 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
+                int v = SocketOptionChecks.bufferSize(value);
                 boolean send = name == StandardSocketOptions.SO_SNDBUF;
                 int size = send ? clamp(v, 1024, 1 << 30) : clamp(v, 1024, StreamConfig.MAX_RECEIVE_BUFFER);
                 if (send) {
@@ -927,11 +918,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             } else if (name == StandardSocketOptions.SO_REUSEADDR) {
                 reuseAddress = (Boolean) value;
             } else if (name == StandardSocketOptions.IP_TOS) {
-                int v = (Integer) value;
-                if (v < 0 || v > 255) {
-                    throw new IllegalArgumentException("Invalid IP_TOS value");
-                }
-                trafficClass = v;
+                trafficClass = SocketOptionChecks.trafficClass(value);
             }
         }
         return this;
@@ -944,10 +931,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
+        SocketOptionChecks.checkSupported(OPTIONS, name);
         synchronized (stateLock) {
             ensureOpen();
             StreamLink l = link;
