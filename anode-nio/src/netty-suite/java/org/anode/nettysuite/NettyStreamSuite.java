@@ -40,8 +40,10 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.spi.SelectorProvider;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,9 +54,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
+import org.anode.nio.AnodeDatagramChannel;
 import org.anode.nio.AnodeNode;
 import org.anode.nio.AnodeNodeConfig;
 import org.anode.nio.AnodeSocketAddress;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -836,6 +840,61 @@ public abstract class NettyStreamSuite {
             echoRounds(p -> client.writeAndFlush(Unpooled.wrappedBuffer(p)), sink, serverAddress);
             await(client.close());
             await(server.close());
+        }
+    }
+
+    /**
+     * A Netty datagram echo server bound the way Netty code binds a well-known UDP port -
+     * {@code bind(7)}, the wildcard address - answers a client that uses the node's plain datagram
+     * channel and its {@code DatagramSocket} adaptor: the wildcard means the node's own address, so
+     * the server is at {@code <node>:7}, and Netty's {@code SO_RCVBUF} reaches the Anode channel.
+     * Anode only: the port and addresses are the node's.
+     */
+    @Test
+    public void datagramServerOnTheNodesWellKnownPort() throws Exception {
+        try (Env env = new Env(Transport.ANODE)) {
+            Channel ch = await(env.datagram(env.serverProvider, env.serverGroup(),
+                            new SimpleChannelInboundHandler<DatagramPacket>() {
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
+                                    String text = p.content().toString(StandardCharsets.UTF_8);
+                                    ctx.writeAndFlush(new DatagramPacket(
+                                            Unpooled.copiedBuffer("echo:" + text, StandardCharsets.UTF_8),
+                                            p.sender()));
+                                }
+                            })
+                    .option(ChannelOption.SO_RCVBUF, 64 * 1024)
+                    .bind(7));
+            assertTrue(ch.isActive());
+            InetSocketAddress local = (InetSocketAddress) ch.localAddress();
+            assertInstanceOf(AnodeSocketAddress.class, local);
+            assertEquals(AnodeSocketAddress.of(env.serverNode.address(), 7), local);
+            assertEquals(64 * 1024, (int) ch.config().getOption(ChannelOption.SO_RCVBUF));
+
+            try (AnodeDatagramChannel c = env.clientNode.openDatagramChannel()) {
+                c.bind(AnodeSocketAddress.of(env.clientNode.address(), 4000));
+                c.connect(AnodeSocketAddress.of(env.serverNode.address(), 7));
+                java.net.DatagramSocket sock = c.socket();
+                sock.setSoTimeout(1000);
+                for (int i = 0; i < 50; i++) {
+                    String msg = "netty " + i;
+                    boolean answered = false;
+                    for (int attempt = 0; attempt < 5 && !answered; attempt++) {
+                        c.write(ByteBuffer.wrap(msg.getBytes(StandardCharsets.UTF_8)));
+                        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[200], 200);
+                        try {
+                            sock.receive(p);
+                        } catch (SocketTimeoutException e) {
+                            continue;
+                        }
+                        assertEquals("echo:" + msg,
+                                new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
+                        answered = true;
+                    }
+                    assertTrue(answered, "no echo for " + msg);
+                }
+            }
+            await(ch.close());
         }
     }
 
