@@ -188,7 +188,9 @@ class StreamHostileTest {
             long refused = layer.refusals();
             assertTrue(refused > 0, "some opens are refused");
             assertTrue(refused <= 50 + 200 * seconds + 1, refused + " refusals in " + seconds + " s");
-            if (seconds < 5) {
+            // The limit (a burst of 50, then 200 a second) allows fewer than half of the flood only
+            // while the flood took under 4.75 s; a slower machine is checked by the bound above.
+            if (seconds < 4.5) {
                 assertTrue(refused < n / 2, "the limiter dropped most of the flood: " + refused);
             }
             assertEquals(0, layer.linkCount());
