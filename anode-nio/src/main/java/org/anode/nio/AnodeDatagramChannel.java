@@ -75,12 +75,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition notEmpty = queueLock.newCondition();
     private final AnodeDatagramQueue queue;
-    private final long spinNanos;
-    /** Receives that will not spin, after a spin that ended without data (readLock held). */
-    private int spinSkips;
-    private static final int SPIN_SKIPS_AFTER_MISS = 32;
-    /** When this channel last sent a datagram (drives {@link #spinForData}). */
-    private volatile long lastSendNanos = System.nanoTime() - Long.MAX_VALUE / 2;
+    /** The spin of a blocking receive soon after a send, before it parks. */
+    private final ReceiveSpin<Void> spin;
     /** Guarded by writeLock. */
     private final Outbound out;
     /** Single-buffer arrays for the read and write paths (each guarded by its lock). */
@@ -105,7 +101,14 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         AnodeNodeConfig c = node.config();
         this.queue = new AnodeDatagramQueue(c.receiveBufferSize(), c.maxReceiveQueueDatagrams());
         this.sndbuf = c.sendBufferSize();
-        this.spinNanos = c.receiveSpinNanos();
+        // Yields only while the event loop holds the sockets: a datagram answer is read by
+        // whichever thread polls first.
+        this.spin = new ReceiveSpin<>(node, false) {
+            @Override
+            boolean ready(Void unused) {
+                return queued > 0 || !isOpen();
+            }
+        };
         this.out = new Outbound(Math.max(c.maxPacketIpv4(), c.maxPacketIpv6()));
     }
 
@@ -279,20 +282,11 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
 
     @Override
     public <T> AnodeDatagramChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
-        if (value == null) {
-            throw new IllegalArgumentException("Invalid value 'null'");
-        }
+        SocketOptionChecks.checkSettable(OPTIONS, name, value);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {
-                int v = (Integer) value;
-                if (v < 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
+                int v = SocketOptionChecks.bufferSize(value);
                 queueLock.lock();
                 try {
                     queue.setByteLimit(Math.max(1024, v));
@@ -300,21 +294,13 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
                     queueLock.unlock();
                 }
             } else if (name == StandardSocketOptions.SO_SNDBUF) {
-                int v = (Integer) value;
-                if (v < 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
-                sndbuf = Math.max(1024, v);
+                sndbuf = Math.max(1024, SocketOptionChecks.bufferSize(value));
             } else if (name == StandardSocketOptions.SO_REUSEADDR) {
                 reuseAddress = (Boolean) value;
             } else if (name == StandardSocketOptions.SO_BROADCAST) {
                 broadcast = (Boolean) value;
             } else if (name == StandardSocketOptions.IP_TOS) {
-                int v = (Integer) value;
-                if (v < 0 || v > 255) {
-                    throw new IllegalArgumentException("Invalid IP_TOS value");
-                }
-                trafficClass = v;
+                trafficClass = SocketOptionChecks.trafficClass(value);
             }
         }
         return this;
@@ -323,10 +309,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
+        SocketOptionChecks.checkSupported(OPTIONS, name);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {
@@ -521,7 +504,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         if (!sent) {
             return 0;
         }
-        lastSendNanos = System.nanoTime();
+        spin.sent(System.nanoTime());
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer s = srcs[i];
             s.position(s.limit());
@@ -697,7 +680,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         AnodeSocketAddress src = null;
         try {
             begin();
-            spinForData();
+            spin.spin(null);
             queueLock.lock();
             try {
                 long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
@@ -736,44 +719,6 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             ensureOpen();
         }
         return src;
-    }
-
-    /**
-     * Waits briefly for a datagram without parking ({@link AnodeNodeConfig#receiveSpinNanos()}).
-     * A request/response exchange on loopback turns around in a few microseconds, less than
-     * parking and unparking a thread costs; spinning for about that long (and no longer) keeps the
-     * event loop's hand-off from doubling the round trip. Only after a send, see below.
-     */
-    private void spinForData() {
-        long spin = spinNanos;
-        if (queued > 0 || spin <= 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        // Only right after this channel sent: that is a request/response turn-around, where the
-        // answer is due within microseconds. A pure receiver (a bulk sink) would only steal CPU
-        // from the event loop that is filling its queue.
-        if (now - lastSendNanos > spin) {
-            return;
-        }
-        // Adaptive: when spinning did not pay off (a busy machine, a slow peer), park at once for
-        // a while instead of paying for the spin and the park.
-        if (spinSkips > 0) {
-            spinSkips--;
-            return;
-        }
-        long until = now + spin;
-        do {
-            // Read the sockets on this thread if the event loop is idle (no hand-off); otherwise
-            // yield rather than burn: on a small machine the loop may need this very CPU.
-            if (!node.pollIo()) {
-                Thread.yield();
-            }
-            if (queued > 0 || !isOpen()) {
-                return;
-            }
-        } while (System.nanoTime() - until < 0);
-        spinSkips = SPIN_SKIPS_AFTER_MISS;
     }
 
     /** Removes the head datagram; queueLock held and queue non-empty. */

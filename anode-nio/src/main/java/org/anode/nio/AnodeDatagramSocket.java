@@ -51,15 +51,7 @@ public final class AnodeDatagramSocket extends DatagramSocket {
     }
 
     private static SocketException translate(IOException e) {
-        if (e instanceof SocketException s) {
-            return s;
-        }
-        if (e instanceof ClosedChannelException) {
-            return new SocketException("Socket is closed");
-        }
-        SocketException s = new SocketException(e.getMessage());
-        s.initCause(e);
-        return s;
+        return SocketOptionChecks.socketException(e);
     }
 
     @Override
@@ -144,9 +136,7 @@ public final class AnodeDatagramSocket extends DatagramSocket {
         if (!ch.isBlocking()) {
             throw new IllegalBlockingModeException();
         }
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         synchronized (p) {
             ByteBuffer data = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength());
             AnodeSocketAddress r = ch.remoteAddress();
@@ -177,9 +167,7 @@ public final class AnodeDatagramSocket extends DatagramSocket {
         if (!ch.isBlocking()) {
             throw new IllegalBlockingModeException();
         }
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         synchronized (p) {
             ByteBuffer b = ByteBuffer.wrap(p.getData(), p.getOffset(), p.getData().length - p.getOffset());
             b.limit(p.getOffset() + Math.min(p.getLength(), b.remaining()));
@@ -220,45 +208,26 @@ public final class AnodeDatagramSocket extends DatagramSocket {
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        this.timeoutMillis = timeout;
+        timeoutMillis = SocketOptionChecks.soTimeout(isClosed(), timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         return timeoutMillis;
     }
 
-    private <T> void set(SocketOption<T> o, T v) throws SocketException {
-        try {
-            ch.setOption(o, v);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+    private <T> void set(SocketOption<T> name, T value) throws SocketException {
+        SocketOptionChecks.set(ch, name, value);
     }
 
-    private <T> T get(SocketOption<T> o) throws SocketException {
-        try {
-            return ch.getOption(o);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+    private <T> T get(SocketOption<T> name) throws SocketException {
+        return SocketOptionChecks.get(ch, name);
     }
 
     @Override
     public void setSendBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid send size");
-        }
-        set(StandardSocketOptions.SO_SNDBUF, size);
+        set(StandardSocketOptions.SO_SNDBUF, SocketOptionChecks.adaptorBufferSize(size, "send"));
     }
 
     @Override
@@ -268,10 +237,7 @@ public final class AnodeDatagramSocket extends DatagramSocket {
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid receive size");
-        }
-        set(StandardSocketOptions.SO_RCVBUF, size);
+        set(StandardSocketOptions.SO_RCVBUF, SocketOptionChecks.adaptorBufferSize(size, "receive"));
     }
 
     @Override
@@ -301,10 +267,7 @@ public final class AnodeDatagramSocket extends DatagramSocket {
 
     @Override
     public void setTrafficClass(int tc) throws SocketException {
-        if (tc < 0 || tc > 255) {
-            throw new IllegalArgumentException("tc is not in range 0 -- 255");
-        }
-        set(StandardSocketOptions.IP_TOS, tc);
+        set(StandardSocketOptions.IP_TOS, SocketOptionChecks.adaptorTrafficClass(tc));
     }
 
     @Override

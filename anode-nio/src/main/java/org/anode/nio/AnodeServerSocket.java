@@ -32,15 +32,7 @@ public final class AnodeServerSocket extends ServerSocket {
     }
 
     private static SocketException translate(IOException e) {
-        if (e instanceof SocketException s) {
-            return s;
-        }
-        if (e instanceof ClosedChannelException) {
-            return new SocketException("Socket is closed");
-        }
-        SocketException s = new SocketException(e.getMessage());
-        s.initCause(e);
-        return s;
+        return SocketOptionChecks.socketException(e);
     }
 
     @Override
@@ -80,9 +72,7 @@ public final class AnodeServerSocket extends ServerSocket {
 
     @Override
     public Socket accept() throws IOException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         if (!isBound()) {
             throw new SocketException("Socket is not bound yet");
         }
@@ -120,60 +110,33 @@ public final class AnodeServerSocket extends ServerSocket {
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        timeoutMillis = timeout;
+        timeoutMillis = SocketOptionChecks.soTimeout(isClosed(), timeout);
     }
 
     @Override
     public int getSoTimeout() throws IOException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         return timeoutMillis;
     }
 
     @Override
     public void setReuseAddress(boolean on) throws SocketException {
-        try {
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, on);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        SocketOptionChecks.set(ch, StandardSocketOptions.SO_REUSEADDR, on);
     }
 
     @Override
     public boolean getReuseAddress() throws SocketException {
-        try {
-            return ch.getOption(StandardSocketOptions.SO_REUSEADDR);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        return SocketOptionChecks.get(ch, StandardSocketOptions.SO_REUSEADDR);
     }
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("negative receive size");
-        }
-        try {
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, size);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        SocketOptionChecks.set(ch, StandardSocketOptions.SO_RCVBUF, SocketOptionChecks.adaptorBufferSize(size, "receive"));
     }
 
     @Override
     public int getReceiveBufferSize() throws SocketException {
-        try {
-            return ch.getOption(StandardSocketOptions.SO_RCVBUF);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        return SocketOptionChecks.get(ch, StandardSocketOptions.SO_RCVBUF);
     }
 
     /** No effect: an Anode stream has one service class. */

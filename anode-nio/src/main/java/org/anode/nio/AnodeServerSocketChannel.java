@@ -14,7 +14,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -165,20 +164,11 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
 
     @Override
     public <T> AnodeServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
-        if (value == null) {
-            throw new IllegalArgumentException("Invalid value 'null'");
-        }
+        SocketOptionChecks.checkSettable(OPTIONS, name, value);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {
-                int v = (Integer) value;
-                if (v <= 0) {
-                    throw new IllegalArgumentException("Invalid receive buffer size");
-                }
+                int v = SocketOptionChecks.bufferSize(value);
                 receiveBuffer = Math.max(1024, Math.min(StreamConfig.MAX_RECEIVE_BUFFER, v));
             } else {
                 reuseAddress = (Boolean) value;
@@ -190,10 +180,7 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
+        SocketOptionChecks.checkSupported(OPTIONS, name);
         synchronized (stateLock) {
             ensureOpen();
             if (name == StandardSocketOptions.SO_RCVBUF) {

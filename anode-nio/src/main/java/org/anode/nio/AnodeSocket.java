@@ -56,15 +56,7 @@ public final class AnodeSocket extends Socket {
     }
 
     private static SocketException translate(IOException e) {
-        if (e instanceof SocketException s) {
-            return s;
-        }
-        if (e instanceof ClosedChannelException) {
-            return new SocketException("Socket is closed");
-        }
-        SocketException s = new SocketException(e.getMessage());
-        s.initCause(e);
-        return s;
+        return SocketOptionChecks.socketException(e);
     }
 
     // ------------------------------------------------------------------ connect, bind
@@ -203,9 +195,7 @@ public final class AnodeSocket extends Socket {
     }
 
     private void checkUsable() throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         if (!isConnected()) {
             throw new SocketException("Socket is not connected");
         }
@@ -328,19 +318,11 @@ public final class AnodeSocket extends Socket {
     // ------------------------------------------------------------------ options
 
     private <T> void set(SocketOption<T> name, T value) throws SocketException {
-        try {
-            ch.setOption(name, value);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        SocketOptionChecks.set(ch, name, value);
     }
 
     private <T> T get(SocketOption<T> name) throws SocketException {
-        try {
-            return ch.getOption(name);
-        } catch (IOException e) {
-            throw translate(e);
-        }
+        return SocketOptionChecks.get(ch, name);
     }
 
     @Override
@@ -375,9 +357,7 @@ public final class AnodeSocket extends Socket {
     /** Accepts only false: Anode streams have no urgent data to inline. */
     @Override
     public void setOOBInline(boolean on) throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         if (on) {
             throw new SocketException("OOBINLINE not supported: Anode streams have no urgent data");
         }
@@ -385,37 +365,24 @@ public final class AnodeSocket extends Socket {
 
     @Override
     public boolean getOOBInline() throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         return false;
     }
 
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
-        if (timeout < 0) {
-            throw new IllegalArgumentException("timeout < 0");
-        }
-        timeoutMillis = timeout;
+        timeoutMillis = SocketOptionChecks.soTimeout(isClosed(), timeout);
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        if (isClosed()) {
-            throw new SocketException("Socket is closed");
-        }
+        SocketOptionChecks.checkOpen(isClosed());
         return timeoutMillis;
     }
 
     @Override
     public void setSendBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid send size");
-        }
-        set(StandardSocketOptions.SO_SNDBUF, size);
+        set(StandardSocketOptions.SO_SNDBUF, SocketOptionChecks.adaptorBufferSize(size, "send"));
     }
 
     @Override
@@ -425,10 +392,7 @@ public final class AnodeSocket extends Socket {
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        if (size <= 0) {
-            throw new IllegalArgumentException("Invalid receive size");
-        }
-        set(StandardSocketOptions.SO_RCVBUF, size);
+        set(StandardSocketOptions.SO_RCVBUF, SocketOptionChecks.adaptorBufferSize(size, "receive"));
     }
 
     @Override
@@ -448,10 +412,7 @@ public final class AnodeSocket extends Socket {
 
     @Override
     public void setTrafficClass(int tc) throws SocketException {
-        if (tc < 0 || tc > 255) {
-            throw new IllegalArgumentException("tc is not in range 0 -- 255");
-        }
-        set(StandardSocketOptions.IP_TOS, tc);
+        set(StandardSocketOptions.IP_TOS, SocketOptionChecks.adaptorTrafficClass(tc));
     }
 
     @Override

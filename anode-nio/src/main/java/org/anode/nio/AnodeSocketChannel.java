@@ -101,13 +101,15 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     private volatile boolean reuseAddress;
     private volatile int trafficClass;
     private AnodeSocket socket;
-    /** {@link AnodeNodeConfig#receiveSpinNanos()} of the node: how long a blocking read may spin. */
-    private final long spinNanos;
-    /** When this channel last wrote: a read soon after a write is a request/response turn-around. */
-    private volatile long lastWriteNanos = System.nanoTime() - Long.MAX_VALUE / 2;
-    /** Blocking reads that park at once after a spin missed; guarded by readLock. */
-    private int spinSkips;
-    private static final int SPIN_SKIPS_AFTER_MISS = 32;
+    /**
+     * The spin of a blocking read soon after a write, before it parks (link lock not held, read
+     * lock held). The stream layer acknowledges and publishes what a poll read before the poll
+     * returns ({@link StreamLayer#endOfBatch()}), so on a request/response exchange neither the
+     * event-loop thread nor the reading thread has to be woken for the answer. A blocking connect
+     * does not spin: there the acceptor's event loop and accepting thread need the CPUs
+     * (docs/benchmarks/stream.md).
+     */
+    private final ReceiveSpin<StreamLink> spin;
 
     /** An unconnected channel. */
     AnodeSocketChannel(AnodeSelectorProvider provider, AnodeNode node, StreamLayer layer) {
@@ -115,7 +117,12 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         this.node = node;
         this.layer = layer;
         this.options = layer.defaultConfig();
-        this.spinNanos = node.config().receiveSpinNanos();
+        this.spin = new ReceiveSpin<>(node, true) {
+            @Override
+            boolean ready(StreamLink l) {
+                return (l.state & StreamLink.READABLE) != 0 || !isOpen();
+            }
+        };
     }
 
     /** A channel for a connection accepted by a listener (already established). */
@@ -570,9 +577,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         try {
             if (blocking) {
                 begin();
-                if ((l.state & StreamLink.READABLE) == 0) {
-                    spinForData(l);
-                }
+                spin.spin(l);
             }
             l.lock.lock();
             try {
@@ -610,49 +615,6 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             ensureOpen();
         }
         return n;
-    }
-
-    /**
-     * Before a blocking read parks (link lock not held, read lock held): waits briefly for data
-     * without parking, reading the node's sockets on this thread while the event loop is idle
-     * ({@link AnodeNode#pollIo()}), as a blocking datagram receive does. The stream layer
-     * acknowledges and publishes what such a poll read before the poll returns
-     * ({@link StreamLayer#endOfBatch()}), so on a request/response exchange neither the event-loop
-     * thread nor this thread has to be woken for the answer. Only within
-     * {@link AnodeNodeConfig#receiveSpinNanos()} of this channel's last write, where the answer is
-     * due within microseconds: a pure reader (a bulk sink) never spins, so it never takes CPU from
-     * the event loop that fills its buffer. After a spin that missed, the next few reads park at
-     * once (a busy machine, a slow peer).
-     *
-     * <p>It yields after every poll, not only when the event loop holds the sockets: on two
-     * virtual CPUs the scheduler often runs the peer's threads on the spinning thread's CPU, and a
-     * spin that keeps the CPU delays the very answer it waits for (measured: median round trip 1.0-1.35x
-     * the plain UDP one with the yield, 0.9-2.4x and a p99 twice as high without). A blocking
-     * connect does not spin at all: there the acceptor's event loop and accepting thread need the
-     * CPUs, and a spinning opener made the S_OPEN round trip slower (docs/benchmarks/stream.md).
-     */
-    private void spinForData(StreamLink l) {
-        long spin = spinNanos;
-        if (spin <= 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (now - lastWriteNanos > spin) {
-            return;
-        }
-        if (spinSkips > 0) {
-            spinSkips--;
-            return;
-        }
-        long until = now + spin;
-        do {
-            node.pollIo();
-            if ((l.state & StreamLink.READABLE) != 0 || !isOpen()) {
-                return;
-            }
-            Thread.yield();
-        } while (System.nanoTime() - until < 0);
-        spinSkips = SPIN_SKIPS_AFTER_MISS;
     }
 
     /** Copies readable bytes into the buffers in order (lock held); -1 at end-of-stream. */
@@ -754,7 +716,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                     if (n > 0) {
                         written += n;
                         long now = System.nanoTime();
-                        lastWriteNanos = now;
+                        spin.sent(now);
                         layer.afterInput(l, now);
                     }
                     if (written == want || !blocking) {
@@ -859,21 +821,12 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
 
     @Override
     public <T> AnodeSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
-        if (value == null && name != StandardSocketOptions.SO_LINGER) {
-            throw new IllegalArgumentException("Invalid value 'null'");
-        }
+        SocketOptionChecks.checkSettable(OPTIONS, name, value);
         synchronized (stateLock) {
             ensureOpen();
             StreamLink l = link;
             if (name == StandardSocketOptions.SO_SNDBUF || name == StandardSocketOptions.SO_RCVBUF) {
-                int v = (Integer) value;
-                if (v <= 0) {
-                    throw new IllegalArgumentException("Invalid send/receive buffer size");
-                }
+                int v = SocketOptionChecks.bufferSize(value);
                 boolean send = name == StandardSocketOptions.SO_SNDBUF;
                 int size = send ? clamp(v, 1024, 1 << 30) : clamp(v, 1024, StreamConfig.MAX_RECEIVE_BUFFER);
                 if (send) {
@@ -927,11 +880,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             } else if (name == StandardSocketOptions.SO_REUSEADDR) {
                 reuseAddress = (Boolean) value;
             } else if (name == StandardSocketOptions.IP_TOS) {
-                int v = (Integer) value;
-                if (v < 0 || v > 255) {
-                    throw new IllegalArgumentException("Invalid IP_TOS value");
-                }
-                trafficClass = v;
+                trafficClass = SocketOptionChecks.trafficClass(value);
             }
         }
         return this;
@@ -944,10 +893,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Objects.requireNonNull(name, "name");
-        if (!OPTIONS.contains(name)) {
-            throw new UnsupportedOperationException("'" + name + "' not supported");
-        }
+        SocketOptionChecks.checkSupported(OPTIONS, name);
         synchronized (stateLock) {
             ensureOpen();
             StreamLink l = link;

@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -171,18 +170,17 @@ class SelectorSelectTest {
         ch.register(selector, OP_READ);
         var select = SelectorTestSupport.background("select", () -> selector.select());
         select.awaitBlocked();
-        AtomicBoolean stop = new AtomicBoolean();
+        // A fixed amount of noise, all of it sent while select() is blocked (not "for 100 ms",
+        // which a loaded machine can spend without running the noise thread at all).
         var noise = SelectorTestSupport.background("noise", () -> {
             int n = 0;
-            while (!stop.get() && n < 200_000) {
+            while (n < 200_000) {
                 ch.setReady((n & 1) == 0 ? OP_WRITE : 0);
                 n++;
             }
             return n;
         });
-        Thread.sleep(100);
-        stop.set(true);
-        assertTrue(noise.get() > 0);
+        assertEquals(200_000, noise.get());
         assertFalse(select.isDone(), "select returned without anything selected");
         ch.setReady(OP_READ);
         assertEquals(1, select.get());

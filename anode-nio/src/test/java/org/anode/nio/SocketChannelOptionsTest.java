@@ -139,6 +139,9 @@ class SocketChannelOptionsTest {
             assertEquals(150, peer.getSoTimeout());
             assertThrows(SocketTimeoutException.class, in::read);
             assertFalse(peer.isClosed(), "a read timeout leaves the socket usable");
+            // The reads below wait for data and a FIN that are on their way: a bound that a loaded
+            // machine cannot miss, not the 150 ms whose expiry was the point above.
+            peer.setSoTimeout(10_000);
             out.write(7);
             assertEquals(7, in.read());
             out.write(new byte[] {1, 2, 3});

@@ -80,8 +80,35 @@ class StreamHostileTest {
         StreamTestSupport.awaitTrue(c, 10_000);
     }
 
+    /**
+     * The backlog's worth of half-open connections, counted while they certainly exist: their
+     * accept timeout (60 s) is far longer than the flood and the checks, however slow the machine.
+     */
     @Test
     void openFloodFillsOnlyTheBacklog() throws Exception {
+        try (NodeTestSupport t = new NodeTestSupport()) {
+            AnodeNode a = t.node();
+            AnodeNode b = t.node();
+            NodeTestSupport.introduce(a, b);
+            AnodeServerSocketChannel l = listenOn80(t, b, 60_000);
+            Forger f = new Forger(a, b);
+            StreamLayer layer = l.layer();
+            for (int i = 1; i <= 300; i++) {
+                f.open(i, 80, i * 7919);
+            }
+            awaitTrue(() -> layer.droppedPackets() >= 295);
+            assertEquals(5, layer.linkCount(), "only the backlog's worth of connections exists");
+            assertEquals(5, l.halfOpen(), "answered, but waiting for the opener to acknowledge our ISN");
+            assertNull(l.accept(), "S_OPENs nobody follows up are never handed to accept() (addendum A5)");
+        }
+    }
+
+    /**
+     * The same flood with a short accept timeout: every half-open connection is given up, and the
+     * backlog takes a genuine opener again.
+     */
+    @Test
+    void halfOpenConnectionsOfAnOpenFloodAreGivenUp() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
@@ -92,9 +119,6 @@ class StreamHostileTest {
             for (int i = 1; i <= 300; i++) {
                 f.open(i, 80, i * 7919);
             }
-            awaitTrue(() -> layer.droppedPackets() >= 295);
-            assertEquals(5, layer.linkCount(), "only the backlog's worth of connections exists");
-            assertEquals(5, l.halfOpen(), "answered, but waiting for the opener to acknowledge our ISN");
             assertNull(l.accept(), "S_OPENs nobody follows up are never handed to accept() (addendum A5)");
             awaitTrue(() -> layer.linkCount() == 0);
             assertEquals(0, layer.linkCount(), "half-open connections are given up after the accept timeout");
@@ -164,7 +188,9 @@ class StreamHostileTest {
             long refused = layer.refusals();
             assertTrue(refused > 0, "some opens are refused");
             assertTrue(refused <= 50 + 200 * seconds + 1, refused + " refusals in " + seconds + " s");
-            if (seconds < 5) {
+            // The limit (a burst of 50, then 200 a second) allows fewer than half of the flood only
+            // while the flood took under 4.75 s; a slower machine is checked by the bound above.
+            if (seconds < 4.5) {
                 assertTrue(refused < n / 2, "the limiter dropped most of the flood: " + refused);
             }
             assertEquals(0, layer.linkCount());

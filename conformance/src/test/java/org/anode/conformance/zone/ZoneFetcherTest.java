@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -188,14 +187,17 @@ class ZoneFetcherTest {
 
     @Test
     void refusedConnectionIsIo() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            port = s.getLocalPort();
+        // A socket bound but not listening holds the port for the whole test: no other socket can
+        // take it, and Linux never picks a port taken by bind() as a connecting socket's own port
+        // (no self-connect by simultaneous open). A connect there is refused every time.
+        try (java.nio.channels.SocketChannel holder = java.nio.channels.SocketChannel.open()) {
+            holder.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            int port = ((InetSocketAddress) holder.getLocalAddress()).getPort();
+            ZoneFetchException e = assertThrows(ZoneFetchException.class,
+                    () -> fetcher("http://127.0.0.1:" + port + "/{zone}", null).fetch(ZONE));
+            assertTrue(e.reason() == ZoneFetchException.Reason.IO || e.reason() == ZoneFetchException.Reason.TIMEOUT,
+                    e.toString());
         }
-        ZoneFetchException e = assertThrows(ZoneFetchException.class,
-                () -> fetcher("http://127.0.0.1:" + port + "/{zone}", null).fetch(ZONE));
-        assertTrue(e.reason() == ZoneFetchException.Reason.IO || e.reason() == ZoneFetchException.Reason.TIMEOUT,
-                e.toString());
     }
 
     @Test
