@@ -26,6 +26,7 @@ import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
 import org.anode.stream.StreamSink;
 import org.anode.transport.Transport;
+import org.anode.util.LongMap;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketFormat;
@@ -148,8 +149,8 @@ final class StreamLayer implements AnodeNodeStreams {
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks {
-        final StreamIntMap<StreamLink> byLocal = new StreamIntMap<>();
-        final StreamIntMap<StreamLink> byKey = new StreamIntMap<>();
+        final LongMap<StreamLink> byLocal = new LongMap<>();
+        final LongMap<StreamLink> byKey = new LongMap<>();
     }
 
     StreamLayer(AnodeNode node) {
