@@ -997,7 +997,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 flush();
             }
             layer = null;
-            // A per-thread sink outlives nodes: keep no peer or transport of this one (review M4).
+            // A per-thread sink outlives nodes: keep no peer or transport of this one.
             for (int i = 0; i < touched; i++) {
                 outs[i].forget();
             }
@@ -1014,6 +1014,14 @@ final class StreamLayer implements AnodeNodeStreams {
             refusalPort = destination;
         }
 
+        private int senderLink() {
+            return link != null ? link.localLink : refusalLink;
+        }
+
+        private int destination() {
+            return link != null ? link.sendPort : refusalPort;
+        }
+
         private ByteBuffer begin(MessageType type) {
             return begin(type, null);
         }
@@ -1026,17 +1034,12 @@ final class StreamLayer implements AnodeNodeStreams {
                 ByteBuffer b = out.buffer();
                 b.clear();
                 b.limit(layer.localPacketSize());
-                b.putShort((short) (link != null ? link.localLink : refusalLink));
-                b.putShort((short) (link != null ? link.sendPort : refusalPort));
                 return b;
             }
             localType = null;
             Peer p = link != null ? link.peer : refusalPeer;
             try {
-                ByteBuffer b = layer.engine.begin(out, p, type, p.remotePeerId(), form);
-                b.putShort((short) (link != null ? link.localLink : refusalLink));
-                b.putShort((short) (link != null ? link.sendPort : refusalPort));
-                return b;
+                return layer.engine.begin(out, p, type, p.remotePeerId(), form);
             } catch (IOException | RuntimeException e) {
                 layer.unsent.incrementAndGet();
                 return null;
@@ -1075,7 +1078,7 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
+            MessageFields.writeSOpen(b, senderLink(), destination(), windowUnits, isn, flags);
             finish();
         }
 
@@ -1085,15 +1088,12 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            int n = payload.remaining();
-            if (b.remaining() < 4 + n) {
+            if (b.remaining() < MessageFields.S_DATA_HEADER + payload.remaining()) {
                 // The path's packet limit shrank under the connection: drop, it is retransmitted.
                 layer.unsent.incrementAndGet();
                 return;
             }
-            b.putInt(seq);
-            b.put(b.position(), payload, payload.position(), n);
-            b.position(b.position() + n);
+            MessageFields.writeSData(b, senderLink(), destination(), seq, payload);
             finish();
         }
 
@@ -1103,9 +1103,9 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            b.putShort((short) windowUnits);
-            int room = (b.remaining()) / MessageFields.ACK_RANGE_LENGTH;
+            int room = (b.remaining() - MessageFields.S_ACK_HEADER) / MessageFields.ACK_RANGE_LENGTH;
             int n = Math.min(ranges.size(), room);
+            MessageFields.writeSAckHeader(b, senderLink(), destination(), windowUnits);
             for (int i = 0; i < n; i++) {
                 MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
             }
@@ -1120,7 +1120,8 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < 3 + n * MessageFields.ACK_RANGE_LENGTH + 4 + len) {
+            if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < MessageFields.S_DACK_HEADER
+                    + n * MessageFields.ACK_RANGE_LENGTH + MessageFields.S_DACK_SEQUENCE_LENGTH + len) {
                 // Cannot happen with the core's budget; stay correct by sending the two halves.
                 layer.unsent.incrementAndGet();
                 sendAck(windowUnits, ranges);
@@ -1128,13 +1129,11 @@ final class StreamLayer implements AnodeNodeStreams {
                 return;
             }
             // S_DACK (draft 5.2.5) with its data numbered as S_DATA's (addendum A1).
-            b.putShort((short) windowUnits).put((byte) n);
+            MessageFields.writeSDackHeader(b, senderLink(), destination(), windowUnits, n);
             for (int i = 0; i < n; i++) {
                 MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
             }
-            b.putInt(seq);
-            b.put(b.position(), payload, payload.position(), len);
-            b.position(b.position() + len);
+            MessageFields.writeSDackData(b, seq, payload);
             finish();
             layer.dataAcks.increment();
         }
@@ -1145,7 +1144,7 @@ final class StreamLayer implements AnodeNodeStreams {
             if (b == null) {
                 return;
             }
-            b.put((byte) 0).put((byte) reason).putInt(isn).putInt(seq);
+            MessageFields.writeSClose(b, senderLink(), destination(), reason, isn, seq);
             finish();
         }
     }
