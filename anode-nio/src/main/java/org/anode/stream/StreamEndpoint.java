@@ -463,24 +463,28 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
             Opener<L> opener) throws ConnectException, BindException {
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
-            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
-                throw new ConnectException("too many connections to " + remote);
-            }
-            int local;
-            if (sourcePort != 0) {
-                if (pl.byLocal.get(sourcePort) != null) {
-                    dropIfEmpty(remote, pl);
-                    throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
+            try {
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
+                    throw new ConnectException("too many connections to " + remote);
                 }
-                local = sourcePort;
-            } else {
-                local = allocateLocal(pl, port);
+                int local;
+                if (sourcePort != 0) {
+                    if (pl.byLocal.get(sourcePort) != null) {
+                        throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
+                    }
+                    local = sourcePort;
+                } else {
+                    local = allocateLocal(pl, port);
+                }
+                StreamConnection conn = StreamConnection.connect(config, nowNanos,
+                        sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
+                L link = opener.create(conn, local);
+                pl.byLocal.put(local, link);
+                return link;
+            } finally {
+                // Whatever failed, no empty table stays behind for the remote.
+                dropIfEmpty(remote, pl);
             }
-            StreamConnection conn = StreamConnection.connect(config, nowNanos,
-                    sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
-            L link = opener.create(conn, local);
-            pl.byLocal.put(local, link);
-            return link;
         }
     }
 
@@ -567,24 +571,34 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         }
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
-            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
-                dropped.incrementAndGet();
-                return null;
+            try {
+                return accept(pl, remote, from, listener, cfg, x, y, window, isn, flags, nowNanos);
+            } finally {
+                dropIfEmpty(remote, pl);
             }
-            int local = allocateLocal(pl, -1);
-            StreamConnection conn = StreamConnection.accept(cfg, nowNanos, window, isn, flags, 0);
-            L link = host.accepted(conn, remote, from, local, x, y);
-            Link<P> k = link;
-            k.demuxKey = key(x, y);
-            k.keyed = true;
-            // Handed to the listener only once the opener acknowledges our ISN (addendum A5);
-            // until then it counts against the backlog as half-open.
-            k.awaitingListener = listener;
-            listener.halfOpenAdded();
-            pl.byLocal.put(local, link);
-            pl.byKey.put(k.demuxKey, link);
-            return link;
         }
+    }
+
+    /** The tables part of accepting an S_OPEN; tables locked. */
+    private L accept(PeerLinks<L> pl, AnodeAddress remote, P from, Listener<L> listener, StreamConfig cfg, int x, int y,
+            int window, int isn, int flags, long nowNanos) {
+        if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
+            dropped.incrementAndGet();
+            return null;
+        }
+        int local = allocateLocal(pl, -1);
+        StreamConnection conn = StreamConnection.accept(cfg, nowNanos, window, isn, flags, 0);
+        L link = host.accepted(conn, remote, from, local, x, y);
+        Link<P> k = link;
+        k.demuxKey = key(x, y);
+        k.keyed = true;
+        // Handed to the listener only once the opener acknowledges our ISN (addendum A5);
+        // until then it counts against the backlog as half-open.
+        k.awaitingListener = listener;
+        listener.halfOpenAdded();
+        pl.byLocal.put(local, link);
+        pl.byKey.put(k.demuxKey, link);
+        return link;
     }
 
     /**

@@ -482,6 +482,12 @@ class StreamEndpointTest {
         assertThrows(BindException.class, () -> client.ep.connect(B, "b", 81, 5555, client.config(), now,
                 (c, local) -> new TestLink(c, B, "b", true, local, -1, 81)));
         assertEquals(1, client.ep.linkCount());
+        // A connect that fails leaves no table behind for a remote it never reached.
+        assertThrows(IllegalStateException.class, () -> client.ep.connect(A, "self", 80, 0, client.config(), now,
+                (c, local) -> {
+                    throw new IllegalStateException("the glue could not make its connection");
+                }));
+        assertEquals(1, client.ep.remoteCount());
     }
 
     @Test
