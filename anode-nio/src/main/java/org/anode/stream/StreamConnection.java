@@ -84,9 +84,11 @@ public final class StreamConnection {
     public static final int MAX_PACKET_PAYLOAD = 65535;
 
     private static final long NONE = Long.MAX_VALUE;
+    /** The timers that run once the connection is established and confirmed (the ACK timer aside). */
+    private static final int RUNNING_TIMERS = 1 << TimerTable.RTO | 1 << TimerTable.REORDER | 1 << TimerTable.TLP
+            | 1 << TimerTable.PERSIST | 1 << TimerTable.CLOSE | 1 << TimerTable.TIME_WAIT;
     private static final int DUP_ACK_HORIZON = 1 << 20;
     private static final int MAX_DACK_RANGES = 4;
-    private static final long MAX_CWND = 64L << 20;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private static final byte F_ACKED = 1;
@@ -109,7 +111,6 @@ public final class StreamConnection {
     private final boolean dataAck;
     private final long connectTimeout;
     private final long initialRto;
-    private final long minRto;
     private final long maxRto;
     private final long delayedAck;
     private final long deadPeerTimeout;
@@ -118,7 +119,6 @@ public final class StreamConnection {
     private final int keepAliveProbes;
     private final long timeWait;
     private final long closeTimeout;
-    private final long pacingQuantum;
     private final long idleRelease;
 
     private Object attachment;
@@ -131,8 +131,6 @@ public final class StreamConnection {
     private boolean openPending;
     private long openSentAt = NONE;
     private int openTransmissions;
-    private long openRetxAt = NONE;
-    private long connectDeadline = NONE;
     private StreamException failure;
     private boolean localFailure;
     private boolean failedConnecting;
@@ -140,8 +138,6 @@ public final class StreamConnection {
     private boolean appClosed;
     private boolean discardInput;
     private boolean inputShutdown;
-    private long closeDeadline = NONE;
-    private long timeWaitDeadline = NONE;
     private boolean terminated;
     private long lastActivity;
     /**
@@ -150,12 +146,15 @@ public final class StreamConnection {
      * S_OPEN is sent. Always true on the opener.
      */
     private boolean peerConfirmed;
-    /** Acceptor: when an unconfirmed connection is given up (the connect timeout). */
-    private long confirmDeadline = NONE;
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
 
     // ---- sender ----
+    private final TimerTable timers = new TimerTable();
+    private final RttEstimator rtt;
+    private final CongestionController cc;
+    private final Pacer pacer;
+
     private final int isn;
     private int sndUna;
     private int sndNxt;
@@ -190,31 +189,14 @@ public final class StreamConnection {
     private long peerWindow;
     private long outstandingSince;
 
-    private long srtt = -1;
-    private long rttvar;
-    private long rto;
-    private long minRtt = NONE;
-    private int backoff;
-    private long rtoDeadline = NONE;
     private long rackXmitTime = Long.MIN_VALUE;
     private long rackRtt;
     private int reoMult = 1;
-    private long reorderDeadline = NONE;
-    private long tlpDeadline = NONE;
     private boolean tlpDue;
     private boolean tlpOutstanding;
     private boolean rtoRecovery;
 
-    private long cwnd;
-    private long ssthresh = Long.MAX_VALUE;
-    private long caAcc;
-    private boolean fastRecovery;
-    private int reductionPoint;
-    private boolean reductionPointSet;
-    private long nextSendTime = Long.MIN_VALUE;
-    private boolean pacingBlocked;
 
-    private long persistDeadline = NONE;
     private int persistBackoff;
     private boolean probeDue;
 
@@ -251,7 +233,6 @@ public final class StreamConnection {
 
     private int ackPending;
     private boolean ackNow;
-    private long ackDeadline = NONE;
     private final int[] dupSeqs = new int[8];
     private int dupCount;
     private long lastAdvertised;
@@ -270,7 +251,6 @@ public final class StreamConnection {
         this.dataAck = c.dataAckEnabled();
         this.connectTimeout = c.connectTimeoutNanos();
         this.initialRto = c.initialRtoNanos();
-        this.minRto = c.minRtoNanos();
         this.maxRto = c.maxRtoNanos();
         this.delayedAck = c.delayedAckNanos();
         this.deadPeerTimeout = c.deadPeerTimeoutNanos();
@@ -279,7 +259,6 @@ public final class StreamConnection {
         this.keepAliveProbes = c.keepAliveProbes();
         this.timeWait = c.timeWaitNanos();
         this.closeTimeout = c.closeTimeoutNanos();
-        this.pacingQuantum = c.pacingQuantumNanos();
         this.idleRelease = c.idleReleaseNanos();
         this.active = active;
         this.localFlags = localFlags & 0xFF;
@@ -287,8 +266,9 @@ public final class StreamConnection {
         this.sndUna = isn + 1;
         this.sndNxt = isn + 1;
         this.retxCursor = sndUna;
-        this.rto = initialRto;
-        this.cwnd = (long) initialCwndPackets * maxPayload;
+        this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
+        this.pacer = new Pacer(c.pacingQuantumNanos());
+        this.cc = new NewReno(initialCwndPackets, maxPayload);
         this.lastRecvTime = now;
         this.lastActivity = now;
         this.openPending = true;
@@ -307,8 +287,8 @@ public final class StreamConnection {
      */
     public static StreamConnection connect(StreamConfig config, long nowNanos, int flags) {
         StreamConnection c = new StreamConnection(config, true, nowNanos, flags);
-        c.connectDeadline = nowNanos + c.connectTimeout;
-        c.openRetxAt = nowNanos + c.initialRto;
+        c.timers.set(TimerTable.CONNECT, nowNanos + c.connectTimeout);
+        c.timers.set(TimerTable.OPEN_RETX, nowNanos + c.initialRto);
         return c;
     }
 
@@ -332,8 +312,8 @@ public final class StreamConnection {
         // Addendum A5: unconfirmed until the opener acknowledges our ISN. Our S_OPEN is repeated
         // with backoff meanwhile (the opener may be waiting for us to speak first), and the
         // connection is dropped silently at the connect timeout: a replayed S_OPEN never confirms.
-        c.confirmDeadline = nowNanos + c.connectTimeout;
-        c.openRetxAt = nowNanos + c.initialRto;
+        c.timers.set(TimerTable.CONFIRM, nowNanos + c.connectTimeout);
+        c.timers.set(TimerTable.OPEN_RETX, nowNanos + c.initialRto);
         return c;
     }
 
@@ -364,10 +344,10 @@ public final class StreamConnection {
             if (!established) {
                 establish(windowUnits, peerIsn, flags);
                 if (openTransmissions == 1 && openSentAt != NONE) {
-                    rttSample(nowNanos - openSentAt);
+                    rtt.sample(nowNanos - openSentAt);
                 }
-                openRetxAt = NONE;
-                connectDeadline = NONE;
+                timers.cancel(TimerTable.OPEN_RETX);
+                timers.cancel(TimerTable.CONNECT);
                 openPending = false;
                 isnAckDue = true;
                 heard(nowNanos);
@@ -459,8 +439,8 @@ public final class StreamConnection {
             ackPending++;
             if (ackPending >= ackEvery) {
                 ackNow = true;
-            } else if (ackDeadline == NONE) {
-                ackDeadline = nowNanos + delayedAck;
+            } else if (!timers.isArmed(TimerTable.ACK)) {
+                timers.set(TimerTable.ACK, nowNanos + delayedAck);
             }
         } else {
             if (seq - rcvDel < slotCap && slotLen[seq & (slotCap - 1)] >= 0) {
@@ -504,12 +484,12 @@ public final class StreamConnection {
         heard(nowNanos);
         long before = peerWindow;
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
-        if (before < maxPayload && peerWindow >= maxPayload && backoff > 0) {
+        if (before < maxPayload && peerWindow >= maxPayload && rtt.backoff() > 0) {
             // The window reopened: the peer is alive and was only flow-controlling us, so the
             // backoff earned while probing says nothing about the path. Start timing afresh.
-            backoff = 0;
-            if (rtoDeadline != NONE) {
-                rtoDeadline = nowNanos + currentRto();
+            rtt.resetBackoff();
+            if (timers.isArmed(TimerTable.RTO)) {
+                timers.set(TimerTable.RTO, nowNanos + rtt.currentRto());
             }
         }
         if (!peerConfirmed && ranges.contains(isn)) {
@@ -521,12 +501,12 @@ public final class StreamConnection {
     /** The opener acknowledged our ISN (addendum A5): the connection is live, not a replay. */
     private void confirm(long nowNanos) {
         peerConfirmed = true;
-        confirmDeadline = NONE;
-        openRetxAt = NONE;
+        timers.cancel(TimerTable.CONFIRM);
+        timers.cancel(TimerTable.OPEN_RETX);
         openPending = false;
-        if (openTransmissions == 1 && openSentAt != NONE && srtt < 0) {
+        if (openTransmissions == 1 && openSentAt != NONE && rtt.srtt() < 0) {
             // Our single S_OPEN and its acknowledgement: the acceptor's first RTT sample (Karn).
-            rttSample(nowNanos - openSentAt);
+            rtt.sample(nowNanos - openSentAt);
         }
         if (ackPending > 0 || dupCount > 0 || peerFinReceived) {
             // What arrived meanwhile was held unacknowledged: acknowledge it now.
@@ -628,7 +608,7 @@ public final class StreamConnection {
             // The handshake: the opener until the acceptor's S_OPEN arrives, the acceptor until the
             // opener acknowledges its ISN (addendum A5). Either repeats its S_OPEN with backoff
             // until the connect timeout.
-            if (active ? nowNanos >= connectDeadline : nowNanos >= confirmDeadline) {
+            if (active ? timers.expired(TimerTable.CONNECT, nowNanos) : timers.expired(TimerTable.CONFIRM, nowNanos)) {
                 if (active) {
                     fail(StreamException.Kind.CONNECT_TIMED_OUT, -1, "connect timed out", -1, true);
                 } else {
@@ -638,27 +618,27 @@ public final class StreamConnection {
                 }
                 return;
             }
-            if (nowNanos >= openRetxAt) {
+            if (timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
                 openPending = true;
-                openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
+                timers.set(TimerTable.OPEN_RETX, nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto));
             }
             return;
         }
-        if (ackPending > 0 && nowNanos >= ackDeadline) {
+        if (ackPending > 0 && timers.expired(TimerTable.ACK, nowNanos)) {
             ackNow = true;
         }
-        if (nowNanos >= rtoDeadline) {
+        if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
-        if (nowNanos >= reorderDeadline) {
+        if (timers.expired(TimerTable.REORDER, nowNanos)) {
             detectLosses(nowNanos);
         }
-        if (nowNanos >= tlpDeadline) {
-            tlpDeadline = NONE;
+        if (timers.expired(TimerTable.TLP, nowNanos)) {
+            timers.cancel(TimerTable.TLP);
             tlpDue = true;
         }
-        if (nowNanos >= persistDeadline) {
-            persistDeadline = NONE;
+        if (timers.expired(TimerTable.PERSIST, nowNanos)) {
+            timers.cancel(TimerTable.PERSIST);
             probeDue = true;
             if (persistBackoff < 20) {
                 persistBackoff++;
@@ -680,12 +660,12 @@ public final class StreamConnection {
                 keepAliveSent++;
             }
         }
-        if (nowNanos >= closeDeadline) {
+        if (timers.expired(TimerTable.CLOSE, nowNanos)) {
             fail(StreamException.Kind.TIMED_OUT, -1, "close handshake timed out", REASON_TIMED_OUT, true);
             return;
         }
-        if (nowNanos >= timeWaitDeadline) {
-            timeWaitDeadline = NONE;
+        if (timers.expired(TimerTable.TIME_WAIT, nowNanos)) {
+            timers.cancel(TimerTable.TIME_WAIT);
             terminated = true;
             releaseIdleBuffers(true);
             return;
@@ -704,21 +684,14 @@ public final class StreamConnection {
             return NONE;
         }
         if (!established) {
-            return active ? Math.min(openRetxAt, connectDeadline) : NONE;
+            return active ? Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONNECT)) : NONE;
         }
         if (!peerConfirmed) {
-            return Math.min(openRetxAt, confirmDeadline);
+            return Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONFIRM));
         }
-        long t = Math.min(rtoDeadline, reorderDeadline);
-        t = Math.min(t, tlpDeadline);
-        if (ackPending > 0) {
-            t = Math.min(t, ackDeadline);
-        }
-        t = Math.min(t, persistDeadline);
-        t = Math.min(t, closeDeadline);
-        t = Math.min(t, timeWaitDeadline);
-        if (pacingBlocked) {
-            t = Math.min(t, nextSendTime);
+        long t = timers.earliest(ackPending > 0 ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
+        if (pacer.isBlocked()) {
+            t = Math.min(t, pacer.nextSendTime());
         }
         if (sndUna != sndNxt) {
             t = Math.min(t, Math.max(lastRecvTime, outstandingSince) + deadPeerTimeout);
@@ -784,7 +757,7 @@ public final class StreamConnection {
             sent++;
             ackSent();
         }
-        pacingBlocked = false;
+        pacer.clearBlocked();
         int before = sent;
         if (tlpDue && sent < maxPackets) {
             tlpDue = false;
@@ -836,7 +809,7 @@ public final class StreamConnection {
                     armRto(now);
                     return true;
                 }
-                if (inFlight > 0 && inFlight + len > cwnd) {
+                if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
                 if (!pacingAllows(now)) {
@@ -861,8 +834,8 @@ public final class StreamConnection {
                     } else if (probeDue && outstanding == 0) {
                         probe = true;
                     } else {
-                        if (outstanding == 0 && persistDeadline == NONE) {
-                            persistDeadline = now + persistInterval();
+                        if (outstanding == 0 && !timers.isArmed(TimerTable.PERSIST)) {
+                            timers.set(TimerTable.PERSIST, now + rtt.backedOff(persistBackoff));
                         }
                         return false;
                     }
@@ -871,7 +844,7 @@ public final class StreamConnection {
                     // Nagle: hold a partial packet while data is unacknowledged, so small writes coalesce.
                     return false;
                 }
-                if (inFlight > 0 && inFlight + len > cwnd) {
+                if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
                 if (!pacingAllows(now)) {
@@ -973,9 +946,10 @@ public final class StreamConnection {
     }
 
     private void armTailProbe(long now) {
-        if (srtt <= 0 || sndUna == sndNxt || lostCount > 0 || tlpOutstanding || rtoRecovery || fastRecovery) {
+        long srtt = rtt.srtt();
+        if (srtt <= 0 || sndUna == sndNxt || lostCount > 0 || tlpOutstanding || rtoRecovery || cc.inRecovery()) {
             // Only probe in the open state: during recovery the timeout and RACK are already at work.
-            tlpDeadline = NONE;
+            timers.cancel(TimerTable.TLP);
             return;
         }
         long pto = 2 * srtt;
@@ -985,7 +959,7 @@ public final class StreamConnection {
         }
         pto = Math.max(pto, 1_000_000L);
         long at = now + pto;
-        tlpDeadline = (rtoDeadline != NONE && at >= rtoDeadline) ? NONE : at;
+        timers.set(TimerTable.TLP, (timers.isArmed(TimerTable.RTO) && at >= timers.get(TimerTable.RTO)) ? NONE : at);
     }
 
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
@@ -1313,12 +1287,12 @@ public final class StreamConnection {
 
     /** Smoothed RTT in nanoseconds, or -1 before the first sample. */
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srtt();
     }
 
     /** Current congestion window in bytes. */
     public long congestionWindow() {
-        return cwnd;
+        return cc.window();
     }
 
     /** The peer's last advertised window in bytes. */
@@ -1451,6 +1425,7 @@ public final class StreamConnection {
     /** Sets the path's largest S_DATA payload (DECISIONS 27); applies to packets not yet sent. */
     public void setMaxPayload(int bytes) {
         maxPayload = StreamConfig.checkPayload(bytes);
+        cc.setMaxPayload(maxPayload);
     }
 
     /** Current largest S_DATA payload. */
@@ -1464,7 +1439,7 @@ public final class StreamConnection {
                 + (established ? " peerIsn=" + Serial.unsigned(rcvIsn) : " connecting")
                 + " sndUna=" + Serial.unsigned(sndUna) + " sndNxt=" + Serial.unsigned(sndNxt)
                 + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + (sndEndByte - sndUnaByte)
-                + " cwnd=" + cwnd + " srtt=" + srtt + " peerWindow=" + peerWindow
+                + " cwnd=" + cc.window() + " srtt=" + rtt.srtt() + " peerWindow=" + peerWindow
                 + (finQueued ? " outShut" : "") + (peerFinReceived ? " inClosed" : "")
                 + (failure != null ? " failed=" + failure.kind() : "") + (terminated ? " terminated" : "") + "]";
     }
@@ -1476,13 +1451,13 @@ public final class StreamConnection {
     private void heard(long now) {
         lastRecvTime = now;
         keepAliveSent = 0;
-        if (timeWaitDeadline != NONE) {
-            timeWaitDeadline = now + timeWait;
+        if (timers.isArmed(TimerTable.TIME_WAIT)) {
+            timers.set(TimerTable.TIME_WAIT, now + timeWait);
         }
     }
 
     private boolean keepAliveActive() {
-        return keepAlive && established && sndUna == sndNxt && !terminated && timeWaitDeadline == NONE;
+        return keepAlive && established && sndUna == sndNxt && !terminated && !timers.isArmed(TimerTable.TIME_WAIT);
     }
 
     private void noteDup(int seq) {
@@ -1700,13 +1675,13 @@ public final class StreamConnection {
     }
 
     private boolean ackDue(long now) {
-        return ackNow || (ackPending > 0 && now >= ackDeadline);
+        return ackNow || (ackPending > 0 && timers.expired(TimerTable.ACK, now));
     }
 
     private void ackSent() {
         ackNow = false;
         ackPending = 0;
-        ackDeadline = NONE;
+        timers.cancel(TimerTable.ACK);
         dupCount = 0;
     }
 
@@ -1866,6 +1841,7 @@ public final class StreamConnection {
         int mask = recCap - 1;
         long ackedBytes = 0;
         long flightBefore = inFlight;
+        long minRtt = rtt.minRtt();
         long newestSent = Long.MIN_VALUE;
         boolean newlyAcked = false;
         for (int i = 0; i < n; i++) {
@@ -1905,7 +1881,7 @@ public final class StreamConnection {
                 long sent = recSent[idx];
                 long sample = now - sent;
                 boolean ambiguous = (f & F_RETX) != 0;
-                if (ambiguous && (f & F_TLP) == 0 && minRtt != NONE && sample < minRtt / 2 + 1) {
+                if (ambiguous && (f & F_TLP) == 0 && minRtt != RttEstimator.NO_SAMPLE && sample < minRtt / 2 + 1) {
                     // The original transmission was acknowledged: the retransmission was spurious.
                     if (reoMult < 8) {
                         reoMult++;
@@ -1928,9 +1904,11 @@ public final class StreamConnection {
             return;
         }
         lastActivity = now;
+        long rttSample = -1;
         if (newestSent != Long.MIN_VALUE) {
-            rttSample(now - newestSent);
-            backoff = 0;
+            rttSample = now - newestSent;
+            rtt.sample(rttSample);
+            rtt.resetBackoff();
         }
         while (sndUna != sndNxt && (recFlags[sndUna & mask] & F_ACKED) != 0) {
             int idx = sndUna & mask;
@@ -1944,16 +1922,16 @@ public final class StreamConnection {
         if (retxCursor - sndUna < 0) {
             retxCursor = sndUna;
         }
-        onCongestionAck(ackedBytes, flightBefore);
+        cc.onAck(now, sndUna, ackedBytes, flightBefore, inFlight, rttSample, rtt.minRtt());
         if (sndUna != sndNxt) {
-            rtoDeadline = now + currentRto();
+            timers.set(TimerTable.RTO, now + rtt.currentRto());
         } else {
-            rtoDeadline = NONE;
-            reorderDeadline = NONE;
+            timers.cancel(TimerTable.RTO);
+            timers.cancel(TimerTable.REORDER);
         }
         detectLosses(now);
         tlpOutstanding = false;
-        if (rtoRecovery && reductionPointSet && sndUna - reductionPoint >= 0) {
+        if (rtoRecovery && cc.pastRecoveryPoint(sndUna)) {
             rtoRecovery = false;
         }
         armTailProbe(now);
@@ -1964,44 +1942,20 @@ public final class StreamConnection {
     private void checkPersist(long now) {
         if (peerWindow >= Math.min(maxPayload, 1024)) {
             persistBackoff = 0;
-            persistDeadline = NONE;
+            timers.cancel(TimerTable.PERSIST);
             probeDue = false;
         }
     }
 
-    private void onCongestionAck(long ackedBytes, long flightBefore) {
-        if (fastRecovery) {
-            if (sndUna - reductionPoint >= 0) {
-                fastRecovery = false;
-            } else {
-                return;
-            }
-        }
-        if (flightBefore * 2 < cwnd) {
-            // Application- or window-limited: growing cwnd now would not be validated by the path.
-            return;
-        }
-        if (cwnd < ssthresh) {
-            cwnd += ackedBytes;
-        } else {
-            caAcc += ackedBytes;
-            if (caAcc >= cwnd) {
-                caAcc -= cwnd;
-                cwnd += maxPayload;
-            }
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
-        }
-    }
-
     private void detectLosses(long now) {
-        reorderDeadline = NONE;
+        timers.cancel(TimerTable.REORDER);
         if (!anyAcked || recFlags == null || rackXmitTime == Long.MIN_VALUE) {
             return;
         }
         int mask = recCap - 1;
-        long reoWnd = minRtt == NONE ? 0 : (minRtt / 4) * reoMult;
+        long minRtt = rtt.minRtt();
+        long srtt = rtt.srtt();
+        long reoWnd = minRtt == RttEstimator.NO_SAMPLE ? 0 : (minRtt / 4) * reoMult;
         if (srtt > 0 && reoWnd > srtt) {
             reoWnd = srtt;
         }
@@ -2033,37 +1987,25 @@ public final class StreamConnection {
                     lossSeen = true;
                     firstLost = s;
                 }
-            } else if (deadline < reorderDeadline) {
-                reorderDeadline = deadline;
+            } else if (deadline < timers.get(TimerTable.REORDER)) {
+                timers.set(TimerTable.REORDER, deadline);
             }
         }
-        if (lossSeen && (!reductionPointSet || firstLost - reductionPoint >= 0)) {
-            ssthresh = Math.max(cwnd / 2, 2L * maxPayload);
-            cwnd = ssthresh;
-            caAcc = 0;
-            fastRecovery = true;
-            reductionPoint = sndNxt;
-            reductionPointSet = true;
+        if (lossSeen) {
+            cc.onLoss(now, firstLost, sndNxt, inFlight);
         }
     }
 
     private void onRetransmissionTimeout(long now) {
-        rtoDeadline = NONE;
+        timers.cancel(TimerTable.RTO);
         if (sndUna == sndNxt || recFlags == null) {
             return;
         }
         int mask = recCap - 1;
         boolean probe = (recFlags[sndUna & mask] & F_PROBE) != 0 && peerWindow < maxPayload;
-        if (backoff < 30) {
-            backoff++;
-        }
+        rtt.backOff();
         if (!probe) {
-            ssthresh = Math.max(inFlight / 2, 2L * maxPayload);
-            cwnd = maxPayload;
-            caAcc = 0;
-            fastRecovery = false;
-            reductionPoint = sndNxt;
-            reductionPointSet = true;
+            cc.onRetransmissionTimeout(now, sndNxt, inFlight);
         }
         for (int s = sndUna; s != sndNxt; s++) {
             int idx = s & mask;
@@ -2075,93 +2017,44 @@ public final class StreamConnection {
             }
         }
         retxCursor = sndUna;
-        reorderDeadline = NONE;
-        tlpDeadline = NONE;
+        timers.cancel(TimerTable.REORDER);
+        timers.cancel(TimerTable.TLP);
         tlpDue = false;
         tlpOutstanding = false;
         rtoRecovery = true;
-        rtoDeadline = now + currentRto();
-    }
-
-    private long currentRto() {
-        // Never back off so far that fewer than four retransmissions fit in the dead-peer timeout:
-        // the peer would be declared dead after one or two tries on a merely lossy path.
-        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
-        long r = rto;
-        for (int i = 0; i < backoff && r < cap; i++) {
-            r <<= 1;
-        }
-        return Math.min(r, cap);
-    }
-
-    private long persistInterval() {
-        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
-        long r = rto;
-        for (int i = 0; i < persistBackoff && r < cap; i++) {
-            r <<= 1;
-        }
-        return Math.min(r, cap);
+        timers.set(TimerTable.RTO, now + rtt.currentRto());
     }
 
     private void armRto(long now) {
-        if (rtoDeadline == NONE) {
-            rtoDeadline = now + currentRto();
+        if (!timers.isArmed(TimerTable.RTO)) {
+            timers.set(TimerTable.RTO, now + rtt.currentRto());
         }
-    }
-
-    private void rttSample(long r) {
-        if (r <= 0) {
-            r = 1;
-        }
-        if (r < minRtt) {
-            minRtt = r;
-        }
-        if (srtt < 0) {
-            srtt = r;
-            rttvar = r / 2;
-        } else {
-            long err = Math.abs(srtt - r);
-            rttvar = (3 * rttvar + err) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        long candidate = srtt + Math.max(1000, 4 * rttvar);
-        rto = Math.max(minRto, Math.min(maxRto, candidate));
     }
 
     private boolean pacingAllows(long now) {
-        if (srtt <= 0 || nextSendTime <= now) {
-            return true;
-        }
-        pacingBlocked = true;
-        return false;
+        return pacer.allows(now, rtt.srtt());
     }
 
     private void paceSent(long now, int len) {
-        if (srtt <= 0) {
-            return;
+        long srtt = rtt.srtt();
+        if (srtt > 0) {
+            pacer.onSent(now, cc.pacingIntervalNanos(len, srtt));
         }
-        long gain = cwnd < ssthresh ? 200 : 125;
-        long interval = (long) len * srtt * 100 / (Math.max(cwnd, maxPayload) * gain);
-        long burst = Math.max(pacingQuantum, 10 * interval);
-        if (nextSendTime < now - burst) {
-            nextSendTime = now - burst;
-        }
-        nextSendTime += interval;
     }
 
     private void checkClosed(long now) {
-        if (appClosed && finAcked && sndUna == sndNxt && !peerFinReceived && closeDeadline == NONE
+        if (appClosed && finAcked && sndUna == sndNxt && !peerFinReceived && !timers.isArmed(TimerTable.CLOSE)
                 && failure == null) {
             // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
             // is gone; do not wait for the peer's close forever.
-            closeDeadline = now + closeTimeout;
+            timers.set(TimerTable.CLOSE, now + closeTimeout);
         }
-        if (finAcked && sndUna == sndNxt && peerFinReceived && timeWaitDeadline == NONE && !terminated) {
+        if (finAcked && sndUna == sndNxt && peerFinReceived && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
             // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
             // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer
             // the peer's retransmissions. Every packet from the peer restarts the linger.
-            timeWaitDeadline = now + timeWait;
-            closeDeadline = NONE;
+            timers.set(TimerTable.TIME_WAIT, now + timeWait);
+            timers.cancel(TimerTable.CLOSE);
             releaseIdleBuffers(false);
         }
     }
@@ -2174,15 +2067,8 @@ public final class StreamConnection {
         }
         pendingAbortReason = sendReason;
         openPending = false;
-        rtoDeadline = NONE;
-        reorderDeadline = NONE;
-        ackDeadline = NONE;
-        persistDeadline = NONE;
-        tlpDeadline = NONE;
-        closeDeadline = NONE;
-        timeWaitDeadline = NONE;
-        connectDeadline = NONE;
-        openRetxAt = NONE;
+        // Nothing runs after a failure (onTimer and nextTimeoutNanos check it first).
+        timers.cancelAll();
         // The unsent and unacknowledged data will never be delivered: drop it now.
         sndRing = null;
         sndView = null;
