@@ -90,16 +90,15 @@ public final class StreamConnection {
     private static final int DUP_ACK_HORIZON = 1 << 20;
     private static final int MAX_DACK_RANGES = 4;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final byte F_ACKED = SendBuffer.F_ACKED;
+    private static final byte F_LOST = SendBuffer.F_LOST;
+    private static final byte F_RETX = SendBuffer.F_RETX;
+    private static final byte F_FIN = SendBuffer.F_FIN;
+    private static final byte F_PROBE = SendBuffer.F_PROBE;
+    private static final byte F_TLP = SendBuffer.F_TLP;
 
-    private static final byte F_ACKED = 1;
-    private static final byte F_LOST = 2;
-    private static final byte F_RETX = 4;
-    private static final byte F_FIN = 8;
-    private static final byte F_PROBE = 16;
-    private static final byte F_TLP = 32;
 
     // ---- configuration copied at creation ----
-    private int sndBufSize;
     private int rcvBufSize;
     private int maxPayload;
     private final int packetCap;
@@ -156,31 +155,11 @@ public final class StreamConnection {
     private final Pacer pacer;
 
     private final int isn;
-    private int sndUna;
-    private int sndNxt;
-    private long sndUnaByte;
-    private long sndNxtByte;
-    private long sndEndByte;
-    private byte[] sndRing;
+    private final SendBuffer snd;
     /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
-    static final int INITIAL_RING = 16 * 1024;
-    private ByteBuffer sndView;
-    private ByteBuffer scratch;
-    /**
-     * Send-side packet descriptors: a ring indexed by sequence number modulo {@link #recCap}, which
-     * starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}, so a
-     * connection that sends a few packets (or only its FIN) does not hold 2048 of them.
-     */
-    private long[] recStart;
-    private int recCap;
-    static final int INITIAL_RECORDS = 32;
-    private int[] recLen;
-    private long[] recSent;
-    private byte[] recFlags;
-    private long inFlight;
-    private long outstanding;
-    private int lostCount;
-    private int retxCursor;
+    static final int INITIAL_RING = SendBuffer.INITIAL_RING;
+    /** Descriptors (send side) and held-packet slots (receive side) at first use. */
+    static final int INITIAL_RECORDS = SendBuffer.INITIAL_RECORDS;
     private int highestAcked;
     private boolean anyAcked;
     private boolean finQueued;
@@ -239,7 +218,6 @@ public final class StreamConnection {
     private AckRanges outRanges;
 
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
-        this.sndBufSize = c.sendBufferSize();
         this.rcvBufSize = c.receiveBufferSize();
         this.maxPayload = c.maxPayload();
         this.packetCap = c.maxPacketsInFlight();
@@ -263,9 +241,7 @@ public final class StreamConnection {
         this.active = active;
         this.localFlags = localFlags & 0xFF;
         this.isn = c.random().nextInt();
-        this.sndUna = isn + 1;
-        this.sndNxt = isn + 1;
-        this.retxCursor = sndUna;
+        this.snd = new SendBuffer(c.sendBufferSize(), packetCap, isn + 1);
         this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
         this.pacer = new Pacer(c.pacingQuantumNanos());
         this.cc = new NewReno(initialCwndPackets, maxPayload);
@@ -644,7 +620,7 @@ public final class StreamConnection {
                 persistBackoff++;
             }
         }
-        if (sndUna != sndNxt && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
+        if (!snd.allAcked() && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
             fail(StreamException.Kind.TIMED_OUT, -1, "peer stopped acknowledging (timed out)", REASON_TIMED_OUT,
                     true);
             return;
@@ -693,7 +669,7 @@ public final class StreamConnection {
         if (pacer.isBlocked()) {
             t = Math.min(t, pacer.nextSendTime());
         }
-        if (sndUna != sndNxt) {
+        if (!snd.allAcked()) {
             t = Math.min(t, Math.max(lastRecvTime, outstandingSince) + deadPeerTimeout);
         }
         if (keepAliveActive()) {
@@ -722,7 +698,7 @@ public final class StreamConnection {
         if (pendingAbortReason >= 0 && sent < maxPackets) {
             int reason = pendingAbortReason;
             pendingAbortReason = -1;
-            sink.sendClose(reason, isn, sndNxt);
+            sink.sendClose(reason, isn, snd.nxt());
             sent++;
         }
         if (failure != null || terminated) {
@@ -775,7 +751,7 @@ public final class StreamConnection {
         if (keepAliveDue && sent < maxPackets) {
             keepAliveDue = false;
             ByteBuffer empty = emptyPayload();
-            sink.sendData(sndNxt - 1, empty);
+            sink.sendData(snd.nxt() - 1, empty);
             sent++;
         }
         // Without S_DACK, a pending acknowledgement goes out beside data we send anyway: holding it
@@ -793,40 +769,38 @@ public final class StreamConnection {
     }
 
     private boolean sendOne(long now, StreamSink sink) {
-        if (lostCount > 0) {
-            int mask = recCap - 1;
-            int s = Serial.max(retxCursor, sndUna);
-            while (s != sndNxt && (recFlags[s & mask] & (F_LOST | F_ACKED)) != F_LOST) {
-                s++;
-            }
-            retxCursor = s;
-            if (s != sndNxt) {
-                int idx = s & mask;
-                int len = recLen[idx];
-                if ((recFlags[idx] & F_FIN) != 0) {
-                    markRetransmitted(idx, now, 0);
+        if (snd.lostCount() > 0) {
+            int s = snd.nextLost();
+            if (s != snd.nxt()) {
+                int len = snd.length(s);
+                if ((snd.flags(s) & F_FIN) != 0) {
+                    snd.markRetransmitted(s, now);
+                    cc.onPacketSent(now, s, 0, snd.inFlight(), true);
                     sink.sendClose(REASON_CLOSED, isn, s);
                     armRto(now);
                     return true;
                 }
+                long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
                 if (!pacingAllows(now)) {
                     return false;
                 }
-                markRetransmitted(idx, now, len);
-                emitData(now, sink, s, recStart[idx], len);
+                snd.markRetransmitted(s, now);
+                cc.onPacketSent(now, s, len, snd.inFlight(), true);
+                emitData(now, sink, s, snd.start(s), len);
                 paceSent(now, len);
                 armRto(now);
                 return true;
             }
         }
-        if (sndRing != null && sndEndByte > sndNxtByte && recordRoom()) {
-            long avail = sndEndByte - sndNxtByte;
+        if (snd.hasRing() && snd.unsent() > 0 && snd.recordRoom()) {
+            long avail = snd.unsent();
             if (avail > 0) {
                 int len = (int) Math.min(avail, maxPayload);
                 boolean probe = false;
+                long outstanding = snd.outstanding();
                 long winAvail = peerWindow - outstanding;
                 if (winAvail < len) {
                     if (winAvail >= 1024 && winAvail * 2 >= maxPayload) {
@@ -840,10 +814,11 @@ public final class StreamConnection {
                         return false;
                     }
                 }
-                if (!noDelay && !finQueued && len == avail && len < maxPayload && sndUna != sndNxt) {
+                if (!noDelay && !finQueued && len == avail && len < maxPayload && !snd.allAcked()) {
                     // Nagle: hold a partial packet while data is unacknowledged, so small writes coalesce.
                     return false;
                 }
+                long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
@@ -868,18 +843,13 @@ public final class StreamConnection {
                 return true;
             }
         }
-        if (finQueued && !finSent && sndNxtByte == sndEndByte && recordRoom()) {
-            int s = sndNxt;
-            int idx = s & (recCap - 1);
-            if (sndUna == sndNxt) {
+        if (finQueued && !finSent && snd.unsent() == 0 && snd.recordRoom()) {
+            if (snd.allAcked()) {
                 outstandingSince = now;
             }
-            recStart[idx] = sndNxtByte;
-            recLen[idx] = 0;
-            recSent[idx] = now;
-            recFlags[idx] = F_FIN;
-            sndNxt++;
+            int s = snd.sendFin(now);
             finSent = true;
+            cc.onPacketSent(now, s, 0, snd.inFlight(), false);
             sink.sendClose(REASON_CLOSED, isn, s);
             armRto(now);
             return true;
@@ -888,20 +858,12 @@ public final class StreamConnection {
     }
 
     private void sendNewData(long now, StreamSink sink, int len, byte flags) {
-        int s = sndNxt;
-        int idx = s & (recCap - 1);
-        if (sndUna == sndNxt) {
+        if (snd.allAcked()) {
             outstandingSince = now;
         }
-        recStart[idx] = sndNxtByte;
-        recLen[idx] = len;
-        recSent[idx] = now;
-        recFlags[idx] = flags;
-        sndNxt++;
-        sndNxtByte += len;
-        outstanding += len;
-        inFlight += len;
-        emitData(now, sink, s, recStart[idx], len);
+        int s = snd.sendNew(now, len, flags);
+        cc.onPacketSent(now, s, len, snd.inFlight(), false);
+        emitData(now, sink, s, snd.start(s), len);
         paceSent(now, len);
         armRto(now);
         lastActivity = now;
@@ -914,32 +876,27 @@ public final class StreamConnection {
      * acknowledgement instead of waiting for the retransmission timeout.
      */
     private boolean sendTailProbe(long now, StreamSink sink) {
-        if (recFlags == null || sndUna == sndNxt || lostCount > 0) {
+        if (!snd.hasRecords() || snd.allAcked() || snd.lostCount() > 0) {
             return false;
         }
-        long avail = sndEndByte - sndNxtByte;
-        if (avail > 0 && sndRing != null && recordRoom()) {
+        long avail = snd.unsent();
+        if (avail > 0 && snd.hasRing() && snd.recordRoom()) {
             int len = (int) Math.min(avail, maxPayload);
-            if (peerWindow - outstanding >= len) {
+            if (peerWindow - snd.outstanding() >= len) {
                 sendNewData(now, sink, len, F_TLP);
                 return true;
             }
         }
-        int mask = recCap - 1;
-        int s = sndNxt - 1;
-        while ((recFlags[s & mask] & F_ACKED) != 0) {
-            if (s == sndUna) {
-                return false;
-            }
-            s--;
+        int s = snd.newestUnacked();
+        if (s == snd.nxt()) {
+            return false;
         }
-        int idx = s & mask;
-        recFlags[idx] = (byte) (recFlags[idx] | F_RETX | F_TLP);
-        recSent[idx] = now;
-        if ((recFlags[idx] & F_FIN) != 0) {
+        snd.markProbed(s, now);
+        cc.onPacketSent(now, s, snd.length(s), snd.inFlight(), true);
+        if ((snd.flags(s) & F_FIN) != 0) {
             sink.sendClose(REASON_CLOSED, isn, s);
         } else {
-            emitData(now, sink, s, recStart[idx], recLen[idx]);
+            emitData(now, sink, s, snd.start(s), snd.length(s));
         }
         armRto(now);
         return true;
@@ -947,13 +904,13 @@ public final class StreamConnection {
 
     private void armTailProbe(long now) {
         long srtt = rtt.srtt();
-        if (srtt <= 0 || sndUna == sndNxt || lostCount > 0 || tlpOutstanding || rtoRecovery || cc.inRecovery()) {
+        if (srtt <= 0 || snd.allAcked() || snd.lostCount() > 0 || tlpOutstanding || rtoRecovery || cc.inRecovery()) {
             // Only probe in the open state: during recovery the timeout and RACK are already at work.
             timers.cancel(TimerTable.TLP);
             return;
         }
         long pto = 2 * srtt;
-        if (sndNxt - sndUna == 1) {
+        if (snd.nxt() - snd.una() == 1) {
             // A lone packet may be waiting for the peer's delayed acknowledgement.
             pto += delayedAck;
         }
@@ -963,7 +920,7 @@ public final class StreamConnection {
     }
 
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
-        ByteBuffer view = payloadView(start, len);
+        ByteBuffer view = snd.payload(start, len, maxPayload);
         if (dataAck && ackPendingNow(now)) {
             AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
             if (r.size() > 0 && r.size() <= MAX_DACK_RANGES && len + 3 + 5 * r.size() <= maxPayload) {
@@ -975,36 +932,9 @@ public final class StreamConnection {
         sink.sendData(seq, view);
     }
 
-    private ByteBuffer payloadView(long start, int len) {
-        int cap = sndRing.length;
-        int off = (int) (start % cap);
-        if (off + len <= cap) {
-            sndView.clear();
-            sndView.position(off);
-            sndView.limit(off + len);
-            return sndView;
-        }
-        if (scratch == null || scratch.capacity() < len) {
-            scratch = ByteBuffer.allocate(Math.max(len, maxPayload));
-        }
-        scratch.clear();
-        int first = cap - off;
-        scratch.put(sndRing, off, first);
-        scratch.put(sndRing, 0, len - first);
-        scratch.flip();
-        return scratch;
-    }
-
     private static ByteBuffer emptyPayload() {
         // Zero capacity: a sink moving its position or limit cannot affect anyone else.
         return EMPTY;
-    }
-
-    private void markRetransmitted(int idx, long now, int len) {
-        recFlags[idx] = (byte) ((recFlags[idx] & ~F_LOST) | F_RETX);
-        recSent[idx] = now;
-        lostCount--;
-        inFlight += len;
     }
 
     // =====================================================================================
@@ -1028,22 +958,7 @@ public final class StreamConnection {
         if (want == 0) {
             return 0;
         }
-        ensureSendRing();
-        long free = sendCapacity() - (sndEndByte - sndUnaByte);
-        if (free <= 0) {
-            return 0;
-        }
-        int n = (int) Math.min(want, free);
-        sendRingRoom(n);
-        int cap = sndRing.length;
-        int off = (int) (sndEndByte % cap);
-        int first = Math.min(n, cap - off);
-        src.get(sndRing, off, first);
-        if (n > first) {
-            src.get(sndRing, 0, n - first);
-        }
-        sndEndByte += n;
-        return n;
+        return snd.write(src);
     }
 
     /**
@@ -1236,8 +1151,8 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return true;
         }
-        long cap = sendCapacity();
-        long free = cap - (sndEndByte - sndUnaByte);
+        long cap = snd.bufferSize();
+        long free = snd.free();
         return free >= Math.max(1, Math.min(cap / 4, 64 * 1024));
     }
 
@@ -1246,12 +1161,12 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return 0;
         }
-        return (int) Math.max(0, sendCapacity() - (sndEndByte - sndUnaByte));
+        return (int) Math.max(0, snd.free());
     }
 
     /** Bytes written but not yet acknowledged by the peer (unsent included). */
     public long unacknowledgedBytes() {
-        return sndEndByte - sndUnaByte;
+        return snd.unacknowledged();
     }
 
     /** Bytes {@link #read} can return now without waiting. */
@@ -1269,7 +1184,7 @@ public final class StreamConnection {
 
     /** True once our FIN and all data before it were acknowledged by the peer. */
     public boolean isOutputClosed() {
-        return finAcked && sndUna == sndNxt;
+        return finAcked && snd.allAcked();
     }
 
     /** True once the peer's FIN was received in order (end-of-stream follows the buffered data). */
@@ -1303,12 +1218,7 @@ public final class StreamConnection {
     /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
     public long allocatedBytes() {
         long n = 0;
-        if (sndRing != null) {
-            n += sndRing.length;
-        }
-        if (recStart != null) {
-            n += (long) recCap * (8 + 4 + 8 + 1);
-        }
+        n += snd.allocatedBytes();
         if (rcvRing != null) {
             n += rcvRing.length;
         }
@@ -1318,9 +1228,6 @@ public final class StreamConnection {
         n += storeBytes;
         for (int i = 0; i < poolSize; i++) {
             n += pool[i].length;
-        }
-        if (scratch != null) {
-            n += scratch.capacity();
         }
         return n;
     }
@@ -1361,32 +1268,12 @@ public final class StreamConnection {
      * writes until the buffered data is acknowledged.
      */
     public void setSendBufferSize(int bytes) {
-        int b = StreamConfig.checkSendBuffer(bytes);
-        if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
-            sndRing = null;
-            sndView = null;
-        } else if (sndRing != null && b > sndRing.length) {
-            // Byte positions are absolute counters taken modulo the ring length: re-place each
-            // buffered byte at its position in the bigger ring.
-            byte[] bigger = new byte[b];
-            int oldCap = sndRing.length;
-            for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
-                bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
-            }
-            sndRing = bigger;
-            sndView = ByteBuffer.wrap(sndRing);
-        }
-        sndBufSize = b;
-    }
-
-    /** SO_SNDBUF: the ring grows on demand up to it (and may be larger after a shrink). */
-    private long sendCapacity() {
-        return sndBufSize;
+        snd.setBufferSize(StreamConfig.checkSendBuffer(bytes));
     }
 
     /** Current SO_SNDBUF. */
     public int sendBufferSize() {
-        return sndBufSize;
+        return snd.bufferSize();
     }
 
     /**
@@ -1437,8 +1324,8 @@ public final class StreamConnection {
     public String toString() {
         return "StreamConnection[" + (active ? "opener" : "acceptor") + " isn=" + Serial.unsigned(isn)
                 + (established ? " peerIsn=" + Serial.unsigned(rcvIsn) : " connecting")
-                + " sndUna=" + Serial.unsigned(sndUna) + " sndNxt=" + Serial.unsigned(sndNxt)
-                + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + (sndEndByte - sndUnaByte)
+                + " sndUna=" + Serial.unsigned(snd.una()) + " sndNxt=" + Serial.unsigned(snd.nxt())
+                + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + snd.unacknowledged()
                 + " cwnd=" + cc.window() + " srtt=" + rtt.srtt() + " peerWindow=" + peerWindow
                 + (finQueued ? " outShut" : "") + (peerFinReceived ? " inClosed" : "")
                 + (failure != null ? " failed=" + failure.kind() : "") + (terminated ? " terminated" : "") + "]";
@@ -1457,7 +1344,7 @@ public final class StreamConnection {
     }
 
     private boolean keepAliveActive() {
-        return keepAlive && established && sndUna == sndNxt && !terminated && !timers.isArmed(TimerTable.TIME_WAIT);
+        return keepAlive && established && snd.allAcked() && !terminated && !timers.isArmed(TimerTable.TIME_WAIT);
     }
 
     private void noteDup(int seq) {
@@ -1748,86 +1635,8 @@ public final class StreamConnection {
     // Internals: send side
     // =====================================================================================
 
-    private void ensureSendRing() {
-        if (sndRing == null) {
-            // Only ever (re)allocated while empty (see releaseIdleBuffers), so the byte counters can
-            // simply keep counting: positions are taken modulo the ring length.
-            sndRing = new byte[Math.min(sndBufSize, INITIAL_RING)];
-            sndView = ByteBuffer.wrap(sndRing);
-        }
-        ensureRecords();
-    }
-
-    /**
-     * Grows the send ring (doubling, up to SO_SNDBUF) until {@code n} more bytes fit. Byte
-     * positions are absolute counters taken modulo the ring length, so each buffered byte is
-     * re-placed at its position in the bigger ring.
-     */
-    private void sendRingRoom(int n) {
-        long used = sndEndByte - sndUnaByte;
-        if (sndRing.length - used >= n) {
-            return;
-        }
-        long target = sndRing.length;
-        while (target - used < n) {
-            target = Math.min(Math.max(sndBufSize, used + n), target * 2);
-        }
-        int b = (int) target;
-        byte[] bigger = new byte[b];
-        int oldCap = sndRing.length;
-        for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
-            bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
-        }
-        sndRing = bigger;
-        sndView = ByteBuffer.wrap(sndRing);
-    }
-
-    private void ensureRecords() {
-        if (recStart == null) {
-            recCap = Math.min(packetCap, INITIAL_RECORDS);
-            recStart = new long[recCap];
-            recLen = new int[recCap];
-            recSent = new long[recCap];
-            recFlags = new byte[recCap];
-        }
-    }
-
-    /**
-     * True when a descriptor is free for the next sequence number ({@code sndNxt}), growing the
-     * descriptor ring (doubling, up to {@code maxPacketsInFlight}) when it is full.
-     */
-    private boolean recordRoom() {
-        ensureRecords();
-        if (sndNxt - sndUna < recCap) {
-            return true;
-        }
-        if (recCap >= packetCap) {
-            return false;
-        }
-        int cap = Math.min(packetCap, recCap * 2);
-        int om = recCap - 1;
-        int nm = cap - 1;
-        long[] start = new long[cap];
-        int[] len = new int[cap];
-        long[] sent = new long[cap];
-        byte[] flags = new byte[cap];
-        for (int q = sndUna; q != sndNxt; q++) {
-            // The live records keep their sequence numbers; only their slots move.
-            start[q & nm] = recStart[q & om];
-            len[q & nm] = recLen[q & om];
-            sent[q & nm] = recSent[q & om];
-            flags[q & nm] = recFlags[q & om];
-        }
-        recStart = start;
-        recLen = len;
-        recSent = sent;
-        recFlags = flags;
-        recCap = cap;
-        return true;
-    }
-
     private void processAck(long now, AckRanges ranges) {
-        if (recFlags == null || sndUna == sndNxt) {
+        if (!snd.hasRecords() || snd.allAcked()) {
             checkPersist(now);
             return;
         }
@@ -1838,16 +1647,17 @@ public final class StreamConnection {
                 return;
             }
         }
-        int mask = recCap - 1;
+        int una = snd.una();
+        int nxt = snd.nxt();
         long ackedBytes = 0;
-        long flightBefore = inFlight;
+        long flightBefore = snd.inFlight();
         long minRtt = rtt.minRtt();
         long newestSent = Long.MIN_VALUE;
         boolean newlyAcked = false;
         for (int i = 0; i < n; i++) {
             int first = ranges.first(i);
             int count = ranges.count(i);
-            int startOff = first - sndUna;
+            int startOff = first - una;
             int k0 = 0;
             if (startOff < 0) {
                 k0 = -startOff;
@@ -1857,28 +1667,19 @@ public final class StreamConnection {
             }
             for (int k = k0; k < count; k++) {
                 int s = first + k;
-                if (s - sndNxt >= 0) {
+                if (s - nxt >= 0) {
                     break;
                 }
-                int idx = s & mask;
-                byte f = recFlags[idx];
-                if ((f & F_ACKED) != 0) {
+                if ((snd.flags(s) & F_ACKED) != 0) {
                     continue;
                 }
-                recFlags[idx] = (byte) ((f | F_ACKED) & ~F_LOST);
+                byte f = snd.markAcked(s);
                 newlyAcked = true;
-                int len = recLen[idx];
-                if ((f & F_LOST) != 0) {
-                    lostCount--;
-                } else {
-                    inFlight -= len;
-                }
-                outstanding -= len;
-                ackedBytes += len;
+                ackedBytes += snd.length(s);
                 if ((f & F_FIN) != 0) {
                     finAcked = true;
                 }
-                long sent = recSent[idx];
+                long sent = snd.sentAt(s);
                 long sample = now - sent;
                 boolean ambiguous = (f & F_RETX) != 0;
                 if (ambiguous && (f & F_TLP) == 0 && minRtt != RttEstimator.NO_SAMPLE && sample < minRtt / 2 + 1) {
@@ -1910,20 +1711,9 @@ public final class StreamConnection {
             rtt.sample(rttSample);
             rtt.resetBackoff();
         }
-        while (sndUna != sndNxt && (recFlags[sndUna & mask] & F_ACKED) != 0) {
-            int idx = sndUna & mask;
-            sndUnaByte = recStart[idx] + recLen[idx];
-            recFlags[idx] = 0;
-            sndUna++;
-        }
-        if (sndUna == sndNxt) {
-            sndUnaByte = sndNxtByte;
-        }
-        if (retxCursor - sndUna < 0) {
-            retxCursor = sndUna;
-        }
-        cc.onAck(now, sndUna, ackedBytes, flightBefore, inFlight, rttSample, rtt.minRtt());
-        if (sndUna != sndNxt) {
+        snd.advance();
+        cc.onAck(now, snd.una(), ackedBytes, flightBefore, snd.inFlight(), rttSample, rtt.minRtt());
+        if (!snd.allAcked()) {
             timers.set(TimerTable.RTO, now + rtt.currentRto());
         } else {
             timers.cancel(TimerTable.RTO);
@@ -1931,7 +1721,7 @@ public final class StreamConnection {
         }
         detectLosses(now);
         tlpOutstanding = false;
-        if (rtoRecovery && cc.pastRecoveryPoint(sndUna)) {
+        if (rtoRecovery && cc.pastRecoveryPoint(snd.una())) {
             rtoRecovery = false;
         }
         armTailProbe(now);
@@ -1949,40 +1739,32 @@ public final class StreamConnection {
 
     private void detectLosses(long now) {
         timers.cancel(TimerTable.REORDER);
-        if (!anyAcked || recFlags == null || rackXmitTime == Long.MIN_VALUE) {
+        if (!anyAcked || !snd.hasRecords() || rackXmitTime == Long.MIN_VALUE) {
             return;
         }
-        int mask = recCap - 1;
         long minRtt = rtt.minRtt();
         long srtt = rtt.srtt();
         long reoWnd = minRtt == RttEstimator.NO_SAMPLE ? 0 : (minRtt / 4) * reoMult;
         if (srtt > 0 && reoWnd > srtt) {
             reoWnd = srtt;
         }
-        if (sndUna == sndNxt || highestAcked - sndUna < 0) {
+        if (snd.allAcked() || highestAcked - snd.una() < 0) {
             return;
         }
         int end = highestAcked + 1;
         boolean lossSeen = false;
         int firstLost = 0;
-        for (int s = sndUna; s != end; s++) {
-            int idx = s & mask;
-            byte f = recFlags[idx];
-            if ((f & (F_ACKED | F_LOST)) != 0) {
+        for (int s = snd.una(); s != end; s++) {
+            if ((snd.flags(s) & (F_ACKED | F_LOST)) != 0) {
                 continue;
             }
-            long sent = recSent[idx];
+            long sent = snd.sentAt(s);
             if (sent > rackXmitTime) {
                 continue;
             }
             long deadline = sent + rackRtt + reoWnd;
             if (now >= deadline) {
-                recFlags[idx] = (byte) (f | F_LOST);
-                lostCount++;
-                inFlight -= recLen[idx];
-                if (s - retxCursor < 0) {
-                    retxCursor = s;
-                }
+                snd.markLost(s);
                 if (!lossSeen) {
                     lossSeen = true;
                     firstLost = s;
@@ -1992,31 +1774,21 @@ public final class StreamConnection {
             }
         }
         if (lossSeen) {
-            cc.onLoss(now, firstLost, sndNxt, inFlight);
+            cc.onLoss(now, firstLost, snd.nxt(), snd.inFlight());
         }
     }
 
     private void onRetransmissionTimeout(long now) {
         timers.cancel(TimerTable.RTO);
-        if (sndUna == sndNxt || recFlags == null) {
+        if (snd.allAcked() || !snd.hasRecords()) {
             return;
         }
-        int mask = recCap - 1;
-        boolean probe = (recFlags[sndUna & mask] & F_PROBE) != 0 && peerWindow < maxPayload;
+        boolean probe = (snd.flags(snd.una()) & F_PROBE) != 0 && peerWindow < maxPayload;
         rtt.backOff();
         if (!probe) {
-            cc.onRetransmissionTimeout(now, sndNxt, inFlight);
+            cc.onRetransmissionTimeout(now, snd.nxt(), snd.inFlight());
         }
-        for (int s = sndUna; s != sndNxt; s++) {
-            int idx = s & mask;
-            byte f = recFlags[idx];
-            if ((f & (F_ACKED | F_LOST)) == 0) {
-                recFlags[idx] = (byte) (f | F_LOST);
-                lostCount++;
-                inFlight -= recLen[idx];
-            }
-        }
-        retxCursor = sndUna;
+        snd.markAllLost();
         timers.cancel(TimerTable.REORDER);
         timers.cancel(TimerTable.TLP);
         tlpDue = false;
@@ -2043,13 +1815,13 @@ public final class StreamConnection {
     }
 
     private void checkClosed(long now) {
-        if (appClosed && finAcked && sndUna == sndNxt && !peerFinReceived && !timers.isArmed(TimerTable.CLOSE)
+        if (appClosed && finAcked && snd.allAcked() && !peerFinReceived && !timers.isArmed(TimerTable.CLOSE)
                 && failure == null) {
             // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
             // is gone; do not wait for the peer's close forever.
             timers.set(TimerTable.CLOSE, now + closeTimeout);
         }
-        if (finAcked && sndUna == sndNxt && peerFinReceived && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
+        if (finAcked && snd.allAcked() && peerFinReceived && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
             // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
             // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer
             // the peer's retransmissions. Every packet from the peer restarts the linger.
@@ -2070,13 +1842,7 @@ public final class StreamConnection {
         // Nothing runs after a failure (onTimer and nextTimeoutNanos check it first).
         timers.cancelAll();
         // The unsent and unacknowledged data will never be delivered: drop it now.
-        sndRing = null;
-        sndView = null;
-        recStart = null;
-        recCap = 0;
-        recLen = null;
-        recSent = null;
-        recFlags = null;
+        snd.dropAll();
         if (local) {
             rcvRing = null;
             slotBuf = null;
@@ -2090,22 +1856,13 @@ public final class StreamConnection {
     }
 
     private boolean releasable() {
-        boolean snd = (sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt;
+        boolean snd = this.snd.releasable();
         boolean rcv = rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt;
         return snd || rcv;
     }
 
     private void releaseIdleBuffers(boolean all) {
-        if ((sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt) {
-            sndRing = null;
-            sndView = null;
-            recStart = null;
-            recCap = 0;
-            recLen = null;
-            recSent = null;
-            recFlags = null;
-            scratch = null;
-        }
+        snd.releaseIfIdle();
         if (rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt) {
             rcvRing = null;
             slotBuf = null;
