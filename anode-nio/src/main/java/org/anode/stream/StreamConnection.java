@@ -91,7 +91,6 @@ public final class StreamConnection {
     private static final int MAX_DACK_RANGES = 4;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final byte F_ACKED = SendBuffer.F_ACKED;
-    private static final byte F_LOST = SendBuffer.F_LOST;
     private static final byte F_RETX = SendBuffer.F_RETX;
     private static final byte F_FIN = SendBuffer.F_FIN;
     private static final byte F_PROBE = SendBuffer.F_PROBE;
@@ -153,6 +152,7 @@ public final class StreamConnection {
     private final RttEstimator rtt;
     private final CongestionController cc;
     private final Pacer pacer;
+    private final LossDetection loss;
 
     private final int isn;
     private final SendBuffer snd;
@@ -160,20 +160,12 @@ public final class StreamConnection {
     static final int INITIAL_RING = SendBuffer.INITIAL_RING;
     /** Descriptors (send side) and held-packet slots (receive side) at first use. */
     static final int INITIAL_RECORDS = SendBuffer.INITIAL_RECORDS;
-    private int highestAcked;
-    private boolean anyAcked;
     private boolean finQueued;
     private boolean finSent;
     private boolean finAcked;
     private long peerWindow;
     private long outstandingSince;
 
-    private long rackXmitTime = Long.MIN_VALUE;
-    private long rackRtt;
-    private int reoMult = 1;
-    private boolean tlpDue;
-    private boolean tlpOutstanding;
-    private boolean rtoRecovery;
 
 
     private int persistBackoff;
@@ -244,6 +236,7 @@ public final class StreamConnection {
         this.snd = new SendBuffer(c.sendBufferSize(), packetCap, isn + 1);
         this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
         this.pacer = new Pacer(c.pacingQuantumNanos());
+        this.loss = new LossDetection(timers, delayedAck);
         this.cc = new NewReno(initialCwndPackets, maxPayload);
         this.lastRecvTime = now;
         this.lastActivity = now;
@@ -606,13 +599,7 @@ public final class StreamConnection {
         if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
-        if (timers.expired(TimerTable.REORDER, nowNanos)) {
-            detectLosses(nowNanos);
-        }
-        if (timers.expired(TimerTable.TLP, nowNanos)) {
-            timers.cancel(TimerTable.TLP);
-            tlpDue = true;
-        }
+        loss.onTimer(nowNanos, snd, rtt, cc);
         if (timers.expired(TimerTable.PERSIST, nowNanos)) {
             timers.cancel(TimerTable.PERSIST);
             probeDue = true;
@@ -735,10 +722,9 @@ public final class StreamConnection {
         }
         pacer.clearBlocked();
         int before = sent;
-        if (tlpDue && sent < maxPackets) {
-            tlpDue = false;
+        if (sent < maxPackets && loss.takeTailProbe()) {
             if (sendTailProbe(nowNanos, sink)) {
-                tlpOutstanding = true;
+                loss.onTailProbeSent();
                 sent++;
             }
         }
@@ -746,7 +732,7 @@ public final class StreamConnection {
             sent++;
         }
         if (sent > before) {
-            armTailProbe(nowNanos);
+            loss.armTailProbe(nowNanos, snd, rtt.srtt(), cc);
         }
         if (keepAliveDue && sent < maxPackets) {
             keepAliveDue = false;
@@ -900,23 +886,6 @@ public final class StreamConnection {
         }
         armRto(now);
         return true;
-    }
-
-    private void armTailProbe(long now) {
-        long srtt = rtt.srtt();
-        if (srtt <= 0 || snd.allAcked() || snd.lostCount() > 0 || tlpOutstanding || rtoRecovery || cc.inRecovery()) {
-            // Only probe in the open state: during recovery the timeout and RACK are already at work.
-            timers.cancel(TimerTable.TLP);
-            return;
-        }
-        long pto = 2 * srtt;
-        if (snd.nxt() - snd.una() == 1) {
-            // A lone packet may be waiting for the peer's delayed acknowledgement.
-            pto += delayedAck;
-        }
-        pto = Math.max(pto, 1_000_000L);
-        long at = now + pto;
-        timers.set(TimerTable.TLP, (timers.isArmed(TimerTable.RTO) && at >= timers.get(TimerTable.RTO)) ? NONE : at);
     }
 
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
@@ -1680,23 +1649,10 @@ public final class StreamConnection {
                     finAcked = true;
                 }
                 long sent = snd.sentAt(s);
-                long sample = now - sent;
-                boolean ambiguous = (f & F_RETX) != 0;
-                if (ambiguous && (f & F_TLP) == 0 && minRtt != RttEstimator.NO_SAMPLE && sample < minRtt / 2 + 1) {
-                    // The original transmission was acknowledged: the retransmission was spurious.
-                    if (reoMult < 8) {
-                        reoMult++;
-                    }
-                } else if (sent > rackXmitTime) {
-                    rackXmitTime = sent;
-                    rackRtt = sample;
-                }
-                if (!ambiguous && sent > newestSent) {
+                loss.onAcked(s, f, sent, now - sent, minRtt);
+                if ((f & F_RETX) == 0 && sent > newestSent) {
+                    // Karn: only a packet sent once times the path.
                     newestSent = sent;
-                }
-                if (!anyAcked || s - highestAcked > 0) {
-                    highestAcked = s;
-                    anyAcked = true;
                 }
             }
         }
@@ -1719,12 +1675,9 @@ public final class StreamConnection {
             timers.cancel(TimerTable.RTO);
             timers.cancel(TimerTable.REORDER);
         }
-        detectLosses(now);
-        tlpOutstanding = false;
-        if (rtoRecovery && cc.pastRecoveryPoint(snd.una())) {
-            rtoRecovery = false;
-        }
-        armTailProbe(now);
+        loss.detect(now, snd, rtt, cc);
+        loss.onAckProcessed(snd.una(), cc);
+        loss.armTailProbe(now, snd, rtt.srtt(), cc);
         checkPersist(now);
         checkClosed(now);
     }
@@ -1734,47 +1687,6 @@ public final class StreamConnection {
             persistBackoff = 0;
             timers.cancel(TimerTable.PERSIST);
             probeDue = false;
-        }
-    }
-
-    private void detectLosses(long now) {
-        timers.cancel(TimerTable.REORDER);
-        if (!anyAcked || !snd.hasRecords() || rackXmitTime == Long.MIN_VALUE) {
-            return;
-        }
-        long minRtt = rtt.minRtt();
-        long srtt = rtt.srtt();
-        long reoWnd = minRtt == RttEstimator.NO_SAMPLE ? 0 : (minRtt / 4) * reoMult;
-        if (srtt > 0 && reoWnd > srtt) {
-            reoWnd = srtt;
-        }
-        if (snd.allAcked() || highestAcked - snd.una() < 0) {
-            return;
-        }
-        int end = highestAcked + 1;
-        boolean lossSeen = false;
-        int firstLost = 0;
-        for (int s = snd.una(); s != end; s++) {
-            if ((snd.flags(s) & (F_ACKED | F_LOST)) != 0) {
-                continue;
-            }
-            long sent = snd.sentAt(s);
-            if (sent > rackXmitTime) {
-                continue;
-            }
-            long deadline = sent + rackRtt + reoWnd;
-            if (now >= deadline) {
-                snd.markLost(s);
-                if (!lossSeen) {
-                    lossSeen = true;
-                    firstLost = s;
-                }
-            } else if (deadline < timers.get(TimerTable.REORDER)) {
-                timers.set(TimerTable.REORDER, deadline);
-            }
-        }
-        if (lossSeen) {
-            cc.onLoss(now, firstLost, snd.nxt(), snd.inFlight());
         }
     }
 
@@ -1789,11 +1701,7 @@ public final class StreamConnection {
             cc.onRetransmissionTimeout(now, snd.nxt(), snd.inFlight());
         }
         snd.markAllLost();
-        timers.cancel(TimerTable.REORDER);
-        timers.cancel(TimerTable.TLP);
-        tlpDue = false;
-        tlpOutstanding = false;
-        rtoRecovery = true;
+        loss.onRetransmissionTimeout();
         timers.set(TimerTable.RTO, now + rtt.currentRto());
     }
 
