@@ -87,8 +87,7 @@ public final class StreamConnection {
     /** The timers that run once the connection is established and confirmed (the ACK timer aside). */
     private static final int RUNNING_TIMERS = 1 << TimerTable.RTO | 1 << TimerTable.REORDER | 1 << TimerTable.TLP
             | 1 << TimerTable.PERSIST | 1 << TimerTable.CLOSE | 1 << TimerTable.TIME_WAIT;
-    private static final int DUP_ACK_HORIZON = 1 << 20;
-    private static final int MAX_DACK_RANGES = 4;
+    private static final int MAX_DACK_RANGES = AckTracker.MAX_DACK_RANGES;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final byte F_ACKED = SendBuffer.F_ACKED;
     private static final byte F_RETX = SendBuffer.F_RETX;
@@ -98,19 +97,13 @@ public final class StreamConnection {
 
 
     // ---- configuration copied at creation ----
-    private int rcvBufSize;
     private int maxPayload;
-    private final int packetCap;
-    private final int maxAckRanges;
-    private final int initialCwndPackets;
-    private final int ackEvery;
     private boolean noDelay;
     private boolean keepAlive;
     private final boolean dataAck;
     private final long connectTimeout;
     private final long initialRto;
     private final long maxRto;
-    private final long delayedAck;
     private final long deadPeerTimeout;
     private final long keepAliveIdle;
     private final long keepAliveInterval;
@@ -177,52 +170,17 @@ public final class StreamConnection {
 
     // ---- receiver ----
     private int rcvIsn;
-    private int rcvNxt;
-    private int rcvDel;
-    private int rcvHigh;
-    private long rcvInOrderTotal;
-    private byte[] rcvRing;
-    private long rcvHead;
-    private long rcvTail;
-    /**
-     * Receive-side store of held packets: slots indexed by sequence number modulo {@link #slotCap},
-     * which starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}.
-     */
-    private byte[][] slotBuf;
-    private int slotCap;
-    private int[] slotLen;
-    private long storeBytes;
-    /** Payload bytes held in the store below rcvNxt: in order, readable, waiting for ring space. */
-    private long storeReadable;
-    private int storeOoo;
-    private byte[][] pool;
-    private int poolSize;
-    private boolean peerFinKnown;
-    private int peerFinSeq;
-    private boolean peerFinReceived;
-    private int maxLenSeen;
-
-    private int ackPending;
-    private boolean ackNow;
-    private final int[] dupSeqs = new int[8];
-    private int dupCount;
-    private long lastAdvertised;
-    private AckRanges outRanges;
+    private final ReceiveBuffer rcv;
+    private final AckTracker ack;
 
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
-        this.rcvBufSize = c.receiveBufferSize();
         this.maxPayload = c.maxPayload();
-        this.packetCap = c.maxPacketsInFlight();
-        this.maxAckRanges = c.maxAckRanges();
-        this.initialCwndPackets = c.initialCwndPackets();
-        this.ackEvery = c.ackEveryPackets();
         this.noDelay = c.noDelay();
         this.keepAlive = c.keepAlive();
         this.dataAck = c.dataAckEnabled();
         this.connectTimeout = c.connectTimeoutNanos();
         this.initialRto = c.initialRtoNanos();
         this.maxRto = c.maxRtoNanos();
-        this.delayedAck = c.delayedAckNanos();
         this.deadPeerTimeout = c.deadPeerTimeoutNanos();
         this.keepAliveIdle = c.keepAliveIdleNanos();
         this.keepAliveInterval = c.keepAliveIntervalNanos();
@@ -233,16 +191,17 @@ public final class StreamConnection {
         this.active = active;
         this.localFlags = localFlags & 0xFF;
         this.isn = c.random().nextInt();
-        this.snd = new SendBuffer(c.sendBufferSize(), packetCap, isn + 1);
+        this.snd = new SendBuffer(c.sendBufferSize(), c.maxPacketsInFlight(), isn + 1);
         this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
         this.pacer = new Pacer(c.pacingQuantumNanos());
-        this.loss = new LossDetection(timers, delayedAck);
-        this.cc = new NewReno(initialCwndPackets, maxPayload);
+        this.loss = new LossDetection(timers, c.delayedAckNanos());
+        this.rcv = new ReceiveBuffer(c.receiveBufferSize(), c.maxPacketsInFlight(), maxPayload);
+        this.ack = new AckTracker(timers, c.ackEveryPackets(), c.delayedAckNanos(), c.maxAckRanges());
+        this.cc = new NewReno(c.initialCwndPackets(), maxPayload);
         this.lastRecvTime = now;
         this.lastActivity = now;
         this.openPending = true;
         this.peerConfirmed = active;
-        this.lastAdvertised = rcvBufSize;
     }
 
     /**
@@ -289,9 +248,7 @@ public final class StreamConnection {
     private void establish(int windowUnits, int peerIsn, int flags) {
         established = true;
         rcvIsn = peerIsn;
-        rcvNxt = peerIsn + 1;
-        rcvDel = rcvNxt;
-        rcvHigh = rcvNxt;
+        rcv.start(peerIsn);
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
         peerFlags = flags & 0xFF;
     }
@@ -350,92 +307,37 @@ public final class StreamConnection {
             // is kept but neither delivered nor acknowledged until it comes (addendum A5).
             openPending = true;
         }
-        int d = seq - rcvNxt;
-        if (d < 0) {
-            if (d >= -DUP_ACK_HORIZON) {
-                noteDup(seq);
+        int result = rcv.onData(seq, payload, len);
+        switch (result) {
+            case ReceiveBuffer.OLD_DUPLICATE -> ack.noteDuplicate(seq);
+            case ReceiveBuffer.BEYOND_WINDOW -> ack.requestNow();
+            case ReceiveBuffer.NO_ROOM -> {
+                lastActivity = nowNanos;
+                ack.requestNow();
             }
-            return;
+            case ReceiveBuffer.HELD_DUPLICATE -> {
+                lastActivity = nowNanos;
+                ack.noteDuplicate(seq);
+            }
+            case ReceiveBuffer.IN_ORDER, ReceiveBuffer.IN_ORDER_ACK_NOW -> {
+                lastActivity = nowNanos;
+                ack.onInOrder(nowNanos, result == ReceiveBuffer.IN_ORDER_ACK_NOW);
+                afterData();
+            }
+            case ReceiveBuffer.OUT_OF_ORDER -> {
+                lastActivity = nowNanos;
+                ack.onImmediate();
+                afterData();
+            }
+            default -> {
+                // Nothing to deliver and nothing to acknowledge.
+            }
         }
-        if (len == 0) {
-            // An empty S_DATA carries nothing to deliver; only an old number (a keepalive) is valid.
-            return;
-        }
-        if (peerFinKnown && seq - peerFinSeq >= 0) {
-            return;
-        }
-        if (seq - rcvDel >= packetCap) {
-            ackNow = true;
-            return;
-        }
-        ensureReceiveBuffers();
-        lastActivity = nowNanos;
-        if (d == 0) {
-            long buffered = (rcvTail - rcvHead) + storeBytes;
-            if (rcvDel == rcvNxt && rcvBufSize - (rcvTail - rcvHead) >= len && storeOoo == 0
-                    && rcvTail - rcvHead + storeBytes + len <= rcvBufSize) {
-                ringPut(payload, len);
-                rcvDel++;
-            } else if (buffered + len <= rcvBufSize || readableBytes() == 0) {
-                slotRoom(seq);
-                storeSlot(seq, payload, len, len);
-                storeReadable += len;
-            } else {
-                ackNow = true;
-                return;
-            }
-            rcvNxt++;
-            rcvInOrderTotal++;
-            boolean filled = false;
-            while (storeOoo > 0 && rcvNxt - rcvDel < slotCap && slotLen[rcvNxt & (slotCap - 1)] >= 0) {
-                // A held packet directly follows: it is now in order.
-                storeOoo--;
-                storeReadable += slotLen[rcvNxt & (slotCap - 1)];
-                rcvNxt++;
-                rcvInOrderTotal++;
-                filled = true;
-            }
-            if (peerFinKnown && rcvNxt == peerFinSeq) {
-                rcvNxt++;
-                rcvInOrderTotal++;
-                peerFinReceived = true;
-                ackNow = true;
-            }
-            drainStore();
-            if (filled || storeOoo > 0) {
-                ackNow = true;
-            }
-            ackPending++;
-            if (ackPending >= ackEvery) {
-                ackNow = true;
-            } else if (!timers.isArmed(TimerTable.ACK)) {
-                timers.set(TimerTable.ACK, nowNanos + delayedAck);
-            }
-        } else {
-            if (seq - rcvDel < slotCap && slotLen[seq & (slotCap - 1)] >= 0) {
-                noteDup(seq);
-                return;
-            }
-            int trueSize = Math.max(len, maxPayload);
-            long limit = (long) rcvBufSize - Math.max(maxLenSeen, len);
-            if ((rcvTail - rcvHead) + storeBytes + trueSize > limit) {
-                ackNow = true;
-                return;
-            }
-            slotRoom(seq);
-            storeSlot(seq, payload, len, trueSize);
-            storeOoo++;
-            if (seq - rcvHigh > 0) {
-                rcvHigh = seq;
-            }
-            ackPending++;
-            ackNow = true;
-        }
-        if (len > maxLenSeen) {
-            maxLenSeen = len;
-        }
+    }
+
+    private void afterData() {
         if (discardInput) {
-            discardReadable();
+            rcv.discardReadable();
         }
     }
 
@@ -477,9 +379,9 @@ public final class StreamConnection {
             // Our single S_OPEN and its acknowledgement: the acceptor's first RTT sample (Karn).
             rtt.sample(nowNanos - openSentAt);
         }
-        if (ackPending > 0 || dupCount > 0 || peerFinReceived) {
+        if (ack.holdsAnything() || rcv.finReceived()) {
             // What arrived meanwhile was held unacknowledged: acknowledge it now.
-            ackNow = true;
+            ack.requestNow();
         }
     }
 
@@ -532,37 +434,13 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             openPending = true;
         }
-        if (peerFinReceived) {
-            if (closeSeq == peerFinSeq) {
-                noteDup(closeSeq);
-            }
-            return;
+        int result = rcv.onFin(closeSeq);
+        if (result == ReceiveBuffer.FIN_DUPLICATE) {
+            ack.noteDuplicate(closeSeq);
+        } else if (result == ReceiveBuffer.FIN_ACCEPTED) {
+            ack.onImmediate();
+            checkClosed(nowNanos);
         }
-        if (closeSeq - rcvNxt < 0 || closeSeq - rcvDel >= packetCap) {
-            return;
-        }
-        if (peerFinKnown && closeSeq != peerFinSeq) {
-            return;
-        }
-        if (!peerFinKnown && storeOoo > 0 && rcvHigh - closeSeq >= 0) {
-            // Data was already held beyond the claimed end of stream: an inconsistent peer.
-            return;
-        }
-        peerFinKnown = true;
-        peerFinSeq = closeSeq;
-        if (rcvNxt == peerFinSeq) {
-            rcvNxt++;
-            rcvInOrderTotal++;
-            peerFinReceived = true;
-            if (slotLen != null) {
-                drainStore();
-            } else {
-                rcvDel = rcvNxt;
-            }
-        }
-        ackNow = true;
-        ackPending++;
-        checkClosed(nowNanos);
     }
 
     /** Runs every timer that is due at {@code nowNanos}; then call {@link #transmit}. */
@@ -593,9 +471,7 @@ public final class StreamConnection {
             }
             return;
         }
-        if (ackPending > 0 && timers.expired(TimerTable.ACK, nowNanos)) {
-            ackNow = true;
-        }
+        ack.onTimer(nowNanos);
         if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
@@ -652,7 +528,7 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             return Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONFIRM));
         }
-        long t = timers.earliest(ackPending > 0 ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
+        long t = timers.earliest(ack.hasPending() ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
         if (pacer.isBlocked()) {
             t = Math.min(t, pacer.nextSendTime());
         }
@@ -693,7 +569,7 @@ public final class StreamConnection {
         }
         if (openPending && sent < maxPackets) {
             openPending = false;
-            sink.sendOpen(advertiseWindowUnits(), isn, localFlags);
+            sink.sendOpen(rcv.advertiseWindowUnits(), isn, localFlags);
             openTransmissions++;
             openSentAt = nowNanos;
             sent++;
@@ -707,18 +583,10 @@ public final class StreamConnection {
             // Addendum A5: the third handshake step, at once and on its own, so that it neither waits
             // for data nor changes how data is framed.
             isnAckDue = false;
-            AckRanges r;
-            if (outRanges == null && rcvInOrderTotal == 0 && storeOoo == 0 && dupCount == 0 && !peerFinKnown) {
-                // Nothing received yet (the usual case): a one-pair list for this packet only, so an
-                // idle connection does not keep a full acknowledgement list (about 300 bytes).
-                r = new AckRanges(1);
-            } else {
-                r = buildAckRanges(Math.max(1, maxAckRanges - 1));
-            }
-            r.add(rcvIsn, 1);
-            sink.sendAck(advertiseWindowUnits(), r);
+            AckRanges r = ack.isnAck(rcv, rcvIsn);
+            sink.sendAck(rcv.advertiseWindowUnits(), r);
             sent++;
-            ackSent();
+            ack.onSent();
         }
         pacer.clearBlocked();
         int before = sent;
@@ -742,14 +610,14 @@ public final class StreamConnection {
         }
         // Without S_DACK, a pending acknowledgement goes out beside data we send anyway: holding it
         // would save no packet, and would delay the peer's RTT samples and Nagle-held writes.
-        boolean beside = !dataAck && sent > before && ackPending > 0;
-        if (sent < maxPackets && (ackDue(nowNanos) || beside)) {
-            AckRanges r = buildAckRanges(maxAckRanges);
+        boolean beside = !dataAck && sent > before && ack.hasPending();
+        if (sent < maxPackets && (ack.due(nowNanos) || beside)) {
+            AckRanges r = ack.build(rcv);
             if (r.size() > 0) {
-                sink.sendAck(advertiseWindowUnits(), r);
+                sink.sendAck(rcv.advertiseWindowUnits(), r);
                 sent++;
             }
-            ackSent();
+            ack.onSent();
         }
         return sent;
     }
@@ -812,8 +680,8 @@ public final class StreamConnection {
                     return false;
                 }
                 int ranges = 0;
-                if (dataAck && ackPendingNow(now)) {
-                    AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+                if (dataAck && ack.pendingNow()) {
+                    AckRanges r = ack.build(MAX_DACK_RANGES + 1, rcv);
                     ranges = r.size();
                     if (ranges > 0 && ranges <= MAX_DACK_RANGES) {
                         int room = maxPayload - 3 - 5 * ranges;
@@ -890,11 +758,11 @@ public final class StreamConnection {
 
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
         ByteBuffer view = snd.payload(start, len, maxPayload);
-        if (dataAck && ackPendingNow(now)) {
-            AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+        if (dataAck && ack.pendingNow()) {
+            AckRanges r = ack.build(MAX_DACK_RANGES + 1, rcv);
             if (r.size() > 0 && r.size() <= MAX_DACK_RANGES && len + 3 + 5 * r.size() <= maxPayload) {
-                sink.sendDataAck(advertiseWindowUnits(), r, seq, view);
-                ackSent();
+                sink.sendDataAck(rcv.advertiseWindowUnits(), r, seq, view);
+                ack.onSent();
                 return;
             }
         }
@@ -948,29 +816,11 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             return 0;
         }
-        int total = 0;
-        if (rcvRing != null) {
-            while (dst.hasRemaining()) {
-                long have = rcvTail - rcvHead;
-                if (have == 0) {
-                    if (!drainStore() || rcvTail == rcvHead) {
-                        break;
-                    }
-                    continue;
-                }
-                int cap = rcvRing.length;
-                int off = (int) (rcvHead % cap);
-                int n = (int) Math.min(Math.min(have, dst.remaining()), cap - off);
-                dst.put(rcvRing, off, n);
-                rcvHead += n;
-                total += n;
-            }
-            if (total > 0) {
-                drainStore();
-                windowUpdateCheck();
-            }
+        int total = rcv.read(dst);
+        if (total > 0) {
+            windowUpdateCheck();
         }
-        if (total == 0 && peerFinReceived && readableBytes() == 0) {
+        if (total == 0 && rcv.finReceived() && readableBytes() == 0) {
             return -1;
         }
         return total;
@@ -993,7 +843,7 @@ public final class StreamConnection {
     public void shutdownInput() {
         inputShutdown = true;
         discardInput = true;
-        discardReadable();
+        rcv.discardReadable();
         windowUpdateCheck();
     }
 
@@ -1025,7 +875,7 @@ public final class StreamConnection {
         }
         finQueued = true;
         discardInput = true;
-        discardReadable();
+        rcv.discardReadable();
         checkClosed(nowNanos);
     }
 
@@ -1109,7 +959,7 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             return false;
         }
-        return readableBytes() > 0 || peerFinReceived;
+        return readableBytes() > 0 || rcv.finReceived();
     }
 
     /**
@@ -1140,10 +990,7 @@ public final class StreamConnection {
 
     /** Bytes {@link #read} can return now without waiting. */
     public int readableBytes() {
-        if (rcvRing == null) {
-            return 0;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, rcvTail - rcvHead + storeReadable);
+        return rcv.readableBytes();
     }
 
     /** True after {@link #shutdownOutput()} or {@link #close}. */
@@ -1158,7 +1005,7 @@ public final class StreamConnection {
 
     /** True once the peer's FIN was received in order (end-of-stream follows the buffered data). */
     public boolean isInputClosed() {
-        return peerFinReceived;
+        return rcv.finReceived();
     }
 
     /**
@@ -1188,16 +1035,7 @@ public final class StreamConnection {
     public long allocatedBytes() {
         long n = 0;
         n += snd.allocatedBytes();
-        if (rcvRing != null) {
-            n += rcvRing.length;
-        }
-        if (slotLen != null) {
-            n += (long) slotCap * (8 + 4);
-        }
-        n += storeBytes;
-        for (int i = 0; i < poolSize; i++) {
-            n += pool[i].length;
-        }
+        n += rcv.allocatedBytes();
         return n;
     }
 
@@ -1250,38 +1088,19 @@ public final class StreamConnection {
      * buffered data is read.
      */
     public void setReceiveBufferSize(int bytes) {
-        int b = StreamConfig.checkReceiveBuffer(bytes);
-        if (rcvRing == null) {
-            rcvBufSize = b;
-        } else if (rcvTail == rcvHead && storeBytes == 0) {
-            rcvBufSize = b;
-            rcvRing = null;
-        } else if (b <= rcvRing.length) {
-            // Accounting uses the new, smaller limit; the existing ring is merely roomier.
-            rcvBufSize = b;
-        } else {
-            byte[] bigger = new byte[b];
-            int n = (int) (rcvTail - rcvHead);
-            int cap = rcvRing.length;
-            for (int i = 0; i < n; i++) {
-                bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
-            }
-            rcvRing = bigger;
-            rcvHead = 0;
-            rcvTail = n;
-            rcvBufSize = b;
-        }
+        rcv.setBufferSize(StreamConfig.checkReceiveBuffer(bytes));
     }
 
     /** Current SO_RCVBUF. */
     public int receiveBufferSize() {
-        return rcvBufSize;
+        return rcv.bufferSize();
     }
 
     /** Sets the path's largest S_DATA payload (DECISIONS 27); applies to packets not yet sent. */
     public void setMaxPayload(int bytes) {
         maxPayload = StreamConfig.checkPayload(bytes);
         cc.setMaxPayload(maxPayload);
+        rcv.setMaxPayload(maxPayload);
     }
 
     /** Current largest S_DATA payload. */
@@ -1294,9 +1113,9 @@ public final class StreamConnection {
         return "StreamConnection[" + (active ? "opener" : "acceptor") + " isn=" + Serial.unsigned(isn)
                 + (established ? " peerIsn=" + Serial.unsigned(rcvIsn) : " connecting")
                 + " sndUna=" + Serial.unsigned(snd.una()) + " sndNxt=" + Serial.unsigned(snd.nxt())
-                + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + snd.unacknowledged()
+                + " rcvNxt=" + Serial.unsigned(rcv.next()) + " unacked=" + snd.unacknowledged()
                 + " cwnd=" + cc.window() + " srtt=" + rtt.srtt() + " peerWindow=" + peerWindow
-                + (finQueued ? " outShut" : "") + (peerFinReceived ? " inClosed" : "")
+                + (finQueued ? " outShut" : "") + (rcv.finReceived() ? " inClosed" : "")
                 + (failure != null ? " failed=" + failure.kind() : "") + (terminated ? " terminated" : "") + "]";
     }
 
@@ -1316,287 +1135,9 @@ public final class StreamConnection {
         return keepAlive && established && snd.allAcked() && !terminated && !timers.isArmed(TimerTable.TIME_WAIT);
     }
 
-    private void noteDup(int seq) {
-        ackNow = true;
-        ackPending++;
-        for (int i = 0; i < dupCount; i++) {
-            if (dupSeqs[i] == seq) {
-                return;
-            }
-        }
-        if (dupCount < dupSeqs.length) {
-            dupSeqs[dupCount++] = seq;
-        }
-    }
-
-    /**
-     * Makes room for {@code len} more bytes in the receive ring, growing it (doubling) up to
-     * SO_RCVBUF; returns false if the ring is at its size and lacks room. Rings start at
-     * {@link #INITIAL_RING} bytes so that a connection carrying a little data does not hold a whole
-     * SO_RCVBUF of heap. An in-order packet larger than SO_RCVBUF itself (which may be as small as
-     * 1 KiB, packets up to 64 KiB) still fits once the ring is empty: otherwise the reader would see
-     * readable-but-empty forever. That extra memory is bounded by the largest accepted payload.
-     */
-    private boolean receiveRingRoom(int len) {
-        long used = rcvTail - rcvHead;
-        if (rcvRing.length - used >= len) {
-            return true;
-        }
-        long limit = used == 0 ? Math.max(rcvBufSize, len) : rcvBufSize;
-        if (used + len > limit) {
-            return false;
-        }
-        long target = rcvRing.length;
-        while (target - used < len) {
-            target = Math.min(limit, target * 2);
-        }
-        byte[] bigger = new byte[(int) target];
-        int cap = rcvRing.length;
-        for (int i = 0; i < used; i++) {
-            bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
-        }
-        rcvRing = bigger;
-        rcvHead = 0;
-        rcvTail = used;
-        return true;
-    }
-
-    private void ensureReceiveBuffers() {
-        if (rcvRing == null) {
-            rcvRing = new byte[Math.min(rcvBufSize, INITIAL_RING)];
-            rcvHead = 0;
-            rcvTail = 0;
-        }
-        if (slotLen == null) {
-            slotCap = Math.min(packetCap, INITIAL_RECORDS);
-            slotBuf = new byte[slotCap][];
-            slotLen = new int[slotCap];
-            java.util.Arrays.fill(slotLen, -1);
-            pool = new byte[16][];
-        }
-    }
-
-    /**
-     * Makes the store's slots cover {@code seq} (which is within {@code maxPacketsInFlight} of
-     * {@code rcvDel}): doubles them as needed, moving the held packets to their new slots.
-     */
-    private void slotRoom(int seq) {
-        int need = seq - rcvDel + 1;
-        if (need <= slotCap) {
-            return;
-        }
-        int cap = slotCap;
-        while (cap < need && cap < packetCap) {
-            cap *= 2;
-        }
-        int om = slotCap - 1;
-        int nm = cap - 1;
-        byte[][] buf = new byte[cap][];
-        int[] len = new int[cap];
-        java.util.Arrays.fill(len, -1);
-        for (int i = 0; i < slotCap; i++) {
-            int q = rcvDel + i;
-            buf[q & nm] = slotBuf[q & om];
-            len[q & nm] = slotLen[q & om];
-        }
-        slotBuf = buf;
-        slotLen = len;
-        slotCap = cap;
-    }
-
-    private void ringPut(ByteBuffer payload, int len) {
-        receiveRingRoom(len);
-        int cap = rcvRing.length;
-        int off = (int) (rcvTail % cap);
-        int first = Math.min(len, cap - off);
-        int pos = payload.position();
-        payload.get(pos, rcvRing, off, first);
-        if (len > first) {
-            payload.get(pos + first, rcvRing, 0, len - first);
-        }
-        rcvTail += len;
-    }
-
-    private void storeSlot(int seq, ByteBuffer payload, int len, int trueSize) {
-        int idx = seq & (slotCap - 1);
-        byte[] chunk = takeChunk(trueSize);
-        payload.get(payload.position(), chunk, 0, len);
-        slotBuf[idx] = chunk;
-        slotLen[idx] = len;
-        storeBytes += chunk.length;
-    }
-
-    private byte[] takeChunk(int size) {
-        while (poolSize > 0) {
-            byte[] c = pool[--poolSize];
-            pool[poolSize] = null;
-            if (c.length >= size) {
-                return c;
-            }
-        }
-        return new byte[size];
-    }
-
-    private void giveChunk(byte[] c) {
-        if (poolSize < pool.length && c.length <= Math.max(maxPayload, maxLenSeen)) {
-            pool[poolSize++] = c;
-        }
-    }
-
-    /** Moves in-order held packets into the ring while it has room. Returns true if anything moved. */
-    private boolean drainStore() {
-        boolean moved = false;
-        if (slotLen == null) {
-            return false;
-        }
-        int mask = slotCap - 1;
-        while (rcvDel != rcvNxt) {
-            if (peerFinReceived && rcvDel == peerFinSeq) {
-                rcvDel++;
-                continue;
-            }
-            int idx = rcvDel & mask;
-            int len = slotLen[idx];
-            if (len < 0) {
-                // Cannot happen for numbers below rcvNxt; stop rather than spin.
-                break;
-            }
-            if (rcvBufSize - (rcvTail - rcvHead) < len && rcvTail != rcvHead) {
-                break;
-            }
-            byte[] chunk = slotBuf[idx];
-            if (!receiveRingRoom(len)) {
-                break;
-            }
-            int cap = rcvRing.length;
-            int off = (int) (rcvTail % cap);
-            int first = Math.min(len, cap - off);
-            System.arraycopy(chunk, 0, rcvRing, off, first);
-            if (len > first) {
-                System.arraycopy(chunk, first, rcvRing, 0, len - first);
-            }
-            rcvTail += len;
-            storeBytes -= chunk.length;
-            storeReadable -= len;
-            slotBuf[idx] = null;
-            slotLen[idx] = -1;
-            giveChunk(chunk);
-            rcvDel++;
-            moved = true;
-        }
-        return moved;
-    }
-
-    private void discardReadable() {
-        if (rcvRing == null) {
-            return;
-        }
-        rcvHead = rcvTail;
-        while (drainStore()) {
-            rcvHead = rcvTail;
-        }
-        rcvHead = rcvTail;
-    }
-
     private void windowUpdateCheck() {
-        long free = freeReceiveBytes();
-        long threshold = swsThreshold();
-        if ((lastAdvertised < threshold && free >= threshold) || free - lastAdvertised >= rcvBufSize / 2) {
-            ackNow = true;
-        }
-    }
-
-    private long freeReceiveBytes() {
-        if (rcvRing == null) {
-            return rcvBufSize;
-        }
-        return Math.max(0, rcvBufSize - (rcvTail - rcvHead) - storeBytes);
-    }
-
-    private long swsThreshold() {
-        return Math.min(rcvBufSize / 2, Math.max(1024, maxPayload));
-    }
-
-    private int advertiseWindowUnits() {
-        long free = freeReceiveBytes();
-        if (free < swsThreshold()) {
-            free = 0;
-        }
-        lastAdvertised = free;
-        return (int) Math.min(65535, free / 1024);
-    }
-
-    private boolean ackPendingNow(long now) {
-        return ackNow || ackPending > 0;
-    }
-
-    private boolean ackDue(long now) {
-        return ackNow || (ackPending > 0 && timers.expired(TimerTable.ACK, now));
-    }
-
-    private void ackSent() {
-        ackNow = false;
-        ackPending = 0;
-        timers.cancel(TimerTable.ACK);
-        dupCount = 0;
-    }
-
-    private AckRanges buildAckRanges(int max) {
-        if (outRanges == null || outRanges.capacity() < maxAckRanges) {
-            outRanges = new AckRanges(Math.max(maxAckRanges, MAX_DACK_RANGES + 1));
-        }
-        AckRanges r = outRanges;
-        r.clear();
-        int limit = Math.min(max, r.capacity());
-        if (rcvInOrderTotal > 0) {
-            int c = (int) Math.min(AckRanges.MAX_COUNT, rcvInOrderTotal);
-            addLimited(r, rcvNxt - c, c, limit);
-        }
-        boolean finHeld = peerFinKnown && !peerFinReceived;
-        if ((storeOoo > 0 || finHeld) && slotLen != null) {
-            int mask = slotCap - 1;
-            int top = storeOoo > 0 ? rcvHigh : rcvNxt;
-            if (finHeld && peerFinSeq - top > 0) {
-                top = peerFinSeq;
-            }
-            int runStart = 0;
-            int runLen = 0;
-            for (int s = rcvNxt + 1; s - top <= 0 && r.size() < limit; s++) {
-                boolean present = (s - rcvDel < slotCap && slotLen[s & mask] >= 0) || (finHeld && s == peerFinSeq);
-                if (present) {
-                    if (runLen == 0) {
-                        runStart = s;
-                    }
-                    runLen++;
-                } else if (runLen > 0) {
-                    addLimited(r, runStart, runLen, limit);
-                    runLen = 0;
-                }
-            }
-            if (runLen > 0) {
-                addLimited(r, runStart, runLen, limit);
-            }
-        }
-        for (int i = 0; i < dupCount; i++) {
-            if (!r.contains(dupSeqs[i])) {
-                addLimited(r, dupSeqs[i], 1, limit);
-            }
-        }
-        return r;
-    }
-
-    private static void addLimited(AckRanges r, int first, int count, int limit) {
-        while (count > 0 && r.size() < limit) {
-            int before = r.size();
-            int take = Math.min(count, AckRanges.MAX_COUNT);
-            if (!r.add(first, take)) {
-                return;
-            }
-            if (r.size() == before && r.size() >= limit) {
-                return;
-            }
-            first += take;
-            count -= take;
+        if (rcv.windowUpdateDue()) {
+            ack.requestNow();
         }
     }
 
@@ -1723,13 +1264,13 @@ public final class StreamConnection {
     }
 
     private void checkClosed(long now) {
-        if (appClosed && finAcked && snd.allAcked() && !peerFinReceived && !timers.isArmed(TimerTable.CLOSE)
+        if (appClosed && finAcked && snd.allAcked() && !rcv.finReceived() && !timers.isArmed(TimerTable.CLOSE)
                 && failure == null) {
             // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
             // is gone; do not wait for the peer's close forever.
             timers.set(TimerTable.CLOSE, now + closeTimeout);
         }
-        if (finAcked && snd.allAcked() && peerFinReceived && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
+        if (finAcked && snd.allAcked() && rcv.finReceived() && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
             // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
             // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer
             // the peer's retransmissions. Every packet from the peer restarts the linger.
@@ -1752,32 +1293,17 @@ public final class StreamConnection {
         // The unsent and unacknowledged data will never be delivered: drop it now.
         snd.dropAll();
         if (local) {
-            rcvRing = null;
-            slotBuf = null;
-            slotCap = 0;
-            slotLen = null;
-            pool = null;
-            poolSize = 0;
-            storeBytes = 0;
-            storeReadable = 0;
+            rcv.dropAll();
         }
     }
 
     private boolean releasable() {
         boolean snd = this.snd.releasable();
-        boolean rcv = rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt;
-        return snd || rcv;
+        return snd || rcv.releasable();
     }
 
     private void releaseIdleBuffers(boolean all) {
         snd.releaseIfIdle();
-        if (rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt) {
-            rcvRing = null;
-            slotBuf = null;
-            slotCap = 0;
-            slotLen = null;
-            pool = null;
-            poolSize = 0;
-        }
+        rcv.releaseIfIdle();
     }
 }
