@@ -34,23 +34,13 @@ import java.nio.ByteBuffer;
  * recent in-order numbers, every run held out of order, and every duplicate it saw since its last
  * acknowledgement; a duplicate therefore always gets its own range, which resolves any lost ACK.
  *
- * <h2>Loss recovery and congestion control</h2>
- * Retransmission timeout per RFC 6298 (smoothed RTT and variance, Karn's rule: no RTT sample from a
- * retransmitted packet, exponential backoff kept until a fresh sample). Fast loss detection is
- * RACK-style (RFC 8985): a packet is lost once a packet <em>sent after it</em> has been acknowledged
- * and a reordering window (a quarter of the minimum RTT, widened each time a retransmission proves
- * spurious, never above the smoothed RTT) has passed; time-based detection keeps reordering from
- * causing retransmission storms, which a 3-duplicate rule cannot promise when there is no cumulative
- * ACK. A tail loss probe (RFC 8985 section 7) after about two RTTs of silence lets RACK find losses
- * at the end of a flight without waiting for the retransmission timeout. Congestion control is <b>NewReno</b> (RFC 5681 / 6582 semantics, with the RFC 6675 "pipe"
- * accounting that selective acknowledgements allow): slow start from a 10-packet window, additive
- * increase, one halving per loss episode, a collapse to one packet on timeout. NewReno was chosen over
- * CUBIC because the stream runs mostly over short, low-loss paths (loopback, LAN, one relay hop) where
- * CUBIC's faster window regrowth on long fat paths buys nothing, while NewReno's behaviour is simple to
- * verify deterministically under the simulated network and is TCP-friendly by construction. Sending
- * is paced at 2x (slow start) or 1.25x (congestion avoidance) cwnd/srtt, with bursts up to
- * {@link StreamConfig#pacingQuantumNanos()} worth of sending so a coarse event-loop timer does not
- * throttle it.
+ * <h2>Loss recovery and congestion control (DECISIONS 25)</h2>
+ * Retransmission timeout per RFC 6298 with Karn's rule and exponential backoff
+ * ({@link RttEstimator}); RACK-style time-based loss detection and a tail loss probe, RFC 8985
+ * ({@link LossDetection}): time-based detection keeps reordering from causing retransmission
+ * storms, which a 3-duplicate rule cannot promise when there is no cumulative ACK. The congestion
+ * window comes from a {@link CongestionController}, today {@link NewReno} (RFC 5681 / 6582 with
+ * RFC 6675 "pipe" accounting), and sending is spread over the RTT by a {@link Pacer}.
  *
  * <h2>Flow control</h2>
  * The advertised window is the receive buffer's free space in 1024-byte units (DECISIONS 24),
@@ -59,13 +49,22 @@ import java.nio.ByteBuffer;
  * packet on the persist timer.
  *
  * <h2>Bounds</h2>
- * Send buffer: {@code sendBufferSize} bytes in a ring, holding unsent and unacknowledged data; the
- * retransmission queue is a ring of at most {@code maxPacketsInFlight} packet descriptors into it.
- * Receive buffer: {@code receiveBufferSize} bytes counting in-order data (a byte ring) and the
- * out-of-order store (at most {@code maxPacketsInFlight} packets, each counted at its allocated
- * size); one extra packet of up to 65535 bytes may be accepted beyond it to fill the gap that blocks
- * delivery. Buffers are allocated on first use and released after {@code idleRelease} when empty, so
- * an idle or half-open connection costs a few hundred bytes.
+ * Send buffer ({@link SendBuffer}): {@code sendBufferSize} bytes in a ring, holding unsent and
+ * unacknowledged data; the retransmission queue is a ring of at most {@code maxPacketsInFlight}
+ * packet descriptors into it. Receive buffer ({@link ReceiveBuffer}): {@code receiveBufferSize}
+ * bytes counting in-order data (a byte ring) and the out-of-order store (at most
+ * {@code maxPacketsInFlight} packets, each counted at its allocated size); one extra packet of up to
+ * 65535 bytes may be accepted beyond it to fill the gap that blocks delivery. Buffers are allocated
+ * on first use and released after {@code idleRelease} when empty, so an idle or half-open
+ * connection holds only its fixed-size state.
+ *
+ * <h2>Structure</h2>
+ * This class is the orchestrator: it owns the lifecycle (handshake, close, failure, keepalive, the
+ * persist probe) and decides what to send, while the parts above keep their own state and are
+ * tested on their own. {@link AckTracker} decides when an acknowledgement is owed and builds its
+ * ranges from the {@link ReceiveBuffer}; every deadline lives in one {@link TimerTable}, whose
+ * earliest relevant entry is {@link #nextTimeoutNanos()}. Nothing on the packet path allocates: the
+ * parts keep primitive arrays that grow only on demand.
  */
 public final class StreamConnection {
     /** S_CLOSE reason 00: application closed connection (a FIN, DECISIONS 26). */
@@ -94,7 +93,6 @@ public final class StreamConnection {
     private static final byte F_FIN = SendBuffer.F_FIN;
     private static final byte F_PROBE = SendBuffer.F_PROBE;
     private static final byte F_TLP = SendBuffer.F_TLP;
-
 
     // ---- configuration copied at creation ----
     private int maxPayload;
@@ -140,38 +138,37 @@ public final class StreamConnection {
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
 
-    // ---- sender ----
-    private final TimerTable timers = new TimerTable();
-    private final RttEstimator rtt;
-    private final CongestionController cc;
-    private final Pacer pacer;
-    private final LossDetection loss;
-
-    private final int isn;
-    private final SendBuffer snd;
     /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
     static final int INITIAL_RING = SendBuffer.INITIAL_RING;
     /** Descriptors (send side) and held-packet slots (receive side) at first use. */
     static final int INITIAL_RECORDS = SendBuffer.INITIAL_RECORDS;
+
+    // ---- the parts ----
+    private final TimerTable timers = new TimerTable();
+    private final SendBuffer snd;
+    private final RttEstimator rtt;
+    private final CongestionController cc;
+    private final Pacer pacer;
+    private final LossDetection loss;
+    private final ReceiveBuffer rcv;
+    private final AckTracker ack;
+
+    // ---- sender ----
+    private final int isn;
     private boolean finQueued;
     private boolean finSent;
     private boolean finAcked;
     private long peerWindow;
+    /** When the oldest packet now outstanding was sent, if none was before it (dead-peer timeout). */
     private long outstandingSince;
-
-
-
     private int persistBackoff;
     private boolean probeDue;
-
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
 
     // ---- receiver ----
     private int rcvIsn;
-    private final ReceiveBuffer rcv;
-    private final AckTracker ack;
 
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
         this.maxPayload = c.maxPayload();

@@ -20,9 +20,9 @@
  *   <li>An S_OPEN answer for a link it no longer knows may be answered with the refusal form
  *       {@code S_CLOSE(reason, isn = seq = that S_OPEN's ISN)}; the stale peer then aborts. Other
  *       packets for unknown links are dropped.</li>
- *   <li>Calls {@code transmit} after every input, arms one timer per connection at
- *       {@code nextTimeoutNanos()}, and forgets a connection once {@code isTerminated()} and the
- *       application has closed it.</li>
+ *   <li>Calls {@code transmit} after every input, files each connection under its
+ *       {@code nextTimeoutNanos()} in one deadline heap per node (re-read after every call), and
+ *       forgets a connection once {@code isTerminated()} and the application has closed it.</li>
  *   <li>Passes the path's largest S_DATA payload (DECISIONS 27) in
  *       {@link org.anode.stream.StreamConfig#maxPayload(int)}, and disables S_DACK
  *       ({@link org.anode.stream.StreamConfig#dataAckEnabled(boolean)}) unless its encoding carries
