@@ -503,11 +503,11 @@ public final class StreamConnection {
         if (timers.expired(TimerTable.TIME_WAIT, nowNanos)) {
             timers.cancel(TimerTable.TIME_WAIT);
             terminated = true;
-            releaseIdleBuffers(true);
+            releaseIdleBuffers();
             return;
         }
         if (releasable() && nowNanos - lastActivity >= idleRelease) {
-            releaseIdleBuffers(false);
+            releaseIdleBuffers();
         }
     }
 
@@ -1030,10 +1030,7 @@ public final class StreamConnection {
 
     /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
     public long allocatedBytes() {
-        long n = 0;
-        n += snd.allocatedBytes();
-        n += rcv.allocatedBytes();
-        return n;
+        return snd.allocatedBytes() + rcv.allocatedBytes();
     }
 
     /** The glue's per-connection object (its link ids, ports, channel). */
@@ -1273,7 +1270,7 @@ public final class StreamConnection {
             // the peer's retransmissions. Every packet from the peer restarts the linger.
             timers.set(TimerTable.TIME_WAIT, now + timeWait);
             timers.cancel(TimerTable.CLOSE);
-            releaseIdleBuffers(false);
+            releaseIdleBuffers();
         }
     }
 
@@ -1295,11 +1292,10 @@ public final class StreamConnection {
     }
 
     private boolean releasable() {
-        boolean snd = this.snd.releasable();
-        return snd || rcv.releasable();
+        return snd.releasable() || rcv.releasable();
     }
 
-    private void releaseIdleBuffers(boolean all) {
+    private void releaseIdleBuffers() {
         snd.releaseIfIdle();
         rcv.releaseIfIdle();
     }
