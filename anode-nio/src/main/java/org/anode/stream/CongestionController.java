@@ -12,8 +12,8 @@ package org.anode.stream;
  */
 interface CongestionController {
     /**
-     * A packet left: {@code bytes} of payload with sequence number {@code seq} (0 for a FIN or a
-     * probe of nothing), {@code inFlight} the bytes in flight after it.
+     * A packet left: sequence number {@code seq} with {@code bytes} of payload (0 for a FIN),
+     * {@code inFlight} the bytes in flight after it.
      *
      * @param retransmission true when the packet was sent before (a loss repair or a probe)
      */
