@@ -25,8 +25,8 @@
  *       {@link org.anode.stream.StreamEndpoint#deliver} or
  *       {@link org.anode.stream.StreamEndpoint#unmatched}.</li>
  *   <li>Serialises the threads that touch one connection, calls
- *       {@link org.anode.stream.StreamEndpoint#progress} after every input, arms one timer per
- *       connection at {@code nextTimeoutNanos()}, and retires a connection once
+ *       {@link org.anode.stream.StreamEndpoint#progress} after every input, files each connection under its
+ *       {@code nextTimeoutNanos()} in one deadline heap per node (re-read after every call), and retires a connection once
  *       {@code isTerminated()}.</li>
  *   <li>Passes the path's largest S_DATA payload (DECISIONS 27) in
  *       {@link org.anode.stream.StreamConfig#maxPayload(int)}, and disables S_DACK
