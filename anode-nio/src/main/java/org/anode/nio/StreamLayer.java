@@ -45,8 +45,8 @@ import org.anode.wire.SenderForm;
  * without a hand-off to the loop. The one exception is received packets: the event loop feeds each into
  * its connection at once but transmits (acknowledgements, data the acknowledgements released) and wakes
  * readers once per connection at the end of the UDP read batch, so a burst of packets costs one ACK and
- * one wake-up. Timers are event-loop timers, one per connection, moved earlier when the connection's
- * next deadline moves earlier.
+ * one wake-up. Each connection's next deadline is filed in one deadline heap per node
+ * ({@link StreamTimers}), updated in place whenever it moves.
  *
  * <h2>Packet size</h2>
  * The S_DATA payload is the path's packet limit (DECISIONS 27, counting the full sender address) less
