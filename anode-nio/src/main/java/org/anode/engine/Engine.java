@@ -18,8 +18,6 @@ import org.anode.address.AnodeAddress;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.ShortId;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.nio.AnodeNodeConfig;
-import org.anode.transport.Transport;
 import org.anode.wire.AddressField;
 import org.anode.wire.ErrorCode;
 import org.anode.wire.MessageFields;
@@ -71,7 +69,7 @@ import org.anode.wire.WireException;
  * never moves the peer's traffic. Applications that need replay protection must add
  * it above DGRAM.
  *
- * <p>Peer table (draft 3 sets no bound; ours is {@link AnodeNodeConfig#maxPeers()}): an unknown
+ * <p>Peer table (draft 3 sets no bound; ours is {@link EngineConfig#maxPeers()}): an unknown
  * sender is admitted only if a token is left in its source's bucket and in the node-wide
  * key-agreement budget, and only if the table has room or holds a learned, unpinned peer idle in
  * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}).
@@ -96,7 +94,7 @@ public final class Engine {
     private final AnodeIdentity identity;
     private final AnodeAddress self;
     private final long selfShortId;
-    private final AnodeNodeConfig config;
+    private final EngineConfig config;
     private final LongSupplier clock;
     private final PeerTable table;
     private final PacketReader reader = new PacketReader();
@@ -239,7 +237,7 @@ public final class Engine {
     /**
      * @param clock monotonic nanoseconds ({@code System::nanoTime} in a running node, a fake in tests)
      */
-    public Engine(AnodeIdentity identity, AnodeNodeConfig config, LongSupplier clock) {
+    public Engine(AnodeIdentity identity, EngineConfig config, LongSupplier clock) {
         this.identity = identity;
         this.self = identity.address();
         this.selfShortId = self.shortId().value();
@@ -256,7 +254,7 @@ public final class Engine {
         return self;
     }
 
-    public AnodeNodeConfig config() {
+    public EngineConfig config() {
         return config;
     }
 

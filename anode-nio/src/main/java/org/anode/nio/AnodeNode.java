@@ -32,7 +32,7 @@ import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Handlers;
 import org.anode.engine.Peer;
-import org.anode.transport.Transport;
+import org.anode.engine.Transport;
 import org.anode.transport.UdpTransport;
 
 /**
@@ -129,7 +129,7 @@ public final class AnodeNode implements AutoCloseable {
         this.identity = identity;
         this.config = config;
         this.loop = new EventLoop(config.threadName());
-        this.engine = new Engine(identity, config, System::nanoTime);
+        this.engine = new Engine(identity, config.engineConfig(), System::nanoTime);
         this.provider = new AnodeSelectorProvider(new Channels());
         this.engine.setDatagramHandler(this::deliver);
         this.engine.setErrorHandler(this::onError);
@@ -532,7 +532,7 @@ public final class AnodeNode implements AutoCloseable {
     private int toWakeCount;
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
-    private final class Receiver implements org.anode.transport.PacketReceiver {
+    private final class Receiver implements org.anode.engine.PacketReceiver {
         /** True between the first packet of a read batch and its end (loop holders only). */
         private boolean inBatch;
 

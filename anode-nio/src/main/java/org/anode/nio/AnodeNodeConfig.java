@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.anode.engine.EngineConfig;
 
 /**
  * Immutable settings of an {@link AnodeNode}: where its UDP sockets bind (draft 2.9.1), the
@@ -59,7 +60,7 @@ public final class AnodeNodeConfig {
         this.maxPendingPings = b.maxPendingPings;
         this.newPeerRate = b.newPeerRate;
         this.newPeerRatePerSource = b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource
-                : Math.max(1, b.newPeerRate / 8);
+                : EngineConfig.defaultNewPeerRatePerSource(b.newPeerRate);
         this.newPeerRatePerSourceSetting = b.newPeerRatePerSource;
         this.receiveBufferSize = b.receiveBufferSize;
         this.sendBufferSize = b.sendBufferSize;
@@ -231,6 +232,16 @@ public final class AnodeNodeConfig {
         return receiveSpinNanos;
     }
 
+    /**
+     * The part of this configuration the engine reads (peer and endpoint bounds, key-agreement
+     * budgets, ERROR replies): the engine has its own settings type so that it does not depend on
+     * this package.
+     */
+    EngineConfig engineConfig() {
+        return new EngineConfig(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
+                errorReplies, errorReplyRate);
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -247,17 +258,17 @@ public final class AnodeNodeConfig {
         private int defaultPort = 0;
         private int maxPacketIpv4 = DEFAULT_MAX_PACKET_IPV4;
         private int maxPacketIpv6 = DEFAULT_MAX_PACKET_IPV6;
-        private int maxPeers = 1024;
-        private int maxEndpointsPerPeer = 8;
-        private int maxPendingPings = 1024;
-        private int newPeerRate = 256;
+        private int maxPeers = EngineConfig.DEFAULT_MAX_PEERS;
+        private int maxEndpointsPerPeer = EngineConfig.DEFAULT_MAX_ENDPOINTS_PER_PEER;
+        private int maxPendingPings = EngineConfig.DEFAULT_MAX_PENDING_PINGS;
+        private int newPeerRate = EngineConfig.DEFAULT_NEW_PEER_RATE;
         /** 0: derived from {@link #newPeerRate} at build time. */
         private int newPeerRatePerSource = 0;
         private int receiveBufferSize = 256 * 1024;
         private int sendBufferSize = 64 * 1024;
         private int maxReceiveQueueDatagrams = 4096;
         private boolean errorReplies = false;
-        private int errorReplyRate = 10;
+        private int errorReplyRate = EngineConfig.DEFAULT_ERROR_REPLY_RATE;
         private String threadName = "anode-node";
         private long receiveSpinNanos = 60_000;
 
