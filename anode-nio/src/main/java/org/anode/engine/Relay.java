@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import org.anode.address.AnodeAddress;
-import org.anode.transport.Transport;
+
 import org.anode.wire.PacketReader;
 
 /**

@@ -17,7 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.anode.address.AnodeAddress;
 import org.anode.address.Zone;
-import org.anode.transport.Transport;
+
 import org.anode.zone.ZoneFile;
 import org.anode.zone.ZoneRelay;
 
