@@ -141,7 +141,7 @@ public final class AnodeNode implements AutoCloseable {
         this.loop.setFailureHandler(t -> close());
         // Reaching any address (DECISIONS 31-34): relay role, zone lookups, router.
         if (config.relay() != null) {
-            engine.setRelay(new org.anode.engine.Relay(config.relay()));
+            engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
         }
         this.zoneThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, config.threadName() + "-zones");
@@ -368,8 +368,8 @@ public final class AnodeNode implements AutoCloseable {
      * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
      * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
      */
-    public java.util.Optional<org.anode.engine.PeerPath> pathTo(AnodeAddress address) {
-        return router.pathTo(Objects.requireNonNull(address, "address"));
+    public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(AnodePath::of);
     }
 
     /**
@@ -381,9 +381,9 @@ public final class AnodeNode implements AutoCloseable {
      *
      * @throws NoRouteToHostException with the reason, when every way failed
      */
-    public org.anode.engine.PeerPath findPath(AnodeAddress address) throws IOException {
+    public AnodePath findPath(AnodeAddress address) throws IOException {
         route(Objects.requireNonNull(address, "address"));
-        return router.pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
+        return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
                 + " lost meanwhile"));
     }
 

@@ -49,7 +49,7 @@ public final class AnodeNodeConfig {
     private final long receiveSpinNanos;
 
     // Reaching addresses (DECISIONS 31-34): relay role, zone file sources, route timeout.
-    private final org.anode.engine.RelayConfig relay;
+    private final RelayLimits relay;
     private final java.util.Map<org.anode.address.Zone, String> zoneSources;
     private final java.time.Duration routeTimeout;
     private final boolean announce;
@@ -257,7 +257,7 @@ public final class AnodeNodeConfig {
     }
 
     /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
-    public org.anode.engine.RelayConfig relay() {
+    public RelayLimits relay() {
         return relay;
     }
 
@@ -309,7 +309,7 @@ public final class AnodeNodeConfig {
         private String threadName = "anode-node";
         private long receiveSpinNanos = 60_000;
 
-        private org.anode.engine.RelayConfig relay;
+        private RelayLimits relay;
         private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
@@ -433,7 +433,7 @@ public final class AnodeNodeConfig {
          * Makes the node a relay with these limits (draft 2.3, DECISIONS 34); null (the default)
          * means it relays nothing.
          */
-        public Builder relay(org.anode.engine.RelayConfig limits) {
+        public Builder relay(RelayLimits limits) {
             this.relay = limits;
             return this;
         }

@@ -23,8 +23,6 @@ import java.util.concurrent.TimeUnit;
 import org.anode.address.AnodeAddress;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
-import org.anode.engine.PeerPath;
-import org.anode.engine.RelayConfig;
 import org.anode.zone.ZoneFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +45,7 @@ class RelayLoopbackTest {
         final AnodeNode a;
         final AnodeNode b;
 
-        Net(Path dir, RelayConfig limits) throws Exception {
+        Net(Path dir, RelayLimits limits) throws Exception {
             relay = nodes.node(AnodeIdentity.generate(ZONE),
                     NodeTestSupport.loopbackConfig().relay(limits).announce(false).build());
             zoneFile = writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
@@ -79,17 +77,17 @@ class RelayLoopbackTest {
 
     @Test
     void pingByAddressAloneGoesThroughTheRelay(@TempDir Path dir) throws Exception {
-        try (Net n = new Net(dir, RelayConfig.defaults())) {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
             assertFalse(n.a.knowsPeer(n.b.address()));
             Duration rtt = n.a.ping(n.b.address(), Duration.ofSeconds(10));
             assertTrue(rtt.toNanos() > 0);
-            PeerPath p = n.a.pathTo(n.b.address()).orElseThrow();
+            AnodePath p = n.a.pathTo(n.b.address()).orElseThrow();
             assertTrue(p.relayed(), p.toString());
             assertEquals(1, p.hops(), p.toString());
             assertEquals(n.relay.address(), p.relay().orElseThrow(), p.toString());
             assertEquals(n.relay.localEndpoints().get(0), p.endpoint());
             // The answer came back through the relay too: B has a relayed path back to A.
-            PeerPath back = n.b.pathTo(n.a.address()).orElseThrow();
+            AnodePath back = n.b.pathTo(n.a.address()).orElseThrow();
             assertTrue(back.relayed(), back.toString());
             assertEquals(n.relay.address(), back.relay().orElseThrow(), back.toString());
             assertTrue(n.relay.relayStatistics().forwarded() >= 2);
@@ -99,7 +97,7 @@ class RelayLoopbackTest {
 
     @Test
     void thousandDatagramsByAddressAlone(@TempDir Path dir) throws Exception {
-        try (Net n = new Net(dir, RelayConfig.defaults())) {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
             AnodeDatagramChannel rx = n.nodes.track(n.b.openDatagramChannel());
             rx.bind(AnodeSocketAddress.of(n.b.address(), 7));
             AnodeDatagramChannel tx = n.nodes.track(n.a.openDatagramChannel());
@@ -144,7 +142,7 @@ class RelayLoopbackTest {
 
     @Test
     void sixtyFourMebibyteStreamThroughTheRelay(@TempDir Path dir) throws Exception {
-        try (Net n = new Net(dir, RelayConfig.defaults().withRates(1_000_000, 1_000_000, 1_000_000))) {
+        try (Net n = new Net(dir, RelayLimits.defaults().withRates(1_000_000, 1_000_000, 1_000_000))) {
             AnodeServerSocketChannel server = n.nodes.track(
                     (AnodeServerSocketChannel) n.b.selectorProvider().openServerSocketChannel());
             server.bind(AnodeSocketAddress.of(n.b.address(), 80));
@@ -215,7 +213,7 @@ class RelayLoopbackTest {
 
     @Test
     void unregisteredRecipientIsTheReason(@TempDir Path dir) throws Exception {
-        try (Net n = new Net(dir, RelayConfig.defaults())) {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
             NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
                     () -> n.a.ping(stranger, Duration.ofSeconds(5)));
