@@ -401,7 +401,8 @@ public final class Router {
             return;
         }
         long now = engine.now();
-        if (res.relay != null && now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2) {
+        if (res.relay != null && (res.relay.lastPingNanos == Long.MIN_VALUE
+                || now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2)) {
             pingRelay(res.relay);
         }
         Peer p = res.peer;
