@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
@@ -45,7 +46,8 @@ public final class ZoneDirectory {
     private static final System.Logger LOG = System.getLogger(ZoneDirectory.class.getName());
 
     /**
-     * Reads the raw bytes of a zone file from one source without blocking; the future fails with a
+     * Reads the raw bytes of a zone file (draft 2.1.1) from one source without blocking, as
+     * {@link ZoneFetcher#fetchBytes(ZoneSource)} does; the future fails with a
      * {@link ZoneFetchException} when the source cannot be read. Cancelling it should abandon the read.
      */
     @FunctionalInterface
@@ -134,6 +136,7 @@ public final class ZoneDirectory {
         }
         CompletableFuture<ZoneFile> toStart;
         CompletableFuture<ZoneFile> answer;
+        Tracked tracked;
         synchronized (this) {
             long now = nanoClock.getAsLong();
             Tracked t = zones.get(zone);
@@ -146,6 +149,7 @@ public final class ZoneDirectory {
                 t = new Tracked(new ZoneCacheEntry(config.retryMin(), config.retryMax()));
                 zones.put(zone, t);
             }
+            tracked = t;
             ZoneCacheEntry e = t.entry;
             toStart = null;
             if (t.inflight == null && (force ? e.retryDue(now) : e.fetchDue(now))) {
@@ -167,9 +171,39 @@ public final class ZoneDirectory {
             }
         }
         if (toStart != null) {
-            startFetch(zone, sources, toStart);
+            startFetch(zone, tracked, sources, toStart);
         }
         return answer;
+    }
+
+    /**
+     * {@link #lookup}, waiting for the answer: for callers on a thread that may block. The wait is
+     * bounded by the fetch timeouts of every source.
+     *
+     * @throws ZoneUnavailableException if the zone has no usable file
+     */
+    public ZoneFile zoneFile(Zone zone) throws ZoneUnavailableException, InterruptedException {
+        CompletableFuture<ZoneFile> f = lookup(zone);
+        // Each source is abandoned after connect + request timeout (readOne); allow both and a margin.
+        long boundMs = 2 * config.connectTimeout().plus(config.requestTimeout()).toMillis() + 1000;
+        try {
+            return f.get(boundMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            // Only this caller's copy: a fetch other callers share goes on.
+            f.cancel(true);
+            throw e;
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new ZoneUnavailableException(zone, ZoneUnavailableException.Reason.UNREACHABLE,
+                    "no answer within " + boundMs + " ms", e);
+        } catch (ExecutionException e) {
+            Throwable c = unwrap(e.getCause());
+            if (c instanceof ZoneUnavailableException z) {
+                throw new ZoneUnavailableException(z);
+            }
+            throw new ZoneUnavailableException(zone, ZoneUnavailableException.Reason.UNREACHABLE,
+                    "lookup failed: " + c, c);
+        }
     }
 
     /** The zone's cached file, however old, without fetching anything. */
@@ -208,12 +242,16 @@ public final class ZoneDirectory {
         return false;
     }
 
-    private void startFetch(Zone zone, List<ZoneSource> sources, CompletableFuture<ZoneFile> done) {
+    /**
+     * Runs a fetch for the entry that started it. A zone being fetched is never evicted, so
+     * {@code t} is still the zone's entry when the fetch ends.
+     */
+    private void startFetch(Zone zone, Tracked t, List<ZoneSource> sources, CompletableFuture<ZoneFile> done) {
         tryFrom(zone, sources, 0, new ArrayList<>(sources.size())).whenComplete((file, failure) -> {
             if (failure != null) {
-                finishFailed(zone, done, unavailable(zone, failure));
+                finishFailed(zone, t, done, unavailable(zone, failure));
             } else {
-                finishFetched(zone, done, file);
+                finishFetched(zone, t, done, file);
             }
         });
     }
@@ -342,12 +380,11 @@ public final class ZoneDirectory {
         };
     }
 
-    private void finishFetched(Zone zone, CompletableFuture<ZoneFile> done, Fetched fetched) {
+    private void finishFetched(Zone zone, Tracked t, CompletableFuture<ZoneFile> done, Fetched fetched) {
         ZoneFile result;
         ZoneCacheEntry.Outcome outcome;
         ZoneFile previous;
         synchronized (this) {
-            Tracked t = trackedFor(zone, done);
             previous = t.entry.file();
             outcome = t.entry.fetched(fetched.file, nanoClock.getAsLong());
             result = t.entry.file();
@@ -364,11 +401,10 @@ public final class ZoneDirectory {
         done.complete(result);
     }
 
-    private void finishFailed(Zone zone, CompletableFuture<ZoneFile> done, ZoneUnavailableException e) {
+    private void finishFailed(Zone zone, Tracked t, CompletableFuture<ZoneFile> done, ZoneUnavailableException e) {
         ZoneFile kept;
         long retryMs;
         synchronized (this) {
-            Tracked t = trackedFor(zone, done);
             long now = nanoClock.getAsLong();
             t.entry.failed(e, now);
             kept = t.entry.file();
@@ -384,17 +420,5 @@ public final class ZoneDirectory {
         } else {
             done.completeExceptionally(e);
         }
-    }
-
-    /**
-     * The entry a finishing fetch belongs to. A zone being fetched is never evicted, so the entry is
-     * the one that started the fetch.
-     */
-    private Tracked trackedFor(Zone zone, CompletableFuture<ZoneFile> done) {
-        Tracked t = zones.get(zone);
-        if (t == null || t.inflight != done) {
-            throw new IllegalStateException("zone " + zone + ": fetch finished for an entry that is gone");
-        }
-        return t;
     }
 }

@@ -18,7 +18,7 @@ import java.util.Objects;
 public sealed interface ZoneSource {
 
     /**
-     * A zone file served over HTTP(S).
+     * A zone file served over HTTP(S), as the draft's URLs are (draft 2.1.1).
      *
      * @param uri an absolute {@code http} or {@code https} URI with a host
      */
@@ -39,7 +39,7 @@ public sealed interface ZoneSource {
     }
 
     /**
-     * A zone file on the local file system.
+     * A zone file on the local file system, configured by the application (DECISIONS 32).
      *
      * @param path where the file is; it is read again each time the cached copy expires
      */

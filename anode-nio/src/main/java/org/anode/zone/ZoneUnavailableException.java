@@ -1,14 +1,16 @@
 package org.anode.zone;
 
+import java.io.IOException;
 import java.util.Objects;
 import org.anode.address.Zone;
 
 /**
  * No usable zone file is known for a zone (draft 2.1.1, DECISIONS 32): {@link #reason()} says why,
  * the cause (when there is one) is the {@link ZoneFetchException} of the last source tried, with the
- * other sources' failures attached as suppressed exceptions.
+ * other sources' failures attached as suppressed exceptions. An {@link IOException}, so that callers
+ * which treat "could not reach the zone" like any other I/O failure need no special case.
  */
-public final class ZoneUnavailableException extends Exception {
+public final class ZoneUnavailableException extends IOException {
     private static final long serialVersionUID = 1L;
 
     /** Why a zone has no usable file (DECISIONS 32). */
@@ -32,6 +34,13 @@ public final class ZoneUnavailableException extends Exception {
         super("zone " + zone + ": " + reason + ": " + message, cause);
         this.zone = Objects.requireNonNull(zone, "zone");
         this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** The same failure, thrown again on the caller's thread (its stack trace), with the original as cause. */
+    ZoneUnavailableException(ZoneUnavailableException original) {
+        super(original.getMessage(), original);
+        this.zone = original.zone;
+        this.reason = original.reason;
     }
 
     /** The zone that has no usable file. */

@@ -463,6 +463,20 @@ class ZoneDirectoryTest {
     }
 
     @Test
+    void blockingFormAnswersOrThrowsTheTypedReason() throws Exception {
+        ZoneDirectory d = directory();
+        serve(DNS, zoneFile(2, 60, true));
+        assertEquals(2, d.zoneFile(ZONE).revision());
+        ZoneUnavailableException e = assertThrows(ZoneUnavailableException.class, () -> d.zoneFile(Zone.DEFAULT));
+        assertEquals(ZoneUnavailableException.Reason.LOCAL_ONLY, e.reason());
+        assertInstanceOf(IOException.class, e);
+        Zone other = new Zone(7);
+        ZoneUnavailableException m = assertThrows(ZoneUnavailableException.class, () -> d.zoneFile(other));
+        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, m.reason());
+        assertEquals(other, m.zone());
+    }
+
+    @Test
     void backoffDoublesUpToTheMaximum() {
         ZoneCacheEntry e = new ZoneCacheEntry(Duration.ofSeconds(5), Duration.ofMinutes(15));
         assertEquals(5 * S, e.backoffNanos(1));
