@@ -260,10 +260,14 @@ public final class ZoneDirectory {
     private CompletableFuture<Fetched> tryFrom(Zone zone, List<ZoneSource> sources, int i, List<Failure> failures) {
         ZoneSource source = sources.get(i);
         return readOne(source).handle((bytes, failure) -> {
-            if (failure == null) {
+            if (failure == null && bytes == null) {
+                failure = new ZoneFetchException(ZoneFetchException.Reason.IO, uriOf(source), 0, "no data", null);
+            } else if (failure == null) {
                 try {
-                    return CompletableFuture.completedFuture(new Fetched(source, ZoneFile.parse(bytes, config.limits())));
-                } catch (ZoneFileException e) {
+                    ZoneFile file = ZoneFile.parse(bytes, config.limits());
+                    return CompletableFuture.completedFuture(new Fetched(source, file, List.copyOf(failures)));
+                } catch (ZoneFileException | RuntimeException e) {
+                    // Whatever a hostile file does to the parser, it is a bad file, not a crash.
                     failure = new ZoneFetchException(ZoneFetchException.Reason.INVALID_ZONE_FILE, uriOf(source), 200,
                             "not a valid zone file: " + e.getMessage(), e);
                 }
@@ -306,8 +310,8 @@ public final class ZoneDirectory {
         return t;
     }
 
-    /** A valid file and where it came from. */
-    private record Fetched(ZoneSource source, ZoneFile file) {
+    /** A valid file, where it came from, and how the sources tried before it failed. */
+    private record Fetched(ZoneSource source, ZoneFile file, List<Failure> earlier) {
     }
 
     /** One source's failure, classified. */
@@ -397,6 +401,12 @@ public final class ZoneDirectory {
         } else if (previous == null || previous.revision() != f.revision()) {
             LOG.log(System.Logger.Level.INFO, "zone {0}: revision {1} from {2}, {3}", zone, f.revision(),
                     fetched.source, f.lanOnly() ? "LAN-only (no zone relays)" : f.relays().size() + " zone relay(s)");
+        }
+        for (Failure e : fetched.earlier) {
+            // A zone whose DNS name is not registered is common; a server giving a bad file is worth a warning.
+            LOG.log(e.reason == ZoneUnavailableException.Reason.MALFORMED ? System.Logger.Level.WARNING
+                    : System.Logger.Level.DEBUG, "zone {0}: {1} failed before {2} answered: {3}", zone, e.source,
+                    fetched.source, e.cause.getMessage());
         }
         done.complete(result);
     }

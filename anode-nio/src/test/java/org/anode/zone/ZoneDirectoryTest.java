@@ -129,6 +129,15 @@ class ZoneDirectoryTest {
     }
 
     @Test
+    void aBadFileAtTheDnsUrlFallsBackToTheIpUrl() throws Exception {
+        ZoneDirectory d = directory();
+        serve(DNS, "r=1\n");
+        serve(IP, zoneFile(2, 300, true));
+        assertEquals(2, get(d.lookup(ZONE)).revision());
+        assertEquals(List.of(DNS, IP), calls);
+    }
+
+    @Test
     void staleFileIsServedAndRefreshedAfterTtl() throws Exception {
         ZoneDirectory d = directory();
         serve(DNS, zoneFile(1, 120, false));
@@ -398,6 +407,12 @@ class ZoneDirectoryTest {
         assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, e.reason());
         ZoneDirectory nulls = ZoneDirectory.create(ZoneDirectoryConfig.defaults(), s -> null, now::get);
         assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(nulls.lookup(ZONE)).reason());
+        ZoneDirectory noData = ZoneDirectory.create(ZoneDirectoryConfig.defaults(),
+                s -> CompletableFuture.completedFuture(null), now::get);
+        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(noData.lookup(ZONE)).reason());
+        ZoneDirectory failing = ZoneDirectory.create(ZoneDirectoryConfig.defaults(),
+                s -> CompletableFuture.failedFuture(new IllegalStateException("not a ZoneFetchException")), now::get);
+        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(failing.lookup(ZONE)).reason());
     }
 
     @Test
