@@ -1,6 +1,5 @@
 package org.anode.engine;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -13,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.anode.address.AnodeAddress;
 import org.anode.address.Zone;
@@ -59,10 +57,13 @@ public final class Router {
     /** Most resolutions in progress at once. */
     static final int MAX_PENDING = 1024;
 
-    /** Where zone files come from (DECISIONS 32); may block (HTTP), is called off the event loop. */
+    /**
+     * Where zone files come from (DECISIONS 32: overrides, DNS URL, IP fallback, TTL cache), e.g.
+     * {@code ZoneDirectory::lookup}. Must not block; the future fails when the zone has no file.
+     */
     @FunctionalInterface
     public interface ZoneLookup {
-        ZoneFile zoneFile(Zone zone) throws IOException, InterruptedException;
+        CompletableFuture<ZoneFile> lookup(Zone zone);
     }
 
     /** What the router knows about one relay it uses. */
@@ -104,7 +105,6 @@ public final class Router {
     private final EventLoop loop;
     private final ZoneLookup zones;
     private final Function<InetSocketAddress, Transport> transports;
-    private final Executor blocking;
     private final long timeoutNanos;
     private final Map<AnodeAddress, RelayState> relays = new HashMap<>();
     private final Map<AnodeAddress, Resolution> pending = new HashMap<>();
@@ -120,16 +120,14 @@ public final class Router {
 
     /**
      * @param transports the node's transport able to reach an endpoint, or null
-     * @param blocking runs zone lookups
      * @param timeout how long a resolution may take (DECISIONS 31: 10 s by default)
      */
     public Router(Engine engine, EventLoop loop, ZoneLookup zones, Function<InetSocketAddress, Transport> transports,
-            Executor blocking, Duration timeout) {
+            Duration timeout) {
         this.engine = engine;
         this.loop = loop;
         this.zones = zones;
         this.transports = transports;
-        this.blocking = blocking;
         this.timeoutNanos = timeout.toNanos();
         engine.setRouter(this);
     }
@@ -142,16 +140,10 @@ public final class Router {
      */
     public void startAnnouncing() {
         AnodeAddress self = engine.address();
-        blocking.execute(() -> {
-            ZoneFile f;
-            try {
-                f = zones.zoneFile(self.zone());
-            } catch (IOException | RuntimeException e) {
+        zones.lookup(self.zone()).whenComplete((f, e) -> {
+            if (e != null) {
                 LOG.log(System.Logger.Level.DEBUG, "own zone file: " + e.getMessage());
                 retryAnnounce();
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return;
             }
             loop.execute(() -> {
@@ -293,19 +285,16 @@ public final class Router {
             pending.put(target, res);
         }
         res.timer = loop.schedule(timeoutNanos, () -> fail(res, timeoutReason(res)));
-        blocking.execute(() -> {
-            try {
-                ZoneFile f = zones.zoneFile(target.zone());
-                loop.execute(() -> onZoneFile(res, f));
-            } catch (IOException | RuntimeException e) {
-                loop.execute(() -> {
-                    res.zoneFailure = "zone file of zone " + target.zone() + " unreachable: " + e.getMessage();
-                    fail(res, res.zoneFailure);
-                });
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        zones.lookup(target.zone()).whenComplete((f, e) -> loop.execute(() -> {
+            if (e != null) {
+                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                res.zoneFailure = "zone file of zone " + target.zone() + " unreachable: " + c.getMessage();
+                fail(res, res.zoneFailure);
+            } else {
+                onZoneFile(res, f);
             }
-        });
+        }));
         return res;
     }
 

@@ -83,7 +83,7 @@ public final class AnodeNode implements AutoCloseable {
     private final Object closeLock = new Object();
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
-    private final java.util.concurrent.ExecutorService zoneThread;
+    private final org.anode.zone.ZoneDirectory zones;
     private final org.anode.engine.Router router;
 
     /**
@@ -143,13 +143,9 @@ public final class AnodeNode implements AutoCloseable {
         if (config.relay() != null) {
             engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
         }
-        this.zoneThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, config.threadName() + "-zones");
-            t.setDaemon(true);
-            return t;
-        });
-        this.router = new org.anode.engine.Router(engine, loop, new NodeZones(config.zoneSources()),
-                this::transportFor, zoneThread, config.routeTimeout());
+        this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
+        this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
+                config.routeTimeout());
     }
 
     /**
@@ -522,7 +518,6 @@ public final class AnodeNode implements AutoCloseable {
         }
         streams.close();
         router.close();
-        zoneThread.shutdownNow();
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {

@@ -274,6 +274,15 @@ public final class AnodeNodeConfig {
         return routeTimeout;
     }
 
+    /** The zone directory settings: the draft's URLs and timeouts, with {@link #zoneSources()} as overrides. */
+    org.anode.zone.ZoneDirectoryConfig zoneDirectory() {
+        org.anode.zone.ZoneDirectoryConfig c = org.anode.zone.ZoneDirectoryConfig.defaults();
+        for (java.util.Map.Entry<org.anode.address.Zone, String> e : zoneSources.entrySet()) {
+            c = c.withOverride(e.getKey(), org.anode.zone.ZoneSource.parse(e.getValue()));
+        }
+        return c;
+    }
+
     /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
     public boolean announce() {
         return announce;
@@ -448,6 +457,8 @@ public final class AnodeNodeConfig {
             if (source.isBlank()) {
                 throw new IllegalArgumentException("empty zone file source for zone " + zone);
             }
+            // Fails now on a source that can never be read (IllegalArgumentException).
+            org.anode.zone.ZoneSource.parse(source);
             zoneSources.put(zone, source.strip());
             return this;
         }
