@@ -221,4 +221,36 @@ class RelayLoopbackTest {
             assertTrue(n.relay.relayStatistics().droppedNotRegistered() >= 1);
         }
     }
+
+    /** Netty 4.1's NIO transport on the nodes' selector providers: an 8 MiB echo by address alone. */
+    @Test
+    void nettyEchoByAddressAlone(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults().withRates(1_000_000, 1_000_000, 1_000_000))) {
+            io.netty.channel.EventLoopGroup sg = new io.netty.channel.nio.NioEventLoopGroup(1,
+                    (java.util.concurrent.Executor) null, n.b.selectorProvider());
+            io.netty.channel.EventLoopGroup cg = new io.netty.channel.nio.NioEventLoopGroup(1,
+                    (java.util.concurrent.Executor) null, n.a.selectorProvider());
+            try {
+                io.netty.channel.Channel server = Netty41StreamTest.await(new io.netty.bootstrap.ServerBootstrap()
+                        .group(sg)
+                        .channelFactory(() -> new io.netty.channel.socket.nio.NioServerSocketChannel(
+                                n.b.selectorProvider()))
+                        .childHandler(Netty41StreamTest.init(Netty41StreamTest.EchoHandler::new))
+                        .bind(AnodeSocketAddress.of(n.b.address(), 7)));
+                Netty41StreamTest.BulkClient client = new Netty41StreamTest.BulkClient(8L << 20, 8);
+                io.netty.channel.Channel c = Netty41StreamTest.await(new io.netty.bootstrap.Bootstrap().group(cg)
+                        .channelFactory(() -> new io.netty.channel.socket.nio.NioSocketChannel(n.a.selectorProvider()))
+                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 15_000)
+                        .handler(client)
+                        .connect(AnodeSocketAddress.of(n.b.address(), 7)));
+                assertTrue(client.await(), "SHA-256 of the 8 MiB echoed equals what was sent");
+                assertTrue(n.a.pathTo(n.b.address()).orElseThrow().relayed());
+                Netty41StreamTest.await(c.close());
+                Netty41StreamTest.await(server.close());
+            } finally {
+                sg.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+                cg.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            }
+        }
+    }
 }
