@@ -36,7 +36,9 @@ import org.anode.wire.WireException;
  * <p>What happens to a received packet ({@link #receive}):
  * <ol>
  *   <li>It is parsed in place ({@link PacketReader}); anything malformed is dropped.
- *   <li>A packet not addressed to this node is dropped (relaying is not offered).
+ *   <li>A packet not addressed to this node is handed to the {@link Relay} if the node relays
+ *       (draft 2.3, DECISIONS 34), else dropped. An authenticated packet to this node that arrived
+ *       with hop count 0 registers its sender at the relay (DECISIONS 33).
  *   <li>A flag 0x04 packet (authentication error response) is only reported to the
  *       {@link Handlers.ErrorHandler}: it never changes any state and is never answered
  *       (draft 3.2, DECISIONS 18).

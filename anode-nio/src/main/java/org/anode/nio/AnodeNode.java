@@ -48,13 +48,18 @@ import org.anode.transport.UdpTransport;
  * ch.send(ByteBuffer.wrap(hello), AnodeSocketAddress.of(peerAddress, 7));
  * }</pre>
  *
- * <p>Reaching peers: until discovery (zones, relays, NAT traversal) exists, a node learns where a
- * peer is in two ways only - the application tells it with {@link #addPeerEndpoint}, or the peer
- * sends it an authenticated packet first (its source endpoint is then learned). A peer seen later
+ * <p>Reaching peers (DECISIONS 31-34): the application may tell the node where a peer is
+ * ({@link #addPeerEndpoint}), a peer that sends first is learned from its source endpoint, and any
+ * other address is reached through its zone relay: the zone file (the draft's URLs, or a source
+ * configured per zone), the designated relay, a registration there, and a relayed path proven by
+ * the recipient's answer. Connect, send and ping wait for that (at most
+ * {@link AnodeNodeConfig#routeTimeout()}) and fail with {@link NoRouteToHostException} and the
+ * reason when every way failed; {@link #pathTo} tells how a peer is reached. A node whose own zone
+ * has relays registers with its designated relay at start and every 25 s, and a node configured
+ * with {@link AnodeNodeConfig.Builder#relay} relays for others. A peer seen later
  * from another source (its NAT mapping moved) is followed once that source answered an endpoint
  * check (draft 4.2.4/4.2.5, one round trip); a replayed packet from a spoofed source never moves
- * its traffic. A datagram to an address with no known endpoint fails with
- * {@link NoRouteToHostException}.
+ * its traffic.
  *
  * <p>Security: packets are authenticated, not encrypted (DECISIONS 28); replays are possible
  * (DECISIONS 29). Unauthenticated packets never change state, and the node never answers one with
