@@ -456,8 +456,8 @@ public final class Engine {
     /**
      * Processes packets read in a row from one socket, in order, exactly as one {@link #receive}
      * each - except that the MACs of the packets whose sender names one known peer are computed
-     * first, one pass per peer ({@link PacketReader#expectedMacs}): a burst of data from one peer
-     * then costs about half as much to verify. The verification itself is unchanged (the MAC field
+     * first, one pass per peer ({@link PacketReader#expectedMacs}), which is cheaper than one
+     * CMAC each for a burst of data from one peer (docs/benchmarks/stream.md). The verification itself is unchanged (the MAC field
      * compared in constant time against the MAC computed with the peer's key); a packet whose
      * sender resolves differently when its turn comes (an earlier packet of the batch changed the
      * peer table) is verified the ordinary way. Event loop. Never throws for any input.
@@ -1080,13 +1080,6 @@ public final class Engine {
     }
 
     /**
-     * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
-     * (DECISIONS 17) and sends it. A packet the transport took marks the peer as recently sent to
-     * (it is then not idle, so not evictable, see {@link Peer#isIdle}).
-     *
-     * @return true if the transport took it, false if it had no room (not sent)
-     */
-    /**
      * Ends and sends {@code n} packets begun with {@link #begin} to one peer, in order: their MACs
      * are computed together ({@link PacketWriter#finishAll}), which is cheaper per packet than
      * {@link #finish} for a burst, then each goes to its transport as {@link #finish} sends it.
@@ -1137,6 +1130,13 @@ public final class Engine {
     private static final ThreadLocal<PacketWriter[]> WRITERS =
             ThreadLocal.withInitial(() -> new PacketWriter[org.anode.crypto.internal.AesCmac.MAX_MANY]);
 
+    /**
+     * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
+     * (DECISIONS 17) and sends it. A packet the transport took marks the peer as recently sent to
+     * (it is then not idle, so not evictable, see {@link Peer#isIdle}).
+     *
+     * @return true if the transport took it, false if it had no room (not sent)
+     */
     public boolean finish(Outbound o) throws IOException {
         Peer p = o.peer;
         ByteBuffer b = o.buf;

@@ -31,6 +31,7 @@ import org.anode.address.AnodeIdentity;
 import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Handlers;
+import org.anode.engine.PacketReceiver;
 import org.anode.engine.Peer;
 import org.anode.engine.Transport;
 import org.anode.transport.UdpTransport;
@@ -661,7 +662,7 @@ public final class AnodeNode implements AutoCloseable {
     private int toWakeCount;
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
-    private final class Receiver implements org.anode.engine.PacketReceiver {
+    private final class Receiver implements PacketReceiver {
         /** True between the first packet of a read batch and its end (loop holders only). */
         private boolean inBatch;
 

@@ -237,10 +237,10 @@ public final class AnodeNodeConfig {
     /**
      * How long a blocking receive on a datagram channel, or a blocking read on a stream channel,
      * yields the CPU in a loop, waiting for data, before it parks its thread (0 = park at once).
-     * Only a channel that sent (wrote) within that time spins (a request/response turn-around). Waking a parked thread costs more than a
-     * loopback round trip; a short spin trades a little CPU for latency. The default, 60 us, covers
-     * a loopback turn-around including the peer's own wake-up on an idle virtual CPU, where 20 us
-     * missed it (docs/BENCHMARKS.md); a channel whose spins keep missing parks at once for a while.
+     * Only a channel that sent (wrote) within that time spins (a request/response turn-around).
+     * Waking a parked thread can cost more than a loopback round trip, so a short spin trades a
+     * little CPU for latency; a channel whose spins keep missing parks at once for a while. The
+     * default (60 us) was chosen from the datagram benchmarks (docs/BENCHMARKS.md).
      */
     public long receiveSpinNanos() {
         return receiveSpinNanos;
@@ -252,8 +252,9 @@ public final class AnodeNodeConfig {
      * this package.
      */
     EngineConfig engineConfig() {
-        return new EngineConfig(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
-                errorReplies, errorReplyRate);
+        return EngineConfig.builder().maxPeers(maxPeers).maxEndpointsPerPeer(maxEndpointsPerPeer)
+                .maxPendingPings(maxPendingPings).newPeerRate(newPeerRate).newPeerRatePerSource(newPeerRatePerSource)
+                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).build();
     }
 
     /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
