@@ -348,6 +348,18 @@ public final class Engine {
         return p;
     }
 
+    /** The recipient's short id; computed from a full recipient address (error path only). */
+    private static long recipientShortId(PacketReader r) {
+        if (!r.recipientIsFull()) {
+            return r.recipientShortId();
+        }
+        try {
+            return r.recipientAddress().shortId().value();
+        } catch (WireException e) {
+            return 0;
+        }
+    }
+
     /**
      * The relay's optional ERROR reply (draft 4.2.1) to the sender of a packet it could not
      * forward: only to a sender it knows (the reply is authenticated), with the recipient's short
@@ -563,6 +575,13 @@ public final class Engine {
                 return;
             }
             stats.notForUs++;
+            if (config.errorReplies() && !r.isAuthErrorResponse() && errorReplyBudget.tryTake(now)) {
+                // Draft 4.2.1 ERROR 03 (optional, rate-limited): this node does not relay. Only to a
+                // known sender, never larger than the packet (see sendRelayError).
+                if (sendRelayError(r, via, source, ErrorCode.RELAY_NOT_AUTHORIZED.code(), recipientShortId(r))) {
+                    stats.errorReplies++;
+                }
+            }
             return;
         }
         if (r.isAuthErrorResponse()) {
@@ -578,15 +597,17 @@ public final class Engine {
         int hops = r.hopCount();
         if (hops > 0) {
             stats.relayedReceived++;
-        } else {
+        }
+        if (!peer.heard(via, source, hops, r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
+            checkEndpoint(peer, via, source, now);
+        } else if (hops == 0) {
+            // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender -
+            // only from a proven endpoint (addendum A3): a replay from a spoofed source must not
+            // move a registration; a new source registers once its EPC came back (onEpc).
             Relay rl = relay;
             if (rl != null) {
-                // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender.
                 rl.register(peer.address(), r.senderPeerId(), via, source, now);
             }
-        }
-        if (!peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
-            checkEndpoint(peer, via, source, now);
         }
         dispatch(peer, r, via, source, now);
     }
@@ -870,6 +891,10 @@ public final class Engine {
                 dropCheck(c);
                 checks.remove(c);
                 peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+                Relay rl = relay;
+                if (rl != null && hops == 0) {
+                    rl.register(peer.address(), peer.remotePeerId(), via, source, now);
+                }
                 stats.endpointsProven++;
                 LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
                 return;

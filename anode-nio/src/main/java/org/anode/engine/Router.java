@@ -7,7 +7,6 @@ import java.net.StandardProtocolFamily;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,8 +51,6 @@ public final class Router {
     static final long IN_USE_NANOS = 120_000_000_000L;
     /** Retry delay after the own zone file could not be had. */
     static final long ANNOUNCE_RETRY_NANOS = 30_000_000_000L;
-    /** Failures remembered for {@link #lastFailure}. */
-    private static final int MAX_FAILURES = 256;
     /** Most resolutions in progress at once. */
     static final int MAX_PENDING = 1024;
 
@@ -108,12 +105,6 @@ public final class Router {
     private final long timeoutNanos;
     private final Map<AnodeAddress, RelayState> relays = new HashMap<>();
     private final Map<AnodeAddress, Resolution> pending = new HashMap<>();
-    private final Map<AnodeAddress, String> failures = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<AnodeAddress, String> e) {
-            return size() > MAX_FAILURES;
-        }
-    };
     private volatile Map<InetSocketAddress, AnodeAddress> relayByEndpoint = Map.of();
     private EventLoop.Timer announceTimer;
     private volatile boolean closed;
@@ -444,9 +435,6 @@ public final class Router {
             return;
         }
         remove(res);
-        synchronized (failures) {
-            failures.remove(res.target);
-        }
         res.future.complete(res.peer);
     }
 
@@ -455,9 +443,6 @@ public final class Router {
             return;
         }
         remove(res);
-        synchronized (failures) {
-            failures.put(res.target, reason);
-        }
         LOG.log(System.Logger.Level.DEBUG, "no route to {0}: {1}", res.target, reason);
         res.future.completeExceptionally(new NoRouteToHostException(reason));
     }
@@ -518,13 +503,6 @@ public final class Router {
     }
 
     // ------------------------------------------------------------------ queries
-
-    /** The latest reason a resolution of {@code a} failed, if it did and has not succeeded since. */
-    public Optional<String> lastFailure(AnodeAddress a) {
-        synchronized (failures) {
-            return Optional.ofNullable(failures.get(a));
-        }
-    }
 
     /** How {@code a} is reached now, or empty if no path is known. Thread-safe. */
     public Optional<PeerPath> pathTo(AnodeAddress a) {

@@ -375,4 +375,60 @@ class RelayTest {
         assertEquals(1, b.stats().notForUs());
         assertTrue(tb.sent.isEmpty());
     }
+
+    @Test
+    void aReplayFromAnotherSourceDoesNotMoveTheRegistrationUntilThatSourceIsProven() throws Exception {
+        register(a, ta);
+        assertEquals(ta.local, relay.endpointOf(A.address(), now));
+        // A captured PING of A, replayed from another endpoint (DECISIONS 29).
+        a.ping(a.peer(R.address()), new Handlers.PingCallback() {
+            @Override
+            public void pong(long rtt) {
+            }
+
+            @Override
+            public void failed(Exception cause) {
+            }
+        });
+        byte[] captured = ta.take().bytes();
+        InetSocketAddress elsewhere = EngineTest.ep(99);
+        r.receive(tr, elsewhere, ByteBuffer.wrap(captured));
+        assertEquals(ta.local, relay.endpointOf(A.address(), now), "a replay does not redirect A's traffic");
+        // The relay checks the new source (addendum A3); if A really is there now (NAT rebinding),
+        // its EPC comes back from there and the registration follows.
+        FakeTransport.Sent check = null;
+        for (FakeTransport.Sent s : tr.sent) {
+            if (s.to().equals(elsewhere) && s.bytes()[PacketFormat.headerLength(s.bytes()[1]) - 1] == MessageType.EPC_REQ.code()) {
+                check = s;
+            }
+        }
+        assertNotNull(check, "EPC_REQ to the new source");
+        tr.sent.clear();
+        a.receive(ta, tr.local, ByteBuffer.wrap(check.bytes()));
+        FakeTransport.Sent epc = ta.take();
+        r.receive(tr, elsewhere, ByteBuffer.wrap(epc.bytes()));
+        assertEquals(elsewhere, relay.endpointOf(A.address(), now), "proven: the registration moves");
+    }
+
+    @Test
+    void aNodeThatDoesNotRelayMayAnswerError03ToAKnownSender() throws Exception {
+        Engine strict = new Engine(B, EngineConfig.builder().errorReplies(true).build(), () -> now);
+        strict.addPeer(A.address(), tb, ta.local);
+        a.addPeer(B.address(), ta, tb.local);
+        // A sends to R via B (as if B were a relay): B does not relay.
+        a.addRelayedPath(R.address(), ta, tb.local);
+        Peer rAtA = a.peer(R.address());
+        Outbound o = new Outbound(1400);
+        ByteBuffer buf = a.begin(o, rAtA, MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, 5, 9);
+        buf.put(new byte[64]);
+        a.finish(o);
+        FakeTransport.Sent viaB = ta.sent.get(ta.sent.size() - 1);
+        strict.receive(tb, ta.local, ByteBuffer.wrap(viaB.bytes()));
+        assertEquals(1, strict.stats().notForUs());
+        FakeTransport.Sent err = tb.take();
+        assertTrue(err.bytes().length <= viaB.bytes().length);
+        a.receive(ta, tb.local, ByteBuffer.wrap(err.bytes()));
+        assertEquals(3, errorsAtA.get(errorsAtA.size() - 1)[2], "ERROR 03: relaying not authorized");
+    }
 }
