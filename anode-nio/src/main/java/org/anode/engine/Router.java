@@ -103,6 +103,7 @@ public final class Router {
     private final ZoneLookup zones;
     private final Function<InetSocketAddress, Transport> transports;
     private final long timeoutNanos;
+    private final long announceNanos;
     private final Map<AnodeAddress, RelayState> relays = new HashMap<>();
     private final Map<AnodeAddress, Resolution> pending = new HashMap<>();
     private volatile Map<InetSocketAddress, AnodeAddress> relayByEndpoint = Map.of();
@@ -112,14 +113,16 @@ public final class Router {
     /**
      * @param transports the node's transport able to reach an endpoint, or null
      * @param timeout how long a resolution may take (DECISIONS 31: 10 s by default)
+     * @param announceInterval how often relays are PINGed (DECISIONS 33: {@link #ANNOUNCE_INTERVAL_NANOS})
      */
     public Router(Engine engine, EventLoop loop, ZoneLookup zones, Function<InetSocketAddress, Transport> transports,
-            Duration timeout) {
+            Duration timeout, Duration announceInterval) {
         this.engine = engine;
         this.loop = loop;
         this.zones = zones;
         this.transports = transports;
         this.timeoutNanos = timeout.toNanos();
+        this.announceNanos = announceInterval.toNanos();
         engine.setRouter(this);
     }
 
@@ -167,7 +170,7 @@ public final class Router {
 
     private void scheduleAnnounce() {
         if (announceTimer == null && !closed) {
-            announceTimer = loop.schedule(ANNOUNCE_INTERVAL_NANOS, this::announceTick);
+            announceTimer = loop.schedule(announceNanos, this::announceTick);
         }
     }
 

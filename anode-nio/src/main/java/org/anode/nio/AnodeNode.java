@@ -151,7 +151,7 @@ public final class AnodeNode implements AutoCloseable {
         }
         this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
         this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
-                config.routeTimeout());
+                config.routeTimeout(), config.announceInterval());
     }
 
     /**

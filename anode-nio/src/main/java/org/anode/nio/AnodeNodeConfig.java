@@ -53,12 +53,14 @@ public final class AnodeNodeConfig {
     private final java.util.Map<org.anode.address.Zone, String> zoneSources;
     private final java.time.Duration routeTimeout;
     private final boolean announce;
+    private final java.time.Duration announceInterval;
 
     private AnodeNodeConfig(Builder b) {
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
         this.announce = b.announce;
+        this.announceInterval = b.announceInterval;
         this.defaultBind = b.bind.isEmpty();
         this.bindAddresses = defaultBind
                 ? List.of(new InetSocketAddress(anyV4(), b.defaultPort), new InetSocketAddress(anyV6(), b.defaultPort))
@@ -114,6 +116,7 @@ public final class AnodeNodeConfig {
         b.zoneSources.putAll(zoneSources);
         b.routeTimeout = routeTimeout;
         b.announce = announce;
+        b.announceInterval = announceInterval;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -289,6 +292,14 @@ public final class AnodeNodeConfig {
         return announce;
     }
 
+    /**
+     * How often the node PINGs its own relay and the relays it reaches peers through (DECISIONS
+     * 33: 25 s, well inside a relay's 120 s registration lifetime and most NAT mapping timeouts).
+     */
+    public java.time.Duration announceInterval() {
+        return announceInterval;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -323,6 +334,7 @@ public final class AnodeNodeConfig {
         private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
+        private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
 
         private Builder() {
         }
@@ -471,6 +483,16 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("routeTimeout must be within 1 ms and 10 min: " + d);
             }
             this.routeTimeout = d;
+            return this;
+        }
+
+        /** How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h. */
+        public Builder announceInterval(java.time.Duration d) {
+            Objects.requireNonNull(d, "announceInterval");
+            if (d.toMillis() < 100 || d.toHours() > 1) {
+                throw new IllegalArgumentException("announceInterval must be within 100 ms and 1 h: " + d);
+            }
+            this.announceInterval = d;
             return this;
         }
 

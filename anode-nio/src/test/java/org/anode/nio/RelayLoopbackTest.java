@@ -253,4 +253,31 @@ class RelayLoopbackTest {
             }
         }
     }
+
+    /**
+     * DECISIONS 33 with short timers: registrations live 1.5 s; a node of the zone re-announces
+     * every 300 ms, and a zone-0 node that reached it through the relay keeps its own registration
+     * alive while it uses the relay - so after twice the lifetime each can still reach the other.
+     */
+    @Test
+    void announcesKeepRegistrationsAliveWhileInUse(@TempDir Path dir) throws Exception {
+        try (NodeTestSupport nodes = new NodeTestSupport()) {
+            AnodeNode relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig()
+                    .relay(RelayLimits.defaults().withRegistrations(64, Duration.ofMillis(1500))).announce(false)
+                    .build());
+            Path zone = writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
+                    config(zone).announceInterval(Duration.ofMillis(300)).build());
+            AnodeNode c = nodes.node(AnodeIdentity.generate(Zone.DEFAULT),
+                    config(zone).announceInterval(Duration.ofMillis(300)).build());
+            StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 1, 10_000);
+            c.ping(a.address(), Duration.ofSeconds(5));
+            assertEquals(2, relay.relayStatistics().registrations(), "the zone-0 node registered to be answered");
+            Thread.sleep(3000);
+            assertEquals(2, relay.relayStatistics().registrations(), "both still registered after 2 lifetimes");
+            a.ping(c.address(), Duration.ofSeconds(5));
+            AnodePath p = a.pathTo(c.address()).orElseThrow();
+            assertTrue(p.relayed(), p.toString());
+        }
+    }
 }
