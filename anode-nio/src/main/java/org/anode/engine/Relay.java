@@ -1,5 +1,6 @@
 package org.anode.engine;
 
+import org.anode.util.LongMap;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -322,7 +323,7 @@ public final class Relay {
 
     private void forEach(java.util.function.Consumer<Registration> c) {
         java.util.List<Registration> all = new java.util.ArrayList<>();
-        byShortId.forEachValue(all::add);
+        byShortId.forEach(all::add);
         all.forEach(c);
     }
 
