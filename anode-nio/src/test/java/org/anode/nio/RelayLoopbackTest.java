@@ -280,4 +280,48 @@ class RelayLoopbackTest {
             assertTrue(p.relayed(), p.toString());
         }
     }
+
+    /**
+     * A non-blocking connect by address alone never blocks: it returns false at once, the path is
+     * found in the background, OP_CONNECT fires when finishConnect() will succeed - or throw the
+     * reason, for an address nobody registered.
+     */
+    @Test
+    void nonBlockingConnectFindsItsPathWithoutBlocking(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
+            AnodeServerSocketChannel server = n.nodes.track(AnodeServerSocketChannel.open(n.b));
+            server.bind(AnodeSocketAddress.of(n.b.address(), 80));
+            try (java.nio.channels.Selector sel = n.a.selectorProvider().openSelector();
+                    AnodeSocketChannel c = AnodeSocketChannel.open(n.a)) {
+                c.configureBlocking(false);
+                assertFalse(c.connect(AnodeSocketAddress.of(n.b.address(), 80)), "pending while the path is found");
+                assertTrue(c.isConnectionPending());
+                assertEquals(AnodeSocketAddress.of(n.b.address(), 80), c.getRemoteAddress());
+                java.nio.channels.SelectionKey k = c.register(sel, java.nio.channels.SelectionKey.OP_CONNECT);
+                for (int i = 0; i < 100 && !c.isConnected(); i++) {
+                    if (sel.select(100) > 0 && k.isConnectable()) {
+                        assertTrue(c.finishConnect(), "OP_CONNECT only when finishConnect succeeds");
+                    }
+                    sel.selectedKeys().clear();
+                }
+                assertTrue(c.isConnected());
+                assertTrue(n.a.pathTo(n.b.address()).orElseThrow().relayed());
+            }
+            AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
+            try (java.nio.channels.Selector sel = n.a.selectorProvider().openSelector();
+                    AnodeSocketChannel c = AnodeSocketChannel.open(n.a)) {
+                c.configureBlocking(false);
+                assertFalse(c.connect(AnodeSocketAddress.of(stranger, 80)));
+                c.register(sel, java.nio.channels.SelectionKey.OP_CONNECT);
+                int ready = 0;
+                for (int i = 0; i < 100 && ready == 0; i++) {
+                    ready = sel.select(100);
+                }
+                assertEquals(1, ready, "OP_CONNECT fires when the search failed");
+                NoRouteToHostException e = assertThrows(NoRouteToHostException.class, c::finishConnect);
+                assertTrue(e.getMessage().contains("not registered"), e.getMessage());
+                assertFalse(c.isOpen(), "a failed connect closes the channel");
+            }
+        }
+    }
 }
