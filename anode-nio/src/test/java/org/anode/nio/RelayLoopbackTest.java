@@ -324,4 +324,17 @@ class RelayLoopbackTest {
             }
         }
     }
+
+    @Test
+    void aZoneWithoutRelaysIsTheReason(@TempDir Path dir) throws Exception {
+        try (NodeTestSupport nodes = new NodeTestSupport()) {
+            Path zone = Files.createTempFile(dir, "lan", ".txt");
+            Files.writeString(zone, ZoneFile.builder().name("lan").description("LAN only").contact("x@example.org")
+                    .revision(1).ttl(Duration.ofSeconds(60)).build().write());
+            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE), config(zone).build());
+            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
+                    () -> a.ping(AnodeIdentity.generate(ZONE).address(), Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("no relays"), e.getMessage());
+        }
+    }
 }
