@@ -55,7 +55,8 @@ import org.anode.transport.UdpTransport;
  * configured per zone), the designated relay, a registration there, and a relayed path proven by
  * the recipient's answer. Connect, send and ping wait for that (at most
  * {@link AnodeNodeConfig#routeTimeout()}; a non-blocking connect instead returns at once and
- * completes through {@code OP_CONNECT}) and fail with {@link NoRouteToHostException} and the
+ * completes through {@code OP_CONNECT}, and a non-blocking datagram waits in the node, not in the
+ * caller) and fail with {@link NoRouteToHostException} and the
  * reason when every way failed; {@link #pathTo} tells how a peer is reached. A node whose own zone
  * has relays registers with its designated relay at start and every 25 s, and a node configured
  * with {@link AnodeNodeConfig.Builder#relay} relays for others. A peer seen later
@@ -91,6 +92,7 @@ public final class AnodeNode implements AutoCloseable {
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
     private final org.anode.zone.ZoneDirectory zones;
+    private final PendingDatagrams pendingDatagrams = new PendingDatagrams(this);
     private final org.anode.engine.Router router;
 
     /**
@@ -388,6 +390,11 @@ public final class AnodeNode implements AutoCloseable {
         route(Objects.requireNonNull(address, "address"));
         return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
                 + " lost meanwhile"));
+    }
+
+    /** Datagrams of non-blocking channels waiting for their path. */
+    PendingDatagrams pendingDatagrams() {
+        return pendingDatagrams;
     }
 
     /** True if a packet to {@code address} can go out now, without finding a path first. */

@@ -337,4 +337,41 @@ class RelayLoopbackTest {
             assertTrue(e.getMessage().contains("no relays"), e.getMessage());
         }
     }
+
+    /**
+     * A non-blocking datagram send by address alone never blocks: the datagram waits in the node
+     * while the path is found and then goes out; for an address nobody registered a later send
+     * reports the reason.
+     */
+    @Test
+    void nonBlockingDatagramsWaitForTheirPathInsteadOfTheCaller(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
+            AnodeDatagramChannel rx = n.nodes.track(n.b.openDatagramChannel());
+            rx.bind(AnodeSocketAddress.of(n.b.address(), 7));
+            AnodeDatagramChannel tx = n.nodes.track(n.a.openDatagramChannel());
+            tx.bind(AnodeSocketAddress.of(n.a.address(), 0));
+            tx.configureBlocking(false);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(6, tx.send(ByteBuffer.wrap(("dgram" + i).getBytes()), AnodeSocketAddress.of(n.b.address(), 7)));
+            }
+            rx.socket().setSoTimeout(10_000);
+            for (int i = 0; i < 3; i++) {
+                java.net.DatagramPacket dp = new java.net.DatagramPacket(new byte[64], 64);
+                rx.socket().receive(dp);
+                assertEquals("dgram" + i, new String(dp.getData(), 0, dp.getLength()), "held datagrams go out in order");
+            }
+            AnodeSocketAddress stranger = AnodeSocketAddress.of(AnodeIdentity.generate(ZONE).address(), 7);
+            assertEquals(1, tx.send(ByteBuffer.allocate(1), stranger), "held, not refused at once");
+            NoRouteToHostException e = null;
+            for (int i = 0; i < 200 && e == null; i++) {
+                try {
+                    tx.send(ByteBuffer.allocate(1), stranger);
+                    Thread.sleep(50);
+                } catch (NoRouteToHostException x) {
+                    e = x;
+                }
+            }
+            assertTrue(e != null && e.getMessage().contains("not registered"), String.valueOf(e));
+        }
+    }
 }
