@@ -28,7 +28,7 @@ public final class Host {
 
     Host(Lab lab, String role, String ip, Host router) {
         if (role.length() > 10) {
-            // The role names the bridge port "v<role>" and interface names stop at 15 characters.
+            // The role names the bridge port "p-<role>" and interface names stop at 15 characters.
             throw new IllegalArgumentException("role too long: " + role);
         }
         this.lab = lab;
@@ -112,6 +112,67 @@ public final class Host {
             throw new AssertionError("in " + ns + ": no counter " + counter + " in\n" + out);
         }
         return Long.parseLong(m.group(1));
+    }
+
+    /**
+     * Counts the packets arriving at this namespace that match the nftables expression
+     * {@code match}, in the named counter {@code name} of table {@code ip lab} (read with
+     * {@link #packets}).
+     */
+    public void count(String name, String match) {
+        count("input", name, match);
+    }
+
+    /** Like {@link #count}, for packets this namespace sends (hook output): what a relay forwards. */
+    public void countSent(String name, String match) {
+        count("output", name, match);
+    }
+
+    private void count(String hook, String name, String match) {
+        nft("add table ip lab\n"
+                + "add chain ip lab count_" + hook + " { type filter hook " + hook + " priority -10; policy accept; }\n"
+                + "add counter ip lab " + name + "\n"
+                + "add rule ip lab count_" + hook + " " + match + " counter name " + name + "\n");
+    }
+
+    /** Waits until a process in this namespace has a UDP socket bound to {@code port}. */
+    public void awaitUdpPort(int port, Duration timeout) {
+        awaitSocket("-u", port, timeout);
+    }
+
+    /** Waits until a process in this namespace listens on TCP {@code port}. */
+    public void awaitTcpPort(int port, Duration timeout) {
+        awaitSocket("-t", port, timeout);
+    }
+
+    private void awaitSocket(String proto, int port, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Pattern bound = Pattern.compile(":" + port + "\\s");
+        while (true) {
+            String out = exec("ss", "-H", "-l", "-n", proto);
+            if (bound.matcher(out).find()) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("in " + ns + ": nothing bound to " + proto + " port " + port + " within " + timeout + "\n" + out);
+            }
+            LabProcess.sleep(Duration.ofMillis(100));
+        }
+    }
+
+    /** Waits until counter {@code name} has counted at least {@code n} packets; returns the count. */
+    public long awaitPackets(String name, long n, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long c = packets(name);
+            if (c >= n) {
+                return c;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("in " + ns + ": counter " + name + " at " + c + ", not " + n + ", after " + timeout);
+            }
+            LabProcess.sleep(Duration.ofMillis(100));
+        }
     }
 
     /** Forgets every NAT mapping of this router ({@code conntrack -F}): the next packet gets a new one. */

@@ -142,7 +142,7 @@ public final class Lab implements AutoCloseable {
         attachToInternet(router, router.ip);
         Host host = new Host(this, role, lan + ".2", router);
         host.create();
-        root("ip", "-n", router.ns, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", host.ns);
+        root("ip", "-n", router.ns, "link", "add", "name", "lan0", "type", "veth", "peer", "name", "eth0", "netns", host.ns);
         router.exec("ip", "addr", "add", lan + ".1/24", "dev", "lan0");
         router.exec("ip", "link", "set", "lan0", "up");
         host.exec("ip", "addr", "add", host.ip + "/24", "dev", "eth0");
@@ -245,8 +245,8 @@ public final class Lab implements AutoCloseable {
     private void attachToInternet(Host h, String ip) {
         // The veth is created inside the internet namespace with its peer placed straight into the
         // host's: neither end ever exists in the root namespace, so labs never collide on names.
-        String port = "v" + h.role;
-        root("ip", "-n", internet.ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", h.ns);
+        String port = "p-" + h.role;
+        root("ip", "-n", internet.ns, "link", "add", "name", port, "type", "veth", "peer", "name", "eth0", "netns", h.ns);
         internet.exec("ip", "link", "set", port, "master", "br0");
         internet.exec("ip", "link", "set", port, "up");
         h.exec("ip", "addr", "add", ip + "/24", "dev", "eth0");
