@@ -1,7 +1,6 @@
 package org.anode.engine;
 
 import java.net.InetSocketAddress;
-import org.anode.transport.Transport;
 
 /**
  * One outstanding endpoint check (draft 4.2.4 EPC_REQ, 4.2.5 EPC): an IP endpoint an

@@ -18,8 +18,6 @@ import org.anode.address.AnodeAddress;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.ShortId;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.nio.AnodeNodeConfig;
-import org.anode.transport.Transport;
 import org.anode.wire.AddressField;
 import org.anode.wire.ErrorCode;
 import org.anode.wire.MessageFields;
@@ -71,7 +69,7 @@ import org.anode.wire.WireException;
  * never moves the peer's traffic. Applications that need replay protection must add
  * it above DGRAM.
  *
- * <p>Peer table (draft 3 sets no bound; ours is {@link AnodeNodeConfig#maxPeers()}): an unknown
+ * <p>Peer table (draft 3 sets no bound; ours is {@link EngineConfig#maxPeers()}): an unknown
  * sender is admitted only if a token is left in its source's bucket and in the node-wide
  * key-agreement budget, and only if the table has room or holds a learned, unpinned peer idle in
  * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}).
@@ -96,7 +94,7 @@ public final class Engine {
     private final AnodeIdentity identity;
     private final AnodeAddress self;
     private final long selfShortId;
-    private final AnodeNodeConfig config;
+    private final EngineConfig config;
     private final LongSupplier clock;
     private final PeerTable table;
     private final PacketReader reader = new PacketReader();
@@ -112,6 +110,10 @@ public final class Engine {
     private volatile Handlers.DatagramHandler datagramHandler;
     private volatile Handlers.ErrorHandler errorHandler;
     private final Stats stats = new Stats();
+    /** Relaying hook (draft 2.3, DECISIONS 34): null unless the node is configured as a relay. */
+    private volatile Relay relay;
+    /** Routing hook (DECISIONS 31, 33): told of authenticated ERRORs; null without a router. */
+    private volatile Router router;
 
     private static final class PendingPing {
         final Peer peer;
@@ -146,6 +148,7 @@ public final class Engine {
         volatile long peerTableFull;
         volatile long endpointChecks;
         volatile long endpointsProven;
+        volatile long relayedReceived;
 
         /** Packets handed to the engine. */
         public long received() {
@@ -215,6 +218,11 @@ public final class Engine {
             return peerTableFull;
         }
 
+        /** Authenticated packets that arrived through a relay (hop count above 0, draft 3.1). */
+        public long relayedReceived() {
+            return relayedReceived;
+        }
+
         /** Endpoint checks started for new sources of known peers (draft 4.2.4). */
         public long endpointChecks() {
             return endpointChecks;
@@ -229,7 +237,7 @@ public final class Engine {
     /**
      * @param clock monotonic nanoseconds ({@code System::nanoTime} in a running node, a fake in tests)
      */
-    public Engine(AnodeIdentity identity, AnodeNodeConfig config, LongSupplier clock) {
+    public Engine(AnodeIdentity identity, EngineConfig config, LongSupplier clock) {
         this.identity = identity;
         this.self = identity.address();
         this.selfShortId = self.shortId().value();
@@ -246,7 +254,7 @@ public final class Engine {
         return self;
     }
 
-    public AnodeNodeConfig config() {
+    public EngineConfig config() {
         return config;
     }
 
@@ -284,6 +292,89 @@ public final class Engine {
             case ERROR, PING, PONG, EPC_REQ, EPC, DGRAM -> throw new IllegalArgumentException(
                     type + " is handled by the engine itself");
             default -> handlers[type.code()] = h;
+        }
+    }
+
+    // ------------------------------------------------------------------ relaying hooks
+
+    /**
+     * Makes this node a relay (draft 2.3; see {@link Relay}): packets for other recipients are
+     * forwarded instead of dropped, and authenticated packets to this node with hop count 0
+     * register their sender. Null stops relaying. Call before the node receives traffic.
+     */
+    public void setRelay(Relay r) {
+        if (r != null) {
+            r.setErrorSender(this::sendRelayError);
+        }
+        this.relay = r;
+    }
+
+    /** Connects the router (it calls this itself). */
+    void setRouter(Router r) {
+        this.router = r;
+    }
+
+    /** The relay logic, or null if this node does not relay. */
+    public Relay relay() {
+        return relay;
+    }
+
+    /**
+     * Adds a relayed path to {@code address} (DECISIONS 33): packets to it go to the relay's
+     * endpoint {@code relayEndpoint} over {@code via}, counted as one hop until the recipient's
+     * own packets say otherwise. Creates the peer (learned, agreeing its key once) if needed.
+     * Event loop only.
+     *
+     * @throws IllegalStateException if the peer table has no room
+     */
+    public Peer addRelayedPath(AnodeAddress address, Transport via, InetSocketAddress relayEndpoint)
+            throws InvalidKeyException {
+        if (address.equals(self)) {
+            throw new IllegalArgumentException("cannot relay to this node's own address");
+        }
+        long now = clock.getAsLong();
+        Peer p = table.get(address);
+        if (p == null) {
+            p = new Peer(address, AesCmac.forKey(identity.agree(address)), false);
+            Peer evicted = table.insert(p, now);
+            if (evicted == p) {
+                throw new IllegalStateException("peer table full (" + table.max() + " peers, none replaceable)");
+            }
+            logEviction(evicted);
+        }
+        p.addEndpoint(new PeerEndpoint(via, relayEndpoint, 1, PeerEndpoint.NEVER, false), config.maxEndpointsPerPeer());
+        return p;
+    }
+
+    /**
+     * The relay's optional ERROR reply (draft 4.2.1) to the sender of a packet it could not
+     * forward: only to a sender it knows (the reply is authenticated), with the recipient's short
+     * id as argument (addendum A6), to the source the packet came from, never larger than it.
+     */
+    private boolean sendRelayError(PacketReader r, Transport via, InetSocketAddress source, int code, long recipient) {
+        Peer p;
+        if (r.senderIsFull()) {
+            p = table.findFull(r.buffer(), r.senderOffset());
+        } else {
+            p = table.withShortId(r.senderShortId());
+            if (p != null && p.nextSameShortId != null) {
+                return false;
+            }
+        }
+        if (p == null) {
+            return false;
+        }
+        int limit = r.length();
+        try {
+            ByteBuffer b = beginTo(loopOut, p, via, source, MessageType.ERROR, p.remotePeerId(), limit, SenderForm.SHORT);
+            if (b.remaining() < 10) {
+                return false;
+            }
+            b.putShort((short) code).putLong(recipient);
+            return finish(loopOut);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "relay ERROR to " + source + " not sent: " + e);
+            return false;
         }
     }
 
@@ -464,6 +555,11 @@ public final class Engine {
             return;
         }
         if (r.recipientIsFull() ? !self.matches(r.buffer(), r.recipientOffset()) : r.recipientShortId() != selfShortId) {
+            Relay rl = relay;
+            if (rl != null) {
+                rl.forward(r, packet, via, source, now);
+                return;
+            }
             stats.notForUs++;
             return;
         }
@@ -477,6 +573,16 @@ public final class Engine {
             return;
         }
         stats.accepted++;
+        int hops = r.hopCount();
+        if (hops > 0) {
+            stats.relayedReceived++;
+        } else {
+            Relay rl = relay;
+            if (rl != null) {
+                // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender.
+                rl.register(peer.address(), r.senderPeerId(), via, source, now);
+            }
+        }
         if (!peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
             checkEndpoint(peer, via, source, now);
         }
@@ -637,6 +743,11 @@ public final class Engine {
             case EPC -> onEpc(peer, via, source, r.hopCount(), MessageFields.requestId(b, off), now);
             case ERROR -> {
                 int code = b.getShort(off) & 0xffff;
+                Router rt = router;
+                if (rt != null) {
+                    boolean arg = r.payloadLength() >= 10;
+                    rt.onError(peer, code, arg ? b.getLong(off + 2) : 0, arg);
+                }
                 LOG.log(System.Logger.Level.DEBUG, "ERROR 0x{0} from {1}", Integer.toHexString(code), peer.address());
                 Handlers.ErrorHandler h = errorHandler;
                 if (h != null) {
@@ -881,13 +992,23 @@ public final class Engine {
         if (e == null) {
             return -1;
         }
-        return e.transport().maxPacketSize(e.address()) - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+        return maxPacketSize(e) - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+    }
+
+    /**
+     * The packet budget of one endpoint: a relayed path (hop count above 0) reserves room for the
+     * full recipient address a sender writes until the recipient answers (DECISIONS 33), so the
+     * figure does not change with that state.
+     */
+    private static int maxPacketSize(PeerEndpoint e) {
+        int m = e.transport().maxPacketSize(e.address());
+        return e.hops() > 0 ? m - (AnodeAddress.LENGTH - ShortId.LENGTH) : m;
     }
 
     /** The packet size limit (DECISIONS 27) of this peer's best endpoint, or -1 without one. */
     public int maxPacketSize(Peer peer) {
         PeerEndpoint e = peer.bestEndpoint();
-        return e == null ? -1 : e.transport().maxPacketSize(e.address());
+        return e == null ? -1 : maxPacketSize(e);
     }
 
     /**
@@ -919,7 +1040,7 @@ public final class Engine {
                     + " (tell the node one with AnodeNode.addPeerEndpoint)");
         }
         return beginTo(o, peer, e.transport(), e.address(), type, recipientPeerId,
-                e.transport().maxPacketSize(e.address()), form);
+                e.transport().maxPacketSize(e.address()), form, e.hops() > 0);
     }
 
     private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
@@ -929,6 +1050,15 @@ public final class Engine {
 
     private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
             int recipientPeerId, int maxPacket, SenderForm form) throws IOException {
+        return beginTo(o, peer, via, dest, type, recipientPeerId, maxPacket, form, false);
+    }
+
+    /**
+     * @param relayed the destination is a relay: the recipient is written in full until it has
+     *     answered (DECISIONS 33)
+     */
+    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
+            int recipientPeerId, int maxPacket, SenderForm form, boolean relayed) throws IOException {
         if (!via.isOpen()) {
             throw new java.nio.channels.ClosedChannelException();
         }
@@ -941,8 +1071,9 @@ public final class Engine {
         o.destination = dest;
         o.start = 0;
         o.beganNanos = now;
+        boolean recipientFull = relayed && SenderForm.choose(peer.lastAnsweredNanos(), now) == SenderForm.FULL;
         o.writer.begin(b, self, form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
-                peer.address(), LOCAL_PEER_ID, recipientPeerId, type);
+                peer.address(), recipientFull, LOCAL_PEER_ID, recipientPeerId, type);
         return b;
     }
 

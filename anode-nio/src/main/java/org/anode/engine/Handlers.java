@@ -3,7 +3,6 @@ package org.anode.engine;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import org.anode.address.AnodeAddress;
-import org.anode.transport.Transport;
 import org.anode.wire.PacketReader;
 
 /**

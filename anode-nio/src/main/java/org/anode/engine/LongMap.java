@@ -127,4 +127,14 @@ final class LongMap<V> {
             }
         }
     }
+
+    /** Calls {@code c} with every value (the map must not change meanwhile). */
+    @SuppressWarnings("unchecked")
+    void forEachValue(java.util.function.Consumer<V> c) {
+        for (Object v : values) {
+            if (v != null) {
+                c.accept((V) v);
+            }
+        }
+    }
 }

@@ -1,7 +1,6 @@
 package org.anode.engine;
 
 import java.nio.ByteBuffer;
-import org.anode.transport.Transport;
 import org.anode.wire.PacketWriter;
 
 /**

@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.anode.address.AnodeAddress;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.transport.Transport;
 import org.anode.wire.SenderForm;
 
 /**

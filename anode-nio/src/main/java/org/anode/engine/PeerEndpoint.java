@@ -1,7 +1,6 @@
 package org.anode.engine;
 
 import java.net.InetSocketAddress;
-import org.anode.transport.Transport;
 
 /**
  * One place a peer can be reached (draft 2.10): an IP endpoint on one of the node's transports,

@@ -471,11 +471,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             node.deliverLocal(from, target.getPort(), srcs, offset, length, (int) total);
             return (int) total;
         }
-        Peer peer = engine.peer(target.address());
-        if (peer == null) {
-            throw new java.net.NoRouteToHostException("no endpoint known for Anode address " + target.address()
-                    + " (tell the node one with AnodeNode.addPeerEndpoint)");
-        }
+        // No path yet: the node finds one through the zone relay, bounded (DECISIONS 31).
+        Peer peer = node.route(target.address());
         int max = engine.maxMessageSize(peer) - MessageFields.DGRAM_HEADER;
         if (total > max) {
             throw new IOException("Message too long");

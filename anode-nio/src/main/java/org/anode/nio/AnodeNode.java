@@ -32,7 +32,7 @@ import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Handlers;
 import org.anode.engine.Peer;
-import org.anode.transport.Transport;
+import org.anode.engine.Transport;
 import org.anode.transport.UdpTransport;
 
 /**
@@ -83,6 +83,8 @@ public final class AnodeNode implements AutoCloseable {
     private final Object closeLock = new Object();
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
+    private final java.util.concurrent.ExecutorService zoneThread;
+    private final org.anode.engine.Router router;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -129,7 +131,7 @@ public final class AnodeNode implements AutoCloseable {
         this.identity = identity;
         this.config = config;
         this.loop = new EventLoop(config.threadName());
-        this.engine = new Engine(identity, config, System::nanoTime);
+        this.engine = new Engine(identity, config.engineConfig(), System::nanoTime);
         this.provider = new AnodeSelectorProvider(new Channels());
         this.engine.setDatagramHandler(this::deliver);
         this.engine.setErrorHandler(this::onError);
@@ -137,6 +139,17 @@ public final class AnodeNode implements AutoCloseable {
         // A loop that died (an Error in a handler, e.g. OutOfMemoryError) would leave the node
         // "open" with nothing ever waking its callers: close it, so they fail as on close().
         this.loop.setFailureHandler(t -> close());
+        // Reaching any address (DECISIONS 31-34): relay role, zone lookups, router.
+        if (config.relay() != null) {
+            engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
+        }
+        this.zoneThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, config.threadName() + "-zones");
+            t.setDaemon(true);
+            return t;
+        });
+        this.router = new org.anode.engine.Router(engine, loop, new NodeZones(config.zoneSources()),
+                this::transportFor, zoneThread, config.routeTimeout());
     }
 
     /**
@@ -165,6 +178,10 @@ public final class AnodeNode implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             n.close();
             throw e;
+        }
+        if (config.announce() && (identity.address().zone().id() != 0
+                || config.zoneSources().containsKey(identity.address().zone()))) {
+            n.router.startAnnouncing();
         }
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
         return n;
@@ -267,7 +284,9 @@ public final class AnodeNode implements AutoCloseable {
     public Duration ping(AnodeAddress peer, Duration timeout) throws IOException {
         CompletableFuture<Duration> f = pingAsync(peer, timeout);
         try {
-            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            // A path may have to be found first (DECISIONS 31): that has its own bound.
+            return f.get(timeout.toNanos() + config.routeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(5),
+                    TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof TimeoutException) {
@@ -294,6 +313,23 @@ public final class AnodeNode implements AutoCloseable {
             return f;
         }
         long timeoutNanos = timeout.toNanos();
+        Peer known = engine.peer(peer);
+        if (known == null || !org.anode.engine.Router.usable(known)) {
+            // No path yet: find one through the address's zone relay (DECISIONS 31), then ping.
+            router.resolve(peer).whenComplete((p, e) -> {
+                if (e != null) {
+                    f.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+                } else {
+                    sendPing(p.address(), f, timeoutNanos);
+                }
+            });
+            return f;
+        }
+        sendPing(peer, f, timeoutNanos);
+        return f;
+    }
+
+    private void sendPing(AnodeAddress peer, CompletableFuture<Duration> f, long timeoutNanos) {
         loop.submit(() -> {
             Peer p = engine.peer(peer);
             if (p == null) {
@@ -324,7 +360,98 @@ public final class AnodeNode implements AutoCloseable {
         if (!open) {
             f.completeExceptionally(new ClosedChannelException());
         }
-        return f;
+    }
+
+    // ------------------------------------------------------------------ reaching addresses
+
+    /**
+     * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
+     * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
+     */
+    public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(AnodePath::of);
+    }
+
+    /**
+     * Finds a path to {@code address} if none is known, waiting at most
+     * {@link AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone
+     * relay, registration there and a relayed path proven by the recipient's answer. Connect, send
+     * and ping do this themselves; an application using non-blocking channels may call this first
+     * so that they never wait.
+     *
+     * @throws NoRouteToHostException with the reason, when every way failed
+     */
+    public AnodePath findPath(AnodeAddress address) throws IOException {
+        route(Objects.requireNonNull(address, "address"));
+        return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
+                + " lost meanwhile"));
+    }
+
+    /** The peer to send to, finding a path first if it has none (blocking, bounded). */
+    Peer route(AnodeAddress address) throws IOException {
+        Peer p = engine.peer(address);
+        if (p != null && org.anode.engine.Router.usable(p)) {
+            return p;
+        }
+        ensureOpen();
+        try {
+            return router.resolve(address).get(config.routeTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io instanceof NoRouteToHostException n ? copy(n) : io;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while finding a path to " + address);
+        } catch (TimeoutException e) {
+            throw new NoRouteToHostException("no path to " + address + " within " + config.routeTimeout());
+        }
+    }
+
+    /** A fresh exception per caller (the shared one's stack trace is another thread's). */
+    private static NoRouteToHostException copy(NoRouteToHostException e) {
+        NoRouteToHostException n = new NoRouteToHostException(e.getMessage());
+        n.initCause(e);
+        return n;
+    }
+
+    /**
+     * Counters of relayed traffic (draft 2.3, DECISIONS 34).
+     *
+     * @param relayedReceived authenticated packets that reached this node through a relay (hop count above 0)
+     * @param forwarded packets this node forwarded as a relay
+     * @param droppedByPolicy packets the relay dropped: hop limit, unregistered recipient, loop, rate limit
+     * @param droppedHopLimit of which over the hop limit
+     * @param droppedNotRegistered of which for an unregistered recipient
+     * @param droppedRateLimited of which by a token bucket
+     * @param registrations live registrations in this relay's table
+     * @param errorReplies ERROR 04 replies sent
+     */
+    public record RelayStatistics(long relayedReceived, long forwarded, long droppedByPolicy, long droppedHopLimit,
+            long droppedNotRegistered, long droppedRateLimited, int registrations, long errorReplies) {
+    }
+
+    /** Relay counters (all zero but {@code relayedReceived} for a node that does not relay). */
+    public RelayStatistics relayStatistics() {
+        org.anode.engine.Relay r = engine.relay();
+        long relayed = engine.stats().relayedReceived();
+        if (r == null) {
+            return new RelayStatistics(relayed, 0, 0, 0, 0, 0, 0, 0);
+        }
+        org.anode.engine.Relay.Stats s = r.stats();
+        int regs;
+        try {
+            regs = loop.submit(() -> r.registrationCount(engine.now())).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            regs = -1;
+        } catch (ExecutionException | TimeoutException e) {
+            regs = -1;
+        }
+        return new RelayStatistics(relayed, s.forwarded(), s.droppedByPolicy(), s.droppedHopLimit(),
+                s.droppedNotRegistered(), s.droppedRateLimited(), regs, s.errorReplies());
     }
 
     /**
@@ -394,6 +521,8 @@ public final class AnodeNode implements AutoCloseable {
             }
         }
         streams.close();
+        router.close();
+        zoneThread.shutdownNow();
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {
@@ -532,7 +661,7 @@ public final class AnodeNode implements AutoCloseable {
     private int toWakeCount;
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
-    private final class Receiver implements org.anode.transport.PacketReceiver {
+    private final class Receiver implements org.anode.engine.PacketReceiver {
         /** True between the first packet of a read batch and its end (loop holders only). */
         private boolean inBatch;
 

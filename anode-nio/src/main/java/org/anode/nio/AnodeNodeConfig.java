@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.anode.engine.EngineConfig;
 
 /**
  * Immutable settings of an {@link AnodeNode}: where its UDP sockets bind (draft 2.9.1), the
@@ -47,7 +48,17 @@ public final class AnodeNodeConfig {
     private final String threadName;
     private final long receiveSpinNanos;
 
+    // Reaching addresses (DECISIONS 31-34): relay role, zone file sources, route timeout.
+    private final RelayLimits relay;
+    private final java.util.Map<org.anode.address.Zone, String> zoneSources;
+    private final java.time.Duration routeTimeout;
+    private final boolean announce;
+
     private AnodeNodeConfig(Builder b) {
+        this.relay = b.relay;
+        this.zoneSources = java.util.Map.copyOf(b.zoneSources);
+        this.routeTimeout = b.routeTimeout;
+        this.announce = b.announce;
         this.defaultBind = b.bind.isEmpty();
         this.bindAddresses = defaultBind
                 ? List.of(new InetSocketAddress(anyV4(), b.defaultPort), new InetSocketAddress(anyV6(), b.defaultPort))
@@ -59,7 +70,7 @@ public final class AnodeNodeConfig {
         this.maxPendingPings = b.maxPendingPings;
         this.newPeerRate = b.newPeerRate;
         this.newPeerRatePerSource = b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource
-                : Math.max(1, b.newPeerRate / 8);
+                : EngineConfig.defaultNewPeerRatePerSource(b.newPeerRate);
         this.newPeerRatePerSourceSetting = b.newPeerRatePerSource;
         this.receiveBufferSize = b.receiveBufferSize;
         this.sendBufferSize = b.sendBufferSize;
@@ -99,6 +110,10 @@ public final class AnodeNodeConfig {
     /** A builder initialised from this configuration. */
     public Builder toBuilder() {
         Builder b = new Builder();
+        b.relay = relay;
+        b.zoneSources.putAll(zoneSources);
+        b.routeTimeout = routeTimeout;
+        b.announce = announce;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -231,6 +246,39 @@ public final class AnodeNodeConfig {
         return receiveSpinNanos;
     }
 
+    /**
+     * The part of this configuration the engine reads (peer and endpoint bounds, key-agreement
+     * budgets, ERROR replies): the engine has its own settings type so that it does not depend on
+     * this package.
+     */
+    EngineConfig engineConfig() {
+        return new EngineConfig(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
+                errorReplies, errorReplyRate);
+    }
+
+    /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
+    public RelayLimits relay() {
+        return relay;
+    }
+
+    /**
+     * Per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS 11, 32): an
+     * {@code http(s)} URL or a local file path.
+     */
+    public java.util.Map<org.anode.address.Zone, String> zoneSources() {
+        return zoneSources;
+    }
+
+    /** How long finding a path to an address may take before it fails (DECISIONS 31: 10 s). */
+    public java.time.Duration routeTimeout() {
+        return routeTimeout;
+    }
+
+    /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
+    public boolean announce() {
+        return announce;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -247,19 +295,24 @@ public final class AnodeNodeConfig {
         private int defaultPort = 0;
         private int maxPacketIpv4 = DEFAULT_MAX_PACKET_IPV4;
         private int maxPacketIpv6 = DEFAULT_MAX_PACKET_IPV6;
-        private int maxPeers = 1024;
-        private int maxEndpointsPerPeer = 8;
-        private int maxPendingPings = 1024;
-        private int newPeerRate = 256;
+        private int maxPeers = EngineConfig.DEFAULT_MAX_PEERS;
+        private int maxEndpointsPerPeer = EngineConfig.DEFAULT_MAX_ENDPOINTS_PER_PEER;
+        private int maxPendingPings = EngineConfig.DEFAULT_MAX_PENDING_PINGS;
+        private int newPeerRate = EngineConfig.DEFAULT_NEW_PEER_RATE;
         /** 0: derived from {@link #newPeerRate} at build time. */
         private int newPeerRatePerSource = 0;
         private int receiveBufferSize = 256 * 1024;
         private int sendBufferSize = 64 * 1024;
         private int maxReceiveQueueDatagrams = 4096;
         private boolean errorReplies = false;
-        private int errorReplyRate = 10;
+        private int errorReplyRate = EngineConfig.DEFAULT_ERROR_REPLY_RATE;
         private String threadName = "anode-node";
         private long receiveSpinNanos = 60_000;
+
+        private RelayLimits relay;
+        private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
+        private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
+        private boolean announce = true;
 
         private Builder() {
         }
@@ -373,6 +426,45 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("receiveSpin must be within 0 and 10 ms: " + d);
             }
             this.receiveSpinNanos = d.toNanos();
+            return this;
+        }
+
+        /**
+         * Makes the node a relay with these limits (draft 2.3, DECISIONS 34); null (the default)
+         * means it relays nothing.
+         */
+        public Builder relay(RelayLimits limits) {
+            this.relay = limits;
+            return this;
+        }
+
+        /**
+         * Reads zone {@code zone}'s file from {@code source} - an {@code http://} or {@code https://}
+         * URL, or a local file path - instead of the draft's URLs (DECISIONS 11, 32).
+         */
+        public Builder zoneSource(org.anode.address.Zone zone, String source) {
+            Objects.requireNonNull(zone, "zone");
+            Objects.requireNonNull(source, "source");
+            if (source.isBlank()) {
+                throw new IllegalArgumentException("empty zone file source for zone " + zone);
+            }
+            zoneSources.put(zone, source.strip());
+            return this;
+        }
+
+        /** How long finding a path may take (DECISIONS 31; default 10 s), 1 ms .. 10 min. */
+        public Builder routeTimeout(java.time.Duration d) {
+            Objects.requireNonNull(d, "routeTimeout");
+            if (d.toMillis() < 1 || d.toMinutes() > 10) {
+                throw new IllegalArgumentException("routeTimeout must be within 1 ms and 10 min: " + d);
+            }
+            this.routeTimeout = d;
+            return this;
+        }
+
+        /** Whether to register with the own zone's designated relay at start and every 25 s (default true). */
+        public Builder announce(boolean on) {
+            this.announce = on;
             return this;
         }
 

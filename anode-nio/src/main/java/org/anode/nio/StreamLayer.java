@@ -20,12 +20,12 @@ import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Outbound;
 import org.anode.engine.Peer;
+import org.anode.engine.Transport;
 import org.anode.stream.AckRanges;
 import org.anode.stream.StreamAcceptor;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
 import org.anode.stream.StreamSink;
-import org.anode.transport.Transport;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketFormat;
@@ -355,7 +355,8 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         AnodeAddress remote = target.address();
         boolean self = remote.equals(node.address());
-        Peer peer = self ? null : engine.peer(remote);
+        // No path yet: the node finds one through the zone relay, bounded (DECISIONS 31).
+        Peer peer = self ? null : node.route(remote);
         if (peer != null && !peer.pin()) {
             // Evicted between the lookup and the pin: look again (it may have been re-admitted).
             peer = engine.peer(remote);

@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.anode.engine.EventLoop;
+import org.anode.engine.PacketReceiver;
+import org.anode.engine.Transport;
 
 /**
  * UDP transport (draft 2.9.1: each packet is one UDP datagram) over one non-blocking JDK

@@ -10,7 +10,6 @@ import java.util.List;
 import org.anode.address.AnodeAddress;
 import org.anode.address.ShortId;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.nio.AnodeNodeConfig;
 import org.anode.wire.AddressField;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
@@ -39,9 +38,9 @@ class EngineReceiveManyTest {
         ta = new EngineTest.FakeTransport(1001);
         tb = new EngineTest.FakeTransport(1002);
         tc = new EngineTest.FakeTransport(1003);
-        a = new Engine(EngineTest.A, AnodeNodeConfig.defaults(), () -> now);
-        b = new Engine(EngineTest.B, AnodeNodeConfig.defaults(), () -> now);
-        c = new Engine(EngineTest.C, AnodeNodeConfig.defaults(), () -> now);
+        a = new Engine(EngineTest.A, EngineConfig.defaults(), () -> now);
+        b = new Engine(EngineTest.B, EngineConfig.defaults(), () -> now);
+        c = new Engine(EngineTest.C, EngineConfig.defaults(), () -> now);
         delivered = new ArrayList<>();
         b.setDatagramHandler((from, sp, dp, buf, off, len) -> {
             byte[] p = new byte[len];

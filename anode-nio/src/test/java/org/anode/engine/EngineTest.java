@@ -21,8 +21,6 @@ import org.anode.address.AnodeIdentity;
 import org.anode.address.ShortId;
 import org.anode.address.Zone;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.nio.AnodeNodeConfig;
-import org.anode.transport.Transport;
 import org.anode.wire.AddressField;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
@@ -123,7 +121,7 @@ class EngineTest {
     List<Delivery> deliveredToB;
     List<Object[]> errorsAtB;
 
-    Engine engine(AnodeIdentity id, AnodeNodeConfig cfg) {
+    Engine engine(AnodeIdentity id, EngineConfig cfg) {
         return new Engine(id, cfg, () -> now);
     }
 
@@ -131,8 +129,8 @@ class EngineTest {
     void setUp() throws Exception {
         ta = new FakeTransport(1001);
         tb = new FakeTransport(1002);
-        a = engine(A, AnodeNodeConfig.defaults());
-        b = engine(B, AnodeNodeConfig.defaults());
+        a = engine(A, EngineConfig.defaults());
+        b = engine(B, EngineConfig.defaults());
         deliveredToB = new ArrayList<>();
         errorsAtB = new ArrayList<>();
         b.setDatagramHandler((from, sp, dp, buf, off, len) -> {
@@ -509,7 +507,7 @@ class EngineTest {
 
     @Test
     void errorRepliesAreOptInRateLimitedAndNeverLargerThanTheRequest() throws Exception {
-        Engine e = engine(B, AnodeNodeConfig.builder().errorReplies(true).errorReplyRate(4).build());
+        Engine e = engine(B, EngineConfig.defaults().withErrorReplies(true, 4));
         byte[] bad = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
                 MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, new byte[32]);
         for (int i = 0; i < 10; i++) {
@@ -537,7 +535,7 @@ class EngineTest {
 
     @Test
     void peerTableIsBoundedAndEvictsOnlyIdleUnpinnedLearnedPeers() throws Exception {
-        Engine e = engine(B, AnodeNodeConfig.builder().maxPeers(2).build());
+        Engine e = engine(B, EngineConfig.defaults().withMaxPeers(2));
         AnodeIdentity[] s = new AnodeIdentity[4];
         for (int i = 0; i < s.length; i++) {
             s[i] = AnodeIdentity.generate(Zone.DEFAULT);
@@ -590,7 +588,7 @@ class EngineTest {
     @Test
     void configuredPeersAreNeverEvictedAndAFullTableIsReported() throws Exception {
         // L4: configured inserts evict learned peers only; the documented error is reachable.
-        Engine e = engine(B, AnodeNodeConfig.builder().maxPeers(2).build());
+        Engine e = engine(B, EngineConfig.defaults().withMaxPeers(2));
         AnodeIdentity x = AnodeIdentity.generate(Zone.DEFAULT);
         AnodeIdentity y = AnodeIdentity.generate(Zone.DEFAULT);
         AnodeIdentity z = AnodeIdentity.generate(Zone.DEFAULT);
@@ -626,7 +624,7 @@ class EngineTest {
     void oneSourceCannotSpendTheWholeKeyAgreementBudget() throws Exception {
         // M3: garbage MACs under unknown full addresses from one source (no crypto on the
         // attacker's side) take tokens from that source's bucket first.
-        Engine e = engine(B, AnodeNodeConfig.builder().newPeerRate(256).build());
+        Engine e = engine(B, EngineConfig.defaults().withNewPeerRate(256));
         AnodeIdentity stranger = AnodeIdentity.generate(Zone.DEFAULT);
         byte[] garbage = forge(AddressField.full(stranger.address()), AddressField.shortOf(B.address()), false,
                 MessageType.DGRAM, new byte[] {0, 5, 0, 9}, new byte[32]);
@@ -634,7 +632,7 @@ class EngineTest {
         for (int i = 0; i < 500; i++) {
             e.receive(tb, attacker, ByteBuffer.wrap(garbage));
         }
-        int perSourceBurst = Math.max(1, AnodeNodeConfig.defaults().newPeerRatePerSource() / 4);
+        int perSourceBurst = Math.max(1, EngineConfig.defaults().newPeerRatePerSource() / 4);
         assertEquals(perSourceBurst, e.stats().authFailed(), "only the source's burst reached the ECDH");
         assertEquals(500 - perSourceBurst, e.stats().unknownSenderDropped());
         // A genuine first contact from another source, at the same instant, still gets in.
@@ -672,7 +670,7 @@ class EngineTest {
 
     @Test
     void keyAgreementsForUnknownSendersAreRateLimited() throws Exception {
-        Engine e = engine(B, AnodeNodeConfig.builder().newPeerRate(4).build());
+        Engine e = engine(B, EngineConfig.defaults().withNewPeerRate(4));
         for (int i = 0; i < 5; i++) {
             AnodeIdentity s = AnodeIdentity.generate(Zone.DEFAULT);
             byte[] p = forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false,
@@ -696,7 +694,7 @@ class EngineTest {
 
     @Test
     void sendWithoutEndpointFailsClearly() {
-        Engine e = engine(A, AnodeNodeConfig.defaults());
+        Engine e = engine(A, EngineConfig.defaults());
         Peer p = new Peer(C.address(), new AesCmac(), false);
         assertThrows(java.net.NoRouteToHostException.class, () -> e.begin(new Outbound(1400), p, MessageType.DGRAM, 0));
     }
@@ -746,7 +744,7 @@ class EngineTest {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean);
         com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
-        Engine sender = engine(A, AnodeNodeConfig.defaults());
+        Engine sender = engine(A, EngineConfig.defaults());
         SinkTransport sink = new SinkTransport();
         Peer toB = sender.addPeer(B.address(), sink, tb.local);
         byte[] packet = dgramFromA(5, 9, "x".repeat(1000));

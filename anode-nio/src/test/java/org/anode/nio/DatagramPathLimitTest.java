@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
-import org.anode.transport.Transport;
+import org.anode.engine.Transport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,4 +1,4 @@
-package org.anode.transport;
+package org.anode.engine;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package org.anode.transport;
+package org.anode.engine;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,6 +9,12 @@ import java.nio.ByteBuffer;
  * and HTTP framing per DECISIONS 14). The engine never assumes a packet arrived directly over UDP:
  * every received packet names the transport and source it came from, and every peer endpoint
  * names the transport to send it on.
+ *
+ * <p>This is the engine's port to the network: it lives here, in the engine, and the
+ * implementations live in {@code org.anode.transport} (UDP today), which depends on the engine
+ * (for this interface, {@link PacketReceiver} and the {@link EventLoop} its sockets register
+ * with) and never the other way round. The engine can thus be driven by any transport, or by a
+ * fake one in tests, without seeing a socket.
  *
  * <p>{@link #send} is thread-safe: channel threads send directly, without a hand-off to the event
  * loop. Received packets are handed to the {@link PacketReceiver} given when the transport was
