@@ -92,6 +92,7 @@ class RelayAbuseLabTest {
             Map<String, Long> after = quiet(a, b);
 
             long loops = after.get("b/hop1") - before.get("b/hop1");
+            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\n");
             String counts = "before " + before + "\nafter  " + after + ping.tails();
             assertTrue(loops >= 1, "S's packets for X entered the loop\n" + counts);
             for (int h = 2; h <= HOP_LIMIT; h++) {
@@ -194,6 +195,7 @@ class RelayAbuseLabTest {
             long bound = 2_000 + (long) Math.ceil(10_000 * seconds);
             String report = "flood: " + count + " sent in " + seconds + " s, " + arrived + " at the relay, " + forwarded
                     + " forwarded (bound " + bound + ")";
+            lab.write("measured.txt", report + "\n");
             assertTrue(arrived > bound, "the flood must exceed the relay's limit to test it: " + report);
             assertTrue(forwarded <= bound, report + relay.tails());
 
