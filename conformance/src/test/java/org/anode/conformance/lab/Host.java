@@ -177,13 +177,12 @@ public final class Host {
 
     /** Forgets every NAT mapping of this router ({@code conntrack -F}): the next packet gets a new one. */
     public void flushConntrack() {
-        // conntrack exits 0 and reports the number of flushed entries on standard error.
         exec("conntrack", "-F");
     }
 
-    /** The router's connection-tracking table as {@code conntrack -L} prints it. */
+    /** The connection-tracking table as {@code conntrack -L -o id} prints it (each entry with its id). */
     public String conntrack() {
-        Lab.Result r = tryExec(null, "conntrack", "-L");
+        Lab.Result r = tryExec(null, "conntrack", "-L", "-o", "id");
         if (r.status() != 0) {
             throw new AssertionError("in " + ns + ": conntrack -L failed\n" + r.err());
         }

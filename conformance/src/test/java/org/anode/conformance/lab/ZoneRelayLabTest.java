@@ -110,19 +110,20 @@ class ZoneRelayLabTest {
             LabProcess node = w.h2.anode("node", Redirect.PIPE, "node", "--identity", w.id2.file().toString());
             w.relayHost.awaitPackets("from_h2", 1, START);
             ping(w, "ping1");
-            String before = mapping(w.h2, w.relayHost);
+            Mapping before = mapping(w.h2, w.relayHost);
 
             LabProcess.sleep(Duration.ofSeconds(40));
             assertTrue(node.isAlive(), "the node still runs" + node.tails());
-            String after = mapping(w.h2, w.relayHost);
-            // The hard NAT kept the same public port: the mapping never lapsed.
-            assertEquals(before, after, "h2's public port across the idle period");
+            // The same connection-tracking entry, so the same public port: the mapping never lapsed.
+            Mapping after = mapping(w.h2, w.relayHost);
+            assertEquals(before, after, "h2's NAT mapping across the idle period");
             ping(w, "ping2");
 
             w.h2.router().flushConntrack();
-            assertEquals("", matchMapping(w.h2, w.relayHost), "the flush removed the mapping");
             // The node's next keepalive (within 25 s) makes a new mapping and re-registers through it.
-            awaitMapping(w.h2, w.relayHost, Duration.ofSeconds(40));
+            Mapping renewed = awaitNewMapping(w.h2, w.relayHost, after, Duration.ofSeconds(40));
+            lab.write("measured.txt", "h2's mapping: " + before + " before and " + after + " after the idle period, "
+                    + renewed + " after the flush\n");
             ping(w, "ping3");
         }
     }
@@ -135,30 +136,40 @@ class ZoneRelayLabTest {
     }
 
     private static final Pattern CONNTRACK = Pattern.compile(
-            "src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) .*?src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+)");
+            "src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) .*?src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) .*\\bid=(\\d+)");
 
-    /** The public port h's router maps h's relay traffic to, or "" when there is no such mapping. */
-    private static String matchMapping(Host h, Host relay) {
+    /** A NAT mapping: the public port and the connection-tracking entry's id. */
+    private record Mapping(String publicPort, String entry) {
+    }
+
+    /** h's router's mapping of h's traffic to the relay, or null when there is none. */
+    private static Mapping findMapping(Host h, Host relay) {
         for (String line : h.router().conntrack().split("\n")) {
             Matcher m = CONNTRACK.matcher(line);
             if (line.startsWith("udp") && m.find() && m.group(1).equals(h.ip()) && m.group(2).equals(relay.ip())
                     && m.group(4).equals(Integer.toString(ZoneLab.RELAY_UDP))) {
-                return m.group(8);
+                return new Mapping(m.group(8), m.group(9));
             }
         }
-        return "";
+        return null;
     }
 
-    private static String mapping(Host h, Host relay) {
-        String port = matchMapping(h, relay);
-        assertTrue(!port.isEmpty(), "a mapping from " + h + " to the relay in\n" + h.router().conntrack());
-        return port;
+    private static Mapping mapping(Host h, Host relay) {
+        Mapping m = findMapping(h, relay);
+        assertTrue(m != null, "a mapping from " + h + " to the relay in\n" + h.router().conntrack());
+        return m;
     }
 
-    private static void awaitMapping(Host h, Host relay, Duration timeout) {
+    /** Waits for a mapping from h to the relay that is not {@code old} (another entry). */
+    private static Mapping awaitNewMapping(Host h, Host relay, Mapping old, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (matchMapping(h, relay).isEmpty()) {
-            assertTrue(System.nanoTime() - deadline < 0, "no new mapping from " + h + " within " + timeout);
+        while (true) {
+            Mapping m = findMapping(h, relay);
+            if (m != null && !m.entry().equals(old.entry())) {
+                return m;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "no new mapping from " + h + " within " + timeout + "\n"
+                    + h.router().conntrack());
             LabProcess.sleep(Duration.ofMillis(250));
         }
     }
