@@ -180,9 +180,9 @@ public final class Host {
         exec("conntrack", "-F");
     }
 
-    /** The connection-tracking table as {@code conntrack -L -o id} prints it (each entry with its id). */
+    /** The connection-tracking table as {@code conntrack -L} prints it. */
     public String conntrack() {
-        Lab.Result r = tryExec(null, "conntrack", "-L", "-o", "id");
+        Lab.Result r = tryExec(null, "conntrack", "-L");
         if (r.status() != 0) {
             throw new AssertionError("in " + ns + ": conntrack -L failed\n" + r.err());
         }

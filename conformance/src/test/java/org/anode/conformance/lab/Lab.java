@@ -149,6 +149,9 @@ public final class Lab implements AutoCloseable {
         host.exec("ip", "link", "set", "eth0", "up");
         host.exec("ip", "route", "add", "default", "via", lan + ".1");
         router.sysctl("net.ipv4.ip_forward", "1");
+        // Per-entry packet counts in conntrack -L: a test can tell a mapping kept alive from one
+        // that lapsed and was made again.
+        router.sysctl("net.netfilter.nf_conntrack_acct", "1");
         router.nft("table ip lab {\n"
                 + "  chain input { type filter hook input priority 0; policy accept;\n"
                 + "    iifname \"eth0\" ct state established,related accept\n"
