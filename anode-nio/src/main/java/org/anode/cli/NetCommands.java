@@ -177,7 +177,7 @@ final class NetCommands {
             throw new UsageException("--udp PORT is required (the port the zr entry names; 0 picks a free one)");
         }
         AnodeIdentity id = identity(c, true);
-        int tcp = extra.get("--tcp") == null ? c.udp : port(extra.get("--tcp")[0], "--tcp");
+        int tcpSetting = extra.get("--tcp") == null ? 0 : port(extra.get("--tcp")[0], "--tcp");
         InetAddress zrIp;
         try {
             zrIp = extra.get("--ip") != null ? InetAddress.getByName(extra.get("--ip")[0])
@@ -190,6 +190,8 @@ final class NetCommands {
         try (AnodeNode node = AnodeNode.start(id, cfg)) {
             InetSocketAddress ep = node.localEndpoints().get(0);
             out.println("relay " + node.address() + " udp=" + zrIp.getHostAddress() + ":" + ep.getPort());
+            // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there yet).
+            int tcp = tcpSetting != 0 ? tcpSetting : ep.getPort();
             byte[] zoneBytes = null;
             if (zoneFile != null) {
                 if (!Files.exists(zoneFile)) {

@@ -36,7 +36,9 @@ import org.anode.wire.WireException;
  * <p>What happens to a received packet ({@link #receive}):
  * <ol>
  *   <li>It is parsed in place ({@link PacketReader}); anything malformed is dropped.
- *   <li>A packet not addressed to this node is dropped (relaying is not offered).
+ *   <li>A packet not addressed to this node is handed to the {@link Relay} if the node relays
+ *       (draft 2.3, DECISIONS 34), else dropped. An authenticated packet to this node that arrived
+ *       with hop count 0 registers its sender at the relay (DECISIONS 33).
  *   <li>A flag 0x04 packet (authentication error response) is only reported to the
  *       {@link Handlers.ErrorHandler}: it never changes any state and is never answered
  *       (draft 3.2, DECISIONS 18).
@@ -346,6 +348,18 @@ public final class Engine {
         return p;
     }
 
+    /** The recipient's short id; computed from a full recipient address (error path only). */
+    private static long recipientShortId(PacketReader r) {
+        if (!r.recipientIsFull()) {
+            return r.recipientShortId();
+        }
+        try {
+            return r.recipientAddress().shortId().value();
+        } catch (WireException e) {
+            return 0;
+        }
+    }
+
     /**
      * The relay's optional ERROR reply (draft 4.2.1) to the sender of a packet it could not
      * forward: only to a sender it knows (the reply is authenticated), with the recipient's short
@@ -454,8 +468,8 @@ public final class Engine {
     /**
      * Processes packets read in a row from one socket, in order, exactly as one {@link #receive}
      * each - except that the MACs of the packets whose sender names one known peer are computed
-     * first, one pass per peer ({@link PacketReader#expectedMacs}): a burst of data from one peer
-     * then costs about half as much to verify. The verification itself is unchanged (the MAC field
+     * first, one pass per peer ({@link PacketReader#expectedMacs}), which is cheaper than one
+     * CMAC each for a burst of data from one peer (docs/benchmarks/stream.md). The verification itself is unchanged (the MAC field
      * compared in constant time against the MAC computed with the peer's key); a packet whose
      * sender resolves differently when its turn comes (an earlier packet of the batch changed the
      * peer table) is verified the ordinary way. Event loop. Never throws for any input.
@@ -561,6 +575,13 @@ public final class Engine {
                 return;
             }
             stats.notForUs++;
+            if (config.errorReplies() && !r.isAuthErrorResponse() && errorReplyBudget.tryTake(now)) {
+                // Draft 4.2.1 ERROR 03 (optional, rate-limited): this node does not relay. Only to a
+                // known sender, never larger than the packet (see sendRelayError).
+                if (sendRelayError(r, via, source, ErrorCode.RELAY_NOT_AUTHORIZED.code(), recipientShortId(r))) {
+                    stats.errorReplies++;
+                }
+            }
             return;
         }
         if (r.isAuthErrorResponse()) {
@@ -576,15 +597,17 @@ public final class Engine {
         int hops = r.hopCount();
         if (hops > 0) {
             stats.relayedReceived++;
-        } else {
+        }
+        if (!peer.heard(via, source, hops, r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
+            checkEndpoint(peer, via, source, now);
+        } else if (hops == 0) {
+            // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender -
+            // only from a proven endpoint (addendum A3): a replay from a spoofed source must not
+            // move a registration; a new source registers once its EPC came back (onEpc).
             Relay rl = relay;
             if (rl != null) {
-                // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender.
                 rl.register(peer.address(), r.senderPeerId(), via, source, now);
             }
-        }
-        if (!peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
-            checkEndpoint(peer, via, source, now);
         }
         dispatch(peer, r, via, source, now);
     }
@@ -868,6 +891,10 @@ public final class Engine {
                 dropCheck(c);
                 checks.remove(c);
                 peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+                Relay rl = relay;
+                if (rl != null && hops == 0) {
+                    rl.register(peer.address(), peer.remotePeerId(), via, source, now);
+                }
                 stats.endpointsProven++;
                 LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
                 return;
@@ -1078,13 +1105,6 @@ public final class Engine {
     }
 
     /**
-     * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
-     * (DECISIONS 17) and sends it. A packet the transport took marks the peer as recently sent to
-     * (it is then not idle, so not evictable, see {@link Peer#isIdle}).
-     *
-     * @return true if the transport took it, false if it had no room (not sent)
-     */
-    /**
      * Ends and sends {@code n} packets begun with {@link #begin} to one peer, in order: their MACs
      * are computed together ({@link PacketWriter#finishAll}), which is cheaper per packet than
      * {@link #finish} for a burst, then each goes to its transport as {@link #finish} sends it.
@@ -1135,6 +1155,13 @@ public final class Engine {
     private static final ThreadLocal<PacketWriter[]> WRITERS =
             ThreadLocal.withInitial(() -> new PacketWriter[org.anode.crypto.internal.AesCmac.MAX_MANY]);
 
+    /**
+     * Ends the packet begun with {@link #begin}: computes the MAC with the peer's cached key
+     * (DECISIONS 17) and sends it. A packet the transport took marks the peer as recently sent to
+     * (it is then not idle, so not evictable, see {@link Peer#isIdle}).
+     *
+     * @return true if the transport took it, false if it had no room (not sent)
+     */
     public boolean finish(Outbound o) throws IOException {
         Peer p = o.peer;
         ByteBuffer b = o.buf;

@@ -37,8 +37,9 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * A scheduled task (stream retransmission and keepalive deadlines, draft 5; endpoint checks,
-     * draft 4.2.4); {@link #cancel()} is thread-safe and idempotent. A cancelled timer is
+     * A scheduled task: ping deadlines (draft 4.2.2), and the few loop timers through which the
+     * stream layer's own deadline heap (one per node, holding every connection's next deadline,
+     * draft 5) is driven. {@link #cancel()} is thread-safe and idempotent. A cancelled timer is
      * counted, and the heap is purged of cancelled timers once they are half of it, so code that
      * re-arms a deadline often (cancel, schedule again) cannot grow the heap without bound.
      */

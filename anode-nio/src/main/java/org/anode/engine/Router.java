@@ -1,6 +1,5 @@
 package org.anode.engine;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -8,12 +7,10 @@ import java.net.StandardProtocolFamily;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.anode.address.AnodeAddress;
 import org.anode.address.Zone;
@@ -54,15 +51,16 @@ public final class Router {
     static final long IN_USE_NANOS = 120_000_000_000L;
     /** Retry delay after the own zone file could not be had. */
     static final long ANNOUNCE_RETRY_NANOS = 30_000_000_000L;
-    /** Failures remembered for {@link #lastFailure}. */
-    private static final int MAX_FAILURES = 256;
     /** Most resolutions in progress at once. */
     static final int MAX_PENDING = 1024;
 
-    /** Where zone files come from (DECISIONS 32); may block (HTTP), is called off the event loop. */
+    /**
+     * Where zone files come from (DECISIONS 32: overrides, DNS URL, IP fallback, TTL cache), e.g.
+     * {@code ZoneDirectory::lookup}. Must not block; the future fails when the zone has no file.
+     */
     @FunctionalInterface
     public interface ZoneLookup {
-        ZoneFile zoneFile(Zone zone) throws IOException, InterruptedException;
+        CompletableFuture<ZoneFile> lookup(Zone zone);
     }
 
     /** What the router knows about one relay it uses. */
@@ -104,33 +102,27 @@ public final class Router {
     private final EventLoop loop;
     private final ZoneLookup zones;
     private final Function<InetSocketAddress, Transport> transports;
-    private final Executor blocking;
     private final long timeoutNanos;
+    private final long announceNanos;
     private final Map<AnodeAddress, RelayState> relays = new HashMap<>();
     private final Map<AnodeAddress, Resolution> pending = new HashMap<>();
-    private final Map<AnodeAddress, String> failures = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<AnodeAddress, String> e) {
-            return size() > MAX_FAILURES;
-        }
-    };
     private volatile Map<InetSocketAddress, AnodeAddress> relayByEndpoint = Map.of();
     private EventLoop.Timer announceTimer;
     private volatile boolean closed;
 
     /**
      * @param transports the node's transport able to reach an endpoint, or null
-     * @param blocking runs zone lookups
      * @param timeout how long a resolution may take (DECISIONS 31: 10 s by default)
+     * @param announceInterval how often relays are PINGed (DECISIONS 33: {@link #ANNOUNCE_INTERVAL_NANOS})
      */
     public Router(Engine engine, EventLoop loop, ZoneLookup zones, Function<InetSocketAddress, Transport> transports,
-            Executor blocking, Duration timeout) {
+            Duration timeout, Duration announceInterval) {
         this.engine = engine;
         this.loop = loop;
         this.zones = zones;
         this.transports = transports;
-        this.blocking = blocking;
         this.timeoutNanos = timeout.toNanos();
+        this.announceNanos = announceInterval.toNanos();
         engine.setRouter(this);
     }
 
@@ -142,16 +134,10 @@ public final class Router {
      */
     public void startAnnouncing() {
         AnodeAddress self = engine.address();
-        blocking.execute(() -> {
-            ZoneFile f;
-            try {
-                f = zones.zoneFile(self.zone());
-            } catch (IOException | RuntimeException e) {
+        zones.lookup(self.zone()).whenComplete((f, e) -> {
+            if (e != null) {
                 LOG.log(System.Logger.Level.DEBUG, "own zone file: " + e.getMessage());
                 retryAnnounce();
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return;
             }
             loop.execute(() -> {
@@ -184,7 +170,7 @@ public final class Router {
 
     private void scheduleAnnounce() {
         if (announceTimer == null && !closed) {
-            announceTimer = loop.schedule(ANNOUNCE_INTERVAL_NANOS, this::announceTick);
+            announceTimer = loop.schedule(announceNanos, this::announceTick);
         }
     }
 
@@ -293,19 +279,16 @@ public final class Router {
             pending.put(target, res);
         }
         res.timer = loop.schedule(timeoutNanos, () -> fail(res, timeoutReason(res)));
-        blocking.execute(() -> {
-            try {
-                ZoneFile f = zones.zoneFile(target.zone());
-                loop.execute(() -> onZoneFile(res, f));
-            } catch (IOException | RuntimeException e) {
-                loop.execute(() -> {
-                    res.zoneFailure = "zone file of zone " + target.zone() + " unreachable: " + e.getMessage();
-                    fail(res, res.zoneFailure);
-                });
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        zones.lookup(target.zone()).whenComplete((f, e) -> loop.execute(() -> {
+            if (e != null) {
+                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                res.zoneFailure = "zone file of zone " + target.zone() + " unreachable: " + c.getMessage();
+                fail(res, res.zoneFailure);
+            } else {
+                onZoneFile(res, f);
             }
-        });
+        }));
         return res;
     }
 
@@ -401,7 +384,8 @@ public final class Router {
             return;
         }
         long now = engine.now();
-        if (res.relay != null && now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2) {
+        if (res.relay != null && (res.relay.lastPingNanos == Long.MIN_VALUE
+                || now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2)) {
             pingRelay(res.relay);
         }
         Peer p = res.peer;
@@ -454,9 +438,6 @@ public final class Router {
             return;
         }
         remove(res);
-        synchronized (failures) {
-            failures.remove(res.target);
-        }
         res.future.complete(res.peer);
     }
 
@@ -465,9 +446,6 @@ public final class Router {
             return;
         }
         remove(res);
-        synchronized (failures) {
-            failures.put(res.target, reason);
-        }
         LOG.log(System.Logger.Level.DEBUG, "no route to {0}: {1}", res.target, reason);
         res.future.completeExceptionally(new NoRouteToHostException(reason));
     }
@@ -528,13 +506,6 @@ public final class Router {
     }
 
     // ------------------------------------------------------------------ queries
-
-    /** The latest reason a resolution of {@code a} failed, if it did and has not succeeded since. */
-    public Optional<String> lastFailure(AnodeAddress a) {
-        synchronized (failures) {
-            return Optional.ofNullable(failures.get(a));
-        }
-    }
 
     /** How {@code a} is reached now, or empty if no path is known. Thread-safe. */
     public Optional<PeerPath> pathTo(AnodeAddress a) {

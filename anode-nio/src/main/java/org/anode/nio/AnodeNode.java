@@ -31,6 +31,7 @@ import org.anode.address.AnodeIdentity;
 import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Handlers;
+import org.anode.engine.PacketReceiver;
 import org.anode.engine.Peer;
 import org.anode.engine.Transport;
 import org.anode.transport.UdpTransport;
@@ -48,13 +49,18 @@ import org.anode.transport.UdpTransport;
  * ch.send(ByteBuffer.wrap(hello), AnodeSocketAddress.of(peerAddress, 7));
  * }</pre>
  *
- * <p>Reaching peers: until discovery (zones, relays, NAT traversal) exists, a node learns where a
- * peer is in two ways only - the application tells it with {@link #addPeerEndpoint}, or the peer
- * sends it an authenticated packet first (its source endpoint is then learned). A peer seen later
+ * <p>Reaching peers (DECISIONS 31-34): the application may tell the node where a peer is
+ * ({@link #addPeerEndpoint}), a peer that sends first is learned from its source endpoint, and any
+ * other address is reached through its zone relay: the zone file (the draft's URLs, or a source
+ * configured per zone), the designated relay, a registration there, and a relayed path proven by
+ * the recipient's answer. Connect, send and ping wait for that (at most
+ * {@link AnodeNodeConfig#routeTimeout()}) and fail with {@link NoRouteToHostException} and the
+ * reason when every way failed; {@link #pathTo} tells how a peer is reached. A node whose own zone
+ * has relays registers with its designated relay at start and every 25 s, and a node configured
+ * with {@link AnodeNodeConfig.Builder#relay} relays for others. A peer seen later
  * from another source (its NAT mapping moved) is followed once that source answered an endpoint
  * check (draft 4.2.4/4.2.5, one round trip); a replayed packet from a spoofed source never moves
- * its traffic. A datagram to an address with no known endpoint fails with
- * {@link NoRouteToHostException}.
+ * its traffic.
  *
  * <p>Security: packets are authenticated, not encrypted (DECISIONS 28); replays are possible
  * (DECISIONS 29). Unauthenticated packets never change state, and the node never answers one with
@@ -83,7 +89,7 @@ public final class AnodeNode implements AutoCloseable {
     private final Object closeLock = new Object();
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
-    private final java.util.concurrent.ExecutorService zoneThread;
+    private final org.anode.zone.ZoneDirectory zones;
     private final org.anode.engine.Router router;
 
     /**
@@ -143,13 +149,9 @@ public final class AnodeNode implements AutoCloseable {
         if (config.relay() != null) {
             engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
         }
-        this.zoneThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, config.threadName() + "-zones");
-            t.setDaemon(true);
-            return t;
-        });
-        this.router = new org.anode.engine.Router(engine, loop, new NodeZones(config.zoneSources()),
-                this::transportFor, zoneThread, config.routeTimeout());
+        this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
+        this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
+                config.routeTimeout(), config.announceInterval());
     }
 
     /**
@@ -522,7 +524,6 @@ public final class AnodeNode implements AutoCloseable {
         }
         streams.close();
         router.close();
-        zoneThread.shutdownNow();
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {
@@ -661,7 +662,7 @@ public final class AnodeNode implements AutoCloseable {
     private int toWakeCount;
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
-    private final class Receiver implements org.anode.engine.PacketReceiver {
+    private final class Receiver implements PacketReceiver {
         /** True between the first packet of a read batch and its end (loop holders only). */
         private boolean inBatch;
 

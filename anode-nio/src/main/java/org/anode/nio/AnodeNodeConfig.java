@@ -53,12 +53,14 @@ public final class AnodeNodeConfig {
     private final java.util.Map<org.anode.address.Zone, String> zoneSources;
     private final java.time.Duration routeTimeout;
     private final boolean announce;
+    private final java.time.Duration announceInterval;
 
     private AnodeNodeConfig(Builder b) {
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
         this.announce = b.announce;
+        this.announceInterval = b.announceInterval;
         this.defaultBind = b.bind.isEmpty();
         this.bindAddresses = defaultBind
                 ? List.of(new InetSocketAddress(anyV4(), b.defaultPort), new InetSocketAddress(anyV6(), b.defaultPort))
@@ -114,6 +116,7 @@ public final class AnodeNodeConfig {
         b.zoneSources.putAll(zoneSources);
         b.routeTimeout = routeTimeout;
         b.announce = announce;
+        b.announceInterval = announceInterval;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -237,10 +240,10 @@ public final class AnodeNodeConfig {
     /**
      * How long a blocking receive on a datagram channel, or a blocking read on a stream channel,
      * yields the CPU in a loop, waiting for data, before it parks its thread (0 = park at once).
-     * Only a channel that sent (wrote) within that time spins (a request/response turn-around). Waking a parked thread costs more than a
-     * loopback round trip; a short spin trades a little CPU for latency. The default, 60 us, covers
-     * a loopback turn-around including the peer's own wake-up on an idle virtual CPU, where 20 us
-     * missed it (docs/BENCHMARKS.md); a channel whose spins keep missing parks at once for a while.
+     * Only a channel that sent (wrote) within that time spins (a request/response turn-around).
+     * Waking a parked thread can cost more than a loopback round trip, so a short spin trades a
+     * little CPU for latency; a channel whose spins keep missing parks at once for a while. The
+     * default (60 us) was chosen from the datagram benchmarks (docs/BENCHMARKS.md).
      */
     public long receiveSpinNanos() {
         return receiveSpinNanos;
@@ -252,8 +255,9 @@ public final class AnodeNodeConfig {
      * this package.
      */
     EngineConfig engineConfig() {
-        return new EngineConfig(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
-                errorReplies, errorReplyRate);
+        return EngineConfig.builder().maxPeers(maxPeers).maxEndpointsPerPeer(maxEndpointsPerPeer)
+                .maxPendingPings(maxPendingPings).newPeerRate(newPeerRate).newPeerRatePerSource(newPeerRatePerSource)
+                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).build();
     }
 
     /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
@@ -274,9 +278,26 @@ public final class AnodeNodeConfig {
         return routeTimeout;
     }
 
+    /** The zone directory settings: the draft's URLs and timeouts, with {@link #zoneSources()} as overrides. */
+    org.anode.zone.ZoneDirectoryConfig zoneDirectory() {
+        org.anode.zone.ZoneDirectoryConfig c = org.anode.zone.ZoneDirectoryConfig.defaults();
+        for (java.util.Map.Entry<org.anode.address.Zone, String> e : zoneSources.entrySet()) {
+            c = c.withOverride(e.getKey(), org.anode.zone.ZoneSource.parse(e.getValue()));
+        }
+        return c;
+    }
+
     /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
     public boolean announce() {
         return announce;
+    }
+
+    /**
+     * How often the node PINGs its own relay and the relays it reaches peers through (DECISIONS
+     * 33: 25 s, well inside a relay's 120 s registration lifetime and most NAT mapping timeouts).
+     */
+    public java.time.Duration announceInterval() {
+        return announceInterval;
     }
 
     @Override
@@ -313,6 +334,7 @@ public final class AnodeNodeConfig {
         private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
+        private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
 
         private Builder() {
         }
@@ -448,6 +470,8 @@ public final class AnodeNodeConfig {
             if (source.isBlank()) {
                 throw new IllegalArgumentException("empty zone file source for zone " + zone);
             }
+            // Fails now on a source that can never be read (IllegalArgumentException).
+            org.anode.zone.ZoneSource.parse(source);
             zoneSources.put(zone, source.strip());
             return this;
         }
@@ -459,6 +483,16 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("routeTimeout must be within 1 ms and 10 min: " + d);
             }
             this.routeTimeout = d;
+            return this;
+        }
+
+        /** How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h. */
+        public Builder announceInterval(java.time.Duration d) {
+            Objects.requireNonNull(d, "announceInterval");
+            if (d.toMillis() < 100 || d.toHours() > 1) {
+                throw new IllegalArgumentException("announceInterval must be within 100 ms and 1 h: " + d);
+            }
+            this.announceInterval = d;
             return this;
         }
 

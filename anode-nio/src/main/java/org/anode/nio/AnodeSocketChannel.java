@@ -315,6 +315,17 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         if (target.getPort() == 0) {
             throw new ConnectException("Connection refused: Anode stream port 0 is not a valid destination");
         }
+        if (!target.address().equals(node.address())) {
+            // Find a path first (DECISIONS 31: bounded wait, NoRouteToHostException with the reason),
+            // before any lock, so that state queries and close from other threads are not held up.
+            ensureOpen();
+            try {
+                node.route(target.address());
+            } catch (IOException e) {
+                closeQuietly();
+                throw e;
+            }
+        }
         readLock.lock();
         try {
             writeLock.lock();

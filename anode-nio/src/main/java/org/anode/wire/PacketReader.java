@@ -323,8 +323,8 @@ public final class PacketReader {
     /**
      * The MACs the packets {@code rs[0 .. n)} (array-backed, each wrapped) should carry under the key
      * {@code cmac} holds, computed in one pass ({@link AesCmac#foldedMany}): what
-     * {@link #verifyMac} compares against, for a burst of packets from one peer at about half the
-     * cost. Each packet's MAC field is set to the packet length for the computation (the MAC
+     * {@link #verifyMac} compares against, cheaper for a burst of packets from one peer than one
+     * CMAC each. Each packet's MAC field is set to the packet length for the computation (the MAC
      * input of DECISIONS 17 is then one run of bytes) and restored afterwards.
      *
      * @param n at most {@link AesCmac#MAX_MANY}

@@ -128,8 +128,8 @@ public final class PacketWriter {
     /**
      * Ends the packets begun with {@code ws[0 .. n)} (each at its buffer's position) as
      * {@link #finish} does, with one key for all of them: their MACs are computed together
-     * ({@link AesCmac#foldedMany}), which costs a burst of packets to one peer about half as much as
-     * one {@code finish} each. The MAC input is the same, byte for byte (DECISIONS 17): the MAC field
+     * ({@link AesCmac#foldedMany}), which is cheaper for a burst of packets to one peer than one
+     * {@code finish} each. The MAC input is the same, byte for byte (DECISIONS 17): the MAC field
      * is first set to the packet length, then the bytes from the flags to the end are authenticated.
      * Buffers without an accessible array are finished one by one.
      *

@@ -507,7 +507,7 @@ class EngineTest {
 
     @Test
     void errorRepliesAreOptInRateLimitedAndNeverLargerThanTheRequest() throws Exception {
-        Engine e = engine(B, EngineConfig.defaults().withErrorReplies(true, 4));
+        Engine e = engine(B, EngineConfig.builder().errorReplies(true).errorReplyRate(4).build());
         byte[] bad = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
                 MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, new byte[32]);
         for (int i = 0; i < 10; i++) {
@@ -535,7 +535,7 @@ class EngineTest {
 
     @Test
     void peerTableIsBoundedAndEvictsOnlyIdleUnpinnedLearnedPeers() throws Exception {
-        Engine e = engine(B, EngineConfig.defaults().withMaxPeers(2));
+        Engine e = engine(B, EngineConfig.builder().maxPeers(2).build());
         AnodeIdentity[] s = new AnodeIdentity[4];
         for (int i = 0; i < s.length; i++) {
             s[i] = AnodeIdentity.generate(Zone.DEFAULT);
@@ -588,7 +588,7 @@ class EngineTest {
     @Test
     void configuredPeersAreNeverEvictedAndAFullTableIsReported() throws Exception {
         // L4: configured inserts evict learned peers only; the documented error is reachable.
-        Engine e = engine(B, EngineConfig.defaults().withMaxPeers(2));
+        Engine e = engine(B, EngineConfig.builder().maxPeers(2).build());
         AnodeIdentity x = AnodeIdentity.generate(Zone.DEFAULT);
         AnodeIdentity y = AnodeIdentity.generate(Zone.DEFAULT);
         AnodeIdentity z = AnodeIdentity.generate(Zone.DEFAULT);
@@ -624,7 +624,7 @@ class EngineTest {
     void oneSourceCannotSpendTheWholeKeyAgreementBudget() throws Exception {
         // M3: garbage MACs under unknown full addresses from one source (no crypto on the
         // attacker's side) take tokens from that source's bucket first.
-        Engine e = engine(B, EngineConfig.defaults().withNewPeerRate(256));
+        Engine e = engine(B, EngineConfig.builder().newPeerRate(256).build());
         AnodeIdentity stranger = AnodeIdentity.generate(Zone.DEFAULT);
         byte[] garbage = forge(AddressField.full(stranger.address()), AddressField.shortOf(B.address()), false,
                 MessageType.DGRAM, new byte[] {0, 5, 0, 9}, new byte[32]);
@@ -670,7 +670,7 @@ class EngineTest {
 
     @Test
     void keyAgreementsForUnknownSendersAreRateLimited() throws Exception {
-        Engine e = engine(B, EngineConfig.defaults().withNewPeerRate(4));
+        Engine e = engine(B, EngineConfig.builder().newPeerRate(4).build());
         for (int i = 0; i < 5; i++) {
             AnodeIdentity s = AnodeIdentity.generate(Zone.DEFAULT);
             byte[] p = forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false,

@@ -336,7 +336,7 @@ class Netty41StreamTest {
         }
     }
 
-    private static ChannelInitializer<SocketChannel> init(java.util.function.Supplier<ChannelInboundHandlerAdapter> h) {
+    static ChannelInitializer<SocketChannel> init(java.util.function.Supplier<ChannelInboundHandlerAdapter> h) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {

@@ -1,6 +1,7 @@
 package org.anode.nio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.anode.engine.EngineConfig;
@@ -15,22 +16,29 @@ class NodeConfigToEngineTest {
 
     @Test
     void everyEngineSettingIsCarriedOver() {
-        AnodeNodeConfig c = AnodeNodeConfig.builder().maxPeers(7).maxEndpointsPerPeer(3).maxPendingPings(11)
-                .newPeerRate(40).newPeerRatePerSource(9).errorReplies(true).errorReplyRate(5).build();
-        assertEquals(new EngineConfig(7, 3, 11, 40, 9, true, 5), c.engineConfig());
+        EngineConfig e = AnodeNodeConfig.builder().maxPeers(7).maxEndpointsPerPeer(3).maxPendingPings(11)
+                .newPeerRate(40).newPeerRatePerSource(9).errorReplies(true).errorReplyRate(5).build().engineConfig();
+        assertEquals(7, e.maxPeers());
+        assertEquals(3, e.maxEndpointsPerPeer());
+        assertEquals(11, e.maxPendingPings());
+        assertEquals(40, e.newPeerRate());
+        assertEquals(9, e.newPeerRatePerSource());
+        assertEquals(true, e.errorReplies());
+        assertEquals(5, e.errorReplyRate());
+        assertNotEquals(EngineConfig.defaults(), e);
     }
 
     @Test
     void theDerivedPerSourceRateIsCarriedOver() {
-        assertEquals(5, AnodeNodeConfig.builder().newPeerRate(40).build().engineConfig().newPeerRatePerSource());
-        assertEquals(EngineConfig.defaults().withNewPeerRate(40),
-                AnodeNodeConfig.builder().newPeerRate(40).build().engineConfig());
+        EngineConfig e = AnodeNodeConfig.builder().newPeerRate(40).build().engineConfig();
+        assertEquals(5, e.newPeerRatePerSource());
+        assertEquals(EngineConfig.builder().newPeerRate(40).build(), e);
     }
 
     @Test
     void outOfRangeEngineSettingsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> EngineConfig.defaults().withMaxPeers(0));
-        assertThrows(IllegalArgumentException.class, () -> new EngineConfig(1, 65, 1, 1, 1, false, 1));
-        assertThrows(IllegalArgumentException.class, () -> EngineConfig.defaults().withErrorReplies(true, 10_001));
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().maxPeers(0));
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().maxEndpointsPerPeer(65));
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().errorReplyRate(10_001));
     }
 }

@@ -221,4 +221,63 @@ class RelayLoopbackTest {
             assertTrue(n.relay.relayStatistics().droppedNotRegistered() >= 1);
         }
     }
+
+    /** Netty 4.1's NIO transport on the nodes' selector providers: an 8 MiB echo by address alone. */
+    @Test
+    void nettyEchoByAddressAlone(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults().withRates(1_000_000, 1_000_000, 1_000_000))) {
+            io.netty.channel.EventLoopGroup sg = new io.netty.channel.nio.NioEventLoopGroup(1,
+                    (java.util.concurrent.Executor) null, n.b.selectorProvider());
+            io.netty.channel.EventLoopGroup cg = new io.netty.channel.nio.NioEventLoopGroup(1,
+                    (java.util.concurrent.Executor) null, n.a.selectorProvider());
+            try {
+                io.netty.channel.Channel server = Netty41StreamTest.await(new io.netty.bootstrap.ServerBootstrap()
+                        .group(sg)
+                        .channelFactory(() -> new io.netty.channel.socket.nio.NioServerSocketChannel(
+                                n.b.selectorProvider()))
+                        .childHandler(Netty41StreamTest.init(Netty41StreamTest.EchoHandler::new))
+                        .bind(AnodeSocketAddress.of(n.b.address(), 7)));
+                Netty41StreamTest.BulkClient client = new Netty41StreamTest.BulkClient(8L << 20, 8);
+                io.netty.channel.Channel c = Netty41StreamTest.await(new io.netty.bootstrap.Bootstrap().group(cg)
+                        .channelFactory(() -> new io.netty.channel.socket.nio.NioSocketChannel(n.a.selectorProvider()))
+                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 15_000)
+                        .handler(client)
+                        .connect(AnodeSocketAddress.of(n.b.address(), 7)));
+                assertTrue(client.await(), "SHA-256 of the 8 MiB echoed equals what was sent");
+                assertTrue(n.a.pathTo(n.b.address()).orElseThrow().relayed());
+                Netty41StreamTest.await(c.close());
+                Netty41StreamTest.await(server.close());
+            } finally {
+                sg.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+                cg.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * DECISIONS 33 with short timers: registrations live 1.5 s; a node of the zone re-announces
+     * every 300 ms, and a zone-0 node that reached it through the relay keeps its own registration
+     * alive while it uses the relay - so after twice the lifetime each can still reach the other.
+     */
+    @Test
+    void announcesKeepRegistrationsAliveWhileInUse(@TempDir Path dir) throws Exception {
+        try (NodeTestSupport nodes = new NodeTestSupport()) {
+            AnodeNode relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig()
+                    .relay(RelayLimits.defaults().withRegistrations(64, Duration.ofMillis(1500))).announce(false)
+                    .build());
+            Path zone = writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
+                    config(zone).announceInterval(Duration.ofMillis(300)).build());
+            AnodeNode c = nodes.node(AnodeIdentity.generate(Zone.DEFAULT),
+                    config(zone).announceInterval(Duration.ofMillis(300)).build());
+            StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 1, 10_000);
+            c.ping(a.address(), Duration.ofSeconds(5));
+            assertEquals(2, relay.relayStatistics().registrations(), "the zone-0 node registered to be answered");
+            Thread.sleep(3000);
+            assertEquals(2, relay.relayStatistics().registrations(), "both still registered after 2 lifetimes");
+            a.ping(c.address(), Duration.ofSeconds(5));
+            AnodePath p = a.pathTo(c.address()).orElseThrow();
+            assertTrue(p.relayed(), p.toString());
+        }
+    }
 }

@@ -217,9 +217,8 @@ public final class AesCmac {
     public static final int MAX_MANY = 64;
     /**
      * Fewest messages for which {@link #foldedMany} beats one CMAC each: every block step costs
-     * one cipher call (about 60 ns here) whatever the number of messages, so a pass over two or
-     * three 1400-byte packets costs more than their serial CMACs (measured: 2.8 us for one, 1.5 us
-     * each for four, 1.15 us each for eight, against 1.75 us serial).
+     * one cipher call whatever the number of messages, so a pass over only two or three packets
+     * costs more than their serial CMACs (figures in docs/benchmarks/provider.md).
      */
     public static final int MIN_MANY = 5;
     private static final java.lang.invoke.VarHandle LONGS =
@@ -230,11 +229,10 @@ public final class AesCmac {
      * values as one {@code update} and {@code doFinalFolded} per message; the instance's pending
      * input, if any, is neither used nor disturbed.
      *
-     * <p>Why: CMAC chains its blocks, so one message is a serial string of AES calls, and on this
-     * hardware AES-NI is about ten times faster when independent blocks are interleaved (a 1400-byte
-     * packet: 1.75 us as CBC-MAC, 0.22 us of the same blocks as ECB). So block {@code j} of every
-     * message goes through one ECB call, with the chaining done here: what a sender with a burst of
-     * packets to one peer pays per packet drops by about half.
+     * <p>Why: CMAC chains its blocks, so one message is a serial string of AES calls, while AES-NI
+     * is much faster on independent blocks, which it can interleave. So block {@code j} of every
+     * message goes through one ECB call, with the chaining done here: a sender with a burst of
+     * packets to one peer pays less per packet (docs/benchmarks/provider.md).
      *
      * @param msgs message {@code i} is {@code msgs[i][offs[i] .. offs[i] + lens[i])}, {@code lens[i] >= 1}
      * @param out receives the folded tag of message {@code i} at index {@code i}
