@@ -28,24 +28,25 @@ class RelayAbuseLabTest {
     private static final String RELAY = " udp dport " + ZoneLab.RELAY_UDP;
 
     /**
-     * Two relays whose registrations of one address point at each other: each relay has two
-     * addresses and sends from its first, and the address is registered at each relay with the
-     * other's second address (a spoofing host's nftables SNAT makes the registering PINGs come from
-     * there), so "never back to the endpoint it came from" does not stop the loop. One packet sent
-     * to that address must bounce A, B, A, B and die at hop count 4; nothing goes beyond, and the
-     * traffic stops.
+     * Two relays whose registrations of one address point at each other. X registers with relay A
+     * from 198.18.0.13:4343 and with relay B from 198.18.0.12:4343 (each registration proven by an
+     * EPC round trip, addendum A3), then goes away, and its two addresses move: .12 to A and .13 to B,
+     * as second addresses (each relay still sends from its first). A's registration of X now points
+     * at B, B's at A, and "never back to the endpoint it came from" does not catch it since the
+     * packets come from the other address. One packet for X must bounce A, B, A, B and die at hop
+     * count 4; nothing goes beyond, and the traffic stops.
      */
     @Test
     void aRelayLoopDiesAtTheHopLimit(TestInfo info) {
         try (Lab lab = Lab.open(info.getTestMethod().orElseThrow().getName())) {
             Host a = lab.publicHost("ra", 10);
             Host b = lab.publicHost("rb", 11);
-            String a2 = Lab.NET + ".12";
-            String b2 = Lab.NET + ".13";
-            a.exec("ip", "addr", "add", a2 + "/24", "dev", "eth0");
-            b.exec("ip", "addr", "add", b2 + "/24", "dev", "eth0");
             Host x = lab.publicHost("x", 30);
             Host s = lab.publicHost("s", 40);
+            String a2 = Lab.NET + ".12";
+            String b2 = Lab.NET + ".13";
+            x.exec("ip", "addr", "add", a2 + "/24", "dev", "eth0");
+            x.exec("ip", "addr", "add", b2 + "/24", "dev", "eth0");
             Id ra = ZoneLab.identity(lab, "ra");
             Id rb = ZoneLab.identity(lab, "rb");
             Id xid = ZoneLab.identity(lab, "x");
@@ -61,38 +62,40 @@ class RelayAbuseLabTest {
             }
             a.count("over", RELAY + " @th,64,8 > " + HOP_LIMIT);
             b.count("over", RELAY + " @th,64,8 > " + HOP_LIMIT);
-            a.count("spoofed", "ip saddr " + b2 + RELAY);
-            b.count("spoofed", "ip saddr " + a2 + RELAY);
-
-            // X's PINGs to A seem to come from B's second address, and those to B from A's.
-            x.nft("table ip spoof {\n"
-                    + "  chain post { type nat hook postrouting priority 100; policy accept;\n"
-                    + "    ip daddr " + a.ip() + RELAY + " snat to " + b2 + ":" + ZoneLab.RELAY_UDP + "\n"
-                    + "    ip daddr " + b.ip() + RELAY + " snat to " + a2 + ":" + ZoneLab.RELAY_UDP + "\n"
-                    + "  }\n"
-                    + "}\n");
+            a.count("from_x", "ip saddr " + b2 + RELAY);
+            b.count("from_x", "ip saddr " + a2 + RELAY);
 
             relay(a, ra);
             relay(b, rb);
             LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zoneA));
+                    ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
             LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zoneB));
-            a.awaitPackets("spoofed", 1, START);
-            b.awaitPackets("spoofed", 1, START);
-            // X goes quiet (its registrations last 120 s); whatever its own packets set off dies down.
+                    ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
+            // X's PING and its EPC answering the relay's check (addendum A3) reached each relay ...
+            a.awaitPackets("from_x", 2, START);
+            b.awaitPackets("from_x", 2, START);
+            // ... and X is registered at both: a ping through each relay gets its answer.
+            mustAnswer(s, sid, zoneA, xid, "ping-via-a");
+            mustAnswer(s, sid, zoneB, xid, "ping-via-b");
             xa.close();
             xb.close();
+            x.exec("ip", "addr", "del", a2 + "/24", "dev", "eth0");
+            x.exec("ip", "addr", "del", b2 + "/24", "dev", "eth0");
+            a.exec("ip", "addr", "add", a2 + "/24", "dev", "eth0");
+            b.exec("ip", "addr", "add", b2 + "/24", "dev", "eth0");
+            // The relays forget X's link-layer address for the moved IPs (no gratuitous ARP here).
+            a.exec("ip", "neigh", "flush", "all");
+            b.exec("ip", "neigh", "flush", "all");
             Map<String, Long> before = quiet(a, b);
 
             LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneA), xid.address(), "-c", "1");
-            // Nobody answers for X: the ping fails, and that is not what this test is about.
+            // Nobody answers for X now: the ping fails, and that is not what this test is about.
             ping.awaitExit(Duration.ofSeconds(60));
             Map<String, Long> after = quiet(a, b);
+            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\n");
 
             long loops = after.get("b/hop1") - before.get("b/hop1");
-            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\n");
             String counts = "before " + before + "\nafter  " + after + ping.tails();
             assertTrue(loops >= 1, "S's packets for X entered the loop\n" + counts);
             for (int h = 2; h <= HOP_LIMIT; h++) {
@@ -100,6 +103,24 @@ class RelayAbuseLabTest {
                 assertEquals(loops, after.get(key) - before.get(key), "every loop reached hop " + h + "\n" + counts);
             }
             assertEquals(0, after.get("a/over") + after.get("b/over"), "no packet beyond the hop limit\n" + counts);
+        }
+    }
+
+    /** {@code anode ping} from s to x through the relay of {@code zone}; it must be answered. */
+    private static void mustAnswer(Host s, Id sid, Path zone, Id x, String name) {
+        // A few tries: the relay registers X once X's EPC is back, a moment after the packets counted.
+        for (int attempt = 1; ; attempt++) {
+            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
+                    ZoneLab.zoneOption(zone), x.address(), "-c", "1");
+            int status = p.awaitExit(Duration.ofSeconds(60));
+            if (status == 0) {
+                p.await("rtt=[0-9.]+ms path=relay hops=1", Duration.ofSeconds(1));
+                return;
+            }
+            if (attempt == 3) {
+                throw new AssertionError(name + ": no answer in " + attempt + " tries" + p.tails());
+            }
+            LabProcess.sleep(Duration.ofSeconds(1));
         }
     }
 
