@@ -444,6 +444,12 @@ public final class AnodeNode implements AutoCloseable {
         }
         org.anode.engine.Relay.Stats s = r.stats();
         int regs;
+        if (loop.inLoop()) {
+            // Called from a handler on the loop itself: waiting for the loop would wait for ourselves.
+            return new RelayStatistics(relayed, r.stats().forwarded(), r.stats().droppedByPolicy(),
+                    r.stats().droppedHopLimit(), r.stats().droppedNotRegistered(), r.stats().droppedRateLimited(),
+                    r.registrationCount(engine.now()), r.stats().errorReplies());
+        }
         try {
             regs = loop.submit(() -> r.registrationCount(engine.now())).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
