@@ -28,9 +28,10 @@ class RelayAbuseLabTest {
     private static final String RELAY = " udp dport " + ZoneLab.RELAY_UDP;
 
     /**
-     * Two relays whose registrations of one address point at each other. X registers with relay A
-     * from 198.18.0.13:4343 and with relay B from 198.18.0.12:4343 (each registration proven by an
-     * EPC round trip, addendum A3), then goes away, and its two addresses move: .12 to A and .13 to B,
+     * Two relays whose registrations of one address point at each other. X registers honestly with
+     * relay A from 198.18.0.13:4343 and with relay B from 198.18.0.12:4343 (no spoofing: a relay
+     * moves a registration only to a proven endpoint, addendum A3), then goes away, and its two
+     * addresses move: .12 to A and .13 to B,
      * as second addresses (each relay still sends from its first). A's registration of X now points
      * at B, B's at A, and "never back to the endpoint it came from" does not catch it since the
      * packets come from the other address. One packet for X must bounce A, B, A, B and die at hop
@@ -71,8 +72,8 @@ class RelayAbuseLabTest {
                     ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
             LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
-            // X's first PING reached each relay; X is registered at both once the relay has proven
-            // the endpoint (addendum A3): then a ping through each relay gets its answer.
+            // X's first PING reached each relay, and X is registered at both: a ping through each
+            // relay gets its answer.
             a.awaitPackets("from_x", 1, START);
             b.awaitPackets("from_x", 1, START);
             mustAnswer(s, sid, zoneA, xid, "ping-via-a");
@@ -109,8 +110,8 @@ class RelayAbuseLabTest {
 
     /** {@code anode ping} from s to x through the relay of {@code zone}; it must be answered. */
     private static void mustAnswer(Host s, Id sid, Path zone, Id x, String name) {
-        // Tries for up to about 40 s: the relay registers X once X's EPC is back, a moment after its
-        // PING; should that check go unanswered, X's next announce (25 s) starts another.
+        // Tries for up to about 40 s, beyond X's next announce (25 s): how soon a relay takes a
+        // registration (at once, or after an endpoint check) is the relay's business.
         for (int attempt = 1; ; attempt++) {
             LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zone), x.address(), "-c", "1");
