@@ -29,6 +29,13 @@ import org.anode.zone.ZoneRelay;
  * NAT mapping open), and it PINGs every other relay it routes through at the same interval while
  * a peer reached through it was sent to within the registration lifetime.
  *
+ * <p>It follows the zone file without a restart (DECISIONS 32, addendum A11): every announce
+ * re-reads the own zone file from the TTL cache (a stale file is refreshed in the background) and
+ * moves the registration to the relay the file names now; a relay that misses
+ * three PINGs in a row is silent, its addresses go to the next
+ * {@code zr} entry ({@code RelayHealth}), paths through it are dropped and re-resolved, and the
+ * own zone file is fetched again at once.
+ *
  * <p>A peer may have several paths (its endpoints: direct ones, relayed ones); the engine ranks
  * them by hop count, then freshness ({@link PeerEndpoint}), so a direct path found later (NAT
  * traversal, an endpoint the application adds) wins over the relay at once.
