@@ -49,6 +49,11 @@ public final class AnodeCli {
         }
         String cmd = args[0];
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        if ((rest.contains("--help") || rest.contains("-h")) && LOCAL_COMMANDS.contains(cmd)) {
+            // Every command takes --help: usage on standard output, exit 0 (the network commands print their own).
+            usage(out);
+            return 0;
+        }
         try {
             switch (cmd) {
                 case "keygen":
@@ -72,7 +77,7 @@ public final class AnodeCli {
                 case "help":
                 case "--help":
                 case "-h":
-                    usage();
+                    usage(out);
                     return 0;
                 default:
                     err.println("anode: unknown command '" + cmd + "'");
@@ -105,7 +110,14 @@ public final class AnodeCli {
         return new NetCommands(out, err, in, stop);
     }
 
+    /** Commands that need no network (their --help is the general usage). */
+    private static final List<String> LOCAL_COMMANDS = List.of("keygen", "address", "digest", "demo");
+
     private void usage() {
+        usage(err);
+    }
+
+    private void usage(PrintStream err) {
         err.println("usage: anode <command> [options]");
         err.println("  keygen [--zone HEX] [--out FILE]   generate an identity (stores FILE owner-only)");
         err.println("  address <BASE32> | --identity FILE [-q]  describe an address (-q: the address alone)");

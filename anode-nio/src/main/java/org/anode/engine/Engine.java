@@ -103,6 +103,8 @@ public final class Engine {
     private final Outbound loopOut = new Outbound(LOOP_BUFFER);
     private final TokenBucket newPeerBudget;
     private final SourceBuckets newPeerSourceBudget;
+    /** Addendum A10: first contacts relayed by a zone relay this node uses, per relay. */
+    private final SourceBuckets newPeerRelayBudget;
     /** Outstanding endpoint checks, oldest first (their deadlines are in the same order). */
     private final ArrayDeque<EndpointCheck> checks = new ArrayDeque<>();
     private final TokenBucket errorReplyBudget;
@@ -116,6 +118,8 @@ public final class Engine {
     private volatile Relay relay;
     /** Routing hook (DECISIONS 31, 33): told of authenticated ERRORs; null without a router. */
     private volatile Router router;
+    /** Addendum A10: endpoints of the zone relays this node uses (set by the router). */
+    private volatile java.util.function.Predicate<InetSocketAddress> usedRelays = e -> false;
 
     private static final class PendingPing {
         final Peer peer;
@@ -249,6 +253,8 @@ public final class Engine {
         this.newPeerBudget = new TokenBucket(config.newPeerRate(), Math.max(1, config.newPeerRate() / 4));
         int perSource = config.newPeerRatePerSource();
         this.newPeerSourceBudget = new SourceBuckets(perSource, Math.max(1, perSource / 4), MAX_SOURCES);
+        int perRelay = relayedNewPeerRate(config);
+        this.newPeerRelayBudget = new SourceBuckets(perRelay, Math.max(1, perRelay / 4), MAX_SOURCES);
         this.errorReplyBudget = new TokenBucket(config.errorReplyRate(), Math.max(1, config.errorReplyRate() / 4));
     }
 
@@ -309,6 +315,28 @@ public final class Engine {
             r.setErrorSender(this::sendRelayError);
         }
         this.relay = r;
+    }
+
+    /**
+     * Addendum A10: the key-agreement rate for first contacts relayed by one zone relay this node
+     * uses - half the node-wide rate (so direct first contacts and other relays keep the other
+     * half), and never less than the per-source rate.
+     */
+    static int relayedNewPeerRate(EngineConfig config) {
+        return Math.max(config.newPeerRatePerSource(), config.newPeerRate() / 2);
+    }
+
+    /** Whether {@code source} is the endpoint of a zone relay this node registers with or routes through. */
+    private boolean isUsedRelay(InetSocketAddress source) {
+        return usedRelays.test(source);
+    }
+
+    /**
+     * Tells the engine which endpoints are zone relays it uses (addendum A10); the router sets it.
+     * Thread-safe; the predicate must be too, and must not allocate.
+     */
+    void setUsedRelays(java.util.function.Predicate<InetSocketAddress> relays) {
+        this.usedRelays = relays;
     }
 
     /** Connects the router (it calls this itself). */
@@ -646,8 +674,10 @@ public final class Engine {
 
     /** A full sender address not in the table: agree a key (rate-limited), verify, then admit. */
     private Peer admitUnknown(PacketReader r, Transport via, InetSocketAddress source, long now) {
-        // Per source first, so one source's flood spends its own tokens, not everyone's.
-        if (!newPeerSourceBudget.tryTake(source.getAddress(), now) || !newPeerBudget.tryTake(now)) {
+        // Per source first, so one source's flood spends its own tokens, not everyone's; a zone
+        // relay this node uses stands for many sources and has a larger bucket (addendum A10).
+        SourceBuckets perSource = r.hopCount() > 0 && isUsedRelay(source) ? newPeerRelayBudget : newPeerSourceBudget;
+        if (!perSource.tryTake(source.getAddress(), now) || !newPeerBudget.tryTake(now)) {
             stats.unknownSenderDropped++;
             return null;
         }

@@ -315,6 +315,34 @@ public final class Peer {
         endpoints = grown;
     }
 
+    /**
+     * Drops the relayed endpoints (hop count above 0) at {@code relay}: that relay went silent
+     * (addendum A11). A direct endpoint at the same address (the relay as a peer itself) stays.
+     *
+     * @return true if one was dropped
+     */
+    synchronized boolean removeRelayedEndpoints(InetSocketAddress relay) {
+        PeerEndpoint[] e = endpoints;
+        int keep = 0;
+        for (PeerEndpoint p : e) {
+            if (!(p.hops() > 0 && p.address().equals(relay))) {
+                keep++;
+            }
+        }
+        if (keep == e.length) {
+            return false;
+        }
+        PeerEndpoint[] left = new PeerEndpoint[keep];
+        int i = 0;
+        for (PeerEndpoint p : e) {
+            if (!(p.hops() > 0 && p.address().equals(relay))) {
+                left[i++] = p;
+            }
+        }
+        endpoints = left;
+        return true;
+    }
+
     private synchronized void resort() {
         PeerEndpoint[] e = endpoints.clone();
         sort(e);

@@ -29,6 +29,13 @@ import org.anode.zone.ZoneRelay;
  * NAT mapping open), and it PINGs every other relay it routes through at the same interval while
  * a peer reached through it was sent to within the registration lifetime.
  *
+ * <p>It follows the zone file without a restart (DECISIONS 32, addendum A11): every announce
+ * re-reads the own zone file from the TTL cache (a stale file is refreshed in the background) and
+ * moves the registration to the relay the file names now; a relay that misses
+ * three PINGs in a row is silent, its addresses go to the next
+ * {@code zr} entry ({@code RelayHealth}), paths through it are dropped and re-resolved, and the
+ * own zone file is fetched again at once.
+ *
  * <p>A peer may have several paths (its endpoints: direct ones, relayed ones); the engine ranks
  * them by hop count, then freshness ({@link PeerEndpoint}), so a direct path found later (NAT
  * traversal, an endpoint the application adds) wins over the relay at once.
@@ -61,6 +68,29 @@ public final class Router {
     @FunctionalInterface
     public interface ZoneLookup {
         CompletableFuture<ZoneFile> lookup(Zone zone);
+
+        /**
+         * Fetches the zone's file now even if the cached one is fresh (its relays stopped
+         * answering), e.g. {@code ZoneDirectory::refresh}; by default {@link #lookup}.
+         */
+        default CompletableFuture<ZoneFile> refresh(Zone zone) {
+            return lookup(zone);
+        }
+
+        /** Lookups and refreshes of a {@link org.anode.zone.ZoneDirectory} (its TTL cache, DECISIONS 32). */
+        static ZoneLookup of(org.anode.zone.ZoneDirectory directory) {
+            return new ZoneLookup() {
+                @Override
+                public CompletableFuture<ZoneFile> lookup(Zone zone) {
+                    return directory.lookup(zone);
+                }
+
+                @Override
+                public CompletableFuture<ZoneFile> refresh(Zone zone) {
+                    return directory.refresh(zone);
+                }
+            };
+        }
     }
 
     /** What the router knows about one relay it uses. */
@@ -90,6 +120,7 @@ public final class Router {
         Peer peer;
         String zoneFailure;
         boolean notRegistered;
+        boolean rerouting;
         EventLoop.Timer timer;
 
         Resolution(AnodeAddress target, long deadline) {
@@ -106,6 +137,10 @@ public final class Router {
     private final long announceNanos;
     private final Map<AnodeAddress, RelayState> relays = new HashMap<>();
     private final Map<AnodeAddress, Resolution> pending = new HashMap<>();
+    // Relay failover and zone file changes (addendum A11): event loop only.
+    private final RelayHealth health = new RelayHealth();
+    private RelayState ownRelay;
+    private boolean announcing;
     private volatile Map<InetSocketAddress, AnodeAddress> relayByEndpoint = Map.of();
     private EventLoop.Timer announceTimer;
     private volatile boolean closed;
@@ -124,6 +159,7 @@ public final class Router {
         this.timeoutNanos = timeout.toNanos();
         this.announceNanos = announceInterval.toNanos();
         engine.setRouter(this);
+        engine.setUsedRelays(this::isRelayEndpoint);
     }
 
     // ------------------------------------------------------------------ announce
@@ -141,22 +177,61 @@ public final class Router {
                 return;
             }
             loop.execute(() -> {
-                if (closed) {
-                    return;
-                }
-                Optional<ZoneRelay> zr = f.relayFor(self);
-                if (zr.isEmpty()) {
-                    LOG.log(System.Logger.Level.DEBUG, "zone {0} has no relays: LAN only", self.zone());
-                    return;
-                }
-                RelayState r = relayState(zr.get());
-                if (r == null) {
-                    return;
-                }
-                r.own = true;
-                pingRelay(r);
-                scheduleAnnounce();
+                announcing = true;
+                onOwnZoneFile(f);
             });
+        });
+    }
+
+    /**
+     * The current file of the node's own zone (event loop): registers with the relay it names for
+     * this node now, if that is not the relay it registers with already (addendum A11: the file
+     * changed, or the relay went silent).
+     */
+    private void onOwnZoneFile(ZoneFile f) {
+        if (closed) {
+            return;
+        }
+        AnodeAddress self = engine.address();
+        Optional<ZoneRelay> zr = health.choose(f, self, engine.now());
+        if (zr.isEmpty()) {
+            if (ownRelay != null) {
+                LOG.log(System.Logger.Level.INFO, "zone {0} no longer has relays: LAN only", self.zone());
+                ownRelay.own = false;
+                ownRelay = null;
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "zone {0} has no relays: LAN only", self.zone());
+            }
+            return;
+        }
+        if (zr.get().addresses().get(0).equals(self)) {
+            return;
+        }
+        RelayState r = relayState(zr.get());
+        if (r == null || r == ownRelay) {
+            return;
+        }
+        if (ownRelay != null) {
+            LOG.log(System.Logger.Level.INFO, "own zone relay moves from {0} to {1} at {2}", ownRelay.address,
+                    r.address, r.endpoint);
+            ownRelay.own = false;
+        }
+        r.own = true;
+        ownRelay = r;
+        pingRelay(r);
+        scheduleAnnounce();
+    }
+
+    /** Re-reads the own zone file (cached; a stale one is refreshed in the background, DECISIONS 32). */
+    private void recheckOwnZone(boolean force) {
+        if (!announcing || closed) {
+            return;
+        }
+        Zone z = engine.address().zone();
+        (force ? zones.refresh(z) : zones.lookup(z)).whenComplete((f, e) -> {
+            if (f != null) {
+                loop.execute(() -> onOwnZoneFile(f));
+            }
         });
     }
 
@@ -180,6 +255,7 @@ public final class Router {
         if (closed) {
             return;
         }
+        recheckOwnZone(false);
         long now = engine.now();
         for (Peer p : engine.peers()) {
             PeerEndpoint e = p.bestEndpoint();
@@ -202,7 +278,7 @@ public final class Router {
                 any = true;
             }
         }
-        if (any) {
+        if (any || announcing) {
             scheduleAnnounce();
         }
     }
@@ -283,7 +359,10 @@ public final class Router {
             if (e != null) {
                 Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
                         ? e.getCause() : e;
-                res.zoneFailure = "zone file of zone " + target.zone() + " unreachable: " + c.getMessage();
+                boolean malformed = c instanceof org.anode.zone.ZoneUnavailableException z
+                        && z.reason() == org.anode.zone.ZoneUnavailableException.Reason.MALFORMED;
+                res.zoneFailure = "zone file of zone " + target.zone() + (malformed ? " malformed" : " unreachable")
+                        + ": " + c.getMessage();
                 fail(res, res.zoneFailure);
             } else {
                 onZoneFile(res, f);
@@ -296,7 +375,7 @@ public final class Router {
         if (res.future.isDone()) {
             return;
         }
-        Optional<ZoneRelay> zr = f.relayFor(res.target);
+        Optional<ZoneRelay> zr = health.choose(f, res.target, engine.now());
         if (zr.isEmpty()) {
             fail(res, "zone " + res.target.zone() + " has no relays (its addresses are reachable on their LAN only)");
             return;
@@ -384,6 +463,16 @@ public final class Router {
             return;
         }
         long now = engine.now();
+        if (res.relay != null && health.silent(res.relay.address, now) && !res.rerouting) {
+            // Addendum A11: the relay went silent; the zone file (re-read) names the next one.
+            res.rerouting = true;
+            zones.refresh(res.target.zone()).whenComplete((f, e) -> loop.execute(() -> {
+                res.rerouting = false;
+                if (f != null && !res.future.isDone() && health.silent(res.relay.address, engine.now())) {
+                    onZoneFile(res, f);
+                }
+            }));
+        }
         if (res.relay != null && (res.relay.lastPingNanos == Long.MIN_VALUE
                 || now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2)) {
             pingRelay(res.relay);
@@ -421,15 +510,66 @@ public final class Router {
             public void pong(long rttNanos) {
                 r.answered = true;
                 r.lastPongNanos = engine.now();
+                health.answered(r.address);
             }
 
             @Override
             public void failed(Exception cause) {
-                // The next announce or probe tries again.
+                if (cause instanceof java.util.concurrent.TimeoutException) {
+                    onRelayMiss(r);
+                }
             }
         });
         if (id != 0) {
             loop.schedule(PROBE_INTERVAL_NANOS * 3, () -> engine.expirePing(id));
+        }
+    }
+
+    /**
+     * A PING to a relay went unanswered (event loop): a relay the node needs is PINGed again soon,
+     * so that a dead one is noticed in seconds; after {@link RelayHealth#SILENT_AFTER} misses in a
+     * row it is silent (addendum A11).
+     */
+    private void onRelayMiss(RelayState r) {
+        if (closed) {
+            return;
+        }
+        long now = engine.now();
+        if (health.missed(r.address, now)) {
+            onRelaySilent(r);
+        } else if (!health.silent(r.address, now) && (r.own || r.inUseUntil - now > 0)) {
+            loop.schedule(PROBE_INTERVAL_NANOS, () -> {
+                if (!closed && !health.silent(r.address, engine.now())) {
+                    pingRelay(r);
+                }
+            });
+        }
+    }
+
+    /**
+     * A relay went silent (addendum A11): paths through it are dropped, peers in use through it are
+     * resolved again (through the next relay of their zone file), and if it was this node's own
+     * relay the own zone file is fetched again and the node registers with the relay it names.
+     */
+    private void onRelaySilent(RelayState r) {
+        LOG.log(System.Logger.Level.INFO, "zone relay {0} at {1} silent after {2} unanswered PINGs", r.address,
+                r.endpoint, RelayHealth.SILENT_AFTER);
+        long now = engine.now();
+        List<AnodeAddress> again = new ArrayList<>();
+        for (Peer p : engine.peers()) {
+            PeerEndpoint best = p.bestEndpoint();
+            boolean inUse = best != null && best.hops() > 0 && best.address().equals(r.endpoint)
+                    && p.lastSentNanos() != org.anode.wire.SenderForm.NEVER_ANSWERED
+                    && now - p.lastSentNanos() < IN_USE_NANOS;
+            if (p.removeRelayedEndpoints(r.endpoint) && inUse) {
+                again.add(p.address());
+            }
+        }
+        if (r.own) {
+            recheckOwnZone(true);
+        }
+        for (AnodeAddress a : again) {
+            startResolve(a);
         }
     }
 
@@ -534,6 +674,14 @@ public final class Router {
         long rtt = p.smoothedRttNanos();
         return Optional.of(new PeerPath(a, relayed, e.address(), relay, Math.max(e.hops(), relayed ? 1 : 0),
                 rtt < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(rtt)), eps.length));
+    }
+
+    /**
+     * Whether {@code endpoint} is the endpoint of a zone relay this node registers with or routes
+     * through (addendum A10). Thread-safe, allocation-free.
+     */
+    boolean isRelayEndpoint(InetSocketAddress endpoint) {
+        return relayByEndpoint.containsKey(endpoint);
     }
 
     /** Relays this node registers with (its own, and those in use). Event loop or tests. */

@@ -129,11 +129,15 @@ public final class AnodeNode implements AutoCloseable {
      * @param endpointChecks EPC_REQs started for new sources of known peers (draft 4.2.4)
      * @param endpointsProven new endpoints proven by their EPC and put to use (draft 4.2.5)
      * @param peers peers in the table
+     * @param relayed authenticated packets that reached this node through a relay (hop count above 0)
+     * @param forwarded packets this node forwarded as a relay (DECISIONS 34; 0 unless it relays)
+     * @param droppedByPolicy packets this node's relay dropped: hop limit, unregistered recipient,
+     *     loop, rate limit (details in {@link #relayStatistics()})
      */
     public record Statistics(long received, long malformed, long notForUs, long authFailed, long authErrorResponses,
             long unknownSenderDropped, long accepted, long delivered, long noListener, long unhandledType,
             long errorReplies, long pongsSent, long peerTableFull, long endpointChecks, long endpointsProven,
-            int peers) {
+            int peers, long relayed, long forwarded, long droppedByPolicy) {
     }
 
     private AnodeNode(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
@@ -153,7 +157,8 @@ public final class AnodeNode implements AutoCloseable {
             engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
         }
         this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
-        this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
+        this.router = new org.anode.engine.Router(engine, loop,
+                org.anode.engine.Router.ZoneLookup.of(zones), this::transportFor,
                 config.routeTimeout(), config.announceInterval());
     }
 
@@ -492,10 +497,12 @@ public final class AnodeNode implements AutoCloseable {
     /** Counters of received traffic and the peer count. */
     public Statistics statistics() {
         Engine.Stats s = engine.stats();
+        org.anode.engine.Relay rl = engine.relay();
         return new Statistics(s.received(), s.malformed(), s.notForUs(), s.authFailed(), s.authErrorResponses(),
                 s.unknownSenderDropped(), s.accepted(), s.delivered(), s.noListener(), s.unhandledType(),
                 s.errorReplies(), s.pongsSent(), s.peerTableFull(), s.endpointChecks(), s.endpointsProven(),
-                engine.peerCount());
+                engine.peerCount(), s.relayedReceived(), rl == null ? 0 : rl.stats().forwarded(),
+                rl == null ? 0 : rl.stats().droppedByPolicy());
     }
 
     /** Number of peers in the table. */

@@ -172,6 +172,21 @@ class NetCommandsTest {
     }
 
     @Test
+    void everyCommandPrintsItsHelpOnStandardOutput() throws Exception {
+        for (String cmd : new String[] {"--help", "keygen", "address", "digest", "demo", "relay", "node", "ping",
+                "listen", "cat"}) {
+            Run h = cmd.equals("--help") ? new Run(cmd) : new Run(cmd, "--help");
+            assertEquals(0, h.rc.get(10, TimeUnit.SECONDS), cmd);
+            assertTrue(h.out().startsWith("usage: anode"), cmd + ": " + h.out());
+            assertEquals("", h.err(), cmd);
+        }
+        Run bad = new Run("keygen", "--bogus");
+        assertEquals(2, bad.rc.get(10, TimeUnit.SECONDS));
+        assertTrue(bad.err().contains("unexpected argument"), bad.err());
+        assertEquals("", bad.out());
+    }
+
+    @Test
     void addressQuietPrintsTheAddressAlone(@TempDir Path dir) throws Exception {
         Path f = identity(dir, "id");
         Run r = new Run("address", "--identity", f.toString(), "-q");

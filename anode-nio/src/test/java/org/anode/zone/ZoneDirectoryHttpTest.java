@@ -212,6 +212,32 @@ class ZoneDirectoryHttpTest {
     }
 
     @Test
+    void theDefaultDirectoryHonoursTheJdkProxySettings() throws Exception {
+        // The directory a node creates (ZoneDirectory.create(config)) follows the JDK's proxy
+        // properties: the request for the draft's DNS URL reaches the proxy, absolute URI and all.
+        String[] keys = {"http.proxyHost", "http.proxyPort"};
+        String[] saved = {System.getProperty(keys[0]), System.getProperty(keys[1])};
+        System.setProperty(keys[0], "127.0.0.1");
+        System.setProperty(keys[1], Integer.toString(server.getAddress().getPort()));
+        try {
+            ZoneDirectory d = ZoneDirectory.create(ZoneDirectoryConfig.defaults().withLimits(LIMITS)
+                    .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5)));
+            int before = proxied.size();
+            assertEquals(3, get(d.lookup(ZONE)).revision());
+            assertTrue(proxied.subList(before, proxied.size()).contains("http://a--0a0b0c0d.net/z"),
+                    proxied.toString());
+        } finally {
+            for (int i = 0; i < keys.length; i++) {
+                if (saved[i] == null) {
+                    System.clearProperty(keys[i]);
+                } else {
+                    System.setProperty(keys[i], saved[i]);
+                }
+            }
+        }
+    }
+
+    @Test
     void fileOverride(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("zone");
         Files.write(file, ZoneDirectoryTest.zoneFile(1, 60, false).getBytes(StandardCharsets.UTF_8));
