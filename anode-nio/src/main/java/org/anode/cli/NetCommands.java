@@ -63,6 +63,11 @@ final class NetCommands {
         int udp;
         boolean udpGiven;
         InetAddress bind;
+        /** LAN discovery (DECISIONS 37): off with --no-lan; --lan-port moves it off 8737. */
+        boolean noLan;
+        int lanPort = org.anode.engine.Discovery.PORT;
+        /** --peer-id (draft 3.4, DECISIONS 41). */
+        int peerId = 1;
         final List<String> positional = new ArrayList<>();
         boolean help;
     }
@@ -90,6 +95,24 @@ final class NetCommands {
                 case "--udp" -> {
                     c.udp = port(AnodeCli.value(args, ++i, a), a);
                     c.udpGiven = true;
+                }
+                case "--no-lan" -> c.noLan = true;
+                case "--lan-port" -> {
+                    c.lanPort = port(AnodeCli.value(args, ++i, a), a);
+                    if (c.lanPort == 0) {
+                        throw new UsageException("--lan-port wants a port 1..65535");
+                    }
+                }
+                case "--peer-id" -> {
+                    String v = AnodeCli.value(args, ++i, a);
+                    try {
+                        c.peerId = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        c.peerId = -1;
+                    }
+                    if (c.peerId < 1 || c.peerId > 15) {
+                        throw new UsageException("--peer-id wants 1..15, not '" + v + "'");
+                    }
                 }
                 case "--bind" -> {
                     try {
@@ -134,6 +157,7 @@ final class NetCommands {
         for (String[] z : c.zones) {
             b.zoneSource(Zone.parse(z[0]), z[1]);
         }
+        b.lan(!c.noLan).lanPort(c.lanPort).peerId(c.peerId);
         return b;
     }
 
