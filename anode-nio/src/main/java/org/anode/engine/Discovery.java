@@ -417,8 +417,8 @@ public final class Discovery {
 
     // ------------------------------------------------------------------ views for tests
 
-    /** Addresses held as hints. */
-    int hintCount() {
+    /** Addresses held as hints (event loop). */
+    public int hintCount() {
         return hints.size();
     }
 

@@ -469,6 +469,26 @@ public final class AnodeNode implements AutoCloseable {
                 s.droppedNotRegistered(), s.droppedRateLimited(), regs, s.errorReplies());
     }
 
+    /** Counters of LAN discovery (DECISIONS 37); all zero when it is off. */
+    public LanStatistics lanStatistics() {
+        org.anode.transport.LanDiscovery l = lan;
+        if (l == null) {
+            return new LanStatistics(false, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        org.anode.engine.Discovery.Stats s = l.discovery().stats();
+        int hints;
+        try {
+            hints = loop.submit(() -> l.discovery().hintCount()).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            hints = -1;
+        } catch (ExecutionException | TimeoutException e) {
+            hints = -1;
+        }
+        return new LanStatistics(true, s.announcementsSent(), s.announcementsRead(), s.announcementsDropped(),
+                s.queriesSent(), s.queriesAnswered(), s.hintChecks(), s.ignored(), hints, l.targets().size());
+    }
+
     /**
      * Receives every ERROR and flag 0x04 report (see {@link PeerError}); called on the event-loop
      * thread, must not block. Null removes the listener.
