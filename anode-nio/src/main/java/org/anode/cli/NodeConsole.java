@@ -29,8 +29,9 @@ import org.anode.nio.LanStatistics;
  *   <li>{@code ping ADDRESS} - {@code rtt=MS path=direct|relay hops=N};
  *   <li>{@code dgram ADDRESS TEXT} - sends TEXT to the address's echo port ({@value NetCommands#ECHO_PORT})
  *       and answers with what came back;
- *   <li>{@code stream ADDRESS BYTES} - opens a stream to the echo port, sends BYTES deterministic
- *       bytes, reads them back, answers {@code SHA-256 COUNT};
+ *   <li>{@code stream ADDRESS BYTES [PEERID]} - opens a stream to the echo port (of the device with
+ *       that peer id, draft 3.4, when given), sends BYTES deterministic bytes, reads them back,
+ *       answers {@code SHA-256 COUNT};
  *   <li>{@code path ADDRESS} - how the address is reached now, or {@code none};
  *   <li>{@code lan} - the LAN discovery counters ({@link LanStatistics}) and the peer count.
  * </ul>
@@ -100,8 +101,12 @@ final class NodeConsole {
             }
             case "dgram":
                 return dgram(AnodeAddress.parse(arg(w, 2)), arg(w, 3));
-            case "stream":
-                return stream(AnodeAddress.parse(arg(w, 2)), Integer.parseInt(arg(w, 3)));
+            case "stream": {
+                // stream ADDRESS BYTES [PEERID]: the last word may name the device (draft 3.4).
+                String[] more = arg(w, 3).split(" ");
+                int peerId = more.length > 1 ? Integer.parseInt(more[1]) : 0;
+                return stream(AnodeAddress.parse(arg(w, 2)), Integer.parseInt(more[0]), peerId);
+            }
             case "path": {
                 AnodePath p = node.pathTo(AnodeAddress.parse(arg(w, 2))).orElse(null);
                 return p == null ? "none" : p.kind() + " hops=" + p.hops() + " endpoint=" + p.endpoint();
@@ -144,13 +149,13 @@ final class NodeConsole {
         }
     }
 
-    private String stream(AnodeAddress a, int n) throws IOException, InterruptedException {
+    private String stream(AnodeAddress a, int n, int peerId) throws IOException, InterruptedException {
         byte[] data = new byte[n];
         for (int i = 0; i < n; i++) {
             data[i] = (byte) (i * 31 + 7);
         }
         try (AnodeSocketChannel ch = AnodeSocketChannel.open(node)) {
-            ch.connect(AnodeSocketAddress.of(a, NetCommands.ECHO_PORT));
+            ch.connect(AnodeSocketAddress.of(a, NetCommands.ECHO_PORT).withPeerId(peerId));
             Thread writer = new Thread(() -> {
                 try {
                     ByteBuffer b = ByteBuffer.wrap(data);
