@@ -280,9 +280,16 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
                     if (!up(ni) || !holds(ni, bound)) {
                         continue;
                     }
+                    boolean broadcast;
+                    try {
+                        broadcast = !ni.isLoopback() && !ni.isPointToPoint();
+                    } catch (SocketException e) {
+                        broadcast = false;
+                    }
                     for (InterfaceAddress ia : ni.getInterfaceAddresses()) {
-                        if (ia.getAddress() instanceof Inet4Address && ia.getBroadcast() != null) {
-                            out.add(new InetSocketAddress(ia.getBroadcast(), port));
+                        InetAddress b = broadcast ? directedBroadcast(ia) : null;
+                        if (b != null) {
+                            out.add(new InetSocketAddress(b, port));
                         }
                     }
                 }
@@ -317,6 +324,33 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
             }
         }
         return Collections.unmodifiableSet(out);
+    }
+
+    /**
+     * The directed broadcast address of an IPv4 interface address: the one configured, or, where
+     * none is (an address added without {@code brd}, which the kernel still routes as broadcast),
+     * the subnet's all-ones host address. Null for IPv6 and for /31 and /32.
+     */
+    static InetAddress directedBroadcast(InterfaceAddress ia) {
+        if (!(ia.getAddress() instanceof Inet4Address a)) {
+            return null;
+        }
+        InetAddress b = ia.getBroadcast();
+        if (b != null && !b.isAnyLocalAddress()) {
+            return b;
+        }
+        int prefix = ia.getNetworkPrefixLength();
+        if (prefix < 1 || prefix > 30) {
+            return null;
+        }
+        byte[] x = a.getAddress();
+        int v = ((x[0] & 0xff) << 24) | ((x[1] & 0xff) << 16) | ((x[2] & 0xff) << 8) | (x[3] & 0xff);
+        v |= (int) (0xffffffffL >>> prefix);
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
     }
 
     private static boolean up(NetworkInterface ni) {
