@@ -153,6 +153,11 @@ class LanDiscoveryLabTest {
             everyPairTalks(List.of(nodes.get(0), n4));
             everyPairTalks(List.of(n4, nodes.get(2)));
             n4.process().close();
+            // The plain command, with a throw-away identity: anode ping ADDRESS.
+            LabProcess ping = h4.anode("ping", Redirect.PIPE, "ping", nodes.get(1).address());
+            assertEquals(0, ping.awaitExit(START), ping.tails());
+            assertTrue(ping.stdout().matches("reply from " + nodes.get(1).address()
+                    + " rtt=\\d+\\.\\d\\dms path=direct hops=0\n"), ping.tails());
 
             // --no-lan: in h4 now, counted from its start. It neither answers nor sends anything.
             h4.countSent("nolan_udp", "meta l4proto udp");
