@@ -67,9 +67,11 @@ class RelayAbuseLabTest {
 
             relay(a, ra);
             relay(b, rb);
-            LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
+            // --no-lan everywhere here: the relays are under test, and LAN discovery would find X
+            // directly on the shared segment (a proven direct path beats a relayed one, DECISIONS 31).
+            LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
-            LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
+            LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
             // X's PING and its EPC answering the relay's check (addendum A3) reached each relay ...
             a.awaitPackets("from_x", 2, START);
@@ -88,7 +90,7 @@ class RelayAbuseLabTest {
             b.exec("ip", "neigh", "flush", "all");
             Map<String, Long> before = quiet(a, b);
 
-            LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
+            LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneA), xid.address(), "-c", "1");
             // Nobody answers for X now: the ping fails, and that is not what this test is about.
             ping.awaitExit(Duration.ofSeconds(60));
@@ -110,7 +112,7 @@ class RelayAbuseLabTest {
     private static void mustAnswer(Host s, Id sid, Path zone, Id x, String name) {
         // A few tries: the relay registers X once X's EPC is back, a moment after the packets counted.
         for (int attempt = 1; ; attempt++) {
-            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
+            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zone), x.address(), "-c", "1");
             int status = p.awaitExit(Duration.ofSeconds(60));
             if (status == 0) {
