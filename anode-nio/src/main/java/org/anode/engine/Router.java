@@ -126,14 +126,14 @@ public final class Router {
     }
 
     /** How often a resolution looks whether the LAN has given it a direct path. */
-    static final long LAN_POLL_NANOS = 10_000_000L;
+    static final long LAN_POLL_NANOS = 20_000_000L;
 
     /** Adds LAN discovery as a way of finding addresses (null: none). */
     public void setLan(Lan l) {
         this.lan = l;
     }
 
-    /** Starts the LAN way for a new resolution: a query now, a look for its answer every 10 ms. */
+    /** Starts the LAN way for a new resolution: a query now, a look for its answer every 20 ms. */
     private void startLan(Resolution res, long now) {
         Lan l = lan;
         if (l == null) {

@@ -12,6 +12,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.List;
@@ -58,6 +59,19 @@ class DualStackBindTest {
             assertTrue(c.ping(a.address(), Duration.ofSeconds(5)).toNanos() > 0);
             assertInstanceOf(Inet4Address.class, a.pathTo(c.address()).orElseThrow().endpoint().getAddress());
             assertInstanceOf(Inet6Address.class, a.pathTo(b.address()).orElseThrow().endpoint().getAddress());
+
+            // The packet limits of DECISIONS 27: 1232 bytes over IPv6, 1400 over IPv4 - the largest
+            // datagram differs by exactly that much, whatever the header.
+            try (AnodeDatagramChannel ch = a.openDatagramChannel()) {
+                ch.bind(AnodeSocketAddress.of(a.address(), 0));
+                int overV6 = ch.maxDatagramSize(AnodeSocketAddress.of(b.address(), 7));
+                int overV4 = ch.maxDatagramSize(AnodeSocketAddress.of(c.address(), 7));
+                assertEquals(AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4 - AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV6,
+                        overV4 - overV6, overV4 + " / " + overV6);
+                assertThrows(IOException.class, () -> ch.send(ByteBuffer.allocate(overV6 + 1),
+                        AnodeSocketAddress.of(b.address(), 7)), "larger than 1232 bytes on the wire");
+                assertEquals(overV6, ch.send(ByteBuffer.allocate(overV6), AnodeSocketAddress.of(b.address(), 7)));
+            }
         }
     }
 
