@@ -54,6 +54,32 @@ class LanDiscoveryLoopbackTest {
         }
     }
 
+    /**
+     * DECISIONS 31: the LAN and the zone relay are tried together, and the proven direct path is
+     * the one used - even for nodes whose zone has a relay both are registered with.
+     */
+    @Test
+    void aLanPathBeatsTheRelay(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int lanPort = freeLanPort();
+        try (NodeTestSupport s = new NodeTestSupport()) {
+            AnodeNode relay = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE),
+                    NodeTestSupport.loopbackConfig().relay(RelayLimits.defaults()).announce(false).lan(false).build());
+            java.nio.file.Path zone = RelayLoopbackTest.writeZoneFile(dir, relay.address(),
+                    relay.localEndpoints().get(0).getPort());
+            AnodeNodeConfig cfg = NodeTestSupport.loopbackConfig().zoneSource(RelayLoopbackTest.ZONE, zone.toString())
+                    .lanPort(lanPort).build();
+            AnodeNode a = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
+            AnodeNode b = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
+            StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 10_000);
+            a.ping(b.address(), Duration.ofSeconds(5));
+            StreamTestSupport.awaitTrue(() -> a.pathTo(b.address()).map(p -> p.hops() == 0).orElse(false), 10_000);
+            AnodePath p = a.pathTo(b.address()).orElseThrow();
+            assertEquals(0, p.hops(), p.toString());
+            assertEquals(b.localEndpoints().get(0), p.endpoint());
+            assertTrue(a.lanStatistics().queriesSent() >= 1, a.lanStatistics().toString());
+        }
+    }
+
     @Test
     void withDiscoveryOffNothingIsFound() throws Exception {
         int lanPort = freeLanPort();
