@@ -54,7 +54,9 @@ import org.anode.transport.UdpTransport;
  * other address is reached through its zone relay: the zone file (the draft's URLs, or a source
  * configured per zone), the designated relay, a registration there, and a relayed path proven by
  * the recipient's answer. Connect, send and ping wait for that (at most
- * {@link AnodeNodeConfig#routeTimeout()}) and fail with {@link NoRouteToHostException} and the
+ * {@link AnodeNodeConfig#routeTimeout()}; a non-blocking connect instead returns at once and
+ * completes through {@code OP_CONNECT}, and a non-blocking datagram waits in the node, not in the
+ * caller) and fail with {@link NoRouteToHostException} and the
  * reason when every way failed; {@link #pathTo} tells how a peer is reached. A node whose own zone
  * has relays registers with its designated relay at start and every 25 s, and a node configured
  * with {@link AnodeNodeConfig.Builder#relay} relays for others. A peer seen later
@@ -90,6 +92,7 @@ public final class AnodeNode implements AutoCloseable {
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
     private final org.anode.zone.ZoneDirectory zones;
+    private final PendingDatagrams pendingDatagrams = new PendingDatagrams(this);
     private final org.anode.engine.Router router;
     /** LAN discovery (DECISIONS 37), or null when configured off. */
     private volatile org.anode.transport.LanDiscovery lan;
@@ -402,6 +405,22 @@ public final class AnodeNode implements AutoCloseable {
                 + " lost meanwhile"));
     }
 
+    /** Datagrams of non-blocking channels waiting for their path. */
+    PendingDatagrams pendingDatagrams() {
+        return pendingDatagrams;
+    }
+
+    /** True if a packet to {@code address} can go out now, without finding a path first. */
+    boolean hasPath(AnodeAddress address) {
+        Peer p = engine.peer(address);
+        return p != null && org.anode.engine.Router.usable(p);
+    }
+
+    /** Finds a path without blocking (DECISIONS 31); completes on the event loop, or at once. */
+    CompletableFuture<Peer> findPathAsync(AnodeAddress address) {
+        return router.resolve(address);
+    }
+
     /** The peer to send to, finding a path first if it has none (blocking, bounded). */
     Peer route(AnodeAddress address) throws IOException {
         Peer p = engine.peer(address);
@@ -457,6 +476,12 @@ public final class AnodeNode implements AutoCloseable {
         }
         org.anode.engine.Relay.Stats s = r.stats();
         int regs;
+        if (loop.inLoop()) {
+            // Called from a handler on the loop itself: waiting for the loop would wait for ourselves.
+            return new RelayStatistics(relayed, r.stats().forwarded(), r.stats().droppedByPolicy(),
+                    r.stats().droppedHopLimit(), r.stats().droppedNotRegistered(), r.stats().droppedRateLimited(),
+                    r.registrationCount(engine.now()), r.stats().errorReplies());
+        }
         try {
             regs = loop.submit(() -> r.registrationCount(engine.now())).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -282,4 +282,98 @@ class RelayLoopbackTest {
             assertTrue(p.relayed(), p.toString());
         }
     }
+
+    /**
+     * A non-blocking connect by address alone never blocks: it returns false at once, the path is
+     * found in the background, OP_CONNECT fires when finishConnect() will succeed - or throw the
+     * reason, for an address nobody registered.
+     */
+    @Test
+    void nonBlockingConnectFindsItsPathWithoutBlocking(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
+            AnodeServerSocketChannel server = n.nodes.track(AnodeServerSocketChannel.open(n.b));
+            server.bind(AnodeSocketAddress.of(n.b.address(), 80));
+            try (java.nio.channels.Selector sel = n.a.selectorProvider().openSelector();
+                    AnodeSocketChannel c = AnodeSocketChannel.open(n.a)) {
+                c.configureBlocking(false);
+                assertFalse(c.connect(AnodeSocketAddress.of(n.b.address(), 80)), "pending while the path is found");
+                assertTrue(c.isConnectionPending());
+                assertEquals(AnodeSocketAddress.of(n.b.address(), 80), c.getRemoteAddress());
+                java.nio.channels.SelectionKey k = c.register(sel, java.nio.channels.SelectionKey.OP_CONNECT);
+                for (int i = 0; i < 100 && !c.isConnected(); i++) {
+                    if (sel.select(100) > 0 && k.isConnectable()) {
+                        assertTrue(c.finishConnect(), "OP_CONNECT only when finishConnect succeeds");
+                    }
+                    sel.selectedKeys().clear();
+                }
+                assertTrue(c.isConnected());
+                assertTrue(n.a.pathTo(n.b.address()).orElseThrow().relayed());
+            }
+            AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
+            try (java.nio.channels.Selector sel = n.a.selectorProvider().openSelector();
+                    AnodeSocketChannel c = AnodeSocketChannel.open(n.a)) {
+                c.configureBlocking(false);
+                assertFalse(c.connect(AnodeSocketAddress.of(stranger, 80)));
+                c.register(sel, java.nio.channels.SelectionKey.OP_CONNECT);
+                int ready = 0;
+                for (int i = 0; i < 100 && ready == 0; i++) {
+                    ready = sel.select(100);
+                }
+                assertEquals(1, ready, "OP_CONNECT fires when the search failed");
+                NoRouteToHostException e = assertThrows(NoRouteToHostException.class, c::finishConnect);
+                assertTrue(e.getMessage().contains("not registered"), e.getMessage());
+                assertFalse(c.isOpen(), "a failed connect closes the channel");
+            }
+        }
+    }
+
+    @Test
+    void aZoneWithoutRelaysIsTheReason(@TempDir Path dir) throws Exception {
+        try (NodeTestSupport nodes = new NodeTestSupport()) {
+            Path zone = Files.createTempFile(dir, "lan", ".txt");
+            Files.writeString(zone, ZoneFile.builder().name("lan").description("LAN only").contact("x@example.org")
+                    .revision(1).ttl(Duration.ofSeconds(60)).build().write());
+            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE), config(zone).build());
+            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
+                    () -> a.ping(AnodeIdentity.generate(ZONE).address(), Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("no relays"), e.getMessage());
+        }
+    }
+
+    /**
+     * A non-blocking datagram send by address alone never blocks: the datagram waits in the node
+     * while the path is found and then goes out; for an address nobody registered a later send
+     * reports the reason.
+     */
+    @Test
+    void nonBlockingDatagramsWaitForTheirPathInsteadOfTheCaller(@TempDir Path dir) throws Exception {
+        try (Net n = new Net(dir, RelayLimits.defaults())) {
+            AnodeDatagramChannel rx = n.nodes.track(n.b.openDatagramChannel());
+            rx.bind(AnodeSocketAddress.of(n.b.address(), 7));
+            AnodeDatagramChannel tx = n.nodes.track(n.a.openDatagramChannel());
+            tx.bind(AnodeSocketAddress.of(n.a.address(), 0));
+            tx.configureBlocking(false);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(6, tx.send(ByteBuffer.wrap(("dgram" + i).getBytes()), AnodeSocketAddress.of(n.b.address(), 7)));
+            }
+            rx.socket().setSoTimeout(10_000);
+            for (int i = 0; i < 3; i++) {
+                java.net.DatagramPacket dp = new java.net.DatagramPacket(new byte[64], 64);
+                rx.socket().receive(dp);
+                assertEquals("dgram" + i, new String(dp.getData(), 0, dp.getLength()), "held datagrams go out in order");
+            }
+            AnodeSocketAddress stranger = AnodeSocketAddress.of(AnodeIdentity.generate(ZONE).address(), 7);
+            assertEquals(1, tx.send(ByteBuffer.allocate(1), stranger), "held, not refused at once");
+            NoRouteToHostException e = null;
+            for (int i = 0; i < 200 && e == null; i++) {
+                try {
+                    tx.send(ByteBuffer.allocate(1), stranger);
+                    Thread.sleep(50);
+                } catch (NoRouteToHostException x) {
+                    e = x;
+                }
+            }
+            assertTrue(e != null && e.getMessage().contains("not registered"), String.valueOf(e));
+        }
+    }
 }

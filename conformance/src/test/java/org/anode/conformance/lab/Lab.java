@@ -88,7 +88,7 @@ public final class Lab implements AutoCloseable {
     public static Lab open(String testName) {
         String reason = unavailableReason();
         if (reason != null) {
-            if ("true".equals(System.getenv("CI"))) {
+            if (inCi()) {
                 fail("the network lab must run in CI (CI=true) but cannot: " + reason);
             }
             Assumptions.abort("network lab unavailable: " + reason);
@@ -107,6 +107,12 @@ public final class Lab implements AutoCloseable {
     /** The lab's namespace name prefix, {@code anlab<pid>x<n>}. */
     String prefix() {
         return prefix;
+    }
+
+    /** Whether this is a CI run ({@code CI=true}, as CI services set it), where the lab must run. */
+    static boolean inCi() {
+        String ci = System.getenv("CI");
+        return ci != null && (ci.equalsIgnoreCase("true") || ci.equals("1"));
     }
 
     /** The directory holding this lab's process output, zone files and data. */

@@ -28,9 +28,10 @@ class RelayAbuseLabTest {
     private static final String RELAY = " udp dport " + ZoneLab.RELAY_UDP;
 
     /**
-     * Two relays whose registrations of one address point at each other. X registers with relay A
-     * from 198.18.0.13:4343 and with relay B from 198.18.0.12:4343 (each registration proven by an
-     * EPC round trip, addendum A3), then goes away, and its two addresses move: .12 to A and .13 to B,
+     * Two relays whose registrations of one address point at each other. X registers honestly with
+     * relay A from 198.18.0.13:4343 and with relay B from 198.18.0.12:4343 (no spoofing: a relay
+     * moves a registration only to a proven endpoint, addendum A3), then goes away, and its two
+     * addresses move: .12 to A and .13 to B,
      * as second addresses (each relay still sends from its first). A's registration of X now points
      * at B, B's at A, and "never back to the endpoint it came from" does not catch it since the
      * packets come from the other address. One packet for X must bounce A, B, A, B and die at hop
@@ -73,10 +74,10 @@ class RelayAbuseLabTest {
                     ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
             LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
-            // X's PING and its EPC answering the relay's check (addendum A3) reached each relay ...
-            a.awaitPackets("from_x", 2, START);
-            b.awaitPackets("from_x", 2, START);
-            // ... and X is registered at both: a ping through each relay gets its answer.
+            // X's first PING reached each relay, and X is registered at both: a ping through each
+            // relay gets its answer.
+            a.awaitPackets("from_x", 1, START);
+            b.awaitPackets("from_x", 1, START);
             mustAnswer(s, sid, zoneA, xid, "ping-via-a");
             mustAnswer(s, sid, zoneB, xid, "ping-via-b");
             xa.close();
@@ -95,7 +96,8 @@ class RelayAbuseLabTest {
             // Nobody answers for X now: the ping fails, and that is not what this test is about.
             ping.awaitExit(Duration.ofSeconds(60));
             Map<String, Long> after = quiet(a, b);
-            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\n");
+            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\nX's packets at A "
+                    + a.packets("from_x") + ", at B " + b.packets("from_x") + "\n");
 
             long loops = after.get("b/hop1") - before.get("b/hop1");
             String counts = "before " + before + "\nafter  " + after + ping.tails();
@@ -110,7 +112,8 @@ class RelayAbuseLabTest {
 
     /** {@code anode ping} from s to x through the relay of {@code zone}; it must be answered. */
     private static void mustAnswer(Host s, Id sid, Path zone, Id x, String name) {
-        // A few tries: the relay registers X once X's EPC is back, a moment after the packets counted.
+        // Tries for up to about 40 s, beyond X's next announce (25 s): how soon a relay takes a
+        // registration (at once, or after an endpoint check) is the relay's business.
         for (int attempt = 1; ; attempt++) {
             LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zone), x.address(), "-c", "1");
@@ -119,10 +122,10 @@ class RelayAbuseLabTest {
                 p.await("rtt=[0-9.]+ms path=relay hops=1", Duration.ofSeconds(1));
                 return;
             }
-            if (attempt == 3) {
+            if (attempt == 8) {
                 throw new AssertionError(name + ": no answer in " + attempt + " tries" + p.tails());
             }
-            LabProcess.sleep(Duration.ofSeconds(1));
+            LabProcess.sleep(Duration.ofSeconds(3));
         }
     }
 
@@ -207,19 +210,23 @@ class RelayAbuseLabTest {
             long t0 = System.nanoTime();
             String sent = flooder.call("flood " + relayHost.ip() + " " + ZoneLab.RELAY_UDP + " " + count + " " + pps + " "
                     + HexFormat.of().formatHex(flood), Duration.ofSeconds(60));
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double floodSeconds = (System.nanoTime() - t0) / 1e9;
             assertTrue(sent.startsWith("sent " + count), sent);
             LabProcess.sleep(Duration.ofSeconds(1));
 
             long arrived = relayHost.packets("flood_in");
             long forwarded = h2.packets("flood_out");
-            // DECISIONS 34 defaults (RelayConfig.defaults): 10,000 packets/s per source endpoint,
-            // burst 2,000. The bound uses the whole time the flood took as the agent saw it.
+            // DECISIONS 34 defaults (RelayLimits.defaults): 10,000 packets/s per source endpoint,
+            // burst 2,000. Whatever the relay forwarded by the time the counter was read had at most
+            // the burst plus the tokens of the time since the flood began (a relay working through
+            // a backlog late is covered too).
+            double seconds = (System.nanoTime() - t0) / 1e9;
             long bound = 2_000 + (long) Math.ceil(10_000 * seconds);
-            String report = "flood: " + count + " sent in " + seconds + " s, " + arrived + " at the relay, " + forwarded
-                    + " forwarded (bound " + bound + ")";
+            String report = "flood: " + count + " sent in " + floodSeconds + " s, " + arrived + " at the relay, " + forwarded
+                    + " forwarded within " + seconds + " s (bound " + bound + ")";
             lab.write("measured.txt", report + "\n");
             assertTrue(arrived > bound, "the flood must exceed the relay's limit to test it: " + report);
+            assertTrue(forwarded > 0, "the relay forwarded the forged packets at all: " + report);
             assertTrue(forwarded <= bound, report + relay.tails());
 
             ZoneRelayLabTest.awaitBytes(listen, data.length, Duration.ofSeconds(180), cat);
