@@ -129,6 +129,7 @@ public final class AnodeCli {
         err.println("  listen [--identity FILE] PORT       accept one Anode stream: stdin/stdout (netcat -l)");
         err.println("  cat [--identity FILE] ADDRESS:PORT  open one Anode stream: stdin/stdout (netcat)");
         err.println("  every network command takes --zone HEX=URL|FILE (repeatable) and --help");
+        err.println("  and --no-lan (no LAN discovery), --lan-port PORT (not 8737), --peer-id 1..15 (one identity, several nodes)");
     }
 
     private int keygen(List<String> args) throws UsageException, IOException {

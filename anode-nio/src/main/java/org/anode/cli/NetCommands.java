@@ -63,6 +63,13 @@ final class NetCommands {
         int udp;
         boolean udpGiven;
         InetAddress bind;
+        /** LAN discovery (DECISIONS 37): off with --no-lan; --lan-port moves it off 8737. */
+        boolean noLan;
+        int lanPort = org.anode.engine.Discovery.PORT;
+        /** --peer-id (draft 3.4, DECISIONS 41). */
+        int peerId = 1;
+        /** anode node --console: commands on standard input ({@link NodeConsole}). */
+        boolean console;
         final List<String> positional = new ArrayList<>();
         boolean help;
     }
@@ -90,6 +97,25 @@ final class NetCommands {
                 case "--udp" -> {
                     c.udp = port(AnodeCli.value(args, ++i, a), a);
                     c.udpGiven = true;
+                }
+                case "--no-lan" -> c.noLan = true;
+                case "--console" -> c.console = true;
+                case "--lan-port" -> {
+                    c.lanPort = port(AnodeCli.value(args, ++i, a), a);
+                    if (c.lanPort == 0) {
+                        throw new UsageException("--lan-port wants a port 1..65535");
+                    }
+                }
+                case "--peer-id" -> {
+                    String v = AnodeCli.value(args, ++i, a);
+                    try {
+                        c.peerId = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        c.peerId = -1;
+                    }
+                    if (c.peerId < 1 || c.peerId > 15) {
+                        throw new UsageException("--peer-id wants 1..15, not '" + v + "'");
+                    }
                 }
                 case "--bind" -> {
                     try {
@@ -134,6 +160,7 @@ final class NetCommands {
         for (String[] z : c.zones) {
             b.zoneSource(Zone.parse(z[0]), z[1]);
         }
+        b.lan(!c.noLan).lanPort(c.lanPort).peerId(c.peerId);
         return b;
     }
 
@@ -249,11 +276,14 @@ final class NetCommands {
     int node(List<String> args) throws Exception {
         Common c = parse(args, new java.util.HashMap<>());
         if (c.help) {
-            out.println("usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP]");
+            out.println("usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP] [--no-lan]");
+            out.println("                  [--lan-port PORT] [--peer-id 1..15] [--console]");
             out.println("Runs a node until killed. It registers with its zone's designated relay (DECISIONS 33)");
             out.println("and answers on Anode port " + ECHO_PORT + ": a DGRAM echo (each datagram is sent back to");
             out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
-            out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout.");
+            out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout. With --console it reads commands on stdin,");
+            out.println("'ID ping|path ADDRESS', 'ID dgram ADDRESS TEXT', 'ID stream ADDRESS BYTES', 'ID lan', and");
+            out.println("answers each with 'ID ok RESULT' or 'ID err REASON'. --no-lan: no LAN discovery (DECISIONS 37).");
             return 0;
         }
         if (!c.positional.isEmpty()) {
@@ -300,6 +330,9 @@ final class NetCommands {
                     + ":" + node.localEndpoints().get(0).getPort());
             out.println("echo dgram=" + ECHO_PORT + " stream=" + ECHO_PORT);
             out.flush();
+            if (c.console) {
+                new NodeConsole(node, out).start(in);
+            }
             try {
                 stop.await();
             } catch (InterruptedException e) {

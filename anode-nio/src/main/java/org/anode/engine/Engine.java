@@ -78,7 +78,7 @@ import org.anode.wire.WireException;
  */
 public final class Engine {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
-    /** Sender peer id of this node (draft 3.4: real peers use a non-zero id; one peer per address). */
+    /** Default sender peer id of a node (draft 3.4: real peers use a non-zero id; see {@link EngineConfig#localPeerId()}). */
     public static final int LOCAL_PEER_ID = 1;
     /** Largest packet the event loop's own sends (PONG, EPC, ERROR) may need. */
     private static final int LOOP_BUFFER = 65536;
@@ -420,6 +420,95 @@ public final class Engine {
         }
     }
 
+    // ------------------------------------------------------------------ LAN discovery hooks (DECISIONS 37)
+
+    /**
+     * The peer with this address, created if new as a learned peer with no endpoint (one key
+     * agreement): what a LAN query is MACed with, and what an endpoint check of a LAN hint is
+     * sent for. Event loop only.
+     *
+     * @throws IllegalStateException if the peer table has no room
+     * @throws IllegalArgumentException for this node's own address
+     */
+    public Peer peerFor(AnodeAddress address) throws InvalidKeyException {
+        if (address.equals(self)) {
+            throw new IllegalArgumentException("this node's own address");
+        }
+        Peer p = table.get(address);
+        if (p == null) {
+            p = new Peer(address, AesCmac.forKey(identity.agree(address)), false);
+            Peer evicted = table.insert(p, clock.getAsLong());
+            if (evicted == p) {
+                throw new IllegalStateException("peer table full (" + table.max() + " peers, none replaceable)");
+            }
+            logEviction(evicted);
+        }
+        return p;
+    }
+
+    /**
+     * Writes a LAN query for {@code peer} (DECISIONS 37) at {@code dst}'s position: an EPI with an
+     * unspecified endpoint and NAT-T mode 0 (draft 4.2.6), both addresses in full, MACed for the
+     * peer, so that only that address can authenticate it. Any thread.
+     *
+     * @return the packet's length; {@code dst}'s position is left at its end
+     */
+    public int writeQuery(ByteBuffer dst, Peer peer) {
+        PacketWriter w = new PacketWriter();
+        w.begin(dst, self, SenderForm.FULL, peer.address(), true, config.localPeerId(), 0, MessageType.EPI);
+        dst.put((byte) 0).put((byte) 0).put((byte) 0);
+        synchronized (peer) {
+            return w.finish(peer.cmac());
+        }
+    }
+
+    /**
+     * Checks {@code endpoint} for {@code peer} with an EPC_REQ (draft 4.2.4): the endpoint becomes
+     * the peer's only when the EPC comes back from it (4.2.5). Bounded and rate-limited like the
+     * checks of a known peer's new source. Event loop only.
+     */
+    public void checkEndpoint(Peer peer, Transport via, InetSocketAddress endpoint) {
+        checkEndpoint(peer, via, endpoint, clock.getAsLong());
+    }
+
+    /**
+     * A packet that came in on the LAN discovery port (DECISIONS 37), taken as if it had arrived
+     * on {@code via} (the node's own socket of that family, which answers go out of). Only a query
+     * for this node counts: hop count 0, EPI with an unspecified endpoint, both addresses in full,
+     * the recipient this node, a MAC that verifies (an unknown sender's key is agreed within the
+     * usual rate limits). It is answered by an EPC_REQ to its source and changes nothing else;
+     * everything else is dropped without an answer (never relayed). Event loop only.
+     *
+     * @return true if it was such a query
+     */
+    public boolean receiveQuery(Transport via, InetSocketAddress source, ByteBuffer packet) {
+        long now = clock.getAsLong();
+        PacketReader r = reader;
+        try {
+            r.wrap(packet);
+        } catch (WireException e) {
+            return false;
+        }
+        if (r.hopCount() != 0 || !r.senderIsFull() || !r.recipientIsFull() || r.isAuthErrorResponse()
+                || r.messageType() != MessageType.EPI || r.payloadLength() < 3
+                || r.buffer().get(r.payloadOffset() + 1) != 0 || !self.matches(r.buffer(), r.recipientOffset())) {
+            return false;
+        }
+        Peer p = table.findFull(r.buffer(), r.senderOffset());
+        if (p == null) {
+            p = admitUnknown(r, via, source, now);
+        } else if (!verify(p, r)) {
+            stats.authFailed++;
+            p = null;
+        }
+        if (p == null) {
+            return false;
+        }
+        stats.accepted++;
+        checkEndpoint(p, via, source, now);
+        return true;
+    }
+
     // ------------------------------------------------------------------ peers
 
     /** The peer with this address, or null. Thread-safe. */
@@ -741,7 +830,7 @@ public final class Engine {
             }
             ByteBuffer b = loopOut.buf;
             b.clear();
-            loopOut.writer.begin(b, 0, true, new AddressField.Short(self.shortId()), recipient, LOCAL_PEER_ID, 0,
+            loopOut.writer.begin(b, 0, true, new AddressField.Short(self.shortId()), recipient, config.localPeerId(), 0,
                     MessageType.ERROR);
             b.putShort((short) ErrorCode.AUTHENTICATION_FAILED.code());
             int len = loopOut.writer.finishWithoutMac();
@@ -1130,7 +1219,7 @@ public final class Engine {
         o.beganNanos = now;
         boolean recipientFull = relayed && SenderForm.choose(peer.lastAnsweredNanos(), now) == SenderForm.FULL;
         o.writer.begin(b, self, form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
-                peer.address(), recipientFull, LOCAL_PEER_ID, recipientPeerId, type);
+                peer.address(), recipientFull, config.localPeerId(), recipientPeerId, type);
         return b;
     }
 

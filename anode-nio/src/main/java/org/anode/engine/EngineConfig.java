@@ -32,8 +32,10 @@ public final class EngineConfig {
     private final int newPeerRatePerSource;
     private final boolean errorReplies;
     private final int errorReplyRate;
+    private final int localPeerId;
 
     private EngineConfig(Builder b) {
+        this.localPeerId = b.localPeerId;
         this.maxPeers = b.maxPeers;
         this.maxEndpointsPerPeer = b.maxEndpointsPerPeer;
         this.maxPendingPings = b.maxPendingPings;
@@ -103,9 +105,17 @@ public final class EngineConfig {
         return errorReplyRate;
     }
 
+    /**
+     * This node's own peer id (draft 3.4, DECISIONS 41): 1 unless several nodes run one identity,
+     * each with its own id from 1 to 15.
+     */
+    public int localPeerId() {
+        return localPeerId;
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof EngineConfig c && maxPeers == c.maxPeers && maxEndpointsPerPeer == c.maxEndpointsPerPeer
+        return o instanceof EngineConfig c && localPeerId == c.localPeerId && maxPeers == c.maxPeers && maxEndpointsPerPeer == c.maxEndpointsPerPeer
                 && maxPendingPings == c.maxPendingPings && newPeerRate == c.newPeerRate
                 && newPeerRatePerSource == c.newPeerRatePerSource && errorReplies == c.errorReplies
                 && errorReplyRate == c.errorReplyRate;
@@ -113,7 +123,7 @@ public final class EngineConfig {
 
     @Override
     public int hashCode() {
-        return Objects.hash(maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
+        return Objects.hash(localPeerId, maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
                 errorReplies, errorReplyRate);
     }
 
@@ -122,7 +132,7 @@ public final class EngineConfig {
         return "EngineConfig{maxPeers=" + maxPeers + ", maxEndpointsPerPeer=" + maxEndpointsPerPeer
                 + ", maxPendingPings=" + maxPendingPings + ", newPeerRate=" + newPeerRate + "/"
                 + newPeerRatePerSource + " per source, errorReplies=" + errorReplies + " at " + errorReplyRate
-                + "/s}";
+                + "/s, peerId=" + localPeerId + "}";
     }
 
     /** Builder of {@link EngineConfig} (table bounds per draft 3, ERROR replies per DECISIONS 30). */
@@ -135,8 +145,15 @@ public final class EngineConfig {
         private int newPeerRatePerSource = 0;
         private boolean errorReplies = false;
         private int errorReplyRate = DEFAULT_ERROR_REPLY_RATE;
+        private int localPeerId = 1;
 
         private Builder() {
+        }
+
+        /** This node's peer id (draft 3.4, DECISIONS 41), 1..15; default 1. */
+        public Builder localPeerId(int id) {
+            this.localPeerId = range("localPeerId", id, 15);
+            return this;
         }
 
         /** Bound on the peer table, 1..1_000_000. */

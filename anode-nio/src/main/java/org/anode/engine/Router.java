@@ -122,6 +122,9 @@ public final class Router {
         boolean notRegistered;
         boolean rerouting;
         EventLoop.Timer timer;
+        /** LAN discovery (DECISIONS 37): when it gives up, and why the other ways failed meanwhile. */
+        long lanUntil;
+        String otherFailure;
 
         Resolution(AnodeAddress target, long deadline) {
             this.target = target;
@@ -144,6 +147,65 @@ public final class Router {
     private volatile Map<InetSocketAddress, AnodeAddress> relayByEndpoint = Map.of();
     private EventLoop.Timer announceTimer;
     private volatile boolean closed;
+    private volatile Lan lan;
+
+    // ------------------------------------------------------------------ LAN discovery (DECISIONS 31, 37)
+
+    /** LAN discovery as the router sees it: one more way to find an address, in parallel. */
+    public interface Lan {
+        /** {@code target} is wanted and has no proven path: look for it on the LAN (event loop). */
+        void want(AnodeAddress target);
+
+        /** How long a search on the LAN may go on before that way counts as failed. */
+        long windowNanos();
+    }
+
+    /** How often a resolution looks whether the LAN has given it a direct path. */
+    static final long LAN_POLL_NANOS = 20_000_000L;
+
+    /** Adds LAN discovery as a way of finding addresses (null: none). */
+    public void setLan(Lan l) {
+        this.lan = l;
+    }
+
+    /** Starts the LAN way for a new resolution: a query now, a look for its answer every 20 ms. */
+    private void startLan(Resolution res, long now) {
+        Lan l = lan;
+        if (l == null) {
+            return;
+        }
+        res.lanUntil = now + l.windowNanos();
+        l.want(res.target);
+        lanPoll(res);
+    }
+
+    private void lanPoll(Resolution res) {
+        if (res.future.isDone() || closed) {
+            return;
+        }
+        Peer p = engine.peer(res.target);
+        if (p != null && usable(p)) {
+            res.peer = p;
+            succeed(res);
+            return;
+        }
+        if (engine.now() - res.lanUntil >= 0) {
+            if (res.otherFailure != null) {
+                fail(res, res.otherFailure + "; not found on the LAN either");
+            }
+            return;
+        }
+        loop.schedule(LAN_POLL_NANOS, () -> lanPoll(res));
+    }
+
+    /** One way (zone file, relay) failed: the resolution fails unless the LAN is still looking. */
+    private void wayFailed(Resolution res, String reason) {
+        if (lan != null && engine.now() - res.lanUntil < 0) {
+            res.otherFailure = reason;
+            return;
+        }
+        fail(res, reason);
+    }
 
     /**
      * @param transports the node's transport able to reach an endpoint, or null
@@ -355,6 +417,7 @@ public final class Router {
             pending.put(target, res);
         }
         res.timer = loop.schedule(timeoutNanos, () -> fail(res, timeoutReason(res)));
+        startLan(res, now);
         zones.lookup(target.zone()).whenComplete((f, e) -> loop.execute(() -> {
             if (e != null) {
                 Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
@@ -363,7 +426,7 @@ public final class Router {
                         && z.reason() == org.anode.zone.ZoneUnavailableException.Reason.MALFORMED;
                 res.zoneFailure = "zone file of zone " + target.zone() + (malformed ? " malformed" : " unreachable")
                         + ": " + c.getMessage();
-                fail(res, res.zoneFailure);
+                wayFailed(res, res.zoneFailure);
             } else {
                 onZoneFile(res, f);
             }
@@ -377,7 +440,7 @@ public final class Router {
         }
         Optional<ZoneRelay> zr = health.choose(f, res.target, engine.now());
         if (zr.isEmpty()) {
-            fail(res, "zone " + res.target.zone() + " has no relays (its addresses are reachable on their LAN only)");
+            wayFailed(res, "zone " + res.target.zone() + " has no relays (its addresses are reachable on their LAN only)");
             return;
         }
         ZoneRelay z = zr.get();
@@ -388,13 +451,13 @@ public final class Router {
             Relay rl = engine.relay();
             InetSocketAddress ep = rl == null ? null : rl.endpointOf(res.target, now);
             if (ep == null) {
-                fail(res, "recipient " + res.target + " not registered at its zone relay (this node)");
+                wayFailed(res, "recipient " + res.target + " not registered at its zone relay (this node)");
                 return;
             }
             try {
                 res.peer = engine.addPeer(res.target, rl.transportOf(res.target, now), ep);
             } catch (java.security.InvalidKeyException | RuntimeException e) {
-                fail(res, "cannot reach " + res.target + ": " + e.getMessage());
+                wayFailed(res, "cannot reach " + res.target + ": " + e.getMessage());
                 return;
             }
             probe(res);
@@ -402,7 +465,7 @@ public final class Router {
         }
         RelayState r = relayState(z);
         if (r == null) {
-            fail(res, "zone relay zr." + Integer.toHexString(z.index()) + " of zone " + res.target.zone()
+            wayFailed(res, "zone relay zr." + Integer.toHexString(z.index()) + " of zone " + res.target.zone()
                     + " has no IP address this node can reach");
             return;
         }
@@ -410,7 +473,7 @@ public final class Router {
         try {
             res.peer = engine.addRelayedPath(res.target, r.transport, r.endpoint);
         } catch (java.security.InvalidKeyException | RuntimeException e) {
-            fail(res, "cannot reach " + res.target + ": " + e.getMessage());
+            wayFailed(res, "cannot reach " + res.target + ": " + e.getMessage());
             return;
         }
         r.inUseUntil = now + IN_USE_NANOS;
@@ -601,6 +664,9 @@ public final class Router {
 
     private String timeoutReason(Resolution res) {
         String t = Duration.ofNanos(timeoutNanos).toMillis() + " ms";
+        if (res.otherFailure != null) {
+            return res.otherFailure + "; not found on the LAN either";
+        }
         if (res.zoneFailure != null) {
             return res.zoneFailure;
         }
@@ -640,7 +706,7 @@ public final class Router {
         }
         for (Resolution r : hit) {
             r.notRegistered = true;
-            fail(r, "recipient " + r.target + " not registered at its zone relay " + from.address() + " at "
+            wayFailed(r, "recipient " + r.target + " not registered at its zone relay " + from.address() + " at "
                     + r.relay.endpoint + " (ERROR 04)");
         }
     }

@@ -94,6 +94,8 @@ public final class AnodeNode implements AutoCloseable {
     private final org.anode.zone.ZoneDirectory zones;
     private final PendingDatagrams pendingDatagrams = new PendingDatagrams(this);
     private final org.anode.engine.Router router;
+    /** LAN discovery (DECISIONS 37), or null when configured off. */
+    private volatile org.anode.transport.LanDiscovery lan;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -174,20 +176,31 @@ public final class AnodeNode implements AutoCloseable {
         AnodeNode n = new AnodeNode(identity, config);
         n.loop.start();
         try {
-            for (InetSocketAddress bind : config.bindAddresses()) {
-                try {
+            if (config.isDefaultBind()) {
+                // DECISIONS 40: IPv4 and IPv6 on one port, or a clear failure for a configured one.
+                n.transports.addAll(UdpTransport.openPair(n.loop, config.bindAddresses().get(0).getPort(),
+                        config.maxPacketIpv4(), config.maxPacketIpv6(), n.new Receiver()));
+            } else {
+                for (InetSocketAddress bind : config.bindAddresses()) {
                     n.transports.add(UdpTransport.open(n.loop, bind, config.maxPacketFor(bind.getAddress()),
                             n.new Receiver()));
-                } catch (IOException | UnsupportedOperationException e) {
-                    if (!config.isDefaultBind() || n.transports.isEmpty()) {
-                        throw e;
-                    }
-                    LOG.log(System.Logger.Level.INFO, "not listening on " + bind + ": " + e);
                 }
             }
         } catch (IOException | RuntimeException e) {
             n.close();
             throw e;
+        }
+        // LAN discovery (DECISIONS 37): listens beside the node's sockets, feeds the router.
+        if (config.lan()) {
+            List<UdpTransport> udp = new ArrayList<>();
+            for (Transport t : n.transports) {
+                if (t instanceof UdpTransport u) {
+                    udp.add(u);
+                }
+            }
+            n.lan = org.anode.transport.LanDiscovery.start(n.loop, n.engine, udp, config.lanPort(),
+                    org.anode.engine.Discovery.ANNOUNCE_INTERVAL_NANOS);
+            n.router.setLan(n.lan);
         }
         if (config.announce() && (identity.address().zone().id() != 0
                 || config.zoneSources().containsKey(identity.address().zone()))) {
@@ -486,6 +499,26 @@ public final class AnodeNode implements AutoCloseable {
                 s.droppedNotRegistered(), s.droppedRateLimited(), regs, s.errorReplies());
     }
 
+    /** Counters of LAN discovery (DECISIONS 37); all zero when it is off. */
+    public LanStatistics lanStatistics() {
+        org.anode.transport.LanDiscovery l = lan;
+        if (l == null) {
+            return new LanStatistics(false, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        org.anode.engine.Discovery.Stats s = l.discovery().stats();
+        int hints;
+        try {
+            hints = loop.submit(() -> l.discovery().hintCount()).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            hints = -1;
+        } catch (ExecutionException | TimeoutException e) {
+            hints = -1;
+        }
+        return new LanStatistics(true, s.announcementsSent(), s.announcementsRead(), s.announcementsDropped(),
+                s.queriesSent(), s.queriesAnswered(), s.hintChecks(), s.ignored(), hints, l.targets().size());
+    }
+
     /**
      * Receives every ERROR and flag 0x04 report (see {@link PeerError}); called on the event-loop
      * thread, must not block. Null removes the listener.
@@ -556,6 +589,10 @@ public final class AnodeNode implements AutoCloseable {
         }
         streams.close();
         router.close();
+        org.anode.transport.LanDiscovery l = lan;
+        if (l != null) {
+            l.close();
+        }
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {

@@ -54,8 +54,15 @@ public final class AnodeNodeConfig {
     private final java.time.Duration routeTimeout;
     private final boolean announce;
     private final java.time.Duration announceInterval;
+    // LAN discovery (DECISIONS 37) and the peer id (DECISIONS 41).
+    private final boolean lan;
+    private final int lanPort;
+    private final int peerId;
 
     private AnodeNodeConfig(Builder b) {
+        this.lan = b.lan;
+        this.lanPort = b.lanPort;
+        this.peerId = b.peerId;
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
@@ -117,6 +124,9 @@ public final class AnodeNodeConfig {
         b.routeTimeout = routeTimeout;
         b.announce = announce;
         b.announceInterval = announceInterval;
+        b.lan = lan;
+        b.lanPort = lanPort;
+        b.peerId = peerId;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -257,7 +267,7 @@ public final class AnodeNodeConfig {
     EngineConfig engineConfig() {
         return EngineConfig.builder().maxPeers(maxPeers).maxEndpointsPerPeer(maxEndpointsPerPeer)
                 .maxPendingPings(maxPendingPings).newPeerRate(newPeerRate).newPeerRatePerSource(newPeerRatePerSource)
-                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).build();
+                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).localPeerId(peerId).build();
     }
 
     /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
@@ -300,6 +310,27 @@ public final class AnodeNodeConfig {
         return announceInterval;
     }
 
+    /**
+     * Whether LAN discovery runs (DECISIONS 37; default on): listening on {@link #lanPort()},
+     * announcing this node at start and every 60 s, and querying the LAN for wanted addresses.
+     */
+    public boolean lan() {
+        return lan;
+    }
+
+    /** The LAN discovery port (draft 4.2.6: 8737). */
+    public int lanPort() {
+        return lanPort;
+    }
+
+    /**
+     * This node's peer id (draft 3.4, DECISIONS 41): 1 by default; nodes sharing one identity
+     * each take their own from 1 to 15, and a relay then keeps an endpoint for each.
+     */
+    public int peerId() {
+        return peerId;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -335,8 +366,32 @@ public final class AnodeNodeConfig {
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
         private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
+        private boolean lan = true;
+        private int lanPort = org.anode.engine.Discovery.PORT;
+        private int peerId = 1;
 
         private Builder() {
+        }
+
+        /** LAN discovery on or off (DECISIONS 37; default on). */
+        public Builder lan(boolean on) {
+            this.lan = on;
+            return this;
+        }
+
+        /**
+         * The LAN discovery port, 1..65535 (default 8737, draft 4.2.6). Every node of a LAN must
+         * use the same; another port keeps a test's nodes apart from any real LAN's.
+         */
+        public Builder lanPort(int port) {
+            this.lanPort = range("lanPort", port, 1, 0xffff);
+            return this;
+        }
+
+        /** This node's peer id, 1..15 (draft 3.4, DECISIONS 41; default 1). */
+        public Builder peerId(int id) {
+            this.peerId = range("peerId", id, 1, 15);
+            return this;
         }
 
         /**

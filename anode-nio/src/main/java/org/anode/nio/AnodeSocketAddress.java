@@ -36,6 +36,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
     private static final int SYNTHETIC_PREFIX = 0xfd;
 
     private final transient AnodeAddress address;
+    /** Draft 3.4 peer id of the device meant (DECISIONS 41), 0 for any. */
+    private final transient int peerId;
 
     /**
      * The socket address of an Anode address and port.
@@ -43,8 +45,34 @@ public final class AnodeSocketAddress extends InetSocketAddress {
      * @throws IllegalArgumentException if the port is outside 0..65535
      */
     public AnodeSocketAddress(AnodeAddress address, int port) {
+        this(address, port, 0);
+    }
+
+    private AnodeSocketAddress(AnodeAddress address, int port, int peerId) {
         super(syntheticAddress(address), checkPort(port));
         this.address = address;
+        this.peerId = peerId;
+    }
+
+    /**
+     * The same address and port, meaning one device of those that share the address (draft 3.4,
+     * DECISIONS 41): a stream connected to it is opened to, and stays with, the node whose peer id
+     * is {@code peerId} (1..15), as a relay forwards by it; 0 means any device. The peer id picks a
+     * device, it does not name another socket address: {@link #equals} ignores it, and it is not
+     * serialised.
+     *
+     * @throws IllegalArgumentException if {@code peerId} is outside 0..15
+     */
+    public AnodeSocketAddress withPeerId(int peerId) {
+        if (peerId < 0 || peerId > 15) {
+            throw new IllegalArgumentException("peer id out of range (0-15): " + peerId);
+        }
+        return new AnodeSocketAddress(address, getPort(), peerId);
+    }
+
+    /** The device's peer id (draft 3.4), or 0 for any; see {@link #withPeerId}. */
+    public int peerId() {
+        return peerId;
     }
 
     /** Same as the constructor. */

@@ -78,6 +78,8 @@ final class StreamLayer implements AnodeNodeStreams {
     private final int outboundCapacity;
     private final StreamEndpoint<Peer, StreamLink> endpoint;
     private final PacketSink loopSink = new PacketSink();
+    /** Sender peer id (draft 3.4) of the packet being received; event loop only. */
+    private int rxPeerId;
     /**
      * Application threads' sinks: static, and a sink holds its layer only while in use, so a thread
      * that once wrote to a stream does not keep a closed node reachable.
@@ -370,6 +372,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
                 l.channel = channel;
                 l.pinnedPeer = p;
+                l.remotePeerId = target.peerId();
                 return l;
             });
             published = true;
@@ -422,6 +425,7 @@ final class StreamLayer implements AnodeNodeStreams {
             discard(l);
         }
         PacketSink sink = (loop.inLoop() ? loopSink : APP_SINKS.get()).use(this);
+        sink.peerId = l.remotePeerId;
         try {
             endpoint.progress(l, now, sink.encoder);
         } finally {
@@ -580,6 +584,7 @@ final class StreamLayer implements AnodeNodeStreams {
     // ------------------------------------------------------------------ receive (event loop)
 
     private void onMessage(Peer from, PacketReader r, Transport via, InetSocketAddress source, long now) {
+        rxPeerId = r.senderPeerId();
         receive(from.address(), from, r.messageType(), r.buffer(), r.payloadOffset(), r.payloadLimit(), r.length(),
                 now);
     }
@@ -595,12 +600,17 @@ final class StreamLayer implements AnodeNodeStreams {
         if (link == null) {
             StreamLink fresh;
             PacketSink sink = loopSink.use(this);
+            // A refusal or an acceptance goes to the device that sent the S_OPEN (draft 3.4).
+            sink.peerId = from == null ? 0 : rxPeerId;
             try {
                 fresh = endpoint.unmatched(remote, from, type, packetLength, b, off, now, sink.encoder);
             } finally {
                 sink.release();
             }
             if (fresh != null) {
+                if (from != null) {
+                    fresh.remotePeerId = rxPeerId;
+                }
                 fresh.lock.lock();
                 try {
                     afterInput(fresh, now);
@@ -615,6 +625,10 @@ final class StreamLayer implements AnodeNodeStreams {
         try {
             result = endpoint.deliver(link, type, b, off, limit, now);
             if (result == StreamEndpoint.CONNECTED) {
+                if (link.remotePeerId == 0 && from != null) {
+                    // The opener's connection stays with the device that accepted it (DECISIONS 41).
+                    link.remotePeerId = rxPeerId;
+                }
                 // Wake the connecting thread now, before the batch's end sends our acknowledgement
                 // of the peer's ISN (addendum A5): connect latency is the S_OPEN round trip, not
                 // that plus a send.
@@ -704,6 +718,11 @@ final class StreamLayer implements AnodeNodeStreams {
         private StreamLayer layer;
         /** The type of a message being written for local delivery, else null. */
         private MessageType localType;
+        /**
+         * Draft 3.4 recipient peer id for this use: the link's device (DECISIONS 41), or 0 for the
+         * peer's latest; set after {@link #use}, cleared by {@link #release}.
+         */
+        int peerId;
 
         /** Binds the sink to {@code l} for one transmit, growing its buffer to the node's packet limit. */
         PacketSink use(StreamLayer l) {
@@ -754,6 +773,7 @@ final class StreamLayer implements AnodeNodeStreams {
             }
             touched = 0;
             localType = null;
+            peerId = 0;
         }
 
         @Override
@@ -768,7 +788,8 @@ final class StreamLayer implements AnodeNodeStreams {
             localType = null;
             try {
                 // All packets of one sink use go to the same peer (one link, or one refusal).
-                return layer.engine.begin(out, peer, type, peer.remotePeerId(), fullSender ? SenderForm.FULL : null);
+                int to = peerId != 0 ? peerId : peer.remotePeerId();
+                return layer.engine.begin(out, peer, type, to, fullSender ? SenderForm.FULL : null);
             } catch (IOException | RuntimeException e) {
                 layer.unsent.incrementAndGet();
                 return null;

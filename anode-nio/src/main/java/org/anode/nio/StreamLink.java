@@ -53,6 +53,12 @@ final class StreamLink extends StreamEndpoint.Link<Peer> {
     boolean sndSized;
     /** Queued for the layer's end-of-batch transmit; event loop only. */
     boolean dirty;
+    /**
+     * The remote device's peer id (draft 3.4, DECISIONS 41) every packet of this link is addressed
+     * to, so that the connection stays with the device it was opened to or accepted from when
+     * several share the address; 0 until known (then the peer's latest is used).
+     */
+    volatile int remotePeerId;
     /** The peer this link keeps in the node's peer table (addendum A4); unpinned on retire. */
     volatile Peer pinnedPeer;
 

@@ -77,7 +77,131 @@ public final class UdpTransport implements Transport {
             } catch (IOException | UnsupportedOperationException e) {
                 LOG.log(System.Logger.Level.DEBUG, "socket buffer sizes not applied", e);
             }
+            if (!v6) {
+                // LAN discovery's broadcasts leave from the node's own socket (DECISIONS 37).
+                ch.setOption(StandardSocketOptions.SO_BROADCAST, true);
+            }
             ch.bind(bind);
+            ch.configureBlocking(false);
+            t = new UdpTransport(ch, v6, maxPacket, receiver);
+            t.key = loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))
+                    .get(10, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        } catch (ExecutionException e) {
+            ch.close();
+            throw new IOException("cannot register the UDP socket with the event loop", e.getCause());
+        } catch (TimeoutException e) {
+            ch.close();
+            throw new IOException("event loop did not register the UDP socket", e);
+        } catch (InterruptedException e) {
+            ch.close();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while registering the UDP socket");
+        }
+        LOG.log(System.Logger.Level.DEBUG, "bound {0}", t.name);
+        return t;
+    }
+
+    /**
+     * Binds the node's default pair of sockets (DECISIONS 40): the IPv4 wildcard and the IPv6
+     * wildcard, on one port. The IPv4 socket binds first and alone, so the port is this node's;
+     * then, for the moment of the second bind only, both allow address reuse, so the IPv6 socket
+     * can take the same port (a JDK IPv6 socket is dual-stack and would otherwise collide with the
+     * IPv4 one); the kernel hands IPv4 traffic to the IPv4 socket, which matches the family
+     * exactly. With {@code port} 0 the IPv6 socket falls back to a port of its own if the IPv4
+     * socket's is taken for IPv6; with a configured port that cannot be had on both families this
+     * fails with a {@link java.net.BindException} saying so. A host without IPv6 at all gets the
+     * IPv4 socket alone.
+     */
+    public static java.util.List<UdpTransport> openPair(EventLoop loop, int port, int maxPacket4, int maxPacket6,
+            PacketReceiver receiver) throws IOException {
+        InetSocketAddress any4 = new InetSocketAddress(java.net.InetAddress.getByAddress(new byte[4]), port);
+        DatagramChannel c4 = DatagramChannel.open(StandardProtocolFamily.INET);
+        DatagramChannel c6 = null;
+        try {
+            prepare(c4, false);
+            try {
+                c4.bind(any4);
+            } catch (IOException e) {
+                throw bindFailure("UDP port " + port + " cannot be bound for IPv4: " + e.getMessage(), e);
+            }
+            int p = ((InetSocketAddress) c4.getLocalAddress()).getPort();
+            try {
+                c6 = DatagramChannel.open(StandardProtocolFamily.INET6);
+            } catch (UnsupportedOperationException | IOException e) {
+                LOG.log(System.Logger.Level.INFO, "no IPv6 on this host: IPv4 only (" + e + ")");
+            }
+            if (c6 != null) {
+                prepare(c6, true);
+                InetSocketAddress any6 = new InetSocketAddress(java.net.InetAddress.getByAddress(new byte[16]), p);
+                try {
+                    c4.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    c6.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                    c6.bind(any6);
+                } catch (IOException e) {
+                    if (port != 0) {
+                        throw bindFailure("UDP port " + port + " is bound for IPv4 but cannot be bound for IPv6 ("
+                                + e.getMessage() + "): choose another port, or bind addresses one by one", e);
+                    }
+                    c6.close();
+                    c6 = DatagramChannel.open(StandardProtocolFamily.INET6);
+                    prepare(c6, true);
+                    c6.bind(new InetSocketAddress(any6.getAddress(), 0));
+                } finally {
+                    // From now on nobody else may share either port.
+                    c4.setOption(StandardSocketOptions.SO_REUSEADDR, false);
+                    if (c6.isOpen()) {
+                        c6.setOption(StandardSocketOptions.SO_REUSEADDR, false);
+                    }
+                }
+            }
+            java.util.List<UdpTransport> l = new java.util.ArrayList<>();
+            l.add(register(loop, c4, false, maxPacket4, receiver));
+            if (c6 != null) {
+                DatagramChannel six = c6;
+                c6 = null;
+                try {
+                    l.add(register(loop, six, true, maxPacket6, receiver));
+                } catch (IOException e) {
+                    l.get(0).close();
+                    throw e;
+                }
+            }
+            return l;
+        } catch (IOException | RuntimeException e) {
+            c4.close();
+            if (c6 != null) {
+                c6.close();
+            }
+            throw e;
+        }
+    }
+
+    private static java.net.BindException bindFailure(String message, IOException cause) {
+        java.net.BindException b = new java.net.BindException(message);
+        b.initCause(cause);
+        return b;
+    }
+
+    private static void prepare(DatagramChannel ch, boolean v6) throws IOException {
+        try {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.log(System.Logger.Level.DEBUG, "socket buffer sizes not applied", e);
+        }
+        if (!v6) {
+            ch.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        }
+    }
+
+    /** Registers a bound channel with the loop; closes it on failure. */
+    private static UdpTransport register(EventLoop loop, DatagramChannel ch, boolean v6, int maxPacket,
+            PacketReceiver receiver) throws IOException {
+        UdpTransport t;
+        try {
             ch.configureBlocking(false);
             t = new UdpTransport(ch, v6, maxPacket, receiver);
             t.key = loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))

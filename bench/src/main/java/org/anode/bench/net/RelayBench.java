@@ -189,7 +189,9 @@ public final class RelayBench {
     }
 
     private static AnodeNodeConfig.Builder loopback() {
-        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0));
+        // LAN discovery off: it would find the peer directly over loopback, bypassing the relay
+        // being measured (a proven direct path beats a relayed one, DECISIONS 31).
+        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).lan(false);
     }
 
     private static Path zoneFile(Path dir, AnodeNode relay) throws Exception {

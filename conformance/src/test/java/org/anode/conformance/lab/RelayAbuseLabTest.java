@@ -68,9 +68,11 @@ class RelayAbuseLabTest {
 
             relay(a, ra);
             relay(b, rb);
-            LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
+            // --no-lan everywhere here: the relays are under test, and LAN discovery would find X
+            // directly on the shared segment (a proven direct path beats a relayed one, DECISIONS 31).
+            LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
-            LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--identity", xid.file().toString(), "--zone",
+            LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
             // X's first PING reached each relay, and X is registered at both: a ping through each
             // relay gets its answer.
@@ -89,7 +91,7 @@ class RelayAbuseLabTest {
             b.exec("ip", "neigh", "flush", "all");
             Map<String, Long> before = quiet(a, b);
 
-            LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
+            LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zoneA), xid.address(), "-c", "1");
             // Nobody answers for X now: the ping fails, and that is not what this test is about.
             ping.awaitExit(Duration.ofSeconds(60));
@@ -113,7 +115,7 @@ class RelayAbuseLabTest {
         // Tries for up to about 40 s, beyond X's next announce (25 s): how soon a relay takes a
         // registration (at once, or after an endpoint check) is the relay's business.
         for (int attempt = 1; ; attempt++) {
-            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--identity", sid.file().toString(), "--zone",
+            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
                     ZoneLab.zoneOption(zone), x.address(), "-c", "1");
             int status = p.awaitExit(Duration.ofSeconds(60));
             if (status == 0) {
