@@ -91,6 +91,8 @@ public final class AnodeNode implements AutoCloseable {
     private volatile Consumer<PeerError> errorListener;
     private final org.anode.zone.ZoneDirectory zones;
     private final org.anode.engine.Router router;
+    /** TCP and HTTP transports, both sides (DECISIONS 38). */
+    private final NodeCarriers carriers;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -152,6 +154,10 @@ public final class AnodeNode implements AutoCloseable {
         this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
         this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
                 config.routeTimeout(), config.announceInterval());
+        // Fallback transports (DECISIONS 38): relays are reached through links that may use TCP or HTTP.
+        this.carriers = new NodeCarriers(loop, config.fallback());
+        router.setRelayCarriers((file, zr, ep, udp) -> carriers.carrier(file, zr, ep, udp, new Receiver(),
+                relay -> pingAsync(relay, Duration.ofSeconds(3)).exceptionally(e -> null)));
     }
 
     /**
@@ -177,6 +183,7 @@ public final class AnodeNode implements AutoCloseable {
                     LOG.log(System.Logger.Level.INFO, "not listening on " + bind + ": " + e);
                 }
             }
+            n.carriers.listen(config, n.new Receiver());
         } catch (IOException | RuntimeException e) {
             n.close();
             throw e;
@@ -211,6 +218,40 @@ public final class AnodeNode implements AutoCloseable {
     /** Opens an unbound datagram channel on this node. */
     public AnodeDatagramChannel openDatagramChannel() throws IOException {
         return (AnodeDatagramChannel) provider.openDatagramChannel();
+    }
+
+    /** The local endpoint of the TCP transport this node serves (draft 2.9.2), if configured. */
+    public java.util.Optional<InetSocketAddress> tcpEndpoint() {
+        return carriers.tcpEndpoint();
+    }
+
+    /** The local endpoint of the HTTP transport this node serves (draft 2.9.3), if configured. */
+    public java.util.Optional<InetSocketAddress> httpEndpoint() {
+        return carriers.httpEndpoint();
+    }
+
+    /**
+     * Serves {@code body} to HTTP GET requests for {@code path} on this node's HTTP transport (the
+     * zone file at {@code /z}, DECISIONS 11).
+     *
+     * @throws IllegalStateException if the node serves no HTTP transport
+     */
+    public void serveHttp(String path, byte[] body) {
+        org.anode.transport.HttpTransport h = carriers.httpTransport();
+        if (h == null) {
+            throw new IllegalStateException("this node serves no HTTP transport (AnodeNodeConfig.Builder.httpPort)");
+        }
+        h.serve(path, body);
+    }
+
+    /**
+     * The endpoint type (draft 2.10: 0x02/0x04 UDP, 0x03/0x05 TCP, 0x06 HTTP) of the carrier a
+     * relayed peer's relay is reached over now (DECISIONS 38), or empty if the peer is not reached
+     * through a relay this node uses.
+     */
+    public java.util.Optional<org.anode.wire.EndpointType> carrierTo(AnodeAddress address) {
+        return router.pathTo(Objects.requireNonNull(address, "address"))
+                .flatMap(p -> carriers.carrierOf(p.endpoint()));
     }
 
     /** The local IP endpoints of the node's UDP sockets (give one to peers). */
@@ -545,6 +586,7 @@ public final class AnodeNode implements AutoCloseable {
         for (Transport t : transports) {
             t.close();
         }
+        carriers.close();
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} closed", identity.address());
     }
 
@@ -672,7 +714,7 @@ public final class AnodeNode implements AutoCloseable {
                 inBatch = true;
                 streams.beginBatch();
             }
-            engine.receive(via, source, packet);
+            engine.receive(carriers.via(via, source), source, packet);
         }
 
         @Override
@@ -680,6 +722,21 @@ public final class AnodeNode implements AutoCloseable {
             if (!inBatch) {
                 inBatch = true;
                 streams.beginBatch();
+            }
+            if (carriers.hasLinks()) {
+                // Packets from a relay reached through a fallback link go to the engine as the link's.
+                Transport first = carriers.via(via, sources[0]);
+                boolean same = true;
+                for (int i = 1; i < n && same; i++) {
+                    same = carriers.via(via, sources[i]) == first;
+                }
+                if (!same) {
+                    for (int i = 0; i < n; i++) {
+                        engine.receive(carriers.via(via, sources[i]), sources[i], packets[i]);
+                    }
+                    return;
+                }
+                via = first;
             }
             engine.receiveMany(via, sources, packets, n);
         }
