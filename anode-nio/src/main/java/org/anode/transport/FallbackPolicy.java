@@ -12,9 +12,10 @@ package org.anode.transport;
  * <li>UDP is given up when something was sent to the relay over UDP and nothing came back over UDP
  *     for {@code udpTimeout} (DECISIONS 38: no PONG to 3 PINGs within 3 s; the router PINGs an
  *     unanswered relay once a second, so 3 s of silence is those 3 PINGs);</li>
- * <li>TCP is given up for HTTP after {@code tcpAttempts} connection attempts in a row failed (or a
- *     connection made no progress for {@code udpTimeout}), if the relay has HTTP URIs; otherwise
- *     TCP keeps being retried with backoff;</li>
+ * <li>TCP is given up for HTTP after {@code tcpAttempts} connection attempts in a row failed (three
+ *     times as many once a connection had worked, so that a relay restart is ridden out on TCP),
+ *     or a connection made no progress for {@code udpTimeout}, if the relay has HTTP URIs;
+ *     otherwise TCP keeps being retried with backoff;</li>
  * <li>on HTTP, TCP is retried every {@code tcpRetryInterval}; a connection that works moves the
  *     node (back) to TCP;</li>
  * <li>on TCP or HTTP, a UDP probe is due every {@code probeInterval}; anything heard over UDP from
@@ -37,6 +38,8 @@ public final class FallbackPolicy {
     private long lastUdpHeard = NONE;
     private long lastProbe = NONE;
     private int tcpFailures;
+    /** A TCP connection worked since UDP was left: a lost one (relay restart) gets more attempts. */
+    private boolean tcpEverConnected;
     private long tcpNextAttempt = NONE;
     private long tcpUnansweredSince = NONE;
     private long lastSwitch;
@@ -88,6 +91,7 @@ public final class FallbackPolicy {
 
     /** A TCP connection to the relay was established. */
     public void tcpConnected(long now) {
+        tcpEverConnected = true;
         tcpFailures = 0;
         tcpNextAttempt = NONE;
         if (carrier == Carrier.HTTP) {
@@ -105,7 +109,8 @@ public final class FallbackPolicy {
     public void tcpFailed(long now) {
         tcpFailures++;
         tcpUnansweredSince = NONE;
-        if (carrier == Carrier.TCP && httpAvailable && tcpFailures >= config.tcpAttempts()) {
+        int attempts = tcpEverConnected ? 3 * config.tcpAttempts() : config.tcpAttempts();
+        if (carrier == Carrier.TCP && httpAvailable && tcpFailures >= attempts) {
             switchTo(Carrier.HTTP, now);
         }
         tcpNextAttempt = now + (carrier == Carrier.HTTP ? config.tcpRetryInterval().toNanos() : backoff(tcpFailures));
@@ -190,6 +195,9 @@ public final class FallbackPolicy {
     }
 
     private void switchTo(Carrier c, long now) {
+        if (c == Carrier.UDP) {
+            tcpEverConnected = false;
+        }
         if (c == Carrier.TCP) {
             tcpUnansweredSince = NONE;
         }

@@ -61,6 +61,8 @@ public final class RelayLink implements Transport {
     private final Runnable prober;
     /** Set when a UDP probe is due: the next packet for the relay itself also goes over UDP. */
     private volatile boolean probeArmed;
+    private volatile boolean httpFailing;
+    private boolean tcpWasConnected;
 
     /**
      * @param udp the node's UDP transport that reaches {@code endpoint}
@@ -95,11 +97,18 @@ public final class RelayLink implements Transport {
 
             @Override
             public void succeeded() {
-                // Answers prove the carrier; nothing to change.
+                if (httpFailing) {
+                    // The relay is back (e.g. restarted): register again now, not at the next keepalive.
+                    httpFailing = false;
+                    if (prober != null) {
+                        loop.execute(prober);
+                    }
+                }
             }
 
             @Override
             public void failed(String why) {
+                httpFailing = true;
                 LOG.log(System.Logger.Level.DEBUG, "{0}: HTTP: {1}", name(), why);
             }
         });
@@ -456,6 +465,11 @@ public final class RelayLink implements Transport {
         } else if (after == FallbackPolicy.Carrier.TCP) {
             resendRecent(now);
         }
+        if (tcpWasConnected && after == FallbackPolicy.Carrier.TCP && prober != null) {
+            // A reconnection (the relay restarted?): register again at once.
+            prober.run();
+        }
+        tcpWasConnected = true;
     }
 
     @Override
