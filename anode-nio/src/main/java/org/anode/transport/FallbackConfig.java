@@ -40,12 +40,13 @@ public record FallbackConfig(boolean tcp, boolean http, Duration udpTimeout, Dur
     }
 
     /**
-     * DECISIONS 38: UDP given up after 3 s of silence; TCP connect timeout 5 s, 2 attempts before
-     * HTTP, reconnect backoff 1 s doubling to 30 s, TCP retried from HTTP every 60 s, a UDP probe
+     * DECISIONS 38: UDP given up after 3 s of silence; TCP connect timeout 3 s, one failed attempt
+     * before HTTP (so that a node behind a firewall that drops both has a path within the 10 s
+     * route timeout of DECISIONS 31), reconnect backoff 1 s doubling to 30 s, TCP retried from HTTP every 60 s, a UDP probe
      * every 10 s, HTTP requests abandoned after 35 s, 1 MiB queued per relay, the JDK's proxies.
      */
     public static FallbackConfig defaults() {
-        return new FallbackConfig(true, true, Duration.ofSeconds(3), Duration.ofSeconds(5), 2, Duration.ofSeconds(1),
+        return new FallbackConfig(true, true, Duration.ofSeconds(3), Duration.ofSeconds(3), 1, Duration.ofSeconds(1),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(35),
                 1 << 20, null);
     }

@@ -63,6 +63,9 @@ class FallbackPolicyTest {
 
     @Test
     void tcpFailuresLeadToHttpAfterTheConfiguredAttemptsWithBackoff() {
+        FallbackConfig d = FallbackConfig.defaults();
+        FallbackConfig config = new FallbackConfig(true, true, d.udpTimeout(), d.tcpConnectTimeout(), 2, d.reconnectMin(),
+                d.reconnectMax(), d.tcpRetryInterval(), d.probeInterval(), d.httpRequestTimeout(), d.maxQueuedBytes(), null);
         FallbackPolicy p = new FallbackPolicy(config, true, true, 0);
         p.udpSent(0);
         p.tick(3 * S);
@@ -82,6 +85,25 @@ class FallbackPolicyTest {
         p.tcpAttemptStarted(66 * S);
         p.tcpConnected(66 * S);
         assertEquals(Carrier.TCP, p.carrier(), "a working TCP connection wins over HTTP");
+    }
+
+    @Test
+    void byDefaultOneFailedTcpAttemptMeansHttpButALostConnectionGetsMore() {
+        FallbackPolicy p = new FallbackPolicy(config, true, true, 0);
+        p.udpSent(0);
+        p.tick(3 * S);
+        p.tcpAttemptStarted(3 * S);
+        p.tcpFailed(6 * S);
+        assertEquals(Carrier.HTTP, p.carrier(), "within the 10 s route timeout");
+        FallbackPolicy q = new FallbackPolicy(config, true, true, 0);
+        q.udpSent(0);
+        q.tick(3 * S);
+        q.tcpConnected(3 * S);
+        q.tcpFailed(50 * S);
+        q.tcpFailed(51 * S);
+        assertEquals(Carrier.TCP, q.carrier(), "a relay restart is ridden out on TCP");
+        q.tcpFailed(53 * S);
+        assertEquals(Carrier.HTTP, q.carrier());
     }
 
     @Test

@@ -105,16 +105,32 @@ class FallbackLabTest {
         LabProcess cat = from.anode("cat", Redirect.from(in.toFile()), args.toArray(new String[0]));
         long t0 = System.nanoTime();
         if (midway != null) {
-            ZoneRelayLabTest.awaitBytes(listen, bytes / 4, timeout, cat);
+            awaitBytes(listen, bytes / 4, timeout, cat);
             midway.run();
         }
-        ZoneRelayLabTest.awaitBytes(listen, bytes, timeout, cat);
+        awaitBytes(listen, bytes, timeout, cat);
         double s = (System.nanoTime() - t0) / 1e9;
         assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), bytes), "the stream's bytes");
         LabProcess.sleep(Duration.ofMillis(500));
         assertEquals(bytes, ZoneLab.size(listen.stdoutFile()), "nothing after the data" + listen.tails());
         w.lab.write("measured.txt", bytes + " bytes in " + s + " s\n");
         return cat;
+    }
+
+    /** Like {@link ZoneRelayLabTest#awaitBytes}, but also fails at once when the sender failed. */
+    private static void awaitBytes(LabProcess listen, long n, Duration timeout, LabProcess cat) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (ZoneLab.size(listen.stdoutFile()) < n) {
+            if (!cat.isAlive() && cat.awaitExit(Duration.ofSeconds(1)) != 0) {
+                throw new AssertionError("cat failed after " + ZoneLab.size(listen.stdoutFile()) + " of " + n + " bytes"
+                        + cat.tails() + listen.tails());
+            }
+            if (!listen.isAlive() || System.nanoTime() - deadline > 0) {
+                throw new AssertionError(ZoneLab.size(listen.stdoutFile()) + " of " + n + " bytes" + listen.tails()
+                        + cat.tails());
+            }
+            LabProcess.sleep(Duration.ofMillis(100));
+        }
     }
 
     /** Counts, at the relay, what arrives from {@code h}'s router: UDP, TCP to 4344, HTTP. */
