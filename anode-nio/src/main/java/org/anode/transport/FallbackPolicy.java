@@ -12,9 +12,11 @@ package org.anode.transport;
  * <li>UDP is given up when something was sent to the relay over UDP and nothing came back over UDP
  *     for {@code udpTimeout} (DECISIONS 38: no PONG to 3 PINGs within 3 s; the router PINGs an
  *     unanswered relay once a second, so 3 s of silence is those 3 PINGs);</li>
- * <li>TCP is given up for HTTP after {@code tcpAttempts} connection attempts in a row failed (three
- *     times as many once a connection had worked, so that a relay restart is ridden out on TCP),
- *     or a connection made no progress for {@code udpTimeout}, if the relay has HTTP URIs;
+ * <li>TCP is given up for HTTP after {@code tcpAttempts} connection attempts in a row failed (at least
+ *     five, about 15 s of backoff, once a connection had worked, so that a relay restart is ridden
+ *     out on TCP),
+ *     or a first connection got nothing back for {@code udpTimeout} (a middlebox that accepts and
+ *     swallows), if the relay has HTTP URIs;
  *     otherwise TCP keeps being retried with backoff;</li>
  * <li>on HTTP, TCP is retried every {@code tcpRetryInterval}; a connection that works moves the
  *     node (back) to TCP;</li>
@@ -38,8 +40,10 @@ public final class FallbackPolicy {
     private long lastUdpHeard = NONE;
     private long lastProbe = NONE;
     private int tcpFailures;
-    /** A TCP connection worked since UDP was left: a lost one (relay restart) gets more attempts. */
+    /** A TCP connection worked since UDP was left: a lost one (relay restart) gets at least five attempts. */
     private boolean tcpEverConnected;
+    /** Packets came back over TCP since UDP was left: the relay is there, silence is not a middlebox. */
+    private boolean tcpEverHeard;
     private long tcpNextAttempt = NONE;
     private long tcpUnansweredSince = NONE;
     private long lastSwitch;
@@ -101,6 +105,7 @@ public final class FallbackPolicy {
 
     /** A packet arrived from the relay over TCP. */
     public void tcpHeard(long now) {
+        tcpEverHeard = true;
         tcpUnansweredSince = NONE;
         tcpFailures = 0;
     }
@@ -109,7 +114,7 @@ public final class FallbackPolicy {
     public void tcpFailed(long now) {
         tcpFailures++;
         tcpUnansweredSince = NONE;
-        int attempts = tcpEverConnected ? 3 * config.tcpAttempts() : config.tcpAttempts();
+        int attempts = tcpEverConnected ? Math.max(5, config.tcpAttempts()) : config.tcpAttempts();
         if (carrier == Carrier.TCP && httpAvailable && tcpFailures >= attempts) {
             switchTo(Carrier.HTTP, now);
         }
@@ -174,8 +179,8 @@ public final class FallbackPolicy {
             }
             return false;
         }
-        if (carrier == Carrier.TCP && tcpUnansweredSince != NONE && now - tcpUnansweredSince >= timeout
-                && httpAvailable) {
+        if (carrier == Carrier.TCP && !tcpEverHeard && tcpUnansweredSince != NONE
+                && now - tcpUnansweredSince >= timeout && httpAvailable) {
             // Connected but nothing comes back (a middlebox that accepts and swallows): HTTP.
             tcpUnansweredSince = NONE;
             tcpFailures = Math.max(tcpFailures, config.tcpAttempts());
@@ -197,6 +202,7 @@ public final class FallbackPolicy {
     private void switchTo(Carrier c, long now) {
         if (c == Carrier.UDP) {
             tcpEverConnected = false;
+            tcpEverHeard = false;
         }
         if (c == Carrier.TCP) {
             tcpUnansweredSince = NONE;

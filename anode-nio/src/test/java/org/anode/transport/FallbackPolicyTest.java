@@ -99,10 +99,11 @@ class FallbackPolicyTest {
         q.udpSent(0);
         q.tick(3 * S);
         q.tcpConnected(3 * S);
-        q.tcpFailed(50 * S);
-        q.tcpFailed(51 * S);
+        for (int i = 0; i < 4; i++) {
+            q.tcpFailed((50 + i) * S);
+        }
         assertEquals(Carrier.TCP, q.carrier(), "a relay restart is ridden out on TCP");
-        q.tcpFailed(53 * S);
+        q.tcpFailed(55 * S);
         assertEquals(Carrier.HTTP, q.carrier());
     }
 
@@ -134,6 +135,16 @@ class FallbackPolicyTest {
         assertFalse(p.tick(6 * S));
         assertTrue(p.tick(7 * S));
         assertEquals(Carrier.HTTP, p.carrier());
+        // Once the relay had answered over TCP, silence (a restarted relay) does not mean HTTP.
+        FallbackPolicy q = new FallbackPolicy(config, true, true, 0);
+        q.udpSent(0);
+        q.tick(3 * S);
+        q.tcpConnected(3 * S);
+        q.tcpSent(4 * S);
+        q.tcpHeard(4 * S);
+        q.tcpSent(10 * S);
+        assertFalse(q.tick(20 * S));
+        assertEquals(Carrier.TCP, q.carrier());
     }
 
     @Test
