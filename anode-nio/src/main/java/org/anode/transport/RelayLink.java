@@ -245,7 +245,7 @@ public final class RelayLink implements Transport {
         }
         int i = recentNext;
         recentNext = (i + 1) % RECENT;
-        packet.duplicate().get(recent[i], 0, n);
+        packet.get(packet.position(), recent[i], 0, n);
         recentLength[i] = n;
         recentTime[i] = now;
     }
