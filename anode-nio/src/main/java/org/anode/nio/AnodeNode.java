@@ -577,6 +577,8 @@ public final class AnodeNode implements AutoCloseable {
                 LOG.log(System.Logger.Level.DEBUG, "failing pings at close", e);
             }
         }
+        // The TCP and HTTP transports close their connections on the loop while it still runs.
+        carriers.close();
         loop.close();
         if (loop.isTerminated()) {
             // The loop had died before close (see the failure handler): nobody else can touch the
@@ -586,7 +588,6 @@ public final class AnodeNode implements AutoCloseable {
         for (Transport t : transports) {
             t.close();
         }
-        carriers.close();
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} closed", identity.address());
     }
 

@@ -724,14 +724,35 @@ public final class HttpTransport implements Transport {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing " + name, e);
         }
-        loop.execute(() -> {
+        Runnable closeAll = () -> {
             for (Conn c : new java.util.ArrayList<>(conns.keySet())) {
                 close(c);
             }
             if (sweep != null) {
                 sweep.cancel();
             }
-        });
+        };
+        if (loop.inLoop()) {
+            closeAll.run();
+            return;
+        }
+        if (loop.isRunning()) {
+            try {
+                loop.submit(() -> {
+                    closeAll.run();
+                    return null;
+                }).get(5, TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing " + name + " on the loop", e);
+            }
+        }
+        if (!loop.isRunning() || loop.isTerminated()) {
+            // Nobody runs the loop any more: the connections can be closed from here.
+            closeAll.run();
+        }
     }
 
     @Override
