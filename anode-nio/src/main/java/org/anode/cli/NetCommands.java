@@ -1,6 +1,5 @@
 package org.anode.cli;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -70,6 +69,8 @@ final class NetCommands {
         int peerId = 1;
         /** anode node --console: commands on standard input ({@link NodeConsole}). */
         boolean console;
+        /** --http-proxy HOST:PORT (DECISIONS 38), else the JDK's proxy settings. */
+        InetSocketAddress httpProxy;
         final List<String> positional = new ArrayList<>();
         boolean help;
     }
@@ -117,6 +118,15 @@ final class NetCommands {
                         throw new UsageException("--peer-id wants 1..15, not '" + v + "'");
                     }
                 }
+                case "--http-proxy" -> {
+                    String v = AnodeCli.value(args, ++i, a);
+                    int colon = v.lastIndexOf(':');
+                    if (colon <= 0) {
+                        throw new UsageException("--http-proxy wants HOST:PORT, not '" + v + "'");
+                    }
+                    c.httpProxy = InetSocketAddress.createUnresolved(v.substring(0, colon),
+                            port(v.substring(colon + 1), a));
+                }
                 case "--bind" -> {
                     try {
                         c.bind = InetAddress.getByName(AnodeCli.value(args, ++i, a));
@@ -161,6 +171,11 @@ final class NetCommands {
             b.zoneSource(Zone.parse(z[0]), z[1]);
         }
         b.lan(!c.noLan).lanPort(c.lanPort).peerId(c.peerId);
+        if (c.httpProxy != null) {
+            // DECISIONS 38: HTTP to the relays goes through this proxy.
+            b.fallback(org.anode.transport.FallbackConfig.defaults().withProxy(java.net.ProxySelector.of(
+                    new InetSocketAddress(c.httpProxy.getHostString(), c.httpProxy.getPort()))));
+        }
         return b;
     }
 
@@ -191,8 +206,9 @@ final class NetCommands {
             out.println("Runs a zone relay (draft 2.3.1) until killed: registers nodes that PING it and");
             out.println("forwards packets to registered addresses (DECISIONS 33, 34).");
             out.println("  --zone-file FILE  zone file to serve; written (one zr entry naming this relay) if absent");
-            out.println("  --http PORT       serve the zone file at http://IP:PORT/z");
-            out.println("  --tcp PORT        the TCP port the zr entry names; the TCP transport is not served yet");
+            out.println("  --http PORT       serve the HTTP transport (POST, long poll) and the zone file at");
+            out.println("                    http://IP:PORT/z; a zone file written here gets zh.0=http://IP:PORT/a");
+            out.println("  --tcp PORT        serve the TCP transport on the TCP port the zr entry names");
             out.println("  --ip IP           the IP the zr entry names (default: --bind, else 127.0.0.1)");
             out.println("Prints 'relay ADDRESS udp=IP:PORT' (and 'zone-file', 'http' lines) on stdout.");
             return 0;
@@ -213,18 +229,31 @@ final class NetCommands {
             throw new UsageException("--ip: " + e.getMessage());
         }
         Path zoneFile = extra.get("--zone-file") == null ? null : Path.of(extra.get("--zone-file")[0]);
-        AnodeNodeConfig cfg = config(c).relay(RelayLimits.defaults()).announce(false).build();
+        int httpSetting = extra.get("--http") == null ? -1 : port(extra.get("--http")[0], "--http");
+        if (httpSetting >= 0 && zoneFile == null) {
+            throw new UsageException("--http needs --zone-file");
+        }
+        AnodeNodeConfig cfg = config(c).relay(RelayLimits.defaults()).announce(false)
+                .tcpPort(extra.get("--tcp") == null ? -1 : tcpSetting).httpPort(httpSetting).build();
         try (AnodeNode node = AnodeNode.start(id, cfg)) {
             InetSocketAddress ep = node.localEndpoints().get(0);
             out.println("relay " + node.address() + " udp=" + zrIp.getHostAddress() + ":" + ep.getPort());
-            // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there yet).
-            int tcp = tcpSetting != 0 ? tcpSetting : ep.getPort();
+            // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there).
+            int tcp = node.tcpEndpoint().map(InetSocketAddress::getPort).orElse(ep.getPort());
+            if (node.tcpEndpoint().isPresent()) {
+                out.println("tcp " + zrIp.getHostAddress() + ":" + tcp);
+            }
             byte[] zoneBytes = null;
             if (zoneFile != null) {
                 if (!Files.exists(zoneFile)) {
-                    ZoneFile f = ZoneFile.builder().name("zone-" + id.address().zone()).description("zone served by anode relay")
+                    ZoneFile.Builder zb = ZoneFile.builder().name("zone-" + id.address().zone()).description("zone served by anode relay")
                             .contact("nobody@localhost").revision(1).ttl(Duration.ofSeconds(300))
-                            .relay(List.of(zrIp), ep.getPort(), tcp, List.of(node.address())).build();
+                            .relay(List.of(zrIp), ep.getPort(), tcp, List.of(node.address()));
+                    if (node.httpEndpoint().isPresent()) {
+                        zb.put(org.anode.transport.ZoneHttpEndpoints.keyFor(0), "http://" + zrIp.getHostAddress() + ":"
+                                + node.httpEndpoint().get().getPort() + "/a");
+                    }
+                    ZoneFile f = zb.build();
                     Files.writeString(zoneFile, f.write());
                     err.println("wrote zone file " + zoneFile);
                 }
@@ -232,38 +261,15 @@ final class NetCommands {
                 ZoneFile.parse(zoneBytes);
                 out.println("zone-file " + zoneFile);
             }
-            HttpServer http = null;
-            if (extra.get("--http") != null) {
-                if (zoneBytes == null) {
-                    throw new UsageException("--http needs --zone-file");
-                }
-                byte[] body = zoneBytes;
-                int hp = port(extra.get("--http")[0], "--http");
-                http = HttpServer.create(new InetSocketAddress(c.bind != null ? c.bind : InetAddress.getByAddress(
-                        new byte[] {0, 0, 0, 0}), hp), 16);
-                http.createContext("/z", ex -> {
-                    try (ex) {
-                        if (!"/z".equals(ex.getRequestURI().getPath())) {
-                            ex.sendResponseHeaders(404, -1);
-                            return;
-                        }
-                        ex.getResponseHeaders().set("Content-Type", "text/plain");
-                        ex.sendResponseHeaders(200, body.length);
-                        ex.getResponseBody().write(body);
-                    }
-                });
-                http.start();
-                out.println("http http://" + zrIp.getHostAddress() + ":" + http.getAddress().getPort() + "/z");
+            if (node.httpEndpoint().isPresent()) {
+                node.serveHttp("/z", zoneBytes);
+                out.println("http http://" + zrIp.getHostAddress() + ":" + node.httpEndpoint().get().getPort() + "/z");
             }
             out.flush();
             try {
                 stop.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } finally {
-                if (http != null) {
-                    http.stop(0);
-                }
             }
             AnodeNode.RelayStatistics s = node.relayStatistics();
             err.println("forwarded=" + s.forwarded() + " dropped=" + s.droppedByPolicy());

@@ -206,6 +206,25 @@ public final class Router {
         }
         fail(res, reason);
     }
+    // ---- fallback transports (DECISIONS 38): hook set by the node, see RelayCarriers
+    private volatile RelayCarriers relayCarriers;
+
+    /**
+     * Makes the transport a relay is reached by (DECISIONS 38): given the relay's zr entry, its zone
+     * file (for {@code zh} URIs), the UDP endpoint chosen and the UDP transport that reaches it,
+     * returns the transport to use for that endpoint (one that may fall back to TCP and HTTP while
+     * keeping the endpoint), or {@code udp} itself.
+     */
+    @FunctionalInterface
+    public interface RelayCarriers {
+        Transport carrier(ZoneFile file, ZoneRelay relay, InetSocketAddress udpEndpoint, Transport udp);
+    }
+
+    /** Sets the {@link RelayCarriers} hook; relays met before keep their transport. */
+    public void setRelayCarriers(RelayCarriers c) {
+        this.relayCarriers = c;
+    }
+    // ---- end fallback hook
 
     /**
      * @param transports the node's transport able to reach an endpoint, or null
@@ -269,7 +288,7 @@ public final class Router {
         if (zr.get().addresses().get(0).equals(self)) {
             return;
         }
-        RelayState r = relayState(zr.get());
+        RelayState r = relayState(f, zr.get());
         if (r == null || r == ownRelay) {
             return;
         }
@@ -463,7 +482,7 @@ public final class Router {
             probe(res);
             return;
         }
-        RelayState r = relayState(z);
+        RelayState r = relayState(f, z);
         if (r == null) {
             wayFailed(res, "zone relay zr." + Integer.toHexString(z.index()) + " of zone " + res.target.zone()
                     + " has no IP address this node can reach");
@@ -482,7 +501,7 @@ public final class Router {
     }
 
     /** The relay's state, creating it (and its configured peer entry) on first use; null if unreachable. */
-    private RelayState relayState(ZoneRelay z) {
+    private RelayState relayState(ZoneFile f, ZoneRelay z) {
         AnodeAddress a = z.addresses().get(0);
         RelayState r = relays.get(a);
         if (r != null) {
@@ -505,6 +524,10 @@ public final class Router {
         }
         if (t == null) {
             return null;
+        }
+        RelayCarriers rc = relayCarriers;
+        if (rc != null) {
+            t = rc.carrier(f, z, ep, t);
         }
         try {
             engine.addPeer(a, t, ep);

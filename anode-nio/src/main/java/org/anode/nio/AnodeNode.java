@@ -96,6 +96,8 @@ public final class AnodeNode implements AutoCloseable {
     private final org.anode.engine.Router router;
     /** LAN discovery (DECISIONS 37), or null when configured off. */
     private volatile org.anode.transport.LanDiscovery lan;
+    /** TCP and HTTP transports, both sides (DECISIONS 38). */
+    private final NodeCarriers carriers;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -162,6 +164,10 @@ public final class AnodeNode implements AutoCloseable {
         this.router = new org.anode.engine.Router(engine, loop,
                 org.anode.engine.Router.ZoneLookup.of(zones), this::transportFor,
                 config.routeTimeout(), config.announceInterval());
+        // Fallback transports (DECISIONS 38): relays are reached through links that may use TCP or HTTP.
+        this.carriers = new NodeCarriers(loop, config.fallback());
+        router.setRelayCarriers((file, zr, ep, udp) -> carriers.carrier(file, zr, ep, udp, new Receiver(),
+                relay -> pingAsync(relay, Duration.ofSeconds(3)).exceptionally(e -> null)));
     }
 
     /**
@@ -186,6 +192,7 @@ public final class AnodeNode implements AutoCloseable {
                             n.new Receiver()));
                 }
             }
+            n.carriers.listen(config, n.new Receiver());
         } catch (IOException | RuntimeException e) {
             n.close();
             throw e;
@@ -232,6 +239,40 @@ public final class AnodeNode implements AutoCloseable {
     /** Opens an unbound datagram channel on this node. */
     public AnodeDatagramChannel openDatagramChannel() throws IOException {
         return (AnodeDatagramChannel) provider.openDatagramChannel();
+    }
+
+    /** The local endpoint of the TCP transport this node serves (draft 2.9.2), if configured. */
+    public java.util.Optional<InetSocketAddress> tcpEndpoint() {
+        return carriers.tcpEndpoint();
+    }
+
+    /** The local endpoint of the HTTP transport this node serves (draft 2.9.3), if configured. */
+    public java.util.Optional<InetSocketAddress> httpEndpoint() {
+        return carriers.httpEndpoint();
+    }
+
+    /**
+     * Serves {@code body} to HTTP GET requests for {@code path} on this node's HTTP transport (the
+     * zone file at {@code /z}, DECISIONS 11).
+     *
+     * @throws IllegalStateException if the node serves no HTTP transport
+     */
+    public void serveHttp(String path, byte[] body) {
+        org.anode.transport.HttpTransport h = carriers.httpTransport();
+        if (h == null) {
+            throw new IllegalStateException("this node serves no HTTP transport (AnodeNodeConfig.Builder.httpPort)");
+        }
+        h.serve(path, body);
+    }
+
+    /**
+     * The endpoint type (draft 2.10: 0x02/0x04 UDP, 0x03/0x05 TCP, 0x06 HTTP) of the carrier a
+     * relayed peer's relay is reached over now (DECISIONS 38), or empty if the peer is not reached
+     * through a relay this node uses.
+     */
+    public java.util.Optional<org.anode.wire.EndpointType> carrierTo(AnodeAddress address) {
+        return router.pathTo(Objects.requireNonNull(address, "address"))
+                .flatMap(p -> carriers.carrierOf(p.endpoint()));
     }
 
     /** The local IP endpoints of the node's UDP sockets (give one to peers). */
@@ -605,6 +646,8 @@ public final class AnodeNode implements AutoCloseable {
                 LOG.log(System.Logger.Level.DEBUG, "failing pings at close", e);
             }
         }
+        // The TCP and HTTP transports close their connections on the loop while it still runs.
+        carriers.close();
         loop.close();
         if (loop.isTerminated()) {
             // The loop had died before close (see the failure handler): nobody else can touch the
@@ -741,7 +784,7 @@ public final class AnodeNode implements AutoCloseable {
                 inBatch = true;
                 streams.beginBatch();
             }
-            engine.receive(via, source, packet);
+            engine.receive(carriers.via(via, source), source, packet);
         }
 
         @Override
@@ -749,6 +792,21 @@ public final class AnodeNode implements AutoCloseable {
             if (!inBatch) {
                 inBatch = true;
                 streams.beginBatch();
+            }
+            if (carriers.hasLinks()) {
+                // Packets from a relay reached through a fallback link go to the engine as the link's.
+                Transport first = carriers.via(via, sources[0]);
+                boolean same = true;
+                for (int i = 1; i < n && same; i++) {
+                    same = carriers.via(via, sources[i]) == first;
+                }
+                if (!same) {
+                    for (int i = 0; i < n; i++) {
+                        engine.receive(carriers.via(via, sources[i]), sources[i], packets[i]);
+                    }
+                    return;
+                }
+                via = first;
             }
             engine.receiveMany(via, sources, packets, n);
         }

@@ -59,10 +59,20 @@ public final class AnodeNodeConfig {
     private final int lanPort;
     private final int peerId;
 
+    // ---- fallback transports (DECISIONS 38)
+    private final org.anode.transport.FallbackConfig fallback;
+    private final int tcpPort;
+    private final int httpPort;
+    private final org.anode.transport.CarrierLimits carrierLimits;
+
     private AnodeNodeConfig(Builder b) {
         this.lan = b.lan;
         this.lanPort = b.lanPort;
         this.peerId = b.peerId;
+        this.fallback = b.fallback;
+        this.tcpPort = b.tcpPort;
+        this.httpPort = b.httpPort;
+        this.carrierLimits = b.carrierLimits;
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
@@ -127,6 +137,10 @@ public final class AnodeNodeConfig {
         b.lan = lan;
         b.lanPort = lanPort;
         b.peerId = peerId;
+        b.fallback = fallback;
+        b.tcpPort = tcpPort;
+        b.httpPort = httpPort;
+        b.carrierLimits = carrierLimits;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -331,6 +345,29 @@ public final class AnodeNodeConfig {
         return peerId;
     }
 
+    /**
+     * How the node falls back to TCP and HTTP to reach its relays (DECISIONS 38), or null if it
+     * uses UDP only. Default: {@link org.anode.transport.FallbackConfig#defaults()}.
+     */
+    public org.anode.transport.FallbackConfig fallback() {
+        return fallback;
+    }
+
+    /** The TCP port the node serves the TCP transport on (draft 2.9.2), -1 for none (default). */
+    public int tcpPort() {
+        return tcpPort;
+    }
+
+    /** The TCP port the node serves the HTTP transport on (draft 2.9.3), -1 for none (default). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** Bounds on TCP and HTTP clients of this node's {@link #tcpPort()} and {@link #httpPort()}. */
+    public org.anode.transport.CarrierLimits carrierLimits() {
+        return carrierLimits;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -369,6 +406,10 @@ public final class AnodeNodeConfig {
         private boolean lan = true;
         private int lanPort = org.anode.engine.Discovery.PORT;
         private int peerId = 1;
+        private org.anode.transport.FallbackConfig fallback = org.anode.transport.FallbackConfig.defaults();
+        private int tcpPort = -1;
+        private int httpPort = -1;
+        private org.anode.transport.CarrierLimits carrierLimits = org.anode.transport.CarrierLimits.defaults();
 
         private Builder() {
         }
@@ -554,6 +595,39 @@ public final class AnodeNodeConfig {
         /** Whether to register with the own zone's designated relay at start and every 25 s (default true). */
         public Builder announce(boolean on) {
             this.announce = on;
+            return this;
+        }
+
+        /**
+         * How to fall back to TCP and HTTP when a relay does not answer over UDP (DECISIONS 38);
+         * null: UDP only.
+         */
+        public Builder fallback(org.anode.transport.FallbackConfig c) {
+            this.fallback = c;
+            return this;
+        }
+
+        /**
+         * Serves the TCP transport (draft 2.9.2) on this TCP port of the first bind address (0: an
+         * ephemeral port; -1, the default: none). A relay listens on its zr entry's TCP port.
+         */
+        public Builder tcpPort(int port) {
+            this.tcpPort = port == -1 ? -1 : checkPort(port);
+            return this;
+        }
+
+        /**
+         * Serves the HTTP transport (draft 2.9.3) on this TCP port of the first bind address (0: an
+         * ephemeral port; -1, the default: none): POST on any path, long-polled (DECISIONS 38).
+         */
+        public Builder httpPort(int port) {
+            this.httpPort = port == -1 ? -1 : checkPort(port);
+            return this;
+        }
+
+        /** Bounds on clients of the TCP and HTTP transports this node serves. */
+        public Builder carrierLimits(org.anode.transport.CarrierLimits limits) {
+            this.carrierLimits = Objects.requireNonNull(limits, "carrierLimits");
             return this;
         }
 
