@@ -23,6 +23,7 @@ public final class AnodeKeyLengthParameterSpec implements AlgorithmParameterSpec
         this.length = length;
     }
 
+    /** {@return the derived key length in bytes} */
     public int length() {
         return length;
     }
