@@ -332,6 +332,7 @@ public final class Engine {
             p.markConfigured();
         }
         p.addEndpoint(new PeerEndpoint(via, endpoint, 0, PeerEndpoint.NEVER, true), config.maxEndpointsPerPeer());
+        EngineEvents.pathChanged(address, endpoint, 0, EngineEvents.PathChangeKind.CONFIGURED);
         return p;
     }
 
@@ -756,6 +757,7 @@ public final class Engine {
                 checks.remove(c);
                 peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
                 stats.endpointsProven++;
+                EngineEvents.pathChanged(peer.address(), source, hops, EngineEvents.PathChangeKind.PROVEN);
                 LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
                 return;
             }

@@ -401,6 +401,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 pl.byLocal.put(local, link);
                 published = true;
             }
+            NodeEvents.opened(link);
             link.lock.lock();
             try {
                 afterInput(link, now);
@@ -631,6 +632,7 @@ final class StreamLayer implements AnodeNodeStreams {
             return;
         }
         l.retired = true;
+        NodeEvents.closed(l);
         if (l.awaitingListener != null) {
             // Never confirmed (a replay, or an opener that went away): nobody saw it.
             l.awaitingListener.halfOpenDone();
@@ -891,6 +893,7 @@ final class StreamLayer implements AnodeNodeStreams {
             pl.byLocal.put(local, link);
             pl.byKey.put(link.demuxKey, link);
         }
+        NodeEvents.opened(link);
         link.lock.lock();
         try {
             afterInput(link, now);
