@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.concurrent.ConcurrentHashMap;
 import org.anode.address.AnodeAddress;
+import org.anode.util.LongMap;
 import org.anode.wire.SenderForm;
 
 /**

@@ -28,10 +28,10 @@ final class NodeEvents {
         }
         ConnectionOpen e = new ConnectionOpen();
         e.local = l.localAddress.getHostString();
-        e.remote = l.remote.toString();
+        e.remote = l.remote().toString();
         e.localPort = l.localAddress.getPort();
         e.remotePort = l.remoteAddress.getPort();
-        e.opener = l.opener;
+        e.opener = l.isOpener();
         e.commit();
     }
 
@@ -42,10 +42,10 @@ final class NodeEvents {
         }
         ConnectionClose e = new ConnectionClose();
         e.local = l.localAddress.getHostString();
-        e.remote = l.remote.toString();
+        e.remote = l.remote().toString();
         e.localPort = l.localAddress.getPort();
         e.remotePort = l.remoteAddress.getPort();
-        e.opener = l.opener;
+        e.opener = l.isOpener();
         Exception failure = l.conn.failure();
         e.outcome = failure == null ? "closed" : failure.getMessage();
         e.commit();

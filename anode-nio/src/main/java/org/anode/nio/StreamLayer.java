@@ -1,7 +1,6 @@
 package org.anode.nio;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -9,23 +8,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.anode.address.AnodeAddress;
 import org.anode.engine.Engine;
 import org.anode.engine.EventLoop;
 import org.anode.engine.Outbound;
 import org.anode.engine.Peer;
 import org.anode.engine.Transport;
-import org.anode.stream.AckRanges;
-import org.anode.stream.StreamAcceptor;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamConnection;
-import org.anode.stream.StreamSink;
+import org.anode.stream.StreamEndpoint;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketFormat;
@@ -33,34 +28,16 @@ import org.anode.wire.PacketReader;
 import org.anode.wire.SenderForm;
 
 /**
- * A node's stream layer (draft section 5, DECISIONS 21-27): the glue between the pure
- * {@link StreamConnection} core, the node's {@link Engine} and event loop, and the channels
- * {@link AnodeSocketChannel} and {@link AnodeServerSocketChannel}.
- *
- * <h2>Demultiplexing (DECISIONS 23)</h2>
- * A connection is keyed by (remote address, remote link id, local port or local link id). For every
- * remote address the layer keeps two bounded tables: our own link ids (unique per remote, shared by
- * the connections we opened and those we accepted, so the peer's keys can never collide either), and
- * the demultiplexing key {@code remote link id << 16 | destination port field}. An opener's connection
- * is found by its own link id until the answering S_OPEN names the peer's link id; a refusal
- * (S_CLOSE reason 01) is matched the same way. An S_OPEN that matches nothing is a new connection for
- * the listener on its destination port. Our link ids avoid the ports we listen on, so an answer to
- * our S_OPEN is never mistaken for a new connection to that port. Stream ports are a namespace of
- * their own, separate from DGRAM ports (as TCP ports are from UDP ports).
- *
- * <h2>Refusal and backlog</h2>
- * An S_OPEN for a port where nothing listens is refused with S_CLOSE reason 01 (through
- * {@link StreamAcceptor#refuse}), rate-limited, and only when the refusal packet is no larger than the
- * S_OPEN packet it answers (DECISIONS 30); otherwise it is dropped and the opener's connect times out.
- * This layer's own S_OPENs always carry the full sender address (draft 3.2 allows it at any time), so
- * a refusal of them always fits: between two Anode nodes of this implementation a connect to a closed
- * port fails at once.
- * An S_OPEN for a listener whose backlog is full is dropped, as TCP drops a SYN: the opener's
- * retransmission is accepted once the application has accepted others.
+ * A node's stream layer (draft section 5, DECISIONS 21-27): the glue between the protocol - the
+ * {@link StreamEndpoint} (demultiplexing, link ids, listening ports and backlog, refusals, addendum
+ * A5 hand-over, message encoding) and its {@link StreamConnection}s - and the node's {@link Engine},
+ * event loop and channels {@link AnodeSocketChannel} and {@link AnodeServerSocketChannel}. What
+ * stays here is I/O: locks, threads, timers, wake-ups, packet headers and MACs, and the node's
+ * memory budget for stream buffers.
  *
  * <h2>Threading</h2>
- * Packets and timers are handled on the node's event-loop thread. The link tables are guarded by one
- * layer-wide monitor, held only for lookups and updates. Each connection is guarded by its
+ * Packets and timers are handled on the node's event-loop thread. The endpoint's tables are guarded
+ * by its own monitor, held only for lookups and updates. Each connection is guarded by its
  * {@link StreamLink#lock}; the event loop takes it to feed a packet or a timer in, application threads
  * take it to read, write, shut down or close - and whoever changed the connection transmits what became
  * sendable at once, on its own thread, with its own {@link Outbound} buffer (the engine's send path is
@@ -68,8 +45,8 @@ import org.anode.wire.SenderForm;
  * without a hand-off to the loop. The one exception is received packets: the event loop feeds each into
  * its connection at once but transmits (acknowledgements, data the acknowledgements released) and wakes
  * readers once per connection at the end of the UDP read batch, so a burst of packets costs one ACK and
- * one wake-up. Timers are event-loop timers, one per connection, moved earlier when the connection's
- * next deadline moves earlier.
+ * one wake-up. Each connection's next deadline is filed in one deadline heap per node
+ * ({@link StreamTimers}), updated in place whenever it moves.
  *
  * <h2>Packet size</h2>
  * The S_DATA payload is the path's packet limit (DECISIONS 27, counting the full sender address) less
@@ -79,23 +56,15 @@ import org.anode.wire.SenderForm;
  *
  * <h2>Connections to this node itself</h2>
  * A connection to the node's own address runs the same protocol, but its messages are handed to the
- * event loop in memory instead of being encoded into packets (as datagrams to the node's own ports
+ * event loop in memory instead of being sealed into packets (as datagrams to the node's own ports
  * are), with the IPv4 packet limit setting the payload size.
  */
 final class StreamLayer implements AnodeNodeStreams {
     private static final System.Logger LOG = System.getLogger(StreamLayer.class.getName());
-    /** Bound on the connections (any state) with one remote address: half the 16-bit link id space, so random allocation stays quick. */
-    static final int MAX_LINKS_PER_PEER = 32768;
     /** Smallest buffer a connection gets when the buffer budget is spent. */
     static final int MIN_BUFFER = 16 * 1024;
     /** Backlog when the application passes 0 or less, as the JDK's. */
     static final int DEFAULT_BACKLOG = 50;
-    /** Largest number of packets emitted per transmit call before looping. */
-    private static final int TRANSMIT_BATCH = 64;
-    /** Refusals (S_CLOSE reason 01) per second, with bursts of a quarter of that. */
-    private static final int REFUSALS_PER_SECOND = 200;
-    private static final int EPHEMERAL_LOW = 49152;
-    private static final int EPHEMERAL_HIGH = 65535;
     /** How long node close waits for gracefully closing connections before aborting them. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** The shortest such wait, before round trips are added to it. */
@@ -107,10 +76,7 @@ final class StreamLayer implements AnodeNodeStreams {
     /** Replaced, never changed in place (tests shorten the accept timeout while the loop reads it). */
     private volatile StreamConfig baseConfig;
     private final int outboundCapacity;
-    private final AtomicReferenceArray<AnodeServerSocketChannel> listeners = new AtomicReferenceArray<>(65536);
-    /** Guards {@link #peers} and every table in it. */
-    private final Object tables = new Object();
-    private final HashMap<AnodeAddress, PeerLinks> peers = new HashMap<>();
+    private final StreamEndpoint<Peer, StreamLink> endpoint;
     private final PacketSink loopSink = new PacketSink();
     /**
      * Application threads' sinks: static, and a sink holds its layer only while in use, so a thread
@@ -118,23 +84,13 @@ final class StreamLayer implements AnodeNodeStreams {
      */
     private static final ThreadLocal<PacketSink> APP_SINKS = ThreadLocal.withInitial(PacketSink::new);
     private final StreamTimers timers;
-    /** Event loop only. */
-    private final AckRanges rxRanges = new AckRanges(AckRanges.MAX_COUNT);
     /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
     private final ArrayList<StreamLink> dirty = new ArrayList<>();
     private boolean flushQueued;
     /** True while a UDP read batch is being handled (loop holders only); its end flushes {@link #dirty}. */
     private boolean inBatch;
     private final Runnable flushTask = this::flushDirty;
-    private long refusalCredit;
-    private long refusalLast;
-    private final long refusalCost = 1_000_000_000L / REFUSALS_PER_SECOND;
-    private final long refusalBurst = refusalCost * Math.max(1, REFUSALS_PER_SECOND / 4);
-    private volatile boolean closed;
     private final AtomicLong unsent = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
-    private final java.util.concurrent.atomic.LongAdder dataAcks = new java.util.concurrent.atomic.LongAdder();
     /**
      * Node-wide budget for the memory of the connections' buffers (what
      * {@link StreamConnection#allocatedBytes()} reports): an eighth of the heap, at least 32 MiB -
@@ -146,10 +102,68 @@ final class StreamLayer implements AnodeNodeStreams {
     private final AtomicLong bufferCharged = new AtomicLong();
     private final AtomicLong budgetDrops = new AtomicLong();
 
-    /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
-    private static final class PeerLinks {
-        final StreamIntMap<StreamLink> byLocal = new StreamIntMap<>();
-        final StreamIntMap<StreamLink> byKey = new StreamIntMap<>();
+    /** A listening channel as the endpoint sees it: its backlog is the channel's. */
+    private record ChannelListener(AnodeServerSocketChannel channel) implements StreamEndpoint.Listener<StreamLink> {
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public boolean backlogFull() {
+            return channel.backlogFull();
+        }
+
+        @Override
+        public void halfOpenAdded() {
+            channel.halfOpenAdded();
+        }
+
+        @Override
+        public void halfOpenDone() {
+            channel.halfOpenDone();
+        }
+
+        @Override
+        public boolean enqueue(StreamLink link) {
+            return channel.enqueue(link);
+        }
+    }
+
+    /** What the endpoint asks of the node: paths, peers and the buffer budget. */
+    private final class NodeHost implements StreamEndpoint.Host<Peer, StreamLink> {
+        @Override
+        public StreamConfig acceptConfig(Peer from, StreamEndpoint.Listener<StreamLink> listener) {
+            int packet = from == null ? localPacketSize() : engine.maxPacketSize(from);
+            if (packet < 0) {
+                return null;
+            }
+            return new StreamConfig(baseConfig).maxPayload(payloadFor(packet))
+                    .receiveBufferSize(((ChannelListener) listener).channel().acceptedReceiveBufferSize());
+        }
+
+        @Override
+        public StreamLink accepted(StreamConnection conn, AnodeAddress remote, Peer from, int localLink, int openerLink,
+                int port) {
+            StreamLink link = new StreamLink(conn, remote, from, false, localLink, openerLink, openerLink,
+                    AnodeSocketAddress.of(node.address(), port), AnodeSocketAddress.of(remote, openerLink));
+            // On the loop, so the peer cannot be evicted under us: pin() succeeds (addendum A4).
+            if (from != null && from.pin()) {
+                link.pinnedPeer = from;
+            }
+            NodeEvents.opened(link);
+            return link;
+        }
+
+        @Override
+        public boolean admitData(StreamLink link) {
+            return chargeReceive(link);
+        }
+
+        @Override
+        public int headerLength(Peer peer, long nowNanos) {
+            return PacketFormat.headerLength(SenderForm.choose(peer.lastAnsweredNanos(), nowNanos).flag());
+        }
     }
 
     StreamLayer(AnodeNode node) {
@@ -161,7 +175,7 @@ final class StreamLayer implements AnodeNodeStreams {
         // S_DACK carries its data's sequence number after the acknowledgements (addendum A1).
         this.baseConfig = new StreamConfig().dataAckEnabled(true);
         this.timers = new StreamTimers(loop, this::fireLink);
-        this.refusalCredit = refusalBurst;
+        this.endpoint = new StreamEndpoint<>(new NodeHost(), ThreadLocalRandom::current);
         for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
                 MessageType.S_ACK, MessageType.S_DACK}) {
             engine.setMessageHandler(t, this::onMessage);
@@ -194,7 +208,7 @@ final class StreamLayer implements AnodeNodeStreams {
     public void close() {
         // New connections are refused from now on; packets for existing ones are still handled
         // during the grace period, so their close handshakes can complete.
-        closed = true;
+        endpoint.close();
         long start = System.nanoTime();
         while (loop.isRunning()) {
             List<StreamLink> open = snapshot();
@@ -245,26 +259,14 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     private List<StreamLink> snapshot() {
-        List<StreamLink> all = new ArrayList<>();
-        synchronized (tables) {
-            for (PeerLinks pl : peers.values()) {
-                pl.byLocal.forEach(all::add);
-            }
-        }
-        return all;
+        return endpoint.links();
     }
 
     // ------------------------------------------------------------------ statistics
 
     /** Connections currently in the tables (any state). */
     int linkCount() {
-        synchronized (tables) {
-            int n = 0;
-            for (PeerLinks pl : peers.values()) {
-                n += pl.byLocal.size();
-            }
-            return n;
-        }
+        return endpoint.linkCount();
     }
 
     /**
@@ -276,7 +278,7 @@ final class StreamLayer implements AnodeNodeStreams {
         for (StreamLink l : snapshot()) {
             l.lock.lock();
             try {
-                if (!l.retired && l.conn.failure() == null && !l.conn.isOutputShutdown()) {
+                if (!l.isRetired() && l.conn.failure() == null && !l.conn.isOutputShutdown()) {
                     n++;
                 }
             } finally {
@@ -293,17 +295,17 @@ final class StreamLayer implements AnodeNodeStreams {
 
     /** Stream packets that matched no connection, or arrived for a full backlog. */
     long droppedPackets() {
-        return dropped.get();
+        return endpoint.droppedPackets();
     }
 
     /** Refusals sent. */
     long refusals() {
-        return refused.get();
+        return endpoint.refusals();
     }
 
     /** S_DACK packets sent (an acknowledgement riding on data). */
     long dataAcksSent() {
-        return dataAcks.sum();
+        return endpoint.dataAcksSent();
     }
 
     // ------------------------------------------------------------------ listeners
@@ -314,28 +316,16 @@ final class StreamLayer implements AnodeNodeStreams {
      * @throws BindException if it is taken or none is free
      */
     int bindListener(AnodeServerSocketChannel l, int port) throws IOException {
-        if (closed) {
+        if (endpoint.isClosed()) {
             throw new java.nio.channels.ClosedChannelException();
         }
-        if (port != 0) {
-            if (!listeners.compareAndSet(port, null, l)) {
-                throw new BindException("Address already in use: Anode stream port " + port);
-            }
-            return port;
-        }
-        int span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
-        int start = ThreadLocalRandom.current().nextInt(span);
-        for (int i = 0; i < span; i++) {
-            int p = EPHEMERAL_LOW + (start + i) % span;
-            if (listeners.compareAndSet(p, null, l)) {
-                return p;
-            }
-        }
-        throw new BindException("no free ephemeral Anode stream port");
+        return endpoint.bind(new ChannelListener(l), port);
     }
 
     void unbindListener(AnodeServerSocketChannel l, int port) {
-        listeners.compareAndSet(port, l, null);
+        if (endpoint.listener(port) instanceof ChannelListener c && c.channel() == l) {
+            endpoint.unbind(c, port);
+        }
     }
 
     // ------------------------------------------------------------------ connect
@@ -350,7 +340,7 @@ final class StreamLayer implements AnodeNodeStreams {
      */
     StreamLink connect(AnodeSocketChannel channel, AnodeSocketAddress target, int sourcePort, StreamConfig options)
             throws IOException {
-        if (closed) {
+        if (endpoint.isClosed()) {
             throw new java.nio.channels.ClosedChannelException();
         }
         AnodeAddress remote = target.address();
@@ -373,34 +363,16 @@ final class StreamLayer implements AnodeNodeStreams {
             }
             StreamConfig cfg = new StreamConfig(options).maxPayload(payloadFor(packet));
             long now = System.nanoTime();
-            StreamLink link;
-            synchronized (tables) {
-                PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
-                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
-                    if (pl.byLocal.isEmpty()) {
-                        peers.remove(remote);
-                    }
-                    throw new ConnectException("too many connections to " + remote);
-                }
-                int local;
-                if (sourcePort != 0) {
-                    if (pl.byLocal.get(sourcePort) != null) {
-                        throw new BindException("Address already in use: link " + sourcePort + " to " + remote);
-                    }
-                    local = sourcePort;
-                } else {
-                    local = allocateLocal(pl, target.getPort());
-                }
-                StreamConnection conn = StreamConnection.connect(cfg, now,
-                        sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
-                link = new StreamLink(conn, remote, peer, true, local, -1, target.getPort(),
+            Peer p = peer;
+            StreamLink link = endpoint.connect(remote, peer, target.getPort(), sourcePort, cfg, now, (conn, local) -> {
+                StreamLink l = new StreamLink(conn, remote, p, true, local, -1, target.getPort(),
                         AnodeSocketAddress.of(node.address(), local), target);
                 // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
-                link.channel = channel;
-                link.pinnedPeer = peer;
-                pl.byLocal.put(local, link);
-                published = true;
-            }
+                l.channel = channel;
+                l.pinnedPeer = p;
+                return l;
+            });
+            published = true;
             NodeEvents.opened(link);
             link.lock.lock();
             try {
@@ -412,19 +384,6 @@ final class StreamLayer implements AnodeNodeStreams {
         } finally {
             if (!published && peer != null) {
                 peer.unpin();
-            }
-        }
-    }
-
-    /** A free link id for {@code pl}, never 0, a listening port or {@code avoid}; tables lock held. */
-    private int allocateLocal(PeerLinks pl, int avoid) {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        while (true) {
-            // Random, so link ids are not predictable (one more obstacle to blind injection next to
-            // the random ISN); the table is at most half full, so this ends quickly.
-            int id = 1 + r.nextInt(0xFFFF);
-            if (id != avoid && pl.byLocal.get(id) == null && listeners.get(id) == null) {
-                return id;
             }
         }
     }
@@ -463,15 +422,9 @@ final class StreamLayer implements AnodeNodeStreams {
         if (l.discardInput) {
             discard(l);
         }
-        if (l.awaitingListener != null && l.conn.isPeerConfirmed() && l.conn.failure() == null && !l.retired) {
-            handOver(l);
-        }
         PacketSink sink = (loop.inLoop() ? loopSink : APP_SINKS.get()).use(this);
-        sink.link = l;
         try {
-            while (l.conn.transmit(now, sink, TRANSMIT_BATCH) == TRANSMIT_BATCH) {
-                // More may be sendable: keep going until the windows or the pacer stop it.
-            }
+            endpoint.progress(l, now, sink.encoder);
         } finally {
             sink.release();
         }
@@ -481,20 +434,6 @@ final class StreamLayer implements AnodeNodeStreams {
             retire(l);
         }
         settle(l);
-    }
-
-    /**
-     * An accepted connection became confirmed (addendum A5; lock held): it moves from the listener's
-     * half-open count to its backlog, where accept() finds it. If the listener closed or filled
-     * meanwhile the connection is reset, as a TCP listener resets what it cannot accept.
-     */
-    private void handOver(StreamLink l) {
-        AnodeServerSocketChannel listener = l.awaitingListener;
-        l.awaitingListener = null;
-        listener.halfOpenDone();
-        if (!listener.enqueue(l)) {
-            l.conn.abort(StreamConnection.REASON_REFUSED);
-        }
     }
 
     // ------------------------------------------------------------------ buffer budget
@@ -553,7 +492,7 @@ final class StreamLayer implements AnodeNodeStreams {
      * past the budget together.
      */
     private void settle(StreamLink l) {
-        long alloc = l.retired ? 0 : l.conn.allocatedBytes();
+        long alloc = l.isRetired() ? 0 : l.conn.allocatedBytes();
         long granted = (l.rcvSized ? l.conn.receiveBufferSize() : 0) + (l.sndSized ? l.conn.sendBufferSize() : 0);
         long cur = alloc == 0 ? 0 : Math.max(alloc, granted);
         if (cur != l.charged) {
@@ -608,14 +547,14 @@ final class StreamLayer implements AnodeNodeStreams {
     }
 
     private void schedule(StreamLink l, long now) {
-        timers.set(l, l.retired ? StreamConnection.NO_TIMEOUT : l.conn.nextTimeoutNanos());
+        timers.set(l, l.isRetired() ? StreamConnection.NO_TIMEOUT : l.conn.nextTimeoutNanos());
     }
 
     /** A link's deadline passed (event loop, from {@link StreamTimers}). */
     private void fireLink(StreamLink l) {
         l.lock.lock();
         try {
-            if (l.retired) {
+            if (l.isRetired()) {
                 return;
             }
             long now = System.nanoTime();
@@ -628,39 +567,16 @@ final class StreamLayer implements AnodeNodeStreams {
 
     /** Removes a finished link from the tables (lock held); its channel keeps the object. */
     void retire(StreamLink l) {
-        if (l.retired) {
+        if (!endpoint.retire(l)) {
             return;
         }
-        l.retired = true;
         NodeEvents.closed(l);
-        if (l.awaitingListener != null) {
-            // Never confirmed (a replay, or an opener that went away): nobody saw it.
-            l.awaitingListener.halfOpenDone();
-            l.awaitingListener = null;
-        }
         if (l.pinnedPeer != null) {
             l.pinnedPeer.unpin();
             l.pinnedPeer = null;
         }
         timers.set(l, StreamConnection.NO_TIMEOUT);
         settle(l);
-        synchronized (tables) {
-            PeerLinks pl = peers.get(l.remote);
-            if (pl == null) {
-                return;
-            }
-            pl.byLocal.remove(l.localLink, l);
-            if (l.keyed) {
-                pl.byKey.remove(l.demuxKey, l);
-            }
-            if (pl.byLocal.isEmpty() && pl.byKey.isEmpty()) {
-                peers.remove(l.remote);
-            }
-        }
-    }
-
-    private static int key(int remoteLink, int localField) {
-        return (remoteLink << 16) | localField;
     }
 
     // ------------------------------------------------------------------ receive (event loop)
@@ -677,118 +593,41 @@ final class StreamLayer implements AnodeNodeStreams {
      */
     private void receive(AnodeAddress remote, Peer from, MessageType type, ByteBuffer b, int off, int limit,
             int packetLength, long now) {
-        int x = MessageFields.linkId(b, off);
-        int y = MessageFields.destinationPort(b, off);
-        StreamLink link = null;
-        synchronized (tables) {
-            PeerLinks pl = peers.get(remote);
-            if (pl != null) {
-                link = pl.byKey.get(key(x, y));
-                if (link == null && (type == MessageType.S_OPEN || type == MessageType.S_CLOSE)) {
-                    StreamLink p = pl.byLocal.get(y);
-                    if (p != null && p.opener && p.remoteLink < 0) {
-                        link = p;
-                    }
-                }
-            }
-        }
+        StreamLink link = endpoint.route(remote, type, b, off);
         if (link == null) {
-            if (type == MessageType.S_OPEN && !closed) {
-                incomingOpen(remote, from, packetLength, b, off, x, y, now);
-            } else {
-                dropped.incrementAndGet();
+            StreamLink fresh;
+            PacketSink sink = loopSink.use(this);
+            try {
+                fresh = endpoint.unmatched(remote, from, type, packetLength, b, off, now, sink.encoder);
+            } finally {
+                sink.release();
+            }
+            if (fresh != null) {
+                fresh.lock.lock();
+                try {
+                    afterInput(fresh, now);
+                } finally {
+                    fresh.lock.unlock();
+                }
             }
             return;
         }
+        int result;
         link.lock.lock();
         try {
-            if (link.retired) {
-                return;
-            }
-            StreamConnection c = link.conn;
-            switch (type) {
-                case S_OPEN -> {
-                    if (link.opener && link.remoteLink < 0) {
-                        link.remoteLink = x;
-                        synchronized (tables) {
-                            PeerLinks pl = peers.get(link.remote);
-                            if (pl != null) {
-                                link.demuxKey = key(x, link.localLink);
-                                link.keyed = true;
-                                pl.byKey.put(link.demuxKey, link);
-                            }
-                        }
-                    }
-                    boolean wasConnecting = c.isConnecting();
-                    c.onOpen(now, MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
-                            MessageFields.sOpenFlags(b, off));
-                    if (wasConnecting && !c.isConnecting()) {
-                        // Wake the connecting thread now, before the batch's end sends our
-                        // acknowledgement of the peer's ISN (addendum A5): connect latency is the
-                        // S_OPEN round trip, not that plus a send.
-                        link.publish();
-                    }
-                }
-                case S_CLOSE -> c.onClose(now, MessageFields.sCloseReason(b, off),
-                        MessageFields.sCloseInitialSequence(b, off), MessageFields.sCloseSequence(b, off));
-                case S_DATA -> {
-                    int pos = b.position();
-                    int lim = b.limit();
-                    try {
-                        b.limit(limit).position(MessageFields.sDataPayloadOffset(off));
-                        if (chargeReceive(link)) {
-                            c.onData(now, MessageFields.sDataSequence(b, off), b);
-                        }
-                    } finally {
-                        b.limit(lim).position(pos);
-                    }
-                }
-                case S_ACK -> {
-                    AckRanges ranges = rxRanges;
-                    ranges.clear();
-                    int n = MessageFields.sAckRangeCount(off, limit);
-                    int p = MessageFields.sAckRangesOffset(off);
-                    for (int i = 0; i < n && ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
-                            i++, p += MessageFields.ACK_RANGE_LENGTH) {
-                        // Copies the pairs as they came (a full list keeps the first 255).
-                    }
-                    c.onAck(now, MessageFields.window(b, off), ranges);
-                }
-                case S_DACK -> {
-                    AckRanges ranges = rxRanges;
-                    ranges.clear();
-                    int n = MessageFields.sDackRangeCount(b, off);
-                    int p = MessageFields.sDackRangesOffset(off);
-                    for (int i = 0; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
-                        ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
-                    }
-                    // After the ranges: the data's sequence number, then the data (addendum A1).
-                    if (limit - p < 4) {
-                        c.onAck(now, MessageFields.window(b, off), ranges);
-                        break;
-                    }
-                    int seq = b.getInt(p);
-                    int pos = b.position();
-                    int lim = b.limit();
-                    try {
-                        b.limit(limit).position(p + 4);
-                        if (chargeReceive(link)) {
-                            c.onDataAck(now, MessageFields.window(b, off), ranges, seq, b);
-                        } else {
-                            c.onAck(now, MessageFields.window(b, off), ranges);
-                        }
-                    } finally {
-                        b.limit(lim).position(pos);
-                    }
-                }
-                default -> {
-                    return;
-                }
+            result = endpoint.deliver(link, type, b, off, limit, now);
+            if (result == StreamEndpoint.CONNECTED) {
+                // Wake the connecting thread now, before the batch's end sends our acknowledgement
+                // of the peer's ISN (addendum A5): connect latency is the S_OPEN round trip, not
+                // that plus a send.
+                link.publish();
             }
         } finally {
             link.lock.unlock();
         }
-        markDirty(link);
+        if (result != StreamEndpoint.IGNORED) {
+            markDirty(link);
+        }
     }
 
     /**
@@ -847,114 +686,26 @@ final class StreamLayer implements AnodeNodeStreams {
         d.clear();
     }
 
-    /** A new S_OPEN: hand it to the listener on port {@code y}, or refuse it. Event loop. */
-    private void incomingOpen(AnodeAddress remote, Peer from, int packetLength, ByteBuffer b, int off, int x, int y,
-            long now) {
-        int window = MessageFields.window(b, off);
-        int isn = MessageFields.sOpenInitialSequence(b, off);
-        int flags = MessageFields.sOpenFlags(b, off);
-        AnodeServerSocketChannel listener = listeners.get(y);
-        if (listener == null || !listener.isOpen()) {
-            refuse(from, packetLength, x, y, isn, now);
-            return;
-        }
-        if (listener.backlogFull()) {
-            dropped.incrementAndGet();
-            return;
-        }
-        int packet = from == null ? localPacketSize() : engine.maxPacketSize(from);
-        if (packet < 0) {
-            dropped.incrementAndGet();
-            return;
-        }
-        StreamConfig cfg = new StreamConfig(baseConfig).maxPayload(payloadFor(packet))
-                .receiveBufferSize(listener.acceptedReceiveBufferSize());
-        StreamLink link;
-        synchronized (tables) {
-            PeerLinks pl = peers.computeIfAbsent(remote, a -> new PeerLinks());
-            if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
-                dropped.incrementAndGet();
-                return;
-            }
-            int local = allocateLocal(pl, -1);
-            StreamConnection conn = StreamConnection.accept(cfg, now, window, isn, flags, 0);
-            link = new StreamLink(conn, remote, from, false, local, x, x,
-                    AnodeSocketAddress.of(node.address(), y), AnodeSocketAddress.of(remote, x));
-            link.demuxKey = key(x, y);
-            link.keyed = true;
-            // Handed to accept() only once the opener acknowledges our ISN (addendum A5); until
-            // then it counts against the backlog as half-open.
-            link.awaitingListener = listener;
-            listener.halfOpenAdded();
-            // On the loop, so the peer cannot be evicted under us: pin() succeeds (addendum A4).
-            if (from != null && from.pin()) {
-                link.pinnedPeer = from;
-            }
-            pl.byLocal.put(local, link);
-            pl.byKey.put(link.demuxKey, link);
-        }
-        NodeEvents.opened(link);
-        link.lock.lock();
-        try {
-            afterInput(link, now);
-        } finally {
-            link.lock.unlock();
-        }
-    }
-
-    /**
-     * Refuses an S_OPEN (draft 5.2.2, DECISIONS 21): S_CLOSE reason 01 with both sequence fields equal
-     * to the opener's ISN, sent as (sender link = the port it asked for, destination = its link id),
-     * rate-limited and never larger than the packet it answers (DECISIONS 30).
-     */
-    private void refuse(Peer from, int packetLength, int x, int y, int isn, long now) {
-        int flags = from == null ? 0 : SenderForm.choose(from.lastAnsweredNanos(), now).flag();
-        if (from != null && PacketFormat.headerLength(flags) + MessageFields.S_CLOSE_LENGTH > packetLength) {
-            dropped.incrementAndGet();
-            return;
-        }
-        long credit = Math.min(refusalBurst, refusalCredit + Math.max(0, now - refusalLast));
-        refusalLast = now;
-        if (credit < refusalCost) {
-            refusalCredit = credit;
-            dropped.incrementAndGet();
-            return;
-        }
-        refusalCredit = credit - refusalCost;
-        PacketSink sink = loopSink.use(this);
-        sink.refuse(from, y, x);
-        try {
-            StreamAcceptor.refuse(sink, isn);
-            refused.incrementAndGet();
-        } finally {
-            sink.release();
-        }
-    }
-
-
     // ------------------------------------------------------------------ send
 
     /**
-     * Encodes what a connection's {@link StreamConnection#transmit} emits into Anode packets (draft 3
-     * and 5.2) to the link's peer, with the link ids and destination port of DECISIONS 23, and hands
-     * them to the engine's send path (MAC with the peer's cached key). One per thread.
+     * Seals the stream messages the endpoint's {@link StreamEndpoint.Encoder} writes into Anode
+     * packets (draft 3) to one peer and hands them to the engine's send path (MAC with the peer's
+     * cached key), or, for this node itself, to the event loop in memory. One per thread.
      */
-    private static final class PacketSink implements StreamSink {
+    private static final class PacketSink implements StreamEndpoint.PacketOut<Peer> {
         /** Packets written and not yet sent: up to {@link #BURST} go out together (one MAC pass). */
         private static final int BURST = 32;
         private final Outbound[] outs = new Outbound[BURST];
+        final StreamEndpoint.Encoder<Peer> encoder = new StreamEndpoint.Encoder<>(this);
         private int held;
         /** Slots used since {@link #use}: {@link #release} makes them forget their peer. */
         private int touched;
         private Outbound out;
         /** The layer being served; set by {@link #use}, cleared by {@link #release}. */
         private StreamLayer layer;
-        StreamLink link;
-        Peer refusalPeer;
         /** The type of a message being written for local delivery, else null. */
         private MessageType localType;
-        private int refusalLink;
-        private int refusalPort;
 
         /** Binds the sink to {@code l} for one transmit, growing its buffer to the node's packet limit. */
         PacketSink use(StreamLayer l) {
@@ -979,7 +730,7 @@ final class StreamLayer implements AnodeNodeStreams {
 
         /**
          * Sends the packets held so far: their MACs in one pass ({@link Engine#finishAll}), which
-         * for a burst of data to one peer costs about half of one MAC each.
+         * for a burst of data to one peer is cheaper than one MAC each.
          */
         private void flush() {
             int n = held;
@@ -999,56 +750,44 @@ final class StreamLayer implements AnodeNodeStreams {
                 flush();
             }
             layer = null;
-            // A per-thread sink outlives nodes: keep no peer or transport of this one (review M4).
+            // A per-thread sink outlives nodes: keep no peer or transport of this one.
             for (int i = 0; i < touched; i++) {
                 outs[i].forget();
             }
             touched = 0;
-            link = null;
-            refusalPeer = null;
             localType = null;
         }
 
-        void refuse(Peer peer, int senderLink, int destination) {
-            link = null;
-            refusalPeer = peer;
-            refusalLink = senderLink;
-            refusalPort = destination;
-        }
-
-        private ByteBuffer begin(MessageType type) {
-            return begin(type, null);
-        }
-
-        /** Starts a message; {@code form} forces the sender address form (null: the draft 3.2 choice). */
-        private ByteBuffer begin(MessageType type, SenderForm form) {
-            boolean toSelf = link != null ? link.peer == null : refusalPeer == null;
-            if (toSelf) {
+        @Override
+        public ByteBuffer begin(Peer peer, MessageType type, boolean fullSender) {
+            if (peer == null) {
                 localType = type;
                 ByteBuffer b = out.buffer();
                 b.clear();
                 b.limit(layer.localPacketSize());
-                b.putShort((short) (link != null ? link.localLink : refusalLink));
-                b.putShort((short) (link != null ? link.sendPort : refusalPort));
                 return b;
             }
             localType = null;
-            Peer p = link != null ? link.peer : refusalPeer;
             try {
-                ByteBuffer b = layer.engine.begin(out, p, type, p.remotePeerId(), form);
-                b.putShort((short) (link != null ? link.localLink : refusalLink));
-                b.putShort((short) (link != null ? link.sendPort : refusalPort));
-                return b;
+                // All packets of one sink use go to the same peer (one link, or one refusal).
+                return layer.engine.begin(out, peer, type, peer.remotePeerId(), fullSender ? SenderForm.FULL : null);
             } catch (IOException | RuntimeException e) {
                 layer.unsent.incrementAndGet();
                 return null;
             }
         }
 
-        private void finish() {
+        @Override
+        public void abandon() {
+            localType = null;
+            layer.unsent.incrementAndGet();
+        }
+
+        @Override
+        public void finish() {
             if (localType != null) {
                 // A connection to this node itself: the message is handed to the event loop in
-                // memory, never encoded into a packet (as datagrams to the node's own ports are).
+                // memory, never sealed into a packet (as datagrams to the node's own ports are).
                 ByteBuffer b = out.buffer();
                 b.flip();
                 ByteBuffer copy = ByteBuffer.allocate(b.remaining()).put(b).flip();
@@ -1059,96 +798,12 @@ final class StreamLayer implements AnodeNodeStreams {
                         PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(), System.nanoTime()));
                 return;
             }
-            // All packets of one sink use go to the same peer (one link, or one refusal).
             held++;
             if (held == BURST) {
                 flush();
             } else {
                 out = slot(held);
             }
-        }
-
-        @Override
-        public void sendOpen(int windowUnits, int isn, int flags) {
-            // An opener's S_OPEN always carries the full 40-byte sender address (draft 3.2 allows it
-            // at any time), so that a refusal - 3 bytes longer than an S_OPEN - never exceeds the
-            // packet it answers (DECISIONS 30), even after the peers have switched to short ones.
-            ByteBuffer b = begin(MessageType.S_OPEN, link != null && link.opener ? SenderForm.FULL : null);
-            if (b == null) {
-                return;
-            }
-            b.putShort((short) windowUnits).putInt(isn).put((byte) flags);
-            finish();
-        }
-
-        @Override
-        public void sendData(int seq, ByteBuffer payload) {
-            ByteBuffer b = begin(MessageType.S_DATA);
-            if (b == null) {
-                return;
-            }
-            int n = payload.remaining();
-            if (b.remaining() < 4 + n) {
-                // The path's packet limit shrank under the connection: drop, it is retransmitted.
-                layer.unsent.incrementAndGet();
-                return;
-            }
-            b.putInt(seq);
-            b.put(b.position(), payload, payload.position(), n);
-            b.position(b.position() + n);
-            finish();
-        }
-
-        @Override
-        public void sendAck(int windowUnits, AckRanges ranges) {
-            ByteBuffer b = begin(MessageType.S_ACK);
-            if (b == null) {
-                return;
-            }
-            b.putShort((short) windowUnits);
-            int room = (b.remaining()) / MessageFields.ACK_RANGE_LENGTH;
-            int n = Math.min(ranges.size(), room);
-            for (int i = 0; i < n; i++) {
-                MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
-            }
-            finish();
-        }
-
-        @Override
-        public void sendDataAck(int windowUnits, AckRanges ranges, int seq, ByteBuffer payload) {
-            int n = ranges.size();
-            int len = payload.remaining();
-            ByteBuffer b = begin(MessageType.S_DACK);
-            if (b == null) {
-                return;
-            }
-            if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < 3 + n * MessageFields.ACK_RANGE_LENGTH + 4 + len) {
-                // Cannot happen with the core's budget; stay correct by sending the two halves.
-                layer.unsent.incrementAndGet();
-                sendAck(windowUnits, ranges);
-                sendData(seq, payload);
-                return;
-            }
-            // S_DACK (draft 5.2.5) with its data numbered as S_DATA's (addendum A1).
-            b.putShort((short) windowUnits).put((byte) n);
-            for (int i = 0; i < n; i++) {
-                MessageFields.writeAckRange(b, ranges.first(i), ranges.count(i));
-            }
-            b.putInt(seq);
-            b.put(b.position(), payload, payload.position(), len);
-            b.position(b.position() + len);
-            finish();
-            layer.dataAcks.increment();
-        }
-
-        @Override
-        public void sendClose(int reason, int isn, int seq) {
-            ByteBuffer b = begin(MessageType.S_CLOSE);
-            if (b == null) {
-                return;
-            }
-            b.put((byte) 0).put((byte) reason).putInt(isn).putInt(seq);
-            finish();
         }
     }
 }

@@ -5,12 +5,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.anode.address.AnodeAddress;
 import org.anode.engine.Peer;
 import org.anode.stream.StreamConnection;
+import org.anode.stream.StreamEndpoint;
 
 /**
  * One stream connection as the {@link StreamLayer} sees it (draft section 5, DECISIONS 23): the
- * pure {@link StreamConnection} plus what the core leaves to the glue - the remote peer, the link
- * ids and port that key the connection, the lock that serialises the event loop and application
- * threads, the timer, and the readiness bits channels and selectors read.
+ * protocol state the {@link StreamEndpoint} keeps per connection (its {@link StreamEndpoint.Link}
+ * part), plus what the glue adds - the lock that serialises the event loop and application
+ * threads, the timer, the buffer budget and the readiness bits channels and selectors read.
  *
  * <p>Threading: every field not marked volatile, and every call into {@link #conn}, is guarded by
  * {@link #lock}. The event loop takes it to hand a packet or a timer to the connection; an
@@ -18,7 +19,7 @@ import org.anode.stream.StreamConnection;
  * (under the same lock) and publishes the new {@link #state}. Blocked application threads wait on
  * {@link #changed}. Nobody calls into a selector while holding the lock.
  */
-final class StreamLink {
+final class StreamLink extends StreamEndpoint.Link<Peer> {
     /** {@link #state} bit: a read would not return 0 (data, end-of-stream or an error). */
     static final int READABLE = 1;
     /** {@link #state} bit: a write would accept a useful amount of data, or throw. */
@@ -26,14 +27,10 @@ final class StreamLink {
     /** {@link #state} bit: the connect finished (succeeded or failed). */
     static final int CONNECT_DONE = 4;
 
+    /** The connection, as {@link #connection()}: the field the channels read under {@link #lock}. */
     final StreamConnection conn;
-    final AnodeAddress remote;
-    final Peer peer;
-    final boolean opener;
-    /** Our link id for this connection, unique per remote (DECISIONS 23). */
+    /** Our link id, as {@link #localLink()}. */
     final int localLink;
-    /** What we put in the destination port field: the port we opened to, or the opener's link id. */
-    final int sendPort;
     /** Local end: (this node, our link id) for an opener, (this node, listening port) for an acceptor. */
     final AnodeSocketAddress localAddress;
     /** Remote end: (peer, port we opened to) for an opener, (peer, opener's link id) for an acceptor. */
@@ -44,11 +41,6 @@ final class StreamLink {
     /** Threads waiting on {@link #changed}; guarded by lock. */
     int waiters;
 
-    /** The peer's link id: known at once for an acceptor, from its answering S_OPEN for an opener. */
-    volatile int remoteLink;
-    /** The demultiplexing key in the layer's table, valid once {@link #keyed}; guarded by the table lock. */
-    int demuxKey;
-    boolean keyed;
     /** Set by {@code shutdownInput()}: received data is dropped as it arrives. */
     volatile boolean discardInput;
     /** The buffer sizes the application asked for (SO_RCVBUF, SO_SNDBUF); guarded by lock. */
@@ -61,18 +53,11 @@ final class StreamLink {
     boolean sndSized;
     /** Queued for the layer's end-of-batch transmit; event loop only. */
     boolean dirty;
-    /** True once removed from the layer's tables; guarded by lock. */
-    boolean retired;
-    /** The peer this link keeps in the node's peer table (review H1, addendum A4); unpinned on retire. */
+    /** The peer this link keeps in the node's peer table (addendum A4); unpinned on retire. */
     volatile Peer pinnedPeer;
 
     /** Readiness bits ({@link #READABLE}, {@link #WRITABLE}, {@link #CONNECT_DONE}). */
     volatile int state;
-    /**
-     * Acceptor: the listener this connection goes to once the opener has acknowledged our ISN
-     * (addendum A5); null before that is known to be needed, and after the hand-over. Guarded by lock.
-     */
-    AnodeServerSocketChannel awaitingListener;
 
     /** The channel using the connection; null while an accepted connection waits in a backlog. */
     volatile AnodeSocketChannel channel;
@@ -83,13 +68,9 @@ final class StreamLink {
 
     StreamLink(StreamConnection conn, AnodeAddress remote, Peer peer, boolean opener, int localLink, int remoteLink,
             int sendPort, AnodeSocketAddress localAddress, AnodeSocketAddress remoteAddress) {
+        super(conn, remote, peer, opener, localLink, remoteLink, sendPort);
         this.conn = conn;
-        this.remote = remote;
-        this.peer = peer;
-        this.opener = opener;
         this.localLink = localLink;
-        this.remoteLink = remoteLink;
-        this.sendPort = sendPort;
         this.localAddress = localAddress;
         this.remoteAddress = remoteAddress;
         this.rcvWant = conn.receiveBufferSize();
@@ -138,7 +119,7 @@ final class StreamLink {
 
     @Override
     public String toString() {
-        return "StreamLink[" + localAddress + (opener ? " -> " : " <- ") + remoteAddress + " link " + localLink
-                + "/" + remoteLink + "]";
+        return "StreamLink[" + localAddress + (isOpener() ? " -> " : " <- ") + remoteAddress + " link " + localLink
+                + "/" + remoteLink() + "]";
     }
 }

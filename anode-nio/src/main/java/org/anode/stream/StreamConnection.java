@@ -34,23 +34,13 @@ import java.nio.ByteBuffer;
  * recent in-order numbers, every run held out of order, and every duplicate it saw since its last
  * acknowledgement; a duplicate therefore always gets its own range, which resolves any lost ACK.
  *
- * <h2>Loss recovery and congestion control</h2>
- * Retransmission timeout per RFC 6298 (smoothed RTT and variance, Karn's rule: no RTT sample from a
- * retransmitted packet, exponential backoff kept until a fresh sample). Fast loss detection is
- * RACK-style (RFC 8985): a packet is lost once a packet <em>sent after it</em> has been acknowledged
- * and a reordering window (a quarter of the minimum RTT, widened each time a retransmission proves
- * spurious, never above the smoothed RTT) has passed; time-based detection keeps reordering from
- * causing retransmission storms, which a 3-duplicate rule cannot promise when there is no cumulative
- * ACK. A tail loss probe (RFC 8985 section 7) after about two RTTs of silence lets RACK find losses
- * at the end of a flight without waiting for the retransmission timeout. Congestion control is <b>NewReno</b> (RFC 5681 / 6582 semantics, with the RFC 6675 "pipe"
- * accounting that selective acknowledgements allow): slow start from a 10-packet window, additive
- * increase, one halving per loss episode, a collapse to one packet on timeout. NewReno was chosen over
- * CUBIC because the stream runs mostly over short, low-loss paths (loopback, LAN, one relay hop) where
- * CUBIC's faster window regrowth on long fat paths buys nothing, while NewReno's behaviour is simple to
- * verify deterministically under the simulated network and is TCP-friendly by construction. Sending
- * is paced at 2x (slow start) or 1.25x (congestion avoidance) cwnd/srtt, with bursts up to
- * {@link StreamConfig#pacingQuantumNanos()} worth of sending so a coarse event-loop timer does not
- * throttle it.
+ * <h2>Loss recovery and congestion control (DECISIONS 25)</h2>
+ * Retransmission timeout per RFC 6298 with Karn's rule and exponential backoff
+ * ({@link RttEstimator}); RACK-style time-based loss detection and a tail loss probe, RFC 8985
+ * ({@link LossDetection}): time-based detection keeps reordering from causing retransmission
+ * storms, which a 3-duplicate rule cannot promise when there is no cumulative ACK. The congestion
+ * window comes from a {@link CongestionController}, today {@link NewReno} (RFC 5681 / 6582 with
+ * RFC 6675 "pipe" accounting), and sending is spread over the RTT by a {@link Pacer}.
  *
  * <h2>Flow control</h2>
  * The advertised window is the receive buffer's free space in 1024-byte units (DECISIONS 24),
@@ -59,13 +49,22 @@ import java.nio.ByteBuffer;
  * packet on the persist timer.
  *
  * <h2>Bounds</h2>
- * Send buffer: {@code sendBufferSize} bytes in a ring, holding unsent and unacknowledged data; the
- * retransmission queue is a ring of at most {@code maxPacketsInFlight} packet descriptors into it.
- * Receive buffer: {@code receiveBufferSize} bytes counting in-order data (a byte ring) and the
- * out-of-order store (at most {@code maxPacketsInFlight} packets, each counted at its allocated
- * size); one extra packet of up to 65535 bytes may be accepted beyond it to fill the gap that blocks
- * delivery. Buffers are allocated on first use and released after {@code idleRelease} when empty, so
- * an idle or half-open connection costs a few hundred bytes.
+ * Send buffer ({@link SendBuffer}): {@code sendBufferSize} bytes in a ring, holding unsent and
+ * unacknowledged data; the retransmission queue is a ring of at most {@code maxPacketsInFlight}
+ * packet descriptors into it. Receive buffer ({@link ReceiveBuffer}): {@code receiveBufferSize}
+ * bytes counting in-order data (a byte ring) and the out-of-order store (at most
+ * {@code maxPacketsInFlight} packets, each counted at its allocated size); one extra packet of up to
+ * 65535 bytes may be accepted beyond it to fill the gap that blocks delivery. Buffers are allocated
+ * on first use and released after {@code idleRelease} when empty, so an idle or half-open
+ * connection holds only its fixed-size state.
+ *
+ * <h2>Structure</h2>
+ * This class is the orchestrator: it owns the lifecycle (handshake, close, failure, keepalive, the
+ * persist probe) and decides what to send, while the parts above keep their own state and are
+ * tested on their own. {@link AckTracker} decides when an acknowledgement is owed and builds its
+ * ranges from the {@link ReceiveBuffer}; every deadline lives in one {@link TimerTable}, whose
+ * earliest relevant entry is {@link #nextTimeoutNanos()}. Nothing on the packet path allocates: the
+ * parts keep primitive arrays that grow only on demand.
  */
 public final class StreamConnection {
     /** S_CLOSE reason 00: application closed connection (a FIN, DECISIONS 26). */
@@ -84,41 +83,31 @@ public final class StreamConnection {
     public static final int MAX_PACKET_PAYLOAD = 65535;
 
     private static final long NONE = Long.MAX_VALUE;
-    private static final int DUP_ACK_HORIZON = 1 << 20;
-    private static final int MAX_DACK_RANGES = 4;
-    private static final long MAX_CWND = 64L << 20;
+    /** The timers that run once the connection is established and confirmed (the ACK timer aside). */
+    private static final int RUNNING_TIMERS = 1 << TimerTable.RTO | 1 << TimerTable.REORDER | 1 << TimerTable.TLP
+            | 1 << TimerTable.PERSIST | 1 << TimerTable.CLOSE | 1 << TimerTable.TIME_WAIT;
+    private static final int MAX_DACK_RANGES = AckTracker.MAX_DACK_RANGES;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
-    private static final byte F_ACKED = 1;
-    private static final byte F_LOST = 2;
-    private static final byte F_RETX = 4;
-    private static final byte F_FIN = 8;
-    private static final byte F_PROBE = 16;
-    private static final byte F_TLP = 32;
+    private static final byte F_ACKED = SendBuffer.F_ACKED;
+    private static final byte F_RETX = SendBuffer.F_RETX;
+    private static final byte F_FIN = SendBuffer.F_FIN;
+    private static final byte F_PROBE = SendBuffer.F_PROBE;
+    private static final byte F_TLP = SendBuffer.F_TLP;
 
     // ---- configuration copied at creation ----
-    private int sndBufSize;
-    private int rcvBufSize;
     private int maxPayload;
-    private final int packetCap;
-    private final int maxAckRanges;
-    private final int initialCwndPackets;
-    private final int ackEvery;
     private boolean noDelay;
     private boolean keepAlive;
     private final boolean dataAck;
     private final long connectTimeout;
     private final long initialRto;
-    private final long minRto;
     private final long maxRto;
-    private final long delayedAck;
     private final long deadPeerTimeout;
     private final long keepAliveIdle;
     private final long keepAliveInterval;
     private final int keepAliveProbes;
     private final long timeWait;
     private final long closeTimeout;
-    private final long pacingQuantum;
     private final long idleRelease;
 
     private Object attachment;
@@ -131,8 +120,6 @@ public final class StreamConnection {
     private boolean openPending;
     private long openSentAt = NONE;
     private int openTransmissions;
-    private long openRetxAt = NONE;
-    private long connectDeadline = NONE;
     private StreamException failure;
     private boolean localFailure;
     private boolean failedConnecting;
@@ -140,8 +127,6 @@ public final class StreamConnection {
     private boolean appClosed;
     private boolean discardInput;
     private boolean inputShutdown;
-    private long closeDeadline = NONE;
-    private long timeWaitDeadline = NONE;
     private boolean terminated;
     private long lastActivity;
     /**
@@ -150,150 +135,70 @@ public final class StreamConnection {
      * S_OPEN is sent. Always true on the opener.
      */
     private boolean peerConfirmed;
-    /** Acceptor: when an unconfirmed connection is given up (the connect timeout). */
-    private long confirmDeadline = NONE;
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
 
+    /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
+    static final int INITIAL_RING = SendBuffer.INITIAL_RING;
+    /** Descriptors (send side) and held-packet slots (receive side) at first use. */
+    static final int INITIAL_RECORDS = SendBuffer.INITIAL_RECORDS;
+
+    // ---- the parts ----
+    private final TimerTable timers = new TimerTable();
+    private final SendBuffer snd;
+    private final RttEstimator rtt;
+    private final CongestionController cc;
+    private final Pacer pacer;
+    private final LossDetection loss;
+    private final ReceiveBuffer rcv;
+    private final AckTracker ack;
+
     // ---- sender ----
     private final int isn;
-    private int sndUna;
-    private int sndNxt;
-    private long sndUnaByte;
-    private long sndNxtByte;
-    private long sndEndByte;
-    private byte[] sndRing;
-    /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
-    static final int INITIAL_RING = 16 * 1024;
-    private ByteBuffer sndView;
-    private ByteBuffer scratch;
-    /**
-     * Send-side packet descriptors: a ring indexed by sequence number modulo {@link #recCap}, which
-     * starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}, so a
-     * connection that sends a few packets (or only its FIN) does not hold 2048 of them.
-     */
-    private long[] recStart;
-    private int recCap;
-    static final int INITIAL_RECORDS = 32;
-    private int[] recLen;
-    private long[] recSent;
-    private byte[] recFlags;
-    private long inFlight;
-    private long outstanding;
-    private int lostCount;
-    private int retxCursor;
-    private int highestAcked;
-    private boolean anyAcked;
     private boolean finQueued;
     private boolean finSent;
     private boolean finAcked;
     private long peerWindow;
+    /** When the oldest packet now outstanding was sent, if none was before it (dead-peer timeout). */
     private long outstandingSince;
-
-    private long srtt = -1;
-    private long rttvar;
-    private long rto;
-    private long minRtt = NONE;
-    private int backoff;
-    private long rtoDeadline = NONE;
-    private long rackXmitTime = Long.MIN_VALUE;
-    private long rackRtt;
-    private int reoMult = 1;
-    private long reorderDeadline = NONE;
-    private long tlpDeadline = NONE;
-    private boolean tlpDue;
-    private boolean tlpOutstanding;
-    private boolean rtoRecovery;
-
-    private long cwnd;
-    private long ssthresh = Long.MAX_VALUE;
-    private long caAcc;
-    private boolean fastRecovery;
-    private int reductionPoint;
-    private boolean reductionPointSet;
-    private long nextSendTime = Long.MIN_VALUE;
-    private boolean pacingBlocked;
-
-    private long persistDeadline = NONE;
     private int persistBackoff;
     private boolean probeDue;
-
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
 
     // ---- receiver ----
     private int rcvIsn;
-    private int rcvNxt;
-    private int rcvDel;
-    private int rcvHigh;
-    private long rcvInOrderTotal;
-    private byte[] rcvRing;
-    private long rcvHead;
-    private long rcvTail;
-    /**
-     * Receive-side store of held packets: slots indexed by sequence number modulo {@link #slotCap},
-     * which starts at {@link #INITIAL_RECORDS} and doubles on demand up to {@code maxPacketsInFlight}.
-     */
-    private byte[][] slotBuf;
-    private int slotCap;
-    private int[] slotLen;
-    private long storeBytes;
-    /** Payload bytes held in the store below rcvNxt: in order, readable, waiting for ring space. */
-    private long storeReadable;
-    private int storeOoo;
-    private byte[][] pool;
-    private int poolSize;
-    private boolean peerFinKnown;
-    private int peerFinSeq;
-    private boolean peerFinReceived;
-    private int maxLenSeen;
-
-    private int ackPending;
-    private boolean ackNow;
-    private long ackDeadline = NONE;
-    private final int[] dupSeqs = new int[8];
-    private int dupCount;
-    private long lastAdvertised;
-    private AckRanges outRanges;
 
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
-        this.sndBufSize = c.sendBufferSize();
-        this.rcvBufSize = c.receiveBufferSize();
         this.maxPayload = c.maxPayload();
-        this.packetCap = c.maxPacketsInFlight();
-        this.maxAckRanges = c.maxAckRanges();
-        this.initialCwndPackets = c.initialCwndPackets();
-        this.ackEvery = c.ackEveryPackets();
         this.noDelay = c.noDelay();
         this.keepAlive = c.keepAlive();
         this.dataAck = c.dataAckEnabled();
         this.connectTimeout = c.connectTimeoutNanos();
         this.initialRto = c.initialRtoNanos();
-        this.minRto = c.minRtoNanos();
         this.maxRto = c.maxRtoNanos();
-        this.delayedAck = c.delayedAckNanos();
         this.deadPeerTimeout = c.deadPeerTimeoutNanos();
         this.keepAliveIdle = c.keepAliveIdleNanos();
         this.keepAliveInterval = c.keepAliveIntervalNanos();
         this.keepAliveProbes = c.keepAliveProbes();
         this.timeWait = c.timeWaitNanos();
         this.closeTimeout = c.closeTimeoutNanos();
-        this.pacingQuantum = c.pacingQuantumNanos();
         this.idleRelease = c.idleReleaseNanos();
         this.active = active;
         this.localFlags = localFlags & 0xFF;
         this.isn = c.random().nextInt();
-        this.sndUna = isn + 1;
-        this.sndNxt = isn + 1;
-        this.retxCursor = sndUna;
-        this.rto = initialRto;
-        this.cwnd = (long) initialCwndPackets * maxPayload;
+        this.snd = new SendBuffer(c.sendBufferSize(), c.maxPacketsInFlight(), isn + 1);
+        this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
+        this.pacer = new Pacer(c.pacingQuantumNanos());
+        this.loss = new LossDetection(timers, c.delayedAckNanos());
+        this.rcv = new ReceiveBuffer(c.receiveBufferSize(), c.maxPacketsInFlight(), maxPayload);
+        this.ack = new AckTracker(timers, c.ackEveryPackets(), c.delayedAckNanos(), c.maxAckRanges());
+        this.cc = new NewReno(c.initialCwndPackets(), maxPayload);
         this.lastRecvTime = now;
         this.lastActivity = now;
         this.openPending = true;
         this.peerConfirmed = active;
-        this.lastAdvertised = rcvBufSize;
     }
 
     /**
@@ -307,8 +212,8 @@ public final class StreamConnection {
      */
     public static StreamConnection connect(StreamConfig config, long nowNanos, int flags) {
         StreamConnection c = new StreamConnection(config, true, nowNanos, flags);
-        c.connectDeadline = nowNanos + c.connectTimeout;
-        c.openRetxAt = nowNanos + c.initialRto;
+        c.timers.set(TimerTable.CONNECT, nowNanos + c.connectTimeout);
+        c.timers.set(TimerTable.OPEN_RETX, nowNanos + c.initialRto);
         return c;
     }
 
@@ -332,17 +237,15 @@ public final class StreamConnection {
         // Addendum A5: unconfirmed until the opener acknowledges our ISN. Our S_OPEN is repeated
         // with backoff meanwhile (the opener may be waiting for us to speak first), and the
         // connection is dropped silently at the connect timeout: a replayed S_OPEN never confirms.
-        c.confirmDeadline = nowNanos + c.connectTimeout;
-        c.openRetxAt = nowNanos + c.initialRto;
+        c.timers.set(TimerTable.CONFIRM, nowNanos + c.connectTimeout);
+        c.timers.set(TimerTable.OPEN_RETX, nowNanos + c.initialRto);
         return c;
     }
 
     private void establish(int windowUnits, int peerIsn, int flags) {
         established = true;
         rcvIsn = peerIsn;
-        rcvNxt = peerIsn + 1;
-        rcvDel = rcvNxt;
-        rcvHigh = rcvNxt;
+        rcv.start(peerIsn);
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
         peerFlags = flags & 0xFF;
     }
@@ -364,10 +267,10 @@ public final class StreamConnection {
             if (!established) {
                 establish(windowUnits, peerIsn, flags);
                 if (openTransmissions == 1 && openSentAt != NONE) {
-                    rttSample(nowNanos - openSentAt);
+                    rtt.sample(nowNanos - openSentAt);
                 }
-                openRetxAt = NONE;
-                connectDeadline = NONE;
+                timers.cancel(TimerTable.OPEN_RETX);
+                timers.cancel(TimerTable.CONNECT);
                 openPending = false;
                 isnAckDue = true;
                 heard(nowNanos);
@@ -401,92 +304,37 @@ public final class StreamConnection {
             // is kept but neither delivered nor acknowledged until it comes (addendum A5).
             openPending = true;
         }
-        int d = seq - rcvNxt;
-        if (d < 0) {
-            if (d >= -DUP_ACK_HORIZON) {
-                noteDup(seq);
+        int result = rcv.onData(seq, payload, len);
+        switch (result) {
+            case ReceiveBuffer.OLD_DUPLICATE -> ack.noteDuplicate(seq);
+            case ReceiveBuffer.BEYOND_WINDOW -> ack.requestNow();
+            case ReceiveBuffer.NO_ROOM -> {
+                lastActivity = nowNanos;
+                ack.requestNow();
             }
-            return;
+            case ReceiveBuffer.HELD_DUPLICATE -> {
+                lastActivity = nowNanos;
+                ack.noteDuplicate(seq);
+            }
+            case ReceiveBuffer.IN_ORDER, ReceiveBuffer.IN_ORDER_ACK_NOW -> {
+                lastActivity = nowNanos;
+                ack.onInOrder(nowNanos, result == ReceiveBuffer.IN_ORDER_ACK_NOW);
+                afterData();
+            }
+            case ReceiveBuffer.OUT_OF_ORDER -> {
+                lastActivity = nowNanos;
+                ack.onImmediate();
+                afterData();
+            }
+            default -> {
+                // Nothing to deliver and nothing to acknowledge.
+            }
         }
-        if (len == 0) {
-            // An empty S_DATA carries nothing to deliver; only an old number (a keepalive) is valid.
-            return;
-        }
-        if (peerFinKnown && seq - peerFinSeq >= 0) {
-            return;
-        }
-        if (seq - rcvDel >= packetCap) {
-            ackNow = true;
-            return;
-        }
-        ensureReceiveBuffers();
-        lastActivity = nowNanos;
-        if (d == 0) {
-            long buffered = (rcvTail - rcvHead) + storeBytes;
-            if (rcvDel == rcvNxt && rcvBufSize - (rcvTail - rcvHead) >= len && storeOoo == 0
-                    && rcvTail - rcvHead + storeBytes + len <= rcvBufSize) {
-                ringPut(payload, len);
-                rcvDel++;
-            } else if (buffered + len <= rcvBufSize || readableBytes() == 0) {
-                slotRoom(seq);
-                storeSlot(seq, payload, len, len);
-                storeReadable += len;
-            } else {
-                ackNow = true;
-                return;
-            }
-            rcvNxt++;
-            rcvInOrderTotal++;
-            boolean filled = false;
-            while (storeOoo > 0 && rcvNxt - rcvDel < slotCap && slotLen[rcvNxt & (slotCap - 1)] >= 0) {
-                // A held packet directly follows: it is now in order.
-                storeOoo--;
-                storeReadable += slotLen[rcvNxt & (slotCap - 1)];
-                rcvNxt++;
-                rcvInOrderTotal++;
-                filled = true;
-            }
-            if (peerFinKnown && rcvNxt == peerFinSeq) {
-                rcvNxt++;
-                rcvInOrderTotal++;
-                peerFinReceived = true;
-                ackNow = true;
-            }
-            drainStore();
-            if (filled || storeOoo > 0) {
-                ackNow = true;
-            }
-            ackPending++;
-            if (ackPending >= ackEvery) {
-                ackNow = true;
-            } else if (ackDeadline == NONE) {
-                ackDeadline = nowNanos + delayedAck;
-            }
-        } else {
-            if (seq - rcvDel < slotCap && slotLen[seq & (slotCap - 1)] >= 0) {
-                noteDup(seq);
-                return;
-            }
-            int trueSize = Math.max(len, maxPayload);
-            long limit = (long) rcvBufSize - Math.max(maxLenSeen, len);
-            if ((rcvTail - rcvHead) + storeBytes + trueSize > limit) {
-                ackNow = true;
-                return;
-            }
-            slotRoom(seq);
-            storeSlot(seq, payload, len, trueSize);
-            storeOoo++;
-            if (seq - rcvHigh > 0) {
-                rcvHigh = seq;
-            }
-            ackPending++;
-            ackNow = true;
-        }
-        if (len > maxLenSeen) {
-            maxLenSeen = len;
-        }
+    }
+
+    private void afterData() {
         if (discardInput) {
-            discardReadable();
+            rcv.discardReadable();
         }
     }
 
@@ -504,12 +352,12 @@ public final class StreamConnection {
         heard(nowNanos);
         long before = peerWindow;
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
-        if (before < maxPayload && peerWindow >= maxPayload && backoff > 0) {
+        if (before < maxPayload && peerWindow >= maxPayload && rtt.backoff() > 0) {
             // The window reopened: the peer is alive and was only flow-controlling us, so the
             // backoff earned while probing says nothing about the path. Start timing afresh.
-            backoff = 0;
-            if (rtoDeadline != NONE) {
-                rtoDeadline = nowNanos + currentRto();
+            rtt.resetBackoff();
+            if (timers.isArmed(TimerTable.RTO)) {
+                timers.set(TimerTable.RTO, nowNanos + rtt.currentRto());
             }
         }
         if (!peerConfirmed && ranges.contains(isn)) {
@@ -521,16 +369,16 @@ public final class StreamConnection {
     /** The opener acknowledged our ISN (addendum A5): the connection is live, not a replay. */
     private void confirm(long nowNanos) {
         peerConfirmed = true;
-        confirmDeadline = NONE;
-        openRetxAt = NONE;
+        timers.cancel(TimerTable.CONFIRM);
+        timers.cancel(TimerTable.OPEN_RETX);
         openPending = false;
-        if (openTransmissions == 1 && openSentAt != NONE && srtt < 0) {
+        if (openTransmissions == 1 && openSentAt != NONE && rtt.srtt() < 0) {
             // Our single S_OPEN and its acknowledgement: the acceptor's first RTT sample (Karn).
-            rttSample(nowNanos - openSentAt);
+            rtt.sample(nowNanos - openSentAt);
         }
-        if (ackPending > 0 || dupCount > 0 || peerFinReceived) {
+        if (ack.holdsAnything() || rcv.finReceived()) {
             // What arrived meanwhile was held unacknowledged: acknowledge it now.
-            ackNow = true;
+            ack.requestNow();
         }
     }
 
@@ -583,37 +431,13 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             openPending = true;
         }
-        if (peerFinReceived) {
-            if (closeSeq == peerFinSeq) {
-                noteDup(closeSeq);
-            }
-            return;
+        int result = rcv.onFin(closeSeq);
+        if (result == ReceiveBuffer.FIN_DUPLICATE) {
+            ack.noteDuplicate(closeSeq);
+        } else if (result == ReceiveBuffer.FIN_ACCEPTED) {
+            ack.onImmediate();
+            checkClosed(nowNanos);
         }
-        if (closeSeq - rcvNxt < 0 || closeSeq - rcvDel >= packetCap) {
-            return;
-        }
-        if (peerFinKnown && closeSeq != peerFinSeq) {
-            return;
-        }
-        if (!peerFinKnown && storeOoo > 0 && rcvHigh - closeSeq >= 0) {
-            // Data was already held beyond the claimed end of stream: an inconsistent peer.
-            return;
-        }
-        peerFinKnown = true;
-        peerFinSeq = closeSeq;
-        if (rcvNxt == peerFinSeq) {
-            rcvNxt++;
-            rcvInOrderTotal++;
-            peerFinReceived = true;
-            if (slotLen != null) {
-                drainStore();
-            } else {
-                rcvDel = rcvNxt;
-            }
-        }
-        ackNow = true;
-        ackPending++;
-        checkClosed(nowNanos);
     }
 
     /** Runs every timer that is due at {@code nowNanos}; then call {@link #transmit}. */
@@ -628,7 +452,7 @@ public final class StreamConnection {
             // The handshake: the opener until the acceptor's S_OPEN arrives, the acceptor until the
             // opener acknowledges its ISN (addendum A5). Either repeats its S_OPEN with backoff
             // until the connect timeout.
-            if (active ? nowNanos >= connectDeadline : nowNanos >= confirmDeadline) {
+            if (active ? timers.expired(TimerTable.CONNECT, nowNanos) : timers.expired(TimerTable.CONFIRM, nowNanos)) {
                 if (active) {
                     fail(StreamException.Kind.CONNECT_TIMED_OUT, -1, "connect timed out", -1, true);
                 } else {
@@ -638,33 +462,25 @@ public final class StreamConnection {
                 }
                 return;
             }
-            if (nowNanos >= openRetxAt) {
+            if (timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
                 openPending = true;
-                openRetxAt = nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto);
+                timers.set(TimerTable.OPEN_RETX, nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto));
             }
             return;
         }
-        if (ackPending > 0 && nowNanos >= ackDeadline) {
-            ackNow = true;
-        }
-        if (nowNanos >= rtoDeadline) {
+        ack.onTimer(nowNanos);
+        if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
-        if (nowNanos >= reorderDeadline) {
-            detectLosses(nowNanos);
-        }
-        if (nowNanos >= tlpDeadline) {
-            tlpDeadline = NONE;
-            tlpDue = true;
-        }
-        if (nowNanos >= persistDeadline) {
-            persistDeadline = NONE;
+        loss.onTimer(nowNanos, snd, rtt, cc);
+        if (timers.expired(TimerTable.PERSIST, nowNanos)) {
+            timers.cancel(TimerTable.PERSIST);
             probeDue = true;
             if (persistBackoff < 20) {
                 persistBackoff++;
             }
         }
-        if (sndUna != sndNxt && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
+        if (!snd.allAcked() && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
             fail(StreamException.Kind.TIMED_OUT, -1, "peer stopped acknowledging (timed out)", REASON_TIMED_OUT,
                     true);
             return;
@@ -680,18 +496,18 @@ public final class StreamConnection {
                 keepAliveSent++;
             }
         }
-        if (nowNanos >= closeDeadline) {
+        if (timers.expired(TimerTable.CLOSE, nowNanos)) {
             fail(StreamException.Kind.TIMED_OUT, -1, "close handshake timed out", REASON_TIMED_OUT, true);
             return;
         }
-        if (nowNanos >= timeWaitDeadline) {
-            timeWaitDeadline = NONE;
+        if (timers.expired(TimerTable.TIME_WAIT, nowNanos)) {
+            timers.cancel(TimerTable.TIME_WAIT);
             terminated = true;
-            releaseIdleBuffers(true);
+            releaseIdleBuffers();
             return;
         }
         if (releasable() && nowNanos - lastActivity >= idleRelease) {
-            releaseIdleBuffers(false);
+            releaseIdleBuffers();
         }
     }
 
@@ -704,23 +520,16 @@ public final class StreamConnection {
             return NONE;
         }
         if (!established) {
-            return active ? Math.min(openRetxAt, connectDeadline) : NONE;
+            return active ? Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONNECT)) : NONE;
         }
         if (!peerConfirmed) {
-            return Math.min(openRetxAt, confirmDeadline);
+            return Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONFIRM));
         }
-        long t = Math.min(rtoDeadline, reorderDeadline);
-        t = Math.min(t, tlpDeadline);
-        if (ackPending > 0) {
-            t = Math.min(t, ackDeadline);
+        long t = timers.earliest(ack.hasPending() ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
+        if (pacer.isBlocked()) {
+            t = Math.min(t, pacer.nextSendTime());
         }
-        t = Math.min(t, persistDeadline);
-        t = Math.min(t, closeDeadline);
-        t = Math.min(t, timeWaitDeadline);
-        if (pacingBlocked) {
-            t = Math.min(t, nextSendTime);
-        }
-        if (sndUna != sndNxt) {
+        if (!snd.allAcked()) {
             t = Math.min(t, Math.max(lastRecvTime, outstandingSince) + deadPeerTimeout);
         }
         if (keepAliveActive()) {
@@ -749,7 +558,7 @@ public final class StreamConnection {
         if (pendingAbortReason >= 0 && sent < maxPackets) {
             int reason = pendingAbortReason;
             pendingAbortReason = -1;
-            sink.sendClose(reason, isn, sndNxt);
+            sink.sendClose(reason, isn, snd.nxt());
             sent++;
         }
         if (failure != null || terminated) {
@@ -757,7 +566,7 @@ public final class StreamConnection {
         }
         if (openPending && sent < maxPackets) {
             openPending = false;
-            sink.sendOpen(advertiseWindowUnits(), isn, localFlags);
+            sink.sendOpen(rcv.advertiseWindowUnits(), isn, localFlags);
             openTransmissions++;
             openSentAt = nowNanos;
             sent++;
@@ -771,25 +580,16 @@ public final class StreamConnection {
             // Addendum A5: the third handshake step, at once and on its own, so that it neither waits
             // for data nor changes how data is framed.
             isnAckDue = false;
-            AckRanges r;
-            if (outRanges == null && rcvInOrderTotal == 0 && storeOoo == 0 && dupCount == 0 && !peerFinKnown) {
-                // Nothing received yet (the usual case): a one-pair list for this packet only, so an
-                // idle connection does not keep a full acknowledgement list (about 300 bytes).
-                r = new AckRanges(1);
-            } else {
-                r = buildAckRanges(Math.max(1, maxAckRanges - 1));
-            }
-            r.add(rcvIsn, 1);
-            sink.sendAck(advertiseWindowUnits(), r);
+            AckRanges r = ack.isnAck(rcv, rcvIsn);
+            sink.sendAck(rcv.advertiseWindowUnits(), r);
             sent++;
-            ackSent();
+            ack.onSent();
         }
-        pacingBlocked = false;
+        pacer.clearBlocked();
         int before = sent;
-        if (tlpDue && sent < maxPackets) {
-            tlpDue = false;
+        if (sent < maxPackets && loss.takeTailProbe()) {
             if (sendTailProbe(nowNanos, sink)) {
-                tlpOutstanding = true;
+                loss.onTailProbeSent();
                 sent++;
             }
         }
@@ -797,63 +597,61 @@ public final class StreamConnection {
             sent++;
         }
         if (sent > before) {
-            armTailProbe(nowNanos);
+            loss.armTailProbe(nowNanos, snd, rtt.srtt(), cc);
         }
         if (keepAliveDue && sent < maxPackets) {
             keepAliveDue = false;
             ByteBuffer empty = emptyPayload();
-            sink.sendData(sndNxt - 1, empty);
+            sink.sendData(snd.nxt() - 1, empty);
             sent++;
         }
         // Without S_DACK, a pending acknowledgement goes out beside data we send anyway: holding it
         // would save no packet, and would delay the peer's RTT samples and Nagle-held writes.
-        boolean beside = !dataAck && sent > before && ackPending > 0;
-        if (sent < maxPackets && (ackDue(nowNanos) || beside)) {
-            AckRanges r = buildAckRanges(maxAckRanges);
+        boolean beside = !dataAck && sent > before && ack.hasPending();
+        if (sent < maxPackets && (ack.due(nowNanos) || beside)) {
+            AckRanges r = ack.build(rcv);
             if (r.size() > 0) {
-                sink.sendAck(advertiseWindowUnits(), r);
+                sink.sendAck(rcv.advertiseWindowUnits(), r);
                 sent++;
             }
-            ackSent();
+            ack.onSent();
         }
         return sent;
     }
 
     private boolean sendOne(long now, StreamSink sink) {
-        if (lostCount > 0) {
-            int mask = recCap - 1;
-            int s = Serial.max(retxCursor, sndUna);
-            while (s != sndNxt && (recFlags[s & mask] & (F_LOST | F_ACKED)) != F_LOST) {
-                s++;
-            }
-            retxCursor = s;
-            if (s != sndNxt) {
-                int idx = s & mask;
-                int len = recLen[idx];
-                if ((recFlags[idx] & F_FIN) != 0) {
-                    markRetransmitted(idx, now, 0);
+        if (snd.lostCount() > 0) {
+            int s = snd.nextLost();
+            if (s != snd.nxt()) {
+                int len = snd.length(s);
+                if ((snd.flags(s) & F_FIN) != 0) {
+                    snd.markRetransmitted(s, now);
+                    cc.onPacketSent(now, s, 0, snd.inFlight(), true);
                     sink.sendClose(REASON_CLOSED, isn, s);
                     armRto(now);
                     return true;
                 }
-                if (inFlight > 0 && inFlight + len > cwnd) {
+                long inFlight = snd.inFlight();
+                if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
                 if (!pacingAllows(now)) {
                     return false;
                 }
-                markRetransmitted(idx, now, len);
-                emitData(now, sink, s, recStart[idx], len);
+                snd.markRetransmitted(s, now);
+                cc.onPacketSent(now, s, len, snd.inFlight(), true);
+                emitData(now, sink, s, snd.start(s), len);
                 paceSent(now, len);
                 armRto(now);
                 return true;
             }
         }
-        if (sndRing != null && sndEndByte > sndNxtByte && recordRoom()) {
-            long avail = sndEndByte - sndNxtByte;
+        if (snd.hasRing() && snd.unsent() > 0 && snd.recordRoom()) {
+            long avail = snd.unsent();
             if (avail > 0) {
                 int len = (int) Math.min(avail, maxPayload);
                 boolean probe = false;
+                long outstanding = snd.outstanding();
                 long winAvail = peerWindow - outstanding;
                 if (winAvail < len) {
                     if (winAvail >= 1024 && winAvail * 2 >= maxPayload) {
@@ -861,25 +659,26 @@ public final class StreamConnection {
                     } else if (probeDue && outstanding == 0) {
                         probe = true;
                     } else {
-                        if (outstanding == 0 && persistDeadline == NONE) {
-                            persistDeadline = now + persistInterval();
+                        if (outstanding == 0 && !timers.isArmed(TimerTable.PERSIST)) {
+                            timers.set(TimerTable.PERSIST, now + rtt.backedOff(persistBackoff));
                         }
                         return false;
                     }
                 }
-                if (!noDelay && !finQueued && len == avail && len < maxPayload && sndUna != sndNxt) {
+                if (!noDelay && !finQueued && len == avail && len < maxPayload && !snd.allAcked()) {
                     // Nagle: hold a partial packet while data is unacknowledged, so small writes coalesce.
                     return false;
                 }
-                if (inFlight > 0 && inFlight + len > cwnd) {
+                long inFlight = snd.inFlight();
+                if (inFlight > 0 && inFlight + len > cc.window()) {
                     return false;
                 }
                 if (!pacingAllows(now)) {
                     return false;
                 }
                 int ranges = 0;
-                if (dataAck && ackPendingNow(now)) {
-                    AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+                if (dataAck && ack.pendingNow()) {
+                    AckRanges r = ack.build(MAX_DACK_RANGES + 1, rcv);
                     ranges = r.size();
                     if (ranges > 0 && ranges <= MAX_DACK_RANGES) {
                         int room = maxPayload - 3 - 5 * ranges;
@@ -895,18 +694,13 @@ public final class StreamConnection {
                 return true;
             }
         }
-        if (finQueued && !finSent && sndNxtByte == sndEndByte && recordRoom()) {
-            int s = sndNxt;
-            int idx = s & (recCap - 1);
-            if (sndUna == sndNxt) {
+        if (finQueued && !finSent && snd.unsent() == 0 && snd.recordRoom()) {
+            if (snd.allAcked()) {
                 outstandingSince = now;
             }
-            recStart[idx] = sndNxtByte;
-            recLen[idx] = 0;
-            recSent[idx] = now;
-            recFlags[idx] = F_FIN;
-            sndNxt++;
+            int s = snd.sendFin(now);
             finSent = true;
+            cc.onPacketSent(now, s, 0, snd.inFlight(), false);
             sink.sendClose(REASON_CLOSED, isn, s);
             armRto(now);
             return true;
@@ -915,20 +709,12 @@ public final class StreamConnection {
     }
 
     private void sendNewData(long now, StreamSink sink, int len, byte flags) {
-        int s = sndNxt;
-        int idx = s & (recCap - 1);
-        if (sndUna == sndNxt) {
+        if (snd.allAcked()) {
             outstandingSince = now;
         }
-        recStart[idx] = sndNxtByte;
-        recLen[idx] = len;
-        recSent[idx] = now;
-        recFlags[idx] = flags;
-        sndNxt++;
-        sndNxtByte += len;
-        outstanding += len;
-        inFlight += len;
-        emitData(now, sink, s, recStart[idx], len);
+        int s = snd.sendNew(now, len, flags);
+        cc.onPacketSent(now, s, len, snd.inFlight(), false);
+        emitData(now, sink, s, snd.start(s), len);
         paceSent(now, len);
         armRto(now);
         lastActivity = now;
@@ -941,96 +727,48 @@ public final class StreamConnection {
      * acknowledgement instead of waiting for the retransmission timeout.
      */
     private boolean sendTailProbe(long now, StreamSink sink) {
-        if (recFlags == null || sndUna == sndNxt || lostCount > 0) {
+        if (!snd.hasRecords() || snd.allAcked() || snd.lostCount() > 0) {
             return false;
         }
-        long avail = sndEndByte - sndNxtByte;
-        if (avail > 0 && sndRing != null && recordRoom()) {
+        long avail = snd.unsent();
+        if (avail > 0 && snd.hasRing() && snd.recordRoom()) {
             int len = (int) Math.min(avail, maxPayload);
-            if (peerWindow - outstanding >= len) {
+            if (peerWindow - snd.outstanding() >= len) {
                 sendNewData(now, sink, len, F_TLP);
                 return true;
             }
         }
-        int mask = recCap - 1;
-        int s = sndNxt - 1;
-        while ((recFlags[s & mask] & F_ACKED) != 0) {
-            if (s == sndUna) {
-                return false;
-            }
-            s--;
+        int s = snd.newestUnacked();
+        if (s == snd.nxt()) {
+            return false;
         }
-        int idx = s & mask;
-        recFlags[idx] = (byte) (recFlags[idx] | F_RETX | F_TLP);
-        recSent[idx] = now;
-        if ((recFlags[idx] & F_FIN) != 0) {
+        snd.markProbed(s, now);
+        cc.onPacketSent(now, s, snd.length(s), snd.inFlight(), true);
+        if ((snd.flags(s) & F_FIN) != 0) {
             sink.sendClose(REASON_CLOSED, isn, s);
         } else {
-            emitData(now, sink, s, recStart[idx], recLen[idx]);
+            emitData(now, sink, s, snd.start(s), snd.length(s));
         }
         armRto(now);
         return true;
     }
 
-    private void armTailProbe(long now) {
-        if (srtt <= 0 || sndUna == sndNxt || lostCount > 0 || tlpOutstanding || rtoRecovery || fastRecovery) {
-            // Only probe in the open state: during recovery the timeout and RACK are already at work.
-            tlpDeadline = NONE;
-            return;
-        }
-        long pto = 2 * srtt;
-        if (sndNxt - sndUna == 1) {
-            // A lone packet may be waiting for the peer's delayed acknowledgement.
-            pto += delayedAck;
-        }
-        pto = Math.max(pto, 1_000_000L);
-        long at = now + pto;
-        tlpDeadline = (rtoDeadline != NONE && at >= rtoDeadline) ? NONE : at;
-    }
-
     private void emitData(long now, StreamSink sink, int seq, long start, int len) {
-        ByteBuffer view = payloadView(start, len);
-        if (dataAck && ackPendingNow(now)) {
-            AckRanges r = buildAckRanges(MAX_DACK_RANGES + 1);
+        ByteBuffer view = snd.payload(start, len, maxPayload);
+        if (dataAck && ack.pendingNow()) {
+            AckRanges r = ack.build(MAX_DACK_RANGES + 1, rcv);
             if (r.size() > 0 && r.size() <= MAX_DACK_RANGES && len + 3 + 5 * r.size() <= maxPayload) {
-                sink.sendDataAck(advertiseWindowUnits(), r, seq, view);
-                ackSent();
+                sink.sendDataAck(rcv.advertiseWindowUnits(), r, seq, view);
+                ack.onSent();
                 return;
             }
         }
         sink.sendData(seq, view);
     }
 
-    private ByteBuffer payloadView(long start, int len) {
-        int cap = sndRing.length;
-        int off = (int) (start % cap);
-        if (off + len <= cap) {
-            sndView.clear();
-            sndView.position(off);
-            sndView.limit(off + len);
-            return sndView;
-        }
-        if (scratch == null || scratch.capacity() < len) {
-            scratch = ByteBuffer.allocate(Math.max(len, maxPayload));
-        }
-        scratch.clear();
-        int first = cap - off;
-        scratch.put(sndRing, off, first);
-        scratch.put(sndRing, 0, len - first);
-        scratch.flip();
-        return scratch;
-    }
-
     private static ByteBuffer emptyPayload() {
         // Zero capacity: a sink moving its position or limit cannot affect anyone else.
         return EMPTY;
-    }
-
-    private void markRetransmitted(int idx, long now, int len) {
-        recFlags[idx] = (byte) ((recFlags[idx] & ~F_LOST) | F_RETX);
-        recSent[idx] = now;
-        lostCount--;
-        inFlight += len;
     }
 
     // =====================================================================================
@@ -1054,22 +792,7 @@ public final class StreamConnection {
         if (want == 0) {
             return 0;
         }
-        ensureSendRing();
-        long free = sendCapacity() - (sndEndByte - sndUnaByte);
-        if (free <= 0) {
-            return 0;
-        }
-        int n = (int) Math.min(want, free);
-        sendRingRoom(n);
-        int cap = sndRing.length;
-        int off = (int) (sndEndByte % cap);
-        int first = Math.min(n, cap - off);
-        src.get(sndRing, off, first);
-        if (n > first) {
-            src.get(sndRing, 0, n - first);
-        }
-        sndEndByte += n;
-        return n;
+        return snd.write(src);
     }
 
     /**
@@ -1090,29 +813,11 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             return 0;
         }
-        int total = 0;
-        if (rcvRing != null) {
-            while (dst.hasRemaining()) {
-                long have = rcvTail - rcvHead;
-                if (have == 0) {
-                    if (!drainStore() || rcvTail == rcvHead) {
-                        break;
-                    }
-                    continue;
-                }
-                int cap = rcvRing.length;
-                int off = (int) (rcvHead % cap);
-                int n = (int) Math.min(Math.min(have, dst.remaining()), cap - off);
-                dst.put(rcvRing, off, n);
-                rcvHead += n;
-                total += n;
-            }
-            if (total > 0) {
-                drainStore();
-                windowUpdateCheck();
-            }
+        int total = rcv.read(dst);
+        if (total > 0) {
+            windowUpdateCheck();
         }
-        if (total == 0 && peerFinReceived && readableBytes() == 0) {
+        if (total == 0 && rcv.finReceived() && readableBytes() == 0) {
             return -1;
         }
         return total;
@@ -1135,7 +840,7 @@ public final class StreamConnection {
     public void shutdownInput() {
         inputShutdown = true;
         discardInput = true;
-        discardReadable();
+        rcv.discardReadable();
         windowUpdateCheck();
     }
 
@@ -1167,7 +872,7 @@ public final class StreamConnection {
         }
         finQueued = true;
         discardInput = true;
-        discardReadable();
+        rcv.discardReadable();
         checkClosed(nowNanos);
     }
 
@@ -1251,7 +956,7 @@ public final class StreamConnection {
         if (!peerConfirmed) {
             return false;
         }
-        return readableBytes() > 0 || peerFinReceived;
+        return readableBytes() > 0 || rcv.finReceived();
     }
 
     /**
@@ -1262,8 +967,8 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return true;
         }
-        long cap = sendCapacity();
-        long free = cap - (sndEndByte - sndUnaByte);
+        long cap = snd.bufferSize();
+        long free = snd.free();
         return free >= Math.max(1, Math.min(cap / 4, 64 * 1024));
     }
 
@@ -1272,20 +977,17 @@ public final class StreamConnection {
         if (failure != null || finQueued) {
             return 0;
         }
-        return (int) Math.max(0, sendCapacity() - (sndEndByte - sndUnaByte));
+        return (int) Math.max(0, snd.free());
     }
 
     /** Bytes written but not yet acknowledged by the peer (unsent included). */
     public long unacknowledgedBytes() {
-        return sndEndByte - sndUnaByte;
+        return snd.unacknowledged();
     }
 
     /** Bytes {@link #read} can return now without waiting. */
     public int readableBytes() {
-        if (rcvRing == null) {
-            return 0;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, rcvTail - rcvHead + storeReadable);
+        return rcv.readableBytes();
     }
 
     /** True after {@link #shutdownOutput()} or {@link #close}. */
@@ -1295,12 +997,12 @@ public final class StreamConnection {
 
     /** True once our FIN and all data before it were acknowledged by the peer. */
     public boolean isOutputClosed() {
-        return finAcked && sndUna == sndNxt;
+        return finAcked && snd.allAcked();
     }
 
     /** True once the peer's FIN was received in order (end-of-stream follows the buffered data). */
     public boolean isInputClosed() {
-        return peerFinReceived;
+        return rcv.finReceived();
     }
 
     /**
@@ -1313,12 +1015,12 @@ public final class StreamConnection {
 
     /** Smoothed RTT in nanoseconds, or -1 before the first sample. */
     public long smoothedRttNanos() {
-        return srtt;
+        return rtt.srtt();
     }
 
     /** Current congestion window in bytes. */
     public long congestionWindow() {
-        return cwnd;
+        return cc.window();
     }
 
     /** The peer's last advertised window in bytes. */
@@ -1328,27 +1030,7 @@ public final class StreamConnection {
 
     /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
     public long allocatedBytes() {
-        long n = 0;
-        if (sndRing != null) {
-            n += sndRing.length;
-        }
-        if (recStart != null) {
-            n += (long) recCap * (8 + 4 + 8 + 1);
-        }
-        if (rcvRing != null) {
-            n += rcvRing.length;
-        }
-        if (slotLen != null) {
-            n += (long) slotCap * (8 + 4);
-        }
-        n += storeBytes;
-        for (int i = 0; i < poolSize; i++) {
-            n += pool[i].length;
-        }
-        if (scratch != null) {
-            n += scratch.capacity();
-        }
-        return n;
+        return snd.allocatedBytes() + rcv.allocatedBytes();
     }
 
     /** The glue's per-connection object (its link ids, ports, channel). */
@@ -1387,32 +1069,12 @@ public final class StreamConnection {
      * writes until the buffered data is acknowledged.
      */
     public void setSendBufferSize(int bytes) {
-        int b = StreamConfig.checkSendBuffer(bytes);
-        if (sndRing != null && sndEndByte == sndUnaByte && sndUna == sndNxt) {
-            sndRing = null;
-            sndView = null;
-        } else if (sndRing != null && b > sndRing.length) {
-            // Byte positions are absolute counters taken modulo the ring length: re-place each
-            // buffered byte at its position in the bigger ring.
-            byte[] bigger = new byte[b];
-            int oldCap = sndRing.length;
-            for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
-                bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
-            }
-            sndRing = bigger;
-            sndView = ByteBuffer.wrap(sndRing);
-        }
-        sndBufSize = b;
-    }
-
-    /** SO_SNDBUF: the ring grows on demand up to it (and may be larger after a shrink). */
-    private long sendCapacity() {
-        return sndBufSize;
+        snd.setBufferSize(StreamConfig.checkSendBuffer(bytes));
     }
 
     /** Current SO_SNDBUF. */
     public int sendBufferSize() {
-        return sndBufSize;
+        return snd.bufferSize();
     }
 
     /**
@@ -1420,37 +1082,19 @@ public final class StreamConnection {
      * buffered data is read.
      */
     public void setReceiveBufferSize(int bytes) {
-        int b = StreamConfig.checkReceiveBuffer(bytes);
-        if (rcvRing == null) {
-            rcvBufSize = b;
-        } else if (rcvTail == rcvHead && storeBytes == 0) {
-            rcvBufSize = b;
-            rcvRing = null;
-        } else if (b <= rcvRing.length) {
-            // Accounting uses the new, smaller limit; the existing ring is merely roomier.
-            rcvBufSize = b;
-        } else {
-            byte[] bigger = new byte[b];
-            int n = (int) (rcvTail - rcvHead);
-            int cap = rcvRing.length;
-            for (int i = 0; i < n; i++) {
-                bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
-            }
-            rcvRing = bigger;
-            rcvHead = 0;
-            rcvTail = n;
-            rcvBufSize = b;
-        }
+        rcv.setBufferSize(StreamConfig.checkReceiveBuffer(bytes));
     }
 
     /** Current SO_RCVBUF. */
     public int receiveBufferSize() {
-        return rcvBufSize;
+        return rcv.bufferSize();
     }
 
     /** Sets the path's largest S_DATA payload (DECISIONS 27); applies to packets not yet sent. */
     public void setMaxPayload(int bytes) {
         maxPayload = StreamConfig.checkPayload(bytes);
+        cc.setMaxPayload(maxPayload);
+        rcv.setMaxPayload(maxPayload);
     }
 
     /** Current largest S_DATA payload. */
@@ -1462,10 +1106,10 @@ public final class StreamConnection {
     public String toString() {
         return "StreamConnection[" + (active ? "opener" : "acceptor") + " isn=" + Serial.unsigned(isn)
                 + (established ? " peerIsn=" + Serial.unsigned(rcvIsn) : " connecting")
-                + " sndUna=" + Serial.unsigned(sndUna) + " sndNxt=" + Serial.unsigned(sndNxt)
-                + " rcvNxt=" + Serial.unsigned(rcvNxt) + " unacked=" + (sndEndByte - sndUnaByte)
-                + " cwnd=" + cwnd + " srtt=" + srtt + " peerWindow=" + peerWindow
-                + (finQueued ? " outShut" : "") + (peerFinReceived ? " inClosed" : "")
+                + " sndUna=" + Serial.unsigned(snd.una()) + " sndNxt=" + Serial.unsigned(snd.nxt())
+                + " rcvNxt=" + Serial.unsigned(rcv.next()) + " unacked=" + snd.unacknowledged()
+                + " cwnd=" + cc.window() + " srtt=" + rtt.srtt() + " peerWindow=" + peerWindow
+                + (finQueued ? " outShut" : "") + (rcv.finReceived() ? " inClosed" : "")
                 + (failure != null ? " failed=" + failure.kind() : "") + (terminated ? " terminated" : "") + "]";
     }
 
@@ -1476,296 +1120,18 @@ public final class StreamConnection {
     private void heard(long now) {
         lastRecvTime = now;
         keepAliveSent = 0;
-        if (timeWaitDeadline != NONE) {
-            timeWaitDeadline = now + timeWait;
+        if (timers.isArmed(TimerTable.TIME_WAIT)) {
+            timers.set(TimerTable.TIME_WAIT, now + timeWait);
         }
     }
 
     private boolean keepAliveActive() {
-        return keepAlive && established && sndUna == sndNxt && !terminated && timeWaitDeadline == NONE;
-    }
-
-    private void noteDup(int seq) {
-        ackNow = true;
-        ackPending++;
-        for (int i = 0; i < dupCount; i++) {
-            if (dupSeqs[i] == seq) {
-                return;
-            }
-        }
-        if (dupCount < dupSeqs.length) {
-            dupSeqs[dupCount++] = seq;
-        }
-    }
-
-    /**
-     * Makes room for {@code len} more bytes in the receive ring, growing it (doubling) up to
-     * SO_RCVBUF; returns false if the ring is at its size and lacks room. Rings start at
-     * {@link #INITIAL_RING} bytes so that a connection carrying a little data does not hold a whole
-     * SO_RCVBUF of heap. An in-order packet larger than SO_RCVBUF itself (which may be as small as
-     * 1 KiB, packets up to 64 KiB) still fits once the ring is empty: otherwise the reader would see
-     * readable-but-empty forever. That extra memory is bounded by the largest accepted payload.
-     */
-    private boolean receiveRingRoom(int len) {
-        long used = rcvTail - rcvHead;
-        if (rcvRing.length - used >= len) {
-            return true;
-        }
-        long limit = used == 0 ? Math.max(rcvBufSize, len) : rcvBufSize;
-        if (used + len > limit) {
-            return false;
-        }
-        long target = rcvRing.length;
-        while (target - used < len) {
-            target = Math.min(limit, target * 2);
-        }
-        byte[] bigger = new byte[(int) target];
-        int cap = rcvRing.length;
-        for (int i = 0; i < used; i++) {
-            bigger[i] = rcvRing[(int) ((rcvHead + i) % cap)];
-        }
-        rcvRing = bigger;
-        rcvHead = 0;
-        rcvTail = used;
-        return true;
-    }
-
-    private void ensureReceiveBuffers() {
-        if (rcvRing == null) {
-            rcvRing = new byte[Math.min(rcvBufSize, INITIAL_RING)];
-            rcvHead = 0;
-            rcvTail = 0;
-        }
-        if (slotLen == null) {
-            slotCap = Math.min(packetCap, INITIAL_RECORDS);
-            slotBuf = new byte[slotCap][];
-            slotLen = new int[slotCap];
-            java.util.Arrays.fill(slotLen, -1);
-            pool = new byte[16][];
-        }
-    }
-
-    /**
-     * Makes the store's slots cover {@code seq} (which is within {@code maxPacketsInFlight} of
-     * {@code rcvDel}): doubles them as needed, moving the held packets to their new slots.
-     */
-    private void slotRoom(int seq) {
-        int need = seq - rcvDel + 1;
-        if (need <= slotCap) {
-            return;
-        }
-        int cap = slotCap;
-        while (cap < need && cap < packetCap) {
-            cap *= 2;
-        }
-        int om = slotCap - 1;
-        int nm = cap - 1;
-        byte[][] buf = new byte[cap][];
-        int[] len = new int[cap];
-        java.util.Arrays.fill(len, -1);
-        for (int i = 0; i < slotCap; i++) {
-            int q = rcvDel + i;
-            buf[q & nm] = slotBuf[q & om];
-            len[q & nm] = slotLen[q & om];
-        }
-        slotBuf = buf;
-        slotLen = len;
-        slotCap = cap;
-    }
-
-    private void ringPut(ByteBuffer payload, int len) {
-        receiveRingRoom(len);
-        int cap = rcvRing.length;
-        int off = (int) (rcvTail % cap);
-        int first = Math.min(len, cap - off);
-        int pos = payload.position();
-        payload.get(pos, rcvRing, off, first);
-        if (len > first) {
-            payload.get(pos + first, rcvRing, 0, len - first);
-        }
-        rcvTail += len;
-    }
-
-    private void storeSlot(int seq, ByteBuffer payload, int len, int trueSize) {
-        int idx = seq & (slotCap - 1);
-        byte[] chunk = takeChunk(trueSize);
-        payload.get(payload.position(), chunk, 0, len);
-        slotBuf[idx] = chunk;
-        slotLen[idx] = len;
-        storeBytes += chunk.length;
-    }
-
-    private byte[] takeChunk(int size) {
-        while (poolSize > 0) {
-            byte[] c = pool[--poolSize];
-            pool[poolSize] = null;
-            if (c.length >= size) {
-                return c;
-            }
-        }
-        return new byte[size];
-    }
-
-    private void giveChunk(byte[] c) {
-        if (poolSize < pool.length && c.length <= Math.max(maxPayload, maxLenSeen)) {
-            pool[poolSize++] = c;
-        }
-    }
-
-    /** Moves in-order held packets into the ring while it has room. Returns true if anything moved. */
-    private boolean drainStore() {
-        boolean moved = false;
-        if (slotLen == null) {
-            return false;
-        }
-        int mask = slotCap - 1;
-        while (rcvDel != rcvNxt) {
-            if (peerFinReceived && rcvDel == peerFinSeq) {
-                rcvDel++;
-                continue;
-            }
-            int idx = rcvDel & mask;
-            int len = slotLen[idx];
-            if (len < 0) {
-                // Cannot happen for numbers below rcvNxt; stop rather than spin.
-                break;
-            }
-            if (rcvBufSize - (rcvTail - rcvHead) < len && rcvTail != rcvHead) {
-                break;
-            }
-            byte[] chunk = slotBuf[idx];
-            if (!receiveRingRoom(len)) {
-                break;
-            }
-            int cap = rcvRing.length;
-            int off = (int) (rcvTail % cap);
-            int first = Math.min(len, cap - off);
-            System.arraycopy(chunk, 0, rcvRing, off, first);
-            if (len > first) {
-                System.arraycopy(chunk, first, rcvRing, 0, len - first);
-            }
-            rcvTail += len;
-            storeBytes -= chunk.length;
-            storeReadable -= len;
-            slotBuf[idx] = null;
-            slotLen[idx] = -1;
-            giveChunk(chunk);
-            rcvDel++;
-            moved = true;
-        }
-        return moved;
-    }
-
-    private void discardReadable() {
-        if (rcvRing == null) {
-            return;
-        }
-        rcvHead = rcvTail;
-        while (drainStore()) {
-            rcvHead = rcvTail;
-        }
-        rcvHead = rcvTail;
+        return keepAlive && established && snd.allAcked() && !terminated && !timers.isArmed(TimerTable.TIME_WAIT);
     }
 
     private void windowUpdateCheck() {
-        long free = freeReceiveBytes();
-        long threshold = swsThreshold();
-        if ((lastAdvertised < threshold && free >= threshold) || free - lastAdvertised >= rcvBufSize / 2) {
-            ackNow = true;
-        }
-    }
-
-    private long freeReceiveBytes() {
-        if (rcvRing == null) {
-            return rcvBufSize;
-        }
-        return Math.max(0, rcvBufSize - (rcvTail - rcvHead) - storeBytes);
-    }
-
-    private long swsThreshold() {
-        return Math.min(rcvBufSize / 2, Math.max(1024, maxPayload));
-    }
-
-    private int advertiseWindowUnits() {
-        long free = freeReceiveBytes();
-        if (free < swsThreshold()) {
-            free = 0;
-        }
-        lastAdvertised = free;
-        return (int) Math.min(65535, free / 1024);
-    }
-
-    private boolean ackPendingNow(long now) {
-        return ackNow || ackPending > 0;
-    }
-
-    private boolean ackDue(long now) {
-        return ackNow || (ackPending > 0 && now >= ackDeadline);
-    }
-
-    private void ackSent() {
-        ackNow = false;
-        ackPending = 0;
-        ackDeadline = NONE;
-        dupCount = 0;
-    }
-
-    private AckRanges buildAckRanges(int max) {
-        if (outRanges == null || outRanges.capacity() < maxAckRanges) {
-            outRanges = new AckRanges(Math.max(maxAckRanges, MAX_DACK_RANGES + 1));
-        }
-        AckRanges r = outRanges;
-        r.clear();
-        int limit = Math.min(max, r.capacity());
-        if (rcvInOrderTotal > 0) {
-            int c = (int) Math.min(AckRanges.MAX_COUNT, rcvInOrderTotal);
-            addLimited(r, rcvNxt - c, c, limit);
-        }
-        boolean finHeld = peerFinKnown && !peerFinReceived;
-        if ((storeOoo > 0 || finHeld) && slotLen != null) {
-            int mask = slotCap - 1;
-            int top = storeOoo > 0 ? rcvHigh : rcvNxt;
-            if (finHeld && peerFinSeq - top > 0) {
-                top = peerFinSeq;
-            }
-            int runStart = 0;
-            int runLen = 0;
-            for (int s = rcvNxt + 1; s - top <= 0 && r.size() < limit; s++) {
-                boolean present = (s - rcvDel < slotCap && slotLen[s & mask] >= 0) || (finHeld && s == peerFinSeq);
-                if (present) {
-                    if (runLen == 0) {
-                        runStart = s;
-                    }
-                    runLen++;
-                } else if (runLen > 0) {
-                    addLimited(r, runStart, runLen, limit);
-                    runLen = 0;
-                }
-            }
-            if (runLen > 0) {
-                addLimited(r, runStart, runLen, limit);
-            }
-        }
-        for (int i = 0; i < dupCount; i++) {
-            if (!r.contains(dupSeqs[i])) {
-                addLimited(r, dupSeqs[i], 1, limit);
-            }
-        }
-        return r;
-    }
-
-    private static void addLimited(AckRanges r, int first, int count, int limit) {
-        while (count > 0 && r.size() < limit) {
-            int before = r.size();
-            int take = Math.min(count, AckRanges.MAX_COUNT);
-            if (!r.add(first, take)) {
-                return;
-            }
-            if (r.size() == before && r.size() >= limit) {
-                return;
-            }
-            first += take;
-            count -= take;
+        if (rcv.windowUpdateDue()) {
+            ack.requestNow();
         }
     }
 
@@ -1773,86 +1139,8 @@ public final class StreamConnection {
     // Internals: send side
     // =====================================================================================
 
-    private void ensureSendRing() {
-        if (sndRing == null) {
-            // Only ever (re)allocated while empty (see releaseIdleBuffers), so the byte counters can
-            // simply keep counting: positions are taken modulo the ring length.
-            sndRing = new byte[Math.min(sndBufSize, INITIAL_RING)];
-            sndView = ByteBuffer.wrap(sndRing);
-        }
-        ensureRecords();
-    }
-
-    /**
-     * Grows the send ring (doubling, up to SO_SNDBUF) until {@code n} more bytes fit. Byte
-     * positions are absolute counters taken modulo the ring length, so each buffered byte is
-     * re-placed at its position in the bigger ring.
-     */
-    private void sendRingRoom(int n) {
-        long used = sndEndByte - sndUnaByte;
-        if (sndRing.length - used >= n) {
-            return;
-        }
-        long target = sndRing.length;
-        while (target - used < n) {
-            target = Math.min(Math.max(sndBufSize, used + n), target * 2);
-        }
-        int b = (int) target;
-        byte[] bigger = new byte[b];
-        int oldCap = sndRing.length;
-        for (long pos = sndUnaByte; pos < sndEndByte; pos++) {
-            bigger[(int) (pos % b)] = sndRing[(int) (pos % oldCap)];
-        }
-        sndRing = bigger;
-        sndView = ByteBuffer.wrap(sndRing);
-    }
-
-    private void ensureRecords() {
-        if (recStart == null) {
-            recCap = Math.min(packetCap, INITIAL_RECORDS);
-            recStart = new long[recCap];
-            recLen = new int[recCap];
-            recSent = new long[recCap];
-            recFlags = new byte[recCap];
-        }
-    }
-
-    /**
-     * True when a descriptor is free for the next sequence number ({@code sndNxt}), growing the
-     * descriptor ring (doubling, up to {@code maxPacketsInFlight}) when it is full.
-     */
-    private boolean recordRoom() {
-        ensureRecords();
-        if (sndNxt - sndUna < recCap) {
-            return true;
-        }
-        if (recCap >= packetCap) {
-            return false;
-        }
-        int cap = Math.min(packetCap, recCap * 2);
-        int om = recCap - 1;
-        int nm = cap - 1;
-        long[] start = new long[cap];
-        int[] len = new int[cap];
-        long[] sent = new long[cap];
-        byte[] flags = new byte[cap];
-        for (int q = sndUna; q != sndNxt; q++) {
-            // The live records keep their sequence numbers; only their slots move.
-            start[q & nm] = recStart[q & om];
-            len[q & nm] = recLen[q & om];
-            sent[q & nm] = recSent[q & om];
-            flags[q & nm] = recFlags[q & om];
-        }
-        recStart = start;
-        recLen = len;
-        recSent = sent;
-        recFlags = flags;
-        recCap = cap;
-        return true;
-    }
-
     private void processAck(long now, AckRanges ranges) {
-        if (recFlags == null || sndUna == sndNxt) {
+        if (!snd.hasRecords() || snd.allAcked()) {
             checkPersist(now);
             return;
         }
@@ -1863,15 +1151,17 @@ public final class StreamConnection {
                 return;
             }
         }
-        int mask = recCap - 1;
+        int una = snd.una();
+        int nxt = snd.nxt();
         long ackedBytes = 0;
-        long flightBefore = inFlight;
+        long flightBefore = snd.inFlight();
+        long minRtt = rtt.minRtt();
         long newestSent = Long.MIN_VALUE;
         boolean newlyAcked = false;
         for (int i = 0; i < n; i++) {
             int first = ranges.first(i);
             int count = ranges.count(i);
-            int startOff = first - sndUna;
+            int startOff = first - una;
             int k0 = 0;
             if (startOff < 0) {
                 k0 = -startOff;
@@ -1881,45 +1171,23 @@ public final class StreamConnection {
             }
             for (int k = k0; k < count; k++) {
                 int s = first + k;
-                if (s - sndNxt >= 0) {
+                if (s - nxt >= 0) {
                     break;
                 }
-                int idx = s & mask;
-                byte f = recFlags[idx];
-                if ((f & F_ACKED) != 0) {
+                if ((snd.flags(s) & F_ACKED) != 0) {
                     continue;
                 }
-                recFlags[idx] = (byte) ((f | F_ACKED) & ~F_LOST);
+                byte f = snd.markAcked(s);
                 newlyAcked = true;
-                int len = recLen[idx];
-                if ((f & F_LOST) != 0) {
-                    lostCount--;
-                } else {
-                    inFlight -= len;
-                }
-                outstanding -= len;
-                ackedBytes += len;
+                ackedBytes += snd.length(s);
                 if ((f & F_FIN) != 0) {
                     finAcked = true;
                 }
-                long sent = recSent[idx];
-                long sample = now - sent;
-                boolean ambiguous = (f & F_RETX) != 0;
-                if (ambiguous && (f & F_TLP) == 0 && minRtt != NONE && sample < minRtt / 2 + 1) {
-                    // The original transmission was acknowledged: the retransmission was spurious.
-                    if (reoMult < 8) {
-                        reoMult++;
-                    }
-                } else if (sent > rackXmitTime) {
-                    rackXmitTime = sent;
-                    rackRtt = sample;
-                }
-                if (!ambiguous && sent > newestSent) {
+                long sent = snd.sentAt(s);
+                loss.onAcked(s, f, sent, now - sent, minRtt);
+                if ((f & F_RETX) == 0 && sent > newestSent) {
+                    // Karn: only a packet sent once times the path.
                     newestSent = sent;
-                }
-                if (!anyAcked || s - highestAcked > 0) {
-                    highestAcked = s;
-                    anyAcked = true;
                 }
             }
         }
@@ -1928,35 +1196,23 @@ public final class StreamConnection {
             return;
         }
         lastActivity = now;
+        long rttSample = -1;
         if (newestSent != Long.MIN_VALUE) {
-            rttSample(now - newestSent);
-            backoff = 0;
+            rttSample = now - newestSent;
+            rtt.sample(rttSample);
+            rtt.resetBackoff();
         }
-        while (sndUna != sndNxt && (recFlags[sndUna & mask] & F_ACKED) != 0) {
-            int idx = sndUna & mask;
-            sndUnaByte = recStart[idx] + recLen[idx];
-            recFlags[idx] = 0;
-            sndUna++;
-        }
-        if (sndUna == sndNxt) {
-            sndUnaByte = sndNxtByte;
-        }
-        if (retxCursor - sndUna < 0) {
-            retxCursor = sndUna;
-        }
-        onCongestionAck(ackedBytes, flightBefore);
-        if (sndUna != sndNxt) {
-            rtoDeadline = now + currentRto();
+        snd.advance();
+        cc.onAck(now, snd.una(), ackedBytes, flightBefore, snd.inFlight(), rttSample, rtt.minRtt());
+        if (!snd.allAcked()) {
+            timers.set(TimerTable.RTO, now + rtt.currentRto());
         } else {
-            rtoDeadline = NONE;
-            reorderDeadline = NONE;
+            timers.cancel(TimerTable.RTO);
+            timers.cancel(TimerTable.REORDER);
         }
-        detectLosses(now);
-        tlpOutstanding = false;
-        if (rtoRecovery && reductionPointSet && sndUna - reductionPoint >= 0) {
-            rtoRecovery = false;
-        }
-        armTailProbe(now);
+        loss.detect(now, snd, rtt, cc);
+        loss.onAckProcessed(snd.una(), cc);
+        loss.armTailProbe(now, snd, rtt.srtt(), cc);
         checkPersist(now);
         checkClosed(now);
     }
@@ -1964,205 +1220,57 @@ public final class StreamConnection {
     private void checkPersist(long now) {
         if (peerWindow >= Math.min(maxPayload, 1024)) {
             persistBackoff = 0;
-            persistDeadline = NONE;
+            timers.cancel(TimerTable.PERSIST);
             probeDue = false;
         }
     }
 
-    private void onCongestionAck(long ackedBytes, long flightBefore) {
-        if (fastRecovery) {
-            if (sndUna - reductionPoint >= 0) {
-                fastRecovery = false;
-            } else {
-                return;
-            }
-        }
-        if (flightBefore * 2 < cwnd) {
-            // Application- or window-limited: growing cwnd now would not be validated by the path.
-            return;
-        }
-        if (cwnd < ssthresh) {
-            cwnd += ackedBytes;
-        } else {
-            caAcc += ackedBytes;
-            if (caAcc >= cwnd) {
-                caAcc -= cwnd;
-                cwnd += maxPayload;
-            }
-        }
-        if (cwnd > MAX_CWND) {
-            cwnd = MAX_CWND;
-        }
-    }
-
-    private void detectLosses(long now) {
-        reorderDeadline = NONE;
-        if (!anyAcked || recFlags == null || rackXmitTime == Long.MIN_VALUE) {
-            return;
-        }
-        int mask = recCap - 1;
-        long reoWnd = minRtt == NONE ? 0 : (minRtt / 4) * reoMult;
-        if (srtt > 0 && reoWnd > srtt) {
-            reoWnd = srtt;
-        }
-        if (sndUna == sndNxt || highestAcked - sndUna < 0) {
-            return;
-        }
-        int end = highestAcked + 1;
-        boolean lossSeen = false;
-        int firstLost = 0;
-        for (int s = sndUna; s != end; s++) {
-            int idx = s & mask;
-            byte f = recFlags[idx];
-            if ((f & (F_ACKED | F_LOST)) != 0) {
-                continue;
-            }
-            long sent = recSent[idx];
-            if (sent > rackXmitTime) {
-                continue;
-            }
-            long deadline = sent + rackRtt + reoWnd;
-            if (now >= deadline) {
-                recFlags[idx] = (byte) (f | F_LOST);
-                lostCount++;
-                inFlight -= recLen[idx];
-                if (s - retxCursor < 0) {
-                    retxCursor = s;
-                }
-                if (!lossSeen) {
-                    lossSeen = true;
-                    firstLost = s;
-                }
-            } else if (deadline < reorderDeadline) {
-                reorderDeadline = deadline;
-            }
-        }
-        if (lossSeen && (!reductionPointSet || firstLost - reductionPoint >= 0)) {
-            ssthresh = Math.max(cwnd / 2, 2L * maxPayload);
-            cwnd = ssthresh;
-            caAcc = 0;
-            fastRecovery = true;
-            reductionPoint = sndNxt;
-            reductionPointSet = true;
-        }
-    }
-
     private void onRetransmissionTimeout(long now) {
-        rtoDeadline = NONE;
-        if (sndUna == sndNxt || recFlags == null) {
+        timers.cancel(TimerTable.RTO);
+        if (snd.allAcked() || !snd.hasRecords()) {
             return;
         }
-        int mask = recCap - 1;
-        boolean probe = (recFlags[sndUna & mask] & F_PROBE) != 0 && peerWindow < maxPayload;
-        if (backoff < 30) {
-            backoff++;
-        }
+        boolean probe = (snd.flags(snd.una()) & F_PROBE) != 0 && peerWindow < maxPayload;
+        rtt.backOff();
         if (!probe) {
-            ssthresh = Math.max(inFlight / 2, 2L * maxPayload);
-            cwnd = maxPayload;
-            caAcc = 0;
-            fastRecovery = false;
-            reductionPoint = sndNxt;
-            reductionPointSet = true;
+            cc.onRetransmissionTimeout(now, snd.nxt(), snd.inFlight());
         }
-        for (int s = sndUna; s != sndNxt; s++) {
-            int idx = s & mask;
-            byte f = recFlags[idx];
-            if ((f & (F_ACKED | F_LOST)) == 0) {
-                recFlags[idx] = (byte) (f | F_LOST);
-                lostCount++;
-                inFlight -= recLen[idx];
-            }
-        }
-        retxCursor = sndUna;
-        reorderDeadline = NONE;
-        tlpDeadline = NONE;
-        tlpDue = false;
-        tlpOutstanding = false;
-        rtoRecovery = true;
-        rtoDeadline = now + currentRto();
-    }
-
-    private long currentRto() {
-        // Never back off so far that fewer than four retransmissions fit in the dead-peer timeout:
-        // the peer would be declared dead after one or two tries on a merely lossy path.
-        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
-        long r = rto;
-        for (int i = 0; i < backoff && r < cap; i++) {
-            r <<= 1;
-        }
-        return Math.min(r, cap);
-    }
-
-    private long persistInterval() {
-        long cap = Math.min(maxRto, Math.max(minRto, deadPeerTimeout / 4));
-        long r = rto;
-        for (int i = 0; i < persistBackoff && r < cap; i++) {
-            r <<= 1;
-        }
-        return Math.min(r, cap);
+        snd.markAllLost();
+        loss.onRetransmissionTimeout();
+        timers.set(TimerTable.RTO, now + rtt.currentRto());
     }
 
     private void armRto(long now) {
-        if (rtoDeadline == NONE) {
-            rtoDeadline = now + currentRto();
+        if (!timers.isArmed(TimerTable.RTO)) {
+            timers.set(TimerTable.RTO, now + rtt.currentRto());
         }
-    }
-
-    private void rttSample(long r) {
-        if (r <= 0) {
-            r = 1;
-        }
-        if (r < minRtt) {
-            minRtt = r;
-        }
-        if (srtt < 0) {
-            srtt = r;
-            rttvar = r / 2;
-        } else {
-            long err = Math.abs(srtt - r);
-            rttvar = (3 * rttvar + err) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        long candidate = srtt + Math.max(1000, 4 * rttvar);
-        rto = Math.max(minRto, Math.min(maxRto, candidate));
     }
 
     private boolean pacingAllows(long now) {
-        if (srtt <= 0 || nextSendTime <= now) {
-            return true;
-        }
-        pacingBlocked = true;
-        return false;
+        return pacer.allows(now, rtt.srtt());
     }
 
     private void paceSent(long now, int len) {
-        if (srtt <= 0) {
-            return;
+        long srtt = rtt.srtt();
+        if (srtt > 0) {
+            pacer.onSent(now, cc.pacingIntervalNanos(len, srtt));
         }
-        long gain = cwnd < ssthresh ? 200 : 125;
-        long interval = (long) len * srtt * 100 / (Math.max(cwnd, maxPayload) * gain);
-        long burst = Math.max(pacingQuantum, 10 * interval);
-        if (nextSendTime < now - burst) {
-            nextSendTime = now - burst;
-        }
-        nextSendTime += interval;
     }
 
     private void checkClosed(long now) {
-        if (appClosed && finAcked && sndUna == sndNxt && !peerFinReceived && closeDeadline == NONE
+        if (appClosed && finAcked && snd.allAcked() && !rcv.finReceived() && !timers.isArmed(TimerTable.CLOSE)
                 && failure == null) {
             // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
             // is gone; do not wait for the peer's close forever.
-            closeDeadline = now + closeTimeout;
+            timers.set(TimerTable.CLOSE, now + closeTimeout);
         }
-        if (finAcked && sndUna == sndNxt && peerFinReceived && timeWaitDeadline == NONE && !terminated) {
+        if (finAcked && snd.allAcked() && rcv.finReceived() && !timers.isArmed(TimerTable.TIME_WAIT) && !terminated) {
             // Both directions are closed, but our last acknowledgement may be lost (an S_CLOSE
             // carries no acknowledgement, so unlike TCP neither side can tell): linger and answer
             // the peer's retransmissions. Every packet from the peer restarts the linger.
-            timeWaitDeadline = now + timeWait;
-            closeDeadline = NONE;
-            releaseIdleBuffers(false);
+            timers.set(TimerTable.TIME_WAIT, now + timeWait);
+            timers.cancel(TimerTable.CLOSE);
+            releaseIdleBuffers();
         }
     }
 
@@ -2174,59 +1282,21 @@ public final class StreamConnection {
         }
         pendingAbortReason = sendReason;
         openPending = false;
-        rtoDeadline = NONE;
-        reorderDeadline = NONE;
-        ackDeadline = NONE;
-        persistDeadline = NONE;
-        tlpDeadline = NONE;
-        closeDeadline = NONE;
-        timeWaitDeadline = NONE;
-        connectDeadline = NONE;
-        openRetxAt = NONE;
+        // Nothing runs after a failure (onTimer and nextTimeoutNanos check it first).
+        timers.cancelAll();
         // The unsent and unacknowledged data will never be delivered: drop it now.
-        sndRing = null;
-        sndView = null;
-        recStart = null;
-        recCap = 0;
-        recLen = null;
-        recSent = null;
-        recFlags = null;
+        snd.dropAll();
         if (local) {
-            rcvRing = null;
-            slotBuf = null;
-            slotCap = 0;
-            slotLen = null;
-            pool = null;
-            poolSize = 0;
-            storeBytes = 0;
-            storeReadable = 0;
+            rcv.dropAll();
         }
     }
 
     private boolean releasable() {
-        boolean snd = (sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt;
-        boolean rcv = rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt;
-        return snd || rcv;
+        return snd.releasable() || rcv.releasable();
     }
 
-    private void releaseIdleBuffers(boolean all) {
-        if ((sndRing != null || recStart != null) && sndEndByte == sndUnaByte && sndUna == sndNxt) {
-            sndRing = null;
-            sndView = null;
-            recStart = null;
-            recCap = 0;
-            recLen = null;
-            recSent = null;
-            recFlags = null;
-            scratch = null;
-        }
-        if (rcvRing != null && rcvTail == rcvHead && storeBytes == 0 && rcvDel == rcvNxt) {
-            rcvRing = null;
-            slotBuf = null;
-            slotCap = 0;
-            slotLen = null;
-            pool = null;
-            poolSize = 0;
-        }
+    private void releaseIdleBuffers() {
+        snd.releaseIfIdle();
+        rcv.releaseIfIdle();
     }
 }

@@ -29,7 +29,7 @@ public record AckRange(int first, int count) {
 
     /** Writes the 5 bytes at {@code dst}'s position. */
     public void writeTo(ByteBuffer dst) {
-        dst.putInt(first).put((byte) count);
+        MessageFields.writeAckRange(dst, first, count);
     }
 
     @Override

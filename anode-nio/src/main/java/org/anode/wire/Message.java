@@ -13,7 +13,9 @@ import java.util.Objects;
  *
  * <p>These records are the general, allocating layer. The per-packet data path reads S_DATA,
  * S_ACK, S_DACK and DGRAM in place with {@link MessageFields}. Both decode through
- * {@link MessageFields#validate}, so they accept exactly the same bytes.
+ * {@link MessageFields#validate}, so they accept exactly the same bytes, and the stream messages
+ * encode through the same {@link MessageFields} writers as the live stream path, so they write
+ * exactly the same bytes.
  */
 public sealed interface Message permits Message.Error, Message.Ping, Message.Pong, Message.EpcReq, Message.Epc,
         Message.Epi, Message.NatT, Message.NetIdReq, Message.NetId, Message.Dgram, Message.SOpen, Message.SClose,
@@ -536,8 +538,8 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public void writeTo(ByteBuffer dst) {
-            dst.putShort((short) senderLinkId).putShort((short) destinationPort).putShort((short) window)
-                    .putInt(initialSequence).put((byte) (linkIdIsPort ? MessageFields.S_OPEN_FLAG_LINK_IS_PORT : 0));
+            MessageFields.writeSOpen(dst, senderLinkId, destinationPort, window, initialSequence,
+                    linkIdIsPort ? MessageFields.S_OPEN_FLAG_LINK_IS_PORT : 0);
         }
     }
 
@@ -576,8 +578,7 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public void writeTo(ByteBuffer dst) {
-            dst.putShort((short) senderLinkId).putShort((short) destinationPort).put((byte) 0)
-                    .put((byte) reason.code()).putInt(initialSequence).putInt(sequence);
+            MessageFields.writeSClose(dst, senderLinkId, destinationPort, reason.code(), initialSequence, sequence);
         }
     }
 
@@ -613,8 +614,7 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public void writeTo(ByteBuffer dst) {
-            MessageFields.writeSDataHeader(dst, senderLinkId, destinationPort, sequence);
-            dst.put(payload);
+            MessageFields.writeSData(dst, senderLinkId, destinationPort, sequence, ByteBuffer.wrap(payload));
         }
 
         @Override
@@ -714,8 +714,7 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
             for (AckRange r : ranges) {
                 r.writeTo(dst);
             }
-            dst.putInt(sequence);
-            dst.put(payload);
+            MessageFields.writeSDackData(dst, sequence, ByteBuffer.wrap(payload));
         }
 
         @Override

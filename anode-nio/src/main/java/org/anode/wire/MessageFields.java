@@ -274,6 +274,58 @@ public final class MessageFields {
     }
 
     // ---------------------------------------------------------------- writers
+    //
+    // The one encoding of the stream messages: the Message records and the live stream path
+    // (org.anode.stream.StreamEndpoint) both write through these, so the golden packets that pin
+    // the records pin what the stream layer sends. They allocate nothing and leave a payload
+    // buffer's position and limit as they were.
+
+    /** Writes an S_OPEN (draft 5.2.1); {@code flags} 0 or {@link #S_OPEN_FLAG_LINK_IS_PORT}. */
+    public static void writeSOpen(ByteBuffer dst, int linkId, int destinationPort, int window, int initialSequence,
+            int flags) {
+        if ((flags & ~S_OPEN_FLAG_LINK_IS_PORT) != 0) {
+            throw new IllegalArgumentException("S_OPEN defines only flag 0x01, got 0x" + Integer.toHexString(flags));
+        }
+        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port"))
+                .putShort(u16(window, "window")).putInt(initialSequence).put((byte) flags);
+    }
+
+    /**
+     * Writes an S_CLOSE (draft 5.2.2): flags 0, then the reason (0-3), the connection's initial
+     * sequence number and the close's sequence number (equal to it for a refusal, DECISIONS 21).
+     */
+    public static void writeSClose(ByteBuffer dst, int linkId, int destinationPort, int reason, int initialSequence,
+            int sequence) {
+        if ((reason & ~3) != 0) {
+            throw new IllegalArgumentException("S_CLOSE reasons are 0-3, got " + reason);
+        }
+        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port")).put((byte) 0)
+                .put((byte) reason).putInt(initialSequence).putInt(sequence);
+    }
+
+    /**
+     * Writes an S_DATA (draft 5.2.3) carrying {@code payload}'s remaining bytes; {@code payload}'s
+     * position is not moved.
+     */
+    public static void writeSData(ByteBuffer dst, int linkId, int destinationPort, int sequence, ByteBuffer payload) {
+        writeSDataHeader(dst, linkId, destinationPort, sequence);
+        putPayload(dst, payload);
+    }
+
+    /**
+     * Writes what follows an S_DACK's ranges: the data's sequence number (addendum A1), then
+     * {@code payload}'s remaining bytes; {@code payload}'s position is not moved.
+     */
+    public static void writeSDackData(ByteBuffer dst, int sequence, ByteBuffer payload) {
+        dst.putInt(sequence);
+        putPayload(dst, payload);
+    }
+
+    private static void putPayload(ByteBuffer dst, ByteBuffer payload) {
+        int n = payload.remaining();
+        dst.put(dst.position(), payload, payload.position(), n);
+        dst.position(dst.position() + n);
+    }
 
     /** Writes an S_DATA header; the caller then writes the payload. */
     public static void writeSDataHeader(ByteBuffer dst, int linkId, int destinationPort, int sequence) {

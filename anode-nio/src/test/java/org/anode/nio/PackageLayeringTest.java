@@ -50,7 +50,8 @@ class PackageLayeringTest {
             List.of("transport"),
             List.of("engine"),
             List.of("stream", "wire", "zone"),
-            List.of("address", "crypto", "crypto.internal"));
+            List.of("address", "crypto", "crypto.internal"),
+            List.of("util"));
 
     /**
      * Cycles that are known and accepted. In anode-provider an {@code AnodeAddress} hands out its

@@ -1,4 +1,4 @@
-package org.anode.nio;
+package org.anode.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,13 +11,38 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The stream layer's link table (DECISIONS 23 demultiplexing) against a reference map. */
-class StreamIntMapTest {
+/**
+ * The allocation-free map behind the peer table's indexes and the stream demultiplexing tables
+ * (DECISIONS 23), against HashMap.
+ */
+class LongMapTest {
     @Test
-    void agreesWithHashMapUnderRandomOperations() {
+    void behavesLikeAHashMapUnderRandomOperations() {
+        for (long seed = 0; seed < 20; seed++) {
+            Random rnd = new Random(seed);
+            LongMap<String> m = new LongMap<>(4);
+            Map<Long, String> model = new HashMap<>();
+            for (int i = 0; i < 20_000; i++) {
+                // A small key space forces collisions, probing chains and backward shifts.
+                long k = rnd.nextBoolean() ? rnd.nextInt(64) : rnd.nextLong();
+                switch (rnd.nextInt(3)) {
+                    case 0 -> assertEquals(model.put(k, "v" + i), m.put(k, "v" + i));
+                    case 1 -> assertEquals(model.remove(k), m.remove(k));
+                    default -> assertEquals(model.get(k), m.get(k));
+                }
+                assertEquals(model.size(), m.size());
+            }
+            for (Map.Entry<Long, String> e : model.entrySet()) {
+                assertEquals(e.getValue(), m.get(e.getKey()));
+            }
+        }
+    }
+
+    @Test
+    void intKeysAndRemovalByOwnerAgreeWithHashMap() {
         for (long seed = 0; seed < 20; seed++) {
             Random r = new Random(seed);
-            StreamIntMap<Integer> m = new StreamIntMap<>();
+            LongMap<Integer> m = new LongMap<>();
             Map<Integer, Integer> ref = new HashMap<>();
             // A small key space forces long probe runs, collisions and backward shifts.
             int keySpace = 1 + r.nextInt(seed % 2 == 0 ? 64 : 5000);
@@ -51,7 +76,7 @@ class StreamIntMapTest {
 
     @Test
     void shrinksBackAfterRemovals() {
-        StreamIntMap<String> m = new StreamIntMap<>();
+        LongMap<String> m = new LongMap<>();
         String[] values = new String[10_000];
         for (int i = 0; i < values.length; i++) {
             values[i] = "v" + i;
@@ -62,6 +87,24 @@ class StreamIntMapTest {
         }
         assertTrue(m.isEmpty());
         assertNull(m.get(7));
+        assertEquals(8, m.capacity(), m.toString());
         assertTrue(m.toString().contains("capacity=8"), m.toString());
+    }
+
+    @Test
+    void neverShrinksBelowItsSizingAndClearEmpties() {
+        LongMap<String> m = new LongMap<>(1024);
+        int cap = m.capacity();
+        for (long k = 0; k < 100; k++) {
+            m.put(k, "x");
+        }
+        for (long k = 0; k < 100; k++) {
+            assertEquals("x", m.remove(k));
+        }
+        assertEquals(cap, m.capacity());
+        m.put(5, "y");
+        m.clear();
+        assertTrue(m.isEmpty());
+        assertNull(m.get(5));
     }
 }

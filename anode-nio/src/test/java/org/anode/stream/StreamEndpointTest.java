@@ -1,0 +1,580 @@
+package org.anode.stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.BindException;
+import java.net.ConnectException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.random.RandomGenerator;
+import org.anode.address.AnodeAddress;
+import org.anode.address.InvalidAddressException;
+import org.anode.wire.AckRange;
+import org.anode.wire.CloseReason;
+import org.anode.wire.Message;
+import org.anode.wire.MessageFields;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketFormat;
+import org.anode.wire.WireException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sans-I/O stream endpoint (draft 5.2, DECISIONS 21-23 and 30, addendum A5) on its own: two
+ * endpoints exchange the bytes they encode over an in-memory "network" under a fake clock.
+ */
+class StreamEndpointTest {
+    private static final AnodeAddress A = addr("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1");
+    private static final AnodeAddress B = addr("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e");
+    private static final int FULL_HEADER = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+    private static final int SHORT_HEADER = PacketFormat.headerLength(0);
+
+    private long now = 1_000_000_000L;
+
+    private static AnodeAddress addr(String hex) {
+        try {
+            return AnodeAddress.fromBytes(HexFormat.of().parseHex(hex));
+        } catch (InvalidAddressException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    /** A connection as a glue would keep it: nothing beyond the endpoint's part. */
+    static final class TestLink extends StreamEndpoint.Link<String> {
+        TestLink(StreamConnection c, AnodeAddress remote, String peer, boolean opener, int local, int remoteLink,
+                int sendPort) {
+            super(c, remote, peer, opener, local, remoteLink, sendPort);
+        }
+    }
+
+    /** One encoded message as the glue received it from the encoder. */
+    record Sent(String peer, MessageType type, byte[] bytes, boolean fullSender) {
+        Message decode() throws WireException {
+            return Message.decode(type, ByteBuffer.wrap(bytes));
+        }
+    }
+
+    /** Collects what the encoder writes; a buffer of {@code room} bytes per message. */
+    static final class Capture implements StreamEndpoint.PacketOut<String> {
+        final List<Sent> sent = new ArrayList<>();
+        int room = 1400;
+        int abandoned;
+        private ByteBuffer buf;
+        private String peer;
+        private MessageType type;
+        private boolean full;
+
+        @Override
+        public ByteBuffer begin(String p, MessageType t, boolean fullSender) {
+            buf = ByteBuffer.allocate(room);
+            peer = p;
+            type = t;
+            full = fullSender;
+            return buf;
+        }
+
+        @Override
+        public void finish() {
+            sent.add(new Sent(peer, type, Arrays.copyOf(buf.array(), buf.position()), full));
+        }
+
+        @Override
+        public void abandon() {
+            abandoned++;
+        }
+
+        List<Sent> take() {
+            List<Sent> s = new ArrayList<>(sent);
+            sent.clear();
+            return s;
+        }
+    }
+
+    /** A listener with a backlog as a glue's would have. */
+    static final class TestListener implements StreamEndpoint.Listener<TestLink> {
+        final ArrayDeque<TestLink> queue = new ArrayDeque<>();
+        int backlog = 50;
+        int halfOpen;
+        boolean open = true;
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public boolean backlogFull() {
+            return queue.size() + halfOpen >= backlog;
+        }
+
+        @Override
+        public void halfOpenAdded() {
+            halfOpen++;
+        }
+
+        @Override
+        public void halfOpenDone() {
+            halfOpen--;
+        }
+
+        @Override
+        public boolean enqueue(TestLink link) {
+            if (!open || queue.size() >= backlog) {
+                return false;
+            }
+            queue.add(link);
+            return true;
+        }
+    }
+
+    /** One node: an endpoint, its encoder, and the glue's part of receiving and driving. */
+    final class Node implements StreamEndpoint.Host<String, TestLink> {
+        final AnodeAddress self;
+        final String name;
+        final Capture out = new Capture();
+        final StreamEndpoint.Encoder<String> enc = new StreamEndpoint.Encoder<>(out);
+        final StreamEndpoint<String, TestLink> ep;
+        final Random isns;
+        /** The header this node's messages get (draft 3.2: short once the peer has answered). */
+        int headerLength = SHORT_HEADER;
+        boolean admit = true;
+
+        Node(AnodeAddress self, String name, long seed) {
+            this(self, name, seed, null);
+        }
+
+        Node(AnodeAddress self, String name, long seed, RandomGenerator ids) {
+            this.self = self;
+            this.name = name;
+            this.isns = new Random(seed);
+            RandomGenerator r = ids != null ? ids : new Random(seed + 1);
+            this.ep = new StreamEndpoint<>(this, () -> r);
+        }
+
+        StreamConfig config() {
+            return new StreamConfig().dataAckEnabled(true).random(isns).connectTimeout(Duration.ofSeconds(5));
+        }
+
+        @Override
+        public StreamConfig acceptConfig(String from, StreamEndpoint.Listener<TestLink> listener) {
+            return config();
+        }
+
+        @Override
+        public TestLink accepted(StreamConnection c, AnodeAddress remote, String from, int local, int openerLink,
+                int port) {
+            return new TestLink(c, remote, from, false, local, openerLink, openerLink);
+        }
+
+        @Override
+        public boolean admitData(TestLink link) {
+            return admit;
+        }
+
+        @Override
+        public int headerLength(String peer, long nowNanos) {
+            return headerLength;
+        }
+
+        TestLink connect(Node to, int port) throws Exception {
+            TestLink l = ep.connect(to.self, to.name, port, 0, config(), now,
+                    (c, local) -> new TestLink(c, to.self, to.name, true, local, -1, port));
+            drive(l);
+            return l;
+        }
+
+        /** What a glue does after any input: progress, then retire a finished connection. */
+        void drive(TestLink l) {
+            ep.progress(l, now, enc);
+            if (l.connection().isTerminated()) {
+                ep.retire(l);
+            }
+        }
+
+        /** One message from {@code from}, validated as the engine would before handing it over. */
+        void receive(Node from, Sent s) throws WireException {
+            ByteBuffer b = ByteBuffer.wrap(s.bytes());
+            MessageFields.validate(s.type().code(), b, 0, b.limit());
+            int packetLength = (s.fullSender() ? FULL_HEADER : from.headerLength) + b.limit();
+            TestLink l = ep.route(from.self, s.type(), b, 0);
+            if (l == null) {
+                TestLink fresh = ep.unmatched(from.self, from.name, s.type(), packetLength, b, 0, now, enc);
+                if (fresh != null) {
+                    drive(fresh);
+                }
+                return;
+            }
+            if (ep.deliver(l, s.type(), b, 0, b.limit(), now) != StreamEndpoint.IGNORED) {
+                drive(l);
+            }
+        }
+
+        void timers(List<TestLink> links) {
+            for (TestLink l : links) {
+                if (!l.isRetired() && l.connection().nextTimeoutNanos() <= now) {
+                    l.connection().onTimer(now);
+                    drive(l);
+                }
+            }
+        }
+    }
+
+    /** Delivers everything queued between the two nodes until neither sends more (bounded). */
+    private static void exchange(Node a, Node b) throws WireException {
+        for (int round = 0; round < 100; round++) {
+            List<Sent> ab = a.out.take();
+            List<Sent> ba = b.out.take();
+            if (ab.isEmpty() && ba.isEmpty()) {
+                return;
+            }
+            for (Sent s : ab) {
+                b.receive(a, s);
+            }
+            for (Sent s : ba) {
+                a.receive(b, s);
+            }
+        }
+        throw new AssertionError("the exchange did not settle");
+    }
+
+    // ------------------------------------------------------------------ handshake and A5
+
+    @Test
+    void anAcceptedConnectionReachesTheListenerOnlyOnceTheOpenerConfirmedIt() throws Exception {
+        Node client = new Node(A, "a", 1);
+        Node server = new Node(B, "b", 2);
+        TestListener listener = new TestListener();
+        assertEquals(80, server.ep.bind(listener, 80));
+
+        TestLink c = client.connect(server, 80);
+        List<Sent> open = client.out.take();
+        assertEquals(1, open.size());
+        Sent sOpen = open.get(0);
+        // An opener's S_OPEN carries the full sender address, so a refusal of it always fits.
+        assertTrue(sOpen.fullSender());
+        Message.SOpen m = assertInstanceOf(Message.SOpen.class, sOpen.decode());
+        assertEquals(c.localLink(), m.senderLinkId());
+        assertEquals(80, m.destinationPort());
+        assertEquals(c.connection().isn(), m.initialSequence());
+
+        server.receive(client, sOpen);
+        assertEquals(1, server.ep.linkCount());
+        assertEquals(1, listener.halfOpen, "answered, but not confirmed");
+        assertTrue(listener.queue.isEmpty());
+        List<Sent> answer = server.out.take();
+        assertEquals(1, answer.size());
+        Message.SOpen reply = assertInstanceOf(Message.SOpen.class, answer.get(0).decode());
+        assertEquals(c.localLink(), reply.destinationPort(), "the answer names the opener's link id as its port");
+        assertFalse(answer.get(0).fullSender());
+
+        // The answer completes the client's connect; its acknowledgement of our ISN confirms it.
+        TestLink routed = client.ep.route(B, MessageType.S_OPEN, ByteBuffer.wrap(answer.get(0).bytes()), 0);
+        assertSame(c, routed);
+        assertEquals(StreamEndpoint.CONNECTED, client.ep.deliver(c, MessageType.S_OPEN,
+                ByteBuffer.wrap(answer.get(0).bytes()), 0, answer.get(0).bytes().length, now));
+        assertEquals(reply.senderLinkId(), c.remoteLink());
+        client.drive(c);
+        exchange(client, server);
+        assertEquals(0, listener.halfOpen);
+        assertEquals(1, listener.queue.size());
+        TestLink s = listener.queue.peek();
+        assertFalse(s.isAwaitingConfirmation());
+        assertEquals(c.localLink(), s.remoteLink());
+
+        // Data both ways through the encoder and the demultiplexer.
+        byte[] hello = "hello over the endpoint".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        c.connection().write(ByteBuffer.wrap(hello));
+        client.drive(c);
+        exchange(client, server);
+        ByteBuffer got = ByteBuffer.allocate(100);
+        s.connection().read(got);
+        assertArrayEquals(hello, Arrays.copyOf(got.array(), got.position()));
+    }
+
+    @Test
+    void aReplayedOpenNeverReachesTheListenerAndIsForgotten() throws Exception {
+        Node client = new Node(A, "a", 3);
+        Node server = new Node(B, "b", 4);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+        client.connect(server, 80);
+        Sent sOpen = client.out.take().get(0);
+
+        // Only the S_OPEN reaches the server (a replay): it is answered, never confirmed.
+        server.receive(client, sOpen);
+        server.out.take();
+        List<TestLink> links = server.ep.links();
+        assertEquals(1, links.size());
+        assertTrue(links.get(0).isAwaitingConfirmation());
+        for (int i = 0; i < 100 && server.ep.linkCount() > 0; i++) {
+            now += Duration.ofMillis(500).toNanos();
+            server.timers(links);
+            server.out.take();
+        }
+        assertEquals(0, server.ep.linkCount());
+        assertEquals(0, server.ep.remoteCount(), "no table entry outlives its links");
+        assertEquals(0, listener.halfOpen);
+        assertTrue(listener.queue.isEmpty());
+    }
+
+    @Test
+    void aFullBacklogDropsTheOpenSilently() throws Exception {
+        Node client = new Node(A, "a", 5);
+        Node server = new Node(B, "b", 6);
+        TestListener listener = new TestListener();
+        listener.backlog = 0;
+        server.ep.bind(listener, 80);
+        client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        assertTrue(server.out.take().isEmpty(), "neither answered nor refused, as TCP drops a SYN");
+        assertEquals(0, server.ep.linkCount());
+        assertEquals(1, server.ep.droppedPackets());
+    }
+
+    @Test
+    void aListenerThatFilledBeforeConfirmationResetsTheConnection() throws Exception {
+        Node client = new Node(A, "a", 7);
+        Node server = new Node(B, "b", 8);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+        TestLink c = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        listener.open = false;
+        exchange(client, server);
+        assertTrue(listener.queue.isEmpty());
+        assertEquals(0, listener.halfOpen);
+        assertEquals(0, server.ep.linkCount());
+        assertNotNull(c.connection().failure(), "the opener learns of the reset");
+    }
+
+    // ------------------------------------------------------------------ refusal
+
+    @Test
+    void aClosedPortIsRefusedWithTheOpenersIsnAndTheConnectFails() throws Exception {
+        Node client = new Node(A, "a", 9);
+        Node server = new Node(B, "b", 10);
+        TestLink c = client.connect(server, 7);
+        server.receive(client, client.out.take().get(0));
+        List<Sent> out = server.out.take();
+        assertEquals(1, out.size());
+        Message.SClose refusal = assertInstanceOf(Message.SClose.class, out.get(0).decode());
+        assertEquals(new Message.SClose(7, c.localLink(), CloseReason.REFUSED, c.connection().isn(),
+                c.connection().isn()), refusal);
+        assertEquals(1, server.ep.refusals());
+        assertEquals(0, server.ep.linkCount());
+
+        client.receive(server, out.get(0));
+        assertEquals(StreamException.Kind.REFUSED, c.connection().failure().kind());
+        assertTrue(c.isRetired());
+        assertEquals(0, client.ep.linkCount());
+    }
+
+    @Test
+    void refusalsAreRateLimitedOnTheGivenClock() throws Exception {
+        Node client = new Node(A, "a", 11);
+        Node server = new Node(B, "b", 12);
+        client.connect(server, 7);
+        Sent sOpen = client.out.take().get(0);
+        int burst = StreamEndpoint.REFUSALS_PER_SECOND / 4;
+        for (int i = 0; i < burst + 10; i++) {
+            server.receive(client, sOpen);
+        }
+        assertEquals(burst, server.out.take().size());
+        assertEquals(10, server.ep.droppedPackets());
+        now += 1_000_000_000L / StreamEndpoint.REFUSALS_PER_SECOND;
+        server.receive(client, sOpen);
+        server.receive(client, sOpen);
+        assertEquals(1, server.out.take().size(), "one refusal's worth of time buys one refusal");
+        assertEquals(burst + 1, server.ep.refusals());
+    }
+
+    @Test
+    void aRefusalLargerThanTheOpenItAnswersIsNotSent() throws Exception {
+        Node client = new Node(A, "a", 13);
+        Node server = new Node(B, "b", 14);
+        client.connect(server, 7);
+        // The refusal is 3 bytes longer than the S_OPEN: with the same header it would not fit.
+        server.headerLength = FULL_HEADER;
+        server.receive(client, client.out.take().get(0));
+        assertTrue(server.out.take().isEmpty());
+        assertEquals(1, server.ep.droppedPackets());
+        assertEquals(0, server.ep.refusals());
+        // With a header 3 bytes shorter it does fit (draft 3.2's shorter sender forms).
+        server.headerLength = FULL_HEADER - (MessageFields.S_CLOSE_LENGTH - MessageFields.S_OPEN_LENGTH);
+        client.connect(server, 7);
+        server.receive(client, client.out.take().get(0));
+        assertEquals(1, server.out.take().size());
+    }
+
+    @Test
+    void packetsForNoConnectionAreDroppedAndAClosedEndpointAcceptsNothing() throws Exception {
+        Node client = new Node(A, "a", 15);
+        Node server = new Node(B, "b", 16);
+        server.ep.bind(new TestListener(), 80);
+        byte[] data = new byte[MessageFields.S_DATA_HEADER + 3];
+        MessageFields.writeSData(ByteBuffer.wrap(data), 5, 80, 1, ByteBuffer.wrap(new byte[3]));
+        server.receive(client, new Sent("b", MessageType.S_DATA, data, false));
+        assertEquals(1, server.ep.droppedPackets());
+        server.ep.close();
+        client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        assertTrue(server.out.take().isEmpty());
+        assertEquals(0, server.ep.linkCount());
+        assertEquals(2, server.ep.droppedPackets());
+    }
+
+    // ------------------------------------------------------------------ link ids and ports
+
+    /** Hands out the given values of {@code nextInt(bound)} in order. */
+    private static RandomGenerator scripted(int... values) {
+        ArrayDeque<Integer> q = new ArrayDeque<>();
+        for (int v : values) {
+            q.add(v);
+        }
+        return new RandomGenerator() {
+            @Override
+            public long nextLong() {
+                throw new AssertionError("only nextInt(bound) is used");
+            }
+
+            @Override
+            public int nextInt(int bound) {
+                int v = q.remove();
+                assertTrue(v >= 0 && v < bound);
+                return v;
+            }
+        };
+    }
+
+    @Test
+    void linkIdsAvoidListeningPortsTheTargetPortAndIdsInUse() throws Exception {
+        // Ids are 1 + nextInt(0xFFFF): 80 (listening), 443 (the target), 1000, 1000 (taken), 1001.
+        Node client = new Node(A, "a", 17, scripted(79, 442, 999, 999, 1000));
+        Node server = new Node(B, "b", 18);
+        client.ep.bind(new TestListener(), 80);
+        assertEquals(1000, client.connect(server, 443).localLink());
+        assertEquals(1001, client.connect(server, 443).localLink());
+    }
+
+    @Test
+    void anAnnouncedSourcePortIsTheLinkIdAndMustBeFree() throws Exception {
+        Node client = new Node(A, "a", 19);
+        TestLink l = client.ep.connect(B, "b", 80, 5555, client.config(), now,
+                (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
+        assertEquals(5555, l.localLink());
+        client.drive(l);
+        Message.SOpen m = assertInstanceOf(Message.SOpen.class, client.out.take().get(0).decode());
+        assertTrue(m.linkIdIsPort());
+        assertThrows(BindException.class, () -> client.ep.connect(B, "b", 81, 5555, client.config(), now,
+                (c, local) -> new TestLink(c, B, "b", true, local, -1, 81)));
+        assertEquals(1, client.ep.linkCount());
+        // A connect that fails leaves no table behind for a remote it never reached.
+        assertThrows(IllegalStateException.class, () -> client.ep.connect(A, "self", 80, 0, client.config(), now,
+                (c, local) -> {
+                    throw new IllegalStateException("the glue could not make its connection");
+                }));
+        assertEquals(1, client.ep.remoteCount());
+    }
+
+    @Test
+    void connectionsToOneRemoteAreBounded() throws Exception {
+        Node client = new Node(A, "a", 21);
+        for (int i = 0; i < StreamEndpoint.MAX_LINKS_PER_PEER; i++) {
+            client.ep.connect(B, "b", 80, 0, client.config(), now,
+                    (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
+        }
+        assertThrows(ConnectException.class, () -> client.ep.connect(B, "b", 80, 0, client.config(), now,
+                (c, local) -> new TestLink(c, B, "b", true, local, -1, 80)));
+        assertEquals(StreamEndpoint.MAX_LINKS_PER_PEER, client.ep.linkCount());
+    }
+
+    @Test
+    void portsBindOnceAndPortZeroPicksAnEphemeralOne() throws Exception {
+        Node n = new Node(A, "a", 23);
+        TestListener l1 = new TestListener();
+        TestListener l2 = new TestListener();
+        n.ep.bind(l1, 80);
+        assertThrows(BindException.class, () -> n.ep.bind(l2, 80));
+        n.ep.unbind(l2, 80);
+        assertSame(l1, n.ep.listener(80), "only the holder releases a port");
+        n.ep.unbind(l1, 80);
+        assertEquals(80, n.ep.bind(l2, 80));
+        int p = n.ep.bind(l1, 0);
+        assertTrue(p >= StreamEndpoint.EPHEMERAL_LOW && p <= StreamEndpoint.EPHEMERAL_HIGH, "port " + p);
+    }
+
+    // ------------------------------------------------------------------ one encoding (golden records)
+
+    @Test
+    void theEncoderWritesExactlyTheBytesOfTheMessageRecords() throws Exception {
+        Capture out = new Capture();
+        StreamEndpoint.Encoder<String> enc = new StreamEndpoint.Encoder<>(out);
+        enc.bind(null, "p", 0x1234, 80, true);
+        AckRanges ranges = new AckRanges(AckRanges.MAX_COUNT);
+        ranges.append(1, 4);
+        ranges.append(10, 1);
+        ByteBuffer payload = ByteBuffer.wrap(new byte[] {9, 'a', 'b', 'c', 'd', 9}).position(1).limit(5);
+
+        enc.sendOpen(64, 0xdeadbeef, MessageFields.S_OPEN_FLAG_LINK_IS_PORT);
+        enc.sendClose(StreamConnection.REASON_REFUSED, 0xdeadbeef, 0xdeadbeef);
+        enc.sendData(0xdeadbef0, payload);
+        enc.sendAck(64, ranges);
+        enc.sendDataAck(0, ranges, 7, payload);
+        assertEquals(1, payload.position(), "the payload's position is left alone");
+        assertEquals(5, payload.limit());
+
+        byte[] abcd = {'a', 'b', 'c', 'd'};
+        List<AckRange> list = List.of(new AckRange(1, 4), new AckRange(10, 1));
+        Message[] expected = {
+            new Message.SOpen(0x1234, 80, 64, 0xdeadbeef, true),
+            new Message.SClose(0x1234, 80, CloseReason.REFUSED, 0xdeadbeef, 0xdeadbeef),
+            new Message.SData(0x1234, 80, 0xdeadbef0, abcd),
+            new Message.SAck(0x1234, 80, 64, list),
+            new Message.SDack(0x1234, 80, 0, list, 7, abcd),
+        };
+        assertEquals(expected.length, out.sent.size());
+        for (int i = 0; i < expected.length; i++) {
+            Sent s = out.sent.get(i);
+            ByteBuffer want = ByteBuffer.allocate(expected[i].encodedLength());
+            expected[i].writeTo(want);
+            assertEquals(expected[i].type(), s.type());
+            assertArrayEquals(want.array(), s.bytes(), expected[i].toString());
+            assertEquals(expected[i], s.decode());
+            assertEquals(i == 0, s.fullSender(), "only an opener's S_OPEN forces the full sender address");
+        }
+    }
+
+    @Test
+    void dataThatNoLongerFitsThePathIsAbandonedAndAnOversizedDataAckSplits() {
+        Capture out = new Capture();
+        StreamEndpoint.Encoder<String> enc = new StreamEndpoint.Encoder<>(out);
+        enc.bind(null, "p", 1, 2, false);
+        AckRanges ranges = new AckRanges(AckRanges.MAX_COUNT);
+        ranges.append(1, 1);
+        out.room = MessageFields.S_DATA_HEADER + 3;
+        enc.sendData(1, ByteBuffer.allocate(4));
+        assertEquals(1, out.abandoned);
+        assertTrue(out.sent.isEmpty());
+        enc.sendData(1, ByteBuffer.allocate(3));
+        assertEquals(1, out.sent.size());
+        out.sent.clear();
+        // S_DACK needs 7 + 5 + 4 + 3 bytes; with 11 + 3 the acknowledgement and the data go apart.
+        enc.sendDataAck(1, ranges, 2, ByteBuffer.allocate(3));
+        assertEquals(2, out.abandoned);
+        assertEquals(List.of(MessageType.S_ACK, MessageType.S_DATA), out.sent.stream().map(Sent::type).toList());
+    }
+}
