@@ -84,6 +84,23 @@ class DistributionTest {
     }
 
     @Test
+    void helpAndVersionOnStandardOutputWithExitZero() throws Exception {
+        Run version = run("", anode("--version"));
+        assertEquals(0, version.rc(), version.err());
+        assertEquals("anode " + VERSION, version.out().strip());
+        Run help = run("", anode("--help"));
+        assertEquals(0, help.rc(), help.err());
+        assertTrue(help.out().startsWith("usage: anode <command>"), help.out());
+        assertEquals("", help.err());
+        Run keygenHelp = run("", anode("keygen", "--help"));
+        assertEquals(0, keygenHelp.rc());
+        assertTrue(keygenHelp.out().startsWith("usage: anode keygen"), keygenHelp.out());
+        Run bad = run("", anode("no-such-command"));
+        assertEquals(2, bad.rc());
+        assertTrue(bad.err().contains("unknown command"), bad.err());
+    }
+
+    @Test
     void javaDashJarRunsTheCommand() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Run r = run("test", List.of(java.toString(), "-jar", DIST.resolve("lib/anode-nio-" + VERSION + ".jar").toString(),
