@@ -171,7 +171,12 @@ public final class NodeConfigFile {
                     zones.add(new ZoneSource(z, src));
                 }
                 case "discovery" -> discovery = bool(where, key, value);
-                case "announce-interval" -> announce = duration(where, key, value);
+                case "announce-interval" -> {
+                    announce = duration(where, key, value);
+                    if (announce.toMillis() < 100 || announce.compareTo(Duration.ofHours(1)) > 0) {
+                        throw new ConfigException(where + "announce-interval must be 100ms to 1h, got " + value);
+                    }
+                }
                 case "control" -> control = base.resolve(value);
                 case "relay" -> relay = bool(where, key, value);
                 case "relay.max-registrations" -> maxReg = integer(where, key, value, 1, 1_000_000);

@@ -84,6 +84,8 @@ class NodeConfigFileTest {
         assertEquals("/etc/anode/node.conf:2: discovery is on or off, got 'maybe'", error("identity = a\ndiscovery = maybe"));
         assertTrue(error("identity = a\nannounce-interval = 10").startsWith("/etc/anode/node.conf:2: announce-interval needs a positive duration"));
         assertTrue(error("identity = a\nannounce-interval = 0s").startsWith("/etc/anode/node.conf:2:"));
+        assertEquals("/etc/anode/node.conf:2: announce-interval must be 100ms to 1h, got 2h",
+                error("identity = a\nannounce-interval = 2h"));
         assertEquals("/etc/anode/node.conf:2: bind needs an IP address literal, got 'example.org'",
                 error("identity = a\nbind = example.org"));
         assertEquals("/etc/anode/node.conf:2: zone wants HEX=URL|FILE, got 'd730b30b'", error("identity = a\nzone = d730b30b"));
