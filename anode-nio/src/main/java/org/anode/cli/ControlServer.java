@@ -101,6 +101,21 @@ final class ControlServer implements AutoCloseable {
         return s;
     }
 
+    /**
+     * {@link #start}, or null with a warning on {@code err}: a node runs without its control socket
+     * rather than not at all ({@code anode status} then does not see it).
+     */
+    static ControlServer tryStart(AnodeNode node, Path dir, java.io.PrintStream err) {
+        try {
+            ControlServer s = start(node, dir);
+            err.println("control " + s.socket());
+            return s;
+        } catch (IOException e) {
+            err.println("anode: no control socket, anode status will not see this node: " + e.getMessage());
+            return null;
+        }
+    }
+
     /** Creates {@code dir} owner-only, or checks that the existing one is owner-only and ours. */
     static void ensureOwnerOnly(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {

@@ -78,6 +78,10 @@ class ControlServerTest {
         try (AnodeNode a = node()) {
             IOException e = assertThrows(IOException.class, () -> ControlServer.start(a, dir));
             assertTrue(e.getMessage().contains("must be owner-only"), e.getMessage());
+            // A node command keeps running without its control socket, and says so.
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(null, ControlServer.tryStart(a, dir, new PrintStream(err, true, StandardCharsets.UTF_8)));
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("no control socket"), err.toString(StandardCharsets.UTF_8));
         }
     }
 
