@@ -93,6 +93,44 @@ public final class EngineEvents {
         e.commit();
     }
 
+    /**
+     * Records what a relay did with the packet {@code r} reads, if a recording wants it: the sender
+     * and recipient as the header gives them (a full address, or a 16-hex short id), its hop count
+     * as received. Costs one volatile read when nobody records.
+     *
+     * @param r the packet's reader
+     * @param verdict forwarded or dropped
+     * @param reason why it was dropped, or where it was forwarded
+     */
+    public static void relayed(org.anode.wire.PacketReader r, RelayVerdict verdict, String reason) {
+        if (!RELAY.isEnabled()) {
+            return;
+        }
+        String sender;
+        try {
+            sender = r.senderIsFull() ? r.senderAddress().toString() : shortId(r.senderShortId());
+        } catch (org.anode.wire.WireException e) {
+            sender = "invalid: " + e.getMessage();
+        }
+        String recipient;
+        if (r.recipientIsFull()) {
+            byte[] a = new byte[AnodeAddress.LENGTH];
+            r.buffer().get(r.recipientOffset(), a);
+            try {
+                recipient = AnodeAddress.fromBytes(a).toString();
+            } catch (org.anode.address.InvalidAddressException e) {
+                recipient = "invalid: " + e.getMessage();
+            }
+        } else {
+            recipient = shortId(r.recipientShortId());
+        }
+        relayDecision(sender, recipient, r.hopCount(), verdict, reason);
+    }
+
+    private static String shortId(long v) {
+        return String.format("%016x", v);
+    }
+
     /** A peer's path changed (draft 4.2.4, 4.2.5). */
     @Name("org.anode.PathChange")
     @Label("Anode Path Change")
