@@ -32,12 +32,18 @@ public final class AnodeCli {
     static final String USAGE = String.join("\n",
             "usage: anode <command> [options]        (anode <command> --help for its options)",
             "  keygen [--zone HEX] [--out FILE]      generate an identity (stores FILE owner-only)",
-            "  address BASE32 | --identity FILE      describe an address (zone, short id, key)",
+            "  address BASE32 | --identity FILE [-q]  describe an address (-q: the address alone)",
             "  digest [FILE|-]                       AES-DIGEST of a file or standard input",
             "  demo [--nodes N] [--mib M]            start N nodes on loopback and let them talk",
+            "  node --config FILE | --identity FILE  run a node with DGRAM and stream echo on port 7",
+            "  relay --config FILE | --identity FILE --udp PORT  run a zone relay",
+            "  ping [--identity FILE] ADDRESS        PING an address, through its zone relay if needed",
+            "  listen [--identity FILE] PORT         accept one Anode stream: stdin/stdout (netcat -l)",
+            "  cat [--progress] ADDRESS:PORT         open one Anode stream: stdin/stdout (netcat)",
             "  status [--control DIR] [ADDRESS]      a running node's counters, peers and paths",
             "  conformance --target ADDRESS@HOST:PORT  check another implementation over UDP",
             "  version                               print the version (also --version)",
+            "network commands also take --identity FILE, --zone HEX=URL|FILE (repeatable), --udp PORT",
             "exit status: 0 success, 1 runtime failure, 2 usage error",
             "");
 
@@ -51,8 +57,9 @@ public final class AnodeCli {
                     "               the address; without it the identity string, secret included, is printed",
                     ""),
             "address", String.join("\n",
-                    "usage: anode address BASE32 | --identity FILE",
+                    "usage: anode address BASE32 | --identity FILE [-q]",
                     "Describes an address (draft 2.2, 2.7): type, zone, short id, public key, zone relay checksum.",
+                    "  -q   with --identity: print the address alone (for scripts)",
                     ""),
             "digest", String.join("\n",
                     "usage: anode digest [FILE|-]",
@@ -73,6 +80,8 @@ public final class AnodeCli {
     private final PrintStream out;
     private final PrintStream err;
     private final InputStream in;
+    /** Ends the long-running commands (relay, node) when counted down (tests; in use they run until killed). */
+    final java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
 
     AnodeCli(PrintStream out, PrintStream err, InputStream in) {
         this.out = out;
@@ -81,7 +90,21 @@ public final class AnodeCli {
     }
 
     public static void main(String[] args) {
-        int rc = new AnodeCli(System.out, System.err, System.in).run(args);
+        AnodeCli cli = new AnodeCli(System.out, System.err, System.in);
+        // SIGTERM (systemctl stop, podman stop) ends a running node or relay as the tests' stop
+        // latch does: it closes the node and removes its control socket before the JVM exits.
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            cli.stop.countDown();
+            try {
+                done.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "anode-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int rc = cli.run(args);
+        done.countDown();
         if (rc != 0) {
             System.exit(rc);
         }
@@ -108,6 +131,16 @@ public final class AnodeCli {
                     return digest(rest);
                 case "demo":
                     return Demo.run(rest, out, err);
+                case "relay":
+                    return net().relay(rest);
+                case "node":
+                    return net().node(rest);
+                case "ping":
+                    return net().ping(rest);
+                case "listen":
+                    return net().listen(rest);
+                case "cat":
+                    return net().cat(rest);
                 case "status":
                     return ControlServer.statusCommand(rest, out, err);
                 case "conformance":
@@ -131,10 +164,24 @@ public final class AnodeCli {
         } catch (InvalidAddressException | InvalidIdentityException e) {
             err.println("anode " + cmd + ": " + e.getMessage());
             return 1;
+        } catch (java.net.NoRouteToHostException e) {
+            err.println("anode " + cmd + ": no route: " + e.getMessage());
+            return 1;
         } catch (IOException e) {
             err.println("anode " + cmd + ": I/O error: " + e.getMessage());
             return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("anode " + cmd + ": interrupted");
+            return 1;
+        } catch (Exception e) {
+            err.println("anode " + cmd + ": " + e);
+            return 1;
         }
+    }
+
+    private NetCommands net() {
+        return new NetCommands(out, err, in, stop);
     }
 
     /** {@code anode help [COMMAND]}: the command list, or one command's help. */
@@ -186,6 +233,12 @@ public final class AnodeCli {
 
     private int address(List<String> args) throws UsageException, IOException, InvalidAddressException, InvalidIdentityException {
         AnodeAddress a;
+        if (args.size() == 3 && args.get(0).equals("--identity") && (args.get(2).equals("-q")
+                || args.get(2).equals("--quiet"))) {
+            // For scripts: the base32 address alone.
+            out.println(AnodeIdentity.load(Path.of(args.get(1))).address());
+            return 0;
+        }
         if (args.size() == 2 && args.get(0).equals("--identity")) {
             a = AnodeIdentity.load(Path.of(args.get(1))).address();
         } else if (args.size() == 1) {
@@ -224,7 +277,7 @@ public final class AnodeCli {
         return 0;
     }
 
-    private static String value(List<String> args, int i, String flag) throws UsageException {
+    static String value(List<String> args, int i, String flag) throws UsageException {
         if (i >= args.size()) {
             throw new UsageException(flag + " needs a value");
         }
