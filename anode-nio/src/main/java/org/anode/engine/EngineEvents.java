@@ -100,12 +100,14 @@ public final class EngineEvents {
      *
      * @param r the packet's reader
      * @param verdict forwarded or dropped
-     * @param reason why it was dropped, or where it was forwarded
+     * @param reason why it was dropped (a constant), or the endpoint it was forwarded to: an object
+     *     made into text only when recorded, so the forwarding path allocates nothing
      */
-    public static void relayed(org.anode.wire.PacketReader r, RelayVerdict verdict, String reason) {
+    public static void relayed(org.anode.wire.PacketReader r, RelayVerdict verdict, Object reason) {
         if (!RELAY.isEnabled()) {
             return;
         }
+        String why = verdict == RelayVerdict.FORWARDED ? "to " + reason : String.valueOf(reason);
         String sender;
         try {
             sender = r.senderIsFull() ? r.senderAddress().toString() : shortId(r.senderShortId());
@@ -124,7 +126,7 @@ public final class EngineEvents {
         } else {
             recipient = shortId(r.recipientShortId());
         }
-        relayDecision(sender, recipient, r.hopCount(), verdict, reason);
+        relayDecision(sender, recipient, r.hopCount(), verdict, why);
     }
 
     private static String shortId(long v) {

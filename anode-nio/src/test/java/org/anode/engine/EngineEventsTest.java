@@ -36,7 +36,7 @@ class EngineEventsTest {
             rs.onEvent("org.anode.RelayDecision", events::add);
             rs.startAsync();
             EngineEvents.relayed(new PacketReader().wrap(ByteBuffer.wrap(full)), EngineEvents.RelayVerdict.FORWARDED,
-                    "to 192.0.2.1:9");
+                    new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1}), 9));
             EngineEvents.relayed(new PacketReader().wrap(ByteBuffer.wrap(shortForm)), EngineEvents.RelayVerdict.DROPPED,
                     "hop limit");
             long deadline = System.nanoTime() + 30_000_000_000L;
@@ -49,7 +49,7 @@ class EngineEventsTest {
         assertEquals(a.address().toString(), f.getString("sender"));
         assertEquals(b.address().toString(), f.getString("recipient"));
         assertEquals(2, f.getInt("hops"));
-        assertEquals("to 192.0.2.1:9", f.getString("reason"));
+        assertEquals("to /192.0.2.1:9", f.getString("reason"));
         RecordedEvent d = events.stream().filter(e -> e.getString("verdict").equals("DROPPED")).findFirst().orElseThrow();
         assertEquals(a.address().shortId().toString(), d.getString("sender"));
         assertEquals(b.address().shortId().toString(), d.getString("recipient"));

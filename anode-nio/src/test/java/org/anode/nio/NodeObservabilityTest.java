@@ -137,6 +137,30 @@ class NodeObservabilityTest {
         }
     }
 
+    @Test
+    void flightRecorderSeesRelayDecisions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        List<RecordedEvent> events = new CopyOnWriteArrayList<>();
+        try (RecordingStream rs = new RecordingStream();
+                RelayLoopbackTest.Net n = new RelayLoopbackTest.Net(dir, RelayLimits.defaults())) {
+            rs.enable("org.anode.RelayDecision");
+            rs.onEvent("org.anode.RelayDecision", events::add);
+            rs.startAsync();
+            String a = n.a.address().toString();
+            String b = n.b.address().toString();
+            String bShort = n.b.address().shortId().toString();
+            n.a.ping(n.b.address(), Duration.ofSeconds(10));
+            java.util.function.Predicate<RecordedEvent> forwardedToB = e -> e.getString("verdict").equals("FORWARDED")
+                    && (e.getString("recipient").equals(b) || e.getString("recipient").equals(bShort))
+                    && e.getString("reason").startsWith("to ");
+            StreamTestSupport.awaitTrue(() -> events.stream().anyMatch(forwardedToB), 30_000);
+            RecordedEvent f = events.stream().filter(forwardedToB).findFirst().orElseThrow(
+                    () -> new AssertionError("no FORWARDED event for the PING to B: " + events));
+            assertTrue(f.getString("sender").equals(a) || f.getString("sender").equals(n.a.address().shortId().toString()),
+                    f.toString());
+            assertEquals(0, f.getInt("hops"), "as received, before the relay's increment");
+        }
+    }
+
     private static long count(List<RecordedEvent> events, String type, String addrA, String addrB) {
         return events.stream().filter(e -> e.getEventType().getName().equals(type) && involves(e, addrA, addrB)).count();
     }
