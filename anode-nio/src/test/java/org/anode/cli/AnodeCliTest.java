@@ -134,6 +134,17 @@ class AnodeCliTest {
     }
 
     @Test
+    void aBadConfigurationFileIsAUsageErrorNamingTheLine(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("node.conf");
+        Files.writeString(conf, "identity = node.id\nudp = 99999\n");
+        assertEquals(2, run("", "node", "--config", conf.toString()));
+        assertTrue(err().contains(conf + ":2: udp must be 0 to 65535, got 99999"), err());
+        err.reset();
+        assertEquals(2, run("", "relay", "--config", dir.resolve("missing.conf").toString()));
+        assertTrue(err().contains("--config: cannot read"), err());
+    }
+
+    @Test
     void runtimeFailuresExitOne(@TempDir Path dir) {
         assertEquals(1, run("", "digest", dir.resolve("missing").toString()));
         assertEquals(1, run("", "address", "--identity", dir.resolve("missing").toString()));
