@@ -102,7 +102,10 @@ public final class AnodeCli {
                 Thread.currentThread().interrupt();
             }
         }, "anode-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        boolean longRunning = args.length > 0 && (args[0].equals("node") || args[0].equals("relay"));
+        if (longRunning) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         int rc = cli.run(args);
         done.countDown();
         if (rc != 0) {

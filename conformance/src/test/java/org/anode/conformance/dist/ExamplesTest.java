@@ -100,6 +100,10 @@ class ExamplesTest {
             p.destroy();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         }
+        // SIGTERM (systemctl stop, podman stop) closed the node: its control socket is gone.
+        try (var files = Files.list(root.resolve("run"))) {
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).toList());
+        }
     }
 
     @Test
