@@ -6,6 +6,8 @@ module org.anode.nio {
     requires transitive org.anode.provider;
     requires java.net.http; // zone file retrieval (draft 2.1.1)
     requires jdk.httpserver; // anode relay --http serves a zone file (draft 2.1.1)
+    requires java.management; // one MBean per node (AnodeNodeMXBean)
+    requires jdk.jfr; // connection, path and relay events (NodeEvents, EngineEvents)
 
     exports org.anode.nio;
 }

@@ -19,10 +19,65 @@ import org.anode.address.Zone;
 import org.anode.crypto.AnodeProvider;
 
 /**
- * The {@code anode} command: identities and addresses (draft 2.2, 2.7), AES-DIGEST (2.6) and a
- * demo of nodes talking over Anode. Exit status 0 on success, 1 on bad input, 2 on a usage error.
+ * The {@code anode} command: identities and addresses (draft 2.2, 2.7), AES-DIGEST (2.6), a demo
+ * of nodes talking over Anode, a running node's status and the network conformance checker.
+ *
+ * <p>{@code anode --help} and {@code anode --version} print on standard output and exit 0; every
+ * command takes {@code --help}. Exit status: 0 success, 1 a runtime failure (bad input, I/O, a
+ * failed check; the reason on standard error), 2 a usage error. README.md lists exactly
+ * {@link #USAGE} (AnodeCliTest compares them).
  */
 public final class AnodeCli {
+    /** {@code anode --help}: the command list, as README.md shows it. */
+    static final String USAGE = String.join("\n",
+            "usage: anode <command> [options]        (anode <command> --help for its options)",
+            "  keygen [--zone HEX] [--out FILE]      generate an identity (stores FILE owner-only)",
+            "  address BASE32 | --identity FILE [-q]  describe an address (-q: the address alone)",
+            "  digest [FILE|-]                       AES-DIGEST of a file or standard input",
+            "  demo [--nodes N] [--mib M]            start N nodes on loopback and let them talk",
+            "  node --config FILE | --identity FILE  run a node with DGRAM and stream echo on port 7",
+            "  relay --config FILE | --identity FILE --udp PORT  run a zone relay",
+            "  ping [--identity FILE] ADDRESS        PING an address, through its zone relay if needed",
+            "  listen [--identity FILE] PORT         accept one Anode stream: stdin/stdout (netcat -l)",
+            "  cat [--progress] ADDRESS:PORT         open one Anode stream: stdin/stdout (netcat)",
+            "  status [--control DIR] [ADDRESS]      a running node's counters, peers and paths",
+            "  conformance --target ADDRESS@HOST:PORT  check another implementation over UDP",
+            "  version                               print the version (also --version)",
+            "network commands also take --identity FILE, --zone HEX=URL|FILE (repeatable), --udp PORT,",
+            "  --no-lan (no LAN discovery), --lan-port PORT, --peer-id 1..15, --http-proxy HOST:PORT",
+            "exit status: 0 success, 1 runtime failure, 2 usage error",
+            "");
+
+    /** Per-command help of the commands defined in this class. */
+    private static final java.util.Map<String, String> HELP = java.util.Map.of(
+            "keygen", String.join("\n",
+                    "usage: anode keygen [--zone HEX] [--out FILE]",
+                    "Generates an identity (draft 2.2): a P-256 key pair and its address in zone HEX (default 0).",
+                    "  --zone HEX   the zone, 1 to 8 hex digits",
+                    "  --out FILE   write the identity to FILE (owner-only; refuses to overwrite) and print",
+                    "               the address; without it the identity string, secret included, is printed",
+                    ""),
+            "address", String.join("\n",
+                    "usage: anode address BASE32 | --identity FILE [-q]",
+                    "Describes an address (draft 2.2, 2.7): type, zone, short id, public key, zone relay checksum.",
+                    "  -q   with --identity: print the address alone (for scripts)",
+                    ""),
+            "digest", String.join("\n",
+                    "usage: anode digest [FILE|-]",
+                    "Prints the AES-DIGEST (draft 2.6) of FILE, or of standard input when FILE is - or absent.",
+                    ""),
+            "demo", String.join("\n",
+                    "usage: anode demo [--nodes N] [--mib M]",
+                    "Starts N nodes (2-16, default 3) on 127.0.0.1 that PING each other, exchange datagrams",
+                    "through a NIO selector loop and stream M MiB (1-1024, default 8) through an echo.",
+                    ""),
+            "version", "usage: anode version\nPrints 'anode VERSION' (the build's version).\n");
+
+    /** {@return the build's version, as the provider reports it} */
+    static String version() {
+        return new AnodeProvider().getVersionStr();
+    }
+
     private final PrintStream out;
     private final PrintStream err;
     private final InputStream in;
@@ -36,7 +91,24 @@ public final class AnodeCli {
     }
 
     public static void main(String[] args) {
-        int rc = new AnodeCli(System.out, System.err, System.in).run(args);
+        AnodeCli cli = new AnodeCli(System.out, System.err, System.in);
+        // SIGTERM (systemctl stop, podman stop) ends a running node or relay as the tests' stop
+        // latch does: it closes the node and removes its control socket before the JVM exits.
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            cli.stop.countDown();
+            try {
+                done.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "anode-shutdown");
+        boolean longRunning = args.length > 0 && (args[0].equals("node") || args[0].equals("relay"));
+        if (longRunning) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+        int rc = cli.run(args);
+        done.countDown();
         if (rc != 0) {
             System.exit(rc);
         }
@@ -44,14 +116,13 @@ public final class AnodeCli {
 
     int run(String[] args) {
         if (args.length == 0) {
-            usage();
+            err.print(USAGE);
             return 2;
         }
         String cmd = args[0];
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
-        if ((rest.contains("--help") || rest.contains("-h")) && LOCAL_COMMANDS.contains(cmd)) {
-            // Every command takes --help: usage on standard output, exit 0 (the network commands print their own).
-            usage(out);
+        if (HELP.containsKey(cmd) && (rest.contains("--help") || rest.contains("-h"))) {
+            out.print(HELP.get(cmd));
             return 0;
         }
         try {
@@ -74,14 +145,21 @@ public final class AnodeCli {
                     return net().listen(rest);
                 case "cat":
                     return net().cat(rest);
+                case "status":
+                    return ControlServer.statusCommand(rest, out, err);
+                case "conformance":
+                    return ConformanceCheck.main(rest, out, err);
+                case "version":
+                case "--version":
+                    out.println("anode " + version());
+                    return 0;
                 case "help":
                 case "--help":
                 case "-h":
-                    usage(out);
-                    return 0;
+                    return help(rest);
                 default:
                     err.println("anode: unknown command '" + cmd + "'");
-                    usage();
+                    err.print(USAGE);
                     return 2;
             }
         } catch (UsageException e) {
@@ -110,26 +188,17 @@ public final class AnodeCli {
         return new NetCommands(out, err, in, stop);
     }
 
-    /** Commands that need no network (their --help is the general usage). */
-    private static final List<String> LOCAL_COMMANDS = List.of("keygen", "address", "digest", "demo");
-
-    private void usage() {
-        usage(err);
-    }
-
-    private void usage(PrintStream err) {
-        err.println("usage: anode <command> [options]");
-        err.println("  keygen [--zone HEX] [--out FILE]   generate an identity (stores FILE owner-only)");
-        err.println("  address <BASE32> | --identity FILE [-q]  describe an address (-q: the address alone)");
-        err.println("  digest [FILE|-]                     AES-DIGEST of a file or standard input");
-        err.println("  demo [--nodes N]                    start N nodes on loopback and let them talk");
-        err.println("  relay --identity FILE --udp PORT    run a zone relay (see anode relay --help)");
-        err.println("  node --identity FILE                run a node with DGRAM and stream echo on port 7");
-        err.println("  ping [--identity FILE] ADDRESS      PING an address, through its zone relay if needed");
-        err.println("  listen [--identity FILE] PORT       accept one Anode stream: stdin/stdout (netcat -l)");
-        err.println("  cat [--identity FILE] ADDRESS:PORT  open one Anode stream: stdin/stdout (netcat)");
-        err.println("  every network command takes --zone HEX=URL|FILE (repeatable) and --help");
-        err.println("  and --no-lan (no LAN discovery), --lan-port PORT (not 8737), --peer-id 1..15 (one identity, several nodes)");
+    /** {@code anode help [COMMAND]}: the command list, or one command's help. */
+    private int help(List<String> rest) {
+        if (rest.isEmpty()) {
+            out.print(USAGE);
+            return 0;
+        }
+        if (rest.size() == 1 && !rest.get(0).startsWith("-")) {
+            return run(new String[] {rest.get(0), "--help"});
+        }
+        err.println("anode help: expected at most one command");
+        return 2;
     }
 
     private int keygen(List<String> args) throws UsageException, IOException {

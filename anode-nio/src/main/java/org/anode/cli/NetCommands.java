@@ -73,6 +73,10 @@ final class NetCommands {
         InetSocketAddress httpProxy;
         final List<String> positional = new ArrayList<>();
         boolean help;
+        /** --config FILE: a configuration file (NodeConfigFile), loaded by parse(). */
+        NodeConfigFile.Settings settings;
+        /** --progress: cat / listen draw a progress line when standard error is a terminal. */
+        boolean progress;
     }
 
     private static Common parse(List<String> args, java.util.Map<String, String[]> extra) throws UsageException {
@@ -81,6 +85,16 @@ final class NetCommands {
             String a = args.get(i);
             switch (a) {
                 case "--help", "-h" -> c.help = true;
+                case "--config" -> {
+                    try {
+                        c.settings = NodeConfigFile.load(Path.of(AnodeCli.value(args, ++i, a)));
+                    } catch (IOException e) {
+                        throw new UsageException("--config: cannot read " + e.getMessage());
+                    } catch (NodeConfigFile.ConfigException e) {
+                        throw new UsageException(e.getMessage());
+                    }
+                }
+                case "--progress" -> c.progress = true;
                 case "--identity" -> c.identity = Path.of(AnodeCli.value(args, ++i, a));
                 case "--zone" -> {
                     String v = AnodeCli.value(args, ++i, a);
@@ -161,11 +175,28 @@ final class NetCommands {
     }
 
     private static AnodeNodeConfig.Builder config(Common c) {
+        return config(c, false);
+    }
+
+    /**
+     * The command's defaults (for {@code relay}: relaying on, announcing off), then the --config
+     * file's settings, then the options given on the command line.
+     */
+    private static AnodeNodeConfig.Builder config(Common c, boolean relay) {
         AnodeNodeConfig.Builder b = AnodeNodeConfig.builder();
-        if (c.bind != null) {
-            b.bind(new InetSocketAddress(c.bind, c.udp));
+        if (relay) {
+            b.relay(RelayLimits.defaults()).announce(false);
+        }
+        NodeConfigFile.Settings s = c.settings;
+        if (s != null) {
+            NodeSetup.apply(s, b, relay);
+        }
+        InetAddress ip = c.bind != null ? c.bind : s != null ? s.bind() : null;
+        int udp = c.udpGiven || s == null || s.udp() == null ? c.udp : s.udp();
+        if (ip != null) {
+            b.bind(new InetSocketAddress(ip, udp));
         } else {
-            b.port(c.udp);
+            b.port(udp);
         }
         for (String[] z : c.zones) {
             b.zoneSource(Zone.parse(z[0]), z[1]);
@@ -179,8 +210,16 @@ final class NetCommands {
         return b;
     }
 
+    /** The control directory of anode status: the file's 'control', else the default. */
+    private static Path control(Common c) {
+        return c.settings != null && c.settings.control() != null ? c.settings.control() : ControlServer.defaultDirectory();
+    }
+
     private static AnodeIdentity identity(Common c, boolean required)
             throws UsageException, IOException, InvalidIdentityException {
+        if (c.identity == null && c.settings != null) {
+            c.identity = c.settings.identity();
+        }
         if (c.identity == null) {
             if (required) {
                 throw new UsageException("--identity FILE is required (make one with: anode keygen --out FILE)");
@@ -202,6 +241,7 @@ final class NetCommands {
         Common c = parse(args, extra);
         if (c.help) {
             out.println("usage: anode relay --identity FILE --udp PORT [--tcp PORT] [--zone-file FILE] [--http PORT]");
+            out.println("       anode relay --config FILE [options]   (docs/CONFIGURATION.md; options override it)");
             out.println("                   [--bind IP] [--ip IP] [--zone HEX=URL|FILE ...]");
             out.println("Runs a zone relay (draft 2.3.1) until killed: registers nodes that PING it and");
             out.println("forwards packets to registered addresses (DECISIONS 33, 34).");
@@ -215,6 +255,10 @@ final class NetCommands {
         }
         if (!c.positional.isEmpty()) {
             throw new UsageException("unexpected argument '" + c.positional.get(0) + "'");
+        }
+        if (!c.udpGiven && c.settings != null && c.settings.udp() != null) {
+            c.udp = c.settings.udp();
+            c.udpGiven = true;
         }
         if (!c.udpGiven) {
             throw new UsageException("--udp PORT is required (the port the zr entry names; 0 picks a free one)");
@@ -233,9 +277,9 @@ final class NetCommands {
         if (httpSetting >= 0 && zoneFile == null) {
             throw new UsageException("--http needs --zone-file");
         }
-        AnodeNodeConfig cfg = config(c).relay(RelayLimits.defaults()).announce(false)
+        AnodeNodeConfig cfg = config(c, true)
                 .tcpPort(extra.get("--tcp") == null ? -1 : tcpSetting).httpPort(httpSetting).build();
-        try (AnodeNode node = AnodeNode.start(id, cfg)) {
+        try (AnodeNode node = AnodeNode.start(id, cfg); ControlServer ctl = ControlServer.tryStart(node, control(c), err)) {
             InetSocketAddress ep = node.localEndpoints().get(0);
             out.println("relay " + node.address() + " udp=" + zrIp.getHostAddress() + ":" + ep.getPort());
             // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there).
@@ -283,7 +327,9 @@ final class NetCommands {
         Common c = parse(args, new java.util.HashMap<>());
         if (c.help) {
             out.println("usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP] [--no-lan]");
-            out.println("                  [--lan-port PORT] [--peer-id 1..15] [--console]");
+            out.println("                  [--lan-port PORT] [--peer-id 1..15] [--console] [--http-proxy HOST:PORT]");
+            out.println("       anode node --config FILE [options]    (docs/CONFIGURATION.md; options override it)");
+            out.println("Serves 'anode status' on a control socket in an owner-only directory (the file's 'control').");
             out.println("Runs a node until killed. It registers with its zone's designated relay (DECISIONS 33)");
             out.println("and answers on Anode port " + ECHO_PORT + ": a DGRAM echo (each datagram is sent back to");
             out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
@@ -296,7 +342,8 @@ final class NetCommands {
             throw new UsageException("unexpected argument '" + c.positional.get(0) + "'");
         }
         AnodeIdentity id = identity(c, true);
-        try (AnodeNode node = AnodeNode.start(id, config(c).build())) {
+        try (AnodeNode node = AnodeNode.start(id, config(c).build());
+                ControlServer ctl = ControlServer.tryStart(node, control(c), err)) {
             AnodeDatagramChannel dg = node.openDatagramChannel();
             dg.bind(AnodeSocketAddress.of(node.address(), ECHO_PORT));
             AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(node);
@@ -461,7 +508,7 @@ final class NetCommands {
             err.flush();
             try (AnodeSocketChannel ch = ss.accept()) {
                 ss.close();
-                return relayStreams(ch);
+                return relayStreams(ch, Progress.forCommand(c.progress, err));
             }
         }
     }
@@ -469,7 +516,8 @@ final class NetCommands {
     int cat(List<String> args) throws Exception {
         Common c = parse(args, new java.util.HashMap<>());
         if (c.help) {
-            out.println("usage: anode cat [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] ADDRESS:PORT");
+            out.println("usage: anode cat [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] [--progress] ADDRESS:PORT");
+            out.println("  --progress  bytes sent and received and the rate on standard error, when it is a terminal");
             out.println("Opens one Anode stream to ADDRESS:PORT (netcat over Anode, draft 5), finding a path by the");
             out.println("address's zone relay if needed: standard input goes to the stream (end of input shuts its");
             out.println("output), the stream to standard output. Exits 0 once both directions have ended.");
@@ -489,12 +537,12 @@ final class NetCommands {
         try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build());
                 AnodeSocketChannel ch = AnodeSocketChannel.open(node)) {
             ch.connect(AnodeSocketAddress.of(target, port));
-            return relayStreams(ch);
+            return relayStreams(ch, Progress.forCommand(c.progress, err));
         }
     }
 
     /** stdin -> stream (shutdownOutput at EOF) on a helper thread, stream -> stdout here. */
-    private int relayStreams(AnodeSocketChannel ch) throws Exception {
+    private int relayStreams(AnodeSocketChannel ch, Progress progress) throws Exception {
         Thread up = new Thread(() -> {
             byte[] buf = new byte[65536];
             try {
@@ -504,6 +552,7 @@ final class NetCommands {
                     while (b.hasRemaining()) {
                         ch.write(b);
                     }
+                    progress.sent(n);
                 }
                 ch.shutdownOutput();
             } catch (IOException e) {
@@ -518,9 +567,11 @@ final class NetCommands {
         while (ch.read(b) >= 0) {
             out.write(b.array(), 0, b.position());
             out.flush();
+            progress.received(b.position());
             b.clear();
         }
         up.join();
+        progress.finish();
         return 0;
     }
 

@@ -556,6 +556,7 @@ public final class Engine {
             p.markConfigured();
         }
         p.addEndpoint(new PeerEndpoint(via, endpoint, 0, PeerEndpoint.NEVER, true), config.maxEndpointsPerPeer());
+        EngineEvents.pathChanged(address, endpoint, 0, EngineEvents.PathChangeKind.CONFIGURED);
         return p;
     }
 
@@ -1015,6 +1016,7 @@ public final class Engine {
                     rl.register(peer.address(), peer.remotePeerId(), via, source, now);
                 }
                 stats.endpointsProven++;
+                EngineEvents.pathChanged(peer.address(), source, hops, EngineEvents.PathChangeKind.PROVEN);
                 LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
                 return;
             }

@@ -339,6 +339,7 @@ public final class Relay {
         int hops = r.hopCount();
         if (hops >= config.hopLimit()) {
             stats.droppedHopLimit++;
+            EngineEvents.relayed(r, EngineEvents.RelayVerdict.DROPPED, "hop limit");
             return false;
         }
         Registration reg;
@@ -355,16 +356,21 @@ public final class Relay {
         if (to == null) {
             if (reg != null && reg.live(now)) {
                 stats.droppedLoop++;
+                EngineEvents.relayed(r, EngineEvents.RelayVerdict.DROPPED, "loop");
             } else {
                 stats.droppedNotRegistered++;
+                EngineEvents.relayed(r, EngineEvents.RelayVerdict.DROPPED, "not registered");
                 maybeError(r, via, source, now);
             }
             return false;
         }
         if (!sourceBucket(source, now).tryTake(now) || !reg.bucket.tryTake(now) || !total.tryTake(now)) {
             stats.droppedRateLimited++;
+            EngineEvents.relayed(r, EngineEvents.RelayVerdict.DROPPED, "rate limit");
             return false;
         }
+        // The decision (a send failure is counted apart); recorded before the hop count changes.
+        EngineEvents.relayed(r, EngineEvents.RelayVerdict.FORWARDED, to.endpoint);
         int start = r.start();
         int end = r.end();
         // Draft 3.1: +1 per relay; below the limit, so it cannot wrap.

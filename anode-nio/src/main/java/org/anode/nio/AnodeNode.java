@@ -214,6 +214,7 @@ public final class AnodeNode implements AutoCloseable {
             n.router.startAnnouncing();
         }
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
+        NodeManagement.register(n);
         return n;
     }
 
@@ -621,6 +622,7 @@ public final class AnodeNode implements AutoCloseable {
             }
             open = false;
         }
+        NodeManagement.unregister(this);
         for (java.nio.channels.Channel c : List.copyOf(channels)) {
             try {
                 c.close();

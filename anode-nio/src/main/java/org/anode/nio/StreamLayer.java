@@ -153,6 +153,7 @@ final class StreamLayer implements AnodeNodeStreams {
             if (from != null && from.pin()) {
                 link.pinnedPeer = from;
             }
+            NodeEvents.opened(link);
             return link;
         }
 
@@ -376,6 +377,7 @@ final class StreamLayer implements AnodeNodeStreams {
                 return l;
             });
             published = true;
+            NodeEvents.opened(link);
             link.lock.lock();
             try {
                 afterInput(link, now);
@@ -573,6 +575,7 @@ final class StreamLayer implements AnodeNodeStreams {
         if (!endpoint.retire(l)) {
             return;
         }
+        NodeEvents.closed(l);
         if (l.pinnedPeer != null) {
             l.pinnedPeer.unpin();
             l.pinnedPeer = null;

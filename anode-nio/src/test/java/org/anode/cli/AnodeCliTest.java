@@ -80,4 +80,92 @@ class AnodeCliTest {
         assertTrue(o.contains("(match)"), "the stream echo's SHA-256 matches: " + o);
         assertTrue(o.contains("done."), o);
     }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void helpAndVersionGoToStandardOutputWithExitZero() {
+        assertEquals(0, run("", "--help"));
+        assertEquals(AnodeCli.USAGE, out());
+        assertEquals("", err());
+        out.reset();
+        assertEquals(0, run("", "help"));
+        assertEquals(AnodeCli.USAGE, out());
+        out.reset();
+        assertEquals(0, run("", "--version"));
+        String expected = System.getProperty("anode.expected.version");
+        assertTrue(expected != null && !expected.isEmpty(), "run by Maven, which sets anode.expected.version");
+        assertEquals("anode " + expected, out().strip());
+        out.reset();
+        assertEquals(0, run("", "version"));
+        assertEquals("anode " + expected, out().strip());
+    }
+
+    @Test
+    void everyCommandHasItsOwnHelp() {
+        for (String line : AnodeCli.USAGE.split("\n")) {
+            if (!line.startsWith("  ")) {
+                continue;
+            }
+            String cmd = line.strip().split(" ")[0];
+            out.reset();
+            assertEquals(0, run("", cmd, "--help"), cmd + ": " + err());
+            assertTrue(out().startsWith("usage: anode " + cmd), cmd + ": " + out());
+            out.reset();
+            assertEquals(0, run("", "help", cmd), cmd);
+            assertTrue(out().startsWith("usage: anode " + cmd), cmd + ": " + out());
+        }
+    }
+
+    @Test
+    void usageErrorsExitTwoOnStandardError() {
+        assertEquals(2, run(""));
+        assertEquals(AnodeCli.USAGE, err());
+        assertEquals("", out());
+        err.reset();
+        assertEquals(2, run("", "frobnicate"));
+        assertTrue(err().startsWith("anode: unknown command 'frobnicate'"), err());
+        assertEquals(2, run("", "help", "a", "b"));
+        assertEquals(2, run("", "digest", "a", "b"));
+        assertEquals(2, run("", "status", "--bogus"));
+        assertEquals(2, run("", "conformance"));
+    }
+
+    @Test
+    void aBadConfigurationFileIsAUsageErrorNamingTheLine(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("node.conf");
+        Files.writeString(conf, "identity = node.id\nudp = 99999\n");
+        assertEquals(2, run("", "node", "--config", conf.toString()));
+        assertTrue(err().contains(conf + ":2: udp must be 0 to 65535, got 99999"), err());
+        err.reset();
+        assertEquals(2, run("", "relay", "--config", dir.resolve("missing.conf").toString()));
+        assertTrue(err().contains("--config: cannot read"), err());
+    }
+
+    @Test
+    void runtimeFailuresExitOne(@TempDir Path dir) {
+        assertEquals(1, run("", "digest", dir.resolve("missing").toString()));
+        assertEquals(1, run("", "address", "--identity", dir.resolve("missing").toString()));
+        assertEquals(1, run("", "status", "--control", dir.resolve("none").toString()));
+    }
+
+    @Test
+    void readmeListsExactlyTheUsage() throws Exception {
+        String readme = Files.readString(Path.of("../README.md"), StandardCharsets.UTF_8);
+        StringBuilder indented = new StringBuilder();
+        for (String line : AnodeCli.USAGE.split("\n")) {
+            indented.append(line.isEmpty() ? "" : "    " + line).append('\n');
+        }
+        assertTrue(readme.contains(indented.toString()),
+                "README.md must show `anode --help` verbatim (indented by 4 spaces):\n" + indented);
+        // And no other command line in the README's command section.
+        int start = readme.indexOf("## The `anode` command");
+        int end = readme.indexOf("\n## ", start + 1);
+        long listed = readme.substring(start, end).lines().filter(l -> l.startsWith("      ") && !l.startsWith("       ")
+                && Character.isLowerCase(l.charAt(6))).count();
+        long commands = AnodeCli.USAGE.lines().filter(l -> l.startsWith("  ")).count();
+        assertEquals(commands, listed, "the README's command section lists the usage's commands only");
+    }
 }

@@ -137,7 +137,7 @@ class FallbackLoopbackTest {
         final AnodeNode b;
 
         Net(Path dir, boolean tcp, boolean http) throws Exception {
-            relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig()
+            relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false)
                     .relay(RelayLimits.defaults()).announce(false).tcpPort(0).httpPort(0).build());
             InetSocketAddress udp = relay.localEndpoints().get(0);
             gate = new UdpGate(udp);
@@ -145,9 +145,9 @@ class FallbackLoopbackTest {
             Path zA = zoneFile(dir, relay.address(), gate.port(),
                     tcp ? relay.tcpEndpoint().orElseThrow().getPort() : closedPort(), http ? uri : null);
             Path zB = zoneFile(dir, relay.address(), udp.getPort(), udp.getPort(), null);
-            a = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().zoneSource(ZONE, zA.toString())
+            a = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zA.toString())
                     .fallback(FallbackConfig.defaults().withProbeInterval(Duration.ofSeconds(1))).build());
-            b = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().zoneSource(ZONE, zB.toString())
+            b = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zB.toString())
                     .build());
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 30_000);
         }

@@ -53,12 +53,12 @@ class RelayFailoverLoopbackTest {
     }
 
     static AnodeNode relay(NodeTestSupport nodes) throws IOException {
-        return nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().relay(RelayLimits.defaults())
+        return nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).relay(RelayLimits.defaults())
                 .announce(false).build());
     }
 
     static AnodeNodeConfig config(HttpServer http) {
-        return NodeTestSupport.loopbackConfig()
+        return NodeTestSupport.loopbackConfig().lan(false)
                 .zoneSource(ZONE, "http://127.0.0.1:" + http.getAddress().getPort() + "/z")
                 .announceInterval(Duration.ofMillis(300)).build();
     }
@@ -120,7 +120,7 @@ class RelayFailoverLoopbackTest {
             java.nio.file.Path zone = dir.resolve("zone.txt");
             java.nio.file.Files.writeString(zone, "n=broken\nthis line has no equals sign\n");
             AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
-                    NodeTestSupport.loopbackConfig().zoneSource(ZONE, zone.toString()).build());
+                    NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zone.toString()).build());
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
             for (int i = 0; i < 2; i++) {
                 java.net.NoRouteToHostException e = org.junit.jupiter.api.Assertions.assertThrows(

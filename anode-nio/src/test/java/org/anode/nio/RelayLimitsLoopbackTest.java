@@ -21,7 +21,7 @@ class RelayLimitsLoopbackTest {
     @Test
     void everyLimitReachesTheEngine() {
         RelayLimits l = new RelayLimits(17, Duration.ofSeconds(33), 3, 11, 5, 12, 6, 13, 7, false, 2, 19);
-        AnodeNodeConfig c = NodeTestSupport.loopbackConfig().relay(l).build();
+        AnodeNodeConfig c = NodeTestSupport.loopbackConfig().lan(false).relay(l).build();
         org.anode.engine.RelayConfig e = c.relay().toEngine();
         assertEquals(new org.anode.engine.RelayConfig(17, Duration.ofSeconds(33), 3, 11, 5, 12, 6, 13, 7, false, 2,
                 19), e);

@@ -36,7 +36,13 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         this.hash = Arrays.hashCode(bytes);
     }
 
-    /** Validates and wraps a copy of 40 address bytes. */
+    /**
+     * Validates and wraps a copy of 40 address bytes.
+     *
+     * @param bytes the 40 address bytes (type, zone, two zero bytes, compressed key)
+     * @return the address
+     * @throws InvalidAddressException if the length, type, unused bytes or key are invalid
+     */
     public static AnodeAddress fromBytes(byte[] bytes) throws InvalidAddressException {
         if (bytes == null) {
             throw new InvalidAddressException("address bytes are null");
@@ -47,7 +53,13 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return validate(bytes.clone());
     }
 
-    /** Reads 40 bytes at {@code src}'s position (advancing it) and validates them. */
+    /**
+     * Reads 40 bytes at {@code src}'s position (advancing it) and validates them.
+     *
+     * @param src the buffer to read from
+     * @return the address
+     * @throws InvalidAddressException if fewer than 40 bytes remain or they are not a valid address
+     */
     public static AnodeAddress read(ByteBuffer src) throws InvalidAddressException {
         if (src.remaining() < LENGTH) {
             throw new InvalidAddressException("an ANODE-256-40 address is 40 bytes, only "
@@ -58,7 +70,13 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return validate(b);
     }
 
-    /** Parses the 64-character base32 form; upper case is accepted (DECISIONS 6). */
+    /**
+     * Parses the 64-character base32 form; upper case is accepted (DECISIONS 6).
+     *
+     * @param text the base32 text
+     * @return the address
+     * @throws InvalidAddressException if the text is not 64 base32 characters of a valid address
+     */
     public static AnodeAddress parse(CharSequence text) throws InvalidAddressException {
         if (text == null) {
             throw new InvalidAddressException("address text is null");
@@ -75,6 +93,9 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
      * The address of a zone and a P-256 public point. The point is checked here too (DECISIONS 8),
      * so an address can never carry an invalid key whichever way it was made.
      *
+     * @param zone the zone (draft 2.1)
+     * @param point the public point
+     * @return the address
      * @throws IllegalArgumentException if the point is infinity or not on P-256
      */
     public static AnodeAddress of(Zone zone, ECPoint point) {
@@ -112,16 +133,17 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         }
     }
 
-    /** The address type (always 1, ANODE-256-40). */
+    /** {@return the address type (always 1, ANODE-256-40)} */
     public int type() {
         return bytes[0] & 0xff;
     }
 
+    /** {@return the zone of this address (draft 2.1, bytes 1-4)} */
     public Zone zone() {
         return new Zone(((bytes[1] & 0xff) << 24) | ((bytes[2] & 0xff) << 16) | ((bytes[3] & 0xff) << 8) | (bytes[4] & 0xff));
     }
 
-    /** The address's public key, usable with {@code KeyAgreement "AnodeECDH"} and with SunEC. */
+    /** {@return the address's public key, usable with {@code KeyAgreement "AnodeECDH"} and with SunEC} */
     public AnodePublicKey publicKey() {
         AnodePublicKey k = publicKey;
         if (k == null) {
@@ -131,17 +153,17 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return k;
     }
 
-    /** The validated point, for this library's crypto code. */
+    /** {@return the validated point, for this library's crypto code} */
     public ECPoint point() {
         return point;
     }
 
-    /** The 33-byte compressed public key. */
+    /** {@return a copy of the 33-byte compressed public key} */
     public byte[] compressedKey() {
         return Arrays.copyOfRange(bytes, 7, 40);
     }
 
-    /** The short address identifier (draft 2.7), computed once. */
+    /** {@return the short address identifier (draft 2.7), computed once} */
     public ShortId shortId() {
         ShortId s = shortId;
         if (s == null) {
@@ -156,7 +178,7 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return s;
     }
 
-    /** Sum of the 40 bytes as unsigned values: the zone relay checksum (draft 2.3.1, DECISIONS 12). */
+    /** {@return the sum of the 40 bytes as unsigned values: the zone relay checksum (draft 2.3.1, DECISIONS 12)} */
     public int byteSum() {
         int sum = 0;
         for (byte b : bytes) {
@@ -165,16 +187,27 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
         return sum;
     }
 
+    /** {@return a copy of the 40 address bytes} */
     public byte[] toByteArray() {
         return bytes.clone();
     }
 
-    /** Writes the 40 bytes at {@code dst}'s position, advancing it. */
+    /**
+     * Writes the 40 bytes at {@code dst}'s position, advancing it.
+     *
+     * @param dst the buffer to write to
+     */
     public void writeTo(ByteBuffer dst) {
         dst.put(bytes);
     }
 
-    /** Compares with 40 bytes at {@code src[off..]} without allocating. */
+    /**
+     * Compares with 40 bytes at {@code src[off..]} without allocating.
+     *
+     * @param src the buffer holding a candidate address
+     * @param off the absolute index of its first byte
+     * @return whether the 40 bytes equal this address
+     */
     public boolean matches(ByteBuffer src, int off) {
         for (int i = 0; i < LENGTH; i++) {
             if (src.get(off + i) != bytes[i]) {

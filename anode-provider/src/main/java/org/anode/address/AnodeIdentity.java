@@ -48,12 +48,23 @@ public final class AnodeIdentity {
         this.privateKey = privateKey;
     }
 
-    /** Generates a fresh identity in {@code zone} with a default {@link SecureRandom}. */
+    /**
+     * Generates a fresh identity in {@code zone} with a default {@link SecureRandom}.
+     *
+     * @param zone the zone of the new address
+     * @return the new identity
+     */
     public static AnodeIdentity generate(Zone zone) {
         return generate(zone, new SecureRandom());
     }
 
-    /** Generates a fresh identity in {@code zone}: a uniform scalar in [1, n-1] by rejection sampling. */
+    /**
+     * Generates a fresh identity in {@code zone}: a uniform scalar in [1, n-1] by rejection sampling.
+     *
+     * @param zone the zone of the new address
+     * @param random the source of the private scalar
+     * @return the new identity
+     */
     public static AnodeIdentity generate(Zone zone, SecureRandom random) {
         Objects.requireNonNull(zone, "zone");
         Objects.requireNonNull(random, "random");
@@ -79,6 +90,9 @@ public final class AnodeIdentity {
     /**
      * Builds an identity from an address and its private key.
      *
+     * @param address the address
+     * @param privateKey the private key whose public point is the address's key
+     * @return the identity
      * @throws InvalidIdentityException if the key's public point is not the address's key
      */
     public static AnodeIdentity of(AnodeAddress address, AnodePrivateKey privateKey) throws InvalidIdentityException {
@@ -97,6 +111,8 @@ public final class AnodeIdentity {
      * Parses the identity string of DECISIONS 9. The type name is matched case-insensitively, the
      * address by the base32 rules of DECISIONS 6, the secret as exactly 64 hex digits (either case).
      *
+     * @param identityString {@code ANODE-256-40:<address>:<secret hex>}
+     * @return the identity
      * @throws InvalidIdentityException saying which part is wrong (never echoing the secret)
      */
     public static AnodeIdentity parse(CharSequence identityString) throws InvalidIdentityException {
@@ -154,6 +170,8 @@ public final class AnodeIdentity {
      * Reads an identity file written by {@link #store(Path)} (or by libanode): the identity string,
      * optionally followed by line-end white space.
      *
+     * @param file the identity file
+     * @return the identity
      * @throws IOException if the file cannot be read
      * @throws InvalidIdentityException if its contents are not one identity string
      */
@@ -178,6 +196,9 @@ public final class AnodeIdentity {
      * Writes the identity string and a line feed to {@code file}, replacing it atomically where the
      * file system allows. On POSIX file systems the file is created owner-only ({@code rw-------})
      * before any secret byte is written, so it is never readable by others, even briefly.
+     *
+     * @param file where to write
+     * @throws IOException if the file cannot be written or replaced
      */
     public void store(Path file) throws IOException {
         Path target = file.toAbsolutePath();
@@ -205,15 +226,17 @@ public final class AnodeIdentity {
         }
     }
 
+    /** {@return the identity's address} */
     public AnodeAddress address() {
         return address;
     }
 
+    /** {@return the identity's private key (a secret)} */
     public AnodePrivateKey privateKey() {
         return privateKey;
     }
 
-    /** The identity string of DECISIONS 9, secret included: treat the result as a secret. */
+    /** {@return the identity string of DECISIONS 9, secret included: treat the result as a secret} */
     public String toIdentityString() {
         byte[] secret = privateKey.toByteArray();
         StringBuilder sb = new StringBuilder(TYPE_NAME.length() + 2 + AnodeAddress.TEXT_LENGTH + 64);
@@ -230,6 +253,8 @@ public final class AnodeIdentity {
      * {@code secret * peerKey}. It is also the packet MAC key between the two (DECISIONS 4), and the
      * peer computes the same bytes from its secret and this identity's address.
      *
+     * @param peer the other address
+     * @return the 32-byte shared key
      * @throws InvalidKeyException if the agreement degenerates (never for a valid address)
      */
     public byte[] agree(AnodeAddress peer) throws InvalidKeyException {

@@ -7,10 +7,21 @@ package org.anode.address;
 public final class InvalidAddressException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what is wrong with the input
+     */
     public InvalidAddressException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception with its cause.
+     *
+     * @param message what is wrong with the input
+     * @param cause the underlying failure
+     */
     public InvalidAddressException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -8,10 +8,21 @@ package org.anode.address;
 public final class InvalidIdentityException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what is wrong with the input
+     */
     public InvalidIdentityException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception with its cause.
+     *
+     * @param message what is wrong with the input
+     * @param cause the underlying failure
+     */
     public InvalidIdentityException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -9,12 +9,17 @@ public record Zone(int id) implements Comparable<Zone> {
     /** Zone 0, the default for generated identities. */
     public static final Zone DEFAULT = new Zone(0);
 
-    /** The zone as an unsigned value. */
+    /** {@return the zone as an unsigned value} */
     public long unsignedId() {
         return Integer.toUnsignedLong(id);
     }
 
-    /** Parses 1 to 8 hex digits (an optional {@code 0x} prefix is allowed). */
+    /**
+     * Parses 1 to 8 hex digits (an optional {@code 0x} prefix is allowed).
+     *
+     * @param text the hex digits
+     * @return the zone
+     */
     public static Zone parse(String text) {
         String t = text.strip();
         if (t.startsWith("0x") || t.startsWith("0X")) {

@@ -12,10 +12,16 @@ import org.anode.address.AnodeAddress;
 public final class AnodeAddressKeySpec implements KeySpec {
     private final AnodeAddress address;
 
+    /**
+     * Wraps an address as a key spec.
+     *
+     * @param address the address whose key is meant
+     */
     public AnodeAddressKeySpec(AnodeAddress address) {
         this.address = Objects.requireNonNull(address, "address");
     }
 
+    /** {@return the address whose key is meant} */
     public AnodeAddress address() {
         return address;
     }

@@ -13,6 +13,8 @@ public final class AnodeKeyLengthParameterSpec implements AlgorithmParameterSpec
     private final int length;
 
     /**
+     * Asks for a derived key of {@code length} bytes.
+     *
      * @param length derived key length in bytes, 1 to {@link #MAX_LENGTH}
      * @throws IllegalArgumentException if the length is out of range
      */
@@ -23,6 +25,7 @@ public final class AnodeKeyLengthParameterSpec implements AlgorithmParameterSpec
         this.length = length;
     }
 
+    /** {@return the derived key length in bytes} */
     public int length() {
         return length;
     }

@@ -41,6 +41,8 @@ public final class AnodePrivateKey implements ECPrivateKey {
     /**
      * Wraps a private scalar.
      *
+     * @param s the scalar
+     * @return the key
      * @throws InvalidKeyException if it is not in [1, n-1]
      */
     public static AnodePrivateKey of(BigInteger s) throws InvalidKeyException {
@@ -54,6 +56,8 @@ public final class AnodePrivateKey implements ECPrivateKey {
     /**
      * Wraps a 32-byte big-endian private scalar (the secret of the identity string, DECISIONS 9).
      *
+     * @param secret the 32 bytes
+     * @return the key
      * @throws InvalidKeyException if it is not 32 bytes or not in [1, n-1]
      */
     public static AnodePrivateKey fromBytes(byte[] secret) throws InvalidKeyException {
@@ -76,13 +80,13 @@ public final class AnodePrivateKey implements ECPrivateKey {
         return s;
     }
 
-    /** The 32-byte big-endian scalar (a fresh copy; the caller should wipe it after use). */
+    /** {@return the 32-byte big-endian scalar (a fresh copy; the caller should wipe it after use)} */
     public byte[] toByteArray() {
         checkLive();
         return scalar.clone();
     }
 
-    /** The matching public point, computed once (for this library's crypto code). */
+    /** {@return the matching public point, computed once (for this library's crypto code)} */
     public org.bouncycastle.math.ec.ECPoint publicPoint() {
         checkLive();
         org.bouncycastle.math.ec.ECPoint p = publicPoint;
@@ -98,6 +102,8 @@ public final class AnodePrivateKey implements ECPrivateKey {
      * {@code KeyAgreement "AnodeECDH"} and {@code AnodeIdentity.agree} compute. The scalar's
      * recoding is prepared once per key.
      *
+     * @param validatedPeer the peer's public point, already checked to be on P-256
+     * @return the 32-byte shared key
      * @throws InvalidKeyException if this key has been destroyed
      */
     public byte[] agree(org.bouncycastle.math.ec.ECPoint validatedPeer) throws InvalidKeyException {
@@ -173,6 +179,12 @@ public final class AnodePrivateKey implements ECPrivateKey {
         return destroyed ? "AnodePrivateKey[destroyed]" : "AnodePrivateKey[P-256, secret hidden]";
     }
 
+    /**
+     * Serializes through a proxy holding the PKCS#8 encoding.
+     *
+     * @return the proxy
+     * @throws ObjectStreamException if the key has been destroyed
+     */
     private Object writeReplace() throws ObjectStreamException {
         if (destroyed) {
             throw new java.io.NotSerializableException("a destroyed private key cannot be serialized");
@@ -180,6 +192,12 @@ public final class AnodePrivateKey implements ECPrivateKey {
         return new Proxy(getEncoded());
     }
 
+    /**
+     * Refuses a direct stream form: only the proxy, which validates the key, is accepted.
+     *
+     * @param in the stream
+     * @throws InvalidObjectException always
+     */
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new InvalidObjectException("AnodePrivateKey is serialized through its proxy");
     }

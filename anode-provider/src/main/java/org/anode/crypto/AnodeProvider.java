@@ -1,10 +1,13 @@
 package org.anode.crypto;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.security.InvalidParameterException;
 import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.function.Supplier;
 
 /**
@@ -24,10 +27,15 @@ import java.util.function.Supplier;
  */
 public final class AnodeProvider extends Provider {
     private static final long serialVersionUID = 1L;
+    /** The provider's name, for {@code getInstance(algorithm, "Anode")}. */
     public static final String NAME = "Anode";
 
+    /**
+     * Creates the provider. Its version string ({@link #getVersionStr()}) is the build's
+     * version, which the build writes into {@code anode-version.properties}.
+     */
     public AnodeProvider() {
-        super(NAME, "0.1", "Anode 0.8: AES-DIGEST, AES-256-CMAC, AnodeMAC, AnodeECDH, ANODE-256-40 keys");
+        super(NAME, buildVersion(), "Anode 0.8: AES-DIGEST, AES-256-CMAC, AnodeMAC, AnodeECDH, ANODE-256-40 keys");
         add("MessageDigest", "AES-DIGEST", "AesDigestSpi", List.of("AESDIGEST"), AesDigestSpi::new);
         add("Mac", "AESCMAC", "CmacSpi$Full", List.of("AES-CMAC", "AES256-CMAC"), CmacSpi.Full::new);
         add("Mac", "AnodeMAC", "CmacSpi$Folded", List.of(), CmacSpi.Folded::new);
@@ -35,6 +43,27 @@ public final class AnodeProvider extends Provider {
         add("KeyPairGenerator", "Anode", "AnodeKeyPairGeneratorSpi", List.of("ANODE-256-40"),
                 AnodeKeyPairGeneratorSpi::new);
         add("KeyFactory", "Anode", "AnodeKeyFactorySpi", List.of("ANODE-256-40"), AnodeKeyFactorySpi::new);
+    }
+
+    /**
+     * The build's version from {@code anode-version.properties}. A class compiled outside the build
+     * (an IDE without resource filtering) has no such file or an unfilled placeholder; it reports
+     * "unknown" rather than a wrong number.
+     */
+    private static String buildVersion() {
+        try (InputStream in = AnodeProvider.class.getResourceAsStream("anode-version.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version", "").strip();
+                if (!v.isEmpty() && !v.startsWith("${")) {
+                    return v;
+                }
+            }
+        } catch (IOException e) {
+            // An unreadable resource in our own jar: the same as a missing one.
+        }
+        return "unknown";
     }
 
     private void add(String type, String algorithm, String spi, List<String> aliases, Supplier<Object> factory) {

@@ -23,13 +23,15 @@ public final class AnodePublicKey implements ECPublicKey {
      * The public key of {@code address}. Prefer {@link AnodeAddress#publicKey()}, which caches it.
      * Taking the address (always validated, DECISIONS 8) rather than a bare point means no
      * {@code AnodePublicKey} can ever hold a point that was not checked.
+     *
+     * @param address the address whose key this is
      */
     public AnodePublicKey(AnodeAddress address) {
         this.point = address.point();
         this.address = address;
     }
 
-    /** The Anode address this key belongs to (zone + compressed key). */
+    /** {@return the Anode address this key belongs to (zone + compressed key)} */
     public AnodeAddress address() {
         return address;
     }
@@ -59,7 +61,7 @@ public final class AnodePublicKey implements ECPublicKey {
         return KeyEncodings.encodePublic(point);
     }
 
-    /** The validated point, for this library's crypto code. */
+    /** {@return the validated point, for this library's crypto code} */
     public org.bouncycastle.math.ec.ECPoint point() {
         return point;
     }
@@ -79,10 +81,21 @@ public final class AnodePublicKey implements ECPublicKey {
         return "AnodePublicKey[" + address + "]";
     }
 
+    /**
+     * Serializes through a proxy holding the 40 address bytes.
+     *
+     * @return the proxy
+     */
     private Object writeReplace() {
         return new Proxy(address.toByteArray());
     }
 
+    /**
+     * Refuses a direct stream form: only the proxy, which validates the address, is accepted.
+     *
+     * @param in the stream
+     * @throws java.io.InvalidObjectException always
+     */
     private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
         throw new java.io.InvalidObjectException("AnodePublicKey is serialized through its proxy");
     }

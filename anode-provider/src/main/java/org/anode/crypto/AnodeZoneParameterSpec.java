@@ -11,10 +11,16 @@ import org.anode.address.Zone;
 public final class AnodeZoneParameterSpec implements AlgorithmParameterSpec {
     private final Zone zone;
 
+    /**
+     * Parameters for keys in {@code zone}.
+     *
+     * @param zone the zone of the generated addresses
+     */
     public AnodeZoneParameterSpec(Zone zone) {
         this.zone = Objects.requireNonNull(zone, "zone");
     }
 
+    /** {@return the zone of the generated addresses} */
     public Zone zone() {
         return zone;
     }

@@ -72,6 +72,14 @@ class AnodeProviderTest {
     }
 
     @Test
+    void versionIsTheBuildsVersion() {
+        // Surefire passes the pom's version; the provider must report it, not a number in the source.
+        String expected = System.getProperty("anode.expected.version");
+        assertNotNull(expected, "run by Maven, which sets anode.expected.version");
+        assertEquals(expected, P.getVersionStr());
+    }
+
+    @Test
     void worksWhenInstalledWithSecurityAddProvider() throws Exception {
         // Idempotent: a provider of the same name already installed by another test is kept.
         java.security.Security.addProvider(new AnodeProvider());

@@ -41,6 +41,14 @@ public final class DatagramBench {
         System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"));
+        // Fourth argument: a directory for SVG plots of the measured figures (org.anode.bench.plot.BarChart).
+        java.nio.file.Path plotDir = args.length > 3 ? java.nio.file.Path.of(args[3]) : null;
+        String note = String.format(java.util.Locale.ROOT, "DatagramBench, JDK %s, %d CPUs, loopback",
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        org.anode.bench.plot.BarChart rttPlot = new org.anode.bench.plot.BarChart(
+                "DGRAM round trip on loopback, 64 bytes, median (lower is better)", "microseconds", note);
+        org.anode.bench.plot.BarChart ratePlot = new org.anode.bench.plot.BarChart(
+                "DGRAM one-way throughput on loopback, 1400 bytes (higher is better)", "MB/s", note);
         for (int repeat = 0; repeat < 2; repeat++) {
             String tag = repeat == 0 ? "warm-up" : "measured";
             for (long spin : spins) {
@@ -52,7 +60,24 @@ public final class DatagramBench {
                 double anodeRate = anodeThroughput(seconds, spin);
                 System.out.printf("[%s] one-way 1400-byte packets: plain UDP %.0f pkt/s, Anode DGRAM %.0f pkt/s,"
                         + " ratio %.2f%n", t, udpRate, anodeRate, anodeRate / udpRate);
+                if (repeat == 1) {
+                    double um = udp[udp.length / 2] / 1e3;
+                    double am = anode[anode.length / 2] / 1e3;
+                    String spinLabel = "receive spin " + spin / 1000 + " us";
+                    rttPlot.group(spinLabel, String.format(java.util.Locale.ROOT, "%.2f of UDP", am / um),
+                            new org.anode.bench.plot.BarChart.Bar("Anode DGRAM", am),
+                            new org.anode.bench.plot.BarChart.Bar("plain UDP", um));
+                    ratePlot.group(spinLabel, String.format(java.util.Locale.ROOT, "%.2f of UDP", anodeRate / udpRate),
+                            new org.anode.bench.plot.BarChart.Bar("Anode DGRAM", anodeRate * 1400 / 1e6),
+                            new org.anode.bench.plot.BarChart.Bar("plain UDP", udpRate * 1400 / 1e6));
+                }
             }
+        }
+        if (plotDir != null) {
+            rttPlot.write(plotDir.resolve("datagram-rtt.svg"));
+            ratePlot.write(plotDir.resolve("datagram-throughput.svg"));
+            System.out.println("plots: " + plotDir.resolve("datagram-rtt.svg") + ", "
+                    + plotDir.resolve("datagram-throughput.svg"));
         }
     }
 

@@ -79,6 +79,8 @@ public final class StreamBench {
     private final int idleUsed;
     private final int buf;
     private final int packet;
+    /** plot=DIR: write this run's figures as SVG plots there (org.anode.bench.plot.BarChart). */
+    private final String plotDir;
 
     private StreamBench(Map<String, String> opts) {
         seconds = Double.parseDouble(opts.getOrDefault("seconds", "3"));
@@ -90,6 +92,7 @@ public final class StreamBench {
         idleUsed = Integer.parseInt(opts.getOrDefault("idleUsed", "1000"));
         buf = Integer.parseInt(opts.getOrDefault("buf", "0"));
         packet = Integer.parseInt(opts.getOrDefault("packet", String.valueOf(AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4)));
+        plotDir = opts.get("plot");
     }
 
     public static void main(String[] args) throws Exception {
@@ -178,6 +181,10 @@ public final class StreamBench {
                         idleHeap[3]));
         System.out.printf("%nwhole run: %.1f s, load average at the end %s%n", (System.nanoTime() - start) / 1e9,
                 loadAverage());
+        if (plotDir != null) {
+            plot(java.nio.file.Path.of(plotDir), udpBps, tcpBps, anodeBulk == null ? Double.NaN : anodeBulk[0], udpRtt,
+                    tcpRtt, anodeRtt, anodeConnect);
+        }
     }
 
     /** The 1-, 5- and 15-minute load averages (Linux), to show how busy the machine was. */
@@ -203,6 +210,36 @@ public final class StreamBench {
             return "n/a";
         }
         return String.format(Locale.ROOT, "%.1f / %.1f", percentile(samples, 0.5) / 1e3, percentile(samples, 0.99) / 1e3);
+    }
+
+    /** This run's throughput and RTT figures as SVG, each against its same-run baselines. */
+    private static void plot(java.nio.file.Path dir, double udpBps, double tcpBps, double anodeBps, long[] udpRtt,
+            long[] tcpRtt, long[] anodeRtt, long[] anodeConnect) throws java.io.IOException {
+        String note = String.format(Locale.ROOT, "StreamBench, JDK %s, %d CPUs, loopback", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
+        org.anode.bench.plot.BarChart t = new org.anode.bench.plot.BarChart(
+                "Stream bulk throughput on loopback (higher is better)", "MB/s", note)
+                .group("one-way bulk", String.format(Locale.ROOT, "%.2f of UDP", anodeBps / udpBps),
+                        new org.anode.bench.plot.BarChart.Bar("Anode stream", anodeBps / 1e6),
+                        new org.anode.bench.plot.BarChart.Bar("plain UDP", udpBps / 1e6),
+                        new org.anode.bench.plot.BarChart.Bar("TCP", tcpBps / 1e6));
+        double udpMedian = median(udpRtt);
+        org.anode.bench.plot.BarChart r = new org.anode.bench.plot.BarChart(
+                "Stream round trip on loopback, 64 bytes, median (lower is better)", "microseconds", note)
+                .group("request/response", String.format(Locale.ROOT, "%.2f of UDP", median(anodeRtt) / udpMedian),
+                        new org.anode.bench.plot.BarChart.Bar("Anode stream", median(anodeRtt) / 1e3),
+                        new org.anode.bench.plot.BarChart.Bar("plain UDP", udpMedian / 1e3),
+                        new org.anode.bench.plot.BarChart.Bar("TCP", median(tcpRtt) / 1e3))
+                .group("connect", String.format(Locale.ROOT, "%.2f of a UDP RTT", median(anodeConnect) / udpMedian),
+                        new org.anode.bench.plot.BarChart.Bar("Anode stream", median(anodeConnect) / 1e3),
+                        new org.anode.bench.plot.BarChart.Bar("plain UDP", udpMedian / 1e3));
+        t.write(dir.resolve("stream-throughput.svg"));
+        r.write(dir.resolve("stream-rtt.svg"));
+        System.out.println("plots: " + dir.resolve("stream-throughput.svg") + ", " + dir.resolve("stream-rtt.svg"));
+    }
+
+    private static double median(long[] sorted) {
+        return sorted == null ? Double.NaN : percentile(sorted, 0.5);
     }
 
     private static double percentile(long[] sorted, double q) {

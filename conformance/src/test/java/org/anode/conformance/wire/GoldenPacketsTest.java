@@ -54,13 +54,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class GoldenPacketsTest {
     private static final HexFormat HEX = HexFormat.of();
-    private static final String A_FULL = "0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1";
-    private static final String B_FULL = "01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e";
+    static final String A_FULL = "0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1";
+    static final String B_FULL = "01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e";
     private static final String A_SHORT = "4d8b58fffbd28bf5";
     private static final String B_SHORT = "20b55c199017cdb7";
-    private static final String KEY = "a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a";
+    static final String KEY = "a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a";
 
-    private record Row(String name, String flags, String type, String body, Message message) {
+    record Row(String name, String flags, String type, String body, Message message) {
     }
 
     private static InetAddress ip(String hex) throws Exception {
@@ -68,7 +68,7 @@ class GoldenPacketsTest {
         return b.length == 4 ? InetAddress.getByAddress(b) : Inet6Address.getByAddress(null, b, -1);
     }
 
-    private static List<Row> rows() throws Exception {
+    static List<Row> rows() throws Exception {
         return List.of(
                 // ERROR 0x00 (4.2.1): code 16-bit 0x0001 "message not valid", no arguments.
                 new Row("ERROR", "00", "00", "0001", new Message.Error(ErrorCode.MESSAGE_NOT_VALID)),
@@ -128,7 +128,7 @@ class GoldenPacketsTest {
     }
 
     /** The packet bytes with the MAC computed independently of the codec (see class comment). */
-    private static byte[] expected(Row r) throws Exception {
+    static byte[] expected(Row r) throws Exception {
         int flags = Integer.parseInt(r.flags, 16);
         String sender = (flags & 1) != 0 ? A_FULL : A_SHORT;
         String recipient = (flags & 2) != 0 ? B_FULL : B_SHORT;
@@ -194,66 +194,74 @@ class GoldenPacketsTest {
         assertArrayEquals(expected(data), packet(data).toByteArray(cmac));
     }
 
+    /**
+     * Hand-made invalid packets: {hex, a fragment of the rejection message, why it is invalid}.
+     * Published in docs/conformance/golden-packets.jsonl with the third column as the reason.
+     */
+    static String[][] rejections() {
+        String hdr = "00" + "00" + "0000000000000000" + A_SHORT + B_SHORT + "12";
+        return new String[][] {
+            // 27 bytes: one short of the 28-byte minimum header.
+            {hdr.substring(0, 54), "minimum header", "27 bytes: one short of the 28-byte minimum header"},
+            // flags 08: undefined (DECISIONS 20).
+            {"0008" + hdr.substring(4) + "01", "flag", "flags 08: undefined (DECISIONS 20)"},
+            // type 0a: undefined between 0x09 and 0x14.
+            {hdr + "0a", "unknown message type", "type 0a: undefined between 0x09 and 0x14"},
+            // type 19 = 25: beyond S_DACK.
+            {hdr + "19", "unknown message type", "type 19 = 25: beyond S_DACK"},
+            // ERROR with code 0005 (4.2.1 defines 1-4).
+            {hdr + "00" + "0005", "ERROR code", "ERROR with code 0005 (4.2.1 defines 1-4)"},
+            // ERROR with one byte only.
+            {hdr + "00" + "00", "ERROR needs", "ERROR with one byte only"},
+            // EPC_REQ with 5 bytes: over-long.
+            {hdr + "03" + "0102030405", "exactly 4", "EPC_REQ with 5 bytes: over-long"},
+            // EPI with flags 01 (must be zero).
+            {hdr + "05" + "01" + "00" + "00", "EPI flags", "EPI with flags 01 (must be zero)"},
+            // EPI with endpoint type 07 (unknown, DECISIONS 15).
+            {hdr + "05" + "00" + "07" + "00", "endpoint type", "EPI with endpoint type 07 (unknown, DECISIONS 15)"},
+            // EPI with a truncated UDP/IPv4 endpoint.
+            {hdr + "05" + "00" + "02c0a801", "address bytes", "EPI with a truncated UDP/IPv4 endpoint"},
+            // EPI without its NAT-T mode byte.
+            {hdr + "05" + "00" + "00", "NAT-T mode", "EPI without its NAT-T mode byte"},
+            // HTTP endpoint without NUL.
+            {hdr + "07" + "00000001" + "06" + "687474703a2f2f", "NUL", "HTTP endpoint without NUL"},
+            // HTTP endpoint with a space.
+            {hdr + "07" + "00000001" + "06" + "682000", "0x20", "HTTP endpoint with a space"},
+            // NETID_REQ with a byte after the endpoint.
+            {hdr + "07" + "00000001" + "00" + "00", "after its endpoint", "NETID_REQ with a byte after the endpoint"},
+            // S_OPEN with undefined flag 02.
+            {hdr + "14" + "1234005000400000000102", "S_OPEN", "S_OPEN with undefined flag 02"},
+            // S_CLOSE with reason 04.
+            {hdr + "15" + "1234005000040000000100000001", "reason", "S_CLOSE with reason 04"},
+            // S_CLOSE with flags 01.
+            {hdr + "15" + "1234005001000000000100000001", "S_CLOSE flags", "S_CLOSE with flags 01"},
+            // S_DATA with 7 bytes.
+            {hdr + "16" + "12340050000000", "S_DATA needs", "S_DATA with 7 bytes"},
+            // S_ACK without ranges.
+            {hdr + "17" + "123400500040", "S_ACK needs", "S_ACK without ranges"},
+            // S_ACK with a range of count 0.
+            {hdr + "17" + "1234005000400000000100", "count 0", "S_ACK with a range of count 0"},
+            // S_ACK with 4 trailing bytes.
+            {hdr + "17" + "12340050004000000001010000", "5 bytes each", "S_ACK with 4 trailing bytes"},
+            // S_DACK claiming 3 ranges with room for 1 (a lying count).
+            {hdr + "18" + "12340050004003" + "0000000101", "claims 3", "S_DACK claiming 3 ranges with room for 1 (a lying count)"},
+            // S_DACK with Num. Acks 0.
+            {hdr + "18" + "12340050004000", "Num. Acks is 0", "S_DACK with Num. Acks 0"},
+            // S_DACK with one range but no room for its data's sequence number (addendum A1).
+            {hdr + "18" + "12340050004001" + "0000000101" + "000000", "4-byte sequence number", "S_DACK with one range but no room for its data's sequence number (addendum A1)"},
+            // Full sender flag, address type 02.
+            {"0001" + "0000000000000000" + "02" + A_FULL.substring(2) + B_SHORT + "1201", "address has unknown type", "Full sender flag, address type 02"},
+            // Full sender flag, unused bytes non-zero.
+            {"0001" + "0000000000000000" + A_FULL.substring(0, 10) + "0100" + A_FULL.substring(14) + B_SHORT + "1201", "unused", "Full sender flag, unused bytes non-zero"},
+            // Full recipient flag but the packet ends inside the address.
+            {"0002" + "0000000000000000" + A_SHORT + B_FULL.substring(0, 40), "header", "Full recipient flag but the packet ends inside the address"},
+        };
+    }
+
     /** Hand-made invalid packets: each must be rejected with a message naming the problem. */
     @Test
     void goldenRejections() {
-        String hdr = "00" + "00" + "0000000000000000" + A_SHORT + B_SHORT + "12";
-        String[][] bad = {
-            // 27 bytes: one short of the 28-byte minimum header.
-            {hdr.substring(0, 54), "minimum header"},
-            // flags 08: undefined (DECISIONS 20).
-            {"0008" + hdr.substring(4) + "01", "flag"},
-            // type 0a: undefined between 0x09 and 0x14.
-            {hdr + "0a", "unknown message type"},
-            // type 19 = 25: beyond S_DACK.
-            {hdr + "19", "unknown message type"},
-            // ERROR with code 0005 (4.2.1 defines 1-4).
-            {hdr + "00" + "0005", "ERROR code"},
-            // ERROR with one byte only.
-            {hdr + "00" + "00", "ERROR needs"},
-            // EPC_REQ with 5 bytes: over-long.
-            {hdr + "03" + "0102030405", "exactly 4"},
-            // EPI with flags 01 (must be zero).
-            {hdr + "05" + "01" + "00" + "00", "EPI flags"},
-            // EPI with endpoint type 07 (unknown, DECISIONS 15).
-            {hdr + "05" + "00" + "07" + "00", "endpoint type"},
-            // EPI with a truncated UDP/IPv4 endpoint.
-            {hdr + "05" + "00" + "02c0a801", "address bytes"},
-            // EPI without its NAT-T mode byte.
-            {hdr + "05" + "00" + "00", "NAT-T mode"},
-            // HTTP endpoint without NUL.
-            {hdr + "07" + "00000001" + "06" + "687474703a2f2f", "NUL"},
-            // HTTP endpoint with a space.
-            {hdr + "07" + "00000001" + "06" + "682000", "0x20"},
-            // NETID_REQ with a byte after the endpoint.
-            {hdr + "07" + "00000001" + "00" + "00", "after its endpoint"},
-            // S_OPEN with undefined flag 02.
-            {hdr + "14" + "1234005000400000000102", "S_OPEN"},
-            // S_CLOSE with reason 04.
-            {hdr + "15" + "1234005000040000000100000001", "reason"},
-            // S_CLOSE with flags 01.
-            {hdr + "15" + "1234005001000000000100000001", "S_CLOSE flags"},
-            // S_DATA with 7 bytes.
-            {hdr + "16" + "12340050000000", "S_DATA needs"},
-            // S_ACK without ranges.
-            {hdr + "17" + "123400500040", "S_ACK needs"},
-            // S_ACK with a range of count 0.
-            {hdr + "17" + "1234005000400000000100", "count 0"},
-            // S_ACK with 4 trailing bytes.
-            {hdr + "17" + "12340050004000000001010000", "5 bytes each"},
-            // S_DACK claiming 3 ranges with room for 1 (a lying count).
-            {hdr + "18" + "12340050004003" + "0000000101", "claims 3"},
-            // S_DACK with Num. Acks 0.
-            {hdr + "18" + "12340050004000", "Num. Acks is 0"},
-            // S_DACK with one range but no room for its data's sequence number (addendum A1).
-            {hdr + "18" + "12340050004001" + "0000000101" + "000000", "4-byte sequence number"},
-            // Full sender flag, address type 02.
-            {"0001" + "0000000000000000" + "02" + A_FULL.substring(2) + B_SHORT + "1201", "address has unknown type"},
-            // Full sender flag, unused bytes non-zero.
-            {"0001" + "0000000000000000" + A_FULL.substring(0, 10) + "0100" + A_FULL.substring(14) + B_SHORT + "1201", "unused"},
-            // Full recipient flag but the packet ends inside the address.
-            {"0002" + "0000000000000000" + A_SHORT + B_FULL.substring(0, 40), "header"},
-        };
+        String[][] bad = rejections();
         PacketReader reader = new PacketReader();
         for (String[] c : bad) {
             WireException e = assertThrows(WireException.class, () -> reader.wrap(ByteBuffer.wrap(HEX.parseHex(c[0]))), c[0]);
