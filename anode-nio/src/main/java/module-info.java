@@ -5,6 +5,7 @@
 module org.anode.nio {
     requires transitive org.anode.provider;
     requires java.net.http; // zone file retrieval (draft 2.1.1)
+    requires java.naming; // DNS TXT records of host names (draft 2.8, DECISIONS 39)
 
     exports org.anode.nio;
 }
