@@ -57,6 +57,8 @@ public final class AnodeCli {
                     return digest(rest);
                 case "demo":
                     return Demo.run(rest, out, err);
+                case "resolve":
+                    return resolve(rest);
                 case "help":
                 case "--help":
                 case "-h":
@@ -85,6 +87,28 @@ public final class AnodeCli {
         err.println("  address <BASE32> | --identity FILE  describe an address");
         err.println("  digest [FILE|-]                     AES-DIGEST of a file or standard input");
         err.println("  demo [--nodes N]                    start N nodes on loopback and let them talk");
+        err.println("  resolve NAME                        Anode addresses of a host name (anode: TXT, or <address>.anode)");
+    }
+
+    /**
+     * {@code anode resolve NAME}: prints each Anode address the name resolves to (draft 2.8, DECISIONS
+     * 39) with its synthetic IPv6 address (addendum A2), one per line. Exit 1 if it has none.
+     */
+    private int resolve(List<String> args) throws UsageException {
+        if (args.size() != 1) {
+            throw new UsageException("expected one host name");
+        }
+        List<AnodeAddress> as;
+        try {
+            as = org.anode.nio.AnodeNames.resolve(args.get(0));
+        } catch (java.net.UnknownHostException e) {
+            err.println("anode resolve: " + e.getMessage());
+            return 1;
+        }
+        for (AnodeAddress a : as) {
+            out.println(a + " " + org.anode.nio.AnodeSocketAddress.syntheticAddress(a).getHostAddress());
+        }
+        return 0;
     }
 
     private int keygen(List<String> args) throws UsageException, IOException {

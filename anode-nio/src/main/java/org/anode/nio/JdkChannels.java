@@ -31,6 +31,15 @@ final class JdkChannels {
      * @throws IllegalStateException naming the missing flag if {@code sun.nio.ch} is not exported to us
      */
     static SelectorProvider builtinProvider() {
+        String named = System.getProperty("java.nio.channels.spi.SelectorProvider");
+        if (named == null || !named.startsWith("org.anode.")) {
+            // Ours is not the system-wide provider (a program using AnodeSystemSelectorProvider.over):
+            // the JDK's is simply provider(), and asking for it cannot recurse into ours.
+            SelectorProvider p = SelectorProvider.provider();
+            if (p.getClass().getName().startsWith("sun.nio.ch.")) {
+                return p;
+            }
+        }
         try {
             Class<?> c = Class.forName("sun.nio.ch.DefaultSelectorProvider");
             return (SelectorProvider) c.getMethod("get").invoke(null);
