@@ -87,10 +87,11 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
 
     /**
      * A provider over an already running node, for programs that build their own node but want the
-     * delegating channels (and for tests).
+     * delegating channels (and for tests and benchmarks). With {@code node == null} the node starts
+     * at the first Anode use from the {@code anode.*} system properties, as the system-wide one does.
      */
     public static AnodeSystemSelectorProvider over(AnodeNode node, boolean listenWildcard) {
-        Properties p = new Properties();
+        Properties p = node == null ? loadConfig() : new Properties();
         p.setProperty("anode.listenWildcard", Boolean.toString(listenWildcard));
         AnodeSystemSelectorProvider sp = new AnodeSystemSelectorProvider(JdkChannels.builtinProvider(), p);
         sp.node = node;
