@@ -41,6 +41,12 @@ import java.util.function.Consumer;
  * through the inner selector's own wake-up descriptor, so readiness of either kind ends the wait at
  * once without polling. Until then a blocking select parks, as it always did.
  *
+ * <p>One difference remains for a JDK channel registered directly: after {@code key.cancel()} its
+ * inner key stays valid until our next select, so the JDK refuses {@code configureBlocking(true)}
+ * until then ({@code IllegalBlockingModeException}); call {@code selectNow()} in between. The
+ * channels of {@link AnodeSystemSelectorProvider} (which wrap the JDK channels they accept) release
+ * the inner key themselves, so code written for the JDK's selector, such as its HTTP server, works.
+ *
  * <p>Locking follows the JDK: a select holds this selector's monitor and then the selected-key set's;
  * cancelled keys are drained under the cancelled-key set's monitor before and after waiting.
  * {@link #wakeup()}, {@link #register} and {@link Readiness#signal()} take neither monitor.

@@ -198,8 +198,12 @@ final class AnodeSystemDatagramChannel extends DatagramChannel implements AnodeS
         readiness.signal();
     }
 
+    /** See {@link AnodeSystemSocketChannel}: cancelled keys release their inner keys first. */
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
+        if (block) {
+            readiness.cancelInnerOfInvalidKeys();
+        }
         cur.configureBlocking(block);
     }
 

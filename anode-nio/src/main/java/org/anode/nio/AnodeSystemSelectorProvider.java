@@ -281,7 +281,7 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
 
     @Override
     public SocketChannel openSocketChannel() throws IOException {
-        return bypass() ? jdk.openSocketChannel() : new AnodeSystemSocketChannel(this, null);
+        return bypass() ? jdk.openSocketChannel() : new AnodeSystemSocketChannel(this, (ProtocolFamily) null);
     }
 
     /** {@link StandardProtocolFamily#UNIX} gives the JDK's own channel: there is nothing to choose. */

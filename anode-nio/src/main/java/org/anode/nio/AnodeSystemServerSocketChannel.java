@@ -134,16 +134,25 @@ final class AnodeSystemServerSocketChannel extends ServerSocketChannel implement
         return adaptor;
     }
 
+    /**
+     * Returns an accepted Anode channel as it is, and an accepted JDK channel wrapped in a channel of
+     * this provider, which handles the switch to blocking mode after a cancel as the JDK does.
+     */
     @Override
     public SocketChannel accept() throws IOException {
+        SocketChannel c;
         if (!dual) {
-            return primary().accept();
+            c = primary().accept();
+        } else {
+            c = acceptEither();
+            if (c == null && isBlocking()) {
+                c = acceptBlockingDual();
+            }
         }
-        SocketChannel c = acceptEither();
-        if (c != null || !isBlocking()) {
+        if (c == null || c instanceof AnodeSelectable) {
             return c;
         }
-        return acceptBlockingDual();
+        return new AnodeSystemSocketChannel(sys, c);
     }
 
     private SocketChannel acceptEither() throws IOException {
@@ -206,9 +215,13 @@ final class AnodeSystemServerSocketChannel extends ServerSocketChannel implement
         readiness.signal();
     }
 
+    /** See {@link AnodeSystemSocketChannel}: cancelled keys release their inner keys first. */
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
         if (!dual) {
+            if (block) {
+                readiness.cancelInnerOfInvalidKeys();
+            }
             primary().configureBlocking(block);
         }
     }

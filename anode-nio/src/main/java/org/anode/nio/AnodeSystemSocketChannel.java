@@ -37,6 +37,17 @@ final class AnodeSystemSocketChannel extends SocketChannel implements AnodeSelec
         this.adaptor = new SystemSocket(this);
     }
 
+    /**
+     * Wraps a JDK channel accepted by a listener of the provider, so that it behaves as the
+     * channels the provider opens (in particular {@link #implConfigureBlocking}).
+     */
+    AnodeSystemSocketChannel(AnodeSystemSelectorProvider sys, SocketChannel accepted) throws IOException {
+        super(sys);
+        this.sys = sys;
+        this.cur = accepted;
+        this.adaptor = new SystemSocket(this);
+    }
+
     /** The channel in use now. */
     SocketChannel current() {
         return cur;
@@ -237,8 +248,16 @@ final class AnodeSystemSocketChannel extends SocketChannel implements AnodeSelec
         readiness.signal();
     }
 
+    /**
+     * A key of ours that was cancelled still has a valid inner key on the JDK channel until our next
+     * select, and the JDK refuses blocking mode while a valid key exists. Code such as the JDK's own
+     * HTTP server cancels and switches to blocking at once, so the inner keys go first.
+     */
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
+        if (block) {
+            readiness.cancelInnerOfInvalidKeys();
+        }
         cur.configureBlocking(block);
     }
 

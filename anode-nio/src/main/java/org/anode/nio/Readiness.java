@@ -56,6 +56,15 @@ final class Readiness {
         downstream = hub;
     }
 
+    /** Cancels the inner JDK keys of the cancelled keys still attached (see AnodeSystemSocketChannel). */
+    void cancelInnerOfInvalidKeys() {
+        for (AnodeSelectionKey k : keys) {
+            if (!k.isValid()) {
+                k.cancelInner();
+            }
+        }
+    }
+
     /**
      * Tells every selector holding a key for this channel that the JDK channel behind it changed
      * ({@link AnodeSelectable#jdkChannel()}), then signals.

@@ -160,6 +160,34 @@ class SystemProviderTest {
         }
     }
 
+    /** A datagram channel opened unbound becomes an Anode DGRAM channel when it sends to one. */
+    @Test
+    void datagramChannelSwitchesOnFirstSendToAnode() throws Exception {
+        try (java.nio.channels.DatagramChannel rx = serverNode.selectorProvider().openDatagramChannel();
+                java.nio.channels.DatagramChannel tx = client.openDatagramChannel();
+                java.nio.channels.DatagramChannel ip = client.openDatagramChannel()) {
+            rx.bind(AnodeSocketAddress.of(serverNode.address(), 7));
+            tx.send(ByteBuffer.wrap("dgram".getBytes(StandardCharsets.UTF_8)), AnodeSocketAddress.of(serverNode.address(), 7));
+            assertNull(((AnodeSystemDatagramChannel) tx).jdkChannel());
+            rx.configureBlocking(false);
+            ByteBuffer in = ByteBuffer.allocate(64);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            java.net.SocketAddress from;
+            while ((from = rx.receive(in)) == null) {
+                assertTrue(System.nanoTime() < deadline, "datagram not received");
+                Thread.sleep(5);
+            }
+            assertEquals(clientNode.address(), ((AnodeSocketAddress) from).address());
+            in.flip();
+            assertEquals("dgram", StandardCharsets.UTF_8.decode(in).toString());
+            // Bound to IP first, the other one stays IP and refuses Anode targets.
+            ip.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
+            assertNotNull(((AnodeSystemDatagramChannel) ip).jdkChannel());
+            org.junit.jupiter.api.Assertions.assertThrows(java.nio.channels.UnsupportedAddressTypeException.class,
+                    () -> ip.send(ByteBuffer.wrap(new byte[1]), AnodeSocketAddress.of(serverNode.address(), 7)));
+        }
+    }
+
     /** UNIX-domain and JDK pipes come straight from the JDK: nothing to choose. */
     @Test
     void pipesAndUnixChannelsAreTheJdks() throws IOException {

@@ -68,6 +68,10 @@ class UnmodifiedProgramsTest {
 
     private static List<Path> resolverPath() {
         Path r = ChildJvm.resolverClasses();
+        if (System.getProperty("anode.resolverClasses") != null && Runtime.version().feature() >= 18) {
+            // A JDK 18+ build compiles the resolver: the name variants must run, not vanish.
+            assertTrue(r != null, "resolver classes missing from " + System.getProperty("anode.resolverClasses"));
+        }
         return r == null ? List.of() : List.of(r);
     }
 
@@ -125,6 +129,12 @@ class UnmodifiedProgramsTest {
             try (ChildJvm client = ChildJvm.start(null, resolverPath(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class, url)) {
                 String line = client.awaitLine("STATUS", 90);
                 assertEquals("STATUS 200 BODY hello from " + port, line);
+                assertEquals(0, client.awaitExit(30), client.stderr());
+            }
+            // The same unmodified server still serves IP.
+            try (ChildJvm client = ChildJvm.start(null, List.of(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class,
+                    "http://127.0.0.1:" + port + "/")) {
+                assertEquals("STATUS 200 BODY hello from " + port, client.awaitLine("STATUS", 90));
                 assertEquals(0, client.awaitExit(30), client.stderr());
             }
             String literalUrl = "http://[" + syntheticLiteral() + "]:" + port + "/";
