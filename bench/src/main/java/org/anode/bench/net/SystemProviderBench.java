@@ -24,6 +24,8 @@ import org.anode.nio.AnodeSystemSelectorProvider;
  *
  * <p>Prints the median round-trip time of 64-byte messages and the median echo throughput of 64 KiB
  * writes, per provider, and the ratios (system / JDK: RTT above 1 and throughput below 1 are the cost).
+ * It also prints the process CPU time per round trip and per MiB echoed: on a machine shared with
+ * other work, CPU time is the steadier measure of what the extra layer costs.
  *
  * <pre>java -cp bench.jar org.anode.bench.net.SystemProviderBench [rounds] [roundTrips] [megabytes]</pre>
  */
@@ -46,22 +48,52 @@ public final class SystemProviderBench {
         double[] rttSys = new double[rounds];
         double[] tpJdk = new double[rounds];
         double[] tpSys = new double[rounds];
+        double[] cpuRttJdk = new double[rounds];
+        double[] cpuRttSys = new double[rounds];
+        double[] cpuTpJdk = new double[rounds];
+        double[] cpuTpSys = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             // Alternate which goes first, so drift in machine load falls on both.
-            if ((r & 1) == 0) {
-                rttJdk[r] = rtt(jdk, trips);
-                rttSys[r] = rtt(sys, trips);
-                tpJdk[r] = throughput(jdk, mb);
-                tpSys[r] = throughput(sys, mb);
-            } else {
-                rttSys[r] = rtt(sys, trips);
-                rttJdk[r] = rtt(jdk, trips);
-                tpSys[r] = throughput(sys, mb);
-                tpJdk[r] = throughput(jdk, mb);
+            boolean jdkFirst = (r & 1) == 0;
+            for (int k = 0; k < 2; k++) {
+                boolean isJdk = (k == 0) == jdkFirst;
+                long c0 = cpuNanos();
+                double v = rtt(isJdk ? jdk : sys, trips);
+                double cpu = (cpuNanos() - c0) / 1000.0 / trips;
+                if (isJdk) {
+                    rttJdk[r] = v;
+                    cpuRttJdk[r] = cpu;
+                } else {
+                    rttSys[r] = v;
+                    cpuRttSys[r] = cpu;
+                }
+            }
+            for (int k = 0; k < 2; k++) {
+                boolean isJdk = (k == 0) == jdkFirst;
+                long c0 = cpuNanos();
+                double v = throughput(isJdk ? jdk : sys, mb);
+                double cpu = (cpuNanos() - c0) / 1000.0 / mb;
+                if (isJdk) {
+                    tpJdk[r] = v;
+                    cpuTpJdk[r] = cpu;
+                } else {
+                    tpSys[r] = v;
+                    cpuTpSys[r] = cpu;
+                }
             }
             System.out.printf("round %d: rtt jdk %.2f us, system %.2f us; throughput jdk %.0f MB/s, system %.0f MB/s%n",
                     r, rttJdk[r], rttSys[r], tpJdk[r], tpSys[r]);
         }
+        double[] cpuRttRatio = new double[rounds];
+        double[] cpuTpRatio = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            cpuRttRatio[r] = cpuRttSys[r] / cpuRttJdk[r];
+            cpuTpRatio[r] = cpuTpSys[r] / cpuTpJdk[r];
+        }
+        System.out.printf("CPU per round trip: jdk %.2f us, system %.2f us, ratio %.3f (per-round %.3f..%.3f)%n",
+                median(cpuRttJdk), median(cpuRttSys), median(cpuRttRatio), min(cpuRttRatio), max(cpuRttRatio));
+        System.out.printf("CPU per MiB echoed: jdk %.0f us, system %.0f us, ratio %.3f (per-round %.3f..%.3f)%n",
+                median(cpuTpJdk), median(cpuTpSys), median(cpuTpRatio), min(cpuTpRatio), max(cpuTpRatio));
         double[] rttRatio = new double[rounds];
         double[] tpRatio = new double[rounds];
         for (int r = 0; r < rounds; r++) {
@@ -73,6 +105,15 @@ public final class SystemProviderBench {
         System.out.printf("throughput (%d MiB echo, median of %d): jdk %.0f MB/s, system %.0f MB/s, ratio %.3f (per-round %.3f..%.3f)%n",
                 mb, rounds, median(tpJdk), median(tpSys), median(tpRatio), min(tpRatio), max(tpRatio));
         System.exit(0);
+    }
+
+    /** CPU time of this process (all threads: client, echo server, JIT and GC alike for both). */
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getProcessCpuTime();
+        }
+        return 0L;
     }
 
     private static double median(double[] a) {
