@@ -84,7 +84,12 @@ class DnsNamesTest {
     /** Runs a main in the namespace and returns its lines by name (second word). */
     private static Map<String, String> runIn(String javaHome, List<Path> extraCp, String main, List<String> args)
             throws Exception {
-        try (ChildJvm c = ChildJvm.start(lab.exec(), javaHome, extraCp, List.of(), main, args.toArray(String[]::new))) {
+        return runIn(javaHome, extraCp, List.of(), main, args);
+    }
+
+    private static Map<String, String> runIn(String javaHome, List<Path> extraCp, List<String> jvmArgs, String main,
+            List<String> args) throws Exception {
+        try (ChildJvm c = ChildJvm.start(lab.exec(), javaHome, extraCp, jvmArgs, main, args.toArray(String[]::new))) {
             Map<String, String> out = new HashMap<>();
             for (int i = 0; i < args.size(); i++) {
                 String l = c.awaitLine("", 120);
@@ -115,6 +120,11 @@ class DnsNamesTest {
         assertTrue(r.get("bad.example").startsWith("ERR bad.example: no valid anode: TXT record"), r.get("bad.example"));
         assertTrue(r.get("missing.example").startsWith("ERR missing.example: no such name (NXDOMAIN)"), r.get("missing.example"));
         assertEquals("OK " + twoB, r.get(AnodeNames.nameOf(twoB)), "an address name needs no DNS");
+        // The same through an explicitly named server (anode.names.dns) instead of resolv.conf.
+        Map<String, String> viaUrl = runIn(null, List.of(), List.of("-Danode.names.dns=dns://127.0.0.1:53"),
+                DnsPrograms.Names.class.getName(), List.of("two.example", "missing.example"));
+        assertEquals("OK " + sorted(twoA, twoB), viaUrl.get("two.example"));
+        assertTrue(viaUrl.get("missing.example").startsWith("ERR missing.example: no such name"), viaUrl.get("missing.example"));
     }
 
     /** The resolver provider on JDK 25: Anode names become synthetic addresses, the rest stays IP. */
