@@ -113,6 +113,16 @@ class UnmodifiedProgramsTest {
         }
     }
 
+    /** Without the export the program stops at its first NIO use with an error naming the flag. */
+    @Test
+    void missingExportFlagIsNamed() throws Exception {
+        List<String> flags = List.of("-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider");
+        try (ChildJvm c = ChildJvm.start(null, List.of(), flags, UnmodifiedPrograms.JdkHttpClient.class, "http://127.0.0.1:9/")) {
+            assertTrue(c.awaitExit(60) != 0);
+            assertTrue(c.stderr().contains("--add-exports java.base/sun.nio.ch=ALL-UNNAMED"), c.stderr());
+        }
+    }
+
     /**
      * The JDK's HttpClient fetches {@code http://<address>.anode:<port>/} from the JDK's own HTTP
      * server, both unmodified. On JDK 17 the name does not resolve, so HttpClient hands the channel
