@@ -8,6 +8,7 @@ module org.anode.nio {
     requires jdk.httpserver; // anode relay --http serves a zone file (draft 2.1.1)
     requires java.management; // one MBean per node (AnodeNodeMXBean)
     requires jdk.jfr; // connection, path and relay events (NodeEvents, EngineEvents)
+    requires java.naming; // DNS TXT records of host names (draft 2.8, DECISIONS 39)
 
     exports org.anode.nio;
 }

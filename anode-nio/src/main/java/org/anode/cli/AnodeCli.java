@@ -42,10 +42,19 @@ public final class AnodeCli {
             "  cat [--progress] ADDRESS:PORT         open one Anode stream: stdin/stdout (netcat)",
             "  status [--control DIR] [ADDRESS]      a running node's counters, peers and paths",
             "  conformance --target ADDRESS@HOST:PORT  check another implementation over UDP",
+            "  resolve NAME                          Anode addresses of a host name (anode: TXT, NAME.anode)",
             "  version                               print the version (also --version)",
             "network commands also take --identity FILE, --zone HEX=URL|FILE (repeatable), --udp PORT,",
-            "  --no-lan (no LAN discovery), --lan-port PORT, --peer-id 1..15, --http-proxy HOST:PORT",
+            "and --no-lan (no LAN discovery), --lan-port PORT, --peer-id 1..15, --http-proxy HOST:PORT",
             "exit status: 0 success, 1 runtime failure, 2 usage error",
+            "");
+
+    /** {@code anode resolve --help}. */
+    private static final String RESOLVE_HELP = String.join("\n",
+            "usage: anode resolve NAME",
+            "Prints each Anode address NAME resolves to (draft 2.8, DECISIONS 39) with its synthetic IPv6",
+            "address (addendum A2), one per line: <64 base32 characters>.anode is the address itself; any",
+            "other name is looked up in DNS for anode: TXT records. Exit 1 if it resolves to none.",
             "");
 
     /** Per-command help of the commands defined in this class. */
@@ -153,6 +162,8 @@ public final class AnodeCli {
                 case "--version":
                     out.println("anode " + version());
                     return 0;
+                case "resolve":
+                    return resolve(rest);
                 case "help":
                 case "--help":
                 case "-h":
@@ -199,6 +210,31 @@ public final class AnodeCli {
         }
         err.println("anode help: expected at most one command");
         return 2;
+    }
+
+    /**
+     * {@code anode resolve NAME}: prints each Anode address the name resolves to (draft 2.8, DECISIONS
+     * 39) with its synthetic IPv6 address (addendum A2), one per line. Exit 1 if it has none.
+     */
+    private int resolve(List<String> args) throws UsageException {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.print(RESOLVE_HELP);
+            return 0;
+        }
+        if (args.size() != 1) {
+            throw new UsageException("expected one host name");
+        }
+        List<AnodeAddress> as;
+        try {
+            as = org.anode.nio.AnodeNames.resolve(args.get(0));
+        } catch (java.net.UnknownHostException e) {
+            err.println("anode resolve: " + e.getMessage());
+            return 1;
+        }
+        for (AnodeAddress a : as) {
+            out.println(a + " " + org.anode.nio.AnodeSocketAddress.syntheticAddress(a).getHostAddress());
+        }
+        return 0;
     }
 
     private int keygen(List<String> args) throws UsageException, IOException {

@@ -39,4 +39,16 @@ interface AnodeSelectable {
      * @return the hub the selector attaches its keys to
      */
     Readiness readiness();
+
+    /**
+     * The JDK channel behind this channel whose readiness the selector must watch as well, or null
+     * (every channel of a node). The delegating channels of {@link AnodeSystemSelectorProvider}
+     * return the JDK channel they currently use; when that changes they call
+     * {@link Readiness#rebind()}.
+     *
+     * @return the JDK channel to watch, non-blocking, or null
+     */
+    default java.nio.channels.SelectableChannel jdkChannel() {
+        return null;
+    }
 }

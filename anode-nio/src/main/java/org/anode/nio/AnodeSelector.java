@@ -3,9 +3,12 @@ package org.anode.nio;
 import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.Selector;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,14 +25,27 @@ import java.util.function.Consumer;
 
 /**
  * A level-triggered selector for Anode channels (the multiplexing half of the java.nio layer over draft
- * 4.2.10 DGRAM messages and draft section 5 streams), honouring the contract that existing NIO code
- * and frameworks such as Netty rely on (design/nio-checklist.md items 4-17).
+ * 4.2.10 DGRAM messages and draft section 5 streams) that also multiplexes the JDK's own socket,
+ * server-socket, datagram and pipe channels, honouring the contract that existing NIO code and
+ * frameworks such as Netty rely on (design/nio-checklist.md items 4-17) for both kinds.
  *
- * <p>There is no file descriptor to poll. Each channel owns a {@link Readiness} hub; when its state
+ * <p>Anode channels have no file descriptor to poll. Each owns a {@link Readiness} hub; when its state
  * changes it signals every key registered for it, which puts the key on this selector's queue of
- * candidates and unparks a blocked select. A select evaluates only the queued keys and the keys that
+ * candidates and wakes a blocked select. A select evaluates only the queued keys and the keys that
  * were ready in the previous round (that re-check is what makes it level-triggered), so idle keys cost
  * nothing however many are registered.
+ *
+ * <p>JDK channels are watched by an inner selector of the JDK's own provider, opened when the first
+ * one registers: each key of ours then holds an inner key whose attachment is our key. While JDK
+ * channels are registered a blocking select blocks in the inner selector, and an Anode signal wakes it
+ * through the inner selector's own wake-up descriptor, so readiness of either kind ends the wait at
+ * once without polling. Until then a blocking select parks, as it always did.
+ *
+ * <p>One difference remains for a JDK channel registered directly: after {@code key.cancel()} its
+ * inner key stays valid until our next select, so the JDK refuses {@code configureBlocking(true)}
+ * until then ({@code IllegalBlockingModeException}); call {@code selectNow()} in between. The
+ * channels of {@link AnodeSystemSelectorProvider} (which wrap the JDK channels they accept) release
+ * the inner key themselves, so code written for the JDK's selector, such as its HTTP server, works.
  *
  * <p>Locking follows the JDK: a select holds this selector's monitor and then the selected-key set's;
  * cancelled keys are drained under the cancelled-key set's monitor before and after waiting.
@@ -38,7 +54,9 @@ import java.util.function.Consumer;
  * <p>One deliberate reading of {@link java.nio.channels.Selector#select()}: a blocking select returns
  * only when at least one key was added to the selected set or had its ready set updated (or on wakeup,
  * interrupt, close or timeout). A key that is still ready but already in the selected set with the same
- * ready set does not end the wait, so a select never returns 0 without a reason (checklist 10).
+ * ready set does not end the wait, so a select never returns 0 without a reason (checklist 10). For JDK
+ * channels the inner selector decides, so they behave exactly as under the JDK's own selector (which
+ * returns 0 when the only ready key is already selected with the same ready set).
  */
 public final class AnodeSelector extends AbstractSelector {
     /** Timeout meaning "wait without limit". */
@@ -66,7 +84,17 @@ public final class AnodeSelector extends AbstractSelector {
     private int staleQueued;
     private boolean inSelect;
 
-    AnodeSelector(AnodeSelectorProvider provider) {
+    /** The JDK selector watching the JDK channels; null until the first one registers. */
+    private volatile Selector inner;
+    private final Object innerCreateLock = new Object();
+    /** True while the selecting thread is (about to be) blocked in the inner selector. */
+    private volatile boolean innerWaiting;
+    /** An inner key was cancelled: the inner selector must run once so that it deregisters it. */
+    private boolean innerDirty;
+    /** The inner selector's action: one instance, so a select allocates nothing. */
+    private final InnerAction innerAction = new InnerAction();
+
+    AnodeSelector(SelectorProvider provider) {
         super(provider);
     }
 
@@ -101,18 +129,43 @@ public final class AnodeSelector extends AbstractSelector {
      */
     @Override
     protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
-        if (!(ch instanceof AnodeSelectable) || !(ch.provider() instanceof AnodeSelectorProvider)) {
+        AnodeSelectable source = null;
+        SelectableChannel jdk;
+        if (ch instanceof AnodeSelectable && isAnodeProvider(ch.provider())) {
+            source = (AnodeSelectable) ch;
+            jdk = source.jdkChannel();
+        } else if (isJdkChannel(ch)) {
+            jdk = ch;
+        } else {
             throw new IllegalSelectorException();
         }
         ensureOpen();
-        AnodeSelectionKey k = new AnodeSelectionKey(ch, this, ops);
+        AnodeSelectionKey k = new AnodeSelectionKey(ch, source, this, ops);
         k.attach(att);
         keys.add(k);
-        k.readiness().attach(k);
+        if (source != null) {
+            source.readiness().attach(k);
+        }
+        try {
+            if (jdk != null) {
+                // Nested in the channel's own register (its locks are re-entrant): the channel then
+                // holds the inner key as well as ours, and closing it cancels both.
+                k.bindInner(jdk, ensureInner(jdk));
+                if (innerWaiting) {
+                    // The JDK applies a registration at its next select: make that now.
+                    inner.wakeup();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            undoRegister(k);
+            if (e instanceof IllegalSelectorException || e instanceof ClosedSelectorException) {
+                throw (RuntimeException) e;
+            }
+            throw new IllegalSelectorException();
+        }
         if (!isOpen()) {
             // Lost a race with close(): its sweep may have missed this key, so undo it here.
-            k.readiness().detach(k);
-            keys.remove(k);
+            undoRegister(k);
             throw new ClosedSelectorException();
         }
         // The channel may be ready already (and ops == 0 is fine: the key is then never selected).
@@ -120,12 +173,87 @@ public final class AnodeSelector extends AbstractSelector {
         return k;
     }
 
+    private void undoRegister(AnodeSelectionKey k) {
+        Readiness r = k.readiness();
+        if (r != null) {
+            r.detach(k);
+        }
+        k.cancelInner();
+        keys.remove(k);
+    }
+
+    static boolean isAnodeProvider(SelectorProvider p) {
+        return p instanceof AnodeSelectorProvider || p instanceof AnodeSystemSelectorProvider;
+    }
+
+    /** A channel of the JDK's own provider (sun.nio.ch): its readiness comes from a JDK selector. */
+    static boolean isJdkChannel(SelectableChannel ch) {
+        return ch.getClass().getName().startsWith("sun.nio.ch.")
+                && ch.provider().getClass().getName().startsWith("sun.nio.ch.");
+    }
+
+    /** The inner JDK selector, opened from the JDK channel's own provider on first use. */
+    private Selector ensureInner(SelectableChannel jdk) throws IOException {
+        Selector in = inner;
+        if (in != null) {
+            return in;
+        }
+        synchronized (innerCreateLock) {
+            in = inner;
+            if (in == null) {
+                ensureOpen();
+                in = jdk.provider().openSelector();
+                inner = in;
+                // A select parked without an inner selector must now block in it instead.
+                Thread w = waiter;
+                if (w != null) {
+                    LockSupport.unpark(w);
+                }
+            }
+            return in;
+        }
+    }
+
+    /**
+     * Called from any thread by a delegating channel whose JDK channel changed (it connected or bound
+     * to the other kind): the key watches the new JDK channel, or none.
+     */
+    void rebind(AnodeSelectionKey k) throws IOException {
+        AnodeSelectable src = k.source();
+        if (src == null || !isOpen()) {
+            return;
+        }
+        SelectableChannel jdk = src.jdkChannel();
+        Selector in = jdk == null ? inner : ensureInner(jdk);
+        if (in == null) {
+            return;
+        }
+        k.bindInner(jdk, in);
+        // The registration must take effect in a select already blocked: the wake-up costs the
+        // selecting thread one more turn of its loop, never a return to the caller.
+        in.wakeup();
+    }
+
+    /** An inner key's interest set changed: a select blocked in the inner selector must see it. */
+    void innerInterestChanged() {
+        if (innerWaiting) {
+            Selector in = inner;
+            if (in != null) {
+                in.wakeup();
+            }
+        }
+    }
+
     /** Called from any thread by {@link AnodeSelectionKey#signal()} after it won the queued flag. */
     void enqueue(AnodeSelectionKey k) {
         signalled.offer(k);
         Thread w = waiter;
         if (w != null) {
-            LockSupport.unpark(w);
+            if (innerWaiting) {
+                inner.wakeup();
+            } else {
+                LockSupport.unpark(w);
+            }
         }
     }
 
@@ -168,7 +296,7 @@ public final class AnodeSelector extends AbstractSelector {
         return lockAndSelect(Objects.requireNonNull(action, "action"), 0L);
     }
 
-    private int lockAndSelect(Consumer<SelectionKey> action, long timeoutMillis) {
+    private int lockAndSelect(Consumer<SelectionKey> action, long timeoutMillis) throws IOException {
         synchronized (this) {
             ensureOpen();
             if (inSelect) {
@@ -186,10 +314,16 @@ public final class AnodeSelector extends AbstractSelector {
         }
     }
 
-    private int doSelect(Consumer<SelectionKey> action, long timeoutMillis) {
+    private int doSelect(Consumer<SelectionKey> action, long timeoutMillis) throws IOException {
         long seq = ++selectSeq;
         processCancelled(seq);
         int n = processRound(action, seq);
+        Selector in = inner;
+        if (in != null && (n > 0 || timeoutMillis == 0L)) {
+            // Anode keys are ready (or this is selectNow): report the ready JDK keys of this moment
+            // too. Otherwise the blocking wait below asks the inner selector anyway.
+            n += selectInner(in, action, seq, 0L);
+        }
         if (timeoutMillis == 0L) {
             // selectNow: never waits, and clears a pending wakeup (checklist 14, 15).
             wakeupPending.set(false);
@@ -205,30 +339,70 @@ public final class AnodeSelector extends AbstractSelector {
     }
 
     /**
-     * Parks until a round selects something, or wakeup, interrupt (via begin()'s interruptor, which
+     * Waits until a round selects something, or wakeup, interrupt (via begin()'s interruptor, which
      * calls wakeup()), close or the timeout. A wakeup during the wait is consumed by this select.
+     * Without JDK channels the thread parks; with them it blocks in the inner selector, which an
+     * Anode signal or a wakeup interrupts through the inner selector's wake-up descriptor.
      */
-    private int await(Consumer<SelectionKey> action, long seq, long timeoutMillis) {
+    private int await(Consumer<SelectionKey> action, long seq, long timeoutMillis) throws IOException {
         long deadline = 0L;
         if (timeoutMillis != FOREVER) {
             long nanos = timeoutMillis >= Long.MAX_VALUE / 1_000_000L ? Long.MAX_VALUE / 2 : timeoutMillis * 1_000_000L;
             deadline = System.nanoTime() + nanos;
         }
         int n = 0;
+        boolean polledInner = false;
         Thread self = Thread.currentThread();
         waiter = self;
         try {
             begin();
             while (true) {
                 // The interrupt flag is checked as well as the interruptor's wakeup: an action run
-                // in this loop may do blocking I/O whose own begin()/end() replaces the interruptor,
-                // and park() returns at once while the flag is set.
+                // in this loop (or the inner selector) may do blocking I/O whose own begin()/end()
+                // replaces the interruptor, and park() returns at once while the flag is set.
                 if (wakeupPending.getAndSet(false) || !isOpen() || self.isInterrupted()) {
                     break;
                 }
                 if (!signalled.isEmpty()) {
                     n = processRound(action, seq);
                     if (n > 0) {
+                        Selector in = inner;
+                        if (in != null) {
+                            n += selectInner(in, action, seq, 0L);
+                        }
+                        break;
+                    }
+                    continue;
+                }
+                long remaining = 0L;
+                if (timeoutMillis != FOREVER) {
+                    remaining = deadline - System.nanoTime();
+                    if (remaining <= 0L) {
+                        break;
+                    }
+                }
+                Selector in = inner;
+                if (in != null) {
+                    // Publish before the last look at the queue and the wakeup flag: a signaller
+                    // either sees the flag (and wakes the inner selector) or we see its signal.
+                    innerWaiting = true;
+                    try {
+                        if (!signalled.isEmpty() || wakeupPending.get() || !isOpen()) {
+                            continue;
+                        }
+                        long millis = timeoutMillis == FOREVER ? FOREVER
+                                : Math.max(1L, (remaining + 999_999L) / 1_000_000L);
+                        n = selectInner(in, action, seq, millis);
+                        polledInner = true;
+                    } finally {
+                        innerWaiting = false;
+                    }
+                    if (!signalled.isEmpty()) {
+                        n += processRound(action, seq);
+                    }
+                    if (n > 0 || innerAction.seen > 0) {
+                        // Something of the JDK's was ready: like the JDK's own select, return even
+                        // if every such key was already selected with the same ready set.
                         break;
                     }
                     continue;
@@ -236,10 +410,6 @@ public final class AnodeSelector extends AbstractSelector {
                 if (timeoutMillis == FOREVER) {
                     LockSupport.park(this);
                 } else {
-                    long remaining = deadline - System.nanoTime();
-                    if (remaining <= 0L) {
-                        break;
-                    }
                     LockSupport.parkNanos(this, remaining);
                 }
             }
@@ -251,7 +421,80 @@ public final class AnodeSelector extends AbstractSelector {
             // Woken or timed out while signals arrived: report what is ready now, like a poll would.
             n = processRound(action, seq);
         }
+        Selector in = inner;
+        if (n == 0 && !polledInner && in != null && isOpen()) {
+            // Ended (wakeup, interrupt) before asking the JDK: a woken JDK select reports the keys
+            // ready at that moment, and so does this one.
+            n = selectInner(in, action, seq, 0L);
+        }
         return n;
+    }
+
+    /**
+     * One select of the inner JDK selector ({@code millis}: 0 now, {@link #FOREVER} without limit).
+     * Returns the number of our keys added to the selected set or updated (or handed to the action).
+     */
+    private int selectInner(Selector in, Consumer<SelectionKey> action, long seq, long millis) throws IOException {
+        InnerAction a = innerAction;
+        a.action = action;
+        a.seq = seq;
+        a.counted = 0;
+        a.seen = 0;
+        try {
+            if (millis == 0L) {
+                in.selectNow(a);
+            } else if (millis == FOREVER) {
+                in.select(a);
+            } else {
+                in.select(a, millis);
+            }
+        } catch (ClosedSelectorException e) {
+            // The inner selector closed by our close() (the caller's loop sees that), unless an
+            // action closed us and our own check threw: that must reach the caller.
+            if (isOpen() || a.failed) {
+                throw e;
+            }
+        } finally {
+            a.action = null;
+            a.failed = false;
+        }
+        return a.counted;
+    }
+
+    /** Maps the inner selector's ready keys onto ours, counting as {@link #evaluate} does. */
+    private final class InnerAction implements Consumer<SelectionKey> {
+        Consumer<SelectionKey> action;
+        long seq;
+        int counted;
+        int seen;
+        boolean failed;
+
+        @Override
+        public void accept(SelectionKey innerKey) {
+            Object att = innerKey.attachment();
+            if (!(att instanceof AnodeSelectionKey)) {
+                return;
+            }
+            AnodeSelectionKey k = (AnodeSelectionKey) att;
+            if (k.deregistered || !k.isValid() || !innerKey.isValid()) {
+                return;
+            }
+            int interest = k.rawInterestOps();
+            int ready = innerKey.readyOps() & interest;
+            if (k.source() != null) {
+                ready |= k.channelReadyOps() & interest;
+            }
+            if (ready == 0) {
+                return;
+            }
+            seen++;
+            try {
+                counted += select(k, ready, action, seq);
+            } catch (RuntimeException | Error e) {
+                failed = true;
+                throw e;
+            }
+        }
     }
 
     /**
@@ -331,12 +574,24 @@ public final class AnodeSelector extends AbstractSelector {
             k.listedRound = r;
             readyLast.add(k);
         }
+        return select(k, ready, action, seq);
+    }
+
+    /**
+     * Adds {@code ready} to a key's ready set (or hands the key to the action). A key counts once per
+     * select operation even when both its Anode and its JDK source report it.
+     */
+    private int select(AnodeSelectionKey k, int ready, Consumer<SelectionKey> action, long seq) {
         if (action != null) {
-            k.setReadyOps(ready);
+            if (k.countedSelect == seq && (ready & ~k.rawReadyOps()) == 0) {
+                return 0;
+            }
+            boolean counted = k.countedSelect == seq;
+            k.setReadyOps(counted ? k.rawReadyOps() | ready : ready);
             k.countedSelect = seq;
             action.accept(k);
             ensureOpen();
-            return 1;
+            return counted ? 0 : 1;
         }
         if (selectedKeys.contains(k)) {
             int old = k.rawReadyOps();
@@ -347,6 +602,9 @@ public final class AnodeSelector extends AbstractSelector {
         } else {
             k.setReadyOps(ready);
             selectedKeys.add(k);
+        }
+        if (k.countedSelect == seq) {
+            return 0;
         }
         k.countedSelect = seq;
         return 1;
@@ -372,8 +630,38 @@ public final class AnodeSelector extends AbstractSelector {
             }
             cancelled.clear();
         }
+        flushInner();
         return uncounted;
     }
+
+    /**
+     * Lets the inner selector deregister the inner keys just cancelled, so that a JDK channel reports
+     * {@code isRegistered() == false} after our select, as under the JDK's own selector. Readiness it
+     * reports is ignored here: the JDK selector is level-triggered and reports it again next time.
+     */
+    private void flushInner() {
+        Selector in = inner;
+        if (innerDirty && in != null) {
+            innerDirty = false;
+            try {
+                in.selectNow(IGNORE);
+            } catch (IOException | ClosedSelectorException e) {
+                LOG.log(System.Logger.Level.DEBUG, "inner selector flush failed: {0}", e.toString());
+            }
+        }
+        for (int i = 0; i < closedJdk.size(); i++) {
+            // If the inner selector deregistered a closed channel's inner key before we dropped ours,
+            // the JDK saw a registration left and kept the socket open: finish that close now.
+            JdkChannels.finishClose(closedJdk.get(i));
+        }
+        closedJdk.clear();
+    }
+
+    /** JDK channels whose keys this select dropped; owned by the selecting thread. */
+    private final ArrayList<SelectableChannel> closedJdk = new ArrayList<>();
+
+    private static final Consumer<SelectionKey> IGNORE = k -> { };
+    private static final System.Logger LOG = System.getLogger(AnodeSelector.class.getName());
 
     private void dropKey(AnodeSelectionKey k) {
         if (k.deregistered) {
@@ -384,8 +672,20 @@ public final class AnodeSelector extends AbstractSelector {
             staleQueued++;
         }
         keys.remove(k);
-        k.readiness().detach(k);
+        Readiness r = k.readiness();
+        if (r != null) {
+            r.detach(k);
+        }
+        // Ours first, then the inner key: the JDK closes a closed channel's socket when its selector
+        // deregisters the channel's last key, so the inner key must be the last one to go.
         deregister(k);
+        if (k.inner() != null) {
+            k.cancelInner();
+            innerDirty = true;
+        }
+        if (k.source() == null) {
+            closedJdk.add(k.channel());
+        }
     }
 
     // ---------------------------------------------------------------------------- wakeup, close
@@ -402,6 +702,10 @@ public final class AnodeSelector extends AbstractSelector {
             Thread w = waiter;
             if (w != null) {
                 LockSupport.unpark(w);
+            }
+            Selector in = inner;
+            if (in != null) {
+                in.wakeup();
             }
         }
         return this;
@@ -427,6 +731,18 @@ public final class AnodeSelector extends AbstractSelector {
                     dropKey((AnodeSelectionKey) sk);
                 }
                 keys.clear();
+                innerDirty = false;
+                synchronized (innerCreateLock) {
+                    Selector in = inner;
+                    if (in != null) {
+                        try {
+                            // Deregisters the inner keys, so the JDK channels are free again.
+                            in.close();
+                        } catch (IOException e) {
+                            LOG.log(System.Logger.Level.DEBUG, "inner selector close failed: {0}", e.toString());
+                        }
+                    }
+                }
                 selectedKeys.clear();
                 signalled.clear();
                 staleQueued = 0;

@@ -26,6 +26,11 @@ final class Readiness {
 
     /** Copy-on-write array: a signal reads one volatile field and walks it without locking. */
     private volatile AnodeSelectionKey[] keys = NONE;
+    /**
+     * The hub of a delegating channel that currently uses this channel, or null: its keys are
+     * signalled too, so that a channel of the system-wide provider wakes the selectors holding it.
+     */
+    private volatile Readiness downstream;
 
     /** Creates a hub with no keys attached; each channel creates exactly one. */
     Readiness() {
@@ -40,6 +45,35 @@ final class Readiness {
         for (AnodeSelectionKey k : keys) {
             k.signal();
         }
+        Readiness d = downstream;
+        if (d != null) {
+            d.signal();
+        }
+    }
+
+    /** Forwards every later signal of this hub to {@code hub} too (null: stop forwarding). */
+    void forwardTo(Readiness hub) {
+        downstream = hub;
+    }
+
+    /** Cancels the inner JDK keys of the cancelled keys still attached (see AnodeSystemSocketChannel). */
+    void cancelInnerOfInvalidKeys() {
+        for (AnodeSelectionKey k : keys) {
+            if (!k.isValid()) {
+                k.cancelInner();
+            }
+        }
+    }
+
+    /**
+     * Tells every selector holding a key for this channel that the JDK channel behind it changed
+     * ({@link AnodeSelectable#jdkChannel()}), then signals.
+     */
+    void rebind() throws java.io.IOException {
+        for (AnodeSelectionKey k : keys) {
+            ((AnodeSelector) k.selector()).rebind(k);
+        }
+        signal();
     }
 
     /** Selector side: adds a newly registered key. */

@@ -30,11 +30,16 @@ class SelectorRegistrationTest {
     private Selector selector;
     private Pipe pipe;
 
+    /** The pipe under test; the JDK-pipe subclass registers the JDK's own next to Anode channels. */
+    Pipe newPipe() throws IOException {
+        return provider.openPipe();
+    }
+
     @BeforeEach
     void open() throws IOException {
         provider = SelectorTestSupport.provider();
         selector = provider.openSelector();
-        pipe = provider.openPipe();
+        pipe = newPipe();
         pipe.source().configureBlocking(false);
         pipe.sink().configureBlocking(false);
     }
@@ -139,21 +144,75 @@ class SelectorRegistrationTest {
         assertEquals(SelectionKey.OP_READ, key.readyOps());
     }
 
-    /** Item 5: a JDK channel is refused with IllegalSelectorException, both ways round. */
+    /**
+     * Item 5, issue 15: a JDK channel registers with our selector (which watches it through an inner
+     * JDK selector), while an Anode channel is still refused by the JDK's selector.
+     */
     @Test
-    void foreignChannelIsRefusedWithIllegalSelectorException() throws IOException {
+    void jdkChannelRegistersAndAnodeChannelIsRefusedByTheJdk() throws IOException {
         Pipe jdk = SelectorProvider.provider().openPipe();
         try (Selector jdkSelector = SelectorProvider.provider().openSelector()) {
             jdk.source().configureBlocking(false);
-            assertThrows(IllegalSelectorException.class, () -> jdk.source().register(selector, SelectionKey.OP_READ));
-            assertFalse(jdk.source().isRegistered());
+            SelectionKey k = jdk.source().register(selector, SelectionKey.OP_READ);
+            assertTrue(jdk.source().isRegistered());
+            assertEquals(0, selector.selectNow());
+            jdk.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            assertEquals(1, selector.select(5_000));
+            assertTrue(selector.selectedKeys().contains(k));
+            k.cancel();
+            selector.selectNow();
+            assertFalse(jdk.source().isRegistered(), "deregistered from the inner selector too");
+            Pipe anode = provider.openPipe();
+            anode.source().configureBlocking(false);
             assertThrows(IllegalSelectorException.class,
-                    () -> pipe.source().register(jdkSelector, SelectionKey.OP_READ));
+                    () -> anode.source().register(jdkSelector, SelectionKey.OP_READ));
+            anode.source().close();
+            anode.sink().close();
         } finally {
             jdk.source().close();
             jdk.sink().close();
         }
-        assertTrue(selector.keys().isEmpty());
+    }
+
+    /** Item 5: a channel of a third provider (neither Anode's nor the JDK's) is refused. */
+    @Test
+    void thirdProviderChannelIsRefused() throws IOException {
+        SelectorProvider third = new SelectorProvider() {
+            @Override
+            public java.nio.channels.DatagramChannel openDatagramChannel() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.nio.channels.DatagramChannel openDatagramChannel(java.net.ProtocolFamily f) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Pipe openPipe() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.nio.channels.spi.AbstractSelector openSelector() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.nio.channels.ServerSocketChannel openServerSocketChannel() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.nio.channels.SocketChannel openSocketChannel() {
+                throw new UnsupportedOperationException();
+            }
+        };
+        SelectorTestChannel alien = SelectorTestChannel.nonBlocking(third, SelectionKey.OP_READ);
+        assertThrows(IllegalSelectorException.class, () -> alien.register(selector, SelectionKey.OP_READ));
+        assertFalse(alien.isRegistered());
+        alien.close();
+        assertTrue(selector.keys().isEmpty() || !selector.keys().stream().anyMatch(x -> x.channel() == alien));
     }
 
     /** Item 5: a channel of our provider that is not an Anode channel is refused the same way. */

@@ -46,8 +46,13 @@ class SelectorSelectTest {
         }
     }
 
+    /** The pipes under test; {@link SelectorSelectMixedTest} mixes in the JDK's own. */
+    Pipe newPipe() throws IOException {
+        return provider.openPipe();
+    }
+
     private Pipe pipe() throws IOException {
-        Pipe p = provider.openPipe();
+        Pipe p = newPipe();
         p.source().configureBlocking(false);
         p.sink().configureBlocking(false);
         pipes.add(p);

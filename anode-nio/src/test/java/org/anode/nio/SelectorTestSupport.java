@@ -63,6 +63,12 @@ final class SelectorTestSupport {
         return new Background<>(t, task);
     }
 
+    /** True when the thread's top frame is a native method of the JDK's selector implementation. */
+    static boolean inNativeSelect(Thread t) {
+        StackTraceElement[] st = t.getStackTrace();
+        return st.length > 0 && st[0].isNativeMethod() && st[0].getClassName().startsWith("sun.nio.ch.");
+    }
+
     record Background<T>(Thread thread, FutureTask<T> task) {
         T get() throws Exception {
             try {
@@ -79,12 +85,18 @@ final class SelectorTestSupport {
             return task.isDone();
         }
 
-        /** Waits (bounded) until the thread is parked or waiting, i.e. actually blocked. */
+        /**
+         * Waits (bounded) until the thread is parked or waiting, or (a selector holding JDK channels)
+         * blocked in the JDK selector's native wait, i.e. actually blocked.
+         */
         void awaitBlocked() throws InterruptedException, TimeoutException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_SECONDS);
             while (System.nanoTime() < deadline) {
                 Thread.State s = thread.getState();
                 if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+                    return;
+                }
+                if (s == Thread.State.RUNNABLE && inNativeSelect(thread)) {
                     return;
                 }
                 if (task.isDone()) {

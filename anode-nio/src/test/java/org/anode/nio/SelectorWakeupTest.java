@@ -27,11 +27,16 @@ class SelectorWakeupTest {
     private Selector selector;
     private Pipe pipe;
 
+    /** The pipe under test; the JDK-pipe subclass registers the JDK's own next to Anode channels. */
+    Pipe newPipe() throws IOException {
+        return provider.openPipe();
+    }
+
     @BeforeEach
     void open() throws IOException {
         provider = SelectorTestSupport.provider();
         selector = provider.openSelector();
-        pipe = provider.openPipe();
+        pipe = newPipe();
         pipe.source().configureBlocking(false);
         pipe.source().register(selector, OP_READ);
     }
@@ -252,6 +257,9 @@ class SelectorWakeupTest {
     void signalsAfterCloseAreHarmless() throws IOException {
         selector.close();
         pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
-        assertEquals(0, ((AnodeSelectable) pipe.source()).readiness().attachedCount());
+        assertFalse(pipe.source().isRegistered());
+        if (pipe.source() instanceof AnodeSelectable a) {
+            assertEquals(0, a.readiness().attachedCount());
+        }
     }
 }
