@@ -91,6 +91,8 @@ public final class AnodeNode implements AutoCloseable {
     private volatile Consumer<PeerError> errorListener;
     private final org.anode.zone.ZoneDirectory zones;
     private final org.anode.engine.Router router;
+    /** NAT traversal, or null when the configuration turns it off. */
+    private final NodeNatTraversal nat;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -152,6 +154,8 @@ public final class AnodeNode implements AutoCloseable {
         this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
         this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
                 config.routeTimeout(), config.announceInterval());
+        // ---- NAT traversal (DECISIONS 35, 36)
+        this.nat = config.natTraversal() ? new NodeNatTraversal(loop, engine, router, Receiver::new) : null;
     }
 
     /**
@@ -184,6 +188,9 @@ public final class AnodeNode implements AutoCloseable {
         if (config.announce() && (identity.address().zone().id() != 0
                 || config.zoneSources().containsKey(identity.address().zone()))) {
             n.router.startAnnouncing();
+        }
+        if (n.nat != null) {
+            n.nat.start();
         }
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
         return n;
@@ -367,11 +374,24 @@ public final class AnodeNode implements AutoCloseable {
     // ------------------------------------------------------------------ reaching addresses
 
     /**
+     * The hop count of the PONG that answered the latest completed ping to {@code address} (draft
+     * 3.1): 0 means the reply took a direct path, above 0 a relay; empty if none came yet.
+     */
+    public java.util.OptionalInt lastReplyHops(AnodeAddress address) {
+        org.anode.engine.Peer p = engine.peer(Objects.requireNonNull(address, "address"));
+        int h = p == null ? -1 : p.lastPongHops();
+        return h < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(h);
+    }
+
+    /**
      * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
      * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
      */
     public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
-        return router.pathTo(Objects.requireNonNull(address, "address")).map(AnodePath::of);
+        org.anode.engine.NatTraversal t = nat == null ? null : nat.traversal();
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(p -> AnodePath.of(p,
+                t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
+                t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address)));
     }
 
     /**
@@ -524,6 +544,9 @@ public final class AnodeNode implements AutoCloseable {
         }
         streams.close();
         router.close();
+        if (nat != null) {
+            nat.close();
+        }
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {

@@ -54,8 +54,11 @@ public final class AnodeNodeConfig {
     private final java.time.Duration routeTimeout;
     private final boolean announce;
     private final java.time.Duration announceInterval;
+    // NAT traversal (DECISIONS 35, 36).
+    private final boolean natTraversal;
 
     private AnodeNodeConfig(Builder b) {
+        this.natTraversal = b.natTraversal;
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
@@ -117,6 +120,7 @@ public final class AnodeNodeConfig {
         b.routeTimeout = routeTimeout;
         b.announce = announce;
         b.announceInterval = announceInterval;
+        b.natTraversal = natTraversal;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -287,6 +291,14 @@ public final class AnodeNodeConfig {
         return c;
     }
 
+    /**
+     * Whether the node learns its public endpoint (NETID) and moves peers met over a relay onto a
+     * direct path by hole punching (DECISIONS 35, 36; default on).
+     */
+    public boolean natTraversal() {
+        return natTraversal;
+    }
+
     /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
     public boolean announce() {
         return announce;
@@ -334,6 +346,7 @@ public final class AnodeNodeConfig {
         private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
+        private boolean natTraversal = true;
         private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
 
         private Builder() {
@@ -493,6 +506,12 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("announceInterval must be within 100 ms and 1 h: " + d);
             }
             this.announceInterval = d;
+            return this;
+        }
+
+        /** Turns NAT traversal (DECISIONS 35, 36) on or off; on by default. */
+        public Builder natTraversal(boolean on) {
+            this.natTraversal = on;
             return this;
         }
 
