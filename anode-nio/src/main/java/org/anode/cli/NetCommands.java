@@ -377,6 +377,11 @@ final class NetCommands {
                     int hops = h.isPresent() ? h.getAsInt() : p == null ? 0 : p.hops();
                     String nat = !verbose ? "" : " nat=" + (p == null ? "UNKNOWN/UNKNOWN"
                             : p.localNat() + "/" + p.remoteNat());
+                    var ts = node.traversalStatistics();
+                    if (verbose && ts != null && ts.lastSwitchNanos() >= 0) {
+                        // From the first packet the peer sent over the relay to its direct path.
+                        nat += String.format(Locale.ROOT, " switched=%.1fms", ts.lastSwitchNanos() / 1e6);
+                    }
                     out.println(String.format(Locale.ROOT, "reply from %s rtt=%.2fms path=%s hops=%d%s", target,
                             rtt.toNanos() / 1e6, kind, hops, nat));
                     out.flush();

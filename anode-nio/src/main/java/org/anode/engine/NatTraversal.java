@@ -532,7 +532,15 @@ public final class NatTraversal {
             remoteNats.put(peer.address(), announced);
         }
         if (s.hasDirect()) {
-            return;
+            // An EPI over the relay while our direct path is quiet: the peer lost that path (it
+            // restarted on another port, its mapping went): start over. A working path stays.
+            PeerEndpoint d = directEndpoint(s);
+            if (hops == 0 || (d != null && now - d.lastHeardNanos() < LIVENESS_NANOS)) {
+                return;
+            }
+            lostDirect(s, now, true);
+            s.roundStart = Long.MIN_VALUE;
+            s.lastRoundEnd = Long.MIN_VALUE;
         }
         if (!inRound(s, now)) {
             // The peer started a round: join it, so both NATs open at once - but at most one
@@ -816,16 +824,20 @@ public final class NatTraversal {
         closeExtra(s, s.directVia);
     }
 
+    /** The peer's endpoint that is the session's direct path, or null. */
+    private static PeerEndpoint directEndpoint(Session s) {
+        for (PeerEndpoint e : s.peer.endpoints()) {
+            if (e.is(s.directVia, s.directEndpoint)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
     /** Liveness and keepalive of the direct path in use. */
     private void watchDirect(Session s, long now) {
         Peer p = s.peer;
-        PeerEndpoint d = null;
-        for (PeerEndpoint e : p.endpoints()) {
-            if (e.is(s.directVia, s.directEndpoint)) {
-                d = e;
-                break;
-            }
-        }
+        PeerEndpoint d = directEndpoint(s);
         if (d == null || d.hops() != 0) {
             lostDirect(s, now, false);
             return;
@@ -991,6 +1003,7 @@ public final class NatTraversal {
             while (obs.size() > 8) {
                 obs.remove(obs.keySet().iterator().next());
             }
+            InetSocketAddress oldPublic = publicEndpoint(via);
             NatType before = types.get(via);
             NatType t = classify(via, obs);
             types.put(via, t);
@@ -998,6 +1011,14 @@ public final class NatTraversal {
             if (before != t) {
                 LOG.log(System.Logger.Level.DEBUG, "NAT of {0}: {1}, public endpoint {2}", via.name(), t,
                         ip.toSocketAddress());
+            }
+            if (!ip.toSocketAddress().equals(oldPublic)) {
+                // Peers in a round heard only our interface endpoints so far: tell them this one now.
+                for (Session s : sessions.values()) {
+                    if (!s.hasDirect() && inRound(s, now)) {
+                        sendEpis(s, now);
+                    }
+                }
             }
         }
 

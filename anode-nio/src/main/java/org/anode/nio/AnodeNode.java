@@ -374,6 +374,13 @@ public final class AnodeNode implements AutoCloseable {
     // ------------------------------------------------------------------ reaching addresses
 
     /**
+     * NAT traversal counters (DECISIONS 35, 36), or null when the configuration turns traversal off.
+     */
+    public org.anode.engine.NatTraversal.Stats traversalStatistics() {
+        return nat == null ? null : nat.traversal().stats();
+    }
+
+    /**
      * The hop count of the PONG that answered the latest completed ping to {@code address} (draft
      * 3.1): 0 means the reply took a direct path, above 0 a relay; empty if none came yet.
      */
