@@ -747,7 +747,7 @@ public final class NatTraversal {
             m.left--;
             sendProbe(s, t, new InetSocketAddress(m.ip, port));
         }
-        endMany(s);
+        // All sent; the bitmap stays until the round ends, for the answers still on their way.
     }
 
     // ------------------------------------------------------------------ tick

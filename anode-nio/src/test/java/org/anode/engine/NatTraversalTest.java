@@ -132,6 +132,34 @@ class NatTraversalTest {
         assertTrue(best(b, A).transport() != b.main);
     }
 
+    /** Pings every 100 ms through a whole traversal, whatever its outcome, are all answered. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"EASY,HARD,20", "EASY,HARD,21", "EASY,HARD,22", "HARD,EASY,23",
+            "HARD,HARD,24", "EASY,EASY,25"})
+    void pingsThroughoutATraversalAreAllAnswered(Kind ka, Kind kb, long seed) throws Exception {
+        setUp(ka, kb, seed);
+        contact();
+        int[] pongs = {0};
+        int sent = 0;
+        for (int i = 0; i < 200; i++) {
+            a.engine.ping(a.engine.peer(B.address()), new Handlers.PingCallback() {
+                @Override
+                public void pong(long rttNanos) {
+                    pongs[0]++;
+                }
+
+                @Override
+                public void failed(Exception cause) {
+                }
+            });
+            sent++;
+            sim.runFor(100 * MS);
+        }
+        sim.runFor(SECOND);
+        assertTrue(pongs[0] >= sent - 3, pongs[0] + " of " + sent + " answered; a->b " + best(a, B) + ", b->a "
+                + best(b, A));
+    }
+
     @Test
     void oneSideWithoutNatGoesDirect() throws Exception {
         setUp(Kind.EASY, Kind.NONE, 5);
