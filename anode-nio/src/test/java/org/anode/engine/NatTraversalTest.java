@@ -218,6 +218,28 @@ class NatTraversalTest {
     }
 
     @Test
+    void aPeerThatRestartsOnAnotherPortIsReachedDirectAgainSoon() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 30);
+        contact();
+        sim.runFor(2 * SECOND);
+        assertEquals(ep("198.18.0.21", 5000), best(b, A).address());
+        // a's process goes away; a new one with the same identity starts on port 5001.
+        a.traversal = null;
+        a.main.close();
+        Host a2 = sim.new Host(A, "10.1.0.2", 5001, a.nat).withTraversal(31);
+        a2.engine.addPeer(R.address(), a2.main, RELAY);
+        a2.relays.add(new NatTraversal.RelayRef(R.address(), a2.main, RELAY));
+        a2.engine.ping(a2.engine.peer(R.address()), NatSim.ignore());
+        sim.runFor(500 * MS);
+        a2.engine.addRelayedPath(B.address(), a2.main, RELAY);
+        a2.engine.ping(a2.engine.peer(B.address()), NatSim.ignore());
+        sim.runFor(4 * SECOND);
+        assertEquals(ep("198.18.0.21", 5001), best(b, A).address(), "b dropped the old path for the new one");
+        assertEquals(0, best(b, A).hops());
+        assertEquals(0, a2.engine.peer(B.address()).bestEndpoint().hops());
+    }
+
+    @Test
     void aFlushedEasyMappingHealsWhileTrafficFlows() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 11);
         contact();

@@ -154,35 +154,132 @@ class NatTraversalLabTest {
 
     /**
      * A 64 MiB stream starts on the relay (the first packets of the connection) and ends on the
-     * direct path: SHA-256 intact, and most of its packets arrived straight from h1's router.
+     * direct path: SHA-256 intact, and most of its packets arrived straight from h1's router. A
+     * sampler records the receiver's progress and both counters every 100 ms: throughput before
+     * and after the switch, the longest stall around it, the bytes the relay carried before it.
      */
     @Test
-    void aStreamStartedOnTheRelayFinishesDirect(TestInfo info) {
+    void aStreamStartedOnTheRelayFinishesDirect(TestInfo info) throws Exception {
         try (Lab lab = Lab.open(name(info))) {
             World w = world(lab, Lab.Nat.EASY, Lab.Nat.EASY);
-            int size = Integer.getInteger("nat.streamMiB", 64) << 20;
-            byte[] data = ZoneLab.data(size, 7);
-            Path in = lab.write("data.bin", data);
-            LabProcess listen = w.h2.anode("listen", Redirect.PIPE, "listen", "--identity", w.id2.file().toString(),
-                    Integer.toString(STREAM_PORT));
-            w.relayHost.awaitPackets("from_h2", 1, START);
-            long t0 = System.nanoTime();
-            LabProcess cat = w.h1.anode("cat", Redirect.from(in.toFile()), "cat", "--identity", w.id1.file().toString(),
-                    w.id2.address() + ":" + STREAM_PORT);
-            ZoneRelayLabTest.awaitBytes(listen, data.length, Duration.ofSeconds(600), cat);
-            double secs = (System.nanoTime() - t0) / 1e9;
-            assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), data.length), "the stream's bytes");
-            LabProcess.sleep(Duration.ofMillis(500));
-            assertEquals(data.length, ZoneLab.size(listen.stdoutFile()), "nothing after the data" + listen.tails());
+            String m = stream(lab, w, Integer.getInteger("nat.streamMiB", 64));
             long direct = w.h2.packets("direct_in");
             long relayed = w.h2.packets("relay_in");
-            String m = String.format("%d MiB in %.1f s (%.1f MiB/s incl. JVM start); packets at h2: %d direct, %d relayed%n",
-                    size >> 20, secs, (size >> 20) / secs, direct, relayed);
-            lab.write("measured.txt", m);
-            System.out.println(m);
-            assertTrue(relayed > 0, "the connection began on the relay");
+            assertTrue(relayed > 0, "the connection began on the relay: " + m);
             assertTrue(direct > 10 * relayed, "and moved to the direct path: " + m);
         }
+    }
+
+    /** Hard + hard: a stream stays on the relay and arrives intact (the relay-only throughput). */
+    @Test
+    void aStreamBetweenTwoHardNatsStaysOnTheRelay(TestInfo info) throws Exception {
+        try (Lab lab = Lab.open(name(info))) {
+            World w = world(lab, Lab.Nat.HARD, Lab.Nat.HARD);
+            String m = stream(lab, w, Integer.getInteger("nat.relayStreamMiB", 16));
+            assertEquals(0, w.h2.packets("direct_in"), "nothing came straight from h1's router: " + m);
+        }
+    }
+
+    /** One sample of a stream's progress at the receiver. */
+    private record Sample(long nanos, long bytes, long direct, long relayed, long relayedBytes) {
+    }
+
+    private static final Pattern COUNTER = Pattern.compile("packets (\\d+) bytes (\\d+)");
+
+    private static long[] counter(Host h, String name) {
+        Matcher m = COUNTER.matcher(h.exec("nft", "list", "counter", "ip", "lab", name));
+        assertTrue(m.find(), name);
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+    }
+
+    /** Sends {@code mib} MiB from h1 to h2 by {@code anode cat} / {@code listen}; returns the figures. */
+    private static String stream(Lab lab, World w, int mib) throws Exception {
+        int size = mib << 20;
+        byte[] data = ZoneLab.data(size, 7);
+        Path in = lab.write("data.bin", data);
+        LabProcess listen = w.h2.anode("listen", Redirect.PIPE, "listen", "--identity", w.id2.file().toString(),
+                Integer.toString(STREAM_PORT));
+        w.relayHost.awaitPackets("from_h2", 1, START);
+        List<Sample> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sampler = new Thread(() -> {
+            while (!done.get()) {
+                long[] r = counter(w.h2, "relay_in");
+                samples.add(new Sample(System.nanoTime(), ZoneLab.size(listen.stdoutFile()),
+                        counter(w.h2, "direct_in")[0], r[0], r[1]));
+                LabProcess.sleep(Duration.ofMillis(100));
+            }
+        }, "sampler");
+        long t0 = System.nanoTime();
+        LabProcess cat = w.h1.anode("cat", Redirect.from(in.toFile()), "cat", "--identity", w.id1.file().toString(),
+                w.id2.address() + ":" + STREAM_PORT);
+        sampler.start();
+        try {
+            ZoneRelayLabTest.awaitBytes(listen, data.length, Duration.ofSeconds(600), cat);
+        } finally {
+            done.set(true);
+            sampler.join(10_000);
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), data.length), "the stream's bytes");
+        LabProcess.sleep(Duration.ofMillis(500));
+        assertEquals(data.length, ZoneLab.size(listen.stdoutFile()), "nothing after the data" + listen.tails());
+        String m = String.format("%d MiB in %.1f s (%.1f MiB/s, JVM start included); packets at h2: %d direct, %d relayed%n",
+                mib, secs, mib / secs, w.h2.packets("direct_in"), w.h2.packets("relay_in")) + analyse(samples);
+        lab.write("measured.txt", m);
+        System.out.println(m);
+        return m;
+    }
+
+    /** Throughput on the relay and direct, the longest stall once data flowed, relay bytes before the switch. */
+    private static String analyse(List<Sample> all) {
+        List<Sample> s = new ArrayList<>(all);
+        StringBuilder b = new StringBuilder();
+        Sample first = null;
+        Sample switched = null;
+        long longestStall = 0;
+        long stallStart = -1;
+        Sample prev = null;
+        for (Sample x : s) {
+            if (first == null && x.bytes() > 0) {
+                first = x;
+            }
+            if (switched == null && x.direct() > 20) {
+                switched = x;
+            }
+            if (prev != null && first != null && x.bytes() == prev.bytes()) {
+                if (stallStart < 0) {
+                    stallStart = prev.nanos();
+                }
+                longestStall = Math.max(longestStall, x.nanos() - stallStart);
+            } else {
+                stallStart = -1;
+            }
+            prev = x;
+        }
+        Sample last = s.isEmpty() ? null : s.get(s.size() - 1);
+        if (first != null && switched != null && switched.nanos() > first.nanos()) {
+            b.append(String.format("relay phase: %.1f MiB in %.2f s (%.1f MiB/s), %d bytes through the relay before the"
+                    + " switch%n", (switched.bytes() - first.bytes()) / 1048576.0, (switched.nanos() - first.nanos()) / 1e9,
+                    (switched.bytes() - first.bytes()) / 1048576.0 / ((switched.nanos() - first.nanos()) / 1e9),
+                    switched.relayedBytes()));
+        } else if (switched != null) {
+            b.append(String.format("switched before the first data reached the stream's output; %d bytes through the"
+                    + " relay before the switch%n", switched.relayedBytes()));
+        }
+        if (switched != null && last != null && last.nanos() > switched.nanos()) {
+            b.append(String.format("direct phase: %.1f MiB in %.2f s (%.1f MiB/s)%n",
+                    (last.bytes() - switched.bytes()) / 1048576.0, (last.nanos() - switched.nanos()) / 1e9,
+                    (last.bytes() - switched.bytes()) / 1048576.0 / ((last.nanos() - switched.nanos()) / 1e9)));
+        }
+        if (switched == null && first != null && last != null && last.nanos() > first.nanos()) {
+            b.append(String.format("relay only: %.1f MiB in %.2f s (%.1f MiB/s)%n", (last.bytes() - first.bytes()) / 1048576.0,
+                    (last.nanos() - first.nanos()) / 1e9,
+                    (last.bytes() - first.bytes()) / 1048576.0 / ((last.nanos() - first.nanos()) / 1e9)));
+        }
+        b.append(String.format("longest stall in the output once data flowed: %d ms (100 ms sampling)%n",
+                longestStall / 1_000_000));
+        return b.toString();
     }
 
     /**
@@ -324,6 +421,37 @@ class NatTraversalLabTest {
                     + gw2 + " conntrack flushed; SHA-256 intact\n";
             lab.write("measured.txt", m);
             assertTrue(relayDuring > 100, "the relay carried the stream during the cut: " + relayDuring);
+        }
+    }
+
+    /**
+     * Hostile: an authenticated peer floods h2 over the relay with EPIs naming ports of a third
+     * party (1,000 a second for 10 s). h2 probes at most {@code MAX_CANDIDATES} of those endpoints a
+     * round, 10 a second each for 5 s, one round per backoff: the victim sees a bounded trickle of
+     * small packets, not a stream, and h2 keeps working.
+     */
+    @Test
+    void anEpiFloodNamingAThirdPartyStaysWithinTheProbeBudget(TestInfo info) {
+        try (Lab lab = Lab.open(name(info))) {
+            World w = world(lab, Lab.Nat.HARD, Lab.Nat.EASY);
+            Host victim = lab.publicHost("v", 40);
+            victim.count("probes", "ip saddr " + w.h2.router().ip() + " meta l4proto udp");
+            node(w);
+            LabProcess flood = w.h1.java("flood", Redirect.PIPE, EpiFloodAgent.class.getName(), w.id1.file().toString(),
+                    w.id2.address(), victim.ip(), "1000", "10");
+            assertEquals(0, flood.awaitExit(Duration.ofSeconds(120)), "the flood agent" + flood.tails());
+            assertTrue(flood.stdout().contains("sent "), flood.tails());
+            LabProcess.sleep(Duration.ofSeconds(6));
+            long probes = victim.packets("probes");
+            String m = "EPI flood: " + flood.stdout().strip().replace('\n', ';') + "; the victim got " + probes
+                    + " packets from h2\n";
+            lab.write("measured.txt", m);
+            System.out.println(m);
+            // Rounds at most every 5 s + 2 s over the 16 s: three rounds of 8 endpoints x 50 probes.
+            assertTrue(probes <= 3 * 8 * 50, m);
+            // h2 still answers.
+            List<Reply> l = ping(w, "ping", 5, 200);
+            assertEquals(5, l.size());
         }
     }
 
