@@ -676,7 +676,7 @@ public final class NatTraversal {
             }
             t.close();
         }
-        List<Transport> kept = s.extra.contains(keep) ? List.of(keep) : null;
+        List<Transport> kept = keep != null && s.extra.contains(keep) ? List.of(keep) : null;
         s.extra = kept;
         if (kept == null) {
             s.extraTargets = null;
@@ -821,7 +821,8 @@ public final class NatTraversal {
         remoteNats.remove(s.peer.address());
         directPeers.remove(s.peer.address());
         endMany(s);
-        closeExtra(s, s.directVia);
+        // Every extra socket goes, the direct path's too: the session that owned it is gone.
+        closeExtra(s, null);
     }
 
     /** The peer's endpoint that is the session's direct path, or null. */

@@ -161,6 +161,25 @@ class NatTraversalTest {
     }
 
     @Test
+    void theHardSidesExtraSocketsCloseWhenItsDirectPathIsLost() throws Exception {
+        setUp(Kind.EASY, Kind.HARD, 4);
+        contact();
+        sim.runFor(10 * SECOND);
+        Transport extra = best(b, A).transport();
+        assertTrue(extra != b.main && extra.isOpen(), "direct over one extra socket");
+        sim.blocked.add("198.18.0.21|198.18.0.22");
+        for (int i = 0; i < 60; i++) {
+            b.engine.ping(b.engine.peer(A.address()), NatSim.ignore());
+            sim.runFor(100 * MS);
+        }
+        assertTrue(best(b, A).hops() > 0, "back on the relay");
+        assertFalse(extra.isOpen(), "the socket of the lost path is closed");
+        for (PeerEndpoint e : b.engine.peer(A.address()).endpoints()) {
+            assertTrue(e.transport().isOpen(), "no endpoint left on a closed socket: " + e);
+        }
+    }
+
+    @Test
     void oneSideWithoutNatGoesDirect() throws Exception {
         setUp(Kind.EASY, Kind.NONE, 5);
         contact();
