@@ -239,6 +239,7 @@ public final class NatTraversal {
         long lastLivenessPing = Long.MIN_VALUE;
         long directSince;
         long lastRoundEnd = Long.MIN_VALUE;
+        long lastPrune;
         long lastManyStart = Long.MIN_VALUE;
 
         Session(Peer peer, long now) {
@@ -334,7 +335,17 @@ public final class NatTraversal {
             }
         }
         s.lastContact = now;
-        if (!s.hasDirect() && now - s.nextAttempt >= 0 && !inRound(s, now)) {
+        if (s.hasDirect()) {
+            // The peer talks over the relay while our direct path is quiet: it no longer has that
+            // path (it restarted on another port, or lost the mapping). Start over at once.
+            PeerEndpoint d = directEndpoint(s);
+            if (d != null && now - d.lastHeardNanos() < LIVENESS_NANOS) {
+                return;
+            }
+            lostDirect(s, now, true);
+            s.nextAttempt = now;
+        }
+        if (now - s.nextAttempt >= 0 && !inRound(s, now)) {
             startRound(s, now);
         }
     }
@@ -766,6 +777,10 @@ public final class NatTraversal {
                 it.remove();
                 continue;
             }
+            if (now - s.lastPrune >= LIVENESS_NANOS) {
+                s.lastPrune = now;
+                pruneStale(s, now);
+            }
             if (s.hasDirect()) {
                 watchDirect(s, now);
                 continue;
@@ -823,6 +838,23 @@ public final class NatTraversal {
         endMany(s);
         // Every extra socket goes, the direct path's too: the session that owned it is gone.
         closeExtra(s, null);
+    }
+
+    /**
+     * Forgets the peer's learned direct endpoints, other than the path in use, that have been
+     * silent for {@link #SILENT_NANOS}: a path proven alongside the one chosen, or left behind by
+     * a peer that restarted on another port. They would otherwise pile up and, at the endpoint
+     * bound, push out the relayed path the traversal needs (a peer keeps at most a few
+     * endpoints, and the relayed one ranks last).
+     */
+    private void pruneStale(Session s, long now) {
+        for (PeerEndpoint e : s.peer.endpoints()) {
+            if (e.hops() == 0 && !e.isConfigured() && !e.is(s.directVia, s.directEndpoint)
+                    && e.lastHeardNanos() != PeerEndpoint.NEVER && now - e.lastHeardNanos() >= SILENT_NANOS
+                    && relayedEndpoint(s.peer) != null) {
+                s.peer.forget(e.transport(), e.address());
+            }
+        }
     }
 
     /** The peer's endpoint that is the session's direct path, or null. */

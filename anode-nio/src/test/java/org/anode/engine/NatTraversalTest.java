@@ -259,6 +259,37 @@ class NatTraversalTest {
         assertEquals(0, a2.engine.peer(B.address()).bestEndpoint().hops());
     }
 
+    /** A peer restarting again and again (a new port each time) never crowds out the relayed path. */
+    @Test
+    void repeatedRestartsLeaveNoStaleDirectEndpoints() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 40);
+        contact();
+        sim.runFor(2 * SECOND);
+        Host cur = a;
+        for (int i = 1; i <= 12; i++) {
+            cur.traversal = null;
+            cur.main.close();
+            Host next = sim.new Host(A, "10.1.0.2", 5000 + i, a.nat).withTraversal(40 + i);
+            next.engine.addPeer(R.address(), next.main, RELAY);
+            next.relays.add(new NatTraversal.RelayRef(R.address(), next.main, RELAY));
+            next.engine.ping(next.engine.peer(R.address()), NatSim.ignore());
+            sim.runFor(500 * MS);
+            next.engine.addRelayedPath(B.address(), next.main, RELAY);
+            for (int k = 0; k < 30; k++) {
+                next.engine.ping(next.engine.peer(B.address()), NatSim.ignore());
+                sim.runFor(100 * MS);
+            }
+            assertEquals(ep("198.18.0.21", 5000 + i), best(b, A).address(), "restart " + i);
+            assertEquals(0, next.engine.peer(B.address()).lastPongHops(), "restart " + i + ": replies come direct");
+            boolean relayed = false;
+            for (PeerEndpoint e : b.engine.peer(A.address()).endpoints()) {
+                relayed |= e.hops() > 0;
+            }
+            assertTrue(relayed, "restart " + i + ": the relayed path is still there");
+            cur = next;
+        }
+    }
+
     @Test
     void aFlushedEasyMappingHealsWhileTrafficFlows() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 11);

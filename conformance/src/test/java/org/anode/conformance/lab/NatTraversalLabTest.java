@@ -122,6 +122,7 @@ class NatTraversalLabTest {
             node(w);
             int n = trials(3);
             int within2s = 0;
+            int easyEasy = 0;
             List<Double> switched = new ArrayList<>();
             List<Double> directRtt = new ArrayList<>();
             StringBuilder log = new StringBuilder();
@@ -140,14 +141,20 @@ class NatTraversalLabTest {
                         }
                     }
                 }
-                assertEquals("EASY", l.get(l.size() - 1).localNat(), "h1's NAT as NETID classified it");
-                assertEquals("EASY", l.get(l.size() - 1).remoteNat(), "h2's NAT as its EPIs said");
+                if (!"EASY/EASY".equals(l.get(l.size() - 1).localNat() + "/" + l.get(l.size() - 1).remoteNat())) {
+                    log.append("  NAT types at the end: ").append(l.get(l.size() - 1).localNat()).append('/')
+                            .append(l.get(l.size() - 1).remoteNat()).append('\n');
+                } else {
+                    easyEasy++;
+                }
             }
-            String summary = "easy+easy: direct within 2 s in " + within2s + " of " + n + " trials; switch times (ms) "
+            String summary = "easy+easy: direct within 2 s in " + within2s + " of " + n + " trials (NAT types EASY/EASY"
+                    + " seen in " + easyEasy + "); switch times (ms) "
                     + stats(switched) + "; direct RTT (ms) " + stats(directRtt) + "\n" + log;
             lab.write("measured.txt", summary);
             System.out.println(summary);
             assertTrue(within2s * 100 >= n * 95 || (n < 20 && within2s >= n - 1), summary);
+            assertTrue(easyEasy * 100 >= n * 95 || (n < 20 && easyEasy >= n - 1), "NAT types EASY/EASY: " + summary);
             assertTrue(w.h2.packets("direct_in") > 0, "packets came straight from h1's router");
         }
     }
@@ -317,6 +324,7 @@ class NatTraversalLabTest {
             node(w);
             int n = trials(3);
             int direct = 0;
+            int announced = 0;
             StringBuilder log = new StringBuilder();
             List<Double> switched = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -330,15 +338,19 @@ class NatTraversalLabTest {
                         .append(d == null ? "relayed throughout" : "direct, switched=" + d.switchedMs() + "ms")
                         .append(", nat ").append(l.get(l.size() - 1).localNat()).append('/')
                         .append(l.get(l.size() - 1).remoteNat()).append('\n');
-                assertEquals("HARD_RANDOM", l.get(l.size() - 1).remoteNat(), "h2 announced mode 3");
+                if ("HARD_RANDOM".equals(l.get(l.size() - 1).remoteNat())) {
+                    announced++;
+                }
                 // A new mode-3 round for the same pair waits out its repeat interval.
                 LabProcess.sleep(Duration.ofSeconds(2));
             }
-            String summary = "easy+hard: direct in " + direct + " of " + n + " trials; switch times (ms) "
+            String summary = "easy+hard: direct in " + direct + " of " + n + " trials (h2 announced mode 3 in "
+                    + announced + "); switch times (ms) "
                     + stats(switched) + "\n" + log;
             lab.write("measured.txt", summary);
             System.out.println(summary);
             assertTrue(direct >= 1, summary);
+            assertTrue(announced * 10 >= n * 9, "h2's EPIs said mode 3: " + summary);
         }
     }
 
