@@ -459,6 +459,15 @@ class NatTraversalTest {
                 new Message.NetId(1234, Endpoint.udp(ep("203.0.113.9", 1))), true);
         sim.runFor(SECOND);
         assertEquals(learned, a.traversal.publicEndpoint(a.main));
+        // From the relay itself, directly, but answering no outstanding request (forged, or a
+        // replay of an earlier answer): ignored too.
+        for (int id : new int[] {0, 1, -1, 42}) {
+            r.engine.sendMessageTo(ap, r.main, ep("198.18.0.21", 5000),
+                    new Message.NetId(id, Endpoint.udp(ep("203.0.113.9", 1))), false);
+        }
+        sim.runFor(100 * MS);
+        assertEquals(learned, a.traversal.publicEndpoint(a.main));
+        assertEquals(NatType.EASY, a.traversal.localNat());
         assertNotNull(rp);
     }
 }
