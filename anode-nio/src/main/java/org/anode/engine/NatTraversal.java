@@ -543,9 +543,24 @@ public final class NatTraversal {
             remoteNats.put(peer.address(), announced);
         }
         if (s.hasDirect()) {
-            // An EPI over the relay while our direct path is quiet: the peer lost that path (it
-            // restarted on another port, its mapping went): start over. A working path stays.
             PeerEndpoint d = directEndpoint(s);
+            // The peer, reached directly, names another port of the same address over the relay,
+            // as a peer with a port-keeping NAT does after restarting on a new socket: probe it
+            // (our direct path stays until the new one is proven, so a replayed EPI moves nothing).
+            boolean moved = epi.natTMode() <= MODE_SIMULTANEOUS && hops > 0
+                    && ep.getAddress().equals(s.directEndpoint.getAddress()) && ep.getPort() != s.directEndpoint.getPort();
+            if (moved) {
+                if (!inRound(s, now)) {
+                    startRound(s, now);
+                } else if (now - s.lastEpiSent >= PROBE_INTERVAL_NANOS * 2) {
+                    // The peer needs ours to open its NAT toward us.
+                    sendEpis(s, now);
+                }
+                addCandidate(s, ep, epi.natTMode(), now);
+                return;
+            }
+            // An EPI over the relay while our direct path is quiet: the peer lost that path (its
+            // mapping went, it moved): start over. A working path stays.
             if (hops == 0 || (d != null && now - d.lastHeardNanos() < LIVENESS_NANOS)) {
                 return;
             }
@@ -781,12 +796,12 @@ public final class NatTraversal {
                 s.lastPrune = now;
                 pruneStale(s, now);
             }
+            for (int i = 0; i < s.candidates.size(); i++) {
+                probe(s, s.candidates.get(i), now);
+            }
             if (s.hasDirect()) {
                 watchDirect(s, now);
                 continue;
-            }
-            for (int i = 0; i < s.candidates.size(); i++) {
-                probe(s, s.candidates.get(i), now);
             }
             if (s.many != null) {
                 probeMany(s, now);

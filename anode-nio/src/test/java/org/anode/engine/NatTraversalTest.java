@@ -241,7 +241,10 @@ class NatTraversalTest {
     void aPeerThatRestartsOnAnotherPortIsReachedDirectAgainSoon() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 30);
         contact();
-        sim.runFor(2 * SECOND);
+        for (int i = 0; i < 20; i++) {
+            a.engine.ping(a.engine.peer(B.address()), NatSim.ignore());
+            sim.runFor(100 * MS);
+        }
         assertEquals(ep("198.18.0.21", 5000), best(b, A).address());
         // a's process goes away; a new one with the same identity starts on port 5001.
         a.traversal = null;
@@ -253,6 +256,10 @@ class NatTraversalTest {
         sim.runFor(500 * MS);
         a2.engine.addRelayedPath(B.address(), a2.main, RELAY);
         a2.engine.ping(a2.engine.peer(B.address()), NatSim.ignore());
+        // The old path was in use half a second ago: b still probes the new port a names at once.
+        sim.runFor(300 * MS);
+        assertEquals(ep("198.18.0.21", 5001), best(b, A).address(), "b took the new path");
+        assertEquals(0, best(b, A).hops());
         sim.runFor(4 * SECOND);
         assertEquals(ep("198.18.0.21", 5001), best(b, A).address(), "b dropped the old path for the new one");
         assertEquals(0, best(b, A).hops());
