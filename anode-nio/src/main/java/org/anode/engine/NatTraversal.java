@@ -340,6 +340,11 @@ public final class NatTraversal {
             // path (it restarted on another port, or lost the mapping). Start over at once.
             PeerEndpoint d = directEndpoint(s);
             if (d != null && now - d.lastHeardNanos() < LIVENESS_NANOS) {
+                // Not quiet yet (or packets still in flight over the relay): tell the peer where
+                // we are once more, in case it is a new process of that address without our EPIs.
+                if (now - s.directSince >= EPI_REPEAT_NANOS && now - s.lastEpiSent >= EPI_REPEAT_NANOS) {
+                    sendEpis(s, now);
+                }
                 return;
             }
             lostDirect(s, now, true);
@@ -560,8 +565,12 @@ public final class NatTraversal {
                 return;
             }
             // An EPI over the relay while our direct path is quiet: the peer lost that path (its
-            // mapping went, it moved): start over. A working path stays.
+            // mapping went, it moved): start over. A working path stays, and the peer gets our
+            // EPIs again (rate-limited) so that it can find it.
             if (hops == 0 || (d != null && now - d.lastHeardNanos() < LIVENESS_NANOS)) {
+                if (hops > 0 && now - s.lastEpiSent >= EPI_REPEAT_NANOS) {
+                    sendEpis(s, now);
+                }
                 return;
             }
             lostDirect(s, now, true);
