@@ -323,6 +323,12 @@ public final class NatTraversal {
         return sessions.size();
     }
 
+    /** Endpoints being probed for a peer (bounded by {@link #MAX_CANDIDATES}); tests. */
+    int candidateCount(Peer p) {
+        Session s = sessions.get(p);
+        return s == null ? 0 : s.candidates.size();
+    }
+
     // ------------------------------------------------------------------ engine hooks
 
     /** An authenticated packet of {@code peer} arrived over a relay (hop count above 0). */
@@ -368,12 +374,19 @@ public final class NatTraversal {
         return s;
     }
 
+    /** How long the peer has been silent: since its last packet, or its last contact with us here. */
+    private static long idleFor(Session s, long now) {
+        long heard = s.peer.lastAnsweredNanos();
+        long last = heard == org.anode.wire.SenderForm.NEVER_ANSWERED || s.lastContact - heard > 0 ? s.lastContact : heard;
+        return now - last;
+    }
+
     /** Frees the slots of sessions whose peer is gone or silent (the table is full). */
     private void expireSessions(long now) {
         Iterator<Session> it = sessions.values().iterator();
         while (it.hasNext()) {
             Session s = it.next();
-            if (s.peer.isEvicted() || (!s.hasDirect() && now - s.lastContact > SESSION_IDLE_NANOS / 6)) {
+            if (s.peer.isEvicted() || (!s.hasDirect() && idleFor(s, now) > SESSION_IDLE_NANOS / 6)) {
                 dropSession(s);
                 it.remove();
             }
@@ -796,7 +809,7 @@ public final class NatTraversal {
         Iterator<Session> it = sessions.values().iterator();
         while (it.hasNext()) {
             Session s = it.next();
-            if (s.peer.isEvicted() || (now - s.peer.lastAnsweredNanos() > SESSION_IDLE_NANOS && !s.hasDirect())) {
+            if (s.peer.isEvicted() || (!s.hasDirect() && idleFor(s, now) > SESSION_IDLE_NANOS)) {
                 dropSession(s);
                 it.remove();
                 continue;
@@ -832,9 +845,8 @@ public final class NatTraversal {
                 s.lastRoundEnd = now;
                 s.nextAttempt = now + backoff(s.failures);
             }
-            if (s.roundStart == Long.MIN_VALUE && now - s.nextAttempt >= 0
-                    && now - s.lastContact < SESSION_IDLE_NANOS && relayedEndpoint(s.peer) != null
-                    && now - s.peer.lastAnsweredNanos() < SESSION_IDLE_NANOS) {
+            if (s.roundStart == Long.MIN_VALUE && now - s.nextAttempt >= 0 && idleFor(s, now) < SESSION_IDLE_NANOS
+                    && relayedEndpoint(s.peer) != null) {
                 startRound(s, now);
             }
         }

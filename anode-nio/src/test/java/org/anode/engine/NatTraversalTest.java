@@ -410,6 +410,26 @@ class NatTraversalTest {
     }
 
     @Test
+    void epiFromManyPeersAndManyEndpointsKeepsTheTablesBounded() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 19);
+        sim.runFor(SECOND);
+        List<Peer> peers = new java.util.ArrayList<>();
+        for (int i = 0; i < NatTraversal.MAX_SESSIONS + 40; i++) {
+            peers.add(a.engine.addRelayedPath(AnodeIdentity.generate(Z).address(), a.main, RELAY));
+        }
+        for (Peer p : peers) {
+            for (int k = 0; k < 20; k++) {
+                a.traversal.onEpi(p, a.main, RELAY, 1, new Message.Epi(Endpoint.udp(ep("203.0.113.5", 2000 + k)),
+                        NatTraversal.MODE_PREDICT, new byte[] {0, 1, (byte) 255}), sim.now);
+            }
+            assertTrue(a.traversal.candidateCount(p) <= NatTraversal.MAX_CANDIDATES);
+        }
+        assertEquals(NatTraversal.MAX_SESSIONS, a.traversal.sessionCount(), "sessions beyond the bound are refused");
+        sim.runFor(200 * SECOND);
+        assertTrue(a.traversal.sessionCount() < NatTraversal.MAX_SESSIONS, "silent peers leave the table");
+    }
+
+    @Test
     void replayedEpisBuyNoMoreThanOneRoundPerBackoff() throws Exception {
         setUp(Kind.HARD, Kind.EASY, 16);
         contact();
