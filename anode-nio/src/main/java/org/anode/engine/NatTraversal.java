@@ -36,7 +36,7 @@ import org.anode.wire.WireException;
  * both sides send, over that relay, one EPI per endpoint they may be reached at: the public
  * endpoint with the NAT-T mode of their NAT (0 none, 1 easy, 2 sequential with its step, 3 random
  * with its socket count) and each interface address with mode 0. A node that receives an
- * authenticated EPI answers with its own (unless it sent them within {@link #EPI_REPEAT_NANOS}) and
+ * authenticated EPI answers with its own (unless it sent them within the last 250 ms) and
  * probes the endpoints named.
  *
  * <p><b>Probing</b> (DECISIONS 36): modes 0 and 1, an EPC_REQ every {@link #PROBE_INTERVAL_NANOS}
@@ -82,9 +82,14 @@ public final class NatTraversal {
     static final long PROBE_INTERVAL_NANOS = 100_000_000L;
     /** ... for this long. */
     static final long PROBE_WINDOW_NANOS = 5_000_000_000L;
-    /** EPIs of one round are repeated (they travel over a relay and may be lost) this often, twice. */
+    /**
+     * EPIs of one round are sent again (they travel over a relay and may be lost, in particular
+     * while the relay has not yet proven a restarted peer's new endpoint) at these times after the
+     * round's start; and at most once per {@link #EPI_REPEAT_NANOS} on a peer's request.
+     */
+    static final long[] EPI_SCHEDULE_NANOS = {0, 250_000_000L, 500_000_000L, 1_000_000_000L, 2_000_000_000L};
+    static final int EPI_SENDS_PER_ROUND = EPI_SCHEDULE_NANOS.length;
     static final long EPI_REPEAT_NANOS = 1_000_000_000L;
-    static final int EPI_SENDS_PER_ROUND = 3;
     /** A direct path sent to and silent this long is given up. */
     static final long SILENT_NANOS = 3_000_000_000L;
     /** A direct path silent this long while sent to gets a PING (an answer proves it alive). */
@@ -598,7 +603,8 @@ public final class NatTraversal {
                 return;
             }
             startRound(s, now);
-        } else if (now - s.lastEpiSent >= EPI_REPEAT_NANOS && s.episThisRound < EPI_SENDS_PER_ROUND) {
+        } else if (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] && s.episThisRound < EPI_SENDS_PER_ROUND) {
+            // The peer's EPI may be its answer to ours, or a new round of its own: ours again, soon.
             sendEpis(s, now);
         }
         addCandidate(s, ep, epi.natTMode(), now);
@@ -831,7 +837,8 @@ public final class NatTraversal {
             if (s.extra != null) {
                 tickExtra(s, now);
             }
-            if (inRound(s, now) && s.episThisRound < EPI_SENDS_PER_ROUND && now - s.lastEpiSent >= EPI_REPEAT_NANOS) {
+            if (inRound(s, now) && s.episThisRound < EPI_SENDS_PER_ROUND
+                    && now - s.roundStart >= EPI_SCHEDULE_NANOS[s.episThisRound]) {
                 sendEpis(s, now);
             }
             if (!inRound(s, now) && s.roundStart != Long.MIN_VALUE && s.extra == null) {
