@@ -18,7 +18,7 @@ import org.anode.wire.Endpoint;
 import org.anode.wire.Message;
 
 /**
- * A hostile peer for the lab (DECISIONS 30, 36): an authenticated node that reaches its target over
+ * A hostile peer for the lab (draft 4.2.6 EPI; DECISIONS 30, 36): an authenticated node that reaches its target over
  * the zone relay and then floods it with EPIs naming endpoints of a third party (the victim),
  * each EPI valid and MAC'd. The target may probe what an EPI names, within its probe budget only.
  * Its own traversal is off, so it never offers a real endpoint.
