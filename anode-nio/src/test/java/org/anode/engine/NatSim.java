@@ -189,9 +189,6 @@ final class NatSim {
             byte[] b = new byte[p.remaining()];
             p.get(b);
             wire.add(new InetSocketAddress[] {local, d});
-            if (System.getenv("NATSIM_TRACE") != null) {
-                System.err.println((now / MS) + " " + local + " -> " + d + " type " + b[b.length > 20 ? 0 : 0]);
-            }
             route(this, d, b);
             return true;
         }
