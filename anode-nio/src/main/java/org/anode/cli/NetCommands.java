@@ -149,7 +149,10 @@ final class NetCommands {
                     }
                 }
                 default -> {
-                    if (extra.containsKey(a)) {
+                    if (extra.containsKey(a) && extra.get(a) != null && extra.get(a).length == 0) {
+                        // A switch without a value (registered with an empty array): present.
+                        extra.put(a, new String[] {"true"});
+                    } else if (extra.containsKey(a)) {
                         extra.put(a, new String[] {AnodeCli.value(args, ++i, a)});
                     } else if (a.startsWith("-") && a.length() > 1) {
                         throw new UsageException("unknown option '" + a + "'");
@@ -425,11 +428,15 @@ final class NetCommands {
         java.util.Map<String, String[]> extra = new java.util.HashMap<>();
         extra.put("-c", null);
         extra.put("--timeout", null);
+        extra.put("-i", null);
+        extra.put("-v", new String[0]);
         Common c = parse(args, extra);
         if (c.help) {
-            out.println("usage: anode ping [--identity FILE] [--zone HEX=URL|FILE ...] [-c N] [--timeout SECONDS] ADDRESS");
+            out.println("usage: anode ping [--identity FILE] [--zone HEX=URL|FILE ...] [-c N] [-i MILLIS] [-v]"
+                    + " [--timeout SECONDS] ADDRESS");
             out.println("PINGs an Anode address (draft 4.2.2), finding a path by its zone relay if needed.");
-            out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'.");
+            out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'");
+            out.println("(path and hops of that very reply; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides).");
             out.println("Exits 1 with the reason on stderr when the address cannot be reached.");
             return 0;
         }
@@ -439,6 +446,8 @@ final class NetCommands {
         AnodeAddress target = AnodeAddress.parse(c.positional.get(0).strip());
         int count = extra.get("-c") == null ? 1 : positive(extra.get("-c")[0], "-c");
         int timeout = extra.get("--timeout") == null ? 5 : positive(extra.get("--timeout")[0], "--timeout");
+        long interval = extra.get("-i") == null ? 1000 : positive(extra.get("-i")[0], "-i");
+        boolean verbose = extra.get("-v").length > 0;
         AnodeIdentity id = identity(c, false);
         try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build())) {
             int replies = 0;
@@ -447,8 +456,20 @@ final class NetCommands {
                 try {
                     Duration rtt = node.ping(target, Duration.ofSeconds(timeout));
                     AnodePath p = node.pathTo(target).orElse(null);
-                    out.println(String.format(Locale.ROOT, "reply from %s rtt=%.2fms path=%s hops=%d", target,
-                            rtt.toNanos() / 1e6, p == null ? "unknown" : p.kind(), p == null ? 0 : p.hops()));
+                    // The path this very reply took (its hop count, draft 3.1), and the NATs (DECISIONS 35, 36).
+                    java.util.OptionalInt h = node.lastReplyHops(target);
+                    String kind = h.isPresent() ? (h.getAsInt() == 0 ? "direct" : "relay")
+                            : p == null ? "unknown" : p.kind();
+                    int hops = h.isPresent() ? h.getAsInt() : p == null ? 0 : p.hops();
+                    String nat = !verbose ? "" : " nat=" + (p == null ? "UNKNOWN/UNKNOWN"
+                            : p.localNat() + "/" + p.remoteNat());
+                    var ts = node.traversalStatistics();
+                    if (verbose && ts != null && ts.lastSwitchNanos() >= 0) {
+                        // From the first packet the peer sent over the relay to its direct path.
+                        nat += String.format(Locale.ROOT, " switched=%.1fms", ts.lastSwitchNanos() / 1e6);
+                    }
+                    out.println(String.format(Locale.ROOT, "reply from %s rtt=%.2fms path=%s hops=%d%s", target,
+                            rtt.toNanos() / 1e6, kind, hops, nat));
                     out.flush();
                     replies++;
                 } catch (NoRouteToHostException e) {
@@ -459,7 +480,7 @@ final class NetCommands {
                     err.println("no reply from " + target + " within " + timeout + " s");
                 }
                 if (i + 1 < count) {
-                    Thread.sleep(1000);
+                    Thread.sleep(interval);
                 }
             }
             if (replies == 0) {

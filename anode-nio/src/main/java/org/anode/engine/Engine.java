@@ -120,6 +120,8 @@ public final class Engine {
     private volatile Router router;
     /** Addendum A10: endpoints of the zone relays this node uses (set by the router). */
     private volatile java.util.function.Predicate<InetSocketAddress> usedRelays = e -> false;
+    // ---- NAT traversal hook (DECISIONS 35, 36; see NatTraversal): null when traversal is off.
+    private volatile NatTraversal nat;
 
     private static final class PendingPing {
         final Peer peer;
@@ -342,6 +344,11 @@ public final class Engine {
     /** Connects the router (it calls this itself). */
     void setRouter(Router r) {
         this.router = r;
+    }
+
+    /** Connects NAT traversal (it calls this itself). */
+    void setNatTraversal(NatTraversal n) {
+        this.nat = n;
     }
 
     /** The relay logic, or null if this node does not relay. */
@@ -728,6 +735,11 @@ public final class Engine {
             }
         }
         dispatch(peer, r, via, source, now);
+        // ---- NAT traversal hook: contact over a relay starts hole punching (DECISIONS 36).
+        NatTraversal nt = nat;
+        if (hops > 0 && nt != null) {
+            nt.relayedContact(peer, now);
+        }
     }
 
     /** Finds the sender whose key verifies the MAC, or returns null having counted the drop. */
@@ -881,7 +893,7 @@ public final class Engine {
                 sendLoopPacket(peer, via, source, MessageType.PONG, b, off, r.payloadLimit());
                 stats.pongsSent++;
             }
-            case PONG -> onPong(peer, b, off, r.payloadLength(), now);
+            case PONG -> onPong(peer, b, off, r.payloadLength(), now, r.hopCount());
             case EPC_REQ -> sendLoopPacket(peer, via, source, MessageType.EPC, b, off, r.payloadLimit());
             case EPC -> onEpc(peer, via, source, r.hopCount(), MessageFields.requestId(b, off), now);
             case ERROR -> {
@@ -1010,16 +1022,30 @@ public final class Engine {
             if (c.requestId == id && c.is(via, source)) {
                 dropCheck(c);
                 checks.remove(c);
-                peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
-                Relay rl = relay;
-                if (rl != null && hops == 0) {
-                    rl.register(peer.address(), peer.remotePeerId(), via, source, now);
-                }
-                stats.endpointsProven++;
-                EngineEvents.pathChanged(peer.address(), source, hops, EngineEvents.PathChangeKind.PROVEN);
-                LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
+                adoptProven(peer, via, source, hops, now);
                 return;
             }
+        }
+        // ---- NAT traversal hook: the EPC may answer one of its probes (DECISIONS 36).
+        NatTraversal nt = nat;
+        if (nt != null && nt.onEpc(peer, via, source, hops, id, now)) {
+            adoptProven(peer, via, source, hops, now);
+        }
+    }
+
+    /** An endpoint answered an EPC_REQ sent to it (draft 4.2.5): it becomes a fresh endpoint of the peer. */
+    private void adoptProven(Peer peer, Transport via, InetSocketAddress source, int hops, long now) {
+        peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+        Relay rl = relay;
+        if (rl != null && hops == 0) {
+            rl.register(peer.address(), peer.remotePeerId(), via, source, now);
+        }
+        stats.endpointsProven++;
+        EngineEvents.pathChanged(peer.address(), source, hops, EngineEvents.PathChangeKind.PROVEN);
+        LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
+        NatTraversal nt = nat;
+        if (nt != null) {
+            nt.proven(peer, via, source, hops, now);
         }
     }
 
@@ -1048,6 +1074,27 @@ public final class Engine {
     /** Outstanding endpoint checks (bounded by {@link #MAX_CHECKS}); event loop. */
     int pendingEndpointChecks() {
         return checks.size();
+    }
+
+    /**
+     * Sends one message to {@code dest} over {@code via}, whatever the peer's best endpoint (NAT
+     * traversal's probes and EPIs). Event loop only.
+     *
+     * @return true if the transport took it
+     */
+    boolean sendMessageTo(Peer peer, Transport via, InetSocketAddress dest, org.anode.wire.Message m, boolean relayed) {
+        try {
+            ByteBuffer b = beginTo(loopOut, peer, via, dest, m.type(), peer.remotePeerId(), via.maxPacketSize(dest),
+                    null, relayed);
+            if (b.remaining() < m.encodedLength()) {
+                return false;
+            }
+            m.writeTo(b);
+            return finish(loopOut);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, m.type() + " to " + dest + " not sent: " + e);
+            return false;
+        }
     }
 
     // ------------------------------------------------------------------ ping
@@ -1107,7 +1154,7 @@ public final class Engine {
         return pings.size();
     }
 
-    private void onPong(Peer peer, ByteBuffer b, int off, int len, long now) {
+    private void onPong(Peer peer, ByteBuffer b, int off, int len, long now, int hops) {
         if (len != Long.BYTES) {
             return;
         }
@@ -1121,6 +1168,7 @@ public final class Engine {
         pings.remove(id);
         long rtt = now - p.sentAt;
         peer.rttSample(rtt);
+        peer.lastPongHops = hops;
         try {
             p.callback.pong(rtt);
         } catch (RuntimeException e) {

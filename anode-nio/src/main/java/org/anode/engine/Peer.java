@@ -48,6 +48,8 @@ public final class Peer {
     EndpointCheck[] checks = NO_CHECKS;
     static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
     private volatile long srttNanos = -1;
+    /** Hop count of the PONG that last completed a ping (draft 3.1): 0 came direct, above 0 relayed. */
+    volatile int lastPongHops = -1;
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
     Peer nextSameShortId;
@@ -231,6 +233,11 @@ public final class Peer {
         return srttNanos;
     }
 
+    /** Hop count of the latest PONG that answered a ping of ours: 0 direct, above 0 relayed, -1 none yet. */
+    public int lastPongHops() {
+        return lastPongHops;
+    }
+
     /** The sender peer id (draft 3.4) of the latest authenticated packet from this peer. */
     public int remotePeerId() {
         return remotePeerId;
@@ -341,6 +348,26 @@ public final class Peer {
         }
         endpoints = left;
         return true;
+    }
+
+    /**
+     * Removes a learned endpoint (NAT traversal: a direct path that went silent, DECISIONS 36), so
+     * the next best path (the relay) carries the traffic. Configured endpoints stay.
+     *
+     * @return true if it was removed
+     */
+    synchronized boolean forget(Transport via, InetSocketAddress address) {
+        PeerEndpoint[] e = endpoints;
+        for (int i = 0; i < e.length; i++) {
+            if (e[i].is(via, address) && !e[i].isConfigured()) {
+                PeerEndpoint[] shrunk = new PeerEndpoint[e.length - 1];
+                System.arraycopy(e, 0, shrunk, 0, i);
+                System.arraycopy(e, i + 1, shrunk, i, e.length - i - 1);
+                endpoints = shrunk;
+                return true;
+            }
+        }
+        return false;
     }
 
     private synchronized void resort() {

@@ -774,6 +774,19 @@ public final class Router {
     }
 
     /** Relays this node registers with (its own, and those in use). Event loop or tests. */
+    // ---- NAT traversal hook: the relays NETID asks (DECISIONS 35), own relay first. Event loop.
+    public List<NatTraversal.RelayRef> relayRefs() {
+        List<NatTraversal.RelayRef> l = new ArrayList<>(relays.size());
+        for (RelayState r : relays.values()) {
+            if (r.own) {
+                l.add(0, new NatTraversal.RelayRef(r.address, r.transport, r.endpoint));
+            } else if (r.answered) {
+                l.add(new NatTraversal.RelayRef(r.address, r.transport, r.endpoint));
+            }
+        }
+        return l;
+    }
+
     int relayCount() {
         return relays.size();
     }

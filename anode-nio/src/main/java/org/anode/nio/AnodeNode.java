@@ -98,6 +98,8 @@ public final class AnodeNode implements AutoCloseable {
     private volatile org.anode.transport.LanDiscovery lan;
     /** TCP and HTTP transports, both sides (DECISIONS 38). */
     private final NodeCarriers carriers;
+    /** NAT traversal, or null when the configuration turns it off. */
+    private final NodeNatTraversal nat;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -168,6 +170,8 @@ public final class AnodeNode implements AutoCloseable {
         this.carriers = new NodeCarriers(loop, config.fallback());
         router.setRelayCarriers((file, zr, ep, udp) -> carriers.carrier(file, zr, ep, udp, new Receiver(),
                 relay -> pingAsync(relay, Duration.ofSeconds(3)).exceptionally(e -> null)));
+        // ---- NAT traversal (DECISIONS 35, 36)
+        this.nat = config.natTraversal() ? new NodeNatTraversal(loop, engine, router, Receiver::new) : null;
     }
 
     /**
@@ -212,6 +216,9 @@ public final class AnodeNode implements AutoCloseable {
         if (config.announce() && (identity.address().zone().id() != 0
                 || config.zoneSources().containsKey(identity.address().zone()))) {
             n.router.startAnnouncing();
+        }
+        if (n.nat != null) {
+            n.nat.start();
         }
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
         NodeManagement.register(n);
@@ -430,11 +437,31 @@ public final class AnodeNode implements AutoCloseable {
     // ------------------------------------------------------------------ reaching addresses
 
     /**
+     * NAT traversal counters (DECISIONS 35, 36), or null when the configuration turns traversal off.
+     */
+    public org.anode.engine.NatTraversal.Stats traversalStatistics() {
+        return nat == null ? null : nat.traversal().stats();
+    }
+
+    /**
+     * The hop count of the PONG that answered the latest completed ping to {@code address} (draft
+     * 3.1): 0 means the reply took a direct path, above 0 a relay; empty if none came yet.
+     */
+    public java.util.OptionalInt lastReplyHops(AnodeAddress address) {
+        org.anode.engine.Peer p = engine.peer(Objects.requireNonNull(address, "address"));
+        int h = p == null ? -1 : p.lastPongHops();
+        return h < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(h);
+    }
+
+    /**
      * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
      * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
      */
     public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
-        return router.pathTo(Objects.requireNonNull(address, "address")).map(AnodePath::of);
+        org.anode.engine.NatTraversal t = nat == null ? null : nat.traversal();
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(p -> AnodePath.of(p,
+                t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
+                t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address)));
     }
 
     /**
@@ -635,6 +662,9 @@ public final class AnodeNode implements AutoCloseable {
         org.anode.transport.LanDiscovery l = lan;
         if (l != null) {
             l.close();
+        }
+        if (nat != null) {
+            nat.close();
         }
         if (loop.isRunning()) {
             try {

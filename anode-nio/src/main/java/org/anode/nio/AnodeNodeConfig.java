@@ -65,6 +65,10 @@ public final class AnodeNodeConfig {
     private final int httpPort;
     private final org.anode.transport.CarrierLimits carrierLimits;
 
+    // NAT traversal (DECISIONS 35, 36).
+    private final boolean natTraversal;
+
+
     private AnodeNodeConfig(Builder b) {
         this.lan = b.lan;
         this.lanPort = b.lanPort;
@@ -73,6 +77,7 @@ public final class AnodeNodeConfig {
         this.tcpPort = b.tcpPort;
         this.httpPort = b.httpPort;
         this.carrierLimits = b.carrierLimits;
+        this.natTraversal = b.natTraversal;
         this.relay = b.relay;
         this.zoneSources = java.util.Map.copyOf(b.zoneSources);
         this.routeTimeout = b.routeTimeout;
@@ -141,6 +146,7 @@ public final class AnodeNodeConfig {
         b.tcpPort = tcpPort;
         b.httpPort = httpPort;
         b.carrierLimits = carrierLimits;
+        b.natTraversal = natTraversal;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -311,6 +317,14 @@ public final class AnodeNodeConfig {
         return c;
     }
 
+    /**
+     * Whether the node learns its public endpoint (NETID) and moves peers met over a relay onto a
+     * direct path by hole punching (DECISIONS 35, 36; default on).
+     */
+    public boolean natTraversal() {
+        return natTraversal;
+    }
+
     /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
     public boolean announce() {
         return announce;
@@ -402,6 +416,7 @@ public final class AnodeNodeConfig {
         private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
         private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
         private boolean announce = true;
+        private boolean natTraversal = true;
         private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
         private boolean lan = true;
         private int lanPort = org.anode.engine.Discovery.PORT;
@@ -589,6 +604,12 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("announceInterval must be within 100 ms and 1 h: " + d);
             }
             this.announceInterval = d;
+            return this;
+        }
+
+        /** Turns NAT traversal (DECISIONS 35, 36) on or off; on by default. */
+        public Builder natTraversal(boolean on) {
+            this.natTraversal = on;
             return this;
         }
 

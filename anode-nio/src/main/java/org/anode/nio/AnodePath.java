@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import org.anode.address.AnodeAddress;
+import org.anode.engine.NatType;
 import org.anode.engine.PeerPath;
 
 /**
@@ -20,12 +21,25 @@ import org.anode.engine.PeerPath;
  *     not yet heard from)
  * @param rtt smoothed round-trip time from PING/PONG, or empty before the first measurement
  * @param paths how many paths (endpoints) the peer has
+ * @param localNat this node's NAT as NETID classified it (DECISIONS 35)
+ * @param remoteNat the peer's NAT as its EPIs announce it (DECISIONS 36)
  */
 public record AnodePath(AnodeAddress peer, boolean relayed, InetSocketAddress endpoint, Optional<AnodeAddress> relay,
-        int hops, Optional<Duration> rtt, int paths) {
+        int hops, Optional<Duration> rtt, int paths, NatType localNat, NatType remoteNat) {
+
+    /** A path without NAT facts (traversal off or nothing learned yet). */
+    public AnodePath(AnodeAddress peer, boolean relayed, InetSocketAddress endpoint, Optional<AnodeAddress> relay,
+            int hops, Optional<Duration> rtt, int paths) {
+        this(peer, relayed, endpoint, relay, hops, rtt, paths, NatType.UNKNOWN, NatType.UNKNOWN);
+    }
 
     static AnodePath of(PeerPath p) {
-        return new AnodePath(p.peer(), p.relayed(), p.endpoint(), p.relay(), p.hops(), p.rtt(), p.paths());
+        return of(p, NatType.UNKNOWN, NatType.UNKNOWN);
+    }
+
+    static AnodePath of(PeerPath p, NatType localNat, NatType remoteNat) {
+        return new AnodePath(p.peer(), p.relayed(), p.endpoint(), p.relay(), p.hops(), p.rtt(), p.paths(), localNat,
+                remoteNat);
     }
 
     /** "direct" or "relay": the word the {@code anode ping} command prints. */

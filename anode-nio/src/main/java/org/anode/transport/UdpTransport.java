@@ -84,8 +84,11 @@ public final class UdpTransport implements Transport {
             ch.bind(bind);
             ch.configureBlocking(false);
             t = new UdpTransport(ch, v6, maxPacket, receiver);
-            t.key = loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))
-                    .get(10, TimeUnit.SECONDS);
+            // On the loop thread itself (NAT traversal opening extra sockets) waiting for the loop
+            // would stall it: register directly.
+            t.key = loop.inLoop() ? loop.register(ch, SelectionKey.OP_READ, t::onReadable)
+                    : loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))
+                            .get(10, TimeUnit.SECONDS);
         } catch (IOException e) {
             ch.close();
             throw e;
