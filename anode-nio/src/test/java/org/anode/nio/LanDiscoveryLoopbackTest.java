@@ -33,8 +33,8 @@ class LanDiscoveryLoopbackTest {
     void twoLoopbackNodesFindEachOtherByAddressAlone() throws Exception {
         int lanPort = freeLanPort();
         try (NodeTestSupport s = new NodeTestSupport()) {
-            AnodeNode a = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).build());
-            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).build());
+            AnodeNode a = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
+            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
             assertTrue(a.peerEndpoints(b.address()).isEmpty());
             Duration rtt = a.ping(b.address(), Duration.ofSeconds(5));
             assertTrue(rtt.toNanos() > 0);
@@ -67,7 +67,7 @@ class LanDiscoveryLoopbackTest {
             java.nio.file.Path zone = RelayLoopbackTest.writeZoneFile(dir, relay.address(),
                     relay.localEndpoints().get(0).getPort());
             AnodeNodeConfig cfg = NodeTestSupport.loopbackConfig().zoneSource(RelayLoopbackTest.ZONE, zone.toString())
-                    .lanPort(lanPort).build();
+                    .lan(true).lanPort(lanPort).build();
             AnodeNode a = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
             AnodeNode b = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 10_000);
@@ -86,7 +86,7 @@ class LanDiscoveryLoopbackTest {
         try (NodeTestSupport s = new NodeTestSupport()) {
             AnodeNode a = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).lan(false)
                     .routeTimeout(Duration.ofSeconds(2)).build());
-            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).build());
+            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
             AnodeNode c = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).lan(false).build());
             // A does not look; B looks for C, which does not listen.
             assertThrows(NoRouteToHostException.class, () -> a.ping(b.address(), Duration.ofSeconds(1)));

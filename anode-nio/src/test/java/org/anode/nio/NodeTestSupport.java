@@ -23,8 +23,13 @@ final class NodeTestSupport implements AutoCloseable {
         }
     }
 
+    /**
+     * A node on 127.0.0.1 with an ephemeral port and without LAN discovery: discovery's fixed port
+     * (8737) and loopback broadcasts would reach every test JVM on the host, so the tests of
+     * discovery turn it on themselves with a port of their own.
+     */
     static AnodeNodeConfig.Builder loopbackConfig() {
-        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0));
+        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).lan(false);
     }
 
     AnodeNode node() throws IOException {
