@@ -204,7 +204,10 @@ final class NetCommands {
         for (String[] z : c.zones) {
             b.zoneSource(Zone.parse(z[0]), z[1]);
         }
-        b.lan(!c.noLan).lanPort(c.lanPort).peerId(c.peerId);
+        if (c.noLan) {
+            b.lan(false); // the file's discovery setting stands unless --no-lan is given
+        }
+        b.lanPort(c.lanPort).peerId(c.peerId);
         if (c.httpProxy != null) {
             // DECISIONS 38: HTTP to the relays goes through this proxy.
             b.fallback(org.anode.transport.FallbackConfig.defaults().withProxy(java.net.ProxySelector.of(

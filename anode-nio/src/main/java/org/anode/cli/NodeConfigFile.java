@@ -46,7 +46,7 @@ public final class NodeConfigFile {
      * @param udp the UDP port (0: any free one)
      * @param bind the IP address to bind (null: every address)
      * @param zones zone file sources
-     * @param discovery whether the node announces itself to its zone's relay (DECISIONS 33)
+     * @param discovery whether the node announces itself to its zone's relay (DECISIONS 33) and runs LAN discovery (DECISIONS 37)
      * @param announceInterval how often it does
      * @param control the directory of the control socket of {@code anode status}
      * @param relay whether the node relays for others

@@ -28,7 +28,7 @@ final class NodeSetup {
             b.zoneSource(z.zone(), z.source());
         }
         if (s.discovery() != null) {
-            b.announce(s.discovery());
+            b.announce(s.discovery()).lan(s.discovery());
         }
         if (s.announceInterval() != null) {
             b.announceInterval(s.announceInterval());
