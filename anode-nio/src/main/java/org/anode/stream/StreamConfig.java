@@ -34,7 +34,7 @@ public final class StreamConfig {
     private long connectTimeoutNanos = Duration.ofSeconds(30).toNanos();
     private long initialRtoNanos = Duration.ofSeconds(1).toNanos();
     private long minRtoNanos = Duration.ofMillis(200).toNanos();
-    private long maxRtoNanos = Duration.ofSeconds(60).toNanos();
+    private long maxRtoNanos = Duration.ofSeconds(5).toNanos();
     private long delayedAckNanos = Duration.ofMillis(25).toNanos();
     private long deadPeerTimeoutNanos = Duration.ofSeconds(120).toNanos();
     private long keepAliveIdleNanos = Duration.ofSeconds(120).toNanos();
@@ -44,6 +44,7 @@ public final class StreamConfig {
     private long closeTimeoutNanos = Duration.ofSeconds(60).toNanos();
     private long pacingQuantumNanos = Duration.ofMillis(1).toNanos();
     private long idleReleaseNanos = Duration.ofSeconds(5).toNanos();
+    private CongestionControl congestionControl = CongestionControl.BBR;
     private Random random;
 
     /** A config with the defaults documented on each getter. */
@@ -76,6 +77,7 @@ public final class StreamConfig {
         pacingQuantumNanos = other.pacingQuantumNanos;
         idleReleaseNanos = other.idleReleaseNanos;
         random = other.random;
+        congestionControl = other.congestionControl;
     }
 
     private static final class DefaultRandom {
@@ -249,7 +251,12 @@ public final class StreamConfig {
         return this;
     }
 
-    /** Upper bound of the RTO after backoff (default 60 s). */
+    /**
+     * Upper bound of the RTO after backoff (default 5 s, where Linux uses 120 s): while the peer is
+     * silent the timeout doubles up to this and stays there, so a path that recovers after an outage
+     * is noticed within this time, and a lossy path gets many tries within the
+     * {@linkplain #userTimeoutNanos() user timeout} instead of a handful of ever longer waits.
+     */
     public long maxRtoNanos() {
         return maxRtoNanos;
     }
@@ -272,15 +279,32 @@ public final class StreamConfig {
     }
 
     /**
-     * How long unacknowledged data or an unacknowledged close may go without any packet from the
-     * peer before the connection fails and S_CLOSE reason 03 is sent (default 120 s). Retransmission
-     * backoff is capped at a quarter of it, so at least four retransmissions happen first.
+     * The user timeout, like Linux's {@code TCP_USER_TIMEOUT} (default 120 s): how long
+     * unacknowledged data or an unacknowledged close may go without any progress from the peer -
+     * no packet from it at all - before the connection fails with
+     * {@link StreamException.Kind#TIMED_OUT} and S_CLOSE reason 03 is sent. It is the only way
+     * a connection with data outstanding dies of silence: there is no retry count, and
+     * retransmission continues at most {@link #maxRtoNanos()} apart (and at most a quarter of this
+     * timeout), so a merely lossy path is never given up on while anything gets through. 120 s
+     * rather than TCP's roughly 15 minutes of retries: an application blocked on a stream learns
+     * of a dead path within two minutes (an idle one through keepalive).
      */
+    public long userTimeoutNanos() {
+        return deadPeerTimeoutNanos;
+    }
+
+    /** Sets the user timeout ({@code TCP_USER_TIMEOUT}). */
+    public StreamConfig userTimeout(Duration d) {
+        deadPeerTimeoutNanos = positive(d, "userTimeout");
+        return this;
+    }
+
+    /** The {@linkplain #userTimeoutNanos() user timeout} under its earlier name. */
     public long deadPeerTimeoutNanos() {
         return deadPeerTimeoutNanos;
     }
 
-    /** Sets the dead-peer timeout. */
+    /** Sets the {@linkplain #userTimeout(Duration) user timeout} (its earlier name). */
     public StreamConfig deadPeerTimeout(Duration d) {
         deadPeerTimeoutNanos = positive(d, "deadPeerTimeout");
         return this;
@@ -374,6 +398,21 @@ public final class StreamConfig {
     /** Sets the idle release delay. */
     public StreamConfig idleRelease(Duration d) {
         idleReleaseNanos = positive(d, "idleRelease");
+        return this;
+    }
+
+    /**
+     * The congestion controller (default {@link CongestionControl#BBR}: a model-based controller
+     * that does not read random loss as congestion; {@link CongestionControl#NEW_RENO} is the
+     * loss-based alternative).
+     */
+    public CongestionControl congestionControl() {
+        return congestionControl;
+    }
+
+    /** Selects the congestion controller. */
+    public StreamConfig congestionControl(CongestionControl cc) {
+        congestionControl = Objects.requireNonNull(cc, "congestionControl");
         return this;
     }
 

@@ -39,8 +39,10 @@ import java.nio.ByteBuffer;
  * ({@link RttEstimator}); RACK-style time-based loss detection and a tail loss probe, RFC 8985
  * ({@link LossDetection}): time-based detection keeps reordering from causing retransmission
  * storms, which a 3-duplicate rule cannot promise when there is no cumulative ACK. The congestion
- * window comes from a {@link CongestionController}, today {@link NewReno} (RFC 5681 / 6582 with
- * RFC 6675 "pipe" accounting), and sending is spread over the RTT by a {@link Pacer}.
+ * window and pacing rate come from a {@link CongestionController}: by default {@link Bbr} (a
+ * bandwidth and minimum-RTT model, so random loss is not read as congestion), or {@link NewReno}
+ * (RFC 5681 / 6582 with RFC 6675 "pipe" accounting) when {@link StreamConfig#congestionControl}
+ * asks for it; sending is spread over the RTT by a {@link Pacer}.
  *
  * <h2>Flow control</h2>
  * The advertised window is the receive buffer's free space in 1024-byte units (DECISIONS 24),
@@ -194,7 +196,9 @@ public final class StreamConnection {
         this.loss = new LossDetection(timers, c.delayedAckNanos());
         this.rcv = new ReceiveBuffer(c.receiveBufferSize(), c.maxPacketsInFlight(), maxPayload);
         this.ack = new AckTracker(timers, c.ackEveryPackets(), c.delayedAckNanos(), c.maxAckRanges());
-        this.cc = new NewReno(c.initialCwndPackets(), maxPayload);
+        this.cc = c.congestionControl() == CongestionControl.NEW_RENO
+                ? new NewReno(c.initialCwndPackets(), maxPayload)
+                : new Bbr(c.initialCwndPackets(), maxPayload, isn);
         this.lastRecvTime = now;
         this.lastActivity = now;
         this.openPending = true;
@@ -464,7 +468,10 @@ public final class StreamConnection {
             }
             if (timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
                 openPending = true;
-                timers.set(TimerTable.OPEN_RETX, nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto));
+                // Doubling like TCP's SYN, bounded by the connect timeout rather than maxRto: a
+                // handshake is a bounded attempt, and its retries need not notice a recovering path.
+                timers.set(TimerTable.OPEN_RETX,
+                        nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), connectTimeout));
             }
             return;
         }
@@ -595,6 +602,10 @@ public final class StreamConnection {
         }
         while (sent < maxPackets && sendOne(nowNanos, sink)) {
             sent++;
+        }
+        if (sent < maxPackets && snd.unsent() == 0 && snd.lostCount() == 0 && snd.inFlight() < cc.window()) {
+            // Out of data with room in the window: rate samples now measure the application.
+            cc.onApplicationLimited(snd.inFlight());
         }
         if (sent > before) {
             loss.armTailProbe(nowNanos, snd, rtt.srtt(), cc);
@@ -1030,7 +1041,7 @@ public final class StreamConnection {
 
     /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
     public long allocatedBytes() {
-        return snd.allocatedBytes() + rcv.allocatedBytes();
+        return snd.allocatedBytes() + rcv.allocatedBytes() + cc.allocatedBytes();
     }
 
     /** The glue's per-connection object (its link ids, ports, channel). */
@@ -1179,7 +1190,9 @@ public final class StreamConnection {
                 }
                 byte f = snd.markAcked(s);
                 newlyAcked = true;
-                ackedBytes += snd.length(s);
+                int len = snd.length(s);
+                ackedBytes += len;
+                cc.onPacketAcked(now, s, len);
                 if ((f & F_FIN) != 0) {
                     finAcked = true;
                 }
@@ -1200,8 +1213,11 @@ public final class StreamConnection {
         if (newestSent != Long.MIN_VALUE) {
             rttSample = now - newestSent;
             rtt.sample(rttSample);
-            rtt.resetBackoff();
         }
+        // Anything newly acknowledged proves the path delivers again (as QUIC resets its probe
+        // backoff on any acknowledgement): timing resumes from the base timeout at once, even when
+        // only retransmissions were acknowledged and Karn's rule gives no sample.
+        rtt.resetBackoff();
         snd.advance();
         cc.onAck(now, snd.una(), ackedBytes, flightBefore, snd.inFlight(), rttSample, rtt.minRtt());
         if (!snd.allAcked()) {
@@ -1286,6 +1302,7 @@ public final class StreamConnection {
         timers.cancelAll();
         // The unsent and unacknowledged data will never be delivered: drop it now.
         snd.dropAll();
+        cc.release();
         if (local) {
             rcv.dropAll();
         }
@@ -1298,5 +1315,8 @@ public final class StreamConnection {
     private void releaseIdleBuffers() {
         snd.releaseIfIdle();
         rcv.releaseIfIdle();
+        if (snd.allAcked()) {
+            cc.release();
+        }
     }
 }
