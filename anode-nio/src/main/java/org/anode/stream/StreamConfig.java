@@ -40,6 +40,7 @@ public final class StreamConfig {
     private long keepAliveIdleNanos = Duration.ofSeconds(120).toNanos();
     private long keepAliveIntervalNanos = Duration.ofSeconds(10).toNanos();
     private int keepAliveProbes = 6;
+    private long peerSilenceTimeoutNanos = Duration.ofSeconds(30).toNanos();
     private long timeWaitNanos = Duration.ofSeconds(30).toNanos();
     private long closeTimeoutNanos = Duration.ofSeconds(60).toNanos();
     private long pacingQuantumNanos = Duration.ofMillis(1).toNanos();
@@ -72,6 +73,7 @@ public final class StreamConfig {
         keepAliveIdleNanos = other.keepAliveIdleNanos;
         keepAliveIntervalNanos = other.keepAliveIntervalNanos;
         keepAliveProbes = other.keepAliveProbes;
+        peerSilenceTimeoutNanos = other.peerSilenceTimeoutNanos;
         timeWaitNanos = other.timeWaitNanos;
         closeTimeoutNanos = other.closeTimeoutNanos;
         pacingQuantumNanos = other.pacingQuantumNanos;
@@ -296,6 +298,36 @@ public final class StreamConfig {
     /** Sets the user timeout ({@code TCP_USER_TIMEOUT}). */
     public StreamConfig userTimeout(Duration d) {
         deadPeerTimeoutNanos = positive(d, "userTimeout");
+        return this;
+    }
+
+    /**
+     * How long an application waiting to read may go without hearing anything from its peer before
+     * the stream fails with {@link StreamException.Kind#TIMED_OUT} (default 30 s; 0 turns it off).
+     * It applies only while needed: after a {@code read} found nothing and until one returns data,
+     * while the peer has not closed its output and nothing we sent is unacknowledged (then the
+     * {@linkplain #userTimeoutNanos() user timeout} applies). When the peer has been silent for a
+     * third of it, small probes (an empty S_DATA repeating our last sequence number, which the peer
+     * acknowledges) go out every fifteenth of it, so a live but quiet peer is heard from in time
+     * even on a lossy path.
+     *
+     * <p>Unlike TCP: a TCP reader learns at once when the peer's process dies, because the peer's
+     * kernel sends FIN or RST; an Anode node is the process, so nobody speaks for a dead one, and a
+     * TCP reader without SO_KEEPALIVE waits forever for a peer whose machine or path died (hours
+     * with it). Anode therefore probes, but only while someone waits - an idle connection nobody
+     * reads costs no packets.
+     */
+    public long peerSilenceTimeoutNanos() {
+        return peerSilenceTimeoutNanos;
+    }
+
+    /** Sets the peer-silence timeout of a waiting reader ({@link Duration#ZERO}: off). */
+    public StreamConfig peerSilenceTimeout(Duration d) {
+        long n = d.toNanos();
+        if (n < 0) {
+            throw new IllegalArgumentException("peerSilenceTimeout must not be negative: " + d);
+        }
+        peerSilenceTimeoutNanos = n;
         return this;
     }
 

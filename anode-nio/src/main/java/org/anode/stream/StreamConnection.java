@@ -104,7 +104,8 @@ public final class StreamConnection {
     private final long connectTimeout;
     private final long initialRto;
     private final long maxRto;
-    private final long deadPeerTimeout;
+    private long deadPeerTimeout;
+    private long peerSilenceTimeout;
     private final long keepAliveIdle;
     private final long keepAliveInterval;
     private final int keepAliveProbes;
@@ -168,6 +169,13 @@ public final class StreamConnection {
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
+    /** The application's last read found nothing (and none since returned data or end-of-stream). */
+    private boolean readWaiting;
+    /** A wait began; its start time is taken on the next {@link #transmit}. */
+    private boolean readWaitStarted;
+    private boolean readWaitTimed;
+    private long readWaitSince;
+    private int silenceProbesSent;
 
     // ---- receiver ----
     private int rcvIsn;
@@ -181,6 +189,7 @@ public final class StreamConnection {
         this.initialRto = c.initialRtoNanos();
         this.maxRto = c.maxRtoNanos();
         this.deadPeerTimeout = c.deadPeerTimeoutNanos();
+        this.peerSilenceTimeout = c.peerSilenceTimeoutNanos();
         this.keepAliveIdle = c.keepAliveIdleNanos();
         this.keepAliveInterval = c.keepAliveIntervalNanos();
         this.keepAliveProbes = c.keepAliveProbes();
@@ -503,6 +512,20 @@ public final class StreamConnection {
                 keepAliveSent++;
             }
         }
+        if (silenceWatchActive()) {
+            long since = Math.max(lastRecvTime, readWaitSince);
+            long silent = nowNanos - since;
+            if (silent >= peerSilenceTimeout) {
+                fail(StreamException.Kind.TIMED_OUT, -1,
+                        "peer silent for " + silent / 1_000_000 + " ms while the application waits to read",
+                        REASON_TIMED_OUT, true);
+                return;
+            }
+            if (silent >= silenceProbeAt(silenceProbesSent)) {
+                keepAliveDue = true;
+                silenceProbesSent++;
+            }
+        }
         if (timers.expired(TimerTable.CLOSE, nowNanos)) {
             fail(StreamException.Kind.TIMED_OUT, -1, "close handshake timed out", REASON_TIMED_OUT, true);
             return;
@@ -542,6 +565,10 @@ public final class StreamConnection {
         if (keepAliveActive()) {
             t = Math.min(t, lastRecvTime + keepAliveIdle + keepAliveInterval * keepAliveSent);
         }
+        if (silenceWatchActive()) {
+            long since = Math.max(lastRecvTime, readWaitSince);
+            t = Math.min(t, since + Math.min(peerSilenceTimeout, silenceProbeAt(silenceProbesSent)));
+        }
         if (releasable()) {
             t = Math.min(t, lastActivity + idleRelease);
         }
@@ -562,6 +589,12 @@ public final class StreamConnection {
      */
     public int transmit(long nowNanos, StreamSink sink, int maxPackets) {
         int sent = 0;
+        if (readWaitStarted) {
+            readWaitStarted = false;
+            readWaitSince = nowNanos;
+            readWaitTimed = true;
+            silenceProbesSent = 0;
+        }
         if (pendingAbortReason >= 0 && sent < maxPackets) {
             int reason = pendingAbortReason;
             pendingAbortReason = -1;
@@ -829,7 +862,15 @@ public final class StreamConnection {
             windowUpdateCheck();
         }
         if (total == 0 && rcv.finReceived() && readableBytes() == 0) {
+            readWaiting = false;
             return -1;
+        }
+        if (total > 0) {
+            readWaiting = false;
+        } else if (!readWaiting && dst.hasRemaining()) {
+            readWaiting = true;
+            readWaitStarted = true;
+            readWaitTimed = false;
         }
         return total;
     }
@@ -853,6 +894,41 @@ public final class StreamConnection {
         discardInput = true;
         rcv.discardReadable();
         windowUpdateCheck();
+    }
+
+    /**
+     * True once after a {@link #read} that found nothing started the application's wait: the glue
+     * then calls {@link #transmit} and re-arms its timer, since the dead-peer watch of a waiting
+     * reader ({@link StreamConfig#peerSilenceTimeoutNanos()}) may now need one.
+     */
+    public boolean readWaitStarted() {
+        return readWaitStarted;
+    }
+
+    /** Changes the {@linkplain StreamConfig#userTimeoutNanos() user timeout} of this connection. */
+    public void setUserTimeout(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("user timeout must be positive: " + nanos);
+        }
+        deadPeerTimeout = nanos;
+    }
+
+    /** Current user timeout in nanoseconds. */
+    public long userTimeoutNanos() {
+        return deadPeerTimeout;
+    }
+
+    /** Changes the {@linkplain StreamConfig#peerSilenceTimeoutNanos() peer-silence timeout} (0: off). */
+    public void setPeerSilenceTimeout(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("peer-silence timeout must not be negative: " + nanos);
+        }
+        peerSilenceTimeout = nanos;
+    }
+
+    /** Current peer-silence timeout in nanoseconds (0: off). */
+    public long peerSilenceTimeoutNanos() {
+        return peerSilenceTimeout;
     }
 
     /** True after {@link #shutdownInput()}. */
@@ -1131,9 +1207,26 @@ public final class StreamConnection {
     private void heard(long now) {
         lastRecvTime = now;
         keepAliveSent = 0;
+        silenceProbesSent = 0;
         if (timers.isArmed(TimerTable.TIME_WAIT)) {
             timers.set(TimerTable.TIME_WAIT, now + timeWait);
         }
+    }
+
+    /**
+     * The waiting reader's dead-peer watch ({@link StreamConfig#peerSilenceTimeoutNanos()}): only
+     * while the application waits for data the peer may still send, with nothing of ours
+     * outstanding (then the user timeout applies, and retransmissions are the probes).
+     */
+    private boolean silenceWatchActive() {
+        return peerSilenceTimeout > 0 && readWaiting && readWaitTimed && established && peerConfirmed
+                && !rcv.finReceived() && !inputShutdown && snd.allAcked() && !terminated
+                && !timers.isArmed(TimerTable.TIME_WAIT);
+    }
+
+    /** Silence after which probe {@code n} (from 0) goes out: a third of the timeout, then every fifteenth. */
+    private long silenceProbeAt(int n) {
+        return peerSilenceTimeout / 3 + (peerSilenceTimeout / 15) * n;
     }
 
     private boolean keepAliveActive() {

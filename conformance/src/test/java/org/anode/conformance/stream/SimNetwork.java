@@ -56,6 +56,8 @@ final class SimNetwork {
         long aAbortAt = Long.MAX_VALUE;
         /** A calls close() instead of shutdownOutput() after writing (only sensible when bToA is 0). */
         boolean aCloses;
+        /** A neither shuts its output nor closes after writing: the stream stays open, quiet. */
+        boolean aKeepsOutputOpen;
     }
 
     static final int OPEN = 1;
@@ -517,7 +519,7 @@ final class SimNetwork {
         // A writes its stream, then shuts output.
         if (a.failure() == null && !a.isOutputShutdown()) {
             aWritten += writeSome(a, streamSeedAB, aWritten, workload.aToB);
-            if (aWritten == workload.aToB) {
+            if (aWritten == workload.aToB && !workload.aKeepsOutputOpen) {
                 if (!workload.aCloses) {
                     a.shutdownOutput();
                 } else if (a.isEstablished()) {
