@@ -115,6 +115,11 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         @Override
+        public boolean acceptQueueFull() {
+            return channel.acceptQueueFull();
+        }
+
+        @Override
         public void halfOpenAdded() {
             channel.halfOpenAdded();
         }

@@ -79,6 +79,12 @@ public final class StreamConnection {
     public static final int REASON_TIMED_OUT = 3;
     /** S_OPEN flag 0x01: the sender link id is a source port (5.2.1). */
     public static final int FLAG_SOURCE_PORT = 0x01;
+    /**
+     * S_OPEN flag 0x80 on an acceptor's answer (addendum A8): the acceptor kept no state; the
+     * opener's third step must be an S_DACK that also carries the opener's ISN as the sequence
+     * number of an empty payload, from which the acceptor rebuilds the connection.
+     */
+    public static final int FLAG_STATELESS = 0x80;
     /** {@link #nextTimeoutNanos()} when no timer is needed. */
     public static final long NO_TIMEOUT = Long.MAX_VALUE;
     /** Largest payload accepted from a peer in one packet. */
@@ -140,6 +146,11 @@ public final class StreamConnection {
     private boolean peerConfirmed;
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
+    /**
+     * Opener: the acceptor answered statelessly (addendum A8) and nothing else has been heard from
+     * it since: the third step is an S_DACK carrying our ISN, repeated on the OPEN_RETX timer.
+     */
+    private boolean statelessPeer;
 
     /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
     static final int INITIAL_RING = SendBuffer.INITIAL_RING;
@@ -181,6 +192,10 @@ public final class StreamConnection {
     private int rcvIsn;
 
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
+        this(c, active, now, localFlags, c.random().nextInt());
+    }
+
+    private StreamConnection(StreamConfig c, boolean active, long now, int localFlags, int isn) {
         this.maxPayload = c.maxPayload();
         this.noDelay = c.noDelay();
         this.keepAlive = c.keepAlive();
@@ -198,7 +213,7 @@ public final class StreamConnection {
         this.idleRelease = c.idleReleaseNanos();
         this.active = active;
         this.localFlags = localFlags & 0xFF;
-        this.isn = c.random().nextInt();
+        this.isn = isn;
         this.snd = new SendBuffer(c.sendBufferSize(), c.maxPacketsInFlight(), isn + 1);
         this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
         this.pacer = new Pacer(c.pacingQuantumNanos());
@@ -255,6 +270,22 @@ public final class StreamConnection {
         return c;
     }
 
+    /**
+     * Rebuilds an accepted connection from a stateless answer (addendum A8): the opener's third step
+     * proved that it received our S_OPEN, whose ISN was {@code isn}, at its source address, and named
+     * its own ISN. The connection is established and confirmed at once; its first
+     * {@link #transmit} acknowledges the third step so the opener stops repeating it.
+     */
+    public static StreamConnection acceptProven(StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn,
+            int peerFlags, int isn) {
+        StreamConnection c = new StreamConnection(config, false, nowNanos, 0, isn);
+        c.establish(peerWindowUnits, peerIsn, peerFlags);
+        c.peerConfirmed = true;
+        c.openPending = false;
+        c.ack.noteDuplicate(peerIsn);
+        return c;
+    }
+
     private void establish(int windowUnits, int peerIsn, int flags) {
         established = true;
         rcvIsn = peerIsn;
@@ -287,6 +318,12 @@ public final class StreamConnection {
                 openPending = false;
                 isnAckDue = true;
                 heard(nowNanos);
+                if ((flags & FLAG_STATELESS) != 0) {
+                    // Addendum A8: the acceptor holds nothing until our third step reaches it, so
+                    // that step is repeated until anything else is heard from the acceptor.
+                    statelessPeer = true;
+                    timers.set(TimerTable.OPEN_RETX, nowNanos + rtt.currentRto());
+                }
             } else if (peerIsn == rcvIsn) {
                 // The acceptor repeats its S_OPEN until our acknowledgement of its ISN arrives.
                 isnAckDue = true;
@@ -307,6 +344,7 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
+        statelessHeard();
         int len = payload.remaining();
         if (len > MAX_PACKET_PAYLOAD) {
             return;
@@ -362,6 +400,7 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
+        statelessHeard();
         heard(nowNanos);
         long before = peerWindow;
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
@@ -377,6 +416,14 @@ public final class StreamConnection {
             confirm(nowNanos);
         }
         processAck(nowNanos, ranges);
+    }
+
+    /** Something other than its S_OPEN came from a stateless acceptor: it holds our connection. */
+    private void statelessHeard() {
+        if (statelessPeer) {
+            statelessPeer = false;
+            timers.cancel(TimerTable.OPEN_RETX);
+        }
     }
 
     /** The opener acknowledged our ISN (addendum A5): the connection is live, not a replay. */
@@ -441,6 +488,7 @@ public final class StreamConnection {
             return;
         }
         heard(nowNanos);
+        statelessHeard();
         if (!peerConfirmed) {
             openPending = true;
         }
@@ -485,6 +533,12 @@ public final class StreamConnection {
             return;
         }
         ack.onTimer(nowNanos);
+        if (statelessPeer && timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
+            isnAckDue = true;
+            openTransmissions++;
+            timers.set(TimerTable.OPEN_RETX,
+                    nowNanos + Math.min(rtt.baseRto() << Math.min(openTransmissions, 20), maxRto));
+        }
         if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
@@ -556,6 +610,9 @@ public final class StreamConnection {
             return Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONFIRM));
         }
         long t = timers.earliest(ack.hasPending() ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
+        if (statelessPeer) {
+            t = Math.min(t, timers.get(TimerTable.OPEN_RETX));
+        }
         if (pacer.isBlocked()) {
             t = Math.min(t, pacer.nextSendTime());
         }
@@ -621,7 +678,13 @@ public final class StreamConnection {
             // for data nor changes how data is framed.
             isnAckDue = false;
             AckRanges r = ack.isnAck(rcv, rcvIsn);
-            sink.sendAck(rcv.advertiseWindowUnits(), r);
+            if (statelessPeer) {
+                // Addendum A8: our ISN rides along as an empty payload's sequence number (a number
+                // a stateful acceptor takes as an old duplicate).
+                sink.sendDataAck(rcv.advertiseWindowUnits(), r, isn, emptyPayload());
+            } else {
+                sink.sendAck(rcv.advertiseWindowUnits(), r);
+            }
             sent++;
             ack.onSent();
         }
