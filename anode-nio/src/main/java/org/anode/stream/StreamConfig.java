@@ -46,6 +46,7 @@ public final class StreamConfig {
     private long pacingQuantumNanos = Duration.ofMillis(1).toNanos();
     private long idleReleaseNanos = Duration.ofSeconds(5).toNanos();
     private CongestionControl congestionControl = CongestionControl.BBR;
+    private ConnectionTrace.Factory trace = ConnectionTrace.fromSystemProperty();
     private Random random;
 
     /** A config with the defaults documented on each getter. */
@@ -80,6 +81,7 @@ public final class StreamConfig {
         idleReleaseNanos = other.idleReleaseNanos;
         random = other.random;
         congestionControl = other.congestionControl;
+        trace = other.trace;
     }
 
     private static final class DefaultRandom {
@@ -445,6 +447,20 @@ public final class StreamConfig {
     /** Selects the congestion controller. */
     public StreamConfig congestionControl(CongestionControl cc) {
         congestionControl = Objects.requireNonNull(cc, "congestionControl");
+        return this;
+    }
+
+    /**
+     * Where connections write their event log ({@link ConnectionTrace}), or null for none (the
+     * default, unless the system property {@code anode.stream.trace} names a directory).
+     */
+    public ConnectionTrace.Factory trace() {
+        return trace;
+    }
+
+    /** Sets the trace factory (null: no trace). */
+    public StreamConfig trace(ConnectionTrace.Factory factory) {
+        trace = factory;
         return this;
     }
 

@@ -191,6 +191,9 @@ public final class StreamConnection {
     // ---- receiver ----
     private int rcvIsn;
 
+    /** The opt-in event log, or null (nearly always). */
+    private ConnectionTrace trace;
+
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
         this(c, active, now, localFlags, c.random().nextInt());
     }
@@ -225,6 +228,14 @@ public final class StreamConnection {
                 : new Bbr(c.initialCwndPackets(), maxPayload, isn);
         this.lastRecvTime = now;
         this.lastActivity = now;
+        ConnectionTrace.Factory tf = c.trace();
+        if (tf != null) {
+            trace = tf.open(active, isn, now);
+            if (trace != null) {
+                trace.start(now, active, c.congestionControl().name(), isn);
+                snd.trace = trace;
+            }
+        }
         this.openPending = true;
         this.peerConfirmed = active;
     }
@@ -506,6 +517,7 @@ public final class StreamConnection {
         if (terminated) {
             return;
         }
+        snd.traceNow = nowNanos;
         if (failure != null) {
             return;
         }
@@ -587,6 +599,7 @@ public final class StreamConnection {
         if (timers.expired(TimerTable.TIME_WAIT, nowNanos)) {
             timers.cancel(TimerTable.TIME_WAIT);
             terminated = true;
+            endTrace(nowNanos, "closed");
             releaseIdleBuffers();
             return;
         }
@@ -733,7 +746,7 @@ public final class StreamConnection {
                 int len = snd.length(s);
                 if ((snd.flags(s) & F_FIN) != 0) {
                     snd.markRetransmitted(s, now);
-                    cc.onPacketSent(now, s, 0, snd.inFlight(), true);
+                    packetSent(now, s, 0, snd.inFlight(), true);
                     sink.sendClose(REASON_CLOSED, isn, s);
                     armRto(now);
                     return true;
@@ -746,7 +759,7 @@ public final class StreamConnection {
                     return false;
                 }
                 snd.markRetransmitted(s, now);
-                cc.onPacketSent(now, s, len, snd.inFlight(), true);
+                packetSent(now, s, len, snd.inFlight(), true);
                 emitData(now, sink, s, snd.start(s), len);
                 paceSent(now, len);
                 armRto(now);
@@ -807,7 +820,7 @@ public final class StreamConnection {
             }
             int s = snd.sendFin(now);
             finSent = true;
-            cc.onPacketSent(now, s, 0, snd.inFlight(), false);
+            packetSent(now, s, 0, snd.inFlight(), false);
             sink.sendClose(REASON_CLOSED, isn, s);
             armRto(now);
             return true;
@@ -820,7 +833,7 @@ public final class StreamConnection {
             outstandingSince = now;
         }
         int s = snd.sendNew(now, len, flags);
-        cc.onPacketSent(now, s, len, snd.inFlight(), false);
+        packetSent(now, s, len, snd.inFlight(), false);
         emitData(now, sink, s, snd.start(s), len);
         paceSent(now, len);
         armRto(now);
@@ -850,7 +863,7 @@ public final class StreamConnection {
             return false;
         }
         snd.markProbed(s, now);
-        cc.onPacketSent(now, s, snd.length(s), snd.inFlight(), true);
+        packetSent(now, s, snd.length(s), snd.inFlight(), true);
         if ((snd.flags(s) & F_FIN) != 0) {
             sink.sendClose(REASON_CLOSED, isn, s);
         } else {
@@ -1306,7 +1319,24 @@ public final class StreamConnection {
     // Internals: send side
     // =====================================================================================
 
+    private void packetSent(long now, int seq, int bytes, long inFlight, boolean retransmission) {
+        cc.onPacketSent(now, seq, bytes, inFlight, retransmission);
+        if (trace != null) {
+            trace.sent(now, seq, bytes, retransmission, inFlight);
+        }
+    }
+
+    private void endTrace(long now, String how) {
+        if (trace != null) {
+            trace.closed(now, how);
+            trace.close();
+            trace = null;
+            snd.trace = null;
+        }
+    }
+
     private void processAck(long now, AckRanges ranges) {
+        snd.traceNow = now;
         if (!snd.hasRecords() || snd.allAcked()) {
             checkPersist(now);
             return;
@@ -1349,6 +1379,9 @@ public final class StreamConnection {
                 int len = snd.length(s);
                 ackedBytes += len;
                 cc.onPacketAcked(now, s, len);
+                if (trace != null) {
+                    trace.acked(now, s, len);
+                }
                 if ((f & F_FIN) != 0) {
                     finAcked = true;
                 }
@@ -1369,6 +1402,9 @@ public final class StreamConnection {
         if (newestSent != Long.MIN_VALUE) {
             rttSample = now - newestSent;
             rtt.sample(rttSample);
+            if (trace != null) {
+                trace.rtt(now, rttSample, rtt.srtt(), rtt.minRtt());
+            }
         }
         // Anything newly acknowledged proves the path delivers again (as QUIC resets its probe
         // backoff on any acknowledgement): timing resumes from the base timeout at once, even when
@@ -1376,6 +1412,9 @@ public final class StreamConnection {
         rtt.resetBackoff();
         snd.advance();
         cc.onAck(now, snd.una(), ackedBytes, flightBefore, snd.inFlight(), rttSample, rtt.minRtt());
+        if (trace != null) {
+            trace.congestion(now, cc.window(), cc.pacingRate(rtt.srtt()), snd.inFlight(), cc.stateName());
+        }
         if (!snd.allAcked()) {
             timers.set(TimerTable.RTO, now + rtt.currentRto());
         } else {
@@ -1404,6 +1443,9 @@ public final class StreamConnection {
         }
         boolean probe = (snd.flags(snd.una()) & F_PROBE) != 0 && peerWindow < maxPayload;
         rtt.backOff();
+        if (trace != null) {
+            trace.timeout(now, rtt.backoff());
+        }
         if (!probe) {
             cc.onRetransmissionTimeout(now, snd.nxt(), snd.inFlight());
         }
@@ -1443,11 +1485,14 @@ public final class StreamConnection {
             timers.set(TimerTable.TIME_WAIT, now + timeWait);
             timers.cancel(TimerTable.CLOSE);
             releaseIdleBuffers();
+            // Both directions are done: what time-wait may still see is not worth tracing.
+            endTrace(now, "closed");
         }
     }
 
     private void fail(StreamException.Kind kind, int remoteReason, String message, int sendReason, boolean local) {
         failure = new StreamException(kind, remoteReason, message);
+        endTrace(snd.traceNow, "failed: " + message);
         localFailure = local;
         if (!established) {
             failedConnecting = true;
