@@ -45,7 +45,7 @@ public final class StreamConfig {
     private long closeTimeoutNanos = Duration.ofSeconds(60).toNanos();
     private long pacingQuantumNanos = Duration.ofMillis(1).toNanos();
     private long idleReleaseNanos = Duration.ofSeconds(5).toNanos();
-    private CongestionControl congestionControl = CongestionControl.BBR;
+    private CongestionControl congestionControl = defaultCongestionControl();
     private ConnectionTrace.Factory trace = ConnectionTrace.fromSystemProperty();
     private Random random;
 
@@ -435,8 +435,16 @@ public final class StreamConfig {
         return this;
     }
 
+    /** BBR, or what the system property {@code anode.stream.cc} names ({@code bbr}, {@code newreno}). */
+    private static CongestionControl defaultCongestionControl() {
+        String v = System.getProperty("anode.stream.cc", "");
+        return v.equalsIgnoreCase("newreno") || v.equalsIgnoreCase("new_reno") ? CongestionControl.NEW_RENO
+                : CongestionControl.BBR;
+    }
+
     /**
-     * The congestion controller (default {@link CongestionControl#BBR}: a model-based controller
+     * The congestion controller (default {@link CongestionControl#BBR}, or NewReno when the system
+     * property {@code anode.stream.cc} is {@code newreno}: a model-based controller
      * that does not read random loss as congestion; {@link CongestionControl#NEW_RENO} is the
      * loss-based alternative).
      */
