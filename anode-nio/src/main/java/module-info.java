@@ -5,6 +5,7 @@
 module org.anode.nio {
     requires transitive org.anode.provider;
     requires java.net.http; // zone file retrieval (draft 2.1.1)
+    requires jdk.httpserver; // anode relay --http serves a zone file (draft 2.1.1)
 
     exports org.anode.nio;
 }

@@ -26,6 +26,8 @@ public final class AnodeCli {
     private final PrintStream out;
     private final PrintStream err;
     private final InputStream in;
+    /** Ends the long-running commands (relay, node) when counted down (tests; in use they run until killed). */
+    final java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
 
     AnodeCli(PrintStream out, PrintStream err, InputStream in) {
         this.out = out;
@@ -57,6 +59,16 @@ public final class AnodeCli {
                     return digest(rest);
                 case "demo":
                     return Demo.run(rest, out, err);
+                case "relay":
+                    return net().relay(rest);
+                case "node":
+                    return net().node(rest);
+                case "ping":
+                    return net().ping(rest);
+                case "listen":
+                    return net().listen(rest);
+                case "cat":
+                    return net().cat(rest);
                 case "help":
                 case "--help":
                 case "-h":
@@ -73,18 +85,38 @@ public final class AnodeCli {
         } catch (InvalidAddressException | InvalidIdentityException e) {
             err.println("anode " + cmd + ": " + e.getMessage());
             return 1;
+        } catch (java.net.NoRouteToHostException e) {
+            err.println("anode " + cmd + ": no route: " + e.getMessage());
+            return 1;
         } catch (IOException e) {
             err.println("anode " + cmd + ": I/O error: " + e.getMessage());
             return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("anode " + cmd + ": interrupted");
+            return 1;
+        } catch (Exception e) {
+            err.println("anode " + cmd + ": " + e);
+            return 1;
         }
+    }
+
+    private NetCommands net() {
+        return new NetCommands(out, err, in, stop);
     }
 
     private void usage() {
         err.println("usage: anode <command> [options]");
         err.println("  keygen [--zone HEX] [--out FILE]   generate an identity (stores FILE owner-only)");
-        err.println("  address <BASE32> | --identity FILE  describe an address");
+        err.println("  address <BASE32> | --identity FILE [-q]  describe an address (-q: the address alone)");
         err.println("  digest [FILE|-]                     AES-DIGEST of a file or standard input");
         err.println("  demo [--nodes N]                    start N nodes on loopback and let them talk");
+        err.println("  relay --identity FILE --udp PORT    run a zone relay (see anode relay --help)");
+        err.println("  node --identity FILE                run a node with DGRAM and stream echo on port 7");
+        err.println("  ping [--identity FILE] ADDRESS      PING an address, through its zone relay if needed");
+        err.println("  listen [--identity FILE] PORT       accept one Anode stream: stdin/stdout (netcat -l)");
+        err.println("  cat [--identity FILE] ADDRESS:PORT  open one Anode stream: stdin/stdout (netcat)");
+        err.println("  every network command takes --zone HEX=URL|FILE (repeatable) and --help");
     }
 
     private int keygen(List<String> args) throws UsageException, IOException {
@@ -123,6 +155,12 @@ public final class AnodeCli {
 
     private int address(List<String> args) throws UsageException, IOException, InvalidAddressException, InvalidIdentityException {
         AnodeAddress a;
+        if (args.size() == 3 && args.get(0).equals("--identity") && (args.get(2).equals("-q")
+                || args.get(2).equals("--quiet"))) {
+            // For scripts: the base32 address alone.
+            out.println(AnodeIdentity.load(Path.of(args.get(1))).address());
+            return 0;
+        }
         if (args.size() == 2 && args.get(0).equals("--identity")) {
             a = AnodeIdentity.load(Path.of(args.get(1))).address();
         } else if (args.size() == 1) {
@@ -161,7 +199,7 @@ public final class AnodeCli {
         return 0;
     }
 
-    private static String value(List<String> args, int i, String flag) throws UsageException {
+    static String value(List<String> args, int i, String flag) throws UsageException {
         if (i >= args.size()) {
             throw new UsageException(flag + " needs a value");
         }

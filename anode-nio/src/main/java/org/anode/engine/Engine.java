@@ -36,7 +36,9 @@ import org.anode.wire.WireException;
  * <p>What happens to a received packet ({@link #receive}):
  * <ol>
  *   <li>It is parsed in place ({@link PacketReader}); anything malformed is dropped.
- *   <li>A packet not addressed to this node is dropped (relaying is not offered).
+ *   <li>A packet not addressed to this node is handed to the {@link Relay} if the node relays
+ *       (draft 2.3, DECISIONS 34), else dropped. An authenticated packet to this node that arrived
+ *       with hop count 0 registers its sender at the relay (DECISIONS 33).
  *   <li>A flag 0x04 packet (authentication error response) is only reported to the
  *       {@link Handlers.ErrorHandler}: it never changes any state and is never answered
  *       (draft 3.2, DECISIONS 18).
@@ -110,6 +112,10 @@ public final class Engine {
     private volatile Handlers.DatagramHandler datagramHandler;
     private volatile Handlers.ErrorHandler errorHandler;
     private final Stats stats = new Stats();
+    /** Relaying hook (draft 2.3, DECISIONS 34): null unless the node is configured as a relay. */
+    private volatile Relay relay;
+    /** Routing hook (DECISIONS 31, 33): told of authenticated ERRORs; null without a router. */
+    private volatile Router router;
 
     private static final class PendingPing {
         final Peer peer;
@@ -144,6 +150,7 @@ public final class Engine {
         volatile long peerTableFull;
         volatile long endpointChecks;
         volatile long endpointsProven;
+        volatile long relayedReceived;
 
         /** Packets handed to the engine. */
         public long received() {
@@ -211,6 +218,11 @@ public final class Engine {
          */
         public long peerTableFull() {
             return peerTableFull;
+        }
+
+        /** Authenticated packets that arrived through a relay (hop count above 0, draft 3.1). */
+        public long relayedReceived() {
+            return relayedReceived;
         }
 
         /** Endpoint checks started for new sources of known peers (draft 4.2.4). */
@@ -282,6 +294,101 @@ public final class Engine {
             case ERROR, PING, PONG, EPC_REQ, EPC, DGRAM -> throw new IllegalArgumentException(
                     type + " is handled by the engine itself");
             default -> handlers[type.code()] = h;
+        }
+    }
+
+    // ------------------------------------------------------------------ relaying hooks
+
+    /**
+     * Makes this node a relay (draft 2.3; see {@link Relay}): packets for other recipients are
+     * forwarded instead of dropped, and authenticated packets to this node with hop count 0
+     * register their sender. Null stops relaying. Call before the node receives traffic.
+     */
+    public void setRelay(Relay r) {
+        if (r != null) {
+            r.setErrorSender(this::sendRelayError);
+        }
+        this.relay = r;
+    }
+
+    /** Connects the router (it calls this itself). */
+    void setRouter(Router r) {
+        this.router = r;
+    }
+
+    /** The relay logic, or null if this node does not relay. */
+    public Relay relay() {
+        return relay;
+    }
+
+    /**
+     * Adds a relayed path to {@code address} (DECISIONS 33): packets to it go to the relay's
+     * endpoint {@code relayEndpoint} over {@code via}, counted as one hop until the recipient's
+     * own packets say otherwise. Creates the peer (learned, agreeing its key once) if needed.
+     * Event loop only.
+     *
+     * @throws IllegalStateException if the peer table has no room
+     */
+    public Peer addRelayedPath(AnodeAddress address, Transport via, InetSocketAddress relayEndpoint)
+            throws InvalidKeyException {
+        if (address.equals(self)) {
+            throw new IllegalArgumentException("cannot relay to this node's own address");
+        }
+        long now = clock.getAsLong();
+        Peer p = table.get(address);
+        if (p == null) {
+            p = new Peer(address, AesCmac.forKey(identity.agree(address)), false);
+            Peer evicted = table.insert(p, now);
+            if (evicted == p) {
+                throw new IllegalStateException("peer table full (" + table.max() + " peers, none replaceable)");
+            }
+            logEviction(evicted);
+        }
+        p.addEndpoint(new PeerEndpoint(via, relayEndpoint, 1, PeerEndpoint.NEVER, false), config.maxEndpointsPerPeer());
+        return p;
+    }
+
+    /** The recipient's short id; computed from a full recipient address (error path only). */
+    private static long recipientShortId(PacketReader r) {
+        if (!r.recipientIsFull()) {
+            return r.recipientShortId();
+        }
+        try {
+            return r.recipientAddress().shortId().value();
+        } catch (WireException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The relay's optional ERROR reply (draft 4.2.1) to the sender of a packet it could not
+     * forward: only to a sender it knows (the reply is authenticated), with the recipient's short
+     * id as argument (addendum A6), to the source the packet came from, never larger than it.
+     */
+    private boolean sendRelayError(PacketReader r, Transport via, InetSocketAddress source, int code, long recipient) {
+        Peer p;
+        if (r.senderIsFull()) {
+            p = table.findFull(r.buffer(), r.senderOffset());
+        } else {
+            p = table.withShortId(r.senderShortId());
+            if (p != null && p.nextSameShortId != null) {
+                return false;
+            }
+        }
+        if (p == null) {
+            return false;
+        }
+        int limit = r.length();
+        try {
+            ByteBuffer b = beginTo(loopOut, p, via, source, MessageType.ERROR, p.remotePeerId(), limit, SenderForm.SHORT);
+            if (b.remaining() < 10) {
+                return false;
+            }
+            b.putShort((short) code).putLong(recipient);
+            return finish(loopOut);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "relay ERROR to " + source + " not sent: " + e);
+            return false;
         }
     }
 
@@ -462,7 +569,19 @@ public final class Engine {
             return;
         }
         if (r.recipientIsFull() ? !self.matches(r.buffer(), r.recipientOffset()) : r.recipientShortId() != selfShortId) {
+            Relay rl = relay;
+            if (rl != null) {
+                rl.forward(r, packet, via, source, now);
+                return;
+            }
             stats.notForUs++;
+            if (config.errorReplies() && !r.isAuthErrorResponse() && errorReplyBudget.tryTake(now)) {
+                // Draft 4.2.1 ERROR 03 (optional, rate-limited): this node does not relay. Only to a
+                // known sender, never larger than the packet (see sendRelayError).
+                if (sendRelayError(r, via, source, ErrorCode.RELAY_NOT_AUTHORIZED.code(), recipientShortId(r))) {
+                    stats.errorReplies++;
+                }
+            }
             return;
         }
         if (r.isAuthErrorResponse()) {
@@ -475,8 +594,20 @@ public final class Engine {
             return;
         }
         stats.accepted++;
-        if (!peer.heard(via, source, r.hopCount(), r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
+        int hops = r.hopCount();
+        if (hops > 0) {
+            stats.relayedReceived++;
+        }
+        if (!peer.heard(via, source, hops, r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
             checkEndpoint(peer, via, source, now);
+        } else if (hops == 0) {
+            // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender -
+            // only from a proven endpoint (addendum A3): a replay from a spoofed source must not
+            // move a registration; a new source registers once its EPC came back (onEpc).
+            Relay rl = relay;
+            if (rl != null) {
+                rl.register(peer.address(), r.senderPeerId(), via, source, now);
+            }
         }
         dispatch(peer, r, via, source, now);
     }
@@ -635,6 +766,11 @@ public final class Engine {
             case EPC -> onEpc(peer, via, source, r.hopCount(), MessageFields.requestId(b, off), now);
             case ERROR -> {
                 int code = b.getShort(off) & 0xffff;
+                Router rt = router;
+                if (rt != null) {
+                    boolean arg = r.payloadLength() >= 10;
+                    rt.onError(peer, code, arg ? b.getLong(off + 2) : 0, arg);
+                }
                 LOG.log(System.Logger.Level.DEBUG, "ERROR 0x{0} from {1}", Integer.toHexString(code), peer.address());
                 Handlers.ErrorHandler h = errorHandler;
                 if (h != null) {
@@ -755,6 +891,10 @@ public final class Engine {
                 dropCheck(c);
                 checks.remove(c);
                 peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+                Relay rl = relay;
+                if (rl != null && hops == 0) {
+                    rl.register(peer.address(), peer.remotePeerId(), via, source, now);
+                }
                 stats.endpointsProven++;
                 LOG.log(System.Logger.Level.DEBUG, "endpoint {0} of {1} proven", source, peer.address());
                 return;
@@ -879,13 +1019,23 @@ public final class Engine {
         if (e == null) {
             return -1;
         }
-        return e.transport().maxPacketSize(e.address()) - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+        return maxPacketSize(e) - PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
+    }
+
+    /**
+     * The packet budget of one endpoint: a relayed path (hop count above 0) reserves room for the
+     * full recipient address a sender writes until the recipient answers (DECISIONS 33), so the
+     * figure does not change with that state.
+     */
+    private static int maxPacketSize(PeerEndpoint e) {
+        int m = e.transport().maxPacketSize(e.address());
+        return e.hops() > 0 ? m - (AnodeAddress.LENGTH - ShortId.LENGTH) : m;
     }
 
     /** The packet size limit (DECISIONS 27) of this peer's best endpoint, or -1 without one. */
     public int maxPacketSize(Peer peer) {
         PeerEndpoint e = peer.bestEndpoint();
-        return e == null ? -1 : e.transport().maxPacketSize(e.address());
+        return e == null ? -1 : maxPacketSize(e);
     }
 
     /**
@@ -917,7 +1067,7 @@ public final class Engine {
                     + " (tell the node one with AnodeNode.addPeerEndpoint)");
         }
         return beginTo(o, peer, e.transport(), e.address(), type, recipientPeerId,
-                e.transport().maxPacketSize(e.address()), form);
+                e.transport().maxPacketSize(e.address()), form, e.hops() > 0);
     }
 
     private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
@@ -927,6 +1077,15 @@ public final class Engine {
 
     private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
             int recipientPeerId, int maxPacket, SenderForm form) throws IOException {
+        return beginTo(o, peer, via, dest, type, recipientPeerId, maxPacket, form, false);
+    }
+
+    /**
+     * @param relayed the destination is a relay: the recipient is written in full until it has
+     *     answered (DECISIONS 33)
+     */
+    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
+            int recipientPeerId, int maxPacket, SenderForm form, boolean relayed) throws IOException {
         if (!via.isOpen()) {
             throw new java.nio.channels.ClosedChannelException();
         }
@@ -939,8 +1098,9 @@ public final class Engine {
         o.destination = dest;
         o.start = 0;
         o.beganNanos = now;
+        boolean recipientFull = relayed && SenderForm.choose(peer.lastAnsweredNanos(), now) == SenderForm.FULL;
         o.writer.begin(b, self, form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
-                peer.address(), LOCAL_PEER_ID, recipientPeerId, type);
+                peer.address(), recipientFull, LOCAL_PEER_ID, recipientPeerId, type);
         return b;
     }
 

@@ -440,6 +440,25 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         return sendLocked(r, srcs, offset, length);
     }
 
+    /**
+     * Sends a datagram that waited for its path ({@link PendingDatagrams}), on the thread that found
+     * the path; one that cannot go now (channel closed, no room, too long for the path) is dropped,
+     * as UDP may drop it.
+     */
+    void sendHeld(AnodeSocketAddress target, ByteBuffer data) {
+        writeLock.lock();
+        try {
+            if (isOpen()) {
+                sendLocked(target, new ByteBuffer[] {data}, 0, 1);
+            }
+        } catch (IOException | RuntimeException e) {
+            System.getLogger(AnodeDatagramChannel.class.getName()).log(System.Logger.Level.DEBUG,
+                    "held datagram to " + target + " dropped: " + e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Sends one datagram gathered from every buffer; writeLock held. */
     private int sendLocked(AnodeSocketAddress target, ByteBuffer[] srcs, int offset, int length) throws IOException {
         long total = 0;
@@ -454,11 +473,17 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             node.deliverLocal(from, target.getPort(), srcs, offset, length, (int) total);
             return (int) total;
         }
-        Peer peer = engine.peer(target.address());
-        if (peer == null) {
-            throw new java.net.NoRouteToHostException("no endpoint known for Anode address " + target.address()
-                    + " (tell the node one with AnodeNode.addPeerEndpoint)");
+        if (!isBlocking() && !node.hasPath(target.address())) {
+            // No path yet, and a non-blocking send must not wait: the datagram waits (bounded) in
+            // the node while the path is found (DECISIONS 31). Sized for a relayed path (addendum A7).
+            if (total > node.localDatagramLimit() - (org.anode.address.AnodeAddress.LENGTH
+                    - org.anode.address.ShortId.LENGTH)) {
+                throw new IOException("Message too long");
+            }
+            return node.pendingDatagrams().hold(this, target, srcs, offset, length, (int) total);
         }
+        // No path yet: the node finds one through the zone relay, bounded (DECISIONS 31).
+        Peer peer = node.route(target.address());
         int max = engine.maxMessageSize(peer) - MessageFields.DGRAM_HEADER;
         if (total > max) {
             throw new IOException("Message too long");

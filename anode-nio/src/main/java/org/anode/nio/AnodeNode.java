@@ -49,13 +49,20 @@ import org.anode.transport.UdpTransport;
  * ch.send(ByteBuffer.wrap(hello), AnodeSocketAddress.of(peerAddress, 7));
  * }</pre>
  *
- * <p>Reaching peers: until discovery (zones, relays, NAT traversal) exists, a node learns where a
- * peer is in two ways only - the application tells it with {@link #addPeerEndpoint}, or the peer
- * sends it an authenticated packet first (its source endpoint is then learned). A peer seen later
+ * <p>Reaching peers (DECISIONS 31-34): the application may tell the node where a peer is
+ * ({@link #addPeerEndpoint}), a peer that sends first is learned from its source endpoint, and any
+ * other address is reached through its zone relay: the zone file (the draft's URLs, or a source
+ * configured per zone), the designated relay, a registration there, and a relayed path proven by
+ * the recipient's answer. Connect, send and ping wait for that (at most
+ * {@link AnodeNodeConfig#routeTimeout()}; a non-blocking connect instead returns at once and
+ * completes through {@code OP_CONNECT}, and a non-blocking datagram waits in the node, not in the
+ * caller) and fail with {@link NoRouteToHostException} and the
+ * reason when every way failed; {@link #pathTo} tells how a peer is reached. A node whose own zone
+ * has relays registers with its designated relay at start and every 25 s, and a node configured
+ * with {@link AnodeNodeConfig.Builder#relay} relays for others. A peer seen later
  * from another source (its NAT mapping moved) is followed once that source answered an endpoint
  * check (draft 4.2.4/4.2.5, one round trip); a replayed packet from a spoofed source never moves
- * its traffic. A datagram to an address with no known endpoint fails with
- * {@link NoRouteToHostException}.
+ * its traffic.
  *
  * <p>Security: packets are authenticated, not encrypted (DECISIONS 28); replays are possible
  * (DECISIONS 29). Unauthenticated packets never change state, and the node never answers one with
@@ -84,6 +91,9 @@ public final class AnodeNode implements AutoCloseable {
     private final Object closeLock = new Object();
     private volatile boolean open = true;
     private volatile Consumer<PeerError> errorListener;
+    private final org.anode.zone.ZoneDirectory zones;
+    private final PendingDatagrams pendingDatagrams = new PendingDatagrams(this);
+    private final org.anode.engine.Router router;
 
     /**
      * An ERROR (draft 4.2.1) or authentication error response (flag 0x04, draft 3.2) that reached
@@ -138,6 +148,13 @@ public final class AnodeNode implements AutoCloseable {
         // A loop that died (an Error in a handler, e.g. OutOfMemoryError) would leave the node
         // "open" with nothing ever waking its callers: close it, so they fail as on close().
         this.loop.setFailureHandler(t -> close());
+        // Reaching any address (DECISIONS 31-34): relay role, zone lookups, router.
+        if (config.relay() != null) {
+            engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
+        }
+        this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
+        this.router = new org.anode.engine.Router(engine, loop, zones::lookup, this::transportFor,
+                config.routeTimeout(), config.announceInterval());
     }
 
     /**
@@ -166,6 +183,10 @@ public final class AnodeNode implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             n.close();
             throw e;
+        }
+        if (config.announce() && (identity.address().zone().id() != 0
+                || config.zoneSources().containsKey(identity.address().zone()))) {
+            n.router.startAnnouncing();
         }
         LOG.log(System.Logger.Level.DEBUG, "Anode node {0} listening on {1}", identity.address(), n.localEndpoints());
         return n;
@@ -274,7 +295,9 @@ public final class AnodeNode implements AutoCloseable {
     public Duration ping(AnodeAddress peer, Duration timeout) throws IOException {
         CompletableFuture<Duration> f = pingAsync(peer, timeout);
         try {
-            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            // A path may have to be found first (DECISIONS 31): that has its own bound.
+            return f.get(timeout.toNanos() + config.routeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(5),
+                    TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof TimeoutException) {
@@ -301,6 +324,23 @@ public final class AnodeNode implements AutoCloseable {
             return f;
         }
         long timeoutNanos = timeout.toNanos();
+        Peer known = engine.peer(peer);
+        if (known == null || !org.anode.engine.Router.usable(known)) {
+            // No path yet: find one through the address's zone relay (DECISIONS 31), then ping.
+            router.resolve(peer).whenComplete((p, e) -> {
+                if (e != null) {
+                    f.completeExceptionally(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+                } else {
+                    sendPing(p.address(), f, timeoutNanos);
+                }
+            });
+            return f;
+        }
+        sendPing(peer, f, timeoutNanos);
+        return f;
+    }
+
+    private void sendPing(AnodeAddress peer, CompletableFuture<Duration> f, long timeoutNanos) {
         loop.submit(() -> {
             Peer p = engine.peer(peer);
             if (p == null) {
@@ -331,7 +371,120 @@ public final class AnodeNode implements AutoCloseable {
         if (!open) {
             f.completeExceptionally(new ClosedChannelException());
         }
-        return f;
+    }
+
+    // ------------------------------------------------------------------ reaching addresses
+
+    /**
+     * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
+     * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
+     */
+    public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(AnodePath::of);
+    }
+
+    /**
+     * Finds a path to {@code address} if none is known, waiting at most
+     * {@link AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone
+     * relay, registration there and a relayed path proven by the recipient's answer. Connect, send
+     * and ping do this themselves; an application using non-blocking channels may call this first
+     * so that they never wait.
+     *
+     * @throws NoRouteToHostException with the reason, when every way failed
+     */
+    public AnodePath findPath(AnodeAddress address) throws IOException {
+        route(Objects.requireNonNull(address, "address"));
+        return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
+                + " lost meanwhile"));
+    }
+
+    /** Datagrams of non-blocking channels waiting for their path. */
+    PendingDatagrams pendingDatagrams() {
+        return pendingDatagrams;
+    }
+
+    /** True if a packet to {@code address} can go out now, without finding a path first. */
+    boolean hasPath(AnodeAddress address) {
+        Peer p = engine.peer(address);
+        return p != null && org.anode.engine.Router.usable(p);
+    }
+
+    /** Finds a path without blocking (DECISIONS 31); completes on the event loop, or at once. */
+    CompletableFuture<Peer> findPathAsync(AnodeAddress address) {
+        return router.resolve(address);
+    }
+
+    /** The peer to send to, finding a path first if it has none (blocking, bounded). */
+    Peer route(AnodeAddress address) throws IOException {
+        Peer p = engine.peer(address);
+        if (p != null && org.anode.engine.Router.usable(p)) {
+            return p;
+        }
+        ensureOpen();
+        try {
+            return router.resolve(address).get(config.routeTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io instanceof NoRouteToHostException n ? copy(n) : io;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while finding a path to " + address);
+        } catch (TimeoutException e) {
+            throw new NoRouteToHostException("no path to " + address + " within " + config.routeTimeout());
+        }
+    }
+
+    /** A fresh exception per caller (the shared one's stack trace is another thread's). */
+    private static NoRouteToHostException copy(NoRouteToHostException e) {
+        NoRouteToHostException n = new NoRouteToHostException(e.getMessage());
+        n.initCause(e);
+        return n;
+    }
+
+    /**
+     * Counters of relayed traffic (draft 2.3, DECISIONS 34).
+     *
+     * @param relayedReceived authenticated packets that reached this node through a relay (hop count above 0)
+     * @param forwarded packets this node forwarded as a relay
+     * @param droppedByPolicy packets the relay dropped: hop limit, unregistered recipient, loop, rate limit
+     * @param droppedHopLimit of which over the hop limit
+     * @param droppedNotRegistered of which for an unregistered recipient
+     * @param droppedRateLimited of which by a token bucket
+     * @param registrations live registrations in this relay's table
+     * @param errorReplies ERROR 04 replies sent
+     */
+    public record RelayStatistics(long relayedReceived, long forwarded, long droppedByPolicy, long droppedHopLimit,
+            long droppedNotRegistered, long droppedRateLimited, int registrations, long errorReplies) {
+    }
+
+    /** Relay counters (all zero but {@code relayedReceived} for a node that does not relay). */
+    public RelayStatistics relayStatistics() {
+        org.anode.engine.Relay r = engine.relay();
+        long relayed = engine.stats().relayedReceived();
+        if (r == null) {
+            return new RelayStatistics(relayed, 0, 0, 0, 0, 0, 0, 0);
+        }
+        org.anode.engine.Relay.Stats s = r.stats();
+        int regs;
+        if (loop.inLoop()) {
+            // Called from a handler on the loop itself: waiting for the loop would wait for ourselves.
+            return new RelayStatistics(relayed, r.stats().forwarded(), r.stats().droppedByPolicy(),
+                    r.stats().droppedHopLimit(), r.stats().droppedNotRegistered(), r.stats().droppedRateLimited(),
+                    r.registrationCount(engine.now()), r.stats().errorReplies());
+        }
+        try {
+            regs = loop.submit(() -> r.registrationCount(engine.now())).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            regs = -1;
+        } catch (ExecutionException | TimeoutException e) {
+            regs = -1;
+        }
+        return new RelayStatistics(relayed, s.forwarded(), s.droppedByPolicy(), s.droppedHopLimit(),
+                s.droppedNotRegistered(), s.droppedRateLimited(), regs, s.errorReplies());
     }
 
     /**
@@ -401,6 +554,7 @@ public final class AnodeNode implements AutoCloseable {
             }
         }
         streams.close();
+        router.close();
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {

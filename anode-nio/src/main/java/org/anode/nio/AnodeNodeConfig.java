@@ -48,7 +48,19 @@ public final class AnodeNodeConfig {
     private final String threadName;
     private final long receiveSpinNanos;
 
+    // Reaching addresses (DECISIONS 31-34): relay role, zone file sources, route timeout.
+    private final RelayLimits relay;
+    private final java.util.Map<org.anode.address.Zone, String> zoneSources;
+    private final java.time.Duration routeTimeout;
+    private final boolean announce;
+    private final java.time.Duration announceInterval;
+
     private AnodeNodeConfig(Builder b) {
+        this.relay = b.relay;
+        this.zoneSources = java.util.Map.copyOf(b.zoneSources);
+        this.routeTimeout = b.routeTimeout;
+        this.announce = b.announce;
+        this.announceInterval = b.announceInterval;
         this.defaultBind = b.bind.isEmpty();
         this.bindAddresses = defaultBind
                 ? List.of(new InetSocketAddress(anyV4(), b.defaultPort), new InetSocketAddress(anyV6(), b.defaultPort))
@@ -100,6 +112,11 @@ public final class AnodeNodeConfig {
     /** A builder initialised from this configuration. */
     public Builder toBuilder() {
         Builder b = new Builder();
+        b.relay = relay;
+        b.zoneSources.putAll(zoneSources);
+        b.routeTimeout = routeTimeout;
+        b.announce = announce;
+        b.announceInterval = announceInterval;
         if (!defaultBind) {
             b.bind.addAll(bindAddresses);
         }
@@ -243,6 +260,46 @@ public final class AnodeNodeConfig {
                 .errorReplies(errorReplies).errorReplyRate(errorReplyRate).build();
     }
 
+    /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
+    public RelayLimits relay() {
+        return relay;
+    }
+
+    /**
+     * Per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS 11, 32): an
+     * {@code http(s)} URL or a local file path.
+     */
+    public java.util.Map<org.anode.address.Zone, String> zoneSources() {
+        return zoneSources;
+    }
+
+    /** How long finding a path to an address may take before it fails (DECISIONS 31: 10 s). */
+    public java.time.Duration routeTimeout() {
+        return routeTimeout;
+    }
+
+    /** The zone directory settings: the draft's URLs and timeouts, with {@link #zoneSources()} as overrides. */
+    org.anode.zone.ZoneDirectoryConfig zoneDirectory() {
+        org.anode.zone.ZoneDirectoryConfig c = org.anode.zone.ZoneDirectoryConfig.defaults();
+        for (java.util.Map.Entry<org.anode.address.Zone, String> e : zoneSources.entrySet()) {
+            c = c.withOverride(e.getKey(), org.anode.zone.ZoneSource.parse(e.getValue()));
+        }
+        return c;
+    }
+
+    /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
+    public boolean announce() {
+        return announce;
+    }
+
+    /**
+     * How often the node PINGs its own relay and the relays it reaches peers through (DECISIONS
+     * 33: 25 s, well inside a relay's 120 s registration lifetime and most NAT mapping timeouts).
+     */
+    public java.time.Duration announceInterval() {
+        return announceInterval;
+    }
+
     @Override
     public String toString() {
         return "AnodeNodeConfig{bind=" + bindAddresses + ", maxPacket=" + maxPacketIpv4 + "/" + maxPacketIpv6
@@ -272,6 +329,12 @@ public final class AnodeNodeConfig {
         private int errorReplyRate = EngineConfig.DEFAULT_ERROR_REPLY_RATE;
         private String threadName = "anode-node";
         private long receiveSpinNanos = 60_000;
+
+        private RelayLimits relay;
+        private final java.util.Map<org.anode.address.Zone, String> zoneSources = new java.util.HashMap<>();
+        private java.time.Duration routeTimeout = java.time.Duration.ofSeconds(10);
+        private boolean announce = true;
+        private java.time.Duration announceInterval = java.time.Duration.ofSeconds(25);
 
         private Builder() {
         }
@@ -385,6 +448,57 @@ public final class AnodeNodeConfig {
                 throw new IllegalArgumentException("receiveSpin must be within 0 and 10 ms: " + d);
             }
             this.receiveSpinNanos = d.toNanos();
+            return this;
+        }
+
+        /**
+         * Makes the node a relay with these limits (draft 2.3, DECISIONS 34); null (the default)
+         * means it relays nothing.
+         */
+        public Builder relay(RelayLimits limits) {
+            this.relay = limits;
+            return this;
+        }
+
+        /**
+         * Reads zone {@code zone}'s file from {@code source} - an {@code http://} or {@code https://}
+         * URL, or a local file path - instead of the draft's URLs (DECISIONS 11, 32).
+         */
+        public Builder zoneSource(org.anode.address.Zone zone, String source) {
+            Objects.requireNonNull(zone, "zone");
+            Objects.requireNonNull(source, "source");
+            if (source.isBlank()) {
+                throw new IllegalArgumentException("empty zone file source for zone " + zone);
+            }
+            // Fails now on a source that can never be read (IllegalArgumentException).
+            org.anode.zone.ZoneSource.parse(source);
+            zoneSources.put(zone, source.strip());
+            return this;
+        }
+
+        /** How long finding a path may take (DECISIONS 31; default 10 s), 1 ms .. 10 min. */
+        public Builder routeTimeout(java.time.Duration d) {
+            Objects.requireNonNull(d, "routeTimeout");
+            if (d.toMillis() < 1 || d.toMinutes() > 10) {
+                throw new IllegalArgumentException("routeTimeout must be within 1 ms and 10 min: " + d);
+            }
+            this.routeTimeout = d;
+            return this;
+        }
+
+        /** How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h. */
+        public Builder announceInterval(java.time.Duration d) {
+            Objects.requireNonNull(d, "announceInterval");
+            if (d.toMillis() < 100 || d.toHours() > 1) {
+                throw new IllegalArgumentException("announceInterval must be within 100 ms and 1 h: " + d);
+            }
+            this.announceInterval = d;
+            return this;
+        }
+
+        /** Whether to register with the own zone's designated relay at start and every 25 s (default true). */
+        public Builder announce(boolean on) {
+            this.announce = on;
             return this;
         }
 

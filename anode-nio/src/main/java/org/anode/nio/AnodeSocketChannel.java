@@ -82,6 +82,10 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     private static final long LINGER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int ST_UNCONNECTED = 0;
     private static final int ST_PENDING = 1;
+    /** The target of a non-blocking connect whose path is being found (DECISIONS 31), else null. */
+    private volatile AnodeSocketAddress routingTarget;
+    /** Why that path search failed, once it did. */
+    private volatile IOException routeFailure;
     private static final int ST_CONNECTED = 2;
 
     private final AnodeNode node;
@@ -178,6 +182,11 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         }
         int s = state;
         StreamLink l = link;
+        if (s == ST_PENDING && l == null) {
+            // A non-blocking connect still finding its path: finishConnect() would only throw
+            // once that failed (checklist item 12).
+            return routeFailure != null ? SelectionKey.OP_CONNECT : 0;
+        }
         if (s == ST_PENDING) {
             return l != null && (l.state & StreamLink.CONNECT_DONE) != 0 ? SelectionKey.OP_CONNECT : 0;
         }
@@ -273,7 +282,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     /** The remote address once a connect started, or null. */
     AnodeSocketAddress remoteAddress() {
         StreamLink l = link;
-        return l == null ? null : l.remoteAddress;
+        return l == null ? routingTarget : l.remoteAddress;
     }
 
     /** True while open and connected; false once closed, as the JDK's socket channel reports. */
@@ -324,6 +333,20 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         if (target.getPort() == 0) {
             throw new ConnectException("Connection refused: Anode stream port 0 is not a valid destination");
         }
+        if (!target.address().equals(node.address())) {
+            ensureOpen();
+            if (!isBlocking() && !node.hasPath(target.address())) {
+                return connectWhenRouted(target);
+            }
+            // Find a path first (DECISIONS 31: bounded wait, NoRouteToHostException with the reason),
+            // before any lock, so that state queries and close from other threads are not held up.
+            try {
+                node.route(target.address());
+            } catch (IOException e) {
+                closeQuietly();
+                throw e;
+            }
+        }
         readLock.lock();
         try {
             writeLock.lock();
@@ -367,6 +390,108 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         }
     }
 
+    /**
+     * A non-blocking connect to an address with no path yet (DECISIONS 31): the channel is pending
+     * at once, the node finds the path in the background, and the connection is opened when it is
+     * found ({@link #routed}); if no path is found, {@code OP_CONNECT} becomes ready and
+     * {@link #finishConnect()} throws {@link java.net.NoRouteToHostException} with the reason.
+     */
+    private boolean connectWhenRouted(AnodeSocketAddress target) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (state == ST_CONNECTED) {
+                        throw new AlreadyConnectedException();
+                    }
+                    if (state == ST_PENDING) {
+                        throw new ConnectionPendingException();
+                    }
+                    routingTarget = target;
+                    state = ST_PENDING;
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+        node.findPathAsync(target.address()).whenComplete((p, e) -> routed(target, e));
+        return false;
+    }
+
+    /** The path search of {@link #connectWhenRouted} ended (on the event loop, or at once). */
+    private void routed(AnodeSocketAddress target, Throwable e) {
+        StreamLink opened = null;
+        synchronized (stateLock) {
+            if (!isOpen() || state != ST_PENDING || link != null) {
+                return;
+            }
+            IOException failure = null;
+            if (e != null) {
+                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                failure = c instanceof IOException io ? io : new IOException(c);
+            } else {
+                AnodeSocketAddress b = bound;
+                try {
+                    opened = layer.connect(this, target, b == null ? 0 : b.getPort(), options);
+                    link = opened;
+                } catch (IOException x) {
+                    failure = x;
+                }
+            }
+            routeFailure = failure;
+        }
+        if (opened != null && !isOpen()) {
+            // Closed meanwhile, and the close did not see the connection: reset it ourselves.
+            abandon(opened);
+        }
+        readiness.signal();
+    }
+
+    /**
+     * finishConnect() while the path of a non-blocking connect is being found: false, or the
+     * failure (the channel is then closed); in blocking mode, waits (bounded) for the outcome.
+     *
+     * @return true if the connection has been opened meanwhile (go on as for any pending connect)
+     */
+    private boolean awaitRouted() throws IOException {
+        long deadline = System.nanoTime() + node.config().routeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            IOException f = routeFailure;
+            if (f != null) {
+                closeQuietly();
+                if (f instanceof java.net.NoRouteToHostException) {
+                    java.net.NoRouteToHostException n = new java.net.NoRouteToHostException(f.getMessage());
+                    n.initCause(f);
+                    throw n;
+                }
+                throw f;
+            }
+            if (link != null) {
+                return true;
+            }
+            ensureOpen();
+            if (!isBlocking()) {
+                return false;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                closeQuietly();
+                throw new java.net.NoRouteToHostException("no path to " + routingTarget + " in time");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                closeQuietly();
+                throw new java.nio.channels.ClosedByInterruptException();
+            }
+        }
+    }
+
     private void abandon(StreamLink l) {
         l.lock.lock();
         try {
@@ -392,6 +517,9 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                     if (state != ST_PENDING) {
                         throw new NoConnectionPendingException();
                     }
+                }
+                if (link == null && !awaitRouted()) {
+                    return false;
                 }
                 return completeConnect(isBlocking(), 0);
             } finally {

@@ -349,7 +349,8 @@ final class StreamLayer implements AnodeNodeStreams {
         }
         AnodeAddress remote = target.address();
         boolean self = remote.equals(node.address());
-        Peer peer = self ? null : engine.peer(remote);
+        // No path yet: the node finds one through the zone relay, bounded (DECISIONS 31).
+        Peer peer = self ? null : node.route(remote);
         if (peer != null && !peer.pin()) {
             // Evicted between the lookup and the pin: look again (it may have been re-admitted).
             peer = engine.peer(remote);

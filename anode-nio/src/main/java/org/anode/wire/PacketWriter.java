@@ -46,6 +46,27 @@ public final class PacketWriter {
     }
 
     /**
+     * As {@link #begin(ByteBuffer, AnodeAddress, SenderForm, AnodeAddress, int, int, MessageType)},
+     * with the recipient written in full (flag 0x02) when {@code recipientFull}: a packet sent
+     * through a relay before the recipient has answered names it in full (DECISIONS 33), so the
+     * relay can match the registration without a digest of its own.
+     */
+    public ByteBuffer begin(ByteBuffer dst, AnodeAddress sender, SenderForm senderForm, AnodeAddress recipient,
+            boolean recipientFull, int senderPeerId, int recipientPeerId, MessageType type) {
+        if (!recipientFull) {
+            return begin(dst, sender, senderForm, recipient, senderPeerId, recipientPeerId, type);
+        }
+        head(dst, 0, senderForm.flag() | PacketFormat.FLAG_RECIPIENT_FULL);
+        if (senderForm == SenderForm.FULL) {
+            sender.writeTo(dst);
+        } else {
+            dst.putLong(sender.shortId().value());
+        }
+        recipient.writeTo(dst);
+        return tail(dst, senderPeerId, recipientPeerId, type);
+    }
+
+    /**
      * Starts a packet with every header field given. Flags follow from the arguments: 0x01 if
      * {@code sender} is full, 0x02 if {@code recipient} is full, 0x04 if {@code authErrorResponse}.
      *

@@ -2,6 +2,8 @@ package org.anode.zone;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -9,13 +11,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,7 +35,12 @@ import org.anode.address.Zone;
  * including a body that trickles in, and a body size limit (a declared {@code Content-Length} above
  * it is refused before reading; a body growing past it is cut off). Only status 200 is accepted and
  * redirects are not followed: the zone URL is fixed by the zone id, so a redirect elsewhere is
- * either a misconfiguration or an attempt to steer peers to other relays.
+ * either a misconfiguration or an attempt to steer peers to other relays (and never to another
+ * scheme). Requests go through the JDK's proxy settings, {@link ProxySelector#getDefault()}, unless
+ * a selector is given.
+ *
+ * <p>{@link #fetchBytes(ZoneSource)} is the non-blocking form {@link ZoneDirectory} uses (DECISIONS
+ * 32); it also reads local files configured as a zone's source, within the same size bound.
  */
 public final class ZoneFetcher {
     private static final System.Logger LOG = System.getLogger(ZoneFetcher.class.getName());
@@ -43,12 +54,18 @@ public final class ZoneFetcher {
         this.locator = b.locator;
         this.timeout = b.timeout;
         this.limits = b.limits;
-        this.client = HttpClient.newBuilder()
+        HttpClient.Builder hb = HttpClient.newBuilder()
                 .connectTimeout(b.connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 // Zone servers are plain HTTP/1.x (draft 2.1.1); skip the h2c upgrade attempt.
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+                .version(HttpClient.Version.HTTP_1_1);
+        // The JDK's proxy settings (http.proxyHost etc., or an installed default selector) apply
+        // unless the application gave its own selector.
+        ProxySelector proxy = b.proxy != null ? b.proxy : ProxySelector.getDefault();
+        if (proxy != null) {
+            hb.proxy(proxy);
+        }
+        this.client = hb.build();
     }
 
     /** A builder with the draft's URLs, 5 s to connect, 15 s overall and default limits. */
@@ -80,7 +97,7 @@ public final class ZoneFetcher {
 
     /** Fetches and parses the zone file at one URL. */
     public ZoneFile fetch(URI uri) throws ZoneFetchException, InterruptedException {
-        byte[] body = fetchBytes(uri);
+        byte[] body = await(fetchBytes(uri));
         try {
             return ZoneFile.parse(body, limits);
         } catch (ZoneFileException e) {
@@ -89,12 +106,68 @@ public final class ZoneFetcher {
         }
     }
 
-    private byte[] fetchBytes(URI uri) throws ZoneFetchException, InterruptedException {
+    private static byte[] await(CompletableFuture<byte[]> cf) throws ZoneFetchException, InterruptedException {
+        try {
+            return cf.get();
+        } catch (InterruptedException e) {
+            cf.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof ZoneFetchException z) {
+                throw z;
+            }
+            throw new IllegalStateException("unexpected zone fetch failure", c);
+        }
+    }
+
+    /**
+     * Reads the raw bytes of a zone file from one source, without blocking the caller: an HTTP(S)
+     * URL through the {@link HttpClient}, a local file on the common pool. The future fails with a
+     * {@link ZoneFetchException} (never {@link ZoneFetchException.Reason#INVALID_ZONE_FILE}: the bytes
+     * are not parsed here). Cancelling the future abandons the fetch.
+     */
+    public CompletableFuture<byte[]> fetchBytes(ZoneSource source) {
+        if (source instanceof ZoneSource.Url u) {
+            return fetchBytes(u.uri());
+        }
+        Path path = ((ZoneSource.LocalFile) source).path();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return readFile(path, limits.maxSize());
+            } catch (ZoneFetchException e) {
+                throw new CompletionException(e);
+            }
+        }, ForkJoinPool.commonPool());
+    }
+
+    /** Reads at most {@code max} bytes of a local zone file; a larger file is refused, not truncated. */
+    static byte[] readFile(Path path, int max) throws ZoneFetchException {
+        URI uri = path.toUri();
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] data = in.readNBytes(max + 1);
+            if (data.length > max) {
+                throw new ZoneFetchException(ZoneFetchException.Reason.TOO_LARGE, uri, 0,
+                        "file exceeds the " + max + "-byte limit", null);
+            }
+            return data;
+        } catch (IOException e) {
+            throw new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0,
+                    e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fetches the raw bytes at one HTTP(S) URL without blocking the caller. The future fails with a
+     * {@link ZoneFetchException}; cancelling it abandons the exchange and closes the connection.
+     */
+    public CompletableFuture<byte[]> fetchBytes(URI uri) {
         HttpRequest request;
         try {
             request = HttpRequest.newBuilder(uri).GET().timeout(timeout).header("Accept", "text/plain").build();
         } catch (IllegalArgumentException e) {
-            throw new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0, "unusable URL: " + e.getMessage(), e);
+            return CompletableFuture.failedFuture(new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0,
+                    "unusable URL: " + e.getMessage(), e));
         }
         int max = limits.maxSize();
         AtomicReference<LimitedBody> body = new AtomicReference<>();
@@ -106,26 +179,38 @@ public final class ZoneFetcher {
             body.set(b);
             return b;
         };
-        CompletableFuture<HttpResponse<byte[]>> cf = client.sendAsync(request, handler);
-        HttpResponse<byte[]> response;
-        try {
-            // The request timeout covers only the wait for headers; this bounds the whole exchange.
-            response = cf.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            abort(cf, body);
-            throw new ZoneFetchException(ZoneFetchException.Reason.TIMEOUT, uri, 0,
-                    "no complete response within " + timeout.toMillis() + " ms", e);
-        } catch (InterruptedException e) {
-            abort(cf, body);
-            throw e;
-        } catch (ExecutionException e) {
-            throw classify(uri, e.getCause());
-        }
-        if (response.statusCode() != 200) {
-            throw new ZoneFetchException(ZoneFetchException.Reason.HTTP_STATUS, uri, response.statusCode(),
-                    "HTTP status " + response.statusCode(), null);
-        }
-        return response.body();
+        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request, handler);
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        // The request timeout covers only the wait for headers; this bounds the whole exchange. The
+        // timer runs on a copy so that the exchange itself is still pending, and cancellable, when it fires.
+        exchange.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((response, failure) -> {
+            if (failure != null) {
+                if (isTimeout(failure)) {
+                    abort(exchange, body);
+                    result.completeExceptionally(new ZoneFetchException(ZoneFetchException.Reason.TIMEOUT, uri, 0,
+                            "no complete response within " + timeout.toMillis() + " ms", failure));
+                } else {
+                    result.completeExceptionally(classify(uri, failure));
+                }
+            } else if (response.statusCode() != 200) {
+                result.completeExceptionally(new ZoneFetchException(ZoneFetchException.Reason.HTTP_STATUS, uri,
+                        response.statusCode(), "HTTP status " + response.statusCode(), null));
+            } else {
+                result.complete(response.body());
+            }
+        });
+        // A caller that gives up (cancels) must not leave the exchange holding a connection.
+        result.whenComplete((b, failure) -> {
+            if (result.isCancelled()) {
+                abort(exchange, body);
+            }
+        });
+        return result;
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        return c instanceof TimeoutException;
     }
 
     private static void abort(CompletableFuture<?> cf, AtomicReference<LimitedBody> body) {
@@ -249,8 +334,15 @@ public final class ZoneFetcher {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration timeout = Duration.ofSeconds(15);
         private ZoneFileLimits limits = ZoneFileLimits.DEFAULT;
+        private ProxySelector proxy;
 
         private Builder() {
+        }
+
+        /** The proxy selector to use instead of {@link ProxySelector#getDefault()}. */
+        public Builder proxy(ProxySelector proxy) {
+            this.proxy = Objects.requireNonNull(proxy, "proxy");
+            return this;
         }
 
         /** Where zone files are fetched from. */

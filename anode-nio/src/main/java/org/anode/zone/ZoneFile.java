@@ -233,6 +233,14 @@ public final class ZoneFile {
     }
 
     /**
+     * Whether the zone has no {@code zr} entries: it is LAN-only (DECISIONS 32), its addresses are
+     * found on the local network but it has no zone relays to reach them through.
+     */
+    public boolean lanOnly() {
+        return relays.isEmpty();
+    }
+
+    /**
      * The relay index for an address among {@code relayCount} relays: the sum of its 40 bytes as
      * unsigned values, modulo {@code relayCount} (draft 2.3.1, DECISIONS 12).
      *

@@ -188,7 +188,7 @@ public abstract class NettyStreamSuite {
     }
 
     /** Waits for a Netty future (bounded) and rethrows its failure. */
-    static <T> T await(Future<T> f) throws Exception {
+    public static <T> T await(Future<T> f) throws Exception {
         if (!f.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
             fail("Netty operation did not complete within " + WAIT_SECONDS + " s");
         }
@@ -203,12 +203,12 @@ public abstract class NettyStreamSuite {
     }
 
     /** Waits for a channel operation (bounded) and returns its channel. */
-    static Channel await(ChannelFuture f) throws Exception {
+    public static Channel await(ChannelFuture f) throws Exception {
         await((Future<Void>) f);
         return f.channel();
     }
 
-    static <T> T await(CompletableFuture<T> f) throws Exception {
+    public static <T> T await(CompletableFuture<T> f) throws Exception {
         return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -221,7 +221,7 @@ public abstract class NettyStreamSuite {
     }
 
     /** Echoes every byte back, with the usual back-pressure: stop reading while not writable. */
-    static final class EchoHandler extends ChannelInboundHandlerAdapter {
+    public static final class EchoHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ctx.write(msg);
@@ -287,7 +287,7 @@ public abstract class NettyStreamSuite {
      * Sends {@code total} bytes from a seeded generator while writable, and checks that the same
      * bytes come back: SHA-256 of everything received against SHA-256 of everything sent.
      */
-    static final class BulkClient extends ChannelInboundHandlerAdapter {
+    public static final class BulkClient extends ChannelInboundHandlerAdapter {
         private static final int CHUNK = 64 * 1024;
         private final long total;
         private final Random data;
@@ -297,7 +297,7 @@ public abstract class NettyStreamSuite {
         private long read;
         final CompletableFuture<Boolean> result = new CompletableFuture<>();
 
-        BulkClient(long total, long seed) throws Exception {
+        public BulkClient(long total, long seed) throws Exception {
             this.total = total;
             this.data = new Random(seed);
             this.sent = MessageDigest.getInstance("SHA-256");
@@ -358,7 +358,7 @@ public abstract class NettyStreamSuite {
         }
 
         /** Waits (bounded) for the echo; a timeout says how far the transfer got. */
-        boolean await() throws Exception {
+        public boolean await() throws Exception {
             try {
                 return result.get(WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
@@ -368,7 +368,7 @@ public abstract class NettyStreamSuite {
         }
     }
 
-    private static ChannelInitializer<SocketChannel> init(java.util.function.Supplier<ChannelInboundHandlerAdapter> h) {
+    public static ChannelInitializer<SocketChannel> init(java.util.function.Supplier<ChannelInboundHandlerAdapter> h) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {

@@ -37,6 +37,12 @@ final class NodeTestSupport implements AutoCloseable {
         return n;
     }
 
+    AnodeNode node(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
+        AnodeNode n = AnodeNode.start(identity, config);
+        closeables.add(n);
+        return n;
+    }
+
     /** Tells each node where the other is. */
     static void introduce(AnodeNode a, AnodeNode b) throws IOException {
         a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));

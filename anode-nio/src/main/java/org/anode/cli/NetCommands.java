@@ -1,0 +1,492 @@
+package org.anode.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import org.anode.address.AnodeAddress;
+import org.anode.address.AnodeIdentity;
+import org.anode.address.InvalidAddressException;
+import org.anode.address.InvalidIdentityException;
+import org.anode.address.Zone;
+import org.anode.cli.AnodeCli.UsageException;
+import org.anode.nio.AnodePath;
+import org.anode.nio.RelayLimits;
+import org.anode.nio.AnodeDatagramChannel;
+import org.anode.nio.AnodeNode;
+import org.anode.nio.AnodeNodeConfig;
+import org.anode.nio.AnodeServerSocketChannel;
+import org.anode.nio.AnodeSocketAddress;
+import org.anode.nio.AnodeSocketChannel;
+import org.anode.zone.ZoneFile;
+
+/**
+ * The network commands of {@code anode} (draft 2.1, 2.3, 4.2.2, 4.2.10, 5; DECISIONS 31-34):
+ * {@code relay}, {@code node}, {@code ping}, {@code listen} and {@code cat}. Every one takes
+ * {@code --zone HEX=URL|FILE} (repeatable: where a zone's file is read instead of the draft's
+ * URLs) and {@code --help}. Data goes to standard output, diagnostics to standard error. Exit
+ * status 0 on success, 1 on a runtime failure (the reason on standard error), 2 on a usage error.
+ */
+final class NetCommands {
+    /** The echo port of {@code anode node}: DGRAM echo and stream echo (like the IP echo service). */
+    static final int ECHO_PORT = 7;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final InputStream in;
+    /** Lets tests stop a long-running command (relay, node): counted down to end it. */
+    private final CountDownLatch stop;
+
+    NetCommands(PrintStream out, PrintStream err, InputStream in, CountDownLatch stop) {
+        this.out = out;
+        this.err = err;
+        this.in = in;
+        this.stop = stop;
+    }
+
+    /** Options shared by every network command. */
+    private static final class Common {
+        Path identity;
+        final List<String[]> zones = new ArrayList<>();
+        int udp;
+        boolean udpGiven;
+        InetAddress bind;
+        final List<String> positional = new ArrayList<>();
+        boolean help;
+    }
+
+    private static Common parse(List<String> args, java.util.Map<String, String[]> extra) throws UsageException {
+        Common c = new Common();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--help", "-h" -> c.help = true;
+                case "--identity" -> c.identity = Path.of(AnodeCli.value(args, ++i, a));
+                case "--zone" -> {
+                    String v = AnodeCli.value(args, ++i, a);
+                    int eq = v.indexOf('=');
+                    if (eq <= 0 || eq == v.length() - 1) {
+                        throw new UsageException("--zone wants HEX=URL|FILE, not '" + v + "'");
+                    }
+                    try {
+                        Zone.parse(v.substring(0, eq));
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(e.getMessage());
+                    }
+                    c.zones.add(new String[] {v.substring(0, eq), v.substring(eq + 1)});
+                }
+                case "--udp" -> {
+                    c.udp = port(AnodeCli.value(args, ++i, a), a);
+                    c.udpGiven = true;
+                }
+                case "--bind" -> {
+                    try {
+                        c.bind = InetAddress.getByName(AnodeCli.value(args, ++i, a));
+                    } catch (IOException e) {
+                        throw new UsageException("--bind: " + e.getMessage());
+                    }
+                }
+                default -> {
+                    if (extra.containsKey(a)) {
+                        extra.put(a, new String[] {AnodeCli.value(args, ++i, a)});
+                    } else if (a.startsWith("-") && a.length() > 1) {
+                        throw new UsageException("unknown option '" + a + "'");
+                    } else {
+                        c.positional.add(a);
+                    }
+                }
+            }
+        }
+        return c;
+    }
+
+    private static int port(String v, String flag) throws UsageException {
+        try {
+            int p = Integer.parseInt(v);
+            if (p < 0 || p > 65535) {
+                throw new NumberFormatException();
+            }
+            return p;
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " wants a port 0..65535, not '" + v + "'");
+        }
+    }
+
+    private static AnodeNodeConfig.Builder config(Common c) {
+        AnodeNodeConfig.Builder b = AnodeNodeConfig.builder();
+        if (c.bind != null) {
+            b.bind(new InetSocketAddress(c.bind, c.udp));
+        } else {
+            b.port(c.udp);
+        }
+        for (String[] z : c.zones) {
+            b.zoneSource(Zone.parse(z[0]), z[1]);
+        }
+        return b;
+    }
+
+    private static AnodeIdentity identity(Common c, boolean required)
+            throws UsageException, IOException, InvalidIdentityException {
+        if (c.identity == null) {
+            if (required) {
+                throw new UsageException("--identity FILE is required (make one with: anode keygen --out FILE)");
+            }
+            // A throw-away identity in the local zone 0: it reaches others through their relays.
+            return AnodeIdentity.generate(Zone.DEFAULT);
+        }
+        return AnodeIdentity.load(c.identity);
+    }
+
+    // ------------------------------------------------------------------ relay
+
+    int relay(List<String> args) throws Exception {
+        java.util.Map<String, String[]> extra = new java.util.HashMap<>();
+        extra.put("--tcp", null);
+        extra.put("--zone-file", null);
+        extra.put("--http", null);
+        extra.put("--ip", null);
+        Common c = parse(args, extra);
+        if (c.help) {
+            out.println("usage: anode relay --identity FILE --udp PORT [--tcp PORT] [--zone-file FILE] [--http PORT]");
+            out.println("                   [--bind IP] [--ip IP] [--zone HEX=URL|FILE ...]");
+            out.println("Runs a zone relay (draft 2.3.1) until killed: registers nodes that PING it and");
+            out.println("forwards packets to registered addresses (DECISIONS 33, 34).");
+            out.println("  --zone-file FILE  zone file to serve; written (one zr entry naming this relay) if absent");
+            out.println("  --http PORT       serve the zone file at http://IP:PORT/z");
+            out.println("  --tcp PORT        the TCP port the zr entry names; the TCP transport is not served yet");
+            out.println("  --ip IP           the IP the zr entry names (default: --bind, else 127.0.0.1)");
+            out.println("Prints 'relay ADDRESS udp=IP:PORT' (and 'zone-file', 'http' lines) on stdout.");
+            return 0;
+        }
+        if (!c.positional.isEmpty()) {
+            throw new UsageException("unexpected argument '" + c.positional.get(0) + "'");
+        }
+        if (!c.udpGiven) {
+            throw new UsageException("--udp PORT is required (the port the zr entry names; 0 picks a free one)");
+        }
+        AnodeIdentity id = identity(c, true);
+        int tcpSetting = extra.get("--tcp") == null ? 0 : port(extra.get("--tcp")[0], "--tcp");
+        InetAddress zrIp;
+        try {
+            zrIp = extra.get("--ip") != null ? InetAddress.getByName(extra.get("--ip")[0])
+                    : c.bind != null && !c.bind.isAnyLocalAddress() ? c.bind : InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        } catch (IOException e) {
+            throw new UsageException("--ip: " + e.getMessage());
+        }
+        Path zoneFile = extra.get("--zone-file") == null ? null : Path.of(extra.get("--zone-file")[0]);
+        AnodeNodeConfig cfg = config(c).relay(RelayLimits.defaults()).announce(false).build();
+        try (AnodeNode node = AnodeNode.start(id, cfg)) {
+            InetSocketAddress ep = node.localEndpoints().get(0);
+            out.println("relay " + node.address() + " udp=" + zrIp.getHostAddress() + ":" + ep.getPort());
+            // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there yet).
+            int tcp = tcpSetting != 0 ? tcpSetting : ep.getPort();
+            byte[] zoneBytes = null;
+            if (zoneFile != null) {
+                if (!Files.exists(zoneFile)) {
+                    ZoneFile f = ZoneFile.builder().name("zone-" + id.address().zone()).description("zone served by anode relay")
+                            .contact("nobody@localhost").revision(1).ttl(Duration.ofSeconds(300))
+                            .relay(List.of(zrIp), ep.getPort(), tcp, List.of(node.address())).build();
+                    Files.writeString(zoneFile, f.write());
+                    err.println("wrote zone file " + zoneFile);
+                }
+                zoneBytes = Files.readAllBytes(zoneFile);
+                ZoneFile.parse(zoneBytes);
+                out.println("zone-file " + zoneFile);
+            }
+            HttpServer http = null;
+            if (extra.get("--http") != null) {
+                if (zoneBytes == null) {
+                    throw new UsageException("--http needs --zone-file");
+                }
+                byte[] body = zoneBytes;
+                int hp = port(extra.get("--http")[0], "--http");
+                http = HttpServer.create(new InetSocketAddress(c.bind != null ? c.bind : InetAddress.getByAddress(
+                        new byte[] {0, 0, 0, 0}), hp), 16);
+                http.createContext("/z", ex -> {
+                    try (ex) {
+                        if (!"/z".equals(ex.getRequestURI().getPath())) {
+                            ex.sendResponseHeaders(404, -1);
+                            return;
+                        }
+                        ex.getResponseHeaders().set("Content-Type", "text/plain");
+                        ex.sendResponseHeaders(200, body.length);
+                        ex.getResponseBody().write(body);
+                    }
+                });
+                http.start();
+                out.println("http http://" + zrIp.getHostAddress() + ":" + http.getAddress().getPort() + "/z");
+            }
+            out.flush();
+            try {
+                stop.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (http != null) {
+                    http.stop(0);
+                }
+            }
+            AnodeNode.RelayStatistics s = node.relayStatistics();
+            err.println("forwarded=" + s.forwarded() + " dropped=" + s.droppedByPolicy());
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ node
+
+    int node(List<String> args) throws Exception {
+        Common c = parse(args, new java.util.HashMap<>());
+        if (c.help) {
+            out.println("usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP]");
+            out.println("Runs a node until killed. It registers with its zone's designated relay (DECISIONS 33)");
+            out.println("and answers on Anode port " + ECHO_PORT + ": a DGRAM echo (each datagram is sent back to");
+            out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
+            out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout.");
+            return 0;
+        }
+        if (!c.positional.isEmpty()) {
+            throw new UsageException("unexpected argument '" + c.positional.get(0) + "'");
+        }
+        AnodeIdentity id = identity(c, true);
+        try (AnodeNode node = AnodeNode.start(id, config(c).build())) {
+            AnodeDatagramChannel dg = node.openDatagramChannel();
+            dg.bind(AnodeSocketAddress.of(node.address(), ECHO_PORT));
+            AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(node);
+            ss.bind(AnodeSocketAddress.of(node.address(), ECHO_PORT));
+            Thread dgEcho = daemon("anode-dgram-echo", () -> {
+                ByteBuffer b = ByteBuffer.allocate(65536);
+                while (dg.isOpen()) {
+                    b.clear();
+                    java.net.SocketAddress from = dg.receive(b);
+                    b.flip();
+                    try {
+                        dg.send(b, from);
+                    } catch (IOException e) {
+                        err.println("echo to " + from + ": " + e.getMessage());
+                    }
+                }
+            });
+            Thread streamEcho = daemon("anode-stream-echo", () -> {
+                while (ss.isOpen()) {
+                    AnodeSocketChannel ch = ss.accept();
+                    daemon("anode-stream-echo-conn", () -> {
+                        try (ch) {
+                            ByteBuffer b = ByteBuffer.allocate(65536);
+                            while (ch.read(b) >= 0) {
+                                b.flip();
+                                while (b.hasRemaining()) {
+                                    ch.write(b);
+                                }
+                                b.clear();
+                            }
+                            ch.shutdownOutput();
+                        }
+                    });
+                }
+            });
+            out.println("node " + node.address() + " udp=" + node.localEndpoints().get(0).getAddress().getHostAddress()
+                    + ":" + node.localEndpoints().get(0).getPort());
+            out.println("echo dgram=" + ECHO_PORT + " stream=" + ECHO_PORT);
+            out.flush();
+            try {
+                stop.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            dg.close();
+            ss.close();
+            dgEcho.interrupt();
+            streamEcho.interrupt();
+        }
+        return 0;
+    }
+
+    @FunctionalInterface
+    private interface Body {
+        void run() throws IOException;
+    }
+
+    private Thread daemon(String name, Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (java.nio.channels.ClosedChannelException e) {
+                // Shut down.
+            } catch (IOException e) {
+                err.println(name + ": " + e.getMessage());
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    // ------------------------------------------------------------------ ping
+
+    int ping(List<String> args) throws Exception {
+        java.util.Map<String, String[]> extra = new java.util.HashMap<>();
+        extra.put("-c", null);
+        extra.put("--timeout", null);
+        Common c = parse(args, extra);
+        if (c.help) {
+            out.println("usage: anode ping [--identity FILE] [--zone HEX=URL|FILE ...] [-c N] [--timeout SECONDS] ADDRESS");
+            out.println("PINGs an Anode address (draft 4.2.2), finding a path by its zone relay if needed.");
+            out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'.");
+            out.println("Exits 1 with the reason on stderr when the address cannot be reached.");
+            return 0;
+        }
+        if (c.positional.size() != 1) {
+            throw new UsageException("expected one ADDRESS");
+        }
+        AnodeAddress target = AnodeAddress.parse(c.positional.get(0).strip());
+        int count = extra.get("-c") == null ? 1 : positive(extra.get("-c")[0], "-c");
+        int timeout = extra.get("--timeout") == null ? 5 : positive(extra.get("--timeout")[0], "--timeout");
+        AnodeIdentity id = identity(c, false);
+        try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build())) {
+            int replies = 0;
+            String lastError = null;
+            for (int i = 0; i < count; i++) {
+                try {
+                    Duration rtt = node.ping(target, Duration.ofSeconds(timeout));
+                    AnodePath p = node.pathTo(target).orElse(null);
+                    out.println(String.format(Locale.ROOT, "reply from %s rtt=%.2fms path=%s hops=%d", target,
+                            rtt.toNanos() / 1e6, p == null ? "unknown" : p.kind(), p == null ? 0 : p.hops()));
+                    out.flush();
+                    replies++;
+                } catch (NoRouteToHostException e) {
+                    err.println("anode ping: no route to " + target + ": " + e.getMessage());
+                    return 1;
+                } catch (SocketTimeoutException e) {
+                    lastError = e.getMessage();
+                    err.println("no reply from " + target + " within " + timeout + " s");
+                }
+                if (i + 1 < count) {
+                    Thread.sleep(1000);
+                }
+            }
+            if (replies == 0) {
+                err.println("anode ping: " + target + " unreachable: " + lastError);
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    private static int positive(String v, String flag) throws UsageException {
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " wants a positive number, not '" + v + "'");
+        }
+    }
+
+    // ------------------------------------------------------------------ listen / cat
+
+    int listen(List<String> args) throws Exception {
+        Common c = parse(args, new java.util.HashMap<>());
+        if (c.help) {
+            out.println("usage: anode listen [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] PORT");
+            out.println("Accepts one Anode stream connection on PORT (netcat -l over Anode, draft 5): standard input");
+            out.println("goes to the stream (end of input shuts its output), the stream to standard output.");
+            out.println("Prints 'listening ADDRESS:PORT' on stderr; exits 0 once both directions have ended.");
+            return 0;
+        }
+        if (c.positional.size() != 1) {
+            throw new UsageException("expected one PORT");
+        }
+        int port = port(c.positional.get(0), "PORT");
+        if (port == 0) {
+            throw new UsageException("PORT must not be 0");
+        }
+        AnodeIdentity id = identity(c, false);
+        try (AnodeNode node = AnodeNode.start(id, config(c).build());
+                AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(node)) {
+            ss.bind(AnodeSocketAddress.of(node.address(), port));
+            err.println("listening " + node.address() + ":" + port);
+            err.flush();
+            try (AnodeSocketChannel ch = ss.accept()) {
+                ss.close();
+                return relayStreams(ch);
+            }
+        }
+    }
+
+    int cat(List<String> args) throws Exception {
+        Common c = parse(args, new java.util.HashMap<>());
+        if (c.help) {
+            out.println("usage: anode cat [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] ADDRESS:PORT");
+            out.println("Opens one Anode stream to ADDRESS:PORT (netcat over Anode, draft 5), finding a path by the");
+            out.println("address's zone relay if needed: standard input goes to the stream (end of input shuts its");
+            out.println("output), the stream to standard output. Exits 0 once both directions have ended.");
+            return 0;
+        }
+        if (c.positional.size() != 1) {
+            throw new UsageException("expected one ADDRESS:PORT");
+        }
+        String t = c.positional.get(0);
+        int colon = t.lastIndexOf(':');
+        if (colon < 0) {
+            throw new UsageException("expected ADDRESS:PORT, not '" + t + "'");
+        }
+        AnodeAddress target = AnodeAddress.parse(t.substring(0, colon).strip());
+        int port = port(t.substring(colon + 1), "PORT");
+        AnodeIdentity id = identity(c, false);
+        try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build());
+                AnodeSocketChannel ch = AnodeSocketChannel.open(node)) {
+            ch.connect(AnodeSocketAddress.of(target, port));
+            return relayStreams(ch);
+        }
+    }
+
+    /** stdin -> stream (shutdownOutput at EOF) on a helper thread, stream -> stdout here. */
+    private int relayStreams(AnodeSocketChannel ch) throws Exception {
+        Thread up = new Thread(() -> {
+            byte[] buf = new byte[65536];
+            try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                }
+                ch.shutdownOutput();
+            } catch (IOException e) {
+                if (ch.isOpen()) {
+                    err.println("anode: sending: " + e.getMessage());
+                }
+            }
+        }, "anode-stdin");
+        up.setDaemon(true);
+        up.start();
+        ByteBuffer b = ByteBuffer.allocate(65536);
+        while (ch.read(b) >= 0) {
+            out.write(b.array(), 0, b.position());
+            out.flush();
+            b.clear();
+        }
+        up.join();
+        return 0;
+    }
+
+    /** Maps an address parse failure to the usual exit status. */
+    static boolean isInputError(Exception e) {
+        return e instanceof InvalidAddressException || e instanceof InvalidIdentityException;
+    }
+}
