@@ -120,6 +120,11 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         @Override
+        public int halfOpenCount() {
+            return channel.halfOpen();
+        }
+
+        @Override
         public void halfOpenAdded() {
             channel.halfOpenAdded();
         }

@@ -386,6 +386,16 @@ final class Bbr implements CongestionController {
             return;
         }
         long rate = (long) (gain * btlBw * PACING_MARGIN);
+        if (minRtt != RttEstimator.NO_SAMPLE) {
+            // Never below the minimum window per round trip, and in STARTUP never below the
+            // initial window's rate (as Linux starts from cwnd / srtt): a first sample from a
+            // one-byte write must not pace the transfer that follows at bytes per second.
+            long floor = (long) ((double) MIN_CWND_PACKETS * maxPayload * 1e9 / minRtt);
+            if (!filledPipe) {
+                floor = Math.max(floor, (long) (HIGH_GAIN * initialCwnd * 1e9 / minRtt));
+            }
+            rate = Math.max(rate, floor);
+        }
         if (filledPipe || rate > pacingRate) {
             pacingRate = rate;
         }

@@ -85,7 +85,9 @@ public final class ConnectionTrace implements AutoCloseable {
         }
         line.append("}\n");
         try {
+            // Flushed per event: a trace is read most when the connection stalled or the process died.
             out.append(line);
+            out.flush();
         } catch (IOException e) {
             // A broken trace must not break the connection: stop tracing, say so once.
             failed = true;

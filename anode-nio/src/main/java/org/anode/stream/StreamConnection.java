@@ -177,6 +177,8 @@ public final class StreamConnection {
     private long outstandingSince;
     private int persistBackoff;
     private boolean probeDue;
+    /** The last {@link #transmit} stopped at the congestion window or the pacer. */
+    private boolean ccLimited;
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
@@ -709,11 +711,18 @@ public final class StreamConnection {
                 sent++;
             }
         }
+        ccLimited = false;
+        if (snd.unsent() < maxPayload && snd.lostCount() == 0 && snd.inFlight() < cc.window()) {
+            // Less than a packet to send and room in the window (Linux's tcp_rate_check_app_limited):
+            // what goes out now is application-limited, so its rate samples must not lower a model.
+            cc.onApplicationLimited(snd.inFlight() + snd.unsent());
+        }
         while (sent < maxPackets && sendOne(nowNanos, sink)) {
             sent++;
         }
-        if (sent < maxPackets && snd.unsent() == 0 && snd.lostCount() == 0 && snd.inFlight() < cc.window()) {
-            // Out of data with room in the window: rate samples now measure the application.
+        if (sent < maxPackets && !ccLimited && snd.inFlight() < cc.window()) {
+            // Stopped by something other than the congestion window or the pacer - no data, the
+            // peer's receive window, Nagle: rate samples now measure that, not the path.
             cc.onApplicationLimited(snd.inFlight());
         }
         if (sent > before) {
@@ -753,9 +762,11 @@ public final class StreamConnection {
                 }
                 long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
+                    ccLimited = true;
                     return false;
                 }
                 if (!pacingAllows(now)) {
+                    ccLimited = true;
                     return false;
                 }
                 snd.markRetransmitted(s, now);
@@ -791,9 +802,11 @@ public final class StreamConnection {
                 }
                 long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
+                    ccLimited = true;
                     return false;
                 }
                 if (!pacingAllows(now)) {
+                    ccLimited = true;
                     return false;
                 }
                 int ranges = 0;

@@ -52,8 +52,9 @@ import org.anode.wire.MessageType;
  * half-open, and a replayed S_OPEN, which can never acknowledge it, never reaches the application.
  *
  * <h2>Stateless answers under pressure (addendum A8)</h2>
- * When half-open connections fill a listener's backlog, or one remote already holds {@link #MAX_HALF_OPEN_PER_PEER}
- * half-open connections, an S_OPEN is answered without keeping anything, as TCP's SYN cookies do:
+ * When at least {@link #MAX_HALF_OPEN_PER_PEER} half-open connections fill a listener's backlog,
+ * or one remote already holds that many, an S_OPEN is answered without keeping anything, as TCP's
+ * SYN cookies do:
  * our answering S_OPEN carries flag {@link StreamConnection#FLAG_STATELESS} (0x80), and its ISN and our
  * link id are a MAC (HMAC-SHA256 under a per-endpoint secret) of the remote's address, its link id,
  * the port, its ISN and flags, and a 64-second time slot. The opener's third step (addendum A5) then
@@ -256,6 +257,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
          */
         default boolean acceptQueueFull() {
             return backlogFull();
+        }
+
+        /** Half-open connections counted against the backlog now (0 for a listener that does not count them). */
+        default int halfOpenCount() {
+            return 0;
         }
 
         /** An answered connection now waits for the opener's acknowledgement (addendum A5). */
@@ -624,8 +630,16 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
             dropped.incrementAndGet();
             return null;
         }
-        if (listener.backlogFull() || halfOpenOf(remote) >= MAX_HALF_OPEN_PER_PEER) {
+        // Pressure (addendum A8): many half-open connections fill the backlog, or this remote holds
+        // its share of them. A small backlog filled by a few half-open connections is not a flood:
+        // the S_OPEN is dropped as before and retransmitted.
+        if ((listener.backlogFull() && listener.halfOpenCount() >= MAX_HALF_OPEN_PER_PEER)
+                || halfOpenOf(remote) >= MAX_HALF_OPEN_PER_PEER) {
             answerStatelessly(remote, from, cfg, x, y, isn, flags, nowNanos, refusals);
+            return null;
+        }
+        if (listener.backlogFull()) {
+            dropped.incrementAndGet();
             return null;
         }
         synchronized (tables) {
@@ -755,7 +769,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     private L rebuild(AnodeAddress remote, P from, Listener<L> listener, int x, int y, int window, int openerIsn,
             int flags, int ourIsn, int local, long now) {
         StreamConfig cfg = host.acceptConfig(from, listener);
-        if (cfg == null || listeners.get(local) != null) {
+        if (cfg == null || listeners.get(local) != null || listener.acceptQueueFull()) {
+            // A full accept queue drops the third step, as Linux drops a cookie's ACK then: the
+            // opener repeats it with backoff, and the MAC stays good for a slot or two.
             return null;
         }
         L link;

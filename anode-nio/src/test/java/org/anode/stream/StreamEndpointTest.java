@@ -127,6 +127,11 @@ class StreamEndpointTest {
         }
 
         @Override
+        public int halfOpenCount() {
+            return halfOpen;
+        }
+
+        @Override
         public void halfOpenAdded() {
             halfOpen++;
         }
