@@ -41,6 +41,8 @@ final class Bbr implements CongestionController {
     private static final long MIN_RTT_WINDOW = 10_000_000_000L;
     private static final long PROBE_RTT_DURATION = 200_000_000L;
     private static final int MIN_CWND_PACKETS = 4;
+    /** The shortest RTT the bandwidth-delay product is computed with (see {@link #bdp}). */
+    private static final long MIN_BDP_RTT = 1_000_000L;
     /** Pace a little below the estimate (Linux: 1%) so the queue drains on average. */
     private static final double PACING_MARGIN = 0.99;
     private static final int INITIAL_SLOTS = 32;
@@ -378,7 +380,11 @@ final class Bbr implements CongestionController {
         if (btlBw == 0 || minRtt == RttEstimator.NO_SAMPLE) {
             return initialCwnd;
         }
-        return (long) (gain * btlBw * minRtt / 1e9);
+        // Acknowledgements come in batches of up to a timer quantum (the event loop, the pacer's
+        // burst, delayed acknowledgements): on a path whose RTT is shorter than that, a window of
+        // twice bandwidth x RTT would idle the sender between batches (the role BBRv2's
+        // aggregation allowance plays). So the product never uses less than a millisecond.
+        return (long) (gain * btlBw * Math.max(minRtt, MIN_BDP_RTT) / 1e9);
     }
 
     private void setPacingRate(double gain) {
