@@ -48,6 +48,16 @@ public final class Peer {
     EndpointCheck[] checks = NO_CHECKS;
     static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
     private volatile long srttNanos = -1;
+    /**
+     * Addendum A9: the peer echoed a challenge (a PING with a random payload) that only its
+     * endpoint received, so its source address is its own. Configured peers count as proven.
+     */
+    private volatile boolean sourceProven;
+    /** The outstanding challenge's payload, 0 if none (event loop only). */
+    long challenge;
+    /** When the last challenge and the first one went out (event loop only). */
+    long challengeSentAt = SenderForm.NEVER_ANSWERED;
+    long firstChallengeAt = SenderForm.NEVER_ANSWERED;
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
     Peer nextSameShortId;
@@ -123,6 +133,25 @@ public final class Peer {
     /** When this peer last sent an authenticated packet, or {@link SenderForm#NEVER_ANSWERED}. */
     public long lastAnsweredNanos() {
         return lastAnsweredNanos;
+    }
+
+    /** True once the peer proved its source address (addendum A9), or if it is configured. */
+    public boolean isSourceProven() {
+        return configured || sourceProven;
+    }
+
+    /** The peer answered its challenge (event loop). */
+    void markSourceProven() {
+        sourceProven = true;
+        challenge = 0;
+    }
+
+    /**
+     * True when the peer was challenged at least {@code grace} ago and never answered (addendum
+     * A9): under pressure such a peer gives its table slot up first.
+     */
+    boolean failedChallenge(long now, long grace) {
+        return !isSourceProven() && firstChallengeAt != SenderForm.NEVER_ANSWERED && now - firstChallengeAt >= grace;
     }
 
     /** When a packet to this peer was last sent, or {@link SenderForm#NEVER_ANSWERED} if never. */

@@ -25,6 +25,8 @@ final class PeerTable {
     private final LongMap<Peer> byShortId;
     private final LongMap<Peer> byKeyPrefix;
     private final int max;
+    /** How long a challenged peer has to answer before it may lose its slot (addendum A9). */
+    static final long CHALLENGE_GRACE_NANOS = 3_000_000_000L;
 
     PeerTable(int max) {
         this.max = max;
@@ -34,6 +36,11 @@ final class PeerTable {
 
     int max() {
         return max;
+    }
+
+    /** A quarter of the slots or fewer are left: new learned peers are challenged (addendum A9). */
+    boolean underPressure() {
+        return byAddress.size() >= max - max / 4;
     }
 
     int size() {
@@ -104,6 +111,18 @@ final class PeerTable {
      * learned peer. Among the candidates the one idle longest goes.
      */
     private Peer victim(boolean forConfigured, long now) {
+        // Addendum A9: slots go first to peers that proved their source address; a learned peer
+        // challenged long enough ago that never answered is the first to go, busy or not.
+        Peer unproven = null;
+        for (Peer q : byAddress.values()) {
+            if (!q.isConfigured() && !q.isPinned() && q.failedChallenge(now, CHALLENGE_GRACE_NANOS)
+                    && (unproven == null || q.firstChallengeAt - unproven.firstChallengeAt < 0)) {
+                unproven = q;
+            }
+        }
+        if (unproven != null) {
+            return unproven;
+        }
         Peer victim = null;
         long oldest = 0;
         for (Peer q : byAddress.values()) {
