@@ -991,7 +991,7 @@ public final class Engine {
     }
 
     /**
-     * Addendum A9: while the peer table is under pressure, a peer that has not proven its source
+     * Addendum A13: while the peer table is under pressure, a peer that has not proven its source
      * address gets a PING with a random payload (at most one a second); the echo in its PONG proves
      * it receives at its address. Event loop.
      */

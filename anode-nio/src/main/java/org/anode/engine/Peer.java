@@ -49,7 +49,7 @@ public final class Peer {
     static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
     private volatile long srttNanos = -1;
     /**
-     * Addendum A9: the peer echoed a challenge (a PING with a random payload) that only its
+     * Addendum A13: the peer echoed a challenge (a PING with a random payload) that only its
      * endpoint received, so its source address is its own. Configured peers count as proven.
      */
     private volatile boolean sourceProven;
@@ -135,7 +135,7 @@ public final class Peer {
         return lastAnsweredNanos;
     }
 
-    /** True once the peer proved its source address (addendum A9), or if it is configured. */
+    /** True once the peer proved its source address (addendum A13), or if it is configured. */
     public boolean isSourceProven() {
         return configured || sourceProven;
     }
@@ -148,7 +148,7 @@ public final class Peer {
 
     /**
      * True when the peer was challenged at least {@code grace} ago and never answered (addendum
-     * A9): under pressure such a peer gives its table slot up first.
+     * A13): under pressure such a peer gives its table slot up first.
      */
     boolean failedChallenge(long now, long grace) {
         return !isSourceProven() && firstChallengeAt != SenderForm.NEVER_ANSWERED && now - firstChallengeAt >= grace;

@@ -25,9 +25,9 @@ final class PeerTable {
     private final LongMap<Peer> byShortId;
     private final LongMap<Peer> byKeyPrefix;
     private final int max;
-    /** How long a challenged peer has to answer before it may lose its slot (addendum A9). */
+    /** How long a challenged peer has to answer before it may lose its slot (addendum A13). */
     static final long CHALLENGE_GRACE_NANOS = 3_000_000_000L;
-    /** Refusals of newcomers within {@link #FLOOD_WINDOW_NANOS} that mean a flood (addendum A9). */
+    /** Refusals of newcomers within {@link #FLOOD_WINDOW_NANOS} that mean a flood (addendum A13). */
     static final int FLOOD_REFUSALS = 8;
     static final long FLOOD_WINDOW_NANOS = 10_000_000_000L;
     /** The times of the last refusals, a ring (event loop only). */
@@ -45,7 +45,7 @@ final class PeerTable {
         return max;
     }
 
-    /** A quarter of the slots or fewer are left: new learned peers are challenged (addendum A9). */
+    /** A quarter of the slots or fewer are left: new learned peers are challenged (addendum A13). */
     boolean underPressure() {
         return byAddress.size() >= max - max / 4;
     }
@@ -81,7 +81,7 @@ final class PeerTable {
 
     /**
      * True if {@link #insert} of a learned peer at time {@code now} would succeed; a refusal is
-     * remembered (a run of them is what makes unproven peers give their slots up, addendum A9).
+     * remembered (a run of them is what makes unproven peers give their slots up, addendum A13).
      */
     boolean canAdmitLearned(long now) {
         if (byAddress.size() < max || victim(false, now) != null) {
@@ -139,7 +139,7 @@ final class PeerTable {
      * learned peer. Among the candidates the one idle longest goes.
      */
     private Peer victim(boolean forConfigured, long now) {
-        // Addendum A9: slots go first to peers that proved their source address; a learned peer
+        // Addendum A13: slots go first to peers that proved their source address; a learned peer
         // challenged long enough ago that never answered is the first to go, busy or not.
         Peer unproven = null;
         for (Peer q : flooded(now) ? byAddress.values() : java.util.List.<Peer>of()) {

@@ -219,7 +219,7 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
         return queued + halfOpen.get() >= backlog;
     }
 
-    /** True when confirmed connections alone fill the backlog (addendum A8: then S_OPENs are dropped). */
+    /** True when confirmed connections alone fill the backlog (addendum A12: then S_OPENs are dropped). */
     boolean acceptQueueFull() {
         return queued >= backlog;
     }

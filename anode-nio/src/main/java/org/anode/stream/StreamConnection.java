@@ -80,7 +80,7 @@ public final class StreamConnection {
     /** S_OPEN flag 0x01: the sender link id is a source port (5.2.1). */
     public static final int FLAG_SOURCE_PORT = 0x01;
     /**
-     * S_OPEN flag 0x80 on an acceptor's answer (addendum A8): the acceptor kept no state; the
+     * S_OPEN flag 0x80 on an acceptor's answer (addendum A12): the acceptor kept no state; the
      * opener's third step must be an S_DACK that also carries the opener's ISN as the sequence
      * number of an empty payload, from which the acceptor rebuilds the connection.
      */
@@ -147,7 +147,7 @@ public final class StreamConnection {
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
     /**
-     * Opener: the acceptor answered statelessly (addendum A8) and nothing else has been heard from
+     * Opener: the acceptor answered statelessly (addendum A12) and nothing else has been heard from
      * it since: the third step is an S_DACK carrying our ISN, repeated on the OPEN_RETX timer.
      */
     private boolean statelessPeer;
@@ -284,7 +284,7 @@ public final class StreamConnection {
     }
 
     /**
-     * Rebuilds an accepted connection from a stateless answer (addendum A8): the opener's third step
+     * Rebuilds an accepted connection from a stateless answer (addendum A12): the opener's third step
      * proved that it received our S_OPEN, whose ISN was {@code isn}, at its source address, and named
      * its own ISN. The connection is established and confirmed at once; its first
      * {@link #transmit} acknowledges the third step so the opener stops repeating it.
@@ -332,7 +332,7 @@ public final class StreamConnection {
                 isnAckDue = true;
                 heard(nowNanos);
                 if ((flags & FLAG_STATELESS) != 0) {
-                    // Addendum A8: the acceptor holds nothing until our third step reaches it, so
+                    // Addendum A12: the acceptor holds nothing until our third step reaches it, so
                     // that step is repeated until anything else is heard from the acceptor.
                     statelessPeer = true;
                     timers.set(TimerTable.OPEN_RETX, nowNanos + rtt.currentRto());
@@ -694,7 +694,7 @@ public final class StreamConnection {
             isnAckDue = false;
             AckRanges r = ack.isnAck(rcv, rcvIsn);
             if (statelessPeer) {
-                // Addendum A8: our ISN rides along as an empty payload's sequence number (a number
+                // Addendum A12: our ISN rides along as an empty payload's sequence number (a number
                 // a stateful acceptor takes as an old duplicate).
                 sink.sendDataAck(rcv.advertiseWindowUnits(), r, isn, emptyPayload());
             } else {

@@ -51,7 +51,7 @@ import org.anode.wire.MessageType;
  * opener has acknowledged our ISN (addendum A5): until then it counts against the backlog as
  * half-open, and a replayed S_OPEN, which can never acknowledge it, never reaches the application.
  *
- * <h2>Stateless answers under pressure (addendum A8)</h2>
+ * <h2>Stateless answers under pressure (addendum A12)</h2>
  * When at least {@link #MAX_HALF_OPEN_PER_PEER} half-open connections fill a listener's backlog,
  * or one remote already holds that many, an S_OPEN is answered without keeping anything, as TCP's
  * SYN cookies do:
@@ -252,7 +252,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         /**
          * True when confirmed connections alone fill the backlog: an S_OPEN is then dropped, as a
          * TCP listener drops a SYN when its accept queue is full; while only half-open connections
-         * fill it, S_OPENs are answered statelessly (addendum A8). By default the same as
+         * fill it, S_OPENs are answered statelessly (addendum A12). By default the same as
          * {@link #backlogFull()}, for a listener that does not tell the two apart.
          */
         default boolean acceptQueueFull() {
@@ -630,7 +630,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
             dropped.incrementAndGet();
             return null;
         }
-        // Pressure (addendum A8): many half-open connections fill the backlog, or this remote holds
+        // Pressure (addendum A12): many half-open connections fill the backlog, or this remote holds
         // its share of them. A small backlog filled by a few half-open connections is not a flood:
         // the S_OPEN is dropped as before and retransmitted.
         if ((listener.backlogFull() && listener.halfOpenCount() >= MAX_HALF_OPEN_PER_PEER)
@@ -683,7 +683,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     }
 
     /**
-     * The MAC of a stateless answer (addendum A8) into {@link #cookieOut}: bytes 0-3 are our ISN,
+     * The MAC of a stateless answer (addendum A12) into {@link #cookieOut}: bytes 0-3 are our ISN,
      * 4-5 our link id. Receiving thread only.
      */
     private void cookie(AnodeAddress remote, int x, int y, int isn, int flags, long slot) {
@@ -710,7 +710,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     }
 
     /**
-     * Answers an S_OPEN without keeping state (addendum A8): our S_OPEN with flag
+     * Answers an S_OPEN without keeping state (addendum A12): our S_OPEN with flag
      * {@link StreamConnection#FLAG_STATELESS}, its ISN and our link id from the MAC. It is no larger
      * than the S_OPEN it answers (the same message; our header is at most the opener's).
      */
@@ -734,7 +734,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     }
 
     /**
-     * An S_DACK no connection took: if it is the third step of a stateless open (addendum A8) whose
+     * An S_DACK no connection took: if it is the third step of a stateless open (addendum A12) whose
      * MAC checks out, the opener proved its address, and its connection is rebuilt and queued for
      * its listener. Otherwise null (the caller counts the drop).
      */
@@ -1003,12 +1003,12 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
     // ------------------------------------------------------------------ state and statistics
 
-    /** S_OPENs answered without keeping state (addendum A8). */
+    /** S_OPENs answered without keeping state (addendum A12). */
     public long statelessAnswers() {
         return statelessAnswers.get();
     }
 
-    /** Connections rebuilt from a proven stateless open (addendum A8). */
+    /** Connections rebuilt from a proven stateless open (addendum A12). */
     public long provenOpens() {
         return provenOpens.get();
     }

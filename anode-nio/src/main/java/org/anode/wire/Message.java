@@ -518,7 +518,7 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
      * @param window receive window in 1024-byte units, 0-65535 (DECISIONS 24)
      * @param initialSequence the sender's random ISN (unsigned 32-bit)
      * @param linkIdIsPort flag 0x01: the link id is also a port the sender listens on
-     * @param stateless flag 0x80 (addendum A8): an acceptor's answer that kept no state
+     * @param stateless flag 0x80 (addendum A12): an acceptor's answer that kept no state
      */
     record SOpen(int senderLinkId, int destinationPort, int window, int initialSequence, boolean linkIdIsPort,
             boolean stateless) implements Message {

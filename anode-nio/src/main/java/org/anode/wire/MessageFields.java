@@ -46,7 +46,7 @@ public final class MessageFields {
     public static final int S_OPEN_FLAG_LINK_IS_PORT = 0x01;
     /**
      * S_OPEN flag 0x80 on an acceptor's answer: the acceptor kept no state, and the opener's third
-     * handshake step carries its ISN (docs/DECISIONS-addenda.md, A8).
+     * handshake step carries its ISN (docs/DECISIONS-addenda.md, A12).
      */
     public static final int S_OPEN_FLAG_STATELESS = 0x80;
     private static final int S_OPEN_FLAGS = S_OPEN_FLAG_LINK_IS_PORT | S_OPEN_FLAG_STATELESS;
@@ -108,7 +108,7 @@ public final class MessageFields {
                 int flags = b.get(off + 10) & 0xff;
                 if ((flags & ~S_OPEN_FLAGS) != 0) {
                     throw new WireException("S_OPEN has undefined flags 0x" + Integer.toHexString(flags)
-                            + " (draft 5.2.1 defines only 0x01; addendum A8 adds 0x80)");
+                            + " (draft 5.2.1 defines only 0x01; addendum A12 adds 0x80)");
                 }
                 return;
             }

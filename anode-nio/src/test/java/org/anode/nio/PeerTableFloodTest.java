@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Addendum A9: throwaway identities sending valid PINGs from one source fill a node's peer table;
+ * Addendum A13: throwaway identities sending valid PINGs from one source fill a node's peer table;
  * a legitimate newcomer from another address still gets in while the flood goes on, because under
  * pressure unknown senders are challenged and those that never prove their source address give
  * their slots up first.

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * S_OPEN floods against a listener (addendum A8): authenticated S_OPENs that never complete the
+ * S_OPEN floods against a listener (addendum A12): authenticated S_OPENs that never complete the
  * handshake, from one peer or from many throwaway identities, while a legitimate peer connects -
  * it succeeds every time, because once half-open connections press on the backlog (or one remote
  * holds too many) S_OPENs are answered without state and only a proven opener gets a connection.

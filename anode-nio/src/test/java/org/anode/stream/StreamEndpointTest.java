@@ -341,7 +341,7 @@ class StreamEndpointTest {
         assertTrue(listener.queue.isEmpty());
     }
 
-    // ------------------------------------------------------------------ A8: stateless answers
+    // ------------------------------------------------------------------ A12: stateless answers
 
     @Test
     void halfOpenPressureIsAnsweredWithoutStateAndAProvenOpenerIsQueued() throws Exception {
