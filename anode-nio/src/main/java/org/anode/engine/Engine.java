@@ -723,7 +723,11 @@ public final class Engine {
         if (hops > 0) {
             stats.relayedReceived++;
         }
-        if (!peer.heard(via, source, hops, r.senderPeerId(), now, config.maxEndpointsPerPeer())) {
+        boolean known = peer.heard(via, source, hops, r.senderPeerId(), now, config.maxEndpointsPerPeer());
+        if (!peer.isSourceProven() && table.underPressure()) {
+            challenge(peer, now);
+        }
+        if (!known) {
             checkEndpoint(peer, via, source, now);
         } else if (hops == 0) {
             // DECISIONS 33: a direct, authenticated packet to the relay itself registers its sender -
@@ -1154,11 +1158,40 @@ public final class Engine {
         return pings.size();
     }
 
+    /**
+     * Addendum A13: while the peer table is under pressure, a peer that has not proven its source
+     * address gets a PING with a random payload (at most one a second); the echo in its PONG proves
+     * it receives at its address. Event loop.
+     */
+    private void challenge(Peer peer, long now) {
+        if (peer.challengeSentAt != SenderForm.NEVER_ANSWERED && now - peer.challengeSentAt < 1_000_000_000L) {
+            return;
+        }
+        long c = random.nextLong() | 1L;
+        try {
+            ByteBuffer b = begin(loopOut, peer, MessageType.PING, 0);
+            b.putLong(c);
+            if (finish(loopOut)) {
+                peer.challenge = c;
+                peer.challengeSentAt = now;
+                if (peer.firstChallengeAt == SenderForm.NEVER_ANSWERED) {
+                    peer.firstChallengeAt = now;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "challenge to " + peer.address() + " not sent: " + e);
+        }
+    }
+
     private void onPong(Peer peer, ByteBuffer b, int off, int len, long now, int hops) {
         if (len != Long.BYTES) {
             return;
         }
         long id = b.getLong(off);
+        if (peer.challenge != 0 && id == peer.challenge) {
+            peer.markSourceProven();
+            return;
+        }
         PendingPing p = pings.get(id);
         // A PONG only completes a ping sent to the same peer: another peer echoing a payload it
         // saw must not fake liveness.

@@ -50,6 +50,16 @@ public final class Peer {
     private volatile long srttNanos = -1;
     /** Hop count of the PONG that last completed a ping (draft 3.1): 0 came direct, above 0 relayed. */
     volatile int lastPongHops = -1;
+    /**
+     * Addendum A13: the peer echoed a challenge (a PING with a random payload) that only its
+     * endpoint received, so its source address is its own. Configured peers count as proven.
+     */
+    private volatile boolean sourceProven;
+    /** The outstanding challenge's payload, 0 if none (event loop only). */
+    long challenge;
+    /** When the last challenge and the first one went out (event loop only). */
+    long challengeSentAt = SenderForm.NEVER_ANSWERED;
+    long firstChallengeAt = SenderForm.NEVER_ANSWERED;
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
     Peer nextSameShortId;
@@ -125,6 +135,25 @@ public final class Peer {
     /** When this peer last sent an authenticated packet, or {@link SenderForm#NEVER_ANSWERED}. */
     public long lastAnsweredNanos() {
         return lastAnsweredNanos;
+    }
+
+    /** True once the peer proved its source address (addendum A13), or if it is configured. */
+    public boolean isSourceProven() {
+        return configured || sourceProven;
+    }
+
+    /** The peer answered its challenge (event loop). */
+    void markSourceProven() {
+        sourceProven = true;
+        challenge = 0;
+    }
+
+    /**
+     * True when the peer was challenged at least {@code grace} ago and never answered (addendum
+     * A13): under pressure such a peer gives its table slot up first.
+     */
+    boolean failedChallenge(long now, long grace) {
+        return !isSourceProven() && firstChallengeAt != SenderForm.NEVER_ANSWERED && now - firstChallengeAt >= grace;
     }
 
     /** When a packet to this peer was last sent, or {@link SenderForm#NEVER_ANSWERED} if never. */

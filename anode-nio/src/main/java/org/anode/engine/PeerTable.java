@@ -25,6 +25,15 @@ final class PeerTable {
     private final LongMap<Peer> byShortId;
     private final LongMap<Peer> byKeyPrefix;
     private final int max;
+    /** How long a challenged peer has to answer before it may lose its slot (addendum A13). */
+    static final long CHALLENGE_GRACE_NANOS = 3_000_000_000L;
+    /** Refusals of newcomers within {@link #FLOOD_WINDOW_NANOS} that mean a flood (addendum A13). */
+    static final int FLOOD_REFUSALS = 8;
+    static final long FLOOD_WINDOW_NANOS = 10_000_000_000L;
+    /** The times of the last refusals, a ring (event loop only). */
+    private final long[] refusals = new long[FLOOD_REFUSALS];
+    private int refusalNext;
+    private long refusalCount;
 
     PeerTable(int max) {
         this.max = max;
@@ -34,6 +43,11 @@ final class PeerTable {
 
     int max() {
         return max;
+    }
+
+    /** A quarter of the slots or fewer are left: new learned peers are challenged (addendum A13). */
+    boolean underPressure() {
+        return byAddress.size() >= max - max / 4;
     }
 
     int size() {
@@ -65,9 +79,30 @@ final class PeerTable {
         return byShortId.get(id);
     }
 
-    /** True if {@link #insert} of a learned peer at time {@code now} would succeed. */
+    /**
+     * True if {@link #insert} of a learned peer at time {@code now} would succeed; a refusal is
+     * remembered (a run of them is what makes unproven peers give their slots up, addendum A13).
+     */
     boolean canAdmitLearned(long now) {
-        return byAddress.size() < max || victim(false, now) != null;
+        if (byAddress.size() < max || victim(false, now) != null) {
+            return true;
+        }
+        refusals[refusalNext] = now;
+        refusalNext = (refusalNext + 1) % refusals.length;
+        refusalCount++;
+        return false;
+    }
+
+    /**
+     * True while newcomers are being turned away in numbers: {@link #FLOOD_REFUSALS} refusals
+     * within {@link #FLOOD_WINDOW_NANOS}. A few refusals (a small, busy table) leave A4's rule alone.
+     */
+    private boolean flooded(long now) {
+        if (refusalCount < refusals.length) {
+            return false;
+        }
+        // The oldest of the last FLOOD_REFUSALS refusals is the next slot to be overwritten.
+        return now - refusals[refusalNext] <= FLOOD_WINDOW_NANOS;
     }
 
     /**
@@ -104,6 +139,18 @@ final class PeerTable {
      * learned peer. Among the candidates the one idle longest goes.
      */
     private Peer victim(boolean forConfigured, long now) {
+        // Addendum A13: slots go first to peers that proved their source address; a learned peer
+        // challenged long enough ago that never answered is the first to go, busy or not.
+        Peer unproven = null;
+        for (Peer q : flooded(now) ? byAddress.values() : java.util.List.<Peer>of()) {
+            if (!q.isConfigured() && !q.isPinned() && q.failedChallenge(now, CHALLENGE_GRACE_NANOS)
+                    && (unproven == null || q.firstChallengeAt - unproven.firstChallengeAt < 0)) {
+                unproven = q;
+            }
+        }
+        if (unproven != null) {
+            return unproven;
+        }
         Peer victim = null;
         long oldest = 0;
         for (Peer q : byAddress.values()) {

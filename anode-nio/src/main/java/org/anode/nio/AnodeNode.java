@@ -300,7 +300,7 @@ public final class AnodeNode implements AutoCloseable {
      * from the table). Configured endpoints are trusted: traffic goes there without an endpoint
      * check.
      *
-     * @throws IllegalArgumentException if the endpoint is unresolved, of an address family no
+     * @throws IllegalArgumentException if the endpoint is unresolved, has port 0, is of an address family no
      *     socket of this node can reach, or {@code address} is this node's own
      * @throws IllegalStateException if the peer table is full and every peer in it is configured
      *     or in use by a stream (a configured peer may replace any other learned peer)
@@ -312,6 +312,12 @@ public final class AnodeNode implements AutoCloseable {
         ensureOpen();
         if (endpoint.isUnresolved()) {
             throw new IllegalArgumentException("endpoint must be a resolved IP address: " + endpoint);
+        }
+        if (endpoint.getPort() == 0) {
+            // Nothing can be sent to UDP port 0: every packet to the peer would vanish and a
+            // stream connect would merely time out.
+            throw new IllegalArgumentException("endpoint port must not be 0 (nothing can be sent to UDP port 0): "
+                    + endpoint);
         }
         Transport via = transportFor(endpoint);
         if (via == null) {

@@ -219,6 +219,11 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
         return queued + halfOpen.get() >= backlog;
     }
 
+    /** True when confirmed connections alone fill the backlog (addendum A12: then S_OPENs are dropped). */
+    boolean acceptQueueFull() {
+        return queued >= backlog;
+    }
+
     /** An answered connection now waits for the opener's acknowledgement (addendum A5). */
     void halfOpenAdded() {
         halfOpen.incrementAndGet();

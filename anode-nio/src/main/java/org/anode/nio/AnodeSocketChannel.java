@@ -61,7 +61,8 @@ import org.anode.stream.StreamException;
  *   <li>Options: {@code SO_SNDBUF} and {@code SO_RCVBUF} size the connection's send and receive
  *       buffers (the receive buffer sets the advertised window); {@code TCP_NODELAY} turns off the
  *       coalescing of small writes (Nagle); {@code SO_KEEPALIVE} sends keepalive probes and closes a
- *       dead connection with reason 03; {@code SO_LINGER} 0 makes close abortive, a positive value makes
+ *       dead connection with reason 03; {@link AnodeSocketOptions#USER_TIMEOUT} and
+ *       {@link AnodeSocketOptions#PEER_SILENCE_TIMEOUT} bound how long a silent peer is waited for; {@code SO_LINGER} 0 makes close abortive, a positive value makes
  *       close in blocking mode wait (at most that many seconds) until the peer has acknowledged all
  *       data and the FIN - otherwise close never blocks and the handshake completes in the background;
  *       {@code SO_REUSEADDR} and {@code IP_TOS} are stored and reported without effect (link ids are
@@ -76,7 +77,8 @@ import org.anode.stream.StreamException;
 public final class AnodeSocketChannel extends SocketChannel implements AnodeSelectable {
     private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_SNDBUF,
             StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
-            StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.IP_TOS);
+            StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.IP_TOS,
+            AnodeSocketOptions.USER_TIMEOUT, AnodeSocketOptions.PEER_SILENCE_TIMEOUT);
     private static final long LINGER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int ST_UNCONNECTED = 0;
     private static final int ST_PENDING = 1;
@@ -716,6 +718,10 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                         break;
                     }
                     n = copyOut(l, dsts, offset, length);
+                    if (n == 0 && l.conn.readWaitStarted()) {
+                        // The application now waits on the peer: the dead-peer watch may need a timer.
+                        layer.afterInput(l, System.nanoTime());
+                    }
                     if (n != 0 || !blocking) {
                         break;
                     }
@@ -1001,6 +1007,31 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                         l.lock.unlock();
                     }
                 }
+            } else if (name == AnodeSocketOptions.USER_TIMEOUT || name == AnodeSocketOptions.PEER_SILENCE_TIMEOUT) {
+                int ms = (Integer) value;
+                boolean user = name == AnodeSocketOptions.USER_TIMEOUT;
+                if (ms < (user ? 1 : 0)) {
+                    throw new IllegalArgumentException("Invalid value '" + value + "'");
+                }
+                java.time.Duration d = java.time.Duration.ofMillis(ms);
+                if (user) {
+                    options.userTimeout(d);
+                } else {
+                    options.peerSilenceTimeout(d);
+                }
+                if (l != null) {
+                    l.lock.lock();
+                    try {
+                        if (user) {
+                            l.conn.setUserTimeout(d.toNanos());
+                        } else {
+                            l.conn.setPeerSilenceTimeout(d.toNanos());
+                        }
+                        layer.afterInput(l, System.nanoTime());
+                    } finally {
+                        l.lock.unlock();
+                    }
+                }
             } else if (name == StandardSocketOptions.SO_LINGER) {
                 // As the JDK: null or a negative value disables linger.
                 int v = value == null ? -1 : (Integer) value;
@@ -1031,6 +1062,20 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
                 return (T) Boolean.valueOf(reuseAddress);
             } else if (name == StandardSocketOptions.IP_TOS) {
                 return (T) Integer.valueOf(trafficClass);
+            } else if (name == AnodeSocketOptions.USER_TIMEOUT || name == AnodeSocketOptions.PEER_SILENCE_TIMEOUT) {
+                boolean user = name == AnodeSocketOptions.USER_TIMEOUT;
+                long nanos;
+                if (l == null) {
+                    nanos = user ? options.userTimeoutNanos() : options.peerSilenceTimeoutNanos();
+                } else {
+                    l.lock.lock();
+                    try {
+                        nanos = user ? l.conn.userTimeoutNanos() : l.conn.peerSilenceTimeoutNanos();
+                    } finally {
+                        l.lock.unlock();
+                    }
+                }
+                return (T) Integer.valueOf((int) Math.min(Integer.MAX_VALUE, nanos / 1_000_000));
             }
             if (l == null) {
                 if (name == StandardSocketOptions.SO_SNDBUF) {

@@ -117,6 +117,16 @@ final class StreamLayer implements AnodeNodeStreams {
         }
 
         @Override
+        public boolean acceptQueueFull() {
+            return channel.acceptQueueFull();
+        }
+
+        @Override
+        public int halfOpenCount() {
+            return channel.halfOpen();
+        }
+
+        @Override
         public void halfOpenAdded() {
             channel.halfOpenAdded();
         }

@@ -2,7 +2,7 @@ package org.anode.stream;
 
 /**
  * The congestion control of one stream connection (DECISIONS 25: the draft has none; we choose
- * {@link NewReno}). The connection keeps the per-packet state (the send buffer's descriptors, the
+ * {@link Bbr} by default, {@link NewReno} on request - see {@link CongestionControl}). The connection keeps the per-packet state (the send buffer's descriptors, the
  * bytes in flight, the RTT estimate, loss detection) and tells the controller about each event;
  * the controller answers with a window and a pacing rate. The events carry what a model-based
  * controller such as BBR needs as well as what a loss-based one uses: the bytes each event concerns,
@@ -18,6 +18,19 @@ interface CongestionController {
      * @param retransmission true when the packet was sent before (a loss repair or a probe)
      */
     void onPacketSent(long now, int seq, int bytes, long inFlight, boolean retransmission);
+
+    /**
+     * Packet {@code seq} with {@code bytes} of payload was newly acknowledged; called for each such
+     * packet of an acknowledgement, before {@link #onAck} for the whole of it (delivery-rate
+     * sampling needs the individual packets).
+     */
+    void onPacketAcked(long now, int seq, int bytes);
+
+    /**
+     * The sender ran out of data to send with the window not full: rate samples taken until what
+     * is now in flight has been delivered understate the path, and must not lower a model.
+     */
+    void onApplicationLimited(long inFlight);
 
     /**
      * An acknowledgement newly covered {@code ackedBytes} of payload.
@@ -64,6 +77,18 @@ interface CongestionController {
      */
     long pacingIntervalNanos(int bytes, long srtt);
 
+    /** The pacing rate in bytes per second given the smoothed RTT, 0 if not yet known. */
+    long pacingRate(long srtt);
+
     /** The path's largest payload changed (DECISIONS 27): the unit of window growth. */
     void setMaxPayload(int bytes);
+
+    /** A short name of the controller's state, for the connection trace. */
+    String stateName();
+
+    /** Heap bytes of per-packet state the controller holds (counted in the connection's total). */
+    long allocatedBytes();
+
+    /** Nothing is in flight and the connection's buffers are released: drop per-packet state. */
+    void release();
 }

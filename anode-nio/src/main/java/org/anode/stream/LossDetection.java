@@ -116,7 +116,7 @@ final class LossDetection {
      * first. Only in the open state: during recovery the timeout and RACK are already at work.
      */
     void armTailProbe(long now, SendBuffer snd, long srtt, CongestionController cc) {
-        if (srtt <= 0 || snd.allAcked() || snd.lostCount() > 0 || tlpOutstanding || rtoRecovery || cc.inRecovery()) {
+        if (srtt <= 0 || snd.allAcked() || snd.lostCount() > 0 || tlpOutstanding || rtoRecovery) {
             timers.cancel(TimerTable.TLP);
             return;
         }

@@ -1,15 +1,17 @@
 package org.anode.stream;
 
 /**
- * NewReno congestion control (DECISIONS 25), with RFC 5681 / 6582 semantics and the RFC 6675
+ * NewReno congestion control (DECISIONS 25; selectable with {@link CongestionControl#NEW_RENO}), with RFC 5681 / 6582 semantics and the RFC 6675
  * "pipe" accounting that selective acknowledgements allow: slow start from an initial window,
  * additive increase of one packet per window acknowledged, one halving per loss episode (a loss of
  * a packet sent before the last reduction does not halve again), and a collapse to one packet on
  * timeout. The window does not grow while the sender is application- or window-limited.
  *
- * <p>NewReno rather than CUBIC: the stream runs mostly over short, low-loss paths (loopback, LAN,
- * one relay hop) where CUBIC's faster regrowth on long fat paths buys nothing, while NewReno is
- * simple to verify deterministically under the simulated network and TCP-friendly by construction.
+ * <p>NewReno rather than CUBIC as the loss-based option: on short, low-loss paths (loopback, LAN,
+ * one relay hop) CUBIC's faster regrowth on long fat paths buys nothing, while NewReno is simple to
+ * verify deterministically under the simulated network and TCP-friendly by construction. Being
+ * loss-based, it reads random loss as congestion (its rate falls as 1/sqrt(loss)), which is why
+ * {@link Bbr} is the default.
  * Sending is paced at 2x (slow start) or 1.25x (congestion avoidance) the window per smoothed RTT.
  */
 final class NewReno implements CongestionController {
@@ -34,6 +36,16 @@ final class NewReno implements CongestionController {
     @Override
     public void onPacketSent(long now, int seq, int bytes, long inFlight, boolean retransmission) {
         // The window is driven by acknowledgements and losses only.
+    }
+
+    @Override
+    public void onPacketAcked(long now, int seq, int bytes) {
+        // NewReno counts acknowledged bytes per acknowledgement (onAck), not per packet.
+    }
+
+    @Override
+    public void onApplicationLimited(long inFlight) {
+        // Window growth is already held back while the flight is under half the window (onAck).
     }
 
     @Override
@@ -115,7 +127,31 @@ final class NewReno implements CongestionController {
     }
 
     @Override
+    public long pacingRate(long srtt) {
+        if (srtt <= 0) {
+            return 0;
+        }
+        long gainPercent = cwnd < ssthresh ? 200 : 125;
+        return Math.max(cwnd, maxPayload) * gainPercent / 100 * 1_000_000_000L / srtt;
+    }
+
+    @Override
     public void setMaxPayload(int bytes) {
         maxPayload = bytes;
+    }
+
+    @Override
+    public String stateName() {
+        return fastRecovery ? "recovery" : cwnd < ssthresh ? "slow_start" : "congestion_avoidance";
+    }
+
+    @Override
+    public long allocatedBytes() {
+        return 0;
+    }
+
+    @Override
+    public void release() {
+        // No per-packet state.
     }
 }

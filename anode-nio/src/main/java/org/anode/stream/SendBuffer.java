@@ -57,6 +57,9 @@ final class SendBuffer {
     private long outstanding;
     private int lostCount;
     private int retxCursor;
+    /** The connection's trace, or null; {@link #traceNow} is the time of the event being handled. */
+    ConnectionTrace trace;
+    long traceNow;
 
     /**
      * @param bufSize SO_SNDBUF
@@ -363,6 +366,9 @@ final class SendBuffer {
 
     /** A packet in flight (neither acknowledged nor lost) is judged lost. */
     void markLost(int seq) {
+        if (trace != null) {
+            trace.lost(traceNow, seq);
+        }
         int idx = seq & (recCap - 1);
         recFlags[idx] = (byte) (recFlags[idx] | F_LOST);
         lostCount++;
@@ -379,6 +385,9 @@ final class SendBuffer {
             int idx = s & mask;
             byte f = recFlags[idx];
             if ((f & (F_ACKED | F_LOST)) == 0) {
+                if (trace != null) {
+                    trace.lost(traceNow, s);
+                }
                 recFlags[idx] = (byte) (f | F_LOST);
                 lostCount++;
                 inFlight -= recLen[idx];

@@ -34,16 +34,19 @@ public final class StreamConfig {
     private long connectTimeoutNanos = Duration.ofSeconds(30).toNanos();
     private long initialRtoNanos = Duration.ofSeconds(1).toNanos();
     private long minRtoNanos = Duration.ofMillis(200).toNanos();
-    private long maxRtoNanos = Duration.ofSeconds(60).toNanos();
+    private long maxRtoNanos = Duration.ofSeconds(5).toNanos();
     private long delayedAckNanos = Duration.ofMillis(25).toNanos();
     private long deadPeerTimeoutNanos = Duration.ofSeconds(120).toNanos();
     private long keepAliveIdleNanos = Duration.ofSeconds(120).toNanos();
     private long keepAliveIntervalNanos = Duration.ofSeconds(10).toNanos();
     private int keepAliveProbes = 6;
+    private long peerSilenceTimeoutNanos = Duration.ofSeconds(30).toNanos();
     private long timeWaitNanos = Duration.ofSeconds(30).toNanos();
     private long closeTimeoutNanos = Duration.ofSeconds(60).toNanos();
     private long pacingQuantumNanos = Duration.ofMillis(1).toNanos();
     private long idleReleaseNanos = Duration.ofSeconds(5).toNanos();
+    private CongestionControl congestionControl = defaultCongestionControl();
+    private ConnectionTrace.Factory trace = ConnectionTrace.fromSystemProperty();
     private Random random;
 
     /** A config with the defaults documented on each getter. */
@@ -71,11 +74,14 @@ public final class StreamConfig {
         keepAliveIdleNanos = other.keepAliveIdleNanos;
         keepAliveIntervalNanos = other.keepAliveIntervalNanos;
         keepAliveProbes = other.keepAliveProbes;
+        peerSilenceTimeoutNanos = other.peerSilenceTimeoutNanos;
         timeWaitNanos = other.timeWaitNanos;
         closeTimeoutNanos = other.closeTimeoutNanos;
         pacingQuantumNanos = other.pacingQuantumNanos;
         idleReleaseNanos = other.idleReleaseNanos;
         random = other.random;
+        congestionControl = other.congestionControl;
+        trace = other.trace;
     }
 
     private static final class DefaultRandom {
@@ -249,7 +255,12 @@ public final class StreamConfig {
         return this;
     }
 
-    /** Upper bound of the RTO after backoff (default 60 s). */
+    /**
+     * Upper bound of the RTO after backoff (default 5 s, where Linux uses 120 s): while the peer is
+     * silent the timeout doubles up to this and stays there, so a path that recovers after an outage
+     * is noticed within this time, and a lossy path gets many tries within the
+     * {@linkplain #userTimeoutNanos() user timeout} instead of a handful of ever longer waits.
+     */
     public long maxRtoNanos() {
         return maxRtoNanos;
     }
@@ -272,15 +283,62 @@ public final class StreamConfig {
     }
 
     /**
-     * How long unacknowledged data or an unacknowledged close may go without any packet from the
-     * peer before the connection fails and S_CLOSE reason 03 is sent (default 120 s). Retransmission
-     * backoff is capped at a quarter of it, so at least four retransmissions happen first.
+     * The user timeout, like Linux's {@code TCP_USER_TIMEOUT} (default 120 s): how long
+     * unacknowledged data or an unacknowledged close may go without any progress from the peer -
+     * no packet from it at all - before the connection fails with
+     * {@link StreamException.Kind#TIMED_OUT} and S_CLOSE reason 03 is sent. It is the only way
+     * a connection with data outstanding dies of silence: there is no retry count, and
+     * retransmission continues at most {@link #maxRtoNanos()} apart (and at most a quarter of this
+     * timeout), so a merely lossy path is never given up on while anything gets through. 120 s
+     * rather than TCP's roughly 15 minutes of retries: an application blocked on a stream learns
+     * of a dead path within two minutes (an idle one through keepalive).
      */
+    public long userTimeoutNanos() {
+        return deadPeerTimeoutNanos;
+    }
+
+    /** Sets the user timeout ({@code TCP_USER_TIMEOUT}). */
+    public StreamConfig userTimeout(Duration d) {
+        deadPeerTimeoutNanos = positive(d, "userTimeout");
+        return this;
+    }
+
+    /**
+     * How long an application waiting to read may go without hearing anything from its peer before
+     * the stream fails with {@link StreamException.Kind#TIMED_OUT} (default 30 s; 0 turns it off).
+     * It applies only while needed: after a {@code read} found nothing and until one returns data,
+     * while the peer has not closed its output and nothing we sent is unacknowledged (then the
+     * {@linkplain #userTimeoutNanos() user timeout} applies). When the peer has been silent for a
+     * third of it, small probes (an empty S_DATA repeating our last sequence number, which the peer
+     * acknowledges) go out every fifteenth of it, so a live but quiet peer is heard from in time
+     * even on a lossy path.
+     *
+     * <p>Unlike TCP: a TCP reader learns at once when the peer's process dies, because the peer's
+     * kernel sends FIN or RST; an Anode node is the process, so nobody speaks for a dead one, and a
+     * TCP reader without SO_KEEPALIVE waits forever for a peer whose machine or path died (hours
+     * with it). Anode therefore probes, but only while someone waits - an idle connection nobody
+     * reads costs no packets.
+     */
+    public long peerSilenceTimeoutNanos() {
+        return peerSilenceTimeoutNanos;
+    }
+
+    /** Sets the peer-silence timeout of a waiting reader ({@link Duration#ZERO}: off). */
+    public StreamConfig peerSilenceTimeout(Duration d) {
+        long n = d.toNanos();
+        if (n < 0) {
+            throw new IllegalArgumentException("peerSilenceTimeout must not be negative: " + d);
+        }
+        peerSilenceTimeoutNanos = n;
+        return this;
+    }
+
+    /** The {@linkplain #userTimeoutNanos() user timeout} under its earlier name. */
     public long deadPeerTimeoutNanos() {
         return deadPeerTimeoutNanos;
     }
 
-    /** Sets the dead-peer timeout. */
+    /** Sets the {@linkplain #userTimeout(Duration) user timeout} (its earlier name). */
     public StreamConfig deadPeerTimeout(Duration d) {
         deadPeerTimeoutNanos = positive(d, "deadPeerTimeout");
         return this;
@@ -374,6 +432,43 @@ public final class StreamConfig {
     /** Sets the idle release delay. */
     public StreamConfig idleRelease(Duration d) {
         idleReleaseNanos = positive(d, "idleRelease");
+        return this;
+    }
+
+    /** BBR, or what the system property {@code anode.stream.cc} names ({@code bbr}, {@code newreno}). */
+    private static CongestionControl defaultCongestionControl() {
+        String v = System.getProperty("anode.stream.cc", "");
+        return v.equalsIgnoreCase("newreno") || v.equalsIgnoreCase("new_reno") ? CongestionControl.NEW_RENO
+                : CongestionControl.BBR;
+    }
+
+    /**
+     * The congestion controller (default {@link CongestionControl#BBR}, or NewReno when the system
+     * property {@code anode.stream.cc} is {@code newreno}: a model-based controller
+     * that does not read random loss as congestion; {@link CongestionControl#NEW_RENO} is the
+     * loss-based alternative).
+     */
+    public CongestionControl congestionControl() {
+        return congestionControl;
+    }
+
+    /** Selects the congestion controller. */
+    public StreamConfig congestionControl(CongestionControl cc) {
+        congestionControl = Objects.requireNonNull(cc, "congestionControl");
+        return this;
+    }
+
+    /**
+     * Where connections write their event log ({@link ConnectionTrace}), or null for none (the
+     * default, unless the system property {@code anode.stream.trace} names a directory).
+     */
+    public ConnectionTrace.Factory trace() {
+        return trace;
+    }
+
+    /** Sets the trace factory (null: no trace). */
+    public StreamConfig trace(ConnectionTrace.Factory factory) {
+        trace = factory;
         return this;
     }
 

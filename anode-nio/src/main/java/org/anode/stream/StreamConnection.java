@@ -39,8 +39,10 @@ import java.nio.ByteBuffer;
  * ({@link RttEstimator}); RACK-style time-based loss detection and a tail loss probe, RFC 8985
  * ({@link LossDetection}): time-based detection keeps reordering from causing retransmission
  * storms, which a 3-duplicate rule cannot promise when there is no cumulative ACK. The congestion
- * window comes from a {@link CongestionController}, today {@link NewReno} (RFC 5681 / 6582 with
- * RFC 6675 "pipe" accounting), and sending is spread over the RTT by a {@link Pacer}.
+ * window and pacing rate come from a {@link CongestionController}: by default {@link Bbr} (a
+ * bandwidth and minimum-RTT model, so random loss is not read as congestion), or {@link NewReno}
+ * (RFC 5681 / 6582 with RFC 6675 "pipe" accounting) when {@link StreamConfig#congestionControl}
+ * asks for it; sending is spread over the RTT by a {@link Pacer}.
  *
  * <h2>Flow control</h2>
  * The advertised window is the receive buffer's free space in 1024-byte units (DECISIONS 24),
@@ -77,6 +79,12 @@ public final class StreamConnection {
     public static final int REASON_TIMED_OUT = 3;
     /** S_OPEN flag 0x01: the sender link id is a source port (5.2.1). */
     public static final int FLAG_SOURCE_PORT = 0x01;
+    /**
+     * S_OPEN flag 0x80 on an acceptor's answer (addendum A12): the acceptor kept no state; the
+     * opener's third step must be an S_DACK that also carries the opener's ISN as the sequence
+     * number of an empty payload, from which the acceptor rebuilds the connection.
+     */
+    public static final int FLAG_STATELESS = 0x80;
     /** {@link #nextTimeoutNanos()} when no timer is needed. */
     public static final long NO_TIMEOUT = Long.MAX_VALUE;
     /** Largest payload accepted from a peer in one packet. */
@@ -102,7 +110,8 @@ public final class StreamConnection {
     private final long connectTimeout;
     private final long initialRto;
     private final long maxRto;
-    private final long deadPeerTimeout;
+    private long deadPeerTimeout;
+    private long peerSilenceTimeout;
     private final long keepAliveIdle;
     private final long keepAliveInterval;
     private final int keepAliveProbes;
@@ -137,6 +146,11 @@ public final class StreamConnection {
     private boolean peerConfirmed;
     /** Opener: an S_ACK naming the acceptor's ISN is owed (addendum A5). */
     private boolean isnAckDue;
+    /**
+     * Opener: the acceptor answered statelessly (addendum A12) and nothing else has been heard from
+     * it since: the third step is an S_DACK carrying our ISN, repeated on the OPEN_RETX timer.
+     */
+    private boolean statelessPeer;
 
     /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
     static final int INITIAL_RING = SendBuffer.INITIAL_RING;
@@ -163,14 +177,30 @@ public final class StreamConnection {
     private long outstandingSince;
     private int persistBackoff;
     private boolean probeDue;
+    /** The last {@link #transmit} stopped at the congestion window or the pacer. */
+    private boolean ccLimited;
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
+    /** The application's last read found nothing (and none since returned data or end-of-stream). */
+    private boolean readWaiting;
+    /** A wait began; its start time is taken on the next {@link #transmit}. */
+    private boolean readWaitStarted;
+    private boolean readWaitTimed;
+    private long readWaitSince;
+    private int silenceProbesSent;
 
     // ---- receiver ----
     private int rcvIsn;
 
+    /** The opt-in event log, or null (nearly always). */
+    private ConnectionTrace trace;
+
     private StreamConnection(StreamConfig c, boolean active, long now, int localFlags) {
+        this(c, active, now, localFlags, c.random().nextInt());
+    }
+
+    private StreamConnection(StreamConfig c, boolean active, long now, int localFlags, int isn) {
         this.maxPayload = c.maxPayload();
         this.noDelay = c.noDelay();
         this.keepAlive = c.keepAlive();
@@ -179,6 +209,7 @@ public final class StreamConnection {
         this.initialRto = c.initialRtoNanos();
         this.maxRto = c.maxRtoNanos();
         this.deadPeerTimeout = c.deadPeerTimeoutNanos();
+        this.peerSilenceTimeout = c.peerSilenceTimeoutNanos();
         this.keepAliveIdle = c.keepAliveIdleNanos();
         this.keepAliveInterval = c.keepAliveIntervalNanos();
         this.keepAliveProbes = c.keepAliveProbes();
@@ -187,16 +218,26 @@ public final class StreamConnection {
         this.idleRelease = c.idleReleaseNanos();
         this.active = active;
         this.localFlags = localFlags & 0xFF;
-        this.isn = c.random().nextInt();
+        this.isn = isn;
         this.snd = new SendBuffer(c.sendBufferSize(), c.maxPacketsInFlight(), isn + 1);
         this.rtt = new RttEstimator(initialRto, c.minRtoNanos(), maxRto, deadPeerTimeout);
         this.pacer = new Pacer(c.pacingQuantumNanos());
         this.loss = new LossDetection(timers, c.delayedAckNanos());
         this.rcv = new ReceiveBuffer(c.receiveBufferSize(), c.maxPacketsInFlight(), maxPayload);
         this.ack = new AckTracker(timers, c.ackEveryPackets(), c.delayedAckNanos(), c.maxAckRanges());
-        this.cc = new NewReno(c.initialCwndPackets(), maxPayload);
+        this.cc = c.congestionControl() == CongestionControl.NEW_RENO
+                ? new NewReno(c.initialCwndPackets(), maxPayload)
+                : new Bbr(c.initialCwndPackets(), maxPayload, isn);
         this.lastRecvTime = now;
         this.lastActivity = now;
+        ConnectionTrace.Factory tf = c.trace();
+        if (tf != null) {
+            trace = tf.open(active, isn, now);
+            if (trace != null) {
+                trace.start(now, active, c.congestionControl().name(), isn);
+                snd.trace = trace;
+            }
+        }
         this.openPending = true;
         this.peerConfirmed = active;
     }
@@ -242,6 +283,22 @@ public final class StreamConnection {
         return c;
     }
 
+    /**
+     * Rebuilds an accepted connection from a stateless answer (addendum A12): the opener's third step
+     * proved that it received our S_OPEN, whose ISN was {@code isn}, at its source address, and named
+     * its own ISN. The connection is established and confirmed at once; its first
+     * {@link #transmit} acknowledges the third step so the opener stops repeating it.
+     */
+    public static StreamConnection acceptProven(StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn,
+            int peerFlags, int isn) {
+        StreamConnection c = new StreamConnection(config, false, nowNanos, 0, isn);
+        c.establish(peerWindowUnits, peerIsn, peerFlags);
+        c.peerConfirmed = true;
+        c.openPending = false;
+        c.ack.noteDuplicate(peerIsn);
+        return c;
+    }
+
     private void establish(int windowUnits, int peerIsn, int flags) {
         established = true;
         rcvIsn = peerIsn;
@@ -274,6 +331,12 @@ public final class StreamConnection {
                 openPending = false;
                 isnAckDue = true;
                 heard(nowNanos);
+                if ((flags & FLAG_STATELESS) != 0) {
+                    // Addendum A12: the acceptor holds nothing until our third step reaches it, so
+                    // that step is repeated until anything else is heard from the acceptor.
+                    statelessPeer = true;
+                    timers.set(TimerTable.OPEN_RETX, nowNanos + rtt.currentRto());
+                }
             } else if (peerIsn == rcvIsn) {
                 // The acceptor repeats its S_OPEN until our acknowledgement of its ISN arrives.
                 isnAckDue = true;
@@ -294,6 +357,7 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
+        statelessHeard();
         int len = payload.remaining();
         if (len > MAX_PACKET_PAYLOAD) {
             return;
@@ -349,6 +413,7 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
+        statelessHeard();
         heard(nowNanos);
         long before = peerWindow;
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
@@ -364,6 +429,14 @@ public final class StreamConnection {
             confirm(nowNanos);
         }
         processAck(nowNanos, ranges);
+    }
+
+    /** Something other than its S_OPEN came from a stateless acceptor: it holds our connection. */
+    private void statelessHeard() {
+        if (statelessPeer) {
+            statelessPeer = false;
+            timers.cancel(TimerTable.OPEN_RETX);
+        }
     }
 
     /** The opener acknowledged our ISN (addendum A5): the connection is live, not a replay. */
@@ -428,6 +501,7 @@ public final class StreamConnection {
             return;
         }
         heard(nowNanos);
+        statelessHeard();
         if (!peerConfirmed) {
             openPending = true;
         }
@@ -445,6 +519,7 @@ public final class StreamConnection {
         if (terminated) {
             return;
         }
+        snd.traceNow = nowNanos;
         if (failure != null) {
             return;
         }
@@ -464,11 +539,20 @@ public final class StreamConnection {
             }
             if (timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
                 openPending = true;
-                timers.set(TimerTable.OPEN_RETX, nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), maxRto));
+                // Doubling like TCP's SYN, bounded by the connect timeout rather than maxRto: a
+                // handshake is a bounded attempt, and its retries need not notice a recovering path.
+                timers.set(TimerTable.OPEN_RETX,
+                        nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), connectTimeout));
             }
             return;
         }
         ack.onTimer(nowNanos);
+        if (statelessPeer && timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
+            isnAckDue = true;
+            openTransmissions++;
+            timers.set(TimerTable.OPEN_RETX,
+                    nowNanos + Math.min(rtt.baseRto() << Math.min(openTransmissions, 20), maxRto));
+        }
         if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
         }
@@ -496,6 +580,20 @@ public final class StreamConnection {
                 keepAliveSent++;
             }
         }
+        if (silenceWatchActive()) {
+            long since = Math.max(lastRecvTime, readWaitSince);
+            long silent = nowNanos - since;
+            if (silent >= peerSilenceTimeout) {
+                fail(StreamException.Kind.TIMED_OUT, -1,
+                        "peer silent for " + silent / 1_000_000 + " ms while the application waits to read",
+                        REASON_TIMED_OUT, true);
+                return;
+            }
+            if (silent >= silenceProbeAt(silenceProbesSent)) {
+                keepAliveDue = true;
+                silenceProbesSent++;
+            }
+        }
         if (timers.expired(TimerTable.CLOSE, nowNanos)) {
             fail(StreamException.Kind.TIMED_OUT, -1, "close handshake timed out", REASON_TIMED_OUT, true);
             return;
@@ -503,6 +601,7 @@ public final class StreamConnection {
         if (timers.expired(TimerTable.TIME_WAIT, nowNanos)) {
             timers.cancel(TimerTable.TIME_WAIT);
             terminated = true;
+            endTrace(nowNanos, "closed");
             releaseIdleBuffers();
             return;
         }
@@ -526,6 +625,9 @@ public final class StreamConnection {
             return Math.min(timers.get(TimerTable.OPEN_RETX), timers.get(TimerTable.CONFIRM));
         }
         long t = timers.earliest(ack.hasPending() ? RUNNING_TIMERS | 1 << TimerTable.ACK : RUNNING_TIMERS);
+        if (statelessPeer) {
+            t = Math.min(t, timers.get(TimerTable.OPEN_RETX));
+        }
         if (pacer.isBlocked()) {
             t = Math.min(t, pacer.nextSendTime());
         }
@@ -534,6 +636,10 @@ public final class StreamConnection {
         }
         if (keepAliveActive()) {
             t = Math.min(t, lastRecvTime + keepAliveIdle + keepAliveInterval * keepAliveSent);
+        }
+        if (silenceWatchActive()) {
+            long since = Math.max(lastRecvTime, readWaitSince);
+            t = Math.min(t, since + Math.min(peerSilenceTimeout, silenceProbeAt(silenceProbesSent)));
         }
         if (releasable()) {
             t = Math.min(t, lastActivity + idleRelease);
@@ -555,6 +661,12 @@ public final class StreamConnection {
      */
     public int transmit(long nowNanos, StreamSink sink, int maxPackets) {
         int sent = 0;
+        if (readWaitStarted) {
+            readWaitStarted = false;
+            readWaitSince = nowNanos;
+            readWaitTimed = true;
+            silenceProbesSent = 0;
+        }
         if (pendingAbortReason >= 0 && sent < maxPackets) {
             int reason = pendingAbortReason;
             pendingAbortReason = -1;
@@ -581,7 +693,13 @@ public final class StreamConnection {
             // for data nor changes how data is framed.
             isnAckDue = false;
             AckRanges r = ack.isnAck(rcv, rcvIsn);
-            sink.sendAck(rcv.advertiseWindowUnits(), r);
+            if (statelessPeer) {
+                // Addendum A12: our ISN rides along as an empty payload's sequence number (a number
+                // a stateful acceptor takes as an old duplicate).
+                sink.sendDataAck(rcv.advertiseWindowUnits(), r, isn, emptyPayload());
+            } else {
+                sink.sendAck(rcv.advertiseWindowUnits(), r);
+            }
             sent++;
             ack.onSent();
         }
@@ -593,8 +711,19 @@ public final class StreamConnection {
                 sent++;
             }
         }
+        ccLimited = false;
+        if (snd.unsent() < maxPayload && snd.lostCount() == 0 && snd.inFlight() < cc.window()) {
+            // Less than a packet to send and room in the window (Linux's tcp_rate_check_app_limited):
+            // what goes out now is application-limited, so its rate samples must not lower a model.
+            cc.onApplicationLimited(snd.inFlight() + snd.unsent());
+        }
         while (sent < maxPackets && sendOne(nowNanos, sink)) {
             sent++;
+        }
+        if (sent < maxPackets && !ccLimited && snd.inFlight() < cc.window()) {
+            // Stopped by something other than the congestion window or the pacer - no data, the
+            // peer's receive window, Nagle: rate samples now measure that, not the path.
+            cc.onApplicationLimited(snd.inFlight());
         }
         if (sent > before) {
             loss.armTailProbe(nowNanos, snd, rtt.srtt(), cc);
@@ -626,20 +755,22 @@ public final class StreamConnection {
                 int len = snd.length(s);
                 if ((snd.flags(s) & F_FIN) != 0) {
                     snd.markRetransmitted(s, now);
-                    cc.onPacketSent(now, s, 0, snd.inFlight(), true);
+                    packetSent(now, s, 0, snd.inFlight(), true);
                     sink.sendClose(REASON_CLOSED, isn, s);
                     armRto(now);
                     return true;
                 }
                 long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
+                    ccLimited = true;
                     return false;
                 }
                 if (!pacingAllows(now)) {
+                    ccLimited = true;
                     return false;
                 }
                 snd.markRetransmitted(s, now);
-                cc.onPacketSent(now, s, len, snd.inFlight(), true);
+                packetSent(now, s, len, snd.inFlight(), true);
                 emitData(now, sink, s, snd.start(s), len);
                 paceSent(now, len);
                 armRto(now);
@@ -671,9 +802,11 @@ public final class StreamConnection {
                 }
                 long inFlight = snd.inFlight();
                 if (inFlight > 0 && inFlight + len > cc.window()) {
+                    ccLimited = true;
                     return false;
                 }
                 if (!pacingAllows(now)) {
+                    ccLimited = true;
                     return false;
                 }
                 int ranges = 0;
@@ -700,7 +833,7 @@ public final class StreamConnection {
             }
             int s = snd.sendFin(now);
             finSent = true;
-            cc.onPacketSent(now, s, 0, snd.inFlight(), false);
+            packetSent(now, s, 0, snd.inFlight(), false);
             sink.sendClose(REASON_CLOSED, isn, s);
             armRto(now);
             return true;
@@ -713,7 +846,7 @@ public final class StreamConnection {
             outstandingSince = now;
         }
         int s = snd.sendNew(now, len, flags);
-        cc.onPacketSent(now, s, len, snd.inFlight(), false);
+        packetSent(now, s, len, snd.inFlight(), false);
         emitData(now, sink, s, snd.start(s), len);
         paceSent(now, len);
         armRto(now);
@@ -743,7 +876,7 @@ public final class StreamConnection {
             return false;
         }
         snd.markProbed(s, now);
-        cc.onPacketSent(now, s, snd.length(s), snd.inFlight(), true);
+        packetSent(now, s, snd.length(s), snd.inFlight(), true);
         if ((snd.flags(s) & F_FIN) != 0) {
             sink.sendClose(REASON_CLOSED, isn, s);
         } else {
@@ -818,7 +951,15 @@ public final class StreamConnection {
             windowUpdateCheck();
         }
         if (total == 0 && rcv.finReceived() && readableBytes() == 0) {
+            readWaiting = false;
             return -1;
+        }
+        if (total > 0) {
+            readWaiting = false;
+        } else if (!readWaiting && dst.hasRemaining()) {
+            readWaiting = true;
+            readWaitStarted = true;
+            readWaitTimed = false;
         }
         return total;
     }
@@ -842,6 +983,41 @@ public final class StreamConnection {
         discardInput = true;
         rcv.discardReadable();
         windowUpdateCheck();
+    }
+
+    /**
+     * True once after a {@link #read} that found nothing started the application's wait: the glue
+     * then calls {@link #transmit} and re-arms its timer, since the dead-peer watch of a waiting
+     * reader ({@link StreamConfig#peerSilenceTimeoutNanos()}) may now need one.
+     */
+    public boolean readWaitStarted() {
+        return readWaitStarted;
+    }
+
+    /** Changes the {@linkplain StreamConfig#userTimeoutNanos() user timeout} of this connection. */
+    public void setUserTimeout(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("user timeout must be positive: " + nanos);
+        }
+        deadPeerTimeout = nanos;
+    }
+
+    /** Current user timeout in nanoseconds. */
+    public long userTimeoutNanos() {
+        return deadPeerTimeout;
+    }
+
+    /** Changes the {@linkplain StreamConfig#peerSilenceTimeoutNanos() peer-silence timeout} (0: off). */
+    public void setPeerSilenceTimeout(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("peer-silence timeout must not be negative: " + nanos);
+        }
+        peerSilenceTimeout = nanos;
+    }
+
+    /** Current peer-silence timeout in nanoseconds (0: off). */
+    public long peerSilenceTimeoutNanos() {
+        return peerSilenceTimeout;
     }
 
     /** True after {@link #shutdownInput()}. */
@@ -1030,7 +1206,7 @@ public final class StreamConnection {
 
     /** Bytes currently allocated for this connection's buffers (rings, descriptors, held packets). */
     public long allocatedBytes() {
-        return snd.allocatedBytes() + rcv.allocatedBytes();
+        return snd.allocatedBytes() + rcv.allocatedBytes() + cc.allocatedBytes();
     }
 
     /** The glue's per-connection object (its link ids, ports, channel). */
@@ -1120,9 +1296,26 @@ public final class StreamConnection {
     private void heard(long now) {
         lastRecvTime = now;
         keepAliveSent = 0;
+        silenceProbesSent = 0;
         if (timers.isArmed(TimerTable.TIME_WAIT)) {
             timers.set(TimerTable.TIME_WAIT, now + timeWait);
         }
+    }
+
+    /**
+     * The waiting reader's dead-peer watch ({@link StreamConfig#peerSilenceTimeoutNanos()}): only
+     * while the application waits for data the peer may still send, with nothing of ours
+     * outstanding (then the user timeout applies, and retransmissions are the probes).
+     */
+    private boolean silenceWatchActive() {
+        return peerSilenceTimeout > 0 && readWaiting && readWaitTimed && established && peerConfirmed
+                && !rcv.finReceived() && !inputShutdown && snd.allAcked() && !terminated
+                && !timers.isArmed(TimerTable.TIME_WAIT);
+    }
+
+    /** Silence after which probe {@code n} (from 0) goes out: a third of the timeout, then every fifteenth. */
+    private long silenceProbeAt(int n) {
+        return peerSilenceTimeout / 3 + (peerSilenceTimeout / 15) * n;
     }
 
     private boolean keepAliveActive() {
@@ -1139,7 +1332,24 @@ public final class StreamConnection {
     // Internals: send side
     // =====================================================================================
 
+    private void packetSent(long now, int seq, int bytes, long inFlight, boolean retransmission) {
+        cc.onPacketSent(now, seq, bytes, inFlight, retransmission);
+        if (trace != null) {
+            trace.sent(now, seq, bytes, retransmission, inFlight);
+        }
+    }
+
+    private void endTrace(long now, String how) {
+        if (trace != null) {
+            trace.closed(now, how);
+            trace.close();
+            trace = null;
+            snd.trace = null;
+        }
+    }
+
     private void processAck(long now, AckRanges ranges) {
+        snd.traceNow = now;
         if (!snd.hasRecords() || snd.allAcked()) {
             checkPersist(now);
             return;
@@ -1179,7 +1389,12 @@ public final class StreamConnection {
                 }
                 byte f = snd.markAcked(s);
                 newlyAcked = true;
-                ackedBytes += snd.length(s);
+                int len = snd.length(s);
+                ackedBytes += len;
+                cc.onPacketAcked(now, s, len);
+                if (trace != null) {
+                    trace.acked(now, s, len);
+                }
                 if ((f & F_FIN) != 0) {
                     finAcked = true;
                 }
@@ -1200,10 +1415,19 @@ public final class StreamConnection {
         if (newestSent != Long.MIN_VALUE) {
             rttSample = now - newestSent;
             rtt.sample(rttSample);
-            rtt.resetBackoff();
+            if (trace != null) {
+                trace.rtt(now, rttSample, rtt.srtt(), rtt.minRtt());
+            }
         }
+        // Anything newly acknowledged proves the path delivers again (as QUIC resets its probe
+        // backoff on any acknowledgement): timing resumes from the base timeout at once, even when
+        // only retransmissions were acknowledged and Karn's rule gives no sample.
+        rtt.resetBackoff();
         snd.advance();
         cc.onAck(now, snd.una(), ackedBytes, flightBefore, snd.inFlight(), rttSample, rtt.minRtt());
+        if (trace != null) {
+            trace.congestion(now, cc.window(), cc.pacingRate(rtt.srtt()), snd.inFlight(), cc.stateName());
+        }
         if (!snd.allAcked()) {
             timers.set(TimerTable.RTO, now + rtt.currentRto());
         } else {
@@ -1232,6 +1456,9 @@ public final class StreamConnection {
         }
         boolean probe = (snd.flags(snd.una()) & F_PROBE) != 0 && peerWindow < maxPayload;
         rtt.backOff();
+        if (trace != null) {
+            trace.timeout(now, rtt.backoff());
+        }
         if (!probe) {
             cc.onRetransmissionTimeout(now, snd.nxt(), snd.inFlight());
         }
@@ -1271,11 +1498,14 @@ public final class StreamConnection {
             timers.set(TimerTable.TIME_WAIT, now + timeWait);
             timers.cancel(TimerTable.CLOSE);
             releaseIdleBuffers();
+            // Both directions are done: what time-wait may still see is not worth tracing.
+            endTrace(now, "closed");
         }
     }
 
     private void fail(StreamException.Kind kind, int remoteReason, String message, int sendReason, boolean local) {
         failure = new StreamException(kind, remoteReason, message);
+        endTrace(snd.traceNow, "failed: " + message);
         localFailure = local;
         if (!established) {
             failedConnecting = true;
@@ -1286,6 +1516,7 @@ public final class StreamConnection {
         timers.cancelAll();
         // The unsent and unacknowledged data will never be delivered: drop it now.
         snd.dropAll();
+        cc.release();
         if (local) {
             rcv.dropAll();
         }
@@ -1298,5 +1529,8 @@ public final class StreamConnection {
     private void releaseIdleBuffers() {
         snd.releaseIfIdle();
         rcv.releaseIfIdle();
+        if (snd.allAcked()) {
+            cc.release();
+        }
     }
 }

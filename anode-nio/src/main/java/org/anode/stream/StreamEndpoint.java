@@ -9,7 +9,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.function.Supplier;
+import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
 import java.util.random.RandomGenerator;
 import org.anode.address.AnodeAddress;
 import org.anode.util.LongMap;
@@ -46,6 +51,19 @@ import org.anode.wire.MessageType;
  * opener has acknowledged our ISN (addendum A5): until then it counts against the backlog as
  * half-open, and a replayed S_OPEN, which can never acknowledge it, never reaches the application.
  *
+ * <h2>Stateless answers under pressure (addendum A12)</h2>
+ * When at least {@link #MAX_HALF_OPEN_PER_PEER} half-open connections fill a listener's backlog,
+ * or one remote already holds that many, an S_OPEN is answered without keeping anything, as TCP's
+ * SYN cookies do:
+ * our answering S_OPEN carries flag {@link StreamConnection#FLAG_STATELESS} (0x80), and its ISN and our
+ * link id are a MAC (HMAC-SHA256 under a per-endpoint secret) of the remote's address, its link id,
+ * the port, its ISN and flags, and a 64-second time slot. The opener's third step (addendum A5) then
+ * comes as an S_DACK naming our ISN and, as the sequence number of an empty payload, its own: if the
+ * MAC matches (this slot or the one before), the opener has proven that it receives at its address
+ * and the connection is rebuilt, established and confirmed, and queued for accept() directly -
+ * half-open entries do not count against that queue. A flood of S_OPENs, from one peer or from many
+ * identities, therefore fills nothing that a legitimate opener needs.
+ *
  * <h2>Threading</h2>
  * The tables are guarded by the endpoint's own monitor, held only for lookups and updates; the
  * listening ports are an atomic array. Everything about one connection ({@link #deliver},
@@ -66,6 +84,10 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     /** The range port 0 binds in: the IANA dynamic ports, as the JDK's TCP sockets use. */
     public static final int EPHEMERAL_LOW = 49152;
     public static final int EPHEMERAL_HIGH = 65535;
+    /** Half-open connections one remote may hold before its S_OPENs are answered statelessly. */
+    public static final int MAX_HALF_OPEN_PER_PEER = 8;
+    /** The time slot of a stateless answer's MAC; an answer is good for one to two slots. */
+    static final long COOKIE_SLOT_NANOS = 64_000_000_000L;
 
     /** {@link #deliver}: the connection was already retired, or the message type is not a stream one. */
     public static final int IGNORED = 0;
@@ -93,11 +115,19 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final LongAdder dataAcks = new LongAdder();
+    private final AtomicLong statelessAnswers = new AtomicLong();
+    private final AtomicLong provenOpens = new AtomicLong();
+    /** Receiving thread only: the stateless answers' MAC and its scratch. */
+    private final Mac cookieMac;
+    private final ByteBuffer cookieIn = ByteBuffer.allocate(AnodeAddress.LENGTH + 20);
+    private final byte[] cookieOut = new byte[32];
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks<L> {
         final LongMap<L> byLocal = new LongMap<>();
         final LongMap<L> byKey = new LongMap<>();
+        /** Accepted connections with this remote still waiting for confirmation (addendum A5). */
+        int halfOpen;
     }
 
     /**
@@ -108,6 +138,15 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     public StreamEndpoint(Host<P, L> host, Supplier<? extends RandomGenerator> random) {
         this.host = host;
         this.random = random;
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        try {
+            cookieMac = Mac.getInstance("HmacSHA256");
+            cookieMac.init(new SecretKeySpec(secret, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            // Every Java SE runtime provides HmacSHA256.
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
     }
 
     // ------------------------------------------------------------------ what the glue provides
@@ -209,6 +248,21 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
         /** True when no further connection fits the backlog, half-open ones included. */
         boolean backlogFull();
+
+        /**
+         * True when confirmed connections alone fill the backlog: an S_OPEN is then dropped, as a
+         * TCP listener drops a SYN when its accept queue is full; while only half-open connections
+         * fill it, S_OPENs are answered statelessly (addendum A12). By default the same as
+         * {@link #backlogFull()}, for a listener that does not tell the two apart.
+         */
+        default boolean acceptQueueFull() {
+            return backlogFull();
+        }
+
+        /** Half-open connections counted against the backlog now (0 for a listener that does not count them). */
+        default int halfOpenCount() {
+            return 0;
+        }
 
         /** An answered connection now waits for the opener's acknowledgement (addendum A5). */
         void halfOpenAdded();
@@ -546,6 +600,13 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      */
     public L unmatched(AnodeAddress remote, P from, MessageType type, int packetLength, ByteBuffer b, int off,
             long nowNanos, Encoder<P> refusals) {
+        if (type == MessageType.S_DACK && !closed) {
+            L proven = proven(remote, from, b, off, nowNanos);
+            if (proven == null) {
+                dropped.incrementAndGet();
+            }
+            return proven;
+        }
         if (type != MessageType.S_OPEN || closed) {
             dropped.incrementAndGet();
             return null;
@@ -560,12 +621,24 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
             refuse(from, packetLength, x, y, isn, nowNanos, refusals);
             return null;
         }
-        if (listener.backlogFull()) {
+        if (listener.acceptQueueFull()) {
             dropped.incrementAndGet();
             return null;
         }
         StreamConfig cfg = host.acceptConfig(from, listener);
         if (cfg == null) {
+            dropped.incrementAndGet();
+            return null;
+        }
+        // Pressure (addendum A12): many half-open connections fill the backlog, or this remote holds
+        // its share of them. A small backlog filled by a few half-open connections is not a flood:
+        // the S_OPEN is dropped as before and retransmitted.
+        if ((listener.backlogFull() && listener.halfOpenCount() >= MAX_HALF_OPEN_PER_PEER)
+                || halfOpenOf(remote) >= MAX_HALF_OPEN_PER_PEER) {
+            answerStatelessly(remote, from, cfg, x, y, isn, flags, nowNanos, refusals);
+            return null;
+        }
+        if (listener.backlogFull()) {
             dropped.incrementAndGet();
             return null;
         }
@@ -596,8 +669,135 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         // until then it counts against the backlog as half-open.
         k.awaitingListener = listener;
         listener.halfOpenAdded();
+        pl.halfOpen++;
         pl.byLocal.put(local, link);
         pl.byKey.put(k.demuxKey, link);
+        return link;
+    }
+
+    private int halfOpenOf(AnodeAddress remote) {
+        synchronized (tables) {
+            PeerLinks<L> pl = peers.get(remote);
+            return pl == null ? 0 : pl.halfOpen;
+        }
+    }
+
+    /**
+     * The MAC of a stateless answer (addendum A12) into {@link #cookieOut}: bytes 0-3 are our ISN,
+     * 4-5 our link id. Receiving thread only.
+     */
+    private void cookie(AnodeAddress remote, int x, int y, int isn, int flags, long slot) {
+        ByteBuffer in = cookieIn;
+        in.clear();
+        remote.writeTo(in);
+        in.putShort((short) x).putShort((short) y).putInt(isn).putShort((short) flags).putLong(slot);
+        cookieMac.update(in.array(), 0, in.position());
+        try {
+            cookieMac.doFinal(cookieOut, 0);
+        } catch (ShortBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private int cookieIsn() {
+        return (cookieOut[0] & 0xff) << 24 | (cookieOut[1] & 0xff) << 16 | (cookieOut[2] & 0xff) << 8
+                | (cookieOut[3] & 0xff);
+    }
+
+    /** Our link id from the MAC: never 0 (link ids are 1-65535). */
+    private int cookieLink() {
+        return 1 + ((cookieOut[4] & 0xff) << 8 | (cookieOut[5] & 0xff)) % 0xFFFF;
+    }
+
+    /**
+     * Answers an S_OPEN without keeping state (addendum A12): our S_OPEN with flag
+     * {@link StreamConnection#FLAG_STATELESS}, its ISN and our link id from the MAC. It is no larger
+     * than the S_OPEN it answers (the same message; our header is at most the opener's).
+     */
+    private void answerStatelessly(AnodeAddress remote, P from, StreamConfig cfg, int x, int y, int isn, int flags,
+            long now, Encoder<P> enc) {
+        cookie(remote, x, y, isn, flags & 0xFF, Math.floorDiv(now, COOKIE_SLOT_NANOS));
+        int window = Math.min(0xFFFF, cfg.receiveBufferSize() / 1024);
+        // Our link id must not be a listening port (an answer to our own S_OPENs could then be
+        // taken for a new connection); such an answer is simply not sent.
+        if (listeners.get(cookieLink()) != null) {
+            dropped.incrementAndGet();
+            return;
+        }
+        enc.bind(this, from, cookieLink(), x, false);
+        try {
+            enc.sendOpen(window, cookieIsn(), StreamConnection.FLAG_STATELESS);
+            statelessAnswers.incrementAndGet();
+        } finally {
+            enc.unbind();
+        }
+    }
+
+    /**
+     * An S_DACK no connection took: if it is the third step of a stateless open (addendum A12) whose
+     * MAC checks out, the opener proved its address, and its connection is rebuilt and queued for
+     * its listener. Otherwise null (the caller counts the drop).
+     */
+    private L proven(AnodeAddress remote, P from, ByteBuffer b, int off, long now) {
+        int x = MessageFields.linkId(b, off);
+        int y = MessageFields.destinationPort(b, off);
+        Listener<L> listener = listeners.get(y);
+        if (listener == null || !listener.isOpen()) {
+            return null;
+        }
+        // The packet layer checked the message's structure (MessageFields.check): the ranges and
+        // the sequence number are there.
+        int n = MessageFields.sDackRangeCount(b, off);
+        int rangesOff = MessageFields.sDackRangesOffset(off);
+        int openerIsn = MessageFields.sDackSequence(b, off);
+        long slot = Math.floorDiv(now, COOKIE_SLOT_NANOS);
+        for (long s = slot; s >= slot - 1; s--) {
+            for (int flags = 0; flags <= StreamConnection.FLAG_SOURCE_PORT; flags++) {
+                cookie(remote, x, y, openerIsn, flags, s);
+                int ourIsn = cookieIsn();
+                for (int i = 0, p = rangesOff; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
+                    if (MessageFields.ackFirst(b, p) == ourIsn && MessageFields.ackCount(b, p) == 1) {
+                        return rebuild(remote, from, listener, x, y, MessageFields.window(b, off), openerIsn, flags,
+                                ourIsn, cookieLink(), now);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private L rebuild(AnodeAddress remote, P from, Listener<L> listener, int x, int y, int window, int openerIsn,
+            int flags, int ourIsn, int local, long now) {
+        StreamConfig cfg = host.acceptConfig(from, listener);
+        if (cfg == null || listeners.get(local) != null || listener.acceptQueueFull()) {
+            // A full accept queue drops the third step, as Linux drops a cookie's ACK then: the
+            // opener repeats it with backoff, and the MAC stays good for a slot or two.
+            return null;
+        }
+        L link;
+        synchronized (tables) {
+            PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
+            try {
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER || pl.byLocal.get(local) != null
+                        || pl.byKey.get(key(x, y)) != null) {
+                    return null;
+                }
+                StreamConnection conn = StreamConnection.acceptProven(cfg, now, window, openerIsn, flags, ourIsn);
+                link = host.accepted(conn, remote, from, local, x, y);
+                Link<P> k = link;
+                k.demuxKey = key(x, y);
+                k.keyed = true;
+                pl.byLocal.put(local, link);
+                pl.byKey.put(k.demuxKey, link);
+            } finally {
+                dropIfEmpty(remote, pl);
+            }
+        }
+        provenOpens.incrementAndGet();
+        if (!listener.enqueue(link)) {
+            // The accept queue itself is full of confirmed connections: reset, as TCP would.
+            link.connection().abort(StreamConnection.REASON_REFUSED);
+        }
         return link;
     }
 
@@ -755,6 +955,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         Listener<L> listener = (Listener<L>) k.awaitingListener;
         k.awaitingListener = null;
         listener.halfOpenDone();
+        halfOpenDone(k.remote);
         if (!listener.enqueue(link)) {
             k.connection.abort(StreamConnection.REASON_REFUSED);
         }
@@ -776,6 +977,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         if (k.awaitingListener != null) {
             k.awaitingListener.halfOpenDone();
             k.awaitingListener = null;
+            halfOpenDone(k.remote);
         }
         synchronized (tables) {
             PeerLinks<L> pl = peers.get(k.remote);
@@ -790,7 +992,26 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         return true;
     }
 
+    private void halfOpenDone(AnodeAddress remote) {
+        synchronized (tables) {
+            PeerLinks<L> pl = peers.get(remote);
+            if (pl != null && pl.halfOpen > 0) {
+                pl.halfOpen--;
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ state and statistics
+
+    /** S_OPENs answered without keeping state (addendum A12). */
+    public long statelessAnswers() {
+        return statelessAnswers.get();
+    }
+
+    /** Connections rebuilt from a proven stateless open (addendum A12). */
+    public long provenOpens() {
+        return provenOpens.get();
+    }
 
     /** From now on every S_OPEN that matches no connection is dropped (node shutdown). */
     public void close() {

@@ -69,7 +69,8 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
             case S_OPEN:
                 return new SOpen(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
                         MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
-                        (MessageFields.sOpenFlags(b, off) & MessageFields.S_OPEN_FLAG_LINK_IS_PORT) != 0);
+                        (MessageFields.sOpenFlags(b, off) & MessageFields.S_OPEN_FLAG_LINK_IS_PORT) != 0,
+                        (MessageFields.sOpenFlags(b, off) & MessageFields.S_OPEN_FLAG_STATELESS) != 0);
             case S_CLOSE:
                 return new SClose(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
                         CloseReason.fromCode(MessageFields.sCloseReason(b, off)),
@@ -517,13 +518,19 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
      * @param window receive window in 1024-byte units, 0-65535 (DECISIONS 24)
      * @param initialSequence the sender's random ISN (unsigned 32-bit)
      * @param linkIdIsPort flag 0x01: the link id is also a port the sender listens on
+     * @param stateless flag 0x80 (addendum A12): an acceptor's answer that kept no state
      */
-    record SOpen(int senderLinkId, int destinationPort, int window, int initialSequence, boolean linkIdIsPort)
-            implements Message {
+    record SOpen(int senderLinkId, int destinationPort, int window, int initialSequence, boolean linkIdIsPort,
+            boolean stateless) implements Message {
         public SOpen {
             checkU16(senderLinkId, "sender link id");
             checkU16(destinationPort, "destination port");
             checkU16(window, "window");
+        }
+
+        /** An S_OPEN without the stateless flag (the draft's own form). */
+        public SOpen(int senderLinkId, int destinationPort, int window, int initialSequence, boolean linkIdIsPort) {
+            this(senderLinkId, destinationPort, window, initialSequence, linkIdIsPort, false);
         }
 
         @Override
@@ -539,7 +546,8 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
         @Override
         public void writeTo(ByteBuffer dst) {
             MessageFields.writeSOpen(dst, senderLinkId, destinationPort, window, initialSequence,
-                    linkIdIsPort ? MessageFields.S_OPEN_FLAG_LINK_IS_PORT : 0);
+                    (linkIdIsPort ? MessageFields.S_OPEN_FLAG_LINK_IS_PORT : 0)
+                            | (stateless ? MessageFields.S_OPEN_FLAG_STATELESS : 0));
         }
     }
 

@@ -44,6 +44,12 @@ public final class MessageFields {
     public static final int ACK_RANGE_LENGTH = 5;
     /** S_OPEN flag 0x01: the sender link id is also a port the sender listens on (draft 5.2.1). */
     public static final int S_OPEN_FLAG_LINK_IS_PORT = 0x01;
+    /**
+     * S_OPEN flag 0x80 on an acceptor's answer: the acceptor kept no state, and the opener's third
+     * handshake step carries its ISN (docs/DECISIONS-addenda.md, A12).
+     */
+    public static final int S_OPEN_FLAG_STATELESS = 0x80;
+    private static final int S_OPEN_FLAGS = S_OPEN_FLAG_LINK_IS_PORT | S_OPEN_FLAG_STATELESS;
 
     private MessageFields() {
     }
@@ -100,9 +106,9 @@ public final class MessageFields {
             case S_OPEN: {
                 exactly(type, len, S_OPEN_LENGTH);
                 int flags = b.get(off + 10) & 0xff;
-                if ((flags & ~S_OPEN_FLAG_LINK_IS_PORT) != 0) {
+                if ((flags & ~S_OPEN_FLAGS) != 0) {
                     throw new WireException("S_OPEN has undefined flags 0x" + Integer.toHexString(flags)
-                            + " (draft 5.2.1 defines only 0x01)");
+                            + " (draft 5.2.1 defines only 0x01; addendum A12 adds 0x80)");
                 }
                 return;
             }
@@ -280,11 +286,15 @@ public final class MessageFields {
     // the records pin what the stream layer sends. They allocate nothing and leave a payload
     // buffer's position and limit as they were.
 
-    /** Writes an S_OPEN (draft 5.2.1); {@code flags} 0 or {@link #S_OPEN_FLAG_LINK_IS_PORT}. */
+    /**
+     * Writes an S_OPEN (draft 5.2.1); {@code flags} a combination of
+     * {@link #S_OPEN_FLAG_LINK_IS_PORT} and {@link #S_OPEN_FLAG_STATELESS}.
+     */
     public static void writeSOpen(ByteBuffer dst, int linkId, int destinationPort, int window, int initialSequence,
             int flags) {
-        if ((flags & ~S_OPEN_FLAG_LINK_IS_PORT) != 0) {
-            throw new IllegalArgumentException("S_OPEN defines only flag 0x01, got 0x" + Integer.toHexString(flags));
+        if ((flags & ~S_OPEN_FLAGS) != 0) {
+            throw new IllegalArgumentException("S_OPEN defines only flags 0x01 and 0x80, got 0x"
+                    + Integer.toHexString(flags));
         }
         dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port"))
                 .putShort(u16(window, "window")).putInt(initialSequence).put((byte) flags);

@@ -76,4 +76,15 @@ class NodePingTest {
                     () -> a.addPeerEndpoint(a.address(), new InetSocketAddress(NodeTestSupport.LOOPBACK, 1)));
         }
     }
+
+    @Test
+    void addPeerEndpointRefusesPortZeroClearly() throws Exception {
+        try (NodeTestSupport t = new NodeTestSupport()) {
+            AnodeNode a = t.node();
+            AnodeIdentity other = AnodeIdentity.generate(Zone.DEFAULT);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> a.addPeerEndpoint(other.address(), new InetSocketAddress(NodeTestSupport.LOOPBACK, 0)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("port must not be 0"), e.getMessage());
+        }
+    }
 }

@@ -35,7 +35,8 @@ class SocketChannelOptionsTest {
             assertEquals(Set.of(StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF,
                     StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
                     StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR,
-                    StandardSocketOptions.IP_TOS), opts);
+                    StandardSocketOptions.IP_TOS, AnodeSocketOptions.USER_TIMEOUT,
+                    AnodeSocketOptions.PEER_SILENCE_TIMEOUT), opts);
             for (SocketOption<?> o : opts) {
                 c.getOption(o);
             }

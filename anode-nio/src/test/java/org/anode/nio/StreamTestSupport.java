@@ -18,11 +18,20 @@ final class StreamTestSupport implements AutoCloseable {
     }
 
     StreamTestSupport(AnodeNodeConfig config) throws IOException {
+        this(config, 100);
+    }
+
+    /** The fixture with a listener of the given backlog. */
+    StreamTestSupport(int backlog) throws IOException {
+        this(NodeTestSupport.loopbackConfig().build(), backlog);
+    }
+
+    StreamTestSupport(AnodeNodeConfig config, int backlog) throws IOException {
         client = nodes.node(config);
         server = nodes.node(config);
         NodeTestSupport.introduce(client, server);
         listener = nodes.track(AnodeServerSocketChannel.open(server));
-        listener.bind(AnodeSocketAddress.of(server.address(), 0), 100);
+        listener.bind(AnodeSocketAddress.of(server.address(), 0), backlog);
         target = (AnodeSocketAddress) listener.getLocalAddress();
     }
 

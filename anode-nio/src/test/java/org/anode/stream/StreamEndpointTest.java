@@ -122,6 +122,16 @@ class StreamEndpointTest {
         }
 
         @Override
+        public boolean acceptQueueFull() {
+            return queue.size() >= backlog;
+        }
+
+        @Override
+        public int halfOpenCount() {
+            return halfOpen;
+        }
+
+        @Override
         public void halfOpenAdded() {
             halfOpen++;
         }
@@ -329,6 +339,86 @@ class StreamEndpointTest {
         assertEquals(0, server.ep.remoteCount(), "no table entry outlives its links");
         assertEquals(0, listener.halfOpen);
         assertTrue(listener.queue.isEmpty());
+    }
+
+    // ------------------------------------------------------------------ A12: stateless answers
+
+    @Test
+    void halfOpenPressureIsAnsweredWithoutStateAndAProvenOpenerIsQueued() throws Exception {
+        Node client = new Node(A, "a", 21);
+        Node server = new Node(B, "b", 22);
+        TestListener listener = new TestListener();
+        listener.halfOpen = listener.backlog;
+        server.ep.bind(listener, 80);
+        TestLink c = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        assertEquals(0, server.ep.linkCount(), "nothing is kept for the S_OPEN");
+        assertEquals(1, server.ep.statelessAnswers());
+        List<Sent> answer = server.out.take();
+        assertEquals(1, answer.size());
+        assertEquals(MessageType.S_OPEN, answer.get(0).type());
+        assertEquals(StreamConnection.FLAG_STATELESS,
+                MessageFields.sOpenFlags(ByteBuffer.wrap(answer.get(0).bytes()), 0) & StreamConnection.FLAG_STATELESS);
+        client.receive(server, answer.get(0));
+        assertTrue(c.connection().isEstablished());
+        List<Sent> third = client.out.take();
+        assertEquals(MessageType.S_DACK, third.get(0).type(), "the third step carries the opener's ISN");
+        server.receive(client, third.get(0));
+        assertEquals(1, server.ep.provenOpens());
+        assertEquals(1, listener.queue.size(), "queued at once, confirmed, past the half-open entries");
+        TestLink s = listener.queue.peek();
+        assertTrue(s.connection().isPeerConfirmed());
+        exchange(client, server);
+        // Data both ways over the rebuilt connection.
+        c.connection().write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        client.drive(c);
+        s.connection().write(ByteBuffer.wrap(new byte[] {4, 5}));
+        server.drive(s);
+        exchange(client, server);
+        ByteBuffer got = ByteBuffer.allocate(8);
+        assertEquals(3, s.connection().read(got));
+        got.clear();
+        assertEquals(2, c.connection().read(got));
+    }
+
+    @Test
+    void aThirdStepWithAWrongOrStaleCookieBuildsNothing() throws Exception {
+        Node client = new Node(A, "a", 23);
+        Node server = new Node(B, "b", 24);
+        TestListener listener = new TestListener();
+        listener.halfOpen = listener.backlog;
+        server.ep.bind(listener, 80);
+        client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        Sent answer = server.out.take().get(0);
+        client.receive(server, answer);
+        Sent third = client.out.take().get(0);
+        // A forged third step: the same S_DACK with the acknowledged number changed.
+        byte[] forged = third.bytes().clone();
+        forged[MessageFields.sDackRangesOffset(0)] ^= 1;
+        server.receive(client, new Sent(third.peer(), third.type(), forged, third.fullSender()));
+        assertEquals(0, server.ep.linkCount());
+        // The genuine one, but three time slots later: expired.
+        now += 3 * StreamEndpoint.COOKIE_SLOT_NANOS;
+        server.receive(client, third);
+        assertEquals(0, server.ep.linkCount());
+        assertEquals(0, server.ep.provenOpens());
+        assertTrue(listener.queue.isEmpty());
+    }
+
+    @Test
+    void oneRemoteHoldsAtMostAFewHalfOpenConnections() throws Exception {
+        Node client = new Node(A, "a", 25);
+        Node server = new Node(B, "b", 26);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+        for (int i = 0; i < 20; i++) {
+            client.connect(server, 80);
+            server.receive(client, client.out.take().get(0));
+            server.out.take();
+        }
+        assertEquals(StreamEndpoint.MAX_HALF_OPEN_PER_PEER, listener.halfOpen);
+        assertEquals(20 - StreamEndpoint.MAX_HALF_OPEN_PER_PEER, server.ep.statelessAnswers());
     }
 
     @Test

@@ -168,14 +168,22 @@ public final class AnodeIdentity {
 
     /**
      * Reads an identity file written by {@link #store(Path)} (or by libanode): the identity string,
-     * optionally followed by line-end white space.
+     * optionally preceded by a UTF-8 byte order mark (skipped, as the zone file parser does) and
+     * followed by line-end white space.
+     *
+     * <p>On POSIX file systems the file's permissions are checked as ssh checks a private key's: a
+     * file that group or others may <em>write</em> is refused (anyone could replace the node's
+     * identity), and one that group or others may <em>read</em> is loaded with a loud warning
+     * (its secret may already be known) naming the file and the fix, {@code chmod 600}.
      *
      * @param file the identity file
      * @return the identity
-     * @throws IOException if the file cannot be read
-     * @throws InvalidIdentityException if its contents are not one identity string
+     * @throws IOException if the file cannot be read, or others may write it
+     * @throws InvalidIdentityException if its contents are not one identity string (the message
+     *     names the file)
      */
     public static AnodeIdentity load(Path file) throws IOException, InvalidIdentityException {
+        checkPermissions(file);
         byte[] data;
         try (InputStream in = Files.newInputStream(file)) {
             data = in.readNBytes(MAX_FILE_BYTES + 1);
@@ -185,10 +193,37 @@ public final class AnodeIdentity {
                 throw new InvalidIdentityException("identity file " + file + " is larger than "
                         + MAX_FILE_BYTES + " bytes; not an identity file");
             }
-            String text = new String(data, StandardCharsets.US_ASCII).strip();
-            return parse(text);
+            int start = data.length >= 3 && (data[0] & 0xff) == 0xEF && (data[1] & 0xff) == 0xBB
+                    && (data[2] & 0xff) == 0xBF ? 3 : 0;
+            String text = new String(data, start, data.length - start, StandardCharsets.US_ASCII).strip();
+            try {
+                return parse(text);
+            } catch (InvalidIdentityException e) {
+                throw new InvalidIdentityException("identity file " + file + ": " + e.getMessage(), e);
+            }
         } finally {
             Arrays.fill(data, (byte) 0);
+        }
+    }
+
+    /** The ssh-style permission check of {@link #load(Path)}; nothing on non-POSIX file systems. */
+    private static void checkPermissions(Path file) throws IOException {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return;
+        }
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException("identity file " + file + " is writable by group or others ("
+                    + PosixFilePermissions.toString(perms) + "): anyone could replace this node's identity;"
+                    + " refusing to load it (chmod 600 " + file + ")");
+        }
+        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            System.getLogger(AnodeIdentity.class.getName()).log(System.Logger.Level.WARNING,
+                    "UNPROTECTED IDENTITY FILE: " + file + " is readable by group or others ("
+                            + PosixFilePermissions.toString(perms) + "); its secret key may be known to others."
+                            + " Run: chmod 600 " + file);
         }
     }
 

@@ -170,6 +170,49 @@ class AnodeIdentityTest {
     }
 
     @Test
+    void loadSkipsAUtf8ByteOrderMarkAndNamesTheFileInErrors(@TempDir Path dir) throws Exception {
+        AnodeIdentity id = AnodeIdentity.generate(Zone.DEFAULT);
+        Path bom = dir.resolve("bom");
+        byte[] text = (id.toIdentityString() + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] withBom = new byte[text.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(text, 0, withBom, 3, text.length);
+        Files.write(bom, withBom);
+        restrict(bom);
+        assertEquals(id, AnodeIdentity.load(bom));
+        Path garbage = dir.resolve("garbage-file");
+        Files.writeString(garbage, "not an identity");
+        restrict(garbage);
+        InvalidIdentityException e = assertThrows(InvalidIdentityException.class, () -> AnodeIdentity.load(garbage));
+        assertTrue(e.getMessage().contains(garbage.toString()), e.getMessage());
+    }
+
+    @Test
+    void loadRefusesAFileOthersMayWrite(@TempDir Path dir) throws Exception {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        AnodeIdentity id = AnodeIdentity.generate(Zone.DEFAULT);
+        Path f = dir.resolve("node.id");
+        id.store(f);
+        assertEquals(id, AnodeIdentity.load(f), "store() writes rw------- and load() accepts it");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-rw-"));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> AnodeIdentity.load(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("writable"), e.getMessage());
+        // Readable by others: loaded, with a warning (as ssh warns, though ssh refuses).
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(id, AnodeIdentity.load(f));
+    }
+
+    private static void restrict(Path f) throws java.io.IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    @Test
     void generateUsesTheGivenRandomSource() {
         AnodeIdentity a = AnodeIdentity.generate(Zone.DEFAULT, new FixedRandom(3));
         AnodeIdentity b = AnodeIdentity.generate(Zone.DEFAULT, new FixedRandom(3));

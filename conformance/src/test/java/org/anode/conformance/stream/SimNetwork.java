@@ -56,6 +56,8 @@ final class SimNetwork {
         long aAbortAt = Long.MAX_VALUE;
         /** A calls close() instead of shutdownOutput() after writing (only sensible when bToA is 0). */
         boolean aCloses;
+        /** A neither shuts its output nor closes after writing: the stream stays open, quiet. */
+        boolean aKeepsOutputOpen;
     }
 
     static final int OPEN = 1;
@@ -145,6 +147,12 @@ final class SimNetwork {
         long maxAllocatedB;
         boolean aTerminated;
         boolean bTerminated;
+        /** Longest virtual time B's application waited between two reads that returned A's bytes. */
+        long maxStallB;
+        /** When B's application last received bytes (or the run started). */
+        long lastProgressB;
+        /** When A's connect completed (0 if it never did). */
+        long aEstablishedAt;
 
         boolean complete(Workload w) {
             return aFailure == null && bFailure == null && bReceived == w.aToB && aReceived == w.bToA && aEof && bEof;
@@ -401,6 +409,7 @@ final class SimNetwork {
     Outcome run(Workload w, long limitNanos) {
         this.workload = w;
         a = StreamConnection.connect(configA, now, 0);
+        out.lastProgressB = now;
         long end = now + limitNanos;
         long allocBoundA = allocationBound(configA);
         long allocBoundB = allocationBound(configB);
@@ -417,6 +426,9 @@ final class SimNetwork {
     }
 
     private boolean step(Workload w, long allocBoundA, long allocBoundB) {
+        if (out.aEstablishedAt == 0 && a.isEstablished()) {
+            out.aEstablishedAt = now;
+        }
         apps();
         pump();
         if (a != null) {
@@ -485,7 +497,8 @@ final class SimNetwork {
     static long allocationBound(StreamConfig c) {
         long packets = c.maxPacketsInFlight();
         long chunk = Math.max(c.maxPayload(), 65535);
-        return c.sendBufferSize() + packets * 21 + c.receiveBufferSize() + packets * 12
+        // 21 bytes per send descriptor, 33 per packet of the BBR controller's delivery-rate state.
+        return c.sendBufferSize() + packets * (21 + 33) + c.receiveBufferSize() + packets * 12
                 + c.receiveBufferSize() + chunk + 16L * chunk + chunk;
     }
 
@@ -506,7 +519,7 @@ final class SimNetwork {
         // A writes its stream, then shuts output.
         if (a.failure() == null && !a.isOutputShutdown()) {
             aWritten += writeSome(a, streamSeedAB, aWritten, workload.aToB);
-            if (aWritten == workload.aToB) {
+            if (aWritten == workload.aToB && !workload.aKeepsOutputOpen) {
                 if (!workload.aCloses) {
                     a.shutdownOutput();
                 } else if (a.isEstablished()) {
@@ -525,7 +538,12 @@ final class SimNetwork {
             out.aReceived += readSome(a, streamSeedBA, out.aReceived, workload.bToA, true);
         }
         if (b != null && !out.bEof && now >= workload.bReadPausedUntil) {
-            out.bReceived += readSome(b, streamSeedAB, out.bReceived, workload.aToB, false);
+            long got = readSome(b, streamSeedAB, out.bReceived, workload.aToB, false);
+            if (got > 0) {
+                out.maxStallB = Math.max(out.maxStallB, now - out.lastProgressB);
+                out.lastProgressB = now;
+                out.bReceived += got;
+            }
         }
     }
 
