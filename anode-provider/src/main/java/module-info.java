@@ -9,7 +9,9 @@ module org.anode.provider {
     exports org.anode.address;
     exports org.anode.crypto;
     // Primitives used by the wire codec and engine; not part of the public API.
-    exports org.anode.crypto.internal to org.anode.nio;
+    exports org.anode.crypto.internal to
+            org.anode.nio;
 
-    provides java.security.Provider with org.anode.crypto.AnodeProvider;
+    provides java.security.Provider with
+            org.anode.crypto.AnodeProvider;
 }

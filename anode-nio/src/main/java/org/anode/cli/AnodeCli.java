@@ -29,7 +29,8 @@ import org.anode.crypto.AnodeProvider;
  */
 public final class AnodeCli {
     /** {@code anode --help}: the command list, as README.md shows it. */
-    static final String USAGE = String.join("\n",
+    static final String USAGE = String.join(
+            "\n",
             "usage: anode <command> [options]        (anode <command> --help for its options)",
             "  keygen [--zone HEX] [--out FILE]      generate an identity (stores FILE owner-only)",
             "  address BASE32 | --identity FILE [-q]  describe an address (-q: the address alone)",
@@ -50,7 +51,8 @@ public final class AnodeCli {
             "");
 
     /** {@code anode resolve --help}. */
-    private static final String RESOLVE_HELP = String.join("\n",
+    private static final String RESOLVE_HELP = String.join(
+            "\n",
             "usage: anode resolve NAME",
             "Prints each Anode address NAME resolves to (draft 2.8, DECISIONS 39) with its synthetic IPv6",
             "address (addendum A2), one per line: <64 base32 characters>.anode is the address itself; any",
@@ -59,27 +61,35 @@ public final class AnodeCli {
 
     /** Per-command help of the commands defined in this class. */
     private static final java.util.Map<String, String> HELP = java.util.Map.of(
-            "keygen", String.join("\n",
-                    "usage: anode keygen [--zone HEX] [--out FILE]",
-                    "Generates an identity (draft 2.2): a P-256 key pair and its address in zone HEX (default 0).",
-                    "  --zone HEX   the zone, 1 to 8 hex digits",
-                    "  --out FILE   write the identity to FILE (owner-only; refuses to overwrite) and print",
-                    "               the address; without it the identity string, secret included, is printed",
-                    ""),
-            "address", String.join("\n",
-                    "usage: anode address BASE32 | --identity FILE [-q]",
-                    "Describes an address (draft 2.2, 2.7): type, zone, short id, public key, zone relay checksum.",
-                    "  -q   with --identity: print the address alone (for scripts)",
-                    ""),
-            "digest", String.join("\n",
-                    "usage: anode digest [FILE|-]",
-                    "Prints the AES-DIGEST (draft 2.6) of FILE, or of standard input when FILE is - or absent.",
-                    ""),
-            "demo", String.join("\n",
-                    "usage: anode demo [--nodes N] [--mib M]",
-                    "Starts N nodes (2-16, default 3) on 127.0.0.1 that PING each other, exchange datagrams",
-                    "through a NIO selector loop and stream M MiB (1-1024, default 8) through an echo.",
-                    ""),
+            "keygen",
+                    String.join(
+                            "\n",
+                            "usage: anode keygen [--zone HEX] [--out FILE]",
+                            "Generates an identity (draft 2.2): a P-256 key pair and its address in zone HEX (default 0).",
+                            "  --zone HEX   the zone, 1 to 8 hex digits",
+                            "  --out FILE   write the identity to FILE (owner-only; refuses to overwrite) and print",
+                            "               the address; without it the identity string, secret included, is printed",
+                            ""),
+            "address",
+                    String.join(
+                            "\n",
+                            "usage: anode address BASE32 | --identity FILE [-q]",
+                            "Describes an address (draft 2.2, 2.7): type, zone, short id, public key, zone relay checksum.",
+                            "  -q   with --identity: print the address alone (for scripts)",
+                            ""),
+            "digest",
+                    String.join(
+                            "\n",
+                            "usage: anode digest [FILE|-]",
+                            "Prints the AES-DIGEST (draft 2.6) of FILE, or of standard input when FILE is - or absent.",
+                            ""),
+            "demo",
+                    String.join(
+                            "\n",
+                            "usage: anode demo [--nodes N] [--mib M]",
+                            "Starts N nodes (2-16, default 3) on 127.0.0.1 that PING each other, exchange datagrams",
+                            "through a NIO selector loop and stream M MiB (1-1024, default 8) through an echo.",
+                            ""),
             "version", "usage: anode version\nPrints 'anode VERSION' (the build's version).\n");
 
     /** {@return the build's version, as the provider reports it} */
@@ -104,14 +114,16 @@ public final class AnodeCli {
         // SIGTERM (systemctl stop, podman stop) ends a running node or relay as the tests' stop
         // latch does: it closes the node and removes its control socket before the JVM exits.
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            cli.stop.countDown();
-            try {
-                done.await(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "anode-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    cli.stop.countDown();
+                    try {
+                        done.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "anode-shutdown");
         boolean longRunning = args.length > 0 && (args[0].equals("node") || args[0].equals("relay"));
         if (longRunning) {
             Runtime.getRuntime().addShutdownHook(hook);
@@ -232,7 +244,8 @@ public final class AnodeCli {
             return 1;
         }
         for (AnodeAddress a : as) {
-            out.println(a + " " + org.anode.nio.AnodeSocketAddress.syntheticAddress(a).getHostAddress());
+            out.println(a + " "
+                    + org.anode.nio.AnodeSocketAddress.syntheticAddress(a).getHostAddress());
         }
         return 0;
     }
@@ -271,10 +284,12 @@ public final class AnodeCli {
         return 0;
     }
 
-    private int address(List<String> args) throws UsageException, IOException, InvalidAddressException, InvalidIdentityException {
+    private int address(List<String> args)
+            throws UsageException, IOException, InvalidAddressException, InvalidIdentityException {
         AnodeAddress a;
-        if (args.size() == 3 && args.get(0).equals("--identity") && (args.get(2).equals("-q")
-                || args.get(2).equals("--quiet"))) {
+        if (args.size() == 3
+                && args.get(0).equals("--identity")
+                && (args.get(2).equals("-q") || args.get(2).equals("--quiet"))) {
             // For scripts: the base32 address alone.
             out.println(AnodeIdentity.load(Path.of(args.get(1))).address());
             return 0;

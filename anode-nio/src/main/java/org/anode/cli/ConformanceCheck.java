@@ -50,8 +50,7 @@ import org.anode.wire.WireException;
  */
 public final class ConformanceCheck {
     /** One check's outcome. */
-    public record Result(String name, String section, boolean passed, String detail) {
-    }
+    public record Result(String name, String section, boolean passed, String detail) {}
 
     /** The implementation under test: its Anode address and UDP endpoint. */
     public record Target(AnodeAddress address, InetSocketAddress endpoint) {
@@ -163,15 +162,20 @@ public final class ConformanceCheck {
         long t0 = System.nanoTime();
         for (int attempt = 0; attempt < 3; attempt++) {
             send(packet);
-            Message m = awaitAuthenticated(msg -> msg instanceof Message.Pong p && Arrays.equals(p.payload(), payload),
-                    timeout.dividedBy(3));
+            Message m = awaitAuthenticated(
+                    msg -> msg instanceof Message.Pong p && Arrays.equals(p.payload(), payload), timeout.dividedBy(3));
             if (m != null) {
-                pass(name, "4.2.2, 4.2.3", String.format(Locale.ROOT, "round trip %.2f ms",
-                        (System.nanoTime() - t0) / 1e6));
+                pass(
+                        name,
+                        "4.2.2, 4.2.3",
+                        String.format(Locale.ROOT, "round trip %.2f ms", (System.nanoTime() - t0) / 1e6));
                 return;
             }
         }
-        fail(name, "4.2.2, 4.2.3", "no authenticated PONG with the PING's payload within " + timeout.toMillis() + " ms");
+        fail(
+                name,
+                "4.2.2, 4.2.3",
+                "no authenticated PONG with the PING's payload within " + timeout.toMillis() + " ms");
     }
 
     private void dgramEcho() throws IOException {
@@ -186,15 +190,18 @@ public final class ConformanceCheck {
                 return;
             }
         }
-        fail(name, "4.2.10", "no authenticated DGRAM from port " + echoPort + " to port " + src
-                + " with the same payload within " + timeout.toMillis() + " ms");
+        fail(
+                name,
+                "4.2.10",
+                "no authenticated DGRAM from port " + echoPort + " to port " + src + " with the same payload within "
+                        + timeout.toMillis() + " ms");
     }
 
     private void streamEcho() {
         String name = "stream echoed on port " + echoPort;
         AnodeNodeConfig config = AnodeNodeConfig.builder()
-                .bind(new InetSocketAddress(target.endpoint().getAddress() instanceof java.net.Inet6Address
-                        ? "::" : "0.0.0.0", 0))
+                .bind(new InetSocketAddress(
+                        target.endpoint().getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0))
                 .build();
         try (AnodeNode node = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), config)) {
             node.addPeerEndpoint(target.address(), target.endpoint());
@@ -220,8 +227,9 @@ public final class ConformanceCheck {
                         out.position(out.position() + n);
                     }
                     if (back.position() < out.position()) {
-                        int n = c.socket().getInputStream().read(back.array(), back.position(),
-                                out.position() - back.position());
+                        int n = c.socket()
+                                .getInputStream()
+                                .read(back.array(), back.position(), out.position() - back.position());
                         if (n < 0) {
                             fail(name, "5", "end of stream after " + back.position() + " bytes");
                             return;
@@ -260,8 +268,14 @@ public final class ConformanceCheck {
         int src = sourcePort();
         byte[] payload = payload();
         AnodeIdentity other = AnodeIdentity.generate(Zone.DEFAULT);
-        Packet p = new Packet(0, false, AddressField.full(other.address()), AddressField.full(target.address()),
-                1, 0, new Message.Dgram(src, echoPort, payload));
+        Packet p = new Packet(
+                0,
+                false,
+                AddressField.full(other.address()),
+                AddressField.full(target.address()),
+                1,
+                0,
+                new Message.Dgram(src, echoPort, payload));
         fenced("sender that does not own the MAC key dropped", "3.3", p.toByteArray(cmac), src, payload);
     }
 
@@ -308,8 +322,11 @@ public final class ConformanceCheck {
                     return;
                 }
                 if (!isAuthenticated(d)) {
-                    fail(name, section, "answered with " + d.getLength() + " bytes, more than the "
-                            + packet.length + " it carried (DECISIONS 30)");
+                    fail(
+                            name,
+                            section,
+                            "answered with " + d.getLength() + " bytes, more than the " + packet.length
+                                    + " it carried (DECISIONS 30)");
                     return;
                 }
             }
@@ -322,8 +339,11 @@ public final class ConformanceCheck {
                 return;
             }
         }
-        fail(name, section, "the valid DGRAM sent after it was not echoed within " + timeout.toMillis()
-                + " ms (the target stopped answering)");
+        fail(
+                name,
+                section,
+                "the valid DGRAM sent after it was not echoed within " + timeout.toMillis()
+                        + " ms (the target stopped answering)");
     }
 
     // ------------------------------------------------------------------ packets
@@ -400,13 +420,20 @@ public final class ConformanceCheck {
     }
 
     private boolean awaitEcho(int src, byte[] payload, Duration wait) throws IOException {
-        return awaitAuthenticated(m -> m instanceof Message.Dgram g && g.sourcePort() == echoPort
-                && g.destinationPort() == src && Arrays.equals(g.payload(), payload), wait) != null;
+        return awaitAuthenticated(
+                        m -> m instanceof Message.Dgram g
+                                && g.sourcePort() == echoPort
+                                && g.destinationPort() == src
+                                && Arrays.equals(g.payload(), payload),
+                        wait)
+                != null;
     }
 
     private boolean isEcho(DatagramPacket d, int src, byte[] payload) {
         Message m = authenticatedMessage(d);
-        return m instanceof Message.Dgram g && g.sourcePort() == echoPort && g.destinationPort() == src
+        return m instanceof Message.Dgram g
+                && g.sourcePort() == echoPort
+                && g.destinationPort() == src
                 && Arrays.equals(g.payload(), payload);
     }
 
@@ -464,8 +491,8 @@ public final class ConformanceCheck {
                 failed++;
             }
         }
-        sb.append(String.format(Locale.ROOT, "%d checks, %d passed, %d failed%n", results.size(),
-                results.size() - failed, failed));
+        sb.append(String.format(
+                Locale.ROOT, "%d checks, %d passed, %d failed%n", results.size(), results.size() - failed, failed));
         return sb.toString();
     }
 
@@ -513,10 +540,12 @@ public final class ConformanceCheck {
         }
         try {
             if (serve) {
-                AnodeIdentity id = identityFile == null ? AnodeIdentity.generate(Zone.DEFAULT)
+                AnodeIdentity id = identityFile == null
+                        ? AnodeIdentity.generate(Zone.DEFAULT)
                         : AnodeIdentity.load(java.nio.file.Path.of(identityFile));
                 AnodeNodeConfig config = AnodeNodeConfig.builder().port(udpPort).build();
-                try (AnodeNode node = AnodeNode.start(id, config); EchoService svc = EchoService.start(node, echo)) {
+                try (AnodeNode node = AnodeNode.start(id, config);
+                        EchoService svc = EchoService.start(node, echo)) {
                     for (InetSocketAddress e : node.localEndpoints()) {
                         out.println(node.address() + "@" + hostPort(e));
                     }
@@ -551,7 +580,8 @@ public final class ConformanceCheck {
     }
 
     /** The usage text of {@code anode conformance}. */
-    static final String USAGE = String.join("\n",
+    static final String USAGE = String.join(
+            "\n",
             "usage: anode conformance --target ADDRESS@HOST:PORT [--echo-port N] [--timeout MS]",
             "       anode conformance --serve [--port UDP] [--echo-port N] [--identity FILE]",
             "  --target      the node to check: its Anode address, '@', its UDP host and port",

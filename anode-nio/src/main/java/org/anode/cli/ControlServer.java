@@ -123,11 +123,13 @@ final class ControlServer implements AutoCloseable {
             try {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
             } catch (UnsupportedOperationException e) {
-                throw new IOException("the control channel needs a POSIX file system (owner-only directory): " + dir, e);
+                throw new IOException(
+                        "the control channel needs a POSIX file system (owner-only directory): " + dir, e);
             }
             // The umask can only take permissions away, so the directory is at most 0700.
         }
-        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributeView view =
+                Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
         if (view == null) {
             throw new IOException("the control channel needs a POSIX file system (owner-only directory): " + dir);
         }
@@ -137,7 +139,8 @@ final class ControlServer implements AutoCloseable {
         }
         String me = System.getProperty("user.name");
         if (!a.owner().getName().equals(me)) {
-            throw new IOException("control directory " + dir + " belongs to " + a.owner().getName() + ", not " + me);
+            throw new IOException(
+                    "control directory " + dir + " belongs to " + a.owner().getName() + ", not " + me);
         }
         if (!OWNER_ONLY.containsAll(a.permissions())) {
             throw new IOException("control directory " + dir + " is " + PosixFilePermissions.toString(a.permissions())
@@ -180,8 +183,12 @@ final class ControlServer implements AutoCloseable {
         sb.append("counters\n");
         appendRecord(sb, node.statistics());
         String[] peers = peers(node);
-        sb.append("peers     ").append(peers == null ? node.peerCount() + " (paths unavailable: no MBean)"
-                : String.valueOf(peers.length)).append('\n');
+        sb.append("peers     ")
+                .append(
+                        peers == null
+                                ? node.peerCount() + " (paths unavailable: no MBean)"
+                                : String.valueOf(peers.length))
+                .append('\n');
         if (peers != null) {
             for (String p : peers) {
                 sb.append("  ").append(p).append('\n');
@@ -194,7 +201,11 @@ final class ControlServer implements AutoCloseable {
     private static void appendRecord(StringBuilder sb, Record r) {
         for (RecordComponent c : r.getClass().getRecordComponents()) {
             try {
-                sb.append(String.format(Locale.ROOT, "  %-22s %s%n", c.getName(), c.getAccessor().invoke(r)));
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "  %-22s %s%n",
+                        c.getName(),
+                        c.getAccessor().invoke(r)));
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("statistics component " + c.getName(), e);
             }
@@ -256,12 +267,15 @@ final class ControlServer implements AutoCloseable {
             return List.of();
         }
         try (var s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().matches("anode-[0-9a-f]{16}\\.sock")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().matches("anode-[0-9a-f]{16}\\.sock"))
+                    .sorted()
+                    .toList();
         }
     }
 
     /** The usage text of {@code anode status}. */
-    static final String USAGE = String.join("\n",
+    static final String USAGE = String.join(
+            "\n",
             "usage: anode status [--control DIR] [ADDRESS | SHORT-ID]",
             "Prints a running node's address, UDP endpoints, counters, peers and their paths, read",
             "through its control socket (only the node's user can reach it).",
@@ -308,17 +322,22 @@ final class ControlServer implements AutoCloseable {
             if (which != null) {
                 String id;
                 try {
-                    id = which.length() == 16 ? which.toLowerCase(Locale.ROOT)
-                            : org.anode.address.AnodeAddress.parse(which).shortId().toString();
+                    id = which.length() == 16
+                            ? which.toLowerCase(Locale.ROOT)
+                            : org.anode.address.AnodeAddress.parse(which)
+                                    .shortId()
+                                    .toString();
                 } catch (org.anode.address.InvalidAddressException e) {
                     err.println("anode status: " + e.getMessage());
                     return 2;
                 }
-                found = found.stream().filter(p -> p.getFileName().toString().equals("anode-" + id + ".sock")).toList();
+                found = found.stream()
+                        .filter(p -> p.getFileName().toString().equals("anode-" + id + ".sock"))
+                        .toList();
             }
             if (found.isEmpty()) {
-                err.println("anode status: no running node" + (which == null ? "" : " " + which) + " has a control socket in "
-                        + dir);
+                err.println("anode status: no running node" + (which == null ? "" : " " + which)
+                        + " has a control socket in " + dir);
                 return 1;
             }
             if (found.size() > 1) {

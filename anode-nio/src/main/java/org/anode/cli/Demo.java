@@ -3,7 +3,6 @@ package org.anode.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -39,8 +38,7 @@ final class Demo {
     private static final int STREAM_PORT = 80;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private Demo() {
-    }
+    private Demo() {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws IOException {
         int n = 3;
@@ -81,11 +79,15 @@ final class Demo {
         });
         try {
             out.println("Anode demo: " + n + " nodes on 127.0.0.1, each with a fresh P-256 identity");
-            AnodeNodeConfig config = AnodeNodeConfig.builder().bind(InetAddress.getLoopbackAddress(), 0).build();
+            AnodeNodeConfig config = AnodeNodeConfig.builder()
+                    .bind(InetAddress.getLoopbackAddress(), 0)
+                    .build();
             for (int i = 0; i < n; i++) {
                 AnodeNode node = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), config);
                 nodes.add(node);
-                out.printf("  node %c  %s  udp %s%n", name(i), node.address(), node.localEndpoints().get(0));
+                out.printf(
+                        "  node %c  %s  udp %s%n",
+                        name(i), node.address(), node.localEndpoints().get(0));
             }
             // No zones or LAN discovery yet: tell every node where the others are.
             for (AnodeNode a : nodes) {
@@ -123,12 +125,14 @@ final class Demo {
                     ch.bind(null);
                     String msg = "hello from node " + name(i);
                     long t0 = System.nanoTime();
-                    ch.send(ByteBuffer.wrap(msg.getBytes(StandardCharsets.UTF_8)),
+                    ch.send(
+                            ByteBuffer.wrap(msg.getBytes(StandardCharsets.UTF_8)),
                             AnodeSocketAddress.of(nodes.get(0).address(), ECHO_PORT));
                     ByteBuffer back = receiveWithTimeout(ch, node);
                     String reply = StandardCharsets.UTF_8.decode(back).toString();
-                    out.printf("  %c sent \"%s\", echo \"%s\" after %.3f ms%n", name(i), msg, reply,
-                            (System.nanoTime() - t0) / 1e6);
+                    out.printf(
+                            "  %c sent \"%s\", echo \"%s\" after %.3f ms%n",
+                            name(i), msg, reply, (System.nanoTime() - t0) / 1e6);
                     if (!reply.equals(msg)) {
                         err.println("anode demo: echo mismatch");
                         return 1;
@@ -138,14 +142,16 @@ final class Demo {
             echo.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
 
             out.println();
-            out.printf("STREAM (draft 5): node %c sends %d MiB to node B port %d, which echoes it back%n",
+            out.printf(
+                    "STREAM (draft 5): node %c sends %d MiB to node B port %d, which echoes it back%n",
                     name(n - 1), streamBytes >> 20, STREAM_PORT);
             streamDemo(nodes.get(1), nodes.get(n - 1), streamBytes, pool, out);
 
             out.println();
             for (int i = 0; i < n; i++) {
                 AnodeNode.Statistics s = nodes.get(i).statistics();
-                out.printf("  node %c: %d packets in, %d authenticated, %d dropped as forged or malformed%n",
+                out.printf(
+                        "  node %c: %d packets in, %d authenticated, %d dropped as forged or malformed%n",
                         name(i), s.received(), s.accepted(), s.authFailed() + s.malformed());
             }
             out.println("done.");
@@ -178,7 +184,8 @@ final class Demo {
 
     /** A textbook non-blocking NIO echo loop; only the provider is Anode's. */
     private static void datagramEcho(AnodeNode node, DatagramChannel ch, int expected) throws IOException {
-        try (Selector sel = node.selectorProvider().openSelector(); ch) {
+        try (Selector sel = node.selectorProvider().openSelector();
+                ch) {
             ch.configureBlocking(false);
             ch.register(sel, SelectionKey.OP_READ);
             ByteBuffer buf = ByteBuffer.allocate(2048);
@@ -261,10 +268,13 @@ final class Demo {
                 byte[] echoed = reading.get(60, TimeUnit.SECONDS);
                 long t1 = System.nanoTime();
                 byte[] expected = sha256().digest(data);
-                out.printf("  connected in %.3f ms; %d MiB there and back in %.1f ms (%.1f MB/s each way)%n",
+                out.printf(
+                        "  connected in %.3f ms; %d MiB there and back in %.1f ms (%.1f MB/s each way)%n",
                         (connected - t0) / 1e6, size >> 20, (t1 - connected) / 1e6, size / ((t1 - connected) / 1e3));
-                out.printf("  sha-256 sent     %s%n  sha-256 returned %s  %s%n",
-                        HexFormat.of().formatHex(expected), HexFormat.of().formatHex(echoed),
+                out.printf(
+                        "  sha-256 sent     %s%n  sha-256 returned %s  %s%n",
+                        HexFormat.of().formatHex(expected),
+                        HexFormat.of().formatHex(echoed),
                         Arrays.equals(expected, echoed) ? "(match)" : "(MISMATCH)");
                 if (!Arrays.equals(expected, echoed)) {
                     throw new IOException("stream echo corrupted");

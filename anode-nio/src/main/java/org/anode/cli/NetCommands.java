@@ -21,14 +21,14 @@ import org.anode.address.InvalidAddressException;
 import org.anode.address.InvalidIdentityException;
 import org.anode.address.Zone;
 import org.anode.cli.AnodeCli.UsageException;
-import org.anode.nio.AnodePath;
-import org.anode.nio.RelayLimits;
 import org.anode.nio.AnodeDatagramChannel;
 import org.anode.nio.AnodeNode;
 import org.anode.nio.AnodeNodeConfig;
+import org.anode.nio.AnodePath;
 import org.anode.nio.AnodeServerSocketChannel;
 import org.anode.nio.AnodeSocketAddress;
 import org.anode.nio.AnodeSocketChannel;
+import org.anode.nio.RelayLimits;
 import org.anode.zone.ZoneFile;
 
 /**
@@ -64,6 +64,7 @@ final class NetCommands {
         InetAddress bind;
         /** LAN discovery (DECISIONS 37): off with --no-lan; --lan-port moves it off 8737. */
         boolean noLan;
+
         int lanPort = org.anode.engine.Discovery.PORT;
         /** --peer-id (draft 3.4, DECISIONS 41). */
         int peerId = 1;
@@ -71,6 +72,7 @@ final class NetCommands {
         boolean console;
         /** --http-proxy HOST:PORT (DECISIONS 38), else the JDK's proxy settings. */
         InetSocketAddress httpProxy;
+
         final List<String> positional = new ArrayList<>();
         boolean help;
         /** --config FILE: a configuration file (NodeConfigFile), loaded by parse(). */
@@ -138,8 +140,8 @@ final class NetCommands {
                     if (colon <= 0) {
                         throw new UsageException("--http-proxy wants HOST:PORT, not '" + v + "'");
                     }
-                    c.httpProxy = InetSocketAddress.createUnresolved(v.substring(0, colon),
-                            port(v.substring(colon + 1), a));
+                    c.httpProxy =
+                            InetSocketAddress.createUnresolved(v.substring(0, colon), port(v.substring(colon + 1), a));
                 }
                 case "--bind" -> {
                     try {
@@ -210,15 +212,18 @@ final class NetCommands {
         b.lanPort(c.lanPort).peerId(c.peerId);
         if (c.httpProxy != null) {
             // DECISIONS 38: HTTP to the relays goes through this proxy.
-            b.fallback(org.anode.transport.FallbackConfig.defaults().withProxy(java.net.ProxySelector.of(
-                    new InetSocketAddress(c.httpProxy.getHostString(), c.httpProxy.getPort()))));
+            b.fallback(org.anode.transport.FallbackConfig.defaults()
+                    .withProxy(java.net.ProxySelector.of(
+                            new InetSocketAddress(c.httpProxy.getHostString(), c.httpProxy.getPort()))));
         }
         return b;
     }
 
     /** The control directory of anode status: the file's 'control', else the default. */
     private static Path control(Common c) {
-        return c.settings != null && c.settings.control() != null ? c.settings.control() : ControlServer.defaultDirectory();
+        return c.settings != null && c.settings.control() != null
+                ? c.settings.control()
+                : ControlServer.defaultDirectory();
     }
 
     private static AnodeIdentity identity(Common c, boolean required)
@@ -273,8 +278,11 @@ final class NetCommands {
         int tcpSetting = extra.get("--tcp") == null ? 0 : port(extra.get("--tcp")[0], "--tcp");
         InetAddress zrIp;
         try {
-            zrIp = extra.get("--ip") != null ? InetAddress.getByName(extra.get("--ip")[0])
-                    : c.bind != null && !c.bind.isAnyLocalAddress() ? c.bind : InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+            zrIp = extra.get("--ip") != null
+                    ? InetAddress.getByName(extra.get("--ip")[0])
+                    : c.bind != null && !c.bind.isAnyLocalAddress()
+                            ? c.bind
+                            : InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         } catch (IOException e) {
             throw new UsageException("--ip: " + e.getMessage());
         }
@@ -284,8 +292,11 @@ final class NetCommands {
             throw new UsageException("--http needs --zone-file");
         }
         AnodeNodeConfig cfg = config(c, true)
-                .tcpPort(extra.get("--tcp") == null ? -1 : tcpSetting).httpPort(httpSetting).build();
-        try (AnodeNode node = AnodeNode.start(id, cfg); ControlServer ctl = ControlServer.tryStart(node, control(c), err)) {
+                .tcpPort(extra.get("--tcp") == null ? -1 : tcpSetting)
+                .httpPort(httpSetting)
+                .build();
+        try (AnodeNode node = AnodeNode.start(id, cfg);
+                ControlServer ctl = ControlServer.tryStart(node, control(c), err)) {
             InetSocketAddress ep = node.localEndpoints().get(0);
             out.println("relay " + node.address() + " udp=" + zrIp.getHostAddress() + ":" + ep.getPort());
             // Without --tcp the zr entry names the UDP port for TCP too (nothing listens there).
@@ -296,12 +307,18 @@ final class NetCommands {
             byte[] zoneBytes = null;
             if (zoneFile != null) {
                 if (!Files.exists(zoneFile)) {
-                    ZoneFile.Builder zb = ZoneFile.builder().name("zone-" + id.address().zone()).description("zone served by anode relay")
-                            .contact("nobody@localhost").revision(1).ttl(Duration.ofSeconds(300))
+                    ZoneFile.Builder zb = ZoneFile.builder()
+                            .name("zone-" + id.address().zone())
+                            .description("zone served by anode relay")
+                            .contact("nobody@localhost")
+                            .revision(1)
+                            .ttl(Duration.ofSeconds(300))
                             .relay(List.of(zrIp), ep.getPort(), tcp, List.of(node.address()));
                     if (node.httpEndpoint().isPresent()) {
-                        zb.put(org.anode.transport.ZoneHttpEndpoints.keyFor(0), "http://" + zrIp.getHostAddress() + ":"
-                                + node.httpEndpoint().get().getPort() + "/a");
+                        zb.put(
+                                org.anode.transport.ZoneHttpEndpoints.keyFor(0),
+                                "http://" + zrIp.getHostAddress() + ":"
+                                        + node.httpEndpoint().get().getPort() + "/a");
                     }
                     ZoneFile f = zb.build();
                     Files.writeString(zoneFile, f.write());
@@ -313,7 +330,8 @@ final class NetCommands {
             }
             if (node.httpEndpoint().isPresent()) {
                 node.serveHttp("/z", zoneBytes);
-                out.println("http http://" + zrIp.getHostAddress() + ":" + node.httpEndpoint().get().getPort() + "/z");
+                out.println("http http://" + zrIp.getHostAddress() + ":"
+                        + node.httpEndpoint().get().getPort() + "/z");
             }
             out.flush();
             try {
@@ -332,7 +350,8 @@ final class NetCommands {
     int node(List<String> args) throws Exception {
         Common c = parse(args, new java.util.HashMap<>());
         if (c.help) {
-            out.println("usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP] [--no-lan]");
+            out.println(
+                    "usage: anode node --identity FILE [--zone HEX=URL|FILE ...] [--udp PORT] [--bind IP] [--no-lan]");
             out.println("                  [--lan-port PORT] [--peer-id 1..15] [--console] [--http-proxy HOST:PORT]");
             out.println("       anode node --config FILE [options]    (docs/CONFIGURATION.md; options override it)");
             out.println("Serves 'anode status' on a control socket in an owner-only directory (the file's 'control').");
@@ -341,7 +360,8 @@ final class NetCommands {
             out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
             out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout. With --console it reads commands on stdin,");
             out.println("'ID ping|path ADDRESS', 'ID dgram ADDRESS TEXT', 'ID stream ADDRESS BYTES', 'ID lan', and");
-            out.println("answers each with 'ID ok RESULT' or 'ID err REASON'. --no-lan: no LAN discovery (DECISIONS 37).");
+            out.println(
+                    "answers each with 'ID ok RESULT' or 'ID err REASON'. --no-lan: no LAN discovery (DECISIONS 37).");
             return 0;
         }
         if (!c.positional.isEmpty()) {
@@ -385,8 +405,9 @@ final class NetCommands {
                     });
                 }
             });
-            out.println("node " + node.address() + " udp=" + node.localEndpoints().get(0).getAddress().getHostAddress()
-                    + ":" + node.localEndpoints().get(0).getPort());
+            out.println("node " + node.address() + " udp="
+                    + node.localEndpoints().get(0).getAddress().getHostAddress() + ":"
+                    + node.localEndpoints().get(0).getPort());
             out.println("echo dgram=" + ECHO_PORT + " stream=" + ECHO_PORT);
             out.flush();
             if (c.console) {
@@ -411,15 +432,17 @@ final class NetCommands {
     }
 
     private Thread daemon(String name, Body body) {
-        Thread t = new Thread(() -> {
-            try {
-                body.run();
-            } catch (java.nio.channels.ClosedChannelException e) {
-                // Shut down.
-            } catch (IOException e) {
-                err.println(name + ": " + e.getMessage());
-            }
-        }, name);
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        body.run();
+                    } catch (java.nio.channels.ClosedChannelException e) {
+                        // Shut down.
+                    } catch (IOException e) {
+                        err.println(name + ": " + e.getMessage());
+                    }
+                },
+                name);
         t.setDaemon(true);
         t.start();
         return t;
@@ -452,7 +475,8 @@ final class NetCommands {
         long interval = extra.get("-i") == null ? 1000 : positive(extra.get("-i")[0], "-i");
         boolean verbose = extra.get("-v").length > 0;
         AnodeIdentity id = identity(c, false);
-        try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build())) {
+        try (AnodeNode node =
+                AnodeNode.start(id, config(c).announce(c.identity != null).build())) {
             int replies = 0;
             String lastError = null;
             for (int i = 0; i < count; i++) {
@@ -461,18 +485,25 @@ final class NetCommands {
                     AnodePath p = node.pathTo(target).orElse(null);
                     // The path this very reply took (its hop count, draft 3.1), and the NATs (DECISIONS 35, 36).
                     java.util.OptionalInt h = node.lastReplyHops(target);
-                    String kind = h.isPresent() ? (h.getAsInt() == 0 ? "direct" : "relay")
-                            : p == null ? "unknown" : p.kind();
+                    String kind =
+                            h.isPresent() ? (h.getAsInt() == 0 ? "direct" : "relay") : p == null ? "unknown" : p.kind();
                     int hops = h.isPresent() ? h.getAsInt() : p == null ? 0 : p.hops();
-                    String nat = !verbose ? "" : " nat=" + (p == null ? "UNKNOWN/UNKNOWN"
-                            : p.localNat() + "/" + p.remoteNat());
+                    String nat = !verbose
+                            ? ""
+                            : " nat=" + (p == null ? "UNKNOWN/UNKNOWN" : p.localNat() + "/" + p.remoteNat());
                     var ts = node.traversalStatistics();
                     if (verbose && ts != null && ts.lastSwitchNanos() >= 0) {
                         // From the first packet the peer sent over the relay to its direct path.
                         nat += String.format(Locale.ROOT, " switched=%.1fms", ts.lastSwitchNanos() / 1e6);
                     }
-                    out.println(String.format(Locale.ROOT, "reply from %s rtt=%.2fms path=%s hops=%d%s", target,
-                            rtt.toNanos() / 1e6, kind, hops, nat));
+                    out.println(String.format(
+                            Locale.ROOT,
+                            "reply from %s rtt=%.2fms path=%s hops=%d%s",
+                            target,
+                            rtt.toNanos() / 1e6,
+                            kind,
+                            hops,
+                            nat));
                     out.flush();
                     replies++;
                 } catch (NoRouteToHostException e) {
@@ -540,7 +571,8 @@ final class NetCommands {
     int cat(List<String> args) throws Exception {
         Common c = parse(args, new java.util.HashMap<>());
         if (c.help) {
-            out.println("usage: anode cat [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] [--progress] ADDRESS:PORT");
+            out.println(
+                    "usage: anode cat [--identity FILE] [--zone HEX=URL|FILE ...] [--udp PORT] [--progress] ADDRESS:PORT");
             out.println("  --progress  bytes sent and received and the rate on standard error, when it is a terminal");
             out.println("Opens one Anode stream to ADDRESS:PORT (netcat over Anode, draft 5), finding a path by the");
             out.println("address's zone relay if needed: standard input goes to the stream (end of input shuts its");
@@ -558,7 +590,8 @@ final class NetCommands {
         AnodeAddress target = AnodeAddress.parse(t.substring(0, colon).strip());
         int port = port(t.substring(colon + 1), "PORT");
         AnodeIdentity id = identity(c, false);
-        try (AnodeNode node = AnodeNode.start(id, config(c).announce(c.identity != null).build());
+        try (AnodeNode node = AnodeNode.start(
+                        id, config(c).announce(c.identity != null).build());
                 AnodeSocketChannel ch = AnodeSocketChannel.open(node)) {
             ch.connect(AnodeSocketAddress.of(target, port));
             return relayStreams(ch, Progress.forCommand(c.progress, err));
@@ -567,24 +600,26 @@ final class NetCommands {
 
     /** stdin -> stream (shutdownOutput at EOF) on a helper thread, stream -> stdout here. */
     private int relayStreams(AnodeSocketChannel ch, Progress progress) throws Exception {
-        Thread up = new Thread(() -> {
-            byte[] buf = new byte[65536];
-            try {
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
-                    while (b.hasRemaining()) {
-                        ch.write(b);
+        Thread up = new Thread(
+                () -> {
+                    byte[] buf = new byte[65536];
+                    try {
+                        int n;
+                        while ((n = in.read(buf)) >= 0) {
+                            ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                            while (b.hasRemaining()) {
+                                ch.write(b);
+                            }
+                            progress.sent(n);
+                        }
+                        ch.shutdownOutput();
+                    } catch (IOException e) {
+                        if (ch.isOpen()) {
+                            err.println("anode: sending: " + e.getMessage());
+                        }
                     }
-                    progress.sent(n);
-                }
-                ch.shutdownOutput();
-            } catch (IOException e) {
-                if (ch.isOpen()) {
-                    err.println("anode: sending: " + e.getMessage());
-                }
-            }
-        }, "anode-stdin");
+                },
+                "anode-stdin");
         up.setDaemon(true);
         up.start();
         ByteBuffer b = ByteBuffer.allocate(65536);

@@ -31,13 +31,17 @@ import org.anode.address.Zone;
  */
 public final class NodeConfigFile {
     /** A {@code zone = HEX=URL|FILE} line: where a zone's file is read instead of the draft's URLs. */
-    public record ZoneSource(Zone zone, String source) {
-    }
+    public record ZoneSource(Zone zone, String source) {}
 
     /** Relay limits (draft 2.3.1; DECISIONS 33, 34); a null field keeps the default. */
-    public record RelaySettings(Integer maxRegistrations, Duration registrationLifetime, Integer hopLimit,
-            Integer perSourceRate, Integer perRecipientRate, Integer totalRate, Boolean errorReplies) {
-    }
+    public record RelaySettings(
+            Integer maxRegistrations,
+            Duration registrationLifetime,
+            Integer hopLimit,
+            Integer perSourceRate,
+            Integer perRecipientRate,
+            Integer totalRate,
+            Boolean errorReplies) {}
 
     /**
      * What the file says; a null field (or an empty list) was not set and keeps the command's default.
@@ -52,9 +56,16 @@ public final class NodeConfigFile {
      * @param relay whether the node relays for others
      * @param relayLimits the relay's limits (only with relay on)
      */
-    public record Settings(Path identity, Integer udp, InetAddress bind, List<ZoneSource> zones, Boolean discovery,
-            Duration announceInterval, Path control, Boolean relay, RelaySettings relayLimits) {
-    }
+    public record Settings(
+            Path identity,
+            Integer udp,
+            InetAddress bind,
+            List<ZoneSource> zones,
+            Boolean discovery,
+            Duration announceInterval,
+            Path control,
+            Boolean relay,
+            RelaySettings relayLimits) {}
 
     /** A configuration file that cannot be used; the message names the file and line. */
     public static final class ConfigException extends Exception {
@@ -71,16 +82,27 @@ public final class NodeConfigFile {
     }
 
     /** Every key, in the order docs/CONFIGURATION.md documents them. */
-    public static final List<String> KEYS = List.of("identity", "udp", "bind", "zone", "discovery",
-            "announce-interval", "control", "relay", "relay.max-registrations", "relay.registration-lifetime",
-            "relay.hop-limit", "relay.per-source-rate", "relay.per-recipient-rate", "relay.total-rate",
+    public static final List<String> KEYS = List.of(
+            "identity",
+            "udp",
+            "bind",
+            "zone",
+            "discovery",
+            "announce-interval",
+            "control",
+            "relay",
+            "relay.max-registrations",
+            "relay.registration-lifetime",
+            "relay.hop-limit",
+            "relay.per-source-rate",
+            "relay.per-recipient-rate",
+            "relay.total-rate",
             "relay.error-replies");
 
     private static final Pattern LINE = Pattern.compile("^([a-z][a-z.-]*)\\s*=\\s*(.*)$");
     private static final Pattern DURATION = Pattern.compile("^(\\d{1,9})(ms|s|m|h)$");
 
-    private NodeConfigFile() {
-    }
+    private NodeConfigFile() {}
 
     /**
      * Reads and validates a configuration file.
@@ -137,7 +159,8 @@ public final class NodeConfigFile {
             String key = m.group(1);
             String value = m.group(2).strip();
             if (!KEYS.contains(key)) {
-                throw new ConfigException(where + "unknown setting '" + key + "' (settings: " + String.join(", ", KEYS) + ")");
+                throw new ConfigException(
+                        where + "unknown setting '" + key + "' (settings: " + String.join(", ", KEYS) + ")");
             }
             if (value.isEmpty()) {
                 throw new ConfigException(where + key + " needs a value");
@@ -200,7 +223,8 @@ public final class NodeConfigFile {
                 }
             }
         }
-        RelaySettings limits = new RelaySettings(maxReg, lifetime, hopLimit, perSource, perRecipient, total, errorReplies);
+        RelaySettings limits =
+                new RelaySettings(maxReg, lifetime, hopLimit, perSource, perRecipient, total, errorReplies);
         return new Settings(identity, udp, bind, List.copyOf(zones), discovery, announce, control, relay, limits);
     }
 
@@ -230,8 +254,8 @@ public final class NodeConfigFile {
     private static Duration duration(String where, String key, String v) throws ConfigException {
         Matcher m = DURATION.matcher(v);
         if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-            throw new ConfigException(where + key + " needs a positive duration such as 500ms, 30s, 2m or 1h, got '"
-                    + v + "'");
+            throw new ConfigException(
+                    where + key + " needs a positive duration such as 500ms, 30s, 2m or 1h, got '" + v + "'");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

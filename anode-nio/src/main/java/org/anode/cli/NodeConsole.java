@@ -49,21 +49,23 @@ final class NodeConsole {
 
     /** Reads commands until end of input or the node closes, on a daemon thread. */
     Thread start(InputStream in) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null && node.isOpen()) {
-                    String l = line.strip();
-                    if (!l.isEmpty()) {
-                        Thread c = new Thread(() -> run(l), "anode-console-command");
-                        c.setDaemon(true);
-                        c.start();
+        Thread t = new Thread(
+                () -> {
+                    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = r.readLine()) != null && node.isOpen()) {
+                            String l = line.strip();
+                            if (!l.isEmpty()) {
+                                Thread c = new Thread(() -> run(l), "anode-console-command");
+                                c.setDaemon(true);
+                                c.start();
+                            }
+                        }
+                    } catch (IOException e) {
+                        // Input closed: nothing more to do.
                     }
-                }
-            } catch (IOException e) {
-                // Input closed: nothing more to do.
-            }
-        }, "anode-console");
+                },
+                "anode-console");
         t.setDaemon(true);
         t.start();
         return t;
@@ -96,8 +98,12 @@ final class NodeConsole {
                 AnodeAddress a = AnodeAddress.parse(arg(w, 2));
                 Duration rtt = node.ping(a, Duration.ofSeconds(5));
                 AnodePath p = node.pathTo(a).orElse(null);
-                return String.format(Locale.ROOT, "rtt=%.2f path=%s hops=%d", rtt.toNanos() / 1e6,
-                        p == null ? "unknown" : p.kind(), p == null ? 0 : p.hops());
+                return String.format(
+                        Locale.ROOT,
+                        "rtt=%.2f path=%s hops=%d",
+                        rtt.toNanos() / 1e6,
+                        p == null ? "unknown" : p.kind(),
+                        p == null ? 0 : p.hops());
             }
             case "dgram":
                 return dgram(AnodeAddress.parse(arg(w, 2)), arg(w, 3));
@@ -135,7 +141,9 @@ final class NodeConsole {
         try (AnodeDatagramChannel ch = node.openDatagramChannel()) {
             ch.bind(AnodeSocketAddress.of(node.address(), 0));
             ch.configureBlocking(false);
-            ch.send(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), AnodeSocketAddress.of(a, NetCommands.ECHO_PORT));
+            ch.send(
+                    ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)),
+                    AnodeSocketAddress.of(a, NetCommands.ECHO_PORT));
             ByteBuffer b = ByteBuffer.allocate(65536);
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (ch.receive(b) == null) {
@@ -156,17 +164,19 @@ final class NodeConsole {
         }
         try (AnodeSocketChannel ch = AnodeSocketChannel.open(node)) {
             ch.connect(AnodeSocketAddress.of(a, NetCommands.ECHO_PORT).withPeerId(peerId));
-            Thread writer = new Thread(() -> {
-                try {
-                    ByteBuffer b = ByteBuffer.wrap(data);
-                    while (b.hasRemaining()) {
-                        ch.write(b);
-                    }
-                    ch.shutdownOutput();
-                } catch (IOException e) {
-                    // The reader sees the stream fail.
-                }
-            }, "anode-console-writer");
+            Thread writer = new Thread(
+                    () -> {
+                        try {
+                            ByteBuffer b = ByteBuffer.wrap(data);
+                            while (b.hasRemaining()) {
+                                ch.write(b);
+                            }
+                            ch.shutdownOutput();
+                        } catch (IOException e) {
+                            // The reader sees the stream fail.
+                        }
+                    },
+                    "anode-console-writer");
             writer.setDaemon(true);
             writer.start();
             MessageDigest md = sha256();

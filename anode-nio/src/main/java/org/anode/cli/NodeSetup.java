@@ -10,8 +10,7 @@ import org.anode.nio.RelayLimits;
  * the command's default, and what the command line gives wins over the file.
  */
 final class NodeSetup {
-    private NodeSetup() {
-    }
+    private NodeSetup() {}
 
     /**
      * Applies {@code s} to {@code b}.
@@ -47,11 +46,19 @@ final class NodeSetup {
         int perRecipient = or(r.perRecipientRate(), d.perRecipientRate());
         int total = or(r.totalRate(), d.totalRate());
         Duration lifetime = r.registrationLifetime() == null ? d.registrationLifetime() : r.registrationLifetime();
-        return new RelayLimits(or(r.maxRegistrations(), d.maxRegistrations()), lifetime, or(r.hopLimit(), d.hopLimit()),
-                perSource, r.perSourceRate() == null ? d.perSourceBurst() : Math.max(1, perSource / 5),
-                perRecipient, r.perRecipientRate() == null ? d.perRecipientBurst() : Math.max(1, perRecipient / 5),
-                total, r.totalRate() == null ? d.totalBurst() : Math.max(1, total / 5),
-                r.errorReplies() == null ? d.errorReplies() : r.errorReplies(), d.errorReplyRate(), d.maxSources());
+        return new RelayLimits(
+                or(r.maxRegistrations(), d.maxRegistrations()),
+                lifetime,
+                or(r.hopLimit(), d.hopLimit()),
+                perSource,
+                r.perSourceRate() == null ? d.perSourceBurst() : Math.max(1, perSource / 5),
+                perRecipient,
+                r.perRecipientRate() == null ? d.perRecipientBurst() : Math.max(1, perRecipient / 5),
+                total,
+                r.totalRate() == null ? d.totalBurst() : Math.max(1, total / 5),
+                r.errorReplies() == null ? d.errorReplies() : r.errorReplies(),
+                d.errorReplyRate(),
+                d.maxSources());
     }
 
     private static int or(Integer v, int dflt) {

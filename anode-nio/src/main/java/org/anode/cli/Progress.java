@@ -104,8 +104,13 @@ final class Progress {
     }
 
     private void draw(long now, boolean last) {
-        String line = String.format(Locale.ROOT, "sent %s  received %s  %s/s  %.1f s", size(sent.get()),
-                size(received.get()), size((long) rate), (now - start) / 1e9);
+        String line = String.format(
+                Locale.ROOT,
+                "sent %s  received %s  %s/s  %.1f s",
+                size(sent.get()),
+                size(received.get()),
+                size((long) rate),
+                (now - start) / 1e9);
         // Pad over a longer previous line, return to the line start, no line feed until the end.
         StringBuilder sb = new StringBuilder("\r").append(line);
         for (int i = line.length(); i < drawn; i++) {

@@ -221,8 +221,11 @@ public final class Discovery {
             return;
         }
         ByteBuffer b = r.buffer();
-        if (r.hopCount() != 0 || r.recipientShortId() != 0L || r.messageType() != MessageType.EPI
-                || r.payloadLength() != 3 || b.get(r.payloadOffset() + 1) != 0
+        if (r.hopCount() != 0
+                || r.recipientShortId() != 0L
+                || r.messageType() != MessageType.EPI
+                || r.payloadLength() != 3
+                || b.get(r.payloadOffset() + 1) != 0
                 || engine.address().matches(b, r.senderOffset())) {
             stats.ignored++;
             return;
@@ -388,13 +391,14 @@ public final class Discovery {
             nextAnnounce = now + announceIntervalNanos;
         }
         long next = nextAnnounce;
-        for (Iterator<Want> it = wanted.values().iterator(); it.hasNext();) {
+        for (Iterator<Want> it = wanted.values().iterator(); it.hasNext(); ) {
             Want w = it.next();
             if (!step(w, now)) {
                 it.remove();
                 continue;
             }
-            long due = w.next < QUERY_SCHEDULE_NANOS.length ? w.since + QUERY_SCHEDULE_NANOS[w.next]
+            long due = w.next < QUERY_SCHEDULE_NANOS.length
+                    ? w.since + QUERY_SCHEDULE_NANOS[w.next]
                     : w.since + WANT_WINDOW_NANOS;
             if (due - next < 0) {
                 next = due;

@@ -107,6 +107,7 @@ public final class Engine {
     private final SourceBuckets newPeerRelayBudget;
     /** Outstanding endpoint checks, oldest first (their deadlines are in the same order). */
     private final ArrayDeque<EndpointCheck> checks = new ArrayDeque<>();
+
     private final TokenBucket errorReplyBudget;
     private final SecureRandom random = new SecureRandom();
     private final Map<Long, PendingPing> pings = new HashMap<>();
@@ -299,8 +300,8 @@ public final class Engine {
      */
     public void setMessageHandler(MessageType type, Handlers.MessageHandler h) {
         switch (type) {
-            case ERROR, PING, PONG, EPC_REQ, EPC, DGRAM -> throw new IllegalArgumentException(
-                    type + " is handled by the engine itself");
+            case ERROR, PING, PONG, EPC_REQ, EPC, DGRAM ->
+                throw new IllegalArgumentException(type + " is handled by the engine itself");
             default -> handlers[type.code()] = h;
         }
     }
@@ -415,7 +416,8 @@ public final class Engine {
         }
         int limit = r.length();
         try {
-            ByteBuffer b = beginTo(loopOut, p, via, source, MessageType.ERROR, p.remotePeerId(), limit, SenderForm.SHORT);
+            ByteBuffer b =
+                    beginTo(loopOut, p, via, source, MessageType.ERROR, p.remotePeerId(), limit, SenderForm.SHORT);
             if (b.remaining() < 10) {
                 return false;
             }
@@ -496,9 +498,14 @@ public final class Engine {
         } catch (WireException e) {
             return false;
         }
-        if (r.hopCount() != 0 || !r.senderIsFull() || !r.recipientIsFull() || r.isAuthErrorResponse()
-                || r.messageType() != MessageType.EPI || r.payloadLength() < 3
-                || r.buffer().get(r.payloadOffset() + 1) != 0 || !self.matches(r.buffer(), r.recipientOffset())) {
+        if (r.hopCount() != 0
+                || !r.senderIsFull()
+                || !r.recipientIsFull()
+                || r.isAuthErrorResponse()
+                || r.messageType() != MessageType.EPI
+                || r.payloadLength() < 3
+                || r.buffer().get(r.payloadOffset() + 1) != 0
+                || !self.matches(r.buffer(), r.recipientOffset())) {
             return false;
         }
         Peer p = table.findFull(r.buffer(), r.senderOffset());
@@ -555,8 +562,8 @@ public final class Engine {
             p = new Peer(address, AesCmac.forKey(identity.agree(address)), true);
             Peer evicted = table.insert(p, clock.getAsLong());
             if (evicted == p) {
-                throw new IllegalStateException("peer table full (" + table.max()
-                        + " peers, all configured or in use)");
+                throw new IllegalStateException(
+                        "peer table full (" + table.max() + " peers, all configured or in use)");
             }
             logEviction(evicted);
         } else {
@@ -582,6 +589,7 @@ public final class Engine {
 
     /** Most packets {@link #receiveMany} looks at together. */
     private static final int MANY = 32;
+
     private final PacketReader[] preReaders = new PacketReader[MANY];
     private final Peer[] preHint = new Peer[MANY];
     private final long[] preMac = new long[MANY];
@@ -693,7 +701,9 @@ public final class Engine {
             }
             return;
         }
-        if (r.recipientIsFull() ? !self.matches(r.buffer(), r.recipientOffset()) : r.recipientShortId() != selfShortId) {
+        if (r.recipientIsFull()
+                ? !self.matches(r.buffer(), r.recipientOffset())
+                : r.recipientShortId() != selfShortId) {
             Relay rl = relay;
             if (rl != null) {
                 rl.forward(r, packet, via, source, now);
@@ -747,8 +757,8 @@ public final class Engine {
     }
 
     /** Finds the sender whose key verifies the MAC, or returns null having counted the drop. */
-    private Peer resolveSender(PacketReader r, Transport via, InetSocketAddress source, long now, Peer hint,
-            long hintMac) {
+    private Peer resolveSender(
+            PacketReader r, Transport via, InetSocketAddress source, long now, Peer hint, long hintMac) {
         if (r.senderIsFull()) {
             Peer p = table.findFull(r.buffer(), r.senderOffset());
             if (p != null) {
@@ -839,7 +849,8 @@ public final class Engine {
      */
     private void sendAuthErrorReply(PacketReader r, Transport via, InetSocketAddress source) {
         try {
-            AddressField recipient = r.senderIsFull() ? new AddressField.Full(r.senderAddress())
+            AddressField recipient = r.senderIsFull()
+                    ? new AddressField.Full(r.senderAddress())
                     : new AddressField.Short(new ShortId(r.senderShortId()));
             int size = PacketFormat.MIN_HEADER_LENGTH - ShortId.LENGTH + recipient.encodedLength() + 2;
             if (size > r.length()) {
@@ -847,7 +858,14 @@ public final class Engine {
             }
             ByteBuffer b = loopOut.buf;
             b.clear();
-            loopOut.writer.begin(b, 0, true, new AddressField.Short(self.shortId()), recipient, config.localPeerId(), 0,
+            loopOut.writer.begin(
+                    b,
+                    0,
+                    true,
+                    new AddressField.Short(self.shortId()),
+                    recipient,
+                    config.localPeerId(),
+                    0,
                     MessageType.ERROR);
             b.putShort((short) ErrorCode.AUTHENTICATION_FAILED.code());
             int len = loopOut.writer.finishWithoutMac();
@@ -876,8 +894,10 @@ public final class Engine {
             claimed = p != null && p.nextSameShortId == null ? p.address() : null;
         }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "unauthenticated error response (flag 0x04) from " + source
-                    + " code " + code + (claimed != null ? " claiming to be " + claimed : ""));
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "unauthenticated error response (flag 0x04) from " + source + " code " + code
+                            + (claimed != null ? " claiming to be " + claimed : ""));
         }
         if (h != null) {
             try {
@@ -944,8 +964,8 @@ public final class Engine {
     }
 
     /** Sends a reply whose message is {@code src[from, to)} back to where the request came from. */
-    private void sendLoopPacket(Peer peer, Transport via, InetSocketAddress dest, MessageType type, ByteBuffer src,
-            int from, int to) {
+    private void sendLoopPacket(
+            Peer peer, Transport via, InetSocketAddress dest, MessageType type, ByteBuffer src, int from, int to) {
         try {
             ByteBuffer b = beginTo(loopOut, peer, via, dest, type, peer.remotePeerId(), LOOP_BUFFER);
             if (b.remaining() < to - from) {
@@ -1006,8 +1026,14 @@ public final class Engine {
 
     private void sendEndpointCheck(EndpointCheck c) {
         try {
-            ByteBuffer b = beginTo(loopOut, c.peer, c.transport, c.address, MessageType.EPC_REQ,
-                    c.peer.remotePeerId(), c.transport.maxPacketSize(c.address));
+            ByteBuffer b = beginTo(
+                    loopOut,
+                    c.peer,
+                    c.transport,
+                    c.address,
+                    MessageType.EPC_REQ,
+                    c.peer.remotePeerId(),
+                    c.transport.maxPacketSize(c.address));
             b.putInt(c.requestId);
             finish(loopOut);
         } catch (IOException | RuntimeException e) {
@@ -1088,8 +1114,8 @@ public final class Engine {
      */
     boolean sendMessageTo(Peer peer, Transport via, InetSocketAddress dest, org.anode.wire.Message m, boolean relayed) {
         try {
-            ByteBuffer b = beginTo(loopOut, peer, via, dest, m.type(), peer.remotePeerId(), via.maxPacketSize(dest),
-                    null, relayed);
+            ByteBuffer b = beginTo(
+                    loopOut, peer, via, dest, m.type(), peer.remotePeerId(), via.maxPacketSize(dest), null, relayed);
             if (b.remaining() < m.encodedLength()) {
                 return false;
             }
@@ -1268,17 +1294,40 @@ public final class Engine {
             throw new NoRouteToHostException("no endpoint known for Anode address " + peer.address()
                     + " (tell the node one with AnodeNode.addPeerEndpoint)");
         }
-        return beginTo(o, peer, e.transport(), e.address(), type, recipientPeerId,
-                e.transport().maxPacketSize(e.address()), form, e.hops() > 0);
+        return beginTo(
+                o,
+                peer,
+                e.transport(),
+                e.address(),
+                type,
+                recipientPeerId,
+                e.transport().maxPacketSize(e.address()),
+                form,
+                e.hops() > 0);
     }
 
-    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
-            int recipientPeerId, int maxPacket) throws IOException {
+    private ByteBuffer beginTo(
+            Outbound o,
+            Peer peer,
+            Transport via,
+            InetSocketAddress dest,
+            MessageType type,
+            int recipientPeerId,
+            int maxPacket)
+            throws IOException {
         return beginTo(o, peer, via, dest, type, recipientPeerId, maxPacket, null);
     }
 
-    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
-            int recipientPeerId, int maxPacket, SenderForm form) throws IOException {
+    private ByteBuffer beginTo(
+            Outbound o,
+            Peer peer,
+            Transport via,
+            InetSocketAddress dest,
+            MessageType type,
+            int recipientPeerId,
+            int maxPacket,
+            SenderForm form)
+            throws IOException {
         return beginTo(o, peer, via, dest, type, recipientPeerId, maxPacket, form, false);
     }
 
@@ -1286,8 +1335,17 @@ public final class Engine {
      * @param relayed the destination is a relay: the recipient is written in full until it has
      *     answered (DECISIONS 33)
      */
-    private ByteBuffer beginTo(Outbound o, Peer peer, Transport via, InetSocketAddress dest, MessageType type,
-            int recipientPeerId, int maxPacket, SenderForm form, boolean relayed) throws IOException {
+    private ByteBuffer beginTo(
+            Outbound o,
+            Peer peer,
+            Transport via,
+            InetSocketAddress dest,
+            MessageType type,
+            int recipientPeerId,
+            int maxPacket,
+            SenderForm form,
+            boolean relayed)
+            throws IOException {
         if (!via.isOpen()) {
             throw new java.nio.channels.ClosedChannelException();
         }
@@ -1301,8 +1359,15 @@ public final class Engine {
         o.start = 0;
         o.beganNanos = now;
         boolean recipientFull = relayed && SenderForm.choose(peer.lastAnsweredNanos(), now) == SenderForm.FULL;
-        o.writer.begin(b, self, form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
-                peer.address(), recipientFull, config.localPeerId(), recipientPeerId, type);
+        o.writer.begin(
+                b,
+                self,
+                form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
+                peer.address(),
+                recipientFull,
+                config.localPeerId(),
+                recipientPeerId,
+                type);
         return b;
     }
 

@@ -40,8 +40,8 @@ public final class EngineConfig {
         this.maxEndpointsPerPeer = b.maxEndpointsPerPeer;
         this.maxPendingPings = b.maxPendingPings;
         this.newPeerRate = b.newPeerRate;
-        this.newPeerRatePerSource = b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource
-                : defaultNewPeerRatePerSource(b.newPeerRate);
+        this.newPeerRatePerSource =
+                b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource : defaultNewPeerRatePerSource(b.newPeerRate);
         this.errorReplies = b.errorReplies;
         this.errorReplyRate = b.errorReplyRate;
     }
@@ -115,16 +115,28 @@ public final class EngineConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof EngineConfig c && localPeerId == c.localPeerId && maxPeers == c.maxPeers && maxEndpointsPerPeer == c.maxEndpointsPerPeer
-                && maxPendingPings == c.maxPendingPings && newPeerRate == c.newPeerRate
-                && newPeerRatePerSource == c.newPeerRatePerSource && errorReplies == c.errorReplies
+        return o instanceof EngineConfig c
+                && localPeerId == c.localPeerId
+                && maxPeers == c.maxPeers
+                && maxEndpointsPerPeer == c.maxEndpointsPerPeer
+                && maxPendingPings == c.maxPendingPings
+                && newPeerRate == c.newPeerRate
+                && newPeerRatePerSource == c.newPeerRatePerSource
+                && errorReplies == c.errorReplies
                 && errorReplyRate == c.errorReplyRate;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(localPeerId, maxPeers, maxEndpointsPerPeer, maxPendingPings, newPeerRate, newPeerRatePerSource,
-                errorReplies, errorReplyRate);
+        return Objects.hash(
+                localPeerId,
+                maxPeers,
+                maxEndpointsPerPeer,
+                maxPendingPings,
+                newPeerRate,
+                newPeerRatePerSource,
+                errorReplies,
+                errorReplyRate);
     }
 
     @Override
@@ -143,12 +155,12 @@ public final class EngineConfig {
         private int newPeerRate = DEFAULT_NEW_PEER_RATE;
         /** 0: derived from {@link #newPeerRate} at build time. */
         private int newPeerRatePerSource = 0;
+
         private boolean errorReplies = false;
         private int errorReplyRate = DEFAULT_ERROR_REPLY_RATE;
         private int localPeerId = 1;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** This node's peer id (draft 3.4, DECISIONS 41), 1..15; default 1. */
         public Builder localPeerId(int id) {

@@ -38,8 +38,7 @@ public final class EngineEvents {
         DROPPED
     }
 
-    private EngineEvents() {
-    }
+    private EngineEvents() {}
 
     /**
      * Records a path change of {@code peer} if a recording wants it.
@@ -142,10 +141,13 @@ public final class EngineEvents {
     static final class PathChange extends Event {
         @Label("Peer")
         String peer;
+
         @Label("Endpoint")
         String endpoint;
+
         @Label("Hops")
         int hops;
+
         @Label("Change")
         String change;
     }
@@ -159,12 +161,16 @@ public final class EngineEvents {
     static final class RelayDecision extends Event {
         @Label("Sender")
         String sender;
+
         @Label("Recipient")
         String recipient;
+
         @Label("Hops")
         int hops;
+
         @Label("Verdict")
         String verdict;
+
         @Label("Reason")
         String reason;
     }

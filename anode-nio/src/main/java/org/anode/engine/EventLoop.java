@@ -48,8 +48,8 @@ public final class EventLoop implements AutoCloseable {
 
         static {
             try {
-                CANCELLED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Timer.class, "cancelled",
-                        boolean.class);
+                CANCELLED =
+                        java.lang.invoke.MethodHandles.lookup().findVarHandle(Timer.class, "cancelled", boolean.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -93,16 +93,19 @@ public final class EventLoop implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     /** Cancelled timers (probably) still in the heap; an estimate, reset by each purge. */
-    private final java.util.concurrent.atomic.AtomicInteger cancelledTimers = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger cancelledTimers =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Below this heap size a purge is not worth it: the dead timers cost next to nothing. */
     private static final int PURGE_MIN_HEAP = 64;
     /** Called on the loop thread once the loop has stopped because something it ran threw. */
     private volatile java.util.function.Consumer<Throwable> failureHandler;
     /** A failure reported by a thread that held the loop ({@link #fail}). */
     private volatile Throwable failure;
+
     private final AtomicLong timerSeq = new AtomicLong();
     /** True while the loop may be blocked in select and nobody has woken it yet. */
     private final AtomicBoolean sleeping = new AtomicBoolean();
+
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean running = true;
     /** Held by whoever runs loop work: the loop thread, or an application thread in {@link #tryEnter}. */

@@ -11,8 +11,7 @@ import org.anode.wire.PacketReader;
  * only during the call.
  */
 public final class Handlers {
-    private Handlers() {
-    }
+    private Handlers() {}
 
     /** Delivery of DGRAM messages (draft 4.2.10) to whatever is bound to the destination port. */
     @FunctionalInterface

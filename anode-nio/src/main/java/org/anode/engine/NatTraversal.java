@@ -72,6 +72,7 @@ public final class NatTraversal {
 
     /** DECISIONS 36 NAT-T modes. */
     static final int MODE_NONE = 0;
+
     static final int MODE_SIMULTANEOUS = 1;
     static final int MODE_PREDICT = 2;
     static final int MODE_MANY = 3;
@@ -88,6 +89,7 @@ public final class NatTraversal {
      * round's start; and at most once per {@link #EPI_REPEAT_NANOS} on a peer's request.
      */
     static final long[] EPI_SCHEDULE_NANOS = {0, 250_000_000L, 500_000_000L, 1_000_000_000L, 2_000_000_000L};
+
     static final int EPI_SENDS_PER_ROUND = EPI_SCHEDULE_NANOS.length;
     static final long EPI_REPEAT_NANOS = 1_000_000_000L;
     /** A direct path sent to and silent this long is given up. */
@@ -96,10 +98,12 @@ public final class NatTraversal {
     static final long LIVENESS_NANOS = 1_000_000_000L;
     /** DECISIONS 33: NAT mappings are kept alive by a packet at least this often. */
     static final long KEEPALIVE_NANOS = 25_000_000_000L;
+
     static final long BACKOFF_MIN_NANOS = 2_000_000_000L;
     static final long BACKOFF_MAX_NANOS = 120_000_000_000L;
     /** A peer not heard from over any path for this long leaves the traversal table. */
     static final long SESSION_IDLE_NANOS = 180_000_000_000L;
+
     static final long NETID_INTERVAL_NANOS = 60_000_000_000L;
     static final long NETID_RETRY_NANOS = 2_000_000_000L;
     /** Peers in traversal at once. */
@@ -112,6 +116,7 @@ public final class NatTraversal {
     static final int PROBE_RATE = 200;
     /** Mode 3: extra sockets the hard side opens, random ports the easy side probes, and their rate. */
     static final int MANY_SOCKETS = 64;
+
     static final int MANY_PROBES = 2500;
     static final int MANY_RATE = 500;
     /** Mode 3 rounds running at once, node-wide (each owns sockets or a port bitmap). */
@@ -124,8 +129,7 @@ public final class NatTraversal {
     static final int NETID_ANSWER_RATE = 100;
 
     /** A relay this node may ask for NETID. */
-    public record RelayRef(AnodeAddress address, Transport transport, InetSocketAddress endpoint) {
-    }
+    public record RelayRef(AnodeAddress address, Transport transport, InetSocketAddress endpoint) {}
 
     /** What the traversal needs from the node. */
     public interface Environment {
@@ -234,11 +238,13 @@ public final class NatTraversal {
         ManyPorts many;
         /** Mode 3, hard side: the extra sockets and where they send. */
         List<Transport> extra;
+
         List<InetSocketAddress> extraTargets;
         long extraUntil;
         long extraNext;
         /** The direct path in use, or null. */
         Transport directVia;
+
         InetSocketAddress directEndpoint;
         long unansweredSince = Long.MIN_VALUE;
         long lastLivenessPing = Long.MIN_VALUE;
@@ -262,6 +268,7 @@ public final class NatTraversal {
     private final Environment env;
     /** Request ids and random ports: unpredictable in a node, seeded in tests. */
     private final java.util.Random random;
+
     private final Map<Peer, Session> sessions = new HashMap<>();
     private final TokenBucket probeBudget = new TokenBucket(PROBE_RATE, PROBE_RATE / 2);
     private final TokenBucket manyBudget = new TokenBucket(MANY_RATE, MANY_RATE / 10);
@@ -315,6 +322,7 @@ public final class NatTraversal {
     /** Copies of per-session facts for other threads (bounded by the session table). */
     private final java.util.concurrent.ConcurrentHashMap<AnodeAddress, NatType> remoteNats =
             new java.util.concurrent.ConcurrentHashMap<>();
+
     private final java.util.concurrent.ConcurrentHashMap<AnodeAddress, Boolean> directPeers =
             new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -382,7 +390,8 @@ public final class NatTraversal {
     /** How long the peer has been silent: since its last packet, or its last contact with us here. */
     private static long idleFor(Session s, long now) {
         long heard = s.peer.lastAnsweredNanos();
-        long last = heard == org.anode.wire.SenderForm.NEVER_ANSWERED || s.lastContact - heard > 0 ? s.lastContact : heard;
+        long last =
+                heard == org.anode.wire.SenderForm.NEVER_ANSWERED || s.lastContact - heard > 0 ? s.lastContact : heard;
         return now - last;
     }
 
@@ -446,7 +455,11 @@ public final class NatTraversal {
         if (!wasDirect) {
             stats.directPaths++;
             stats.lastSwitchNanos = now - s.firstContact;
-            LOG.log(System.Logger.Level.DEBUG, "direct path to {0} at {1} over {2}", peer.address(), source,
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "direct path to {0} at {1} over {2}",
+                    peer.address(),
+                    source,
                     via.name());
         }
         s.candidates.clear();
@@ -560,8 +573,8 @@ public final class NatTraversal {
         }
         s.lastContact = now;
         NatType announced = NatType.ofMode(epi.natTMode());
-        if (announced != NatType.UNKNOWN && (s.remoteNat == NatType.UNKNOWN
-                || announced.ordinal() > s.remoteNat.ordinal())) {
+        if (announced != NatType.UNKNOWN
+                && (s.remoteNat == NatType.UNKNOWN || announced.ordinal() > s.remoteNat.ordinal())) {
             s.remoteNat = announced;
             remoteNats.put(peer.address(), announced);
         }
@@ -570,8 +583,10 @@ public final class NatTraversal {
             // The peer, reached directly, names another port of the same address over the relay,
             // as a peer with a port-keeping NAT does after restarting on a new socket: probe it
             // (our direct path stays until the new one is proven, so a replayed EPI moves nothing).
-            boolean moved = epi.natTMode() <= MODE_SIMULTANEOUS && hops > 0
-                    && ep.getAddress().equals(s.directEndpoint.getAddress()) && ep.getPort() != s.directEndpoint.getPort();
+            boolean moved = epi.natTMode() <= MODE_SIMULTANEOUS
+                    && hops > 0
+                    && ep.getAddress().equals(s.directEndpoint.getAddress())
+                    && ep.getPort() != s.directEndpoint.getPort();
             if (moved) {
                 if (!inRound(s, now)) {
                     startRound(s, now);
@@ -598,7 +613,8 @@ public final class NatTraversal {
         if (!inRound(s, now)) {
             // The peer started a round: join it, so both NATs open at once - but at most one
             // round per BACKOFF_MIN after the last, so replayed or flooded EPIs buy no more.
-            if (s.roundStart == Long.MIN_VALUE && s.lastRoundEnd != Long.MIN_VALUE
+            if (s.roundStart == Long.MIN_VALUE
+                    && s.lastRoundEnd != Long.MIN_VALUE
                     && now - s.lastRoundEnd < BACKOFF_MIN_NANOS) {
                 return;
             }
@@ -624,7 +640,9 @@ public final class NatTraversal {
             }
             case MODE_MANY -> {
                 // Random ports only pay off if our own mapping is stable; two hard NATs stay relayed.
-                if (!localNatOf(peer).isHard() && s.many == null && manyRunning < MAX_MANY
+                if (!localNatOf(peer).isHard()
+                        && s.many == null
+                        && manyRunning < MAX_MANY
                         && (s.lastManyStart == Long.MIN_VALUE || now - s.lastManyStart >= MANY_REPEAT_NANOS)) {
                     s.many = new ManyPorts(ep.getAddress(), MANY_PROBES);
                     s.lastManyStart = now;
@@ -636,8 +654,7 @@ public final class NatTraversal {
                     openExtra(s, ep, now);
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
     }
 
@@ -648,9 +665,14 @@ public final class NatTraversal {
      */
     static boolean probeable(InetSocketAddress ep) {
         InetAddress a = ep.getAddress();
-        return a != null && ep.getPort() != 0 && !a.isAnyLocalAddress() && !a.isMulticastAddress()
-                && !a.isLoopbackAddress() && !(a instanceof java.net.Inet6Address && a.isLinkLocalAddress())
-                && !(a instanceof java.net.Inet4Address && (a.getAddress()[3] & 0xff) == 0xff
+        return a != null
+                && ep.getPort() != 0
+                && !a.isAnyLocalAddress()
+                && !a.isMulticastAddress()
+                && !a.isLoopbackAddress()
+                && !(a instanceof java.net.Inet6Address && a.isLinkLocalAddress())
+                && !(a instanceof java.net.Inet4Address
+                        && (a.getAddress()[3] & 0xff) == 0xff
                         && (a.getAddress()[0] & 0xff) == 0xff);
     }
 
@@ -837,7 +859,8 @@ public final class NatTraversal {
             if (s.extra != null) {
                 tickExtra(s, now);
             }
-            if (inRound(s, now) && s.episThisRound < EPI_SENDS_PER_ROUND
+            if (inRound(s, now)
+                    && s.episThisRound < EPI_SENDS_PER_ROUND
                     && now - s.roundStart >= EPI_SCHEDULE_NANOS[s.episThisRound]) {
                 sendEpis(s, now);
             }
@@ -852,7 +875,9 @@ public final class NatTraversal {
                 s.lastRoundEnd = now;
                 s.nextAttempt = now + backoff(s.failures);
             }
-            if (s.roundStart == Long.MIN_VALUE && now - s.nextAttempt >= 0 && idleFor(s, now) < SESSION_IDLE_NANOS
+            if (s.roundStart == Long.MIN_VALUE
+                    && now - s.nextAttempt >= 0
+                    && idleFor(s, now) < SESSION_IDLE_NANOS
                     && relayedEndpoint(s.peer) != null) {
                 startRound(s, now);
             }
@@ -892,8 +917,11 @@ public final class NatTraversal {
      */
     private void pruneStale(Session s, long now) {
         for (PeerEndpoint e : s.peer.endpoints()) {
-            if (e.hops() == 0 && !e.isConfigured() && !e.is(s.directVia, s.directEndpoint)
-                    && e.lastHeardNanos() != PeerEndpoint.NEVER && now - e.lastHeardNanos() >= SILENT_NANOS
+            if (e.hops() == 0
+                    && !e.isConfigured()
+                    && !e.is(s.directVia, s.directEndpoint)
+                    && e.lastHeardNanos() != PeerEndpoint.NEVER
+                    && now - e.lastHeardNanos() >= SILENT_NANOS
                     && relayedEndpoint(s.peer) != null) {
                 s.peer.forget(e.transport(), e.address());
             }
@@ -924,8 +952,8 @@ public final class NatTraversal {
             if (s.unansweredSince == Long.MIN_VALUE) {
                 s.unansweredSince = sent;
             }
-            if (now - heard >= LIVENESS_NANOS && (s.lastLivenessPing == Long.MIN_VALUE
-                    || now - s.lastLivenessPing >= LIVENESS_NANOS)) {
+            if (now - heard >= LIVENESS_NANOS
+                    && (s.lastLivenessPing == Long.MIN_VALUE || now - s.lastLivenessPing >= LIVENESS_NANOS)) {
                 s.lastLivenessPing = now;
                 ping(p);
             }
@@ -944,12 +972,10 @@ public final class NatTraversal {
     private void ping(Peer p) {
         long id = engine.ping(p, new Handlers.PingCallback() {
             @Override
-            public void pong(long rttNanos) {
-            }
+            public void pong(long rttNanos) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         });
         if (id != 0) {
             pendingPingIds.add(id);
@@ -967,8 +993,11 @@ public final class NatTraversal {
         if (silent) {
             s.peer.forget(via, s.directEndpoint);
             stats.fallbacks++;
-            LOG.log(System.Logger.Level.DEBUG, "direct path to {0} at {1} silent: back to the relay",
-                    s.peer.address(), s.directEndpoint);
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "direct path to {0} at {1} silent: back to the relay",
+                    s.peer.address(),
+                    s.directEndpoint);
         }
         s.directVia = null;
         s.directEndpoint = null;
@@ -990,8 +1019,8 @@ public final class NatTraversal {
         }
         Message.NetIdReq req;
         try {
-            req = (Message.NetIdReq) Message.decode(MessageType.NETID_REQ.code(), r.buffer(), r.payloadOffset(),
-                    r.payloadLimit());
+            req = (Message.NetIdReq)
+                    Message.decode(MessageType.NETID_REQ.code(), r.buffer(), r.payloadOffset(), r.payloadLimit());
         } catch (WireException e) {
             return;
         }
@@ -1013,8 +1042,8 @@ public final class NatTraversal {
             return;
         }
         try {
-            Message.NetId m = (Message.NetId) Message.decode(MessageType.NETID.code(), r.buffer(), r.payloadOffset(),
-                    r.payloadLimit());
+            Message.NetId m = (Message.NetId)
+                    Message.decode(MessageType.NETID.code(), r.buffer(), r.payloadOffset(), r.payloadLimit());
             netId.onNetId(peer, via, source, m, now);
         } catch (WireException e) {
             // Malformed: dropped.
@@ -1025,10 +1054,12 @@ public final class NatTraversal {
     final class NetIdClient {
         /** Outstanding requests: at most one per relay. */
         final Map<RelayRef, int[]> pending = new HashMap<>();
+
         final Map<RelayRef, Long> lastAsked = new HashMap<>();
         final Map<RelayRef, Long> lastAnswered = new HashMap<>();
         /** Per transport, per observer endpoint, the public endpoint reported (insertion ordered). */
         final Map<Transport, java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress>> seen = new HashMap<>();
+
         final Map<Transport, NatType> types = new HashMap<>();
 
         void tick(long now) {
@@ -1048,8 +1079,8 @@ public final class NatTraversal {
                 int id = random.nextInt();
                 lastAsked.put(r, now);
                 pending.put(r, new int[] {id});
-                engine.sendMessageTo(p, r.transport(), r.endpoint(), new Message.NetIdReq(id, Endpoint.Unspecified.INSTANCE),
-                        false);
+                engine.sendMessageTo(
+                        p, r.transport(), r.endpoint(), new Message.NetIdReq(id, Endpoint.Unspecified.INSTANCE), false);
             }
             if (lastAsked.size() > 16) {
                 lastAsked.keySet().retainAll(rs);
@@ -1062,7 +1093,9 @@ public final class NatTraversal {
             RelayRef hit = null;
             for (Map.Entry<RelayRef, int[]> e : pending.entrySet()) {
                 RelayRef r = e.getKey();
-                if (e.getValue()[0] == m.requestId() && r.address().equals(peer.address()) && r.transport() == via
+                if (e.getValue()[0] == m.requestId()
+                        && r.address().equals(peer.address())
+                        && r.transport() == via
                         && r.endpoint().equals(source)) {
                     hit = r;
                     break;
@@ -1085,7 +1118,11 @@ public final class NatTraversal {
             types.put(via, t);
             localNat = t;
             if (before != t) {
-                LOG.log(System.Logger.Level.DEBUG, "NAT of {0}: {1}, public endpoint {2}", via.name(), t,
+                LOG.log(
+                        System.Logger.Level.DEBUG,
+                        "NAT of {0}: {1}, public endpoint {2}",
+                        via.name(),
+                        t,
                         ip.toSocketAddress());
             }
             if (!ip.toSocketAddress().equals(oldPublic)) {

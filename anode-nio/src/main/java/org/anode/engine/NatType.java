@@ -65,7 +65,9 @@ public enum NatType {
      * @param localIps the host's addresses (the socket's own, or every interface address)
      * @param mapped the public endpoints reported, one per observer, in the order they were made
      */
-    public static NatType classify(int localPort, java.util.Collection<java.net.InetAddress> localIps,
+    public static NatType classify(
+            int localPort,
+            java.util.Collection<java.net.InetAddress> localIps,
             java.util.List<java.net.InetSocketAddress> mapped) {
         if (mapped.isEmpty()) {
             return UNKNOWN;

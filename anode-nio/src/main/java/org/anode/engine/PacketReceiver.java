@@ -35,6 +35,5 @@ public interface PacketReceiver {
      * Called after a batch of {@link #receive} calls from one readiness event, so that work which
      * can be shared by the batch (waking readers of the delivered data) is done once per batch.
      */
-    default void endOfBatch() {
-    }
+    default void endOfBatch() {}
 }

@@ -32,6 +32,7 @@ public final class Peer {
     private final long keyPrefix;
     /** Guarded by {@code this}. */
     private final AesCmac cmac;
+
     private volatile boolean configured;
     private volatile PeerEndpoint[] endpoints = new PeerEndpoint[0];
     private volatile long lastAnsweredNanos = SenderForm.NEVER_ANSWERED;
@@ -43,9 +44,11 @@ public final class Peer {
      * racing on two threads cannot both succeed.
      */
     private final AtomicInteger pins = new AtomicInteger();
+
     private static final int EVICTED = -1;
     /** Outstanding endpoint checks for unproven sources (event loop only; at most a few). */
     EndpointCheck[] checks = NO_CHECKS;
+
     static final EndpointCheck[] NO_CHECKS = new EndpointCheck[0];
     private volatile long srttNanos = -1;
     /** Hop count of the PONG that last completed a ping (draft 3.1): 0 came direct, above 0 relayed. */
@@ -59,13 +62,16 @@ public final class Peer {
     long challenge;
     /** When the last challenge and the first one went out (event loop only). */
     long challengeSentAt = SenderForm.NEVER_ANSWERED;
+
     long firstChallengeAt = SenderForm.NEVER_ANSWERED;
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
     Peer nextSameShortId;
+
     Peer nextSameKeyPrefix;
     /** Small cache of per-port socket address objects, so receive() allocates none per datagram. */
     private final Object[] portCache = new Object[8];
+
     private final int[] portCacheKeys = new int[8];
     private int portCacheNext;
 

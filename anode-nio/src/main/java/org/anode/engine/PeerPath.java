@@ -19,8 +19,14 @@ import org.anode.address.AnodeAddress;
  * @param rtt smoothed round-trip time from PING/PONG, or empty before the first measurement
  * @param paths how many paths (endpoints) the peer has
  */
-public record PeerPath(AnodeAddress peer, boolean relayed, InetSocketAddress endpoint, Optional<AnodeAddress> relay,
-        int hops, Optional<Duration> rtt, int paths) {
+public record PeerPath(
+        AnodeAddress peer,
+        boolean relayed,
+        InetSocketAddress endpoint,
+        Optional<AnodeAddress> relay,
+        int hops,
+        Optional<Duration> rtt,
+        int paths) {
 
     /** "direct" or "relay": the word the {@code anode ping} command prints. */
     public String kind() {

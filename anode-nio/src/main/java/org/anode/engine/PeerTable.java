@@ -29,9 +29,11 @@ final class PeerTable {
     static final long CHALLENGE_GRACE_NANOS = 3_000_000_000L;
     /** Refusals of newcomers within {@link #FLOOD_WINDOW_NANOS} that mean a flood (addendum A13). */
     static final int FLOOD_REFUSALS = 8;
+
     static final long FLOOD_WINDOW_NANOS = 10_000_000_000L;
     /** The times of the last refusals, a ring (event loop only). */
     private final long[] refusals = new long[FLOOD_REFUSALS];
+
     private int refusalNext;
     private long refusalCount;
 
@@ -143,7 +145,9 @@ final class PeerTable {
         // challenged long enough ago that never answered is the first to go, busy or not.
         Peer unproven = null;
         for (Peer q : flooded(now) ? byAddress.values() : java.util.List.<Peer>of()) {
-            if (!q.isConfigured() && !q.isPinned() && q.failedChallenge(now, CHALLENGE_GRACE_NANOS)
+            if (!q.isConfigured()
+                    && !q.isPinned()
+                    && q.failedChallenge(now, CHALLENGE_GRACE_NANOS)
                     && (unproven == null || q.firstChallengeAt - unproven.firstChallengeAt < 0)) {
                 unproven = q;
             }

@@ -1,11 +1,10 @@
 package org.anode.engine;
 
-import org.anode.util.LongMap;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import org.anode.address.AnodeAddress;
-
+import org.anode.util.LongMap;
 import org.anode.wire.PacketReader;
 
 /**
@@ -161,6 +160,7 @@ public final class Relay {
     private int slotCount;
     /** xorshift state for the draft 3.4 random choice (no allocation, not security relevant). */
     private long rnd = System.nanoTime() | 1;
+
     private final Slot[] candidates = new Slot[PEER_IDS];
 
     public Relay(RelayConfig config) {

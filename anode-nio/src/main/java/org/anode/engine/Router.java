@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.anode.address.AnodeAddress;
 import org.anode.address.Zone;
-
 import org.anode.zone.ZoneFile;
 import org.anode.zone.ZoneRelay;
 
@@ -124,6 +123,7 @@ public final class Router {
         EventLoop.Timer timer;
         /** LAN discovery (DECISIONS 37): when it gives up, and why the other ways failed meanwhile. */
         long lanUntil;
+
         String otherFailure;
 
         Resolution(AnodeAddress target, long deadline) {
@@ -231,8 +231,13 @@ public final class Router {
      * @param timeout how long a resolution may take (DECISIONS 31: 10 s by default)
      * @param announceInterval how often relays are PINGed (DECISIONS 33: {@link #ANNOUNCE_INTERVAL_NANOS})
      */
-    public Router(Engine engine, EventLoop loop, ZoneLookup zones, Function<InetSocketAddress, Transport> transports,
-            Duration timeout, Duration announceInterval) {
+    public Router(
+            Engine engine,
+            EventLoop loop,
+            ZoneLookup zones,
+            Function<InetSocketAddress, Transport> transports,
+            Duration timeout,
+            Duration announceInterval) {
         this.engine = engine;
         this.loop = loop;
         this.zones = zones;
@@ -293,8 +298,12 @@ public final class Router {
             return;
         }
         if (ownRelay != null) {
-            LOG.log(System.Logger.Level.INFO, "own zone relay moves from {0} to {1} at {2}", ownRelay.address,
-                    r.address, r.endpoint);
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "own zone relay moves from {0} to {1} at {2}",
+                    ownRelay.address,
+                    r.address,
+                    r.endpoint);
             ownRelay.own = false;
         }
         r.own = true;
@@ -429,27 +438,29 @@ public final class Router {
         }
         synchronized (pending) {
             if (pending.size() >= MAX_PENDING) {
-                res.future.completeExceptionally(new NoRouteToHostException("too many addresses being resolved ("
-                        + MAX_PENDING + ")"));
+                res.future.completeExceptionally(
+                        new NoRouteToHostException("too many addresses being resolved (" + MAX_PENDING + ")"));
                 return res;
             }
             pending.put(target, res);
         }
         res.timer = loop.schedule(timeoutNanos, () -> fail(res, timeoutReason(res)));
         startLan(res, now);
-        zones.lookup(target.zone()).whenComplete((f, e) -> loop.execute(() -> {
-            if (e != null) {
-                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e;
-                boolean malformed = c instanceof org.anode.zone.ZoneUnavailableException z
-                        && z.reason() == org.anode.zone.ZoneUnavailableException.Reason.MALFORMED;
-                res.zoneFailure = "zone file of zone " + target.zone() + (malformed ? " malformed" : " unreachable")
-                        + ": " + c.getMessage();
-                wayFailed(res, res.zoneFailure);
-            } else {
-                onZoneFile(res, f);
-            }
-        }));
+        zones.lookup(target.zone())
+                .whenComplete((f, e) -> loop.execute(() -> {
+                    if (e != null) {
+                        Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                ? e.getCause()
+                                : e;
+                        boolean malformed = c instanceof org.anode.zone.ZoneUnavailableException z
+                                && z.reason() == org.anode.zone.ZoneUnavailableException.Reason.MALFORMED;
+                        res.zoneFailure = "zone file of zone " + target.zone()
+                                + (malformed ? " malformed" : " unreachable") + ": " + c.getMessage();
+                        wayFailed(res, res.zoneFailure);
+                    } else {
+                        onZoneFile(res, f);
+                    }
+                }));
         return res;
     }
 
@@ -459,7 +470,9 @@ public final class Router {
         }
         Optional<ZoneRelay> zr = health.choose(f, res.target, engine.now());
         if (zr.isEmpty()) {
-            wayFailed(res, "zone " + res.target.zone() + " has no relays (its addresses are reachable on their LAN only)");
+            wayFailed(
+                    res,
+                    "zone " + res.target.zone() + " has no relays (its addresses are reachable on their LAN only)");
             return;
         }
         ZoneRelay z = zr.get();
@@ -484,8 +497,10 @@ public final class Router {
         }
         RelayState r = relayState(f, z);
         if (r == null) {
-            wayFailed(res, "zone relay zr." + Integer.toHexString(z.index()) + " of zone " + res.target.zone()
-                    + " has no IP address this node can reach");
+            wayFailed(
+                    res,
+                    "zone relay zr." + Integer.toHexString(z.index()) + " of zone " + res.target.zone()
+                            + " has no IP address this node can reach");
             return;
         }
         res.relay = r;
@@ -509,8 +524,8 @@ public final class Router {
         }
         InetSocketAddress ep = null;
         Transport t = null;
-        for (StandardProtocolFamily fam : new StandardProtocolFamily[] {StandardProtocolFamily.INET,
-                StandardProtocolFamily.INET6}) {
+        for (StandardProtocolFamily fam :
+                new StandardProtocolFamily[] {StandardProtocolFamily.INET, StandardProtocolFamily.INET6}) {
             Optional<InetAddress> ip = z.pickIp(fam);
             if (ip.isPresent()) {
                 InetSocketAddress cand = new InetSocketAddress(ip.get(), z.udpPort());
@@ -552,15 +567,17 @@ public final class Router {
         if (res.relay != null && health.silent(res.relay.address, now) && !res.rerouting) {
             // Addendum A11: the relay went silent; the zone file (re-read) names the next one.
             res.rerouting = true;
-            zones.refresh(res.target.zone()).whenComplete((f, e) -> loop.execute(() -> {
-                res.rerouting = false;
-                if (f != null && !res.future.isDone() && health.silent(res.relay.address, engine.now())) {
-                    onZoneFile(res, f);
-                }
-            }));
+            zones.refresh(res.target.zone())
+                    .whenComplete((f, e) -> loop.execute(() -> {
+                        res.rerouting = false;
+                        if (f != null && !res.future.isDone() && health.silent(res.relay.address, engine.now())) {
+                            onZoneFile(res, f);
+                        }
+                    }));
         }
-        if (res.relay != null && (res.relay.lastPingNanos == Long.MIN_VALUE
-                || now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2)) {
+        if (res.relay != null
+                && (res.relay.lastPingNanos == Long.MIN_VALUE
+                        || now - res.relay.lastPingNanos >= PROBE_INTERVAL_NANOS / 2)) {
             pingRelay(res.relay);
         }
         Peer p = res.peer;
@@ -638,13 +655,19 @@ public final class Router {
      * relay the own zone file is fetched again and the node registers with the relay it names.
      */
     private void onRelaySilent(RelayState r) {
-        LOG.log(System.Logger.Level.INFO, "zone relay {0} at {1} silent after {2} unanswered PINGs", r.address,
-                r.endpoint, RelayHealth.SILENT_AFTER);
+        LOG.log(
+                System.Logger.Level.INFO,
+                "zone relay {0} at {1} silent after {2} unanswered PINGs",
+                r.address,
+                r.endpoint,
+                RelayHealth.SILENT_AFTER);
         long now = engine.now();
         List<AnodeAddress> again = new ArrayList<>();
         for (Peer p : engine.peers()) {
             PeerEndpoint best = p.bestEndpoint();
-            boolean inUse = best != null && best.hops() > 0 && best.address().equals(r.endpoint)
+            boolean inUse = best != null
+                    && best.hops() > 0
+                    && best.address().equals(r.endpoint)
                     && p.lastSentNanos() != org.anode.wire.SenderForm.NEVER_ANSWERED
                     && now - p.lastSentNanos() < IN_USE_NANOS;
             if (p.removeRelayedEndpoints(r.endpoint) && inUse) {
@@ -721,7 +744,8 @@ public final class Router {
         List<Resolution> hit = new ArrayList<>();
         synchronized (pending) {
             for (Resolution r : pending.values()) {
-                if (r.relay != null && r.relay.address.equals(from.address())
+                if (r.relay != null
+                        && r.relay.address.equals(from.address())
                         && r.target.shortId().value() == argument) {
                     hit.add(r);
                 }
@@ -729,8 +753,10 @@ public final class Router {
         }
         for (Resolution r : hit) {
             r.notRegistered = true;
-            wayFailed(r, "recipient " + r.target + " not registered at its zone relay " + from.address() + " at "
-                    + r.relay.endpoint + " (ERROR 04)");
+            wayFailed(
+                    r,
+                    "recipient " + r.target + " not registered at its zone relay " + from.address() + " at "
+                            + r.relay.endpoint + " (ERROR 04)");
         }
     }
 
@@ -748,8 +774,8 @@ public final class Router {
         }
         PeerEndpoint e = eps[0];
         boolean relayed = e.hops() > 0;
-        Optional<AnodeAddress> relay = relayed ? Optional.ofNullable(relayByEndpoint.get(e.address()))
-                : Optional.empty();
+        Optional<AnodeAddress> relay =
+                relayed ? Optional.ofNullable(relayByEndpoint.get(e.address())) : Optional.empty();
         if (relayed && relay.isEmpty()) {
             // Learned from a relayed packet: name the peer we know at that endpoint directly, if any.
             for (Peer q : engine.peers()) {
@@ -761,8 +787,14 @@ public final class Router {
             }
         }
         long rtt = p.smoothedRttNanos();
-        return Optional.of(new PeerPath(a, relayed, e.address(), relay, Math.max(e.hops(), relayed ? 1 : 0),
-                rtt < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(rtt)), eps.length));
+        return Optional.of(new PeerPath(
+                a,
+                relayed,
+                e.address(),
+                relay,
+                Math.max(e.hops(), relayed ? 1 : 0),
+                rtt < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(rtt)),
+                eps.length));
     }
 
     /**

@@ -17,8 +17,7 @@ import java.util.Map;
  * source idle long enough would have anyway. Event loop only.
  */
 final class SourceBuckets {
-    private record Source(boolean v6, long bits) {
-    }
+    private record Source(boolean v6, long bits) {}
 
     private final int rate;
     private final int burst;

@@ -9,6 +9,7 @@ final class TokenBucket {
     private final long capacityNanos;
     /** Credit in nanoseconds' worth of tokens; starts full. */
     private long credit;
+
     private long last;
     private boolean started;
 

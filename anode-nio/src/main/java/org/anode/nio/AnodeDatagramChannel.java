@@ -59,8 +59,11 @@ import org.anode.wire.MessageType;
  * </ul>
  */
 public final class AnodeDatagramChannel extends DatagramChannel implements AnodeSelectable {
-    private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_RCVBUF,
-            StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_BROADCAST,
+    private static final Set<SocketOption<?>> OPTIONS = Set.of(
+            StandardSocketOptions.SO_RCVBUF,
+            StandardSocketOptions.SO_SNDBUF,
+            StandardSocketOptions.SO_REUSEADDR,
+            StandardSocketOptions.SO_BROADCAST,
             StandardSocketOptions.IP_TOS);
     /** Back-off between attempts while the node's UDP socket has no room (blocking send). */
     private static final long SEND_RETRY_NANOS = 50_000;
@@ -73,6 +76,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Guards the queue; never held while calling into a selector. */
     private final ReentrantLock queueLock = new ReentrantLock();
+
     private final Condition notEmpty = queueLock.newCondition();
     private final AnodeDatagramQueue queue;
     /** The spin of a blocking receive soon after a send, before it parks. */
@@ -81,10 +85,12 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     private final Outbound out;
     /** Single-buffer arrays for the read and write paths (each guarded by its lock). */
     private final ByteBuffer[] oneRead = new ByteBuffer[1];
+
     private final ByteBuffer[] oneWrite = new ByteBuffer[1];
     private volatile int queued;
     /** Bytes copied by the latest take (readLock held). */
     private int lastCopied;
+
     private int waiters;
     private volatile AnodeSocketAddress local;
     private volatile AnodeSocketAddress remote;
@@ -154,8 +160,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
             if (address != null) {
                 AnodeSocketAddress a = toAnode(address, true);
                 if (!a.address().equals(node.address())) {
-                    throw new java.net.BindException("Cannot assign requested address: " + a.address()
-                            + " is not this node's address");
+                    throw new java.net.BindException(
+                            "Cannot assign requested address: " + a.address() + " is not this node's address");
                 }
                 port = a.getPort();
             }
@@ -452,8 +458,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
                 sendLocked(target, new ByteBuffer[] {data}, 0, 1);
             }
         } catch (IOException | RuntimeException e) {
-            System.getLogger(AnodeDatagramChannel.class.getName()).log(System.Logger.Level.DEBUG,
-                    "held datagram to " + target + " dropped: " + e);
+            System.getLogger(AnodeDatagramChannel.class.getName())
+                    .log(System.Logger.Level.DEBUG, "held datagram to " + target + " dropped: " + e);
         } finally {
             writeLock.unlock();
         }
@@ -476,8 +482,9 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         if (!isBlocking() && !node.hasPath(target.address())) {
             // No path yet, and a non-blocking send must not wait: the datagram waits (bounded) in
             // the node while the path is found (DECISIONS 31). Sized for a relayed path (addendum A7).
-            if (total > node.localDatagramLimit() - (org.anode.address.AnodeAddress.LENGTH
-                    - org.anode.address.ShortId.LENGTH)) {
+            if (total
+                    > node.localDatagramLimit()
+                            - (org.anode.address.AnodeAddress.LENGTH - org.anode.address.ShortId.LENGTH)) {
                 throw new IOException("Message too long");
             }
             return node.pendingDatagrams().hold(this, target, srcs, offset, length, (int) total);

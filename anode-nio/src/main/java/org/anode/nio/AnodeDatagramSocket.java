@@ -84,7 +84,8 @@ public final class AnodeDatagramSocket extends DatagramSocket {
         try {
             ch.connect(addr);
         } catch (java.nio.channels.UnsupportedAddressTypeException e) {
-            throw new IllegalArgumentException("Unsupported address type: " + addr.getClass().getName());
+            throw new IllegalArgumentException(
+                    "Unsupported address type: " + addr.getClass().getName());
         } catch (IOException e) {
             throw translate(e);
         }
@@ -148,7 +149,8 @@ public final class AnodeDatagramSocket extends DatagramSocket {
                     ch.write(data);
                     return;
                 }
-                AnodeSocketAddress to = AnodeSocketAddress.from(new java.net.InetSocketAddress(p.getAddress(), p.getPort()));
+                AnodeSocketAddress to =
+                        AnodeSocketAddress.from(new java.net.InetSocketAddress(p.getAddress(), p.getPort()));
                 if (to == null) {
                     throw new IllegalArgumentException("not an Anode address: " + p.getSocketAddress());
                 }

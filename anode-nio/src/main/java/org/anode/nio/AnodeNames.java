@@ -64,8 +64,7 @@ public final class AnodeNames {
         }
     };
 
-    private record Cached(List<AnodeAddress> addresses, String failure, long expires) {
-    }
+    private record Cached(List<AnodeAddress> addresses, String failure, long expires) {}
 
     private static final Map<String, Cached> CACHE = new LinkedHashMap<>(64, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -76,8 +75,7 @@ public final class AnodeNames {
         }
     };
 
-    private AnodeNames() {
-    }
+    private AnodeNames() {}
 
     /**
      * The address a {@code <base32>.anode} name stands for, found without any lookup.
@@ -155,7 +153,8 @@ public final class AnodeNames {
         List<AnodeAddress> as = resolve(host);
         InetAddress[] out = new InetAddress[as.size()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = InetAddress.getByAddress(host, AnodeSocketAddress.syntheticAddress(as.get(i)).getAddress());
+            out[i] = InetAddress.getByAddress(
+                    host, AnodeSocketAddress.syntheticAddress(as.get(i)).getAddress());
         }
         return out;
     }
@@ -197,7 +196,9 @@ public final class AnodeNames {
                     a = Optional.empty();
                 }
             }
-            if (a.isPresent() && Arrays.equals(AnodeSocketAddress.syntheticAddress(a.get()).getAddress(), b)) {
+            if (a.isPresent()
+                    && Arrays.equals(
+                            AnodeSocketAddress.syntheticAddress(a.get()).getAddress(), b)) {
                 return a;
             }
         }
@@ -227,7 +228,9 @@ public final class AnodeNames {
             }
             return AnodeSocketAddress.from(isa);
         }
-        return anodeAddressOf(isa.getAddress()).map(a -> new AnodeSocketAddress(a, isa.getPort())).orElse(null);
+        return anodeAddressOf(isa.getAddress())
+                .map(a -> new AnodeSocketAddress(a, isa.getPort()))
+                .orElse(null);
     }
 
     // ------------------------------------------------------------------------------------ DNS

@@ -77,6 +77,7 @@ public final class AnodeNode implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AnodeNode.class.getName());
     /** Range of ephemeral Anode ports (as IANA's for IP): ports the node picks itself. */
     private static final int EPHEMERAL_LOW = 49152;
+
     private static final int EPHEMERAL_HIGH = 65535;
 
     private final AnodeIdentity identity;
@@ -112,8 +113,7 @@ public final class AnodeNode implements AutoCloseable {
      *     authorised, 4 relay recipient unreachable), or -1 if the packet carried no ERROR message
      * @param authenticated whether the packet's MAC verified
      */
-    public record PeerError(AnodeAddress claimedSender, InetSocketAddress source, int code, boolean authenticated) {
-    }
+    public record PeerError(AnodeAddress claimedSender, InetSocketAddress source, int code, boolean authenticated) {}
 
     /**
      * A snapshot of what the node did with the packets it received.
@@ -140,11 +140,26 @@ public final class AnodeNode implements AutoCloseable {
      * @param droppedByPolicy packets this node's relay dropped: hop limit, unregistered recipient,
      *     loop, rate limit (details in {@link #relayStatistics()})
      */
-    public record Statistics(long received, long malformed, long notForUs, long authFailed, long authErrorResponses,
-            long unknownSenderDropped, long accepted, long delivered, long noListener, long unhandledType,
-            long errorReplies, long pongsSent, long peerTableFull, long endpointChecks, long endpointsProven,
-            int peers, long relayed, long forwarded, long droppedByPolicy) {
-    }
+    public record Statistics(
+            long received,
+            long malformed,
+            long notForUs,
+            long authFailed,
+            long authErrorResponses,
+            long unknownSenderDropped,
+            long accepted,
+            long delivered,
+            long noListener,
+            long unhandledType,
+            long errorReplies,
+            long pongsSent,
+            long peerTableFull,
+            long endpointChecks,
+            long endpointsProven,
+            int peers,
+            long relayed,
+            long forwarded,
+            long droppedByPolicy) {}
 
     private AnodeNode(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
         this.identity = identity;
@@ -163,12 +178,21 @@ public final class AnodeNode implements AutoCloseable {
             engine.setRelay(new org.anode.engine.Relay(config.relay().toEngine()));
         }
         this.zones = org.anode.zone.ZoneDirectory.create(config.zoneDirectory());
-        this.router = new org.anode.engine.Router(engine, loop,
-                org.anode.engine.Router.ZoneLookup.of(zones), this::transportFor,
-                config.routeTimeout(), config.announceInterval());
+        this.router = new org.anode.engine.Router(
+                engine,
+                loop,
+                org.anode.engine.Router.ZoneLookup.of(zones),
+                this::transportFor,
+                config.routeTimeout(),
+                config.announceInterval());
         // Fallback transports (DECISIONS 38): relays are reached through links that may use TCP or HTTP.
         this.carriers = new NodeCarriers(loop, config.fallback());
-        router.setRelayCarriers((file, zr, ep, udp) -> carriers.carrier(file, zr, ep, udp, new Receiver(),
+        router.setRelayCarriers((file, zr, ep, udp) -> carriers.carrier(
+                file,
+                zr,
+                ep,
+                udp,
+                new Receiver(),
                 relay -> pingAsync(relay, Duration.ofSeconds(3)).exceptionally(e -> null)));
         // ---- NAT traversal (DECISIONS 35, 36)
         this.nat = config.natTraversal() ? new NodeNatTraversal(loop, engine, router, Receiver::new) : null;
@@ -188,12 +212,16 @@ public final class AnodeNode implements AutoCloseable {
         try {
             if (config.isDefaultBind()) {
                 // DECISIONS 40: IPv4 and IPv6 on one port, or a clear failure for a configured one.
-                n.transports.addAll(UdpTransport.openPair(n.loop, config.bindAddresses().get(0).getPort(),
-                        config.maxPacketIpv4(), config.maxPacketIpv6(), n.new Receiver()));
+                n.transports.addAll(UdpTransport.openPair(
+                        n.loop,
+                        config.bindAddresses().get(0).getPort(),
+                        config.maxPacketIpv4(),
+                        config.maxPacketIpv6(),
+                        n.new Receiver()));
             } else {
                 for (InetSocketAddress bind : config.bindAddresses()) {
-                    n.transports.add(UdpTransport.open(n.loop, bind, config.maxPacketFor(bind.getAddress()),
-                            n.new Receiver()));
+                    n.transports.add(
+                            UdpTransport.open(n.loop, bind, config.maxPacketFor(bind.getAddress()), n.new Receiver()));
                 }
             }
             n.carriers.listen(config, n.new Receiver());
@@ -209,12 +237,13 @@ public final class AnodeNode implements AutoCloseable {
                     udp.add(u);
                 }
             }
-            n.lan = org.anode.transport.LanDiscovery.start(n.loop, n.engine, udp, config.lanPort(),
-                    org.anode.engine.Discovery.ANNOUNCE_INTERVAL_NANOS);
+            n.lan = org.anode.transport.LanDiscovery.start(
+                    n.loop, n.engine, udp, config.lanPort(), org.anode.engine.Discovery.ANNOUNCE_INTERVAL_NANOS);
             n.router.setLan(n.lan);
         }
-        if (config.announce() && (identity.address().zone().id() != 0
-                || config.zoneSources().containsKey(identity.address().zone()))) {
+        if (config.announce()
+                && (identity.address().zone().id() != 0
+                        || config.zoneSources().containsKey(identity.address().zone()))) {
             n.router.startAnnouncing();
         }
         if (n.nat != null) {
@@ -279,8 +308,7 @@ public final class AnodeNode implements AutoCloseable {
      * through a relay this node uses.
      */
     public java.util.Optional<org.anode.wire.EndpointType> carrierTo(AnodeAddress address) {
-        return router.pathTo(Objects.requireNonNull(address, "address"))
-                .flatMap(p -> carriers.carrierOf(p.endpoint()));
+        return router.pathTo(Objects.requireNonNull(address, "address")).flatMap(p -> carriers.carrierOf(p.endpoint()));
     }
 
     /** The local IP endpoints of the node's UDP sockets (give one to peers). */
@@ -316,13 +344,13 @@ public final class AnodeNode implements AutoCloseable {
         if (endpoint.getPort() == 0) {
             // Nothing can be sent to UDP port 0: every packet to the peer would vanish and a
             // stream connect would merely time out.
-            throw new IllegalArgumentException("endpoint port must not be 0 (nothing can be sent to UDP port 0): "
-                    + endpoint);
+            throw new IllegalArgumentException(
+                    "endpoint port must not be 0 (nothing can be sent to UDP port 0): " + endpoint);
         }
         Transport via = transportFor(endpoint);
         if (via == null) {
-            throw new IllegalArgumentException("no socket of this node can reach " + endpoint + " (bound: "
-                    + localEndpoints() + ")");
+            throw new IllegalArgumentException(
+                    "no socket of this node can reach " + endpoint + " (bound: " + localEndpoints() + ")");
         }
         try {
             loop.submit(() -> engine.addPeer(address, via, endpoint)).get(10, TimeUnit.SECONDS);
@@ -363,7 +391,8 @@ public final class AnodeNode implements AutoCloseable {
         CompletableFuture<Duration> f = pingAsync(peer, timeout);
         try {
             // A path may have to be found first (DECISIONS 31): that has its own bound.
-            return f.get(timeout.toNanos() + config.routeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(5),
+            return f.get(
+                    timeout.toNanos() + config.routeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(5),
                     TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
@@ -409,32 +438,34 @@ public final class AnodeNode implements AutoCloseable {
 
     private void sendPing(AnodeAddress peer, CompletableFuture<Duration> f, long timeoutNanos) {
         loop.submit(() -> {
-            Peer p = engine.peer(peer);
-            if (p == null) {
-                f.completeExceptionally(new NoRouteToHostException("no endpoint known for Anode address " + peer));
-                return null;
-            }
-            long id = engine.ping(p, new Handlers.PingCallback() {
-                @Override
-                public void pong(long rttNanos) {
-                    f.complete(Duration.ofNanos(rttNanos));
-                }
+                    Peer p = engine.peer(peer);
+                    if (p == null) {
+                        f.completeExceptionally(
+                                new NoRouteToHostException("no endpoint known for Anode address " + peer));
+                        return null;
+                    }
+                    long id = engine.ping(p, new Handlers.PingCallback() {
+                        @Override
+                        public void pong(long rttNanos) {
+                            f.complete(Duration.ofNanos(rttNanos));
+                        }
 
-                @Override
-                public void failed(Exception cause) {
-                    f.completeExceptionally(cause);
-                }
-            });
-            if (id != 0) {
-                loop.schedule(timeoutNanos, () -> engine.expirePing(id));
-            }
-            return null;
-        }).whenComplete((v, e) -> {
-            // The loop stopped (node closed, or its loop failed) before the ping was sent.
-            if (e != null) {
-                f.completeExceptionally(new ClosedChannelException());
-            }
-        });
+                        @Override
+                        public void failed(Exception cause) {
+                            f.completeExceptionally(cause);
+                        }
+                    });
+                    if (id != 0) {
+                        loop.schedule(timeoutNanos, () -> engine.expirePing(id));
+                    }
+                    return null;
+                })
+                .whenComplete((v, e) -> {
+                    // The loop stopped (node closed, or its loop failed) before the ping was sent.
+                    if (e != null) {
+                        f.completeExceptionally(new ClosedChannelException());
+                    }
+                });
         if (!open) {
             f.completeExceptionally(new ClosedChannelException());
         }
@@ -465,9 +496,11 @@ public final class AnodeNode implements AutoCloseable {
      */
     public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
         org.anode.engine.NatTraversal t = nat == null ? null : nat.traversal();
-        return router.pathTo(Objects.requireNonNull(address, "address")).map(p -> AnodePath.of(p,
-                t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
-                t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address)));
+        return router.pathTo(Objects.requireNonNull(address, "address"))
+                .map(p -> AnodePath.of(
+                        p,
+                        t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
+                        t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address)));
     }
 
     /**
@@ -481,8 +514,7 @@ public final class AnodeNode implements AutoCloseable {
      */
     public AnodePath findPath(AnodeAddress address) throws IOException {
         route(Objects.requireNonNull(address, "address"));
-        return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address
-                + " lost meanwhile"));
+        return pathTo(address).orElseThrow(() -> new NoRouteToHostException("path to " + address + " lost meanwhile"));
     }
 
     /** Datagrams of non-blocking channels waiting for their path. */
@@ -543,9 +575,15 @@ public final class AnodeNode implements AutoCloseable {
      * @param registrations live registrations in this relay's table
      * @param errorReplies ERROR 04 replies sent
      */
-    public record RelayStatistics(long relayedReceived, long forwarded, long droppedByPolicy, long droppedHopLimit,
-            long droppedNotRegistered, long droppedRateLimited, int registrations, long errorReplies) {
-    }
+    public record RelayStatistics(
+            long relayedReceived,
+            long forwarded,
+            long droppedByPolicy,
+            long droppedHopLimit,
+            long droppedNotRegistered,
+            long droppedRateLimited,
+            int registrations,
+            long errorReplies) {}
 
     /** Relay counters (all zero but {@code relayedReceived} for a node that does not relay). */
     public RelayStatistics relayStatistics() {
@@ -558,9 +596,15 @@ public final class AnodeNode implements AutoCloseable {
         int regs;
         if (loop.inLoop()) {
             // Called from a handler on the loop itself: waiting for the loop would wait for ourselves.
-            return new RelayStatistics(relayed, r.stats().forwarded(), r.stats().droppedByPolicy(),
-                    r.stats().droppedHopLimit(), r.stats().droppedNotRegistered(), r.stats().droppedRateLimited(),
-                    r.registrationCount(engine.now()), r.stats().errorReplies());
+            return new RelayStatistics(
+                    relayed,
+                    r.stats().forwarded(),
+                    r.stats().droppedByPolicy(),
+                    r.stats().droppedHopLimit(),
+                    r.stats().droppedNotRegistered(),
+                    r.stats().droppedRateLimited(),
+                    r.registrationCount(engine.now()),
+                    r.stats().errorReplies());
         }
         try {
             regs = loop.submit(() -> r.registrationCount(engine.now())).get(5, TimeUnit.SECONDS);
@@ -570,8 +614,15 @@ public final class AnodeNode implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             regs = -1;
         }
-        return new RelayStatistics(relayed, s.forwarded(), s.droppedByPolicy(), s.droppedHopLimit(),
-                s.droppedNotRegistered(), s.droppedRateLimited(), regs, s.errorReplies());
+        return new RelayStatistics(
+                relayed,
+                s.forwarded(),
+                s.droppedByPolicy(),
+                s.droppedHopLimit(),
+                s.droppedNotRegistered(),
+                s.droppedRateLimited(),
+                regs,
+                s.errorReplies());
     }
 
     /** Counters of LAN discovery (DECISIONS 37); all zero when it is off. */
@@ -590,8 +641,17 @@ public final class AnodeNode implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             hints = -1;
         }
-        return new LanStatistics(true, s.announcementsSent(), s.announcementsRead(), s.announcementsDropped(),
-                s.queriesSent(), s.queriesAnswered(), s.hintChecks(), s.ignored(), hints, l.targets().size());
+        return new LanStatistics(
+                true,
+                s.announcementsSent(),
+                s.announcementsRead(),
+                s.announcementsDropped(),
+                s.queriesSent(),
+                s.queriesAnswered(),
+                s.hintChecks(),
+                s.ignored(),
+                hints,
+                l.targets().size());
     }
 
     /**
@@ -606,10 +666,25 @@ public final class AnodeNode implements AutoCloseable {
     public Statistics statistics() {
         Engine.Stats s = engine.stats();
         org.anode.engine.Relay rl = engine.relay();
-        return new Statistics(s.received(), s.malformed(), s.notForUs(), s.authFailed(), s.authErrorResponses(),
-                s.unknownSenderDropped(), s.accepted(), s.delivered(), s.noListener(), s.unhandledType(),
-                s.errorReplies(), s.pongsSent(), s.peerTableFull(), s.endpointChecks(), s.endpointsProven(),
-                engine.peerCount(), s.relayedReceived(), rl == null ? 0 : rl.stats().forwarded(),
+        return new Statistics(
+                s.received(),
+                s.malformed(),
+                s.notForUs(),
+                s.authFailed(),
+                s.authErrorResponses(),
+                s.unknownSenderDropped(),
+                s.accepted(),
+                s.delivered(),
+                s.noListener(),
+                s.unhandledType(),
+                s.errorReplies(),
+                s.pongsSent(),
+                s.peerTableFull(),
+                s.endpointChecks(),
+                s.endpointsProven(),
+                engine.peerCount(),
+                s.relayedReceived(),
+                rl == null ? 0 : rl.stats().forwarded(),
                 rl == null ? 0 : rl.stats().droppedByPolicy());
     }
 
@@ -675,9 +750,10 @@ public final class AnodeNode implements AutoCloseable {
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {
-                    engine.failAllPings(new ClosedChannelException());
-                    return null;
-                }).get(5, TimeUnit.SECONDS);
+                            engine.failAllPings(new ClosedChannelException());
+                            return null;
+                        })
+                        .get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
@@ -809,6 +885,7 @@ public final class AnodeNode implements AutoCloseable {
 
     /** Channels that got datagrams in the current receive batch (event loop only). */
     private AnodeDatagramChannel[] toWake = new AnodeDatagramChannel[16];
+
     private int toWakeCount;
 
     /** What the UDP transports hand packets to: the engine, then one wake-up per channel per batch. */
@@ -871,13 +948,14 @@ public final class AnodeNode implements AutoCloseable {
 
     /** Largest datagram a channel may send to this node itself (never leaves the process). */
     int localDatagramLimit() {
-        return config.maxPacketIpv4() - org.anode.wire.PacketFormat.headerLength(
-                org.anode.wire.PacketFormat.FLAG_SENDER_FULL) - org.anode.wire.MessageFields.DGRAM_HEADER;
+        return config.maxPacketIpv4()
+                - org.anode.wire.PacketFormat.headerLength(org.anode.wire.PacketFormat.FLAG_SENDER_FULL)
+                - org.anode.wire.MessageFields.DGRAM_HEADER;
     }
 
     /** A datagram from one of this node's channels to another of its ports: delivered in memory. */
-    void deliverLocal(AnodeSocketAddress from, int destinationPort, ByteBuffer[] srcs, int offset, int length,
-            int total) {
+    void deliverLocal(
+            AnodeSocketAddress from, int destinationPort, ByteBuffer[] srcs, int offset, int length, int total) {
         AnodeDatagramChannel ch = ports.get(destinationPort);
         if (ch == null) {
             return;

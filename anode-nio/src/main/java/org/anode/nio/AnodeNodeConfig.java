@@ -40,6 +40,7 @@ public final class AnodeNodeConfig {
     private final int newPeerRatePerSource;
     /** As set on the builder (0: derived), so {@link #toBuilder()} keeps deriving it. */
     private final int newPeerRatePerSourceSetting;
+
     private final int receiveBufferSize;
     private final int sendBufferSize;
     private final int maxReceiveQueueDatagrams;
@@ -68,7 +69,6 @@ public final class AnodeNodeConfig {
     // NAT traversal (DECISIONS 35, 36).
     private final boolean natTraversal;
 
-
     private AnodeNodeConfig(Builder b) {
         this.lan = b.lan;
         this.lanPort = b.lanPort;
@@ -93,7 +93,8 @@ public final class AnodeNodeConfig {
         this.maxEndpointsPerPeer = b.maxEndpointsPerPeer;
         this.maxPendingPings = b.maxPendingPings;
         this.newPeerRate = b.newPeerRate;
-        this.newPeerRatePerSource = b.newPeerRatePerSource > 0 ? b.newPeerRatePerSource
+        this.newPeerRatePerSource = b.newPeerRatePerSource > 0
+                ? b.newPeerRatePerSource
                 : EngineConfig.defaultNewPeerRatePerSource(b.newPeerRate);
         this.newPeerRatePerSourceSetting = b.newPeerRatePerSource;
         this.receiveBufferSize = b.receiveBufferSize;
@@ -285,9 +286,16 @@ public final class AnodeNodeConfig {
      * this package.
      */
     EngineConfig engineConfig() {
-        return EngineConfig.builder().maxPeers(maxPeers).maxEndpointsPerPeer(maxEndpointsPerPeer)
-                .maxPendingPings(maxPendingPings).newPeerRate(newPeerRate).newPeerRatePerSource(newPeerRatePerSource)
-                .errorReplies(errorReplies).errorReplyRate(errorReplyRate).localPeerId(peerId).build();
+        return EngineConfig.builder()
+                .maxPeers(maxPeers)
+                .maxEndpointsPerPeer(maxEndpointsPerPeer)
+                .maxPendingPings(maxPendingPings)
+                .newPeerRate(newPeerRate)
+                .newPeerRatePerSource(newPeerRatePerSource)
+                .errorReplies(errorReplies)
+                .errorReplyRate(errorReplyRate)
+                .localPeerId(peerId)
+                .build();
     }
 
     /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
@@ -404,6 +412,7 @@ public final class AnodeNodeConfig {
         private int newPeerRate = EngineConfig.DEFAULT_NEW_PEER_RATE;
         /** 0: derived from {@link #newPeerRate} at build time. */
         private int newPeerRatePerSource = 0;
+
         private int receiveBufferSize = 256 * 1024;
         private int sendBufferSize = 64 * 1024;
         private int maxReceiveQueueDatagrams = 4096;
@@ -426,8 +435,7 @@ public final class AnodeNodeConfig {
         private int httpPort = -1;
         private org.anode.transport.CarrierLimits carrierLimits = org.anode.transport.CarrierLimits.defaults();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** LAN discovery on or off (DECISIONS 37; default on). */
         public Builder lan(boolean on) {

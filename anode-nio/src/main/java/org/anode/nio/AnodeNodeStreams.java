@@ -24,16 +24,14 @@ interface AnodeNodeStreams {
      * A UDP read batch is starting (loop holders only: the event-loop thread, or an application
      * thread polling the sockets through {@link AnodeNode#pollIo()}).
      */
-    default void beginBatch() {
-    }
+    default void beginBatch() {}
 
     /**
      * The UDP read batch begun with {@link #beginBatch()} ended (same thread): work deferred to the
      * end of the batch runs now, on the thread that read it, so that a batch read by a polling
      * application thread is answered without waking the event-loop thread.
      */
-    default void endOfBatch() {
-    }
+    default void endOfBatch() {}
 
     /**
      * The stream layer of a new node: a {@link StreamLayer} that registers itself for the stream

@@ -24,12 +24,26 @@ import org.anode.engine.PeerPath;
  * @param localNat this node's NAT as NETID classified it (DECISIONS 35)
  * @param remoteNat the peer's NAT as its EPIs announce it (DECISIONS 36)
  */
-public record AnodePath(AnodeAddress peer, boolean relayed, InetSocketAddress endpoint, Optional<AnodeAddress> relay,
-        int hops, Optional<Duration> rtt, int paths, NatType localNat, NatType remoteNat) {
+public record AnodePath(
+        AnodeAddress peer,
+        boolean relayed,
+        InetSocketAddress endpoint,
+        Optional<AnodeAddress> relay,
+        int hops,
+        Optional<Duration> rtt,
+        int paths,
+        NatType localNat,
+        NatType remoteNat) {
 
     /** A path without NAT facts (traversal off or nothing learned yet). */
-    public AnodePath(AnodeAddress peer, boolean relayed, InetSocketAddress endpoint, Optional<AnodeAddress> relay,
-            int hops, Optional<Duration> rtt, int paths) {
+    public AnodePath(
+            AnodeAddress peer,
+            boolean relayed,
+            InetSocketAddress endpoint,
+            Optional<AnodeAddress> relay,
+            int hops,
+            Optional<Duration> rtt,
+            int paths) {
         this(peer, relayed, endpoint, relay, hops, rtt, paths, NatType.UNKNOWN, NatType.UNKNOWN);
     }
 
@@ -38,8 +52,8 @@ public record AnodePath(AnodeAddress peer, boolean relayed, InetSocketAddress en
     }
 
     static AnodePath of(PeerPath p, NatType localNat, NatType remoteNat) {
-        return new AnodePath(p.peer(), p.relayed(), p.endpoint(), p.relay(), p.hops(), p.rtt(), p.paths(), localNat,
-                remoteNat);
+        return new AnodePath(
+                p.peer(), p.relayed(), p.endpoint(), p.relay(), p.hops(), p.rtt(), p.paths(), localNat, remoteNat);
     }
 
     /** "direct" or "relay": the word the {@code anode ping} command prints. */

@@ -45,6 +45,7 @@ final class AnodeSelectionKey extends AbstractSelectionKey {
     private volatile SelectionKey inner;
     /** Guards changes of {@link #inner} and the interest sets pushed to it. */
     private final Object innerLock = new Object();
+
     private final AnodeSelector selector;
     private volatile int interestOps;
     private volatile int readyOps;

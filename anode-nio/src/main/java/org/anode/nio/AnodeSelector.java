@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.Selector;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.AbstractSelector;
 import java.nio.channels.spi.SelectorProvider;
@@ -82,10 +82,12 @@ public final class AnodeSelector extends AbstractSelector {
     private long selectSeq;
     /** Deregistered keys still sitting in {@code signalled}; widens the per-round poll limit. */
     private int staleQueued;
+
     private boolean inSelect;
 
     /** The JDK selector watching the JDK channels; null until the first one registers. */
     private volatile Selector inner;
+
     private final Object innerCreateLock = new Object();
     /** True while the selecting thread is (about to be) blocked in the inner selector. */
     private volatile boolean innerWaiting;
@@ -390,8 +392,8 @@ public final class AnodeSelector extends AbstractSelector {
                         if (!signalled.isEmpty() || wakeupPending.get() || !isOpen()) {
                             continue;
                         }
-                        long millis = timeoutMillis == FOREVER ? FOREVER
-                                : Math.max(1L, (remaining + 999_999L) / 1_000_000L);
+                        long millis =
+                                timeoutMillis == FOREVER ? FOREVER : Math.max(1L, (remaining + 999_999L) / 1_000_000L);
                         n = selectInner(in, action, seq, millis);
                         polledInner = true;
                     } finally {
@@ -660,7 +662,7 @@ public final class AnodeSelector extends AbstractSelector {
     /** JDK channels whose keys this select dropped; owned by the selecting thread. */
     private final ArrayList<SelectableChannel> closedJdk = new ArrayList<>();
 
-    private static final Consumer<SelectionKey> IGNORE = k -> { };
+    private static final Consumer<SelectionKey> IGNORE = k -> {};
     private static final System.Logger LOG = System.getLogger(AnodeSelector.class.getName());
 
     private void dropKey(AnodeSelectionKey k) {

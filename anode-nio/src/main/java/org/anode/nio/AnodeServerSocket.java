@@ -131,7 +131,8 @@ public final class AnodeServerSocket extends ServerSocket {
 
     @Override
     public void setReceiveBufferSize(int size) throws SocketException {
-        SocketOptionChecks.set(ch, StandardSocketOptions.SO_RCVBUF, SocketOptionChecks.adaptorBufferSize(size, "receive"));
+        SocketOptionChecks.set(
+                ch, StandardSocketOptions.SO_RCVBUF, SocketOptionChecks.adaptorBufferSize(size, "receive"));
     }
 
     @Override

@@ -46,8 +46,8 @@ import org.anode.stream.StreamConnection;
  * </ul>
  */
 public final class AnodeServerSocketChannel extends ServerSocketChannel implements AnodeSelectable {
-    private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_RCVBUF,
-            StandardSocketOptions.SO_REUSEADDR);
+    private static final Set<SocketOption<?>> OPTIONS =
+            Set.of(StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR);
 
     private final AnodeNode node;
     private final StreamLayer layer;
@@ -56,12 +56,14 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     private final ReentrantLock acceptLock = new ReentrantLock();
     /** Guards the backlog; never held while calling into a selector or a link. */
     private final ReentrantLock queueLock = new ReentrantLock();
+
     private final Condition notEmpty = queueLock.newCondition();
     private final ArrayDeque<StreamLink> backlogQueue = new ArrayDeque<>();
     private int waiters;
     private volatile int queued;
     /** Answered connections whose opener has not yet acknowledged our ISN (addendum A5). */
     private final AtomicInteger halfOpen = new AtomicInteger();
+
     private volatile int backlog = StreamLayer.DEFAULT_BACKLOG;
     private volatile AnodeSocketAddress local;
     private volatile int receiveBuffer;
@@ -118,8 +120,8 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
             if (address != null) {
                 AnodeSocketAddress a = toAnode(address);
                 if (!a.address().equals(node.address())) {
-                    throw new java.net.BindException("Cannot assign requested address: " + a.address()
-                            + " is not this node's address");
+                    throw new java.net.BindException(
+                            "Cannot assign requested address: " + a.address() + " is not this node's address");
                 }
                 port = a.getPort();
             }

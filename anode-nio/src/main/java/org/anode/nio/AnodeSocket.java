@@ -84,7 +84,8 @@ public final class AnodeSocket extends Socket {
         try {
             ch.connect(endpoint, TimeUnit.MILLISECONDS.toNanos(timeout));
         } catch (java.nio.channels.UnsupportedAddressTypeException e) {
-            throw new IllegalArgumentException("Unsupported address type: " + endpoint.getClass().getName());
+            throw new IllegalArgumentException(
+                    "Unsupported address type: " + endpoint.getClass().getName());
         } catch (java.nio.channels.ClosedChannelException e) {
             throw new SocketException("Socket is closed");
         }

@@ -110,12 +110,12 @@ public final class AnodeSocketAddress extends InetSocketAddress {
 
     /** Slots of the synthetic address cache: direct-mapped, so bounded whatever addresses come by. */
     private static final int SYNTHETIC_CACHE_SLOTS = 64;
+
     private static final java.util.concurrent.atomic.AtomicReferenceArray<Synthetic> SYNTHETIC_CACHE =
             new java.util.concurrent.atomic.AtomicReferenceArray<>(SYNTHETIC_CACHE_SLOTS);
 
     /** One cache entry: an Anode address and its synthetic IPv6 address. */
-    private record Synthetic(AnodeAddress anode, InetAddress inet) {
-    }
+    private record Synthetic(AnodeAddress anode, InetAddress inet) {}
 
     private static InetAddress makeSynthetic(AnodeAddress address) {
         byte[] d = AesDigest.digest(address.toByteArray());
@@ -216,7 +216,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
             try {
                 return new AnodeSocketAddress(AnodeAddress.parse(address), port);
             } catch (InvalidAddressException | IllegalArgumentException | NullPointerException e) {
-                InvalidObjectException ex = new InvalidObjectException("invalid Anode socket address: " + e.getMessage());
+                InvalidObjectException ex =
+                        new InvalidObjectException("invalid Anode socket address: " + e.getMessage());
                 ex.initCause(e);
                 throw ex;
             }

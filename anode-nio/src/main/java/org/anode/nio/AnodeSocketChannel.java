@@ -75,10 +75,16 @@ import org.anode.stream.StreamException;
  * ({@link StreamLayer} describes the model).
  */
 public final class AnodeSocketChannel extends SocketChannel implements AnodeSelectable {
-    private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_SNDBUF,
-            StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
-            StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.IP_TOS,
-            AnodeSocketOptions.USER_TIMEOUT, AnodeSocketOptions.PEER_SILENCE_TIMEOUT);
+    private static final Set<SocketOption<?>> OPTIONS = Set.of(
+            StandardSocketOptions.SO_SNDBUF,
+            StandardSocketOptions.SO_RCVBUF,
+            StandardSocketOptions.TCP_NODELAY,
+            StandardSocketOptions.SO_KEEPALIVE,
+            StandardSocketOptions.SO_LINGER,
+            StandardSocketOptions.SO_REUSEADDR,
+            StandardSocketOptions.IP_TOS,
+            AnodeSocketOptions.USER_TIMEOUT,
+            AnodeSocketOptions.PEER_SILENCE_TIMEOUT);
     private static final long LINGER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int ST_UNCONNECTED = 0;
     private static final int ST_PENDING = 1;
@@ -86,6 +92,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     private volatile AnodeSocketAddress routingTarget;
     /** Why that path search failed, once it did. */
     private volatile IOException routeFailure;
+
     private static final int ST_CONNECTED = 2;
 
     private final AnodeNode node;
@@ -98,6 +105,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     private final ByteBuffer[] oneWrite = new ByteBuffer[1];
     /** Options for the connection not yet created; guarded by stateLock. */
     private final StreamConfig options;
+
     private volatile int state;
     private volatile StreamLink link;
     private volatile AnodeSocketAddress bound;
@@ -228,8 +236,8 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             if (local != null) {
                 AnodeSocketAddress a = toAnode(local, true);
                 if (!a.address().equals(node.address())) {
-                    throw new java.net.BindException("Cannot assign requested address: " + a.address()
-                            + " is not this node's address");
+                    throw new java.net.BindException(
+                            "Cannot assign requested address: " + a.address() + " is not this node's address");
                 }
                 port = a.getPort();
             }
@@ -432,7 +440,8 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
             IOException failure = null;
             if (e != null) {
                 Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e;
+                        ? e.getCause()
+                        : e;
                 failure = c instanceof IOException io ? io : new IOException(c);
             } else {
                 AnodeSocketAddress b = bound;
@@ -1193,7 +1202,10 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         if (!isOpen()) {
             sb.append("closed");
         } else if (state == ST_CONNECTED) {
-            sb.append("connected local=").append(localAddress()).append(" remote=").append(remoteAddress());
+            sb.append("connected local=")
+                    .append(localAddress())
+                    .append(" remote=")
+                    .append(remoteAddress());
         } else if (state == ST_PENDING) {
             sb.append("connection-pending remote=").append(remoteAddress());
         } else {

@@ -24,8 +24,7 @@ public final class AnodeSocketOptions {
      */
     public static final SocketOption<Integer> PEER_SILENCE_TIMEOUT = new Option("ANODE_PEER_SILENCE_TIMEOUT");
 
-    private AnodeSocketOptions() {
-    }
+    private AnodeSocketOptions() {}
 
     private static final class Option implements SocketOption<Integer> {
         private final String name;

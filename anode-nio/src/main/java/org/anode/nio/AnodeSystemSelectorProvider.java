@@ -162,7 +162,9 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
                     throw new IOException("anode.peers: expected <address>@<host>:<port>, got '" + p.strip() + "'");
                 }
                 try {
-                    n.addPeerEndpoint(AnodeAddress.parse(p.substring(0, at).strip()), endpoint(p.substring(at + 1).strip()));
+                    n.addPeerEndpoint(
+                            AnodeAddress.parse(p.substring(0, at).strip()),
+                            endpoint(p.substring(at + 1).strip()));
                 } catch (InvalidAddressException e) {
                     throw new IOException("anode.peers: " + e.getMessage(), e);
                 }

@@ -33,12 +33,14 @@ final class AnodeSystemServerSocketChannel extends ServerSocketChannel implement
     private volatile ServerSocketChannel anode;
     /** Both listen: the two stay non-blocking and a blocking accept waits on {@link #waiter}. */
     private volatile boolean dual;
+
     private Selector waiter;
 
     AnodeSystemServerSocketChannel(AnodeSystemSelectorProvider sys, ProtocolFamily family) throws IOException {
         super(sys);
         this.sys = sys;
-        this.ip = family == null ? sys.jdk().openServerSocketChannel() : sys.jdk().openServerSocketChannel(family);
+        this.ip =
+                family == null ? sys.jdk().openServerSocketChannel() : sys.jdk().openServerSocketChannel(family);
         this.adaptor = new SystemServerSocket(this);
     }
 
@@ -97,7 +99,9 @@ final class AnodeSystemServerSocketChannel extends ServerSocketChannel implement
         if (local == null) {
             return true;
         }
-        return local instanceof InetSocketAddress isa && isa.getAddress() != null && isa.getAddress().isAnyLocalAddress();
+        return local instanceof InetSocketAddress isa
+                && isa.getAddress() != null
+                && isa.getAddress().isAnyLocalAddress();
     }
 
     @Override

@@ -20,8 +20,7 @@ final class JdkChannels {
 
     private static final MethodHandle KILL = findKill();
 
-    private JdkChannels() {
-    }
+    private JdkChannels() {}
 
     /**
      * The JDK's built-in provider, {@code sun.nio.ch.DefaultSelectorProvider.get()}: there is no
@@ -44,8 +43,8 @@ final class JdkChannels {
             Class<?> c = Class.forName("sun.nio.ch.DefaultSelectorProvider");
             return (SelectorProvider) c.getMethod("get").invoke(null);
         } catch (IllegalAccessException | RuntimeException e) {
-            throw new IllegalStateException("the JDK's built-in SelectorProvider is not accessible: start the JVM with "
-                    + ADD_EXPORTS, e);
+            throw new IllegalStateException(
+                    "the JDK's built-in SelectorProvider is not accessible: start the JVM with " + ADD_EXPORTS, e);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("this JDK has no sun.nio.ch.DefaultSelectorProvider", e);
         }

@@ -15,6 +15,14 @@ package org.anode.nio;
  * @param hints addresses held as hints now (bounded)
  * @param targets broadcast targets in use now (interfaces' broadcast addresses, ff02::1 scopes)
  */
-public record LanStatistics(boolean on, long announcementsSent, long announcementsRead, long announcementsDropped,
-        long queriesSent, long queriesAnswered, long hintChecks, long ignored, int hints, int targets) {
-}
+public record LanStatistics(
+        boolean on,
+        long announcementsSent,
+        long announcementsRead,
+        long announcementsDropped,
+        long queriesSent,
+        long queriesAnswered,
+        long hintChecks,
+        long ignored,
+        int hints,
+        int targets) {}

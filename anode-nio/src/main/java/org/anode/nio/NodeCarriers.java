@@ -42,15 +42,29 @@ final class NodeCarriers {
     }
 
     /** The router's hook: the link for a relay (made on first use), or {@code udp} if fallback is off. */
-    Transport carrier(ZoneFile file, ZoneRelay relay, InetSocketAddress udpEndpoint, Transport udp,
-            PacketReceiver receiver, java.util.function.Consumer<org.anode.address.AnodeAddress> ping) {
+    Transport carrier(
+            ZoneFile file,
+            ZoneRelay relay,
+            InetSocketAddress udpEndpoint,
+            Transport udp,
+            PacketReceiver receiver,
+            java.util.function.Consumer<org.anode.address.AnodeAddress> ping) {
         if (config == null) {
             return udp;
         }
         org.anode.address.AnodeAddress ra = relay.addresses().get(0);
-        return links.computeIfAbsent(udpEndpoint, ep -> new RelayLink(loop, udp, ep,
-                relay.tcpPort() > 0 ? new InetSocketAddress(ep.getAddress(), relay.tcpPort()) : null,
-                ZoneHttpEndpoints.of(file, relay.index()), config, receiver, ra, () -> ping.accept(ra)));
+        return links.computeIfAbsent(
+                udpEndpoint,
+                ep -> new RelayLink(
+                        loop,
+                        udp,
+                        ep,
+                        relay.tcpPort() > 0 ? new InetSocketAddress(ep.getAddress(), relay.tcpPort()) : null,
+                        ZoneHttpEndpoints.of(file, relay.index()),
+                        config,
+                        receiver,
+                        ra,
+                        () -> ping.accept(ra)));
     }
 
     /** Starts the TCP and HTTP listeners the configuration asks for. */
@@ -107,11 +121,12 @@ final class NodeCarriers {
         }
         boolean v6 = udpEndpoint.getAddress() instanceof java.net.Inet6Address;
         FallbackPolicy.Carrier c = l.carrier();
-        return Optional.of(switch (c) {
-            case UDP -> v6 ? EndpointType.UDP_IPV6 : EndpointType.UDP_IPV4;
-            case TCP -> v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4;
-            case HTTP -> EndpointType.HTTP;
-        });
+        return Optional.of(
+                switch (c) {
+                    case UDP -> v6 ? EndpointType.UDP_IPV6 : EndpointType.UDP_IPV4;
+                    case TCP -> v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4;
+                    case HTTP -> EndpointType.HTTP;
+                });
     }
 
     List<RelayLink> links() {

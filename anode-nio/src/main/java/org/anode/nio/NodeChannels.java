@@ -24,6 +24,5 @@ interface NodeChannels {
     SocketChannel openSocketChannel(AnodeSelectorProvider p, ProtocolFamily family) throws IOException;
 
     /** Opens an unbound listening stream channel (draft section 5). */
-    ServerSocketChannel openServerSocketChannel(AnodeSelectorProvider p, ProtocolFamily family)
-            throws IOException;
+    ServerSocketChannel openServerSocketChannel(AnodeSelectorProvider p, ProtocolFamily family) throws IOException;
 }

@@ -18,8 +18,7 @@ final class NodeEvents {
     private static final EventType OPEN = EventType.getEventType(ConnectionOpen.class);
     private static final EventType CLOSE = EventType.getEventType(ConnectionClose.class);
 
-    private NodeEvents() {
-    }
+    private NodeEvents() {}
 
     /** A connection entered the node's tables. */
     static void opened(StreamLink l) {
@@ -60,12 +59,16 @@ final class NodeEvents {
     static final class ConnectionOpen extends Event {
         @Label("Local Address")
         String local;
+
         @Label("Local Port")
         int localPort;
+
         @Label("Remote Address")
         String remote;
+
         @Label("Remote Port")
         int remotePort;
+
         @Label("Opener")
         @Description("True if this node opened the connection")
         boolean opener;
@@ -80,14 +83,19 @@ final class NodeEvents {
     static final class ConnectionClose extends Event {
         @Label("Local Address")
         String local;
+
         @Label("Local Port")
         int localPort;
+
         @Label("Remote Address")
         String remote;
+
         @Label("Remote Port")
         int remotePort;
+
         @Label("Opener")
         boolean opener;
+
         @Label("Outcome")
         String outcome;
     }

@@ -23,6 +23,7 @@ final class NodeManagement implements AnodeNodeMXBean {
     private static final System.Logger LOG = System.getLogger(NodeManagement.class.getName());
     /** The domain of every Anode MBean. */
     static final String DOMAIN = "org.anode";
+
     private static final Map<AnodeNode, ObjectName> REGISTERED = new ConcurrentHashMap<>();
 
     private final AnodeNode node;
@@ -86,8 +87,12 @@ final class NodeManagement implements AnodeNodeMXBean {
             StringBuilder sb = new StringBuilder(p.address().toString());
             for (PeerEndpoint e : p.endpoints()) {
                 InetSocketAddress a = e.address();
-                sb.append(' ').append(a.getAddress().getHostAddress()).append(':').append(a.getPort())
-                        .append('/').append(e.hops());
+                sb.append(' ')
+                        .append(a.getAddress().getHostAddress())
+                        .append(':')
+                        .append(a.getPort())
+                        .append('/')
+                        .append(e.hops());
             }
             lines.add(sb.toString());
         }

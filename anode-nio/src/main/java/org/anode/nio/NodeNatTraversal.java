@@ -130,8 +130,8 @@ final class NodeNatTraversal implements NatTraversal.Environment {
             return null;
         }
         InetSocketAddress local = like.localAddress();
-        UdpTransport t = UdpTransport.open(loop, new InetSocketAddress(local.getAddress(), 0),
-                like.maxPacketSize(local), receivers.get());
+        UdpTransport t = UdpTransport.open(
+                loop, new InetSocketAddress(local.getAddress(), 0), like.maxPacketSize(local), receivers.get());
         extra.removeIf(x -> !x.isOpen());
         extra.add(t);
         return t;

@@ -26,8 +26,7 @@ final class PendingDatagrams {
     static final int MAX_PER_TARGET = 32;
     private static final int MAX_FAILURES = 256;
 
-    private record Held(AnodeDatagramChannel channel, AnodeSocketAddress target, ByteBuffer data) {
-    }
+    private record Held(AnodeDatagramChannel channel, AnodeSocketAddress target, ByteBuffer data) {}
 
     private final AnodeNode node;
     private final Map<AnodeAddress, List<Held>> held = new HashMap<>();
@@ -48,8 +47,8 @@ final class PendingDatagrams {
      * @return {@code total}, or 0 if there is no room
      * @throws NoRouteToHostException if the previous search for this address failed (reported once)
      */
-    int hold(AnodeDatagramChannel ch, AnodeSocketAddress target, ByteBuffer[] srcs, int offset, int length,
-            int total) throws IOException {
+    int hold(AnodeDatagramChannel ch, AnodeSocketAddress target, ByteBuffer[] srcs, int offset, int length, int total)
+            throws IOException {
         AnodeAddress a = target.address();
         boolean start;
         synchronized (this) {

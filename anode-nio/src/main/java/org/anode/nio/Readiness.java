@@ -33,8 +33,7 @@ final class Readiness {
     private volatile Readiness downstream;
 
     /** Creates a hub with no keys attached; each channel creates exactly one. */
-    Readiness() {
-    }
+    Readiness() {}
 
     /**
      * Tells every selector holding a key for this channel that its readiness may have changed.

@@ -23,15 +23,33 @@ import java.time.Duration;
  * @param errorReplyRate most such ERROR replies per second
  * @param maxSources source endpoints whose buckets are remembered
  */
-public record RelayLimits(int maxRegistrations, Duration registrationLifetime, int hopLimit, int perSourceRate,
-        int perSourceBurst, int perRecipientRate, int perRecipientBurst, int totalRate, int totalBurst,
-        boolean errorReplies, int errorReplyRate, int maxSources) {
+public record RelayLimits(
+        int maxRegistrations,
+        Duration registrationLifetime,
+        int hopLimit,
+        int perSourceRate,
+        int perSourceBurst,
+        int perRecipientRate,
+        int perRecipientBurst,
+        int totalRate,
+        int totalBurst,
+        boolean errorReplies,
+        int errorReplyRate,
+        int maxSources) {
 
     /** Validates the values. */
     public RelayLimits {
-        if (maxRegistrations < 1 || hopLimit < 1 || hopLimit > 255 || perSourceRate < 1 || perSourceBurst < 1
-                || perRecipientRate < 1 || perRecipientBurst < 1 || totalRate < 1 || totalBurst < 1
-                || errorReplyRate < 1 || maxSources < 1) {
+        if (maxRegistrations < 1
+                || hopLimit < 1
+                || hopLimit > 255
+                || perSourceRate < 1
+                || perSourceBurst < 1
+                || perRecipientRate < 1
+                || perRecipientBurst < 1
+                || totalRate < 1
+                || totalBurst < 1
+                || errorReplyRate < 1
+                || maxSources < 1) {
             throw new IllegalArgumentException("relay limits must be positive (hop limit 1..255)");
         }
         if (registrationLifetime == null || registrationLifetime.isNegative() || registrationLifetime.isZero()) {
@@ -45,33 +63,75 @@ public record RelayLimits(int maxRegistrations, Duration registrationLifetime, i
      * ERROR 04 replies on, at most 10 a second; 4096 sources remembered.
      */
     public static RelayLimits defaults() {
-        return new RelayLimits(4096, Duration.ofSeconds(120), 4, 10_000, 2_000, 10_000, 2_000, 50_000, 10_000,
-                true, 10, 4096);
+        return new RelayLimits(
+                4096, Duration.ofSeconds(120), 4, 10_000, 2_000, 10_000, 2_000, 50_000, 10_000, true, 10, 4096);
     }
 
     /** These limits with every token bucket set to {@code rate} packets/s and a burst of a fifth of it. */
     public RelayLimits withRates(int perSource, int perRecipient, int total) {
-        return new RelayLimits(maxRegistrations, registrationLifetime, hopLimit, perSource, Math.max(1, perSource / 5),
-                perRecipient, Math.max(1, perRecipient / 5), total, Math.max(1, total / 5), errorReplies,
-                errorReplyRate, maxSources);
+        return new RelayLimits(
+                maxRegistrations,
+                registrationLifetime,
+                hopLimit,
+                perSource,
+                Math.max(1, perSource / 5),
+                perRecipient,
+                Math.max(1, perRecipient / 5),
+                total,
+                Math.max(1, total / 5),
+                errorReplies,
+                errorReplyRate,
+                maxSources);
     }
 
     /** These limits with another registration bound and lifetime. */
     public RelayLimits withRegistrations(int max, Duration lifetime) {
-        return new RelayLimits(max, lifetime, hopLimit, perSourceRate, perSourceBurst, perRecipientRate,
-                perRecipientBurst, totalRate, totalBurst, errorReplies, errorReplyRate, maxSources);
+        return new RelayLimits(
+                max,
+                lifetime,
+                hopLimit,
+                perSourceRate,
+                perSourceBurst,
+                perRecipientRate,
+                perRecipientBurst,
+                totalRate,
+                totalBurst,
+                errorReplies,
+                errorReplyRate,
+                maxSources);
     }
 
     /** These limits with ERROR 04 replies switched on or off. */
     public RelayLimits withErrorReplies(boolean on) {
-        return new RelayLimits(maxRegistrations, registrationLifetime, hopLimit, perSourceRate, perSourceBurst,
-                perRecipientRate, perRecipientBurst, totalRate, totalBurst, on, errorReplyRate, maxSources);
+        return new RelayLimits(
+                maxRegistrations,
+                registrationLifetime,
+                hopLimit,
+                perSourceRate,
+                perSourceBurst,
+                perRecipientRate,
+                perRecipientBurst,
+                totalRate,
+                totalBurst,
+                on,
+                errorReplyRate,
+                maxSources);
     }
 
     /** The engine's form of these limits. */
     org.anode.engine.RelayConfig toEngine() {
-        return new org.anode.engine.RelayConfig(maxRegistrations, registrationLifetime, hopLimit, perSourceRate,
-                perSourceBurst, perRecipientRate, perRecipientBurst, totalRate, totalBurst, errorReplies, errorReplyRate,
+        return new org.anode.engine.RelayConfig(
+                maxRegistrations,
+                registrationLifetime,
+                hopLimit,
+                perSourceRate,
+                perSourceBurst,
+                perRecipientRate,
+                perRecipientBurst,
+                totalRate,
+                totalBurst,
+                errorReplies,
+                errorReplyRate,
                 maxSources);
     }
 }

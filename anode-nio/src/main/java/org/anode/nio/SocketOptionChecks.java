@@ -19,8 +19,7 @@ import java.util.Set;
  * <p>What an option does stays with each channel; only the checks live here.
  */
 final class SocketOptionChecks {
-    private SocketOptionChecks() {
-    }
+    private SocketOptionChecks() {}
 
     // ------------------------------------------------------------------ channels
 
@@ -38,7 +37,9 @@ final class SocketOptionChecks {
      */
     static void checkSettable(Set<SocketOption<?>> supported, SocketOption<?> name, Object value) {
         checkSupported(supported, name);
-        if (value == null ? name != StandardSocketOptions.SO_LINGER : !name.type().isInstance(value)) {
+        if (value == null
+                ? name != StandardSocketOptions.SO_LINGER
+                : !name.type().isInstance(value)) {
             throw new IllegalArgumentException("Invalid value '" + value + "'");
         }
     }

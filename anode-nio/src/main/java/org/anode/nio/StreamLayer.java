@@ -75,6 +75,7 @@ final class StreamLayer implements AnodeNodeStreams {
     private final EventLoop loop;
     /** Replaced, never changed in place (tests shorten the accept timeout while the loop reads it). */
     private volatile StreamConfig baseConfig;
+
     private final int outboundCapacity;
     private final StreamEndpoint<Peer, StreamLink> endpoint;
     private final PacketSink loopSink = new PacketSink();
@@ -85,12 +86,15 @@ final class StreamLayer implements AnodeNodeStreams {
      * that once wrote to a stream does not keep a closed node reachable.
      */
     private static final ThreadLocal<PacketSink> APP_SINKS = ThreadLocal.withInitial(PacketSink::new);
+
     private final StreamTimers timers;
     /** Links with packets handled in the current read batch, not yet transmitted for (event loop only). */
     private final ArrayList<StreamLink> dirty = new ArrayList<>();
+
     private boolean flushQueued;
     /** True while a UDP read batch is being handled (loop holders only); its end flushes {@link #dirty}. */
     private boolean inBatch;
+
     private final Runnable flushTask = this::flushDirty;
     private final AtomicLong unsent = new AtomicLong();
     /**
@@ -100,7 +104,9 @@ final class StreamLayer implements AnodeNodeStreams {
      * Connections get their full SO_SNDBUF/SO_RCVBUF while it lasts, then {@link #MIN_BUFFER}; past
      * 1.5 times it no new receive buffer is allocated at all (see {@link #chargeReceive}).
      */
-    private volatile long bufferBudget = Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 8);
+    private volatile long bufferBudget =
+            Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 8);
+
     private final AtomicLong bufferCharged = new AtomicLong();
     private final AtomicLong budgetDrops = new AtomicLong();
 
@@ -150,15 +156,24 @@ final class StreamLayer implements AnodeNodeStreams {
             if (packet < 0) {
                 return null;
             }
-            return new StreamConfig(baseConfig).maxPayload(payloadFor(packet))
+            return new StreamConfig(baseConfig)
+                    .maxPayload(payloadFor(packet))
                     .receiveBufferSize(((ChannelListener) listener).channel().acceptedReceiveBufferSize());
         }
 
         @Override
-        public StreamLink accepted(StreamConnection conn, AnodeAddress remote, Peer from, int localLink, int openerLink,
-                int port) {
-            StreamLink link = new StreamLink(conn, remote, from, false, localLink, openerLink, openerLink,
-                    AnodeSocketAddress.of(node.address(), port), AnodeSocketAddress.of(remote, openerLink));
+        public StreamLink accepted(
+                StreamConnection conn, AnodeAddress remote, Peer from, int localLink, int openerLink, int port) {
+            StreamLink link = new StreamLink(
+                    conn,
+                    remote,
+                    from,
+                    false,
+                    localLink,
+                    openerLink,
+                    openerLink,
+                    AnodeSocketAddress.of(node.address(), port),
+                    AnodeSocketAddress.of(remote, openerLink));
             // On the loop, so the peer cannot be evicted under us: pin() succeeds (addendum A4).
             if (from != null && from.pin()) {
                 link.pinnedPeer = from;
@@ -174,7 +189,8 @@ final class StreamLayer implements AnodeNodeStreams {
 
         @Override
         public int headerLength(Peer peer, long nowNanos) {
-            return PacketFormat.headerLength(SenderForm.choose(peer.lastAnsweredNanos(), nowNanos).flag());
+            return PacketFormat.headerLength(
+                    SenderForm.choose(peer.lastAnsweredNanos(), nowNanos).flag());
         }
     }
 
@@ -188,8 +204,9 @@ final class StreamLayer implements AnodeNodeStreams {
         this.baseConfig = new StreamConfig().dataAckEnabled(true);
         this.timers = new StreamTimers(loop, this::fireLink);
         this.endpoint = new StreamEndpoint<>(new NodeHost(), ThreadLocalRandom::current);
-        for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
-                MessageType.S_ACK, MessageType.S_DACK}) {
+        for (MessageType t : new MessageType[] {
+            MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA, MessageType.S_ACK, MessageType.S_DACK
+        }) {
             engine.setMessageHandler(t, this::onMessage);
         }
     }
@@ -264,8 +281,9 @@ final class StreamLayer implements AnodeNodeStreams {
                 l.lock.unlock();
             }
         }
-        for (MessageType t : new MessageType[] {MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA,
-                MessageType.S_ACK, MessageType.S_DACK}) {
+        for (MessageType t : new MessageType[] {
+            MessageType.S_OPEN, MessageType.S_CLOSE, MessageType.S_DATA, MessageType.S_ACK, MessageType.S_DACK
+        }) {
             engine.setMessageHandler(t, null);
         }
     }
@@ -378,8 +396,16 @@ final class StreamLayer implements AnodeNodeStreams {
             long now = System.nanoTime();
             Peer p = peer;
             StreamLink link = endpoint.connect(remote, peer, target.getPort(), sourcePort, cfg, now, (conn, local) -> {
-                StreamLink l = new StreamLink(conn, remote, p, true, local, -1, target.getPort(),
-                        AnodeSocketAddress.of(node.address(), local), target);
+                StreamLink l = new StreamLink(
+                        conn,
+                        remote,
+                        p,
+                        true,
+                        local,
+                        -1,
+                        target.getPort(),
+                        AnodeSocketAddress.of(node.address(), local),
+                        target);
                 // Before the S_OPEN goes out, so the answer's readiness signal reaches the channel.
                 l.channel = channel;
                 l.pinnedPeer = p;
@@ -598,7 +624,14 @@ final class StreamLayer implements AnodeNodeStreams {
 
     private void onMessage(Peer from, PacketReader r, Transport via, InetSocketAddress source, long now) {
         rxPeerId = r.senderPeerId();
-        receive(from.address(), from, r.messageType(), r.buffer(), r.payloadOffset(), r.payloadLimit(), r.length(),
+        receive(
+                from.address(),
+                from,
+                r.messageType(),
+                r.buffer(),
+                r.payloadOffset(),
+                r.payloadLimit(),
+                r.length(),
                 now);
     }
 
@@ -607,8 +640,15 @@ final class StreamLayer implements AnodeNodeStreams {
      * bytes from {@code remote}; {@code from} is its peer, or null for a message from this node to
      * itself. Event loop.
      */
-    private void receive(AnodeAddress remote, Peer from, MessageType type, ByteBuffer b, int off, int limit,
-            int packetLength, long now) {
+    private void receive(
+            AnodeAddress remote,
+            Peer from,
+            MessageType type,
+            ByteBuffer b,
+            int off,
+            int limit,
+            int packetLength,
+            long now) {
         StreamLink link = endpoint.route(remote, type, b, off);
         if (link == null) {
             StreamLink fresh;
@@ -721,11 +761,13 @@ final class StreamLayer implements AnodeNodeStreams {
     private static final class PacketSink implements StreamEndpoint.PacketOut<Peer> {
         /** Packets written and not yet sent: up to {@link #BURST} go out together (one MAC pass). */
         private static final int BURST = 32;
+
         private final Outbound[] outs = new Outbound[BURST];
         final StreamEndpoint.Encoder<Peer> encoder = new StreamEndpoint.Encoder<>(this);
         private int held;
         /** Slots used since {@link #use}: {@link #release} makes them forget their peer. */
         private int touched;
+
         private Outbound out;
         /** The layer being served; set by {@link #use}, cleared by {@link #release}. */
         private StreamLayer layer;
@@ -826,8 +868,15 @@ final class StreamLayer implements AnodeNodeStreams {
                 MessageType type = localType;
                 localType = null;
                 StreamLayer l = layer;
-                l.loop.execute(() -> l.receive(l.node.address(), null, type, copy, 0, copy.limit(),
-                        PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(), System.nanoTime()));
+                l.loop.execute(() -> l.receive(
+                        l.node.address(),
+                        null,
+                        type,
+                        copy,
+                        0,
+                        copy.limit(),
+                        PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL) + copy.limit(),
+                        System.nanoTime()));
                 return;
             }
             held++;

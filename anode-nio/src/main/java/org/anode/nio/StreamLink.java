@@ -45,11 +45,13 @@ final class StreamLink extends StreamEndpoint.Link<Peer> {
     volatile boolean discardInput;
     /** The buffer sizes the application asked for (SO_RCVBUF, SO_SNDBUF); guarded by lock. */
     int rcvWant;
+
     int sndWant;
     /** Bytes of the node's buffer budget this link's buffers account for; guarded by lock. */
     long charged;
     /** Whether the receive / send buffer size was decided against the budget for the current allocation. */
     boolean rcvSized;
+
     boolean sndSized;
     /** Queued for the layer's end-of-batch transmit; event loop only. */
     boolean dirty;
@@ -70,10 +72,19 @@ final class StreamLink extends StreamEndpoint.Link<Peer> {
 
     /** Deadline and position in the layer's {@link StreamTimers} heap; guarded by that object. */
     long timerAt = StreamConnection.NO_TIMEOUT;
+
     int heapIndex = -1;
 
-    StreamLink(StreamConnection conn, AnodeAddress remote, Peer peer, boolean opener, int localLink, int remoteLink,
-            int sendPort, AnodeSocketAddress localAddress, AnodeSocketAddress remoteAddress) {
+    StreamLink(
+            StreamConnection conn,
+            AnodeAddress remote,
+            Peer peer,
+            boolean opener,
+            int localLink,
+            int remoteLink,
+            int sendPort,
+            AnodeSocketAddress localAddress,
+            AnodeSocketAddress remoteAddress) {
         super(conn, remote, peer, opener, localLink, remoteLink, sendPort);
         this.conn = conn;
         this.localLink = localLink;

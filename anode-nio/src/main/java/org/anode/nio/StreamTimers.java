@@ -26,6 +26,7 @@ import org.anode.stream.StreamConnection;
 final class StreamTimers {
     /** Event-loop timers kept for the earliest deadlines. */
     static final int MAX_PENDING = 4;
+
     private static final long NONE = StreamConnection.NO_TIMEOUT;
 
     private final EventLoop loop;

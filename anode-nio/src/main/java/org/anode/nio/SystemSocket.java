@@ -36,7 +36,8 @@ final class SystemSocket extends Socket {
         if (e instanceof SocketException s) {
             return s;
         }
-        SocketException s = new SocketException(e instanceof ClosedChannelException ? "Socket is closed" : e.getMessage());
+        SocketException s =
+                new SocketException(e instanceof ClosedChannelException ? "Socket is closed" : e.getMessage());
         s.initCause(e);
         return s;
     }

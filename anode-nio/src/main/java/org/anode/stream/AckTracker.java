@@ -115,7 +115,10 @@ final class AckTracker {
      */
     AckRanges isnAck(ReceiveBuffer rcv, int peerIsn) {
         AckRanges r;
-        if (outRanges == null && rcv.inOrderTotal() == 0 && rcv.heldOutOfOrder() == 0 && dupCount == 0
+        if (outRanges == null
+                && rcv.inOrderTotal() == 0
+                && rcv.heldOutOfOrder() == 0
+                && dupCount == 0
                 && !rcv.finKnown()) {
             r = new AckRanges(1);
         } else {

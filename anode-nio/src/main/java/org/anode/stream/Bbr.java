@@ -45,6 +45,7 @@ final class Bbr implements CongestionController {
     private static final long MIN_BDP_RTT = 1_000_000L;
     /** Pace a little below the estimate (Linux: 1%) so the queue drains on average. */
     private static final double PACING_MARGIN = 0.99;
+
     private static final int INITIAL_SLOTS = 32;
     private static final int MAX_SLOTS = 1 << 16;
 
@@ -73,6 +74,7 @@ final class Bbr implements CongestionController {
     private int slots;
     /** The oldest sequence number that may still be acknowledged (the last sndUna seen). */
     private int base;
+
     private boolean baseSet;
     /** One past the newest sequence number recorded. */
     private int top;
@@ -231,8 +233,8 @@ final class Bbr implements CongestionController {
     }
 
     @Override
-    public void onAck(long now, int sndUna, long ackedBytes, long priorInFlight, long inFlight, long rttSample,
-            long minRttSeen) {
+    public void onAck(
+            long now, int sndUna, long ackedBytes, long priorInFlight, long inFlight, long rttSample, long minRttSeen) {
         if (baseSet && sndUna - base > 0) {
             base = sndUna;
         }

@@ -57,12 +57,16 @@ public final class ConnectionTrace implements AutoCloseable {
         return (opener, isn, now) -> {
             try {
                 Files.createDirectories(dir);
-                Path f = dir.resolve(String.format(Locale.ROOT, "stream-%s-%08x-%d.jsonl",
-                        opener ? "opener" : "acceptor", isn, SERIAL.incrementAndGet()));
+                Path f = dir.resolve(String.format(
+                        Locale.ROOT,
+                        "stream-%s-%08x-%d.jsonl",
+                        opener ? "opener" : "acceptor",
+                        isn,
+                        SERIAL.incrementAndGet()));
                 return new ConnectionTrace(new BufferedWriter(Files.newBufferedWriter(f, StandardCharsets.UTF_8)), now);
             } catch (IOException e) {
-                System.getLogger(ConnectionTrace.class.getName()).log(System.Logger.Level.WARNING,
-                        "stream trace not written to " + dir + ": " + e);
+                System.getLogger(ConnectionTrace.class.getName())
+                        .log(System.Logger.Level.WARNING, "stream trace not written to " + dir + ": " + e);
                 return null;
             }
         };
@@ -76,7 +80,11 @@ public final class ConnectionTrace implements AutoCloseable {
 
     private StringBuilder begin(long now, String ev) {
         line.setLength(0);
-        return line.append("{\"t\":").append(now - start).append(",\"ev\":\"").append(ev).append('"');
+        return line.append("{\"t\":")
+                .append(now - start)
+                .append(",\"ev\":\"")
+                .append(ev)
+                .append('"');
     }
 
     private void end() {
@@ -91,25 +99,41 @@ public final class ConnectionTrace implements AutoCloseable {
         } catch (IOException e) {
             // A broken trace must not break the connection: stop tracing, say so once.
             failed = true;
-            System.getLogger(ConnectionTrace.class.getName()).log(System.Logger.Level.WARNING,
-                    "stream trace stopped: " + e);
+            System.getLogger(ConnectionTrace.class.getName())
+                    .log(System.Logger.Level.WARNING, "stream trace stopped: " + e);
         }
     }
 
     void start(long now, boolean opener, String cc, int isn) {
-        begin(now, "start").append(",\"role\":\"").append(opener ? "opener" : "acceptor").append("\",\"cc\":\"")
-                .append(cc).append("\",\"isn\":").append(Serial.unsigned(isn));
+        begin(now, "start")
+                .append(",\"role\":\"")
+                .append(opener ? "opener" : "acceptor")
+                .append("\",\"cc\":\"")
+                .append(cc)
+                .append("\",\"isn\":")
+                .append(Serial.unsigned(isn));
         end();
     }
 
     void sent(long now, int seq, int len, boolean retx, long inFlight) {
-        begin(now, "sent").append(",\"seq\":").append(Serial.unsigned(seq)).append(",\"len\":").append(len)
-                .append(",\"retx\":").append(retx).append(",\"inflight\":").append(inFlight);
+        begin(now, "sent")
+                .append(",\"seq\":")
+                .append(Serial.unsigned(seq))
+                .append(",\"len\":")
+                .append(len)
+                .append(",\"retx\":")
+                .append(retx)
+                .append(",\"inflight\":")
+                .append(inFlight);
         end();
     }
 
     void acked(long now, int seq, int len) {
-        begin(now, "acked").append(",\"seq\":").append(Serial.unsigned(seq)).append(",\"len\":").append(len);
+        begin(now, "acked")
+                .append(",\"seq\":")
+                .append(Serial.unsigned(seq))
+                .append(",\"len\":")
+                .append(len);
         end();
     }
 
@@ -119,14 +143,27 @@ public final class ConnectionTrace implements AutoCloseable {
     }
 
     void rtt(long now, long sample, long srtt, long minRtt) {
-        begin(now, "rtt").append(",\"sample\":").append(sample).append(",\"srtt\":").append(srtt).append(",\"min\":")
+        begin(now, "rtt")
+                .append(",\"sample\":")
+                .append(sample)
+                .append(",\"srtt\":")
+                .append(srtt)
+                .append(",\"min\":")
                 .append(minRtt == RttEstimator.NO_SAMPLE ? -1 : minRtt);
         end();
     }
 
     void congestion(long now, long cwnd, long pacing, long inFlight, String state) {
-        begin(now, "cc").append(",\"cwnd\":").append(cwnd).append(",\"pacing\":").append(pacing)
-                .append(",\"inflight\":").append(inFlight).append(",\"state\":\"").append(state).append('"');
+        begin(now, "cc")
+                .append(",\"cwnd\":")
+                .append(cwnd)
+                .append(",\"pacing\":")
+                .append(pacing)
+                .append(",\"inflight\":")
+                .append(inFlight)
+                .append(",\"state\":\"")
+                .append(state)
+                .append('"');
         end();
     }
 

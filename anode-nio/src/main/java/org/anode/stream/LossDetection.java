@@ -22,6 +22,7 @@ final class LossDetection {
     private long rackRtt;
     /** The reordering window in quarters of the minimum RTT. */
     private int reoMult = 1;
+
     private int highestAcked;
     private boolean anyAcked;
     private boolean tlpDue;
@@ -40,7 +41,9 @@ final class LossDetection {
      */
     void onAcked(int seq, byte flags, long sent, long sample, long minRtt) {
         boolean ambiguous = (flags & SendBuffer.F_RETX) != 0;
-        if (ambiguous && (flags & SendBuffer.F_TLP) == 0 && minRtt != RttEstimator.NO_SAMPLE
+        if (ambiguous
+                && (flags & SendBuffer.F_TLP) == 0
+                && minRtt != RttEstimator.NO_SAMPLE
                 && sample < minRtt / 2 + 1) {
             // The original transmission was acknowledged: the retransmission was spurious.
             if (reoMult < 8) {
@@ -127,8 +130,9 @@ final class LossDetection {
         }
         pto = Math.max(pto, 1_000_000L);
         long at = now + pto;
-        timers.set(TimerTable.TLP, (timers.isArmed(TimerTable.RTO) && at >= timers.get(TimerTable.RTO))
-                ? TimerTable.NONE : at);
+        timers.set(
+                TimerTable.TLP,
+                (timers.isArmed(TimerTable.RTO) && at >= timers.get(TimerTable.RTO)) ? TimerTable.NONE : at);
     }
 
     /** Runs the reordering and probe timers due at {@code now}. */

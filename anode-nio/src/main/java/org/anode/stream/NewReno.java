@@ -23,9 +23,11 @@ final class NewReno implements CongestionController {
     private long ssthresh = Long.MAX_VALUE;
     /** Bytes acknowledged in congestion avoidance since the last one-packet increase. */
     private long caAcc;
+
     private boolean fastRecovery;
     /** sndNxt at the last reduction: RFC 6582's "recover". */
     private int reductionPoint;
+
     private boolean reductionPointSet;
 
     NewReno(int initialWindowPackets, int maxPayload) {
@@ -49,8 +51,8 @@ final class NewReno implements CongestionController {
     }
 
     @Override
-    public void onAck(long now, int sndUna, long ackedBytes, long priorInFlight, long inFlight, long rttSample,
-            long minRtt) {
+    public void onAck(
+            long now, int sndUna, long ackedBytes, long priorInFlight, long inFlight, long rttSample, long minRtt) {
         if (fastRecovery) {
             if (sndUna - reductionPoint >= 0) {
                 fastRecovery = false;

@@ -10,6 +10,7 @@ final class Pacer {
     private final long quantum;
     /** When the next packet may leave; earlier sending is allowed up to one burst of credit. */
     private long nextSendTime = Long.MIN_VALUE;
+
     private boolean blocked;
 
     /** @param quantumNanos the burst allowance ({@link StreamConfig#pacingQuantumNanos()}) */

@@ -61,6 +61,7 @@ final class ReceiveBuffer {
     private long storeBytes;
     /** Payload bytes held in the store below nxt: in order, readable, waiting for ring space. */
     private long storeReadable;
+
     private int storeOoo;
     private byte[][] pool;
     private int poolSize;
@@ -112,7 +113,9 @@ final class ReceiveBuffer {
         int result;
         if (d == 0) {
             long buffered = (tail - head) + storeBytes;
-            if (del == nxt && bufSize - (tail - head) >= len && storeOoo == 0
+            if (del == nxt
+                    && bufSize - (tail - head) >= len
+                    && storeOoo == 0
                     && tail - head + storeBytes + len <= bufSize) {
                 ringPut(payload, len);
                 del++;

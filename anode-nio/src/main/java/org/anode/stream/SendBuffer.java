@@ -59,6 +59,7 @@ final class SendBuffer {
     private int retxCursor;
     /** The connection's trace, or null; {@link #traceNow} is the time of the event being handled. */
     ConnectionTrace trace;
+
     long traceNow;
 
     /**

@@ -11,8 +11,7 @@ package org.anode.stream;
  * compares numbers that far apart, as its windows are bounded far below).
  */
 public final class Serial {
-    private Serial() {
-    }
+    private Serial() {}
 
     /** Signed distance from {@code b} to {@code a}: positive when {@code a} is after {@code b}. */
     public static int diff(int a, int b) {

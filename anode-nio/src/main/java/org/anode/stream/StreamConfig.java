@@ -50,8 +50,7 @@ public final class StreamConfig {
     private Random random;
 
     /** A config with the defaults documented on each getter. */
-    public StreamConfig() {
-    }
+    public StreamConfig() {}
 
     /** A copy of {@code other}. */
     public StreamConfig(StreamConfig other) {
@@ -438,7 +437,8 @@ public final class StreamConfig {
     /** BBR, or what the system property {@code anode.stream.cc} names ({@code bbr}, {@code newreno}). */
     private static CongestionControl defaultCongestionControl() {
         String v = System.getProperty("anode.stream.cc", "");
-        return v.equalsIgnoreCase("newreno") || v.equalsIgnoreCase("new_reno") ? CongestionControl.NEW_RENO
+        return v.equalsIgnoreCase("newreno") || v.equalsIgnoreCase("new_reno")
+                ? CongestionControl.NEW_RENO
                 : CongestionControl.BBR;
     }
 
@@ -492,7 +492,8 @@ public final class StreamConfig {
 
     static int checkReceiveBuffer(int bytes) {
         if (bytes < 1024 || bytes > MAX_RECEIVE_BUFFER) {
-            throw new IllegalArgumentException("receive buffer must be 1024 .. " + MAX_RECEIVE_BUFFER + " bytes: " + bytes);
+            throw new IllegalArgumentException(
+                    "receive buffer must be 1024 .. " + MAX_RECEIVE_BUFFER + " bytes: " + bytes);
         }
         return bytes;
     }

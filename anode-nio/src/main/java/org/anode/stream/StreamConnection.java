@@ -92,8 +92,13 @@ public final class StreamConnection {
 
     private static final long NONE = Long.MAX_VALUE;
     /** The timers that run once the connection is established and confirmed (the ACK timer aside). */
-    private static final int RUNNING_TIMERS = 1 << TimerTable.RTO | 1 << TimerTable.REORDER | 1 << TimerTable.TLP
-            | 1 << TimerTable.PERSIST | 1 << TimerTable.CLOSE | 1 << TimerTable.TIME_WAIT;
+    private static final int RUNNING_TIMERS = 1 << TimerTable.RTO
+            | 1 << TimerTable.REORDER
+            | 1 << TimerTable.TLP
+            | 1 << TimerTable.PERSIST
+            | 1 << TimerTable.CLOSE
+            | 1 << TimerTable.TIME_WAIT;
+
     private static final int MAX_DACK_RANGES = AckTracker.MAX_DACK_RANGES;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final byte F_ACKED = SendBuffer.F_ACKED;
@@ -175,10 +180,12 @@ public final class StreamConnection {
     private long peerWindow;
     /** When the oldest packet now outstanding was sent, if none was before it (dead-peer timeout). */
     private long outstandingSince;
+
     private int persistBackoff;
     private boolean probeDue;
     /** The last {@link #transmit} stopped at the congestion window or the pacer. */
     private boolean ccLimited;
+
     private long lastRecvTime;
     private int keepAliveSent;
     private boolean keepAliveDue;
@@ -186,6 +193,7 @@ public final class StreamConnection {
     private boolean readWaiting;
     /** A wait began; its start time is taken on the next {@link #transmit}. */
     private boolean readWaitStarted;
+
     private boolean readWaitTimed;
     private long readWaitSince;
     private int silenceProbesSent;
@@ -271,8 +279,8 @@ public final class StreamConnection {
      * @param peerFlags the flags from the peer's S_OPEN
      * @param localFlags flags for our answering S_OPEN
      */
-    public static StreamConnection accept(StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn,
-            int peerFlags, int localFlags) {
+    public static StreamConnection accept(
+            StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn, int peerFlags, int localFlags) {
         StreamConnection c = new StreamConnection(config, false, nowNanos, localFlags);
         c.establish(peerWindowUnits, peerIsn, peerFlags);
         // Addendum A5: unconfirmed until the opener acknowledges our ISN. Our S_OPEN is repeated
@@ -289,8 +297,8 @@ public final class StreamConnection {
      * its own ISN. The connection is established and confirmed at once; its first
      * {@link #transmit} acknowledges the third step so the opener stops repeating it.
      */
-    public static StreamConnection acceptProven(StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn,
-            int peerFlags, int isn) {
+    public static StreamConnection acceptProven(
+            StreamConfig config, long nowNanos, int peerWindowUnits, int peerIsn, int peerFlags, int isn) {
         StreamConnection c = new StreamConnection(config, false, nowNanos, 0, isn);
         c.establish(peerWindowUnits, peerIsn, peerFlags);
         c.peerConfirmed = true;
@@ -541,7 +549,8 @@ public final class StreamConnection {
                 openPending = true;
                 // Doubling like TCP's SYN, bounded by the connect timeout rather than maxRto: a
                 // handshake is a bounded attempt, and its retries need not notice a recovering path.
-                timers.set(TimerTable.OPEN_RETX,
+                timers.set(
+                        TimerTable.OPEN_RETX,
                         nowNanos + Math.min(initialRto << Math.min(openTransmissions, 20), connectTimeout));
             }
             return;
@@ -550,7 +559,8 @@ public final class StreamConnection {
         if (statelessPeer && timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
             isnAckDue = true;
             openTransmissions++;
-            timers.set(TimerTable.OPEN_RETX,
+            timers.set(
+                    TimerTable.OPEN_RETX,
                     nowNanos + Math.min(rtt.baseRto() << Math.min(openTransmissions, 20), maxRto));
         }
         if (timers.expired(TimerTable.RTO, nowNanos)) {
@@ -565,8 +575,7 @@ public final class StreamConnection {
             }
         }
         if (!snd.allAcked() && nowNanos - Math.max(lastRecvTime, outstandingSince) >= deadPeerTimeout) {
-            fail(StreamException.Kind.TIMED_OUT, -1, "peer stopped acknowledging (timed out)", REASON_TIMED_OUT,
-                    true);
+            fail(StreamException.Kind.TIMED_OUT, -1, "peer stopped acknowledging (timed out)", REASON_TIMED_OUT, true);
             return;
         }
         if (keepAliveActive()) {
@@ -584,9 +593,12 @@ public final class StreamConnection {
             long since = Math.max(lastRecvTime, readWaitSince);
             long silent = nowNanos - since;
             if (silent >= peerSilenceTimeout) {
-                fail(StreamException.Kind.TIMED_OUT, -1,
+                fail(
+                        StreamException.Kind.TIMED_OUT,
+                        -1,
                         "peer silent for " + silent / 1_000_000 + " ms while the application waits to read",
-                        REASON_TIMED_OUT, true);
+                        REASON_TIMED_OUT,
+                        true);
                 return;
             }
             if (silent >= silenceProbeAt(silenceProbesSent)) {
@@ -1308,8 +1320,15 @@ public final class StreamConnection {
      * outstanding (then the user timeout applies, and retransmissions are the probes).
      */
     private boolean silenceWatchActive() {
-        return peerSilenceTimeout > 0 && readWaiting && readWaitTimed && established && peerConfirmed
-                && !rcv.finReceived() && !inputShutdown && snd.allAcked() && !terminated
+        return peerSilenceTimeout > 0
+                && readWaiting
+                && readWaitTimed
+                && established
+                && peerConfirmed
+                && !rcv.finReceived()
+                && !inputShutdown
+                && snd.allAcked()
+                && !terminated
                 && !timers.isArmed(TimerTable.TIME_WAIT);
     }
 
@@ -1485,7 +1504,11 @@ public final class StreamConnection {
     }
 
     private void checkClosed(long now) {
-        if (appClosed && finAcked && snd.allAcked() && !rcv.finReceived() && !timers.isArmed(TimerTable.CLOSE)
+        if (appClosed
+                && finAcked
+                && snd.allAcked()
+                && !rcv.finReceived()
+                && !timers.isArmed(TimerTable.CLOSE)
                 && failure == null) {
             // Like TCP's FIN_WAIT_2 timeout: everything we sent is acknowledged and the application
             // is gone; do not wait for the peer's close forever.

@@ -3,19 +3,19 @@ package org.anode.stream;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import javax.crypto.Mac;
 import javax.crypto.ShortBufferException;
 import javax.crypto.spec.SecretKeySpec;
-import java.util.random.RandomGenerator;
 import org.anode.address.AnodeAddress;
 import org.anode.util.LongMap;
 import org.anode.wire.MessageFields;
@@ -83,6 +83,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     public static final int REFUSALS_PER_SECOND = 200;
     /** The range port 0 binds in: the IANA dynamic ports, as the JDK's TCP sockets use. */
     public static final int EPHEMERAL_LOW = 49152;
+
     public static final int EPHEMERAL_HIGH = 65535;
     /** Half-open connections one remote may hold before its S_OPENs are answered statelessly. */
     public static final int MAX_HALF_OPEN_PER_PEER = 8;
@@ -104,11 +105,13 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     private final AtomicReferenceArray<Listener<L>> listeners = new AtomicReferenceArray<>(65536);
     /** Guards {@link #peers} and every table in it, and the links' keys. */
     private final Object tables = new Object();
+
     private final HashMap<AnodeAddress, PeerLinks<L>> peers = new HashMap<>();
     /** Receiving thread only. */
     private final AckRanges rxRanges = new AckRanges(AckRanges.MAX_COUNT);
     /** Refusal token bucket (receiving thread only): credit in nanoseconds of refusal time. */
     private long refusalCredit = REFUSAL_BURST;
+
     private long refusalLast;
     private boolean refusalStarted;
     private volatile boolean closed;
@@ -119,6 +122,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     private final AtomicLong provenOpens = new AtomicLong();
     /** Receiving thread only: the stateless answers' MAC and its scratch. */
     private final Mac cookieMac;
+
     private final ByteBuffer cookieIn = ByteBuffer.allocate(AnodeAddress.LENGTH + 20);
     private final byte[] cookieOut = new byte[32];
 
@@ -168,6 +172,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         private volatile int remoteLink;
         /** The demultiplexing key, valid once {@link #keyed}; guarded by the endpoint's tables. */
         private int demuxKey;
+
         private boolean keyed;
         /** Guarded by the link's guard, as everything below. */
         private boolean retired;
@@ -179,8 +184,14 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
          * @param sendPort what goes into the destination port field: the port we opened to, or the
          *     opener's link id
          */
-        protected Link(StreamConnection connection, AnodeAddress remote, P peer, boolean opener, int localLink,
-                int remoteLink, int sendPort) {
+        protected Link(
+                StreamConnection connection,
+                AnodeAddress remote,
+                P peer,
+                boolean opener,
+                int localLink,
+                int remoteLink,
+                int sendPort) {
             this.connection = connection;
             this.remote = remote;
             this.peer = peer;
@@ -430,8 +441,13 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
             if (b == null) {
                 return;
             }
-            if (n < 1 || n > AckRanges.MAX_COUNT || b.remaining() < MessageFields.S_DACK_HEADER
-                    + n * MessageFields.ACK_RANGE_LENGTH + MessageFields.S_DACK_SEQUENCE_LENGTH + payload.remaining()) {
+            if (n < 1
+                    || n > AckRanges.MAX_COUNT
+                    || b.remaining()
+                            < MessageFields.S_DACK_HEADER
+                                    + n * MessageFields.ACK_RANGE_LENGTH
+                                    + MessageFields.S_DACK_SEQUENCE_LENGTH
+                                    + payload.remaining()) {
                 // The core budgets for this; should the path shrink, the two halves still go out.
                 out.abandon();
                 sendAck(windowUnits, ranges);
@@ -513,8 +529,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      * @throws ConnectException if the remote has {@link #MAX_LINKS_PER_PEER} connections
      * @throws BindException if {@code sourcePort} is already a link id to the remote
      */
-    public L connect(AnodeAddress remote, P peer, int port, int sourcePort, StreamConfig config, long nowNanos,
-            Opener<L> opener) throws ConnectException, BindException {
+    public L connect(
+            AnodeAddress remote, P peer, int port, int sourcePort, StreamConfig config, long nowNanos, Opener<L> opener)
+            throws ConnectException, BindException {
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
             try {
@@ -530,8 +547,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 } else {
                     local = allocateLocal(pl, port);
                 }
-                StreamConnection conn = StreamConnection.connect(config, nowNanos,
-                        sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
+                StreamConnection conn = StreamConnection.connect(
+                        config, nowNanos, sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
                 L link = opener.create(conn, local);
                 pl.byLocal.put(local, link);
                 return link;
@@ -598,8 +615,15 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      * @return the accepted connection, which the glue then drives with {@link #progress} to send
      *     the answering S_OPEN; or null
      */
-    public L unmatched(AnodeAddress remote, P from, MessageType type, int packetLength, ByteBuffer b, int off,
-            long nowNanos, Encoder<P> refusals) {
+    public L unmatched(
+            AnodeAddress remote,
+            P from,
+            MessageType type,
+            int packetLength,
+            ByteBuffer b,
+            int off,
+            long nowNanos,
+            Encoder<P> refusals) {
         if (type == MessageType.S_DACK && !closed) {
             L proven = proven(remote, from, b, off, nowNanos);
             if (proven == null) {
@@ -653,8 +677,18 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     }
 
     /** The tables part of accepting an S_OPEN; tables locked. */
-    private L accept(PeerLinks<L> pl, AnodeAddress remote, P from, Listener<L> listener, StreamConfig cfg, int x, int y,
-            int window, int isn, int flags, long nowNanos) {
+    private L accept(
+            PeerLinks<L> pl,
+            AnodeAddress remote,
+            P from,
+            Listener<L> listener,
+            StreamConfig cfg,
+            int x,
+            int y,
+            int window,
+            int isn,
+            int flags,
+            long nowNanos) {
         if (pl.byLocal.size() >= MAX_LINKS_PER_PEER) {
             dropped.incrementAndGet();
             return null;
@@ -690,7 +724,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         ByteBuffer in = cookieIn;
         in.clear();
         remote.writeTo(in);
-        in.putShort((short) x).putShort((short) y).putInt(isn).putShort((short) flags).putLong(slot);
+        in.putShort((short) x)
+                .putShort((short) y)
+                .putInt(isn)
+                .putShort((short) flags)
+                .putLong(slot);
         cookieMac.update(in.array(), 0, in.position());
         try {
             cookieMac.doFinal(cookieOut, 0);
@@ -700,7 +738,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     }
 
     private int cookieIsn() {
-        return (cookieOut[0] & 0xff) << 24 | (cookieOut[1] & 0xff) << 16 | (cookieOut[2] & 0xff) << 8
+        return (cookieOut[0] & 0xff) << 24
+                | (cookieOut[1] & 0xff) << 16
+                | (cookieOut[2] & 0xff) << 8
                 | (cookieOut[3] & 0xff);
     }
 
@@ -714,8 +754,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      * {@link StreamConnection#FLAG_STATELESS}, its ISN and our link id from the MAC. It is no larger
      * than the S_OPEN it answers (the same message; our header is at most the opener's).
      */
-    private void answerStatelessly(AnodeAddress remote, P from, StreamConfig cfg, int x, int y, int isn, int flags,
-            long now, Encoder<P> enc) {
+    private void answerStatelessly(
+            AnodeAddress remote, P from, StreamConfig cfg, int x, int y, int isn, int flags, long now, Encoder<P> enc) {
         cookie(remote, x, y, isn, flags & 0xFF, Math.floorDiv(now, COOKIE_SLOT_NANOS));
         int window = Math.min(0xFFFF, cfg.receiveBufferSize() / 1024);
         // Our link id must not be a listening port (an answer to our own S_OPENs could then be
@@ -757,8 +797,18 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 int ourIsn = cookieIsn();
                 for (int i = 0, p = rangesOff; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
                     if (MessageFields.ackFirst(b, p) == ourIsn && MessageFields.ackCount(b, p) == 1) {
-                        return rebuild(remote, from, listener, x, y, MessageFields.window(b, off), openerIsn, flags,
-                                ourIsn, cookieLink(), now);
+                        return rebuild(
+                                remote,
+                                from,
+                                listener,
+                                x,
+                                y,
+                                MessageFields.window(b, off),
+                                openerIsn,
+                                flags,
+                                ourIsn,
+                                cookieLink(),
+                                now);
                     }
                 }
             }
@@ -766,8 +816,18 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         return null;
     }
 
-    private L rebuild(AnodeAddress remote, P from, Listener<L> listener, int x, int y, int window, int openerIsn,
-            int flags, int ourIsn, int local, long now) {
+    private L rebuild(
+            AnodeAddress remote,
+            P from,
+            Listener<L> listener,
+            int x,
+            int y,
+            int window,
+            int openerIsn,
+            int flags,
+            int ourIsn,
+            int local,
+            long now) {
         StreamConfig cfg = host.acceptConfig(from, listener);
         if (cfg == null || listeners.get(local) != null || listener.acceptQueueFull()) {
             // A full accept queue drops the third step, as Linux drops a cookie's ACK then: the
@@ -778,7 +838,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
             try {
-                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER || pl.byLocal.get(local) != null
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER
+                        || pl.byLocal.get(local) != null
                         || pl.byKey.get(key(x, y)) != null) {
                     return null;
                 }
@@ -859,12 +920,19 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                     }
                 }
                 boolean wasConnecting = c.isConnecting();
-                c.onOpen(nowNanos, MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
+                c.onOpen(
+                        nowNanos,
+                        MessageFields.window(b, off),
+                        MessageFields.sOpenInitialSequence(b, off),
                         MessageFields.sOpenFlags(b, off));
                 return wasConnecting && !c.isConnecting() ? CONNECTED : DELIVERED;
             }
-            case S_CLOSE -> c.onClose(nowNanos, MessageFields.sCloseReason(b, off),
-                    MessageFields.sCloseInitialSequence(b, off), MessageFields.sCloseSequence(b, off));
+            case S_CLOSE ->
+                c.onClose(
+                        nowNanos,
+                        MessageFields.sCloseReason(b, off),
+                        MessageFields.sCloseInitialSequence(b, off),
+                        MessageFields.sCloseSequence(b, off));
             case S_DATA -> {
                 int pos = b.position();
                 int lim = b.limit();
@@ -882,7 +950,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 ranges.clear();
                 int n = MessageFields.sAckRangeCount(off, limit);
                 int p = MessageFields.sAckRangesOffset(off);
-                for (int i = 0; i < n && ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
+                for (int i = 0;
+                        i < n && ranges.append(MessageFields.ackFirst(b, p), MessageFields.ackCount(b, p));
                         i++, p += MessageFields.ACK_RANGE_LENGTH) {
                     // Copies the pairs as they came (a full list keeps the first 255).
                 }

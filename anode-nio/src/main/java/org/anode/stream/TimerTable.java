@@ -29,6 +29,7 @@ final class TimerTable {
     static final int OPEN_RETX = 8;
     /** Acceptor: give up an unconfirmed connection (addendum A5). */
     static final int CONFIRM = 9;
+
     static final int COUNT = 10;
 
     private final long[] at = new long[COUNT];

@@ -22,12 +22,10 @@ public final class TracePlot {
     private static final int PANEL = 300;
     private static final int MARGIN = 60;
 
-    private TracePlot() {
-    }
+    private TracePlot() {}
 
     /** One parsed line: its event name and numeric fields. */
-    private record Event(String ev, long t, long seq, long a, long b, String state) {
-    }
+    private record Event(String ev, long t, long seq, long a, long b, String state) {}
 
     public static void main(String[] args) throws IOException {
         if (args.length != 2) {
@@ -43,18 +41,25 @@ public final class TracePlot {
     public static String svg(Reader in) throws IOException {
         List<Event> events = new ArrayList<>();
         BufferedReader br = new BufferedReader(in);
-        for (String line; (line = br.readLine()) != null;) {
+        for (String line; (line = br.readLine()) != null; ) {
             String ev = text(line, "ev");
             if (ev == null) {
                 continue;
             }
             long t = number(line, "t");
             switch (ev) {
-                case "sent" -> events.add(new Event(ev, t, number(line, "seq"),
-                        "true".equals(literal(line, "retx")) ? 1 : 0, number(line, "inflight"), null));
+                case "sent" ->
+                    events.add(new Event(
+                            ev,
+                            t,
+                            number(line, "seq"),
+                            "true".equals(literal(line, "retx")) ? 1 : 0,
+                            number(line, "inflight"),
+                            null));
                 case "lost" -> events.add(new Event(ev, t, number(line, "seq"), 0, 0, null));
-                case "cc" -> events.add(new Event(ev, t, 0, number(line, "cwnd"), number(line, "inflight"),
-                        text(line, "state")));
+                case "cc" ->
+                    events.add(
+                            new Event(ev, t, 0, number(line, "cwnd"), number(line, "inflight"), text(line, "state")));
                 default -> {
                     // Acknowledgements and RTT samples are in the log for reading; the plot shows
                     // what was sent, what was lost and the window.
@@ -81,7 +86,10 @@ public final class TracePlot {
         long seqSpan = Math.max(1, seqMax - seqMin);
         StringBuilder s = new StringBuilder();
         int h = 2 * PANEL + 3 * MARGIN;
-        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH).append("\" height=\"").append(h)
+        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"")
+                .append(WIDTH)
+                .append("\" height=\"")
+                .append(h)
                 .append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         int plotW = WIDTH - 2 * MARGIN;
@@ -93,8 +101,8 @@ public final class TracePlot {
                 double y = MARGIN + PANEL - (double) (e.seq() - seqMin) * PANEL / seqSpan;
                 String color = e.ev().equals("lost") ? "red" : e.a() == 1 ? "orange" : "steelblue";
                 double r = e.ev().equals("lost") ? 2.5 : 1.2;
-                s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>%n", x, y,
-                        r, color));
+                s.append(String.format(
+                        Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>%n", x, y, r, color));
             }
         }
         polyline(s, events, tMax, wMax, plotW, true, "black");
@@ -106,35 +114,55 @@ public final class TracePlot {
                 last = e.state();
                 double x = MARGIN + (double) e.t() * plotW / tMax;
                 int y0 = 2 * MARGIN + PANEL;
-                s.append(String.format(Locale.ROOT,
-                        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#bbb\" stroke-dasharray=\"3,3\"/>%n", x,
-                        y0, x, y0 + PANEL));
-                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#555\">%s</text>%n", x + 2,
-                        y0 + 12 + 12 * (labelRow++ % 4), escape(last)));
+                s.append(String.format(
+                        Locale.ROOT,
+                        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#bbb\" stroke-dasharray=\"3,3\"/>%n",
+                        x,
+                        y0,
+                        x,
+                        y0 + PANEL));
+                s.append(String.format(
+                        Locale.ROOT,
+                        "<text x=\"%.1f\" y=\"%d\" fill=\"#555\">%s</text>%n",
+                        x + 2,
+                        y0 + 12 + 12 * (labelRow++ % 4),
+                        escape(last)));
             }
         }
-        s.append("<text x=\"").append(MARGIN).append("\" y=\"").append(h - 15)
-                .append("\">time (ms), ").append(String.format(Locale.ROOT, "%.1f", tMax / 1e6))
+        s.append("<text x=\"")
+                .append(MARGIN)
+                .append("\" y=\"")
+                .append(h - 15)
+                .append("\">time (ms), ")
+                .append(String.format(Locale.ROOT, "%.1f", tMax / 1e6))
                 .append(" ms in all; blue: sent, orange: retransmitted, red: judged lost</text>\n");
         s.append("</svg>\n");
         return s.toString();
     }
 
     private static void axes(StringBuilder s, int top, String label, long yMax, long tMax, int plotW) {
-        s.append(String.format(Locale.ROOT,
-                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>%n", MARGIN, top,
-                plotW, PANEL));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s (max %d)</text>%n", MARGIN, top - 6,
-                escape(label), yMax));
+        s.append(String.format(
+                Locale.ROOT,
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>%n",
+                MARGIN,
+                top,
+                plotW,
+                PANEL));
+        s.append(String.format(
+                Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s (max %d)</text>%n", MARGIN, top - 6, escape(label), yMax));
         for (int i = 0; i <= 10; i++) {
             int x = MARGIN + plotW * i / 10;
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.0f</text>%n", x,
-                    top + PANEL + 14, tMax / 1e6 * i / 10));
+            s.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.0f</text>%n",
+                    x,
+                    top + PANEL + 14,
+                    tMax / 1e6 * i / 10));
         }
     }
 
-    private static void polyline(StringBuilder s, List<Event> events, long tMax, long wMax, int plotW, boolean cwnd,
-            String color) {
+    private static void polyline(
+            StringBuilder s, List<Event> events, long tMax, long wMax, int plotW, boolean cwnd, String color) {
         StringBuilder pts = new StringBuilder();
         int top = 2 * MARGIN + PANEL;
         for (Event e : events) {
@@ -145,8 +173,11 @@ public final class TracePlot {
             }
         }
         if (pts.length() > 0) {
-            s.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"1\" points=\"")
-                    .append(pts).append("\"/>\n");
+            s.append("<polyline fill=\"none\" stroke=\"")
+                    .append(color)
+                    .append("\" stroke-width=\"1\" points=\"")
+                    .append(pts)
+                    .append("\"/>\n");
         }
     }
 

@@ -22,15 +22,29 @@ import java.time.Duration;
  * @param maxSessions most HTTP client sessions at once
  * @param sessionLifetime an HTTP session ends this long after its last request
  */
-public record CarrierLimits(int maxConnections, int maxConnectionsPerSource, int maxFrameLength, Duration idleTimeout,
-        Duration requestTimeout, int maxQueuedBytes, int maxBodyBytes, int maxHeaderBytes, Duration holdTime,
-        int maxSessions, Duration sessionLifetime) {
+public record CarrierLimits(
+        int maxConnections,
+        int maxConnectionsPerSource,
+        int maxFrameLength,
+        Duration idleTimeout,
+        Duration requestTimeout,
+        int maxQueuedBytes,
+        int maxBodyBytes,
+        int maxHeaderBytes,
+        Duration holdTime,
+        int maxSessions,
+        Duration sessionLifetime) {
 
     /** Validates the values. */
     public CarrierLimits {
-        if (maxConnections < 1 || maxConnectionsPerSource < 1 || maxFrameLength < org.anode.wire.PacketFormat.MIN_HEADER_LENGTH
-                || maxFrameLength > org.anode.wire.FrameDecoder.MAX_FRAME_LENGTH || maxQueuedBytes < maxFrameLength + 2
-                || maxBodyBytes < maxFrameLength + 2 || maxHeaderBytes < 256 || maxSessions < 1) {
+        if (maxConnections < 1
+                || maxConnectionsPerSource < 1
+                || maxFrameLength < org.anode.wire.PacketFormat.MIN_HEADER_LENGTH
+                || maxFrameLength > org.anode.wire.FrameDecoder.MAX_FRAME_LENGTH
+                || maxQueuedBytes < maxFrameLength + 2
+                || maxBodyBytes < maxFrameLength + 2
+                || maxHeaderBytes < 256
+                || maxSessions < 1) {
             throw new IllegalArgumentException("carrier limits out of range");
         }
         for (Duration d : new Duration[] {idleTimeout, requestTimeout, holdTime, sessionLifetime}) {
@@ -47,19 +61,49 @@ public record CarrierLimits(int maxConnections, int maxConnectionsPerSource, int
      * sessions living 60 s after their last request.
      */
     public static CarrierLimits defaults() {
-        return new CarrierLimits(1024, 32, 4096, Duration.ofSeconds(90), Duration.ofSeconds(10), 256 * 1024,
-                256 * 1024, 8192, Duration.ofSeconds(25), 1024, Duration.ofSeconds(60));
+        return new CarrierLimits(
+                1024,
+                32,
+                4096,
+                Duration.ofSeconds(90),
+                Duration.ofSeconds(10),
+                256 * 1024,
+                256 * 1024,
+                8192,
+                Duration.ofSeconds(25),
+                1024,
+                Duration.ofSeconds(60));
     }
 
     /** These limits with another per-source connection bound. */
     public CarrierLimits withPerSource(int n) {
-        return new CarrierLimits(maxConnections, n, maxFrameLength, idleTimeout, requestTimeout, maxQueuedBytes,
-                maxBodyBytes, maxHeaderBytes, holdTime, maxSessions, sessionLifetime);
+        return new CarrierLimits(
+                maxConnections,
+                n,
+                maxFrameLength,
+                idleTimeout,
+                requestTimeout,
+                maxQueuedBytes,
+                maxBodyBytes,
+                maxHeaderBytes,
+                holdTime,
+                maxSessions,
+                sessionLifetime);
     }
 
     /** These limits with other timeouts. */
     public CarrierLimits withTimeouts(Duration idle, Duration request, Duration hold) {
-        return new CarrierLimits(maxConnections, maxConnectionsPerSource, maxFrameLength, idle, request, maxQueuedBytes,
-                maxBodyBytes, maxHeaderBytes, hold, maxSessions, sessionLifetime);
+        return new CarrierLimits(
+                maxConnections,
+                maxConnectionsPerSource,
+                maxFrameLength,
+                idle,
+                request,
+                maxQueuedBytes,
+                maxBodyBytes,
+                maxHeaderBytes,
+                hold,
+                maxSessions,
+                sessionLifetime);
     }
 }

@@ -22,14 +22,31 @@ import java.time.Duration;
  * @param proxy the proxy selector for HTTP, or null for the JDK's default ({@code http.proxyHost},
  *     {@code java.net.useSystemProxies}, {@link ProxySelector#getDefault()})
  */
-public record FallbackConfig(boolean tcp, boolean http, Duration udpTimeout, Duration tcpConnectTimeout, int tcpAttempts,
-        Duration reconnectMin, Duration reconnectMax, Duration tcpRetryInterval, Duration probeInterval,
-        Duration httpRequestTimeout, int maxQueuedBytes, ProxySelector proxy) {
+public record FallbackConfig(
+        boolean tcp,
+        boolean http,
+        Duration udpTimeout,
+        Duration tcpConnectTimeout,
+        int tcpAttempts,
+        Duration reconnectMin,
+        Duration reconnectMax,
+        Duration tcpRetryInterval,
+        Duration probeInterval,
+        Duration httpRequestTimeout,
+        int maxQueuedBytes,
+        ProxySelector proxy) {
 
     /** Validates the values. */
     public FallbackConfig {
-        for (Duration d : new Duration[] {udpTimeout, tcpConnectTimeout, reconnectMin, reconnectMax, tcpRetryInterval,
-                probeInterval, httpRequestTimeout}) {
+        for (Duration d : new Duration[] {
+            udpTimeout,
+            tcpConnectTimeout,
+            reconnectMin,
+            reconnectMax,
+            tcpRetryInterval,
+            probeInterval,
+            httpRequestTimeout
+        }) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("fallback durations must be positive");
             }
@@ -46,26 +63,69 @@ public record FallbackConfig(boolean tcp, boolean http, Duration udpTimeout, Dur
      * every 10 s, HTTP requests abandoned after 35 s, 1 MiB queued per relay, the JDK's proxies.
      */
     public static FallbackConfig defaults() {
-        return new FallbackConfig(true, true, Duration.ofSeconds(3), Duration.ofSeconds(3), 1, Duration.ofSeconds(1),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(35),
-                1 << 20, null);
+        return new FallbackConfig(
+                true,
+                true,
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(3),
+                1,
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(35),
+                1 << 20,
+                null);
     }
 
     /** These settings with another proxy selector (null: the JDK's default). */
     public FallbackConfig withProxy(ProxySelector p) {
-        return new FallbackConfig(tcp, http, udpTimeout, tcpConnectTimeout, tcpAttempts, reconnectMin, reconnectMax,
-                tcpRetryInterval, probeInterval, httpRequestTimeout, maxQueuedBytes, p);
+        return new FallbackConfig(
+                tcp,
+                http,
+                udpTimeout,
+                tcpConnectTimeout,
+                tcpAttempts,
+                reconnectMin,
+                reconnectMax,
+                tcpRetryInterval,
+                probeInterval,
+                httpRequestTimeout,
+                maxQueuedBytes,
+                p);
     }
 
     /** These settings with the carriers switched on or off. */
     public FallbackConfig withCarriers(boolean tcpOn, boolean httpOn) {
-        return new FallbackConfig(tcpOn, httpOn, udpTimeout, tcpConnectTimeout, tcpAttempts, reconnectMin, reconnectMax,
-                tcpRetryInterval, probeInterval, httpRequestTimeout, maxQueuedBytes, proxy);
+        return new FallbackConfig(
+                tcpOn,
+                httpOn,
+                udpTimeout,
+                tcpConnectTimeout,
+                tcpAttempts,
+                reconnectMin,
+                reconnectMax,
+                tcpRetryInterval,
+                probeInterval,
+                httpRequestTimeout,
+                maxQueuedBytes,
+                proxy);
     }
 
     /** These settings with another UDP probe interval. */
     public FallbackConfig withProbeInterval(Duration d) {
-        return new FallbackConfig(tcp, http, udpTimeout, tcpConnectTimeout, tcpAttempts, reconnectMin, reconnectMax,
-                tcpRetryInterval, d, httpRequestTimeout, maxQueuedBytes, proxy);
+        return new FallbackConfig(
+                tcp,
+                http,
+                udpTimeout,
+                tcpConnectTimeout,
+                tcpAttempts,
+                reconnectMin,
+                reconnectMax,
+                tcpRetryInterval,
+                d,
+                httpRequestTimeout,
+                maxQueuedBytes,
+                proxy);
     }
 }

@@ -27,7 +27,9 @@ package org.anode.transport;
 public final class FallbackPolicy {
     /** The carriers, in fallback order. */
     public enum Carrier {
-        UDP, TCP, HTTP
+        UDP,
+        TCP,
+        HTTP
     }
 
     private static final long NONE = Long.MIN_VALUE;
@@ -44,6 +46,7 @@ public final class FallbackPolicy {
     private boolean tcpEverConnected;
     /** Packets came back over TCP since UDP was left: the relay is there, silence is not a middlebox. */
     private boolean tcpEverHeard;
+
     private long tcpNextAttempt = NONE;
     private long tcpUnansweredSince = NONE;
     private long lastSwitch;
@@ -118,7 +121,8 @@ public final class FallbackPolicy {
         if (carrier == Carrier.TCP && httpAvailable && tcpFailures >= attempts) {
             switchTo(Carrier.HTTP, now);
         }
-        tcpNextAttempt = now + (carrier == Carrier.HTTP ? config.tcpRetryInterval().toNanos() : backoff(tcpFailures));
+        tcpNextAttempt =
+                now + (carrier == Carrier.HTTP ? config.tcpRetryInterval().toNanos() : backoff(tcpFailures));
     }
 
     /** Delay before reconnect attempt number {@code failures}: doubling from the minimum, capped. */
@@ -143,7 +147,9 @@ public final class FallbackPolicy {
 
     /** Marks a TCP attempt as started (so that the next is not due before it ends). */
     public void tcpAttemptStarted(long now) {
-        tcpNextAttempt = now + config.reconnectMax().toNanos() + config.tcpConnectTimeout().toNanos();
+        tcpNextAttempt = now
+                + config.reconnectMax().toNanos()
+                + config.tcpConnectTimeout().toNanos();
     }
 
     /** True if a UDP probe should be sent now (on TCP or HTTP); marks it sent. */
@@ -179,8 +185,11 @@ public final class FallbackPolicy {
             }
             return false;
         }
-        if (carrier == Carrier.TCP && !tcpEverHeard && tcpUnansweredSince != NONE
-                && now - tcpUnansweredSince >= timeout && httpAvailable) {
+        if (carrier == Carrier.TCP
+                && !tcpEverHeard
+                && tcpUnansweredSince != NONE
+                && now - tcpUnansweredSince >= timeout
+                && httpAvailable) {
             // Connected but nothing comes back (a middlebox that accepts and swallows): HTTP.
             tcpUnansweredSince = NONE;
             tcpFailures = Math.max(tcpFailures, config.tcpAttempts());

@@ -45,11 +45,18 @@ final class FramedConnection {
     private boolean writeArmed;
     /** Loop thread: when the last complete frame arrived, and when the current partial one began. */
     long lastFrameNanos;
+
     long partialSinceNanos = Long.MIN_VALUE;
     long frames;
 
-    FramedConnection(EventLoop loop, SocketChannel channel, InetSocketAddress remote, int maxFrame, int outCapacity,
-            ByteBuffer sharedIn, Listener listener) {
+    FramedConnection(
+            EventLoop loop,
+            SocketChannel channel,
+            InetSocketAddress remote,
+            int maxFrame,
+            int outCapacity,
+            ByteBuffer sharedIn,
+            Listener listener) {
         this.loop = loop;
         this.channel = channel;
         this.remote = remote;

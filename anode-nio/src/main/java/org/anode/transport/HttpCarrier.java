@@ -60,8 +60,10 @@ final class HttpCarrier {
         this.config = config;
         this.loop = loop;
         this.listener = listener;
-        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.tcpConnectTimeout()).followRedirects(HttpClient.Redirect.NEVER);
+        HttpClient.Builder b = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.tcpConnectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER);
         if (config.proxy() != null) {
             b.proxy(config.proxy());
         }
@@ -119,10 +121,12 @@ final class HttpCarrier {
         URI base = uris.get(uriIndex % uris.size());
         long hold = Math.max(1, config.httpRequestTimeout().toSeconds() - 10);
         URI u = URI.create(base + (base.getRawQuery() == null ? "?" : "&") + "s=" + token + "&w=" + hold);
-        HttpRequest req = HttpRequest.newBuilder(u).timeout(config.httpRequestTimeout())
+        HttpRequest req = HttpRequest.newBuilder(u)
+                .timeout(config.httpRequestTimeout())
                 .header("Content-Type", "application/octet-stream")
                 .header("Cache-Control", "no-cache")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
         client.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((resp, e) -> done(resp, e));
     }
 
@@ -172,7 +176,8 @@ final class HttpCarrier {
             if (failures > 0) {
                 if (!retryScheduled && inFlight == 0) {
                     retryScheduled = true;
-                    long d = Math.min(config.reconnectMax().toNanos(),
+                    long d = Math.min(
+                            config.reconnectMax().toNanos(),
                             config.reconnectMin().toNanos() << Math.min(failures - 1, 10));
                     loop.schedule(d, this::retry);
                 }

@@ -59,10 +59,12 @@ public final class HttpTransport implements Transport {
     private final Map<String, byte[]> statics = new ConcurrentHashMap<>();
     /** Loop thread only. */
     private final Map<Conn, Boolean> conns = new HashMap<>();
+
     private final Map<InetAddress, Integer> perSource = new HashMap<>();
     private final Map<String, Session> sessions = new HashMap<>();
     /** Read by {@link #send} from any thread. */
     private final Map<InetSocketAddress, Session> bySource = new ConcurrentHashMap<>();
+
     private final ByteBuffer sharedIn = ByteBuffer.allocate(16384);
     private long sessionSeq;
     private final AtomicLong refused = new AtomicLong();
@@ -80,10 +82,12 @@ public final class HttpTransport implements Transport {
         final InetSocketAddress source;
         /** Framed packets waiting, guarded by this. */
         byte[] queue = new byte[0];
+
         int queued;
         boolean releaseScheduled;
         /** Loop thread only. */
         Conn held;
+
         EventLoop.Timer holdTimer;
         long lastSeen;
 
@@ -125,7 +129,10 @@ public final class HttpTransport implements Transport {
     }
 
     private enum State {
-        HEAD, BODY, HELD, WRITING
+        HEAD,
+        BODY,
+        HELD,
+        WRITING
     }
 
     /** One HTTP connection. Loop thread only. */
@@ -136,6 +143,7 @@ public final class HttpTransport implements Transport {
         State state = State.HEAD;
         /** Request head bytes (and, after a request, pipelined bytes of the next). */
         ByteBuffer head;
+
         long requestStart = Long.MIN_VALUE;
         long lastActivity;
         long bodyLeft;
@@ -164,8 +172,8 @@ public final class HttpTransport implements Transport {
     }
 
     /** Listens on {@code bind} and serves on {@code loop} (which must be running). */
-    public static HttpTransport listen(EventLoop loop, InetSocketAddress bind, CarrierLimits limits,
-            PacketReceiver receiver) throws IOException {
+    public static HttpTransport listen(
+            EventLoop loop, InetSocketAddress bind, CarrierLimits limits, PacketReceiver receiver) throws IOException {
         ServerSocketChannel ss = ServerSocketChannel.open();
         try {
             ss.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -173,10 +181,11 @@ public final class HttpTransport implements Transport {
             ss.configureBlocking(false);
             HttpTransport t = new HttpTransport(loop, ss, limits, receiver);
             loop.submit(() -> {
-                t.key = loop.register(ss, SelectionKey.OP_ACCEPT, k -> t.accept());
-                t.sweep = loop.schedule(SWEEP_NANOS, t::sweep);
-                return null;
-            }).get(10, TimeUnit.SECONDS);
+                        t.key = loop.register(ss, SelectionKey.OP_ACCEPT, k -> t.accept());
+                        t.sweep = loop.schedule(SWEEP_NANOS, t::sweep);
+                        return null;
+                    })
+                    .get(10, TimeUnit.SECONDS);
             return t;
         } catch (ExecutionException e) {
             ss.close();
@@ -538,8 +547,9 @@ public final class HttpTransport implements Transport {
             c.keepAlive = false;
         }
         byte[] h = ("HTTP/1.1 " + code + " " + reason + "\r\nContent-Type: application/octet-stream\r\n"
-                + "Cache-Control: no-store\r\nContent-Length: " + body.length + "\r\n"
-                + (c.keepAlive ? "" : "Connection: close\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+                        + "Cache-Control: no-store\r\nContent-Length: " + body.length + "\r\n"
+                        + (c.keepAlive ? "" : "Connection: close\r\n") + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         ByteBuffer out = ByteBuffer.allocate(h.length + body.length);
         out.put(h).put(body).flip();
         c.out = out;
@@ -617,10 +627,11 @@ public final class HttpTransport implements Transport {
         long now = loop.nanoTime();
         long request = limits.requestTimeout().toNanos();
         long idle = limits.idleTimeout().toNanos();
-        for (Iterator<Conn> it = new java.util.ArrayList<>(conns.keySet()).iterator(); it.hasNext();) {
+        for (Iterator<Conn> it = new java.util.ArrayList<>(conns.keySet()).iterator(); it.hasNext(); ) {
             Conn c = it.next();
             boolean stalled = switch (c.state) {
-                case HEAD -> c.requestStart != Long.MIN_VALUE ? now - c.requestStart > request : now - c.lastActivity > idle;
+                case HEAD ->
+                    c.requestStart != Long.MIN_VALUE ? now - c.requestStart > request : now - c.lastActivity > idle;
                 case BODY -> now - c.requestStart > request;
                 case WRITING -> now - c.writeStart > request;
                 case HELD -> false;
@@ -631,7 +642,7 @@ public final class HttpTransport implements Transport {
             }
         }
         long life = limits.sessionLifetime().toNanos();
-        for (Iterator<Session> it = sessions.values().iterator(); it.hasNext();) {
+        for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) {
             Session s = it.next();
             if (s.held == null && now - s.lastSeen > life) {
                 it.remove();
@@ -739,9 +750,10 @@ public final class HttpTransport implements Transport {
         if (loop.isRunning()) {
             try {
                 loop.submit(() -> {
-                    closeAll.run();
-                    return null;
-                }).get(5, TimeUnit.SECONDS);
+                            closeAll.run();
+                            return null;
+                        })
+                        .get(5, TimeUnit.SECONDS);
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

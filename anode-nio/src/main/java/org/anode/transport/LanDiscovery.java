@@ -56,6 +56,7 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
     static final long INTERFACE_POLL_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Datagrams read per readiness event. */
     private static final int READ_BATCH = 32;
+
     private static final byte[] ALL_NODES = {(byte) 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
     private final EventLoop loop;
@@ -72,7 +73,12 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
     private EventLoop.Timer pollTimer;
     private volatile boolean closed;
 
-    private LanDiscovery(EventLoop loop, Engine engine, int port, UdpTransport main4, UdpTransport main6,
+    private LanDiscovery(
+            EventLoop loop,
+            Engine engine,
+            int port,
+            UdpTransport main4,
+            UdpTransport main6,
             long announceIntervalNanos) {
         this.loop = loop;
         this.engine = engine;
@@ -90,8 +96,8 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
      * @param mains the node's own UDP sockets
      * @param port the discovery port ({@link Discovery#PORT})
      */
-    public static LanDiscovery start(EventLoop loop, Engine engine, List<UdpTransport> mains, int port,
-            long announceIntervalNanos) {
+    public static LanDiscovery start(
+            EventLoop loop, Engine engine, List<UdpTransport> mains, int port, long announceIntervalNanos) {
         UdpTransport m4 = null;
         UdpTransport m6 = null;
         for (UdpTransport t : mains) {
@@ -347,7 +353,8 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
         int v = ((x[0] & 0xff) << 24) | ((x[1] & 0xff) << 16) | ((x[2] & 0xff) << 8) | (x[3] & 0xff);
         v |= (int) (0xffffffffL >>> prefix);
         try {
-            return InetAddress.getByAddress(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+            return InetAddress.getByAddress(
+                    new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
         } catch (java.net.UnknownHostException e) {
             return null;
         }

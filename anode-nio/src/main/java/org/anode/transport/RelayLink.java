@@ -34,6 +34,7 @@ public final class RelayLink implements Transport {
     private static final long TICK_NANOS = 250_000_000L;
     /** After a return to UDP, the TCP connection and HTTP polling stay this long (relay registration lifetime). */
     private static final long LINGER_NANOS = 120_000_000_000L;
+
     private static final int RECENT = 8;
     private static final int SLOT = 2048;
 
@@ -48,6 +49,7 @@ public final class RelayLink implements Transport {
     private final String name;
     /** Recently sent packets, for re-sending on a carrier change; guarded by this. */
     private final byte[][] recent = new byte[RECENT][SLOT];
+
     private final int[] recentLength = new int[RECENT];
     private final long[] recentTime = new long[RECENT];
     private int recentNext;
@@ -61,6 +63,7 @@ public final class RelayLink implements Transport {
     private final Runnable prober;
     /** Set when a UDP probe is due: the next packet for the relay itself also goes over UDP. */
     private volatile boolean probeArmed;
+
     private volatile boolean httpFailing;
     private boolean tcpWasConnected;
 
@@ -73,8 +76,16 @@ public final class RelayLink implements Transport {
      * @param relay the relay's address: packets addressed to it are the ones that can probe UDP
      * @param prober sends the relay a PING (over this link) when a UDP probe is due
      */
-    public RelayLink(EventLoop loop, Transport udp, InetSocketAddress endpoint, InetSocketAddress tcpEndpoint,
-            List<URI> httpUris, FallbackConfig config, PacketReceiver receiver, AnodeAddress relay, Runnable prober) {
+    public RelayLink(
+            EventLoop loop,
+            Transport udp,
+            InetSocketAddress endpoint,
+            InetSocketAddress tcpEndpoint,
+            List<URI> httpUris,
+            FallbackConfig config,
+            PacketReceiver receiver,
+            AnodeAddress relay,
+            Runnable prober) {
         this.relay = relay;
         this.prober = prober;
         this.loop = loop;
@@ -84,34 +95,36 @@ public final class RelayLink implements Transport {
         this.config = config;
         this.receiver = receiver;
         this.policy = new FallbackPolicy(config, tcpEndpoint != null, !httpUris.isEmpty(), loop.nanoTime());
-        this.http = httpUris.isEmpty() ? null : new HttpCarrier(httpUris, config, loop, new HttpCarrier.Listener() {
-            @Override
-            public void packets(List<ByteBuffer> packets) {
-                loop.execute(() -> {
-                    for (ByteBuffer p : packets) {
-                        receiver.receive(RelayLink.this, endpoint, p);
+        this.http = httpUris.isEmpty()
+                ? null
+                : new HttpCarrier(httpUris, config, loop, new HttpCarrier.Listener() {
+                    @Override
+                    public void packets(List<ByteBuffer> packets) {
+                        loop.execute(() -> {
+                            for (ByteBuffer p : packets) {
+                                receiver.receive(RelayLink.this, endpoint, p);
+                            }
+                            receiver.endOfBatch();
+                        });
                     }
-                    receiver.endOfBatch();
+
+                    @Override
+                    public void succeeded() {
+                        if (httpFailing) {
+                            // The relay is back (e.g. restarted): register again now, not at the next keepalive.
+                            httpFailing = false;
+                            if (prober != null) {
+                                loop.execute(prober);
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void failed(String why) {
+                        httpFailing = true;
+                        LOG.log(System.Logger.Level.DEBUG, "{0}: HTTP: {1}", name(), why);
+                    }
                 });
-            }
-
-            @Override
-            public void succeeded() {
-                if (httpFailing) {
-                    // The relay is back (e.g. restarted): register again now, not at the next keepalive.
-                    httpFailing = false;
-                    if (prober != null) {
-                        loop.execute(prober);
-                    }
-                }
-            }
-
-            @Override
-            public void failed(String why) {
-                httpFailing = true;
-                LOG.log(System.Logger.Level.DEBUG, "{0}: HTTP: {1}", name(), why);
-            }
-        });
         this.name = "relay-link/" + endpoint.getAddress().getHostAddress() + ":" + endpoint.getPort();
         loop.execute(() -> tick = loop.schedule(TICK_NANOS, this::tick));
     }
@@ -230,7 +243,8 @@ public final class RelayLink implements Transport {
         if (packet.remaining() < org.anode.wire.PacketFormat.headerLength(flags)) {
             return false;
         }
-        int r = p + org.anode.wire.PacketFormat.SENDER
+        int r = p
+                + org.anode.wire.PacketFormat.SENDER
                 + ((flags & org.anode.wire.PacketFormat.FLAG_SENDER_FULL) != 0 ? AnodeAddress.LENGTH : ShortId.LENGTH);
         if ((flags & org.anode.wire.PacketFormat.FLAG_RECIPIENT_FULL) != 0) {
             return relay.matches(packet, r);
@@ -419,8 +433,8 @@ public final class RelayLink implements Transport {
             }
             return;
         }
-        FramedConnection c = new FramedConnection(loop, ch, tcpEndpoint, 65535, config.maxQueuedBytes(), tcpIn,
-                new FramedConnection.Listener() {
+        FramedConnection c = new FramedConnection(
+                loop, ch, tcpEndpoint, 65535, config.maxQueuedBytes(), tcpIn, new FramedConnection.Listener() {
                     @Override
                     public void frame(FramedConnection conn, ByteBuffer packet) {
                         synchronized (RelayLink.this) {

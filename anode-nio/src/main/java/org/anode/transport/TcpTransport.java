@@ -45,6 +45,7 @@ public final class TcpTransport implements Transport {
     private final Map<InetSocketAddress, FramedConnection> connections = new ConcurrentHashMap<>();
     /** Loop thread only. */
     private final Map<InetAddress, Integer> perSource = new HashMap<>();
+
     private final ByteBuffer sharedIn = ByteBuffer.allocate(16384);
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong badFrames = new AtomicLong();
@@ -87,8 +88,8 @@ public final class TcpTransport implements Transport {
     }
 
     /** Listens on {@code bind} and serves connections on {@code loop} (which must be running). */
-    public static TcpTransport listen(EventLoop loop, InetSocketAddress bind, CarrierLimits limits,
-            PacketReceiver receiver) throws IOException {
+    public static TcpTransport listen(
+            EventLoop loop, InetSocketAddress bind, CarrierLimits limits, PacketReceiver receiver) throws IOException {
         ServerSocketChannel ss = ServerSocketChannel.open();
         try {
             ss.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -96,10 +97,11 @@ public final class TcpTransport implements Transport {
             ss.configureBlocking(false);
             TcpTransport t = new TcpTransport(loop, ss, limits, receiver);
             loop.submit(() -> {
-                t.key = loop.register(ss, SelectionKey.OP_ACCEPT, k -> t.accept());
-                t.sweep = loop.schedule(SWEEP_NANOS, t::sweep);
-                return null;
-            }).get(10, TimeUnit.SECONDS);
+                        t.key = loop.register(ss, SelectionKey.OP_ACCEPT, k -> t.accept());
+                        t.sweep = loop.schedule(SWEEP_NANOS, t::sweep);
+                        return null;
+                    })
+                    .get(10, TimeUnit.SECONDS);
             LOG.log(System.Logger.Level.DEBUG, "listening on {0}", t.name);
             return t;
         } catch (ExecutionException e) {
@@ -140,8 +142,8 @@ public final class TcpTransport implements Transport {
                 }
                 ch.configureBlocking(false);
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                FramedConnection c = new FramedConnection(loop, ch, remote, limits.maxFrameLength(),
-                        limits.maxQueuedBytes(), sharedIn, listener);
+                FramedConnection c = new FramedConnection(
+                        loop, ch, remote, limits.maxFrameLength(), limits.maxQueuedBytes(), sharedIn, listener);
                 FramedConnection old = connections.put(remote, c);
                 if (old != null) {
                     old.close("replaced");

@@ -43,6 +43,7 @@ public final class UdpTransport implements Transport {
     private static final int HOLD = 32;
     /** Size of a hold slot: any packet of the DECISIONS 27 sizes and a little more. */
     private static final int SLOT = 2048;
+
     private final ByteBuffer[] slots = new ByteBuffer[HOLD];
     private final InetSocketAddress[] sources = new InetSocketAddress[HOLD];
     private int held;
@@ -86,7 +87,8 @@ public final class UdpTransport implements Transport {
             t = new UdpTransport(ch, v6, maxPacket, receiver);
             // On the loop thread itself (NAT traversal opening extra sockets) waiting for the loop
             // would stall it: register directly.
-            t.key = loop.inLoop() ? loop.register(ch, SelectionKey.OP_READ, t::onReadable)
+            t.key = loop.inLoop()
+                    ? loop.register(ch, SelectionKey.OP_READ, t::onReadable)
                     : loop.submit(() -> loop.register(ch, SelectionKey.OP_READ, t::onReadable))
                             .get(10, TimeUnit.SECONDS);
         } catch (IOException e) {
@@ -118,8 +120,8 @@ public final class UdpTransport implements Transport {
      * fails with a {@link java.net.BindException} saying so. A host without IPv6 at all gets the
      * IPv4 socket alone.
      */
-    public static java.util.List<UdpTransport> openPair(EventLoop loop, int port, int maxPacket4, int maxPacket6,
-            PacketReceiver receiver) throws IOException {
+    public static java.util.List<UdpTransport> openPair(
+            EventLoop loop, int port, int maxPacket4, int maxPacket6, PacketReceiver receiver) throws IOException {
         InetSocketAddress any4 = new InetSocketAddress(java.net.InetAddress.getByAddress(new byte[4]), port);
         DatagramChannel c4 = DatagramChannel.open(StandardProtocolFamily.INET);
         DatagramChannel c6 = null;
@@ -145,8 +147,10 @@ public final class UdpTransport implements Transport {
                     c6.bind(any6);
                 } catch (IOException e) {
                     if (port != 0) {
-                        throw bindFailure("UDP port " + port + " is bound for IPv4 but cannot be bound for IPv6 ("
-                                + e.getMessage() + "): choose another port, or bind addresses one by one", e);
+                        throw bindFailure(
+                                "UDP port " + port + " is bound for IPv4 but cannot be bound for IPv6 ("
+                                        + e.getMessage() + "): choose another port, or bind addresses one by one",
+                                e);
                     }
                     c6.close();
                     c6 = DatagramChannel.open(StandardProtocolFamily.INET6);
@@ -201,8 +205,8 @@ public final class UdpTransport implements Transport {
     }
 
     /** Registers a bound channel with the loop; closes it on failure. */
-    private static UdpTransport register(EventLoop loop, DatagramChannel ch, boolean v6, int maxPacket,
-            PacketReceiver receiver) throws IOException {
+    private static UdpTransport register(
+            EventLoop loop, DatagramChannel ch, boolean v6, int maxPacket, PacketReceiver receiver) throws IOException {
         UdpTransport t;
         try {
             ch.configureBlocking(false);

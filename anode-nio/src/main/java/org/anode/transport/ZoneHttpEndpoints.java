@@ -17,8 +17,7 @@ public final class ZoneHttpEndpoints {
     /** Most URIs taken from one entry. */
     public static final int MAX_URIS = 8;
 
-    private ZoneHttpEndpoints() {
-    }
+    private ZoneHttpEndpoints() {}
 
     /** The key of relay {@code index}'s HTTP endpoints. */
     public static String keyFor(int index) {
@@ -39,7 +38,8 @@ public final class ZoneHttpEndpoints {
             }
             try {
                 URI u = new URI(t);
-                if (u.isAbsolute() && u.getHost() != null
+                if (u.isAbsolute()
+                        && u.getHost() != null
                         && ("http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme()))) {
                     out.add(u);
                 }

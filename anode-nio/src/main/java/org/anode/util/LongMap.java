@@ -47,7 +47,7 @@ public final class LongMap<V> {
         Object[] v = values;
         long[] k = keys;
         int m = mask;
-        for (int i = slot(key, m);; i = (i + 1) & m) {
+        for (int i = slot(key, m); ; i = (i + 1) & m) {
             Object o = v[i];
             if (o == null) {
                 return null;
@@ -67,7 +67,7 @@ public final class LongMap<V> {
         if ((size + 1) * 2 > values.length) {
             rehash(values.length * 2);
         }
-        for (int i = slot(key, mask);; i = (i + 1) & mask) {
+        for (int i = slot(key, mask); ; i = (i + 1) & mask) {
             Object o = values[i];
             if (o == null) {
                 keys[i] = key;
@@ -85,7 +85,7 @@ public final class LongMap<V> {
     /** Removes {@code key}; returns its value, or null if it had none. */
     @SuppressWarnings("unchecked")
     public V remove(long key) {
-        for (int i = slot(key, mask);; i = (i + 1) & mask) {
+        for (int i = slot(key, mask); ; i = (i + 1) & mask) {
             Object o = values[i];
             if (o == null) {
                 return null;
@@ -104,7 +104,7 @@ public final class LongMap<V> {
      * @return whether it was removed
      */
     public boolean remove(long key, Object expected) {
-        for (int i = slot(key, mask);; i = (i + 1) & mask) {
+        for (int i = slot(key, mask); ; i = (i + 1) & mask) {
             Object o = values[i];
             if (o == null) {
                 return false;
@@ -189,7 +189,7 @@ public final class LongMap<V> {
         mask = cap - 1;
         for (int i = 0; i < ov.length; i++) {
             if (ov[i] != null) {
-                for (int s = slot(ok[i], mask);; s = (s + 1) & mask) {
+                for (int s = slot(ok[i], mask); ; s = (s + 1) & mask) {
                     if (values[s] == null) {
                         keys[s] = ok[i];
                         values[s] = ov[i];

@@ -6,8 +6,7 @@ import java.util.HexFormat;
 final class Bytes {
     private static final int TO_STRING_MAX = 32;
 
-    private Bytes() {
-    }
+    private Bytes() {}
 
     static byte[] copy(byte[] b, String what) {
         if (b == null) {

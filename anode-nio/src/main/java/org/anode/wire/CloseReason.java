@@ -38,7 +38,8 @@ public enum CloseReason {
     public static CloseReason fromCode(int code) throws WireException {
         CloseReason r = forCode(code);
         if (r == null) {
-            throw new WireException("unknown S_CLOSE reason 0x" + Integer.toHexString(code) + " (draft 5.2.2 defines 00-03)");
+            throw new WireException(
+                    "unknown S_CLOSE reason 0x" + Integer.toHexString(code) + " (draft 5.2.2 defines 00-03)");
         }
         return r;
     }

@@ -50,7 +50,8 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
             throw new IllegalArgumentException("unresolved socket address " + address + " has no IP to encode");
         }
         boolean v6 = a instanceof Inet6Address;
-        EndpointType t = tcp ? (v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4)
+        EndpointType t = tcp
+                ? (v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4)
                 : (v6 ? EndpointType.UDP_IPV6 : EndpointType.UDP_IPV4);
         return new Ip(t, a, address.getPort());
     }
@@ -78,8 +79,8 @@ public sealed interface Endpoint permits Endpoint.Unspecified, Endpoint.Ethernet
         int p = off + 1;
         if (t != EndpointType.HTTP) {
             if (limit - p < t.addressLength()) {
-                throw new WireException(t + " endpoint needs " + t.addressLength() + " address bytes, only "
-                        + (limit - p) + " remain");
+                throw new WireException(
+                        t + " endpoint needs " + t.addressLength() + " address bytes, only " + (limit - p) + " remain");
             }
             return p + t.addressLength();
         }

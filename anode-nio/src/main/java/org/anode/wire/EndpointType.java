@@ -55,8 +55,8 @@ public enum EndpointType {
     /** The type for a code; an unknown type makes the enclosing message invalid (DECISIONS 15). */
     public static EndpointType fromCode(int code) throws WireException {
         if (code < 0 || code >= BY_CODE.length) {
-            throw new WireException("unknown endpoint type 0x" + Integer.toHexString(code & 0xff)
-                    + " (draft 2.10 defines 0x00-0x06)");
+            throw new WireException(
+                    "unknown endpoint type 0x" + Integer.toHexString(code & 0xff) + " (draft 2.10 defines 0x00-0x06)");
         }
         return BY_CODE[code];
     }

@@ -25,11 +25,16 @@ public enum ErrorCode {
     /** The code's constant, or null if undefined; allocation-free. */
     public static ErrorCode forCode(int code) {
         switch (code) {
-            case 0x01: return MESSAGE_NOT_VALID;
-            case 0x02: return AUTHENTICATION_FAILED;
-            case 0x03: return RELAY_NOT_AUTHORIZED;
-            case 0x04: return RELAY_RECIPIENT_UNREACHABLE;
-            default: return null;
+            case 0x01:
+                return MESSAGE_NOT_VALID;
+            case 0x02:
+                return AUTHENTICATION_FAILED;
+            case 0x03:
+                return RELAY_NOT_AUTHORIZED;
+            case 0x04:
+                return RELAY_RECIPIENT_UNREACHABLE;
+            default:
+                return null;
         }
     }
 
@@ -37,7 +42,8 @@ public enum ErrorCode {
     public static ErrorCode fromCode(int code) throws WireException {
         ErrorCode c = forCode(code);
         if (c == null) {
-            throw new WireException("unknown ERROR code 0x" + Integer.toHexString(code) + " (draft 4.2.1 defines 0x01-0x04)");
+            throw new WireException(
+                    "unknown ERROR code 0x" + Integer.toHexString(code) + " (draft 4.2.1 defines 0x01-0x04)");
         }
         return c;
     }

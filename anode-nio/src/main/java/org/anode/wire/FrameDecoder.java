@@ -116,8 +116,10 @@ public final class FrameDecoder {
             throw new WireException("frame decoder failed earlier (" + failure + ")");
         }
         if (prefixBytes != 0) {
-            throw new WireException(prefixBytes < 2 ? "stream ended inside a length prefix"
-                    : "stream ended inside a frame: " + filled + " of " + length + " bytes received");
+            throw new WireException(
+                    prefixBytes < 2
+                            ? "stream ended inside a length prefix"
+                            : "stream ended inside a frame: " + filled + " of " + length + " bytes received");
         }
     }
 

@@ -17,9 +17,22 @@ import java.util.Objects;
  * encode through the same {@link MessageFields} writers as the live stream path, so they write
  * exactly the same bytes.
  */
-public sealed interface Message permits Message.Error, Message.Ping, Message.Pong, Message.EpcReq, Message.Epc,
-        Message.Epi, Message.NatT, Message.NetIdReq, Message.NetId, Message.Dgram, Message.SOpen, Message.SClose,
-        Message.SData, Message.SAck, Message.SDack {
+public sealed interface Message
+        permits Message.Error,
+                Message.Ping,
+                Message.Pong,
+                Message.EpcReq,
+                Message.Epc,
+                Message.Epi,
+                Message.NatT,
+                Message.NetIdReq,
+                Message.NetId,
+                Message.Dgram,
+                Message.SOpen,
+                Message.SClose,
+                Message.SData,
+                Message.SAck,
+                Message.SDack {
 
     /** The message type. */
     MessageType type();
@@ -64,29 +77,46 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
             case NETID:
                 return new NetId(b.getInt(off), Endpoint.decodeValidated(b, off + 4, limit));
             case DGRAM:
-                return new Dgram(MessageFields.dgramSourcePort(b, off), MessageFields.destinationPort(b, off),
+                return new Dgram(
+                        MessageFields.dgramSourcePort(b, off),
+                        MessageFields.destinationPort(b, off),
                         slice(b, off + MessageFields.DGRAM_HEADER, limit));
             case S_OPEN:
-                return new SOpen(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
-                        MessageFields.window(b, off), MessageFields.sOpenInitialSequence(b, off),
+                return new SOpen(
+                        MessageFields.linkId(b, off),
+                        MessageFields.destinationPort(b, off),
+                        MessageFields.window(b, off),
+                        MessageFields.sOpenInitialSequence(b, off),
                         (MessageFields.sOpenFlags(b, off) & MessageFields.S_OPEN_FLAG_LINK_IS_PORT) != 0,
                         (MessageFields.sOpenFlags(b, off) & MessageFields.S_OPEN_FLAG_STATELESS) != 0);
             case S_CLOSE:
-                return new SClose(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
+                return new SClose(
+                        MessageFields.linkId(b, off),
+                        MessageFields.destinationPort(b, off),
                         CloseReason.fromCode(MessageFields.sCloseReason(b, off)),
-                        MessageFields.sCloseInitialSequence(b, off), MessageFields.sCloseSequence(b, off));
+                        MessageFields.sCloseInitialSequence(b, off),
+                        MessageFields.sCloseSequence(b, off));
             case S_DATA:
-                return new SData(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
-                        MessageFields.sDataSequence(b, off), slice(b, MessageFields.sDataPayloadOffset(off), limit));
+                return new SData(
+                        MessageFields.linkId(b, off),
+                        MessageFields.destinationPort(b, off),
+                        MessageFields.sDataSequence(b, off),
+                        slice(b, MessageFields.sDataPayloadOffset(off), limit));
             case S_ACK:
-                return new SAck(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
+                return new SAck(
+                        MessageFields.linkId(b, off),
+                        MessageFields.destinationPort(b, off),
                         MessageFields.window(b, off),
                         ranges(b, MessageFields.sAckRangesOffset(off), MessageFields.sAckRangeCount(off, limit)));
             case S_DACK: {
                 int n = MessageFields.sDackRangeCount(b, off);
-                return new SDack(MessageFields.linkId(b, off), MessageFields.destinationPort(b, off),
-                        MessageFields.window(b, off), ranges(b, MessageFields.sDackRangesOffset(off), n),
-                        MessageFields.sDackSequence(b, off), slice(b, MessageFields.sDackPayloadOffset(b, off), limit));
+                return new SDack(
+                        MessageFields.linkId(b, off),
+                        MessageFields.destinationPort(b, off),
+                        MessageFields.window(b, off),
+                        ranges(b, MessageFields.sDackRangesOffset(off), n),
+                        MessageFields.sDackSequence(b, off),
+                        slice(b, MessageFields.sDackPayloadOffset(b, off), limit));
             }
             default:
                 throw new WireException("unknown message type " + type);
@@ -338,7 +368,9 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Epi e && endpoint.equals(e.endpoint) && natTMode == e.natTMode
+            return o instanceof Epi e
+                    && endpoint.equals(e.endpoint)
+                    && natTMode == e.natTMode
                     && Arrays.equals(natTOptions, e.natTOptions);
         }
 
@@ -495,7 +527,9 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Dgram d && sourcePort == d.sourcePort && destinationPort == d.destinationPort
+            return o instanceof Dgram d
+                    && sourcePort == d.sourcePort
+                    && destinationPort == d.destinationPort
                     && Arrays.equals(payload, d.payload);
         }
 
@@ -520,8 +554,14 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
      * @param linkIdIsPort flag 0x01: the link id is also a port the sender listens on
      * @param stateless flag 0x80 (addendum A12): an acceptor's answer that kept no state
      */
-    record SOpen(int senderLinkId, int destinationPort, int window, int initialSequence, boolean linkIdIsPort,
-            boolean stateless) implements Message {
+    record SOpen(
+            int senderLinkId,
+            int destinationPort,
+            int window,
+            int initialSequence,
+            boolean linkIdIsPort,
+            boolean stateless)
+            implements Message {
         public SOpen {
             checkU16(senderLinkId, "sender link id");
             checkU16(destinationPort, "destination port");
@@ -545,7 +585,12 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public void writeTo(ByteBuffer dst) {
-            MessageFields.writeSOpen(dst, senderLinkId, destinationPort, window, initialSequence,
+            MessageFields.writeSOpen(
+                    dst,
+                    senderLinkId,
+                    destinationPort,
+                    window,
+                    initialSequence,
                     (linkIdIsPort ? MessageFields.S_OPEN_FLAG_LINK_IS_PORT : 0)
                             | (stateless ? MessageFields.S_OPEN_FLAG_STATELESS : 0));
         }
@@ -627,8 +672,11 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof SData d && senderLinkId == d.senderLinkId && destinationPort == d.destinationPort
-                    && sequence == d.sequence && Arrays.equals(payload, d.payload);
+            return o instanceof SData d
+                    && senderLinkId == d.senderLinkId
+                    && destinationPort == d.destinationPort
+                    && sequence == d.sequence
+                    && Arrays.equals(payload, d.payload);
         }
 
         @Override
@@ -712,8 +760,10 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public int encodedLength() {
-            return MessageFields.S_DACK_HEADER + ranges.size() * MessageFields.ACK_RANGE_LENGTH
-                    + MessageFields.S_DACK_SEQUENCE_LENGTH + payload.length;
+            return MessageFields.S_DACK_HEADER
+                    + ranges.size() * MessageFields.ACK_RANGE_LENGTH
+                    + MessageFields.S_DACK_SEQUENCE_LENGTH
+                    + payload.length;
         }
 
         @Override
@@ -727,21 +777,26 @@ public sealed interface Message permits Message.Error, Message.Ping, Message.Pon
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof SDack d && senderLinkId == d.senderLinkId && destinationPort == d.destinationPort
-                    && window == d.window && ranges.equals(d.ranges) && sequence == d.sequence
+            return o instanceof SDack d
+                    && senderLinkId == d.senderLinkId
+                    && destinationPort == d.destinationPort
+                    && window == d.window
+                    && ranges.equals(d.ranges)
+                    && sequence == d.sequence
                     && Arrays.equals(payload, d.payload);
         }
 
         @Override
         public int hashCode() {
-            return ((((senderLinkId * 31 + destinationPort) * 31 + window) * 31 + ranges.hashCode()) * 31
-                    + sequence) * 31 + Arrays.hashCode(payload);
+            return ((((senderLinkId * 31 + destinationPort) * 31 + window) * 31 + ranges.hashCode()) * 31 + sequence)
+                            * 31
+                    + Arrays.hashCode(payload);
         }
 
         @Override
         public String toString() {
-            return "SDack[" + senderLinkId + "->" + destinationPort + ", window=" + window + ", " + ranges
-                    + ", seq=" + Integer.toUnsignedString(sequence) + ", " + Bytes.toString(payload) + "]";
+            return "SDack[" + senderLinkId + "->" + destinationPort + ", window=" + window + ", " + ranges + ", seq="
+                    + Integer.toUnsignedString(sequence) + ", " + Bytes.toString(payload) + "]";
         }
     }
 }

@@ -49,10 +49,10 @@ public final class MessageFields {
      * handshake step carries its ISN (docs/DECISIONS-addenda.md, A12).
      */
     public static final int S_OPEN_FLAG_STATELESS = 0x80;
+
     private static final int S_OPEN_FLAGS = S_OPEN_FLAG_LINK_IS_PORT | S_OPEN_FLAG_STATELESS;
 
-    private MessageFields() {
-    }
+    private MessageFields() {}
 
     // ---------------------------------------------------------------- validation
 
@@ -80,7 +80,8 @@ public final class MessageFields {
                 atLeast(type, len, 1);
                 int flags = b.get(off) & 0xff;
                 if (flags != 0) {
-                    throw new WireException("EPI flags must be zero (draft 4.2.6), got 0x" + Integer.toHexString(flags));
+                    throw new WireException(
+                            "EPI flags must be zero (draft 4.2.6), got 0x" + Integer.toHexString(flags));
                 }
                 int p = Endpoint.validate(b, off + 1, limit);
                 if (p >= limit) {
@@ -116,7 +117,8 @@ public final class MessageFields {
                 exactly(type, len, S_CLOSE_LENGTH);
                 int flags = b.get(off + 4) & 0xff;
                 if (flags != 0) {
-                    throw new WireException("S_CLOSE flags must be zero (draft 5.2.2), got 0x" + Integer.toHexString(flags));
+                    throw new WireException(
+                            "S_CLOSE flags must be zero (draft 5.2.2), got 0x" + Integer.toHexString(flags));
                 }
                 CloseReason.fromCode(b.get(off + 5) & 0xff);
                 return;
@@ -137,7 +139,8 @@ public final class MessageFields {
                 atLeast(type, len, S_DACK_HEADER);
                 int n = b.get(off + 6) & 0xff;
                 if (n == 0) {
-                    throw new WireException("S_DACK must carry one or more acknowledgements (draft 5.2.5), Num. Acks is 0");
+                    throw new WireException(
+                            "S_DACK must carry one or more acknowledgements (draft 5.2.5), Num. Acks is 0");
                 }
                 if (len - S_DACK_HEADER < n * ACK_RANGE_LENGTH + S_DACK_SEQUENCE_LENGTH) {
                     throw new WireException("S_DACK claims " + n + " acknowledgements (" + n * ACK_RANGE_LENGTH
@@ -290,27 +293,34 @@ public final class MessageFields {
      * Writes an S_OPEN (draft 5.2.1); {@code flags} a combination of
      * {@link #S_OPEN_FLAG_LINK_IS_PORT} and {@link #S_OPEN_FLAG_STATELESS}.
      */
-    public static void writeSOpen(ByteBuffer dst, int linkId, int destinationPort, int window, int initialSequence,
-            int flags) {
+    public static void writeSOpen(
+            ByteBuffer dst, int linkId, int destinationPort, int window, int initialSequence, int flags) {
         if ((flags & ~S_OPEN_FLAGS) != 0) {
-            throw new IllegalArgumentException("S_OPEN defines only flags 0x01 and 0x80, got 0x"
-                    + Integer.toHexString(flags));
+            throw new IllegalArgumentException(
+                    "S_OPEN defines only flags 0x01 and 0x80, got 0x" + Integer.toHexString(flags));
         }
-        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port"))
-                .putShort(u16(window, "window")).putInt(initialSequence).put((byte) flags);
+        dst.putShort(u16(linkId, "link id"))
+                .putShort(u16(destinationPort, "destination port"))
+                .putShort(u16(window, "window"))
+                .putInt(initialSequence)
+                .put((byte) flags);
     }
 
     /**
      * Writes an S_CLOSE (draft 5.2.2): flags 0, then the reason (0-3), the connection's initial
      * sequence number and the close's sequence number (equal to it for a refusal, DECISIONS 21).
      */
-    public static void writeSClose(ByteBuffer dst, int linkId, int destinationPort, int reason, int initialSequence,
-            int sequence) {
+    public static void writeSClose(
+            ByteBuffer dst, int linkId, int destinationPort, int reason, int initialSequence, int sequence) {
         if ((reason & ~3) != 0) {
             throw new IllegalArgumentException("S_CLOSE reasons are 0-3, got " + reason);
         }
-        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port")).put((byte) 0)
-                .put((byte) reason).putInt(initialSequence).putInt(sequence);
+        dst.putShort(u16(linkId, "link id"))
+                .putShort(u16(destinationPort, "destination port"))
+                .put((byte) 0)
+                .put((byte) reason)
+                .putInt(initialSequence)
+                .putInt(sequence);
     }
 
     /**
@@ -339,7 +349,9 @@ public final class MessageFields {
 
     /** Writes an S_DATA header; the caller then writes the payload. */
     public static void writeSDataHeader(ByteBuffer dst, int linkId, int destinationPort, int sequence) {
-        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port")).putInt(sequence);
+        dst.putShort(u16(linkId, "link id"))
+                .putShort(u16(destinationPort, "destination port"))
+                .putInt(sequence);
     }
 
     /** Writes a DGRAM header; the caller then writes the payload. */
@@ -349,7 +361,8 @@ public final class MessageFields {
 
     /** Writes an S_ACK header; the caller then writes one or more ranges with {@link #writeAckRange}. */
     public static void writeSAckHeader(ByteBuffer dst, int linkId, int destinationPort, int window) {
-        dst.putShort(u16(linkId, "link id")).putShort(u16(destinationPort, "destination port"))
+        dst.putShort(u16(linkId, "link id"))
+                .putShort(u16(destinationPort, "destination port"))
                 .putShort(u16(window, "window"));
     }
 

@@ -51,8 +51,8 @@ public enum MessageType {
     public static MessageType fromCode(int code) throws WireException {
         MessageType t = forCode(code);
         if (t == null) {
-            throw new WireException("unknown message type 0x" + Integer.toHexString(code & 0xff)
-                    + " (defined: 0x00-0x09, 0x14-0x18)");
+            throw new WireException(
+                    "unknown message type 0x" + Integer.toHexString(code & 0xff) + " (defined: 0x00-0x09, 0x14-0x18)");
         }
         return t;
     }

@@ -19,8 +19,14 @@ import org.anode.crypto.internal.AesCmac;
  * @param recipientPeerId 0-15
  * @param message the message
  */
-public record Packet(int hopCount, boolean authErrorResponse, AddressField sender, AddressField recipient,
-        int senderPeerId, int recipientPeerId, Message message) {
+public record Packet(
+        int hopCount,
+        boolean authErrorResponse,
+        AddressField sender,
+        AddressField recipient,
+        int senderPeerId,
+        int recipientPeerId,
+        Message message) {
 
     public Packet {
         if ((hopCount & ~0xff) != 0) {

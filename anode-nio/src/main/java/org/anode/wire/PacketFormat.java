@@ -38,13 +38,15 @@ public final class PacketFormat {
     /** A relay drops rather than forwards a packet whose hop count is already this (DECISIONS 19). */
     public static final int MAX_HOP_COUNT = 255;
 
-    private PacketFormat() {
-    }
+    private PacketFormat() {}
 
     /** Header length for a flags byte. */
     public static int headerLength(int flags) {
-        return 2 + MAC_LENGTH + ((flags & FLAG_SENDER_FULL) != 0 ? AnodeAddress.LENGTH : ShortId.LENGTH)
-                + ((flags & FLAG_RECIPIENT_FULL) != 0 ? AnodeAddress.LENGTH : ShortId.LENGTH) + 2;
+        return 2
+                + MAC_LENGTH
+                + ((flags & FLAG_SENDER_FULL) != 0 ? AnodeAddress.LENGTH : ShortId.LENGTH)
+                + ((flags & FLAG_RECIPIENT_FULL) != 0 ? AnodeAddress.LENGTH : ShortId.LENGTH)
+                + 2;
     }
 
     /**

@@ -17,8 +17,7 @@ public final class PacketMac {
     /** Scratch size for buffers without an accessible array (direct or read-only). */
     static final int SCRATCH = 512;
 
-    private PacketMac() {
-    }
+    private PacketMac() {}
 
     /**
      * Computes the folded MAC of the packet at absolute indices {@code [start, end)} of {@code b},

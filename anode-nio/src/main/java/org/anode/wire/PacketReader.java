@@ -50,13 +50,14 @@ public final class PacketReader {
         int e = packet.limit();
         int len = e - s;
         if (len < PacketFormat.MIN_HEADER_LENGTH) {
-            throw new WireException("packet of " + len + " bytes is shorter than the "
-                    + PacketFormat.MIN_HEADER_LENGTH + "-byte minimum header");
+            throw new WireException("packet of " + len + " bytes is shorter than the " + PacketFormat.MIN_HEADER_LENGTH
+                    + "-byte minimum header");
         }
         int f = packet.get(s + PacketFormat.FLAGS) & 0xff;
         if ((f & ~PacketFormat.KNOWN_FLAGS) != 0) {
-            throw new WireException("packet has undefined flag bits 0x" + Integer.toHexString(f & ~PacketFormat.KNOWN_FLAGS)
-                    + " (DECISIONS 20: only 0x01, 0x02, 0x04 are defined)");
+            throw new WireException(
+                    "packet has undefined flag bits 0x" + Integer.toHexString(f & ~PacketFormat.KNOWN_FLAGS)
+                            + " (DECISIONS 20: only 0x01, 0x02, 0x04 are defined)");
         }
         int header = PacketFormat.headerLength(f);
         if (len < header) {
@@ -213,13 +214,16 @@ public final class PacketReader {
      * Allocation-free once {@code a}'s short id is cached.
      */
     public boolean senderIs(AnodeAddress a) {
-        return senderIsFull() ? a.matches(buf, start + PacketFormat.SENDER)
+        return senderIsFull()
+                ? a.matches(buf, start + PacketFormat.SENDER)
                 : a.shortId().value() == buf.getLong(start + PacketFormat.SENDER);
     }
 
     /** As {@link #senderIs}, for the recipient field. */
     public boolean recipientIs(AnodeAddress a) {
-        return recipientIsFull() ? a.matches(buf, recipientOffset) : a.shortId().value() == buf.getLong(recipientOffset);
+        return recipientIsFull()
+                ? a.matches(buf, recipientOffset)
+                : a.shortId().value() == buf.getLong(recipientOffset);
     }
 
     /**
@@ -254,12 +258,15 @@ public final class PacketReader {
 
     /** The sender field as a value (validates a full address). */
     public AddressField sender() throws WireException {
-        return senderIsFull() ? new AddressField.Full(senderAddress()) : new AddressField.Short(new ShortId(senderShortId()));
+        return senderIsFull()
+                ? new AddressField.Full(senderAddress())
+                : new AddressField.Short(new ShortId(senderShortId()));
     }
 
     /** The recipient field as a value (validates a full address). */
     public AddressField recipient() throws WireException {
-        return recipientIsFull() ? new AddressField.Full(recipientAddress())
+        return recipientIsFull()
+                ? new AddressField.Full(recipientAddress())
                 : new AddressField.Short(new ShortId(recipientShortId()));
     }
 
@@ -365,7 +372,7 @@ public final class PacketReader {
     /** The whole packet as a value (allocates; validates full addresses; does not check the MAC). */
     public Packet toPacket() throws WireException {
         check();
-        return new Packet(hopCount(), isAuthErrorResponse(), sender(), recipient(), senderPeerId(), recipientPeerId(),
-                message());
+        return new Packet(
+                hopCount(), isAuthErrorResponse(), sender(), recipient(), senderPeerId(), recipientPeerId(), message());
     }
 }

@@ -32,8 +32,14 @@ public final class PacketWriter {
      *
      * @return {@code dst}, positioned at the first message byte
      */
-    public ByteBuffer begin(ByteBuffer dst, AnodeAddress sender, SenderForm senderForm, AnodeAddress recipient,
-            int senderPeerId, int recipientPeerId, MessageType type) {
+    public ByteBuffer begin(
+            ByteBuffer dst,
+            AnodeAddress sender,
+            SenderForm senderForm,
+            AnodeAddress recipient,
+            int senderPeerId,
+            int recipientPeerId,
+            MessageType type) {
         int f = senderForm.flag();
         head(dst, 0, f);
         if (senderForm == SenderForm.FULL) {
@@ -51,8 +57,15 @@ public final class PacketWriter {
      * through a relay before the recipient has answered names it in full (DECISIONS 33), so the
      * relay can match the registration without a digest of its own.
      */
-    public ByteBuffer begin(ByteBuffer dst, AnodeAddress sender, SenderForm senderForm, AnodeAddress recipient,
-            boolean recipientFull, int senderPeerId, int recipientPeerId, MessageType type) {
+    public ByteBuffer begin(
+            ByteBuffer dst,
+            AnodeAddress sender,
+            SenderForm senderForm,
+            AnodeAddress recipient,
+            boolean recipientFull,
+            int senderPeerId,
+            int recipientPeerId,
+            MessageType type) {
         if (!recipientFull) {
             return begin(dst, sender, senderForm, recipient, senderPeerId, recipientPeerId, type);
         }
@@ -72,8 +85,15 @@ public final class PacketWriter {
      *
      * @return {@code dst}, positioned at the first message byte
      */
-    public ByteBuffer begin(ByteBuffer dst, int hopCount, boolean authErrorResponse, AddressField sender,
-            AddressField recipient, int senderPeerId, int recipientPeerId, MessageType type) {
+    public ByteBuffer begin(
+            ByteBuffer dst,
+            int hopCount,
+            boolean authErrorResponse,
+            AddressField sender,
+            AddressField recipient,
+            int senderPeerId,
+            int recipientPeerId,
+            MessageType type) {
         if ((hopCount & ~0xff) != 0) {
             throw new IllegalArgumentException("hop count out of range: " + hopCount);
         }

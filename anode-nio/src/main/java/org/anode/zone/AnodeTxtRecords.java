@@ -30,8 +30,7 @@ public final class AnodeTxtRecords {
 
     private static final System.Logger LOG = System.getLogger(AnodeTxtRecords.class.getName());
 
-    private AnodeTxtRecords() {
-    }
+    private AnodeTxtRecords() {}
 
     /**
      * Reads one TXT record.
@@ -62,8 +61,7 @@ public final class AnodeTxtRecords {
             try {
                 parse(r).ifPresent(out::add);
             } catch (InvalidAddressException e) {
-                LOG.log(System.Logger.Level.DEBUG, "skipping TXT record with a bad Anode address: {0}",
-                        e.getMessage());
+                LOG.log(System.Logger.Level.DEBUG, "skipping TXT record with a bad Anode address: {0}", e.getMessage());
             }
         }
         return List.copyOf(new ArrayList<>(out));

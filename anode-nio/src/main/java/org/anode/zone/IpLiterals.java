@@ -9,8 +9,7 @@ import java.net.UnknownHostException;
  * a literal: reading a zone file must never touch the network.
  */
 final class IpLiterals {
-    private IpLiterals() {
-    }
+    private IpLiterals() {}
 
     /**
      * Parses a dotted-quad IPv4 literal, an IPv6 literal, or an IPv6 literal in brackets. IPv4 octets

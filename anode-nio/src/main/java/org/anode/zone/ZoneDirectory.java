@@ -83,8 +83,12 @@ public final class ZoneDirectory {
      * local files, with the timeouts and size bound of {@code config}.
      */
     public static ZoneDirectory create(ZoneDirectoryConfig config) {
-        ZoneFetcher fetcher = ZoneFetcher.builder().locator(config.locator()).limits(config.limits())
-                .connectTimeout(config.connectTimeout()).timeout(config.requestTimeout()).build();
+        ZoneFetcher fetcher = ZoneFetcher.builder()
+                .locator(config.locator())
+                .limits(config.limits())
+                .connectTimeout(config.connectTimeout())
+                .timeout(config.requestTimeout())
+                .build();
         return create(config, fetcher::fetchBytes, System::nanoTime);
     }
 
@@ -130,8 +134,10 @@ public final class ZoneDirectory {
         Objects.requireNonNull(zone, "zone");
         List<ZoneSource> sources = sources(zone);
         if (sources.isEmpty()) {
-            return CompletableFuture.failedFuture(new ZoneUnavailableException(zone,
-                    ZoneUnavailableException.Reason.LOCAL_ONLY, "zone 0 is local and no zone file is configured for it",
+            return CompletableFuture.failedFuture(new ZoneUnavailableException(
+                    zone,
+                    ZoneUnavailableException.Reason.LOCAL_ONLY,
+                    "zone 0 is local and no zone file is configured for it",
                     null));
         }
         CompletableFuture<ZoneFile> toStart;
@@ -142,9 +148,11 @@ public final class ZoneDirectory {
             Tracked t = zones.get(zone);
             if (t == null) {
                 if (!makeRoom()) {
-                    return CompletableFuture.failedFuture(new ZoneUnavailableException(zone,
-                            ZoneUnavailableException.Reason.TOO_MANY_ZONES, "all " + config.maxZones()
-                                    + " tracked zones are being fetched", null));
+                    return CompletableFuture.failedFuture(new ZoneUnavailableException(
+                            zone,
+                            ZoneUnavailableException.Reason.TOO_MANY_ZONES,
+                            "all " + config.maxZones() + " tracked zones are being fetched",
+                            null));
                 }
                 t = new Tracked(new ZoneCacheEntry(config.retryMin(), config.retryMax()));
                 zones.put(zone, t);
@@ -164,7 +172,9 @@ public final class ZoneDirectory {
                 answer = t.inflight.copy();
             } else {
                 ZoneUnavailableException last = e.lastFailure();
-                answer = CompletableFuture.failedFuture(new ZoneUnavailableException(zone, last.reason(),
+                answer = CompletableFuture.failedFuture(new ZoneUnavailableException(
+                        zone,
+                        last.reason(),
                         "last fetch failed, next attempt in "
                                 + TimeUnit.NANOSECONDS.toMillis(Math.max(0, e.retryAt() - now)) + " ms",
                         last));
@@ -194,15 +204,15 @@ public final class ZoneDirectory {
             throw e;
         } catch (TimeoutException e) {
             f.cancel(true);
-            throw new ZoneUnavailableException(zone, ZoneUnavailableException.Reason.UNREACHABLE,
-                    "no answer within " + boundMs + " ms", e);
+            throw new ZoneUnavailableException(
+                    zone, ZoneUnavailableException.Reason.UNREACHABLE, "no answer within " + boundMs + " ms", e);
         } catch (ExecutionException e) {
             Throwable c = unwrap(e.getCause());
             if (c instanceof ZoneUnavailableException z) {
                 throw new ZoneUnavailableException(z);
             }
-            throw new ZoneUnavailableException(zone, ZoneUnavailableException.Reason.UNREACHABLE,
-                    "lookup failed: " + c, c);
+            throw new ZoneUnavailableException(
+                    zone, ZoneUnavailableException.Reason.UNREACHABLE, "lookup failed: " + c, c);
         }
     }
 
@@ -259,27 +269,34 @@ public final class ZoneDirectory {
     /** Reads sources from {@code i} on, one after the other, until one gives a valid file. */
     private CompletableFuture<Fetched> tryFrom(Zone zone, List<ZoneSource> sources, int i, List<Failure> failures) {
         ZoneSource source = sources.get(i);
-        return readOne(source).handle((bytes, failure) -> {
-            if (failure == null && bytes == null) {
-                failure = new ZoneFetchException(ZoneFetchException.Reason.IO, uriOf(source), 0, "no data", null);
-            } else if (failure == null) {
-                try {
-                    ZoneFile file = ZoneFile.parse(bytes, config.limits());
-                    return CompletableFuture.completedFuture(new Fetched(source, file, List.copyOf(failures)));
-                } catch (ZoneFileException | RuntimeException e) {
-                    // Whatever a hostile file does to the parser, it is a bad file, not a crash.
-                    failure = new ZoneFetchException(ZoneFetchException.Reason.INVALID_ZONE_FILE, uriOf(source), 200,
-                            "not a valid zone file: " + e.getMessage(), e);
-                }
-            }
-            Failure f = classify(source, unwrap(failure));
-            failures.add(f);
-            LOG.log(System.Logger.Level.DEBUG, "zone {0}: source {1} failed: {2}", zone, source, f.cause);
-            if (i + 1 < sources.size()) {
-                return tryFrom(zone, sources, i + 1, failures);
-            }
-            return CompletableFuture.<Fetched>failedFuture(new SourcesFailed(failures));
-        }).thenCompose(x -> x);
+        return readOne(source)
+                .handle((bytes, failure) -> {
+                    if (failure == null && bytes == null) {
+                        failure =
+                                new ZoneFetchException(ZoneFetchException.Reason.IO, uriOf(source), 0, "no data", null);
+                    } else if (failure == null) {
+                        try {
+                            ZoneFile file = ZoneFile.parse(bytes, config.limits());
+                            return CompletableFuture.completedFuture(new Fetched(source, file, List.copyOf(failures)));
+                        } catch (ZoneFileException | RuntimeException e) {
+                            // Whatever a hostile file does to the parser, it is a bad file, not a crash.
+                            failure = new ZoneFetchException(
+                                    ZoneFetchException.Reason.INVALID_ZONE_FILE,
+                                    uriOf(source),
+                                    200,
+                                    "not a valid zone file: " + e.getMessage(),
+                                    e);
+                        }
+                    }
+                    Failure f = classify(source, unwrap(failure));
+                    failures.add(f);
+                    LOG.log(System.Logger.Level.DEBUG, "zone {0}: source {1} failed: {2}", zone, source, f.cause);
+                    if (i + 1 < sources.size()) {
+                        return tryFrom(zone, sources, i + 1, failures);
+                    }
+                    return CompletableFuture.<Fetched>failedFuture(new SourcesFailed(failures));
+                })
+                .thenCompose(x -> x);
     }
 
     private CompletableFuture<byte[]> readOne(ZoneSource source) {
@@ -300,7 +317,9 @@ public final class ZoneDirectory {
     }
 
     private static URI uriOf(ZoneSource s) {
-        return s instanceof ZoneSource.Url u ? u.uri() : ((ZoneSource.LocalFile) s).path().toUri();
+        return s instanceof ZoneSource.Url u
+                ? u.uri()
+                : ((ZoneSource.LocalFile) s).path().toUri();
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -311,12 +330,10 @@ public final class ZoneDirectory {
     }
 
     /** A valid file, where it came from, and how the sources tried before it failed. */
-    private record Fetched(ZoneSource source, ZoneFile file, List<Failure> earlier) {
-    }
+    private record Fetched(ZoneSource source, ZoneFile file, List<Failure> earlier) {}
 
     /** One source's failure, classified. */
-    private record Failure(ZoneSource source, ZoneUnavailableException.Reason reason, Throwable cause) {
-    }
+    private record Failure(ZoneSource source, ZoneUnavailableException.Reason reason, Throwable cause) {}
 
     /** Every source failed. */
     private static final class SourcesFailed extends Exception {
@@ -334,10 +351,14 @@ public final class ZoneDirectory {
         if (t instanceof ZoneFetchException z) {
             switch (z.reason()) {
                 case INVALID_ZONE_FILE, TOO_LARGE -> r = ZoneUnavailableException.Reason.MALFORMED;
-                case HTTP_STATUS -> r = z.statusCode() == 404 || z.statusCode() == 410
-                        ? ZoneUnavailableException.Reason.NOT_FOUND : ZoneUnavailableException.Reason.UNREACHABLE;
-                case IO -> r = z.getCause() instanceof NoSuchFileException
-                        ? ZoneUnavailableException.Reason.NOT_FOUND : ZoneUnavailableException.Reason.UNREACHABLE;
+                case HTTP_STATUS ->
+                    r = z.statusCode() == 404 || z.statusCode() == 410
+                            ? ZoneUnavailableException.Reason.NOT_FOUND
+                            : ZoneUnavailableException.Reason.UNREACHABLE;
+                case IO ->
+                    r = z.getCause() instanceof NoSuchFileException
+                            ? ZoneUnavailableException.Reason.NOT_FOUND
+                            : ZoneUnavailableException.Reason.UNREACHABLE;
                 case TIMEOUT -> r = ZoneUnavailableException.Reason.UNREACHABLE;
             }
         }
@@ -351,8 +372,8 @@ public final class ZoneDirectory {
     private static ZoneUnavailableException unavailable(Zone zone, Throwable failure) {
         Throwable t = unwrap(failure);
         if (!(t instanceof SourcesFailed sf)) {
-            return new ZoneUnavailableException(zone, ZoneUnavailableException.Reason.UNREACHABLE,
-                    "fetch failed: " + t, t);
+            return new ZoneUnavailableException(
+                    zone, ZoneUnavailableException.Reason.UNREACHABLE, "fetch failed: " + t, t);
         }
         Failure best = mostTelling(sf.failures);
         Throwable cause = best.cause;
@@ -396,17 +417,33 @@ public final class ZoneDirectory {
         }
         ZoneFile f = fetched.file;
         if (outcome == ZoneCacheEntry.Outcome.IGNORED_OLDER) {
-            LOG.log(System.Logger.Level.WARNING, "zone {0}: {1} gave revision {2}, older than the cached {3}: ignored",
-                    zone, fetched.source, f.revision(), previous.revision());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "zone {0}: {1} gave revision {2}, older than the cached {3}: ignored",
+                    zone,
+                    fetched.source,
+                    f.revision(),
+                    previous.revision());
         } else if (previous == null || previous.revision() != f.revision()) {
-            LOG.log(System.Logger.Level.INFO, "zone {0}: revision {1} from {2}, {3}", zone, f.revision(),
-                    fetched.source, f.lanOnly() ? "LAN-only (no zone relays)" : f.relays().size() + " zone relay(s)");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "zone {0}: revision {1} from {2}, {3}",
+                    zone,
+                    f.revision(),
+                    fetched.source,
+                    f.lanOnly() ? "LAN-only (no zone relays)" : f.relays().size() + " zone relay(s)");
         }
         for (Failure e : fetched.earlier) {
             // A zone whose DNS name is not registered is common; a server giving a bad file is worth a warning.
-            LOG.log(e.reason == ZoneUnavailableException.Reason.MALFORMED ? System.Logger.Level.WARNING
-                    : System.Logger.Level.DEBUG, "zone {0}: {1} failed before {2} answered: {3}", zone, e.source,
-                    fetched.source, e.cause.getMessage());
+            LOG.log(
+                    e.reason == ZoneUnavailableException.Reason.MALFORMED
+                            ? System.Logger.Level.WARNING
+                            : System.Logger.Level.DEBUG,
+                    "zone {0}: {1} failed before {2} answered: {3}",
+                    zone,
+                    e.source,
+                    fetched.source,
+                    e.cause.getMessage());
         }
         done.complete(result);
     }
@@ -422,9 +459,14 @@ public final class ZoneDirectory {
             t.inflight = null;
         }
         System.Logger.Level level = e.reason() == ZoneUnavailableException.Reason.MALFORMED
-                ? System.Logger.Level.ERROR : System.Logger.Level.WARNING;
-        LOG.log(level, "{0}; {1}, retrying in {2} ms", e.getMessage(),
-                kept == null ? "the zone is unusable" : "keeping revision " + kept.revision(), retryMs);
+                ? System.Logger.Level.ERROR
+                : System.Logger.Level.WARNING;
+        LOG.log(
+                level,
+                "{0}; {1}, retrying in {2} ms",
+                e.getMessage(),
+                kept == null ? "the zone is unusable" : "keeping revision " + kept.revision(),
+                retryMs);
         if (kept != null) {
             done.complete(kept);
         } else {

@@ -24,12 +24,25 @@ import org.anode.address.Zone;
  *                       used one is forgotten to make room, since the zones asked for can come
  *                       from remote peers' addresses
  */
-public record ZoneDirectoryConfig(Map<Zone, ZoneSource> overrides, ZoneLocator locator, Duration connectTimeout,
-        Duration requestTimeout, ZoneFileLimits limits, Duration retryMin, Duration retryMax, int maxZones) {
+public record ZoneDirectoryConfig(
+        Map<Zone, ZoneSource> overrides,
+        ZoneLocator locator,
+        Duration connectTimeout,
+        Duration requestTimeout,
+        ZoneFileLimits limits,
+        Duration retryMin,
+        Duration retryMax,
+        int maxZones) {
 
-    private static final ZoneDirectoryConfig DEFAULTS = new ZoneDirectoryConfig(Map.of(), ZoneLocator.defaults(),
-            Duration.ofSeconds(5), Duration.ofSeconds(10), ZoneFileLimits.DEFAULT, Duration.ofSeconds(5),
-            Duration.ofMinutes(15), 1024);
+    private static final ZoneDirectoryConfig DEFAULTS = new ZoneDirectoryConfig(
+            Map.of(),
+            ZoneLocator.defaults(),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10),
+            ZoneFileLimits.DEFAULT,
+            Duration.ofSeconds(5),
+            Duration.ofMinutes(15),
+            1024);
 
     public ZoneDirectoryConfig {
         overrides = Map.copyOf(Objects.requireNonNull(overrides, "overrides"));
@@ -70,33 +83,33 @@ public record ZoneDirectoryConfig(Map<Zone, ZoneSource> overrides, ZoneLocator l
     }
 
     public ZoneDirectoryConfig withOverrides(Map<Zone, ZoneSource> overrides) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     public ZoneDirectoryConfig withLocator(ZoneLocator locator) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     public ZoneDirectoryConfig withTimeouts(Duration connectTimeout, Duration requestTimeout) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     public ZoneDirectoryConfig withLimits(ZoneFileLimits limits) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     public ZoneDirectoryConfig withRetry(Duration retryMin, Duration retryMax) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     public ZoneDirectoryConfig withMaxZones(int maxZones) {
-        return new ZoneDirectoryConfig(overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax,
-                maxZones);
+        return new ZoneDirectoryConfig(
+                overrides, locator, connectTimeout, requestTimeout, limits, retryMin, retryMax, maxZones);
     }
 
     /**

@@ -101,8 +101,12 @@ public final class ZoneFetcher {
         try {
             return ZoneFile.parse(body, limits);
         } catch (ZoneFileException e) {
-            throw new ZoneFetchException(ZoneFetchException.Reason.INVALID_ZONE_FILE, uri, 200,
-                    "not a valid zone file: " + e.getMessage(), e);
+            throw new ZoneFetchException(
+                    ZoneFetchException.Reason.INVALID_ZONE_FILE,
+                    uri,
+                    200,
+                    "not a valid zone file: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -132,13 +136,15 @@ public final class ZoneFetcher {
             return fetchBytes(u.uri());
         }
         Path path = ((ZoneSource.LocalFile) source).path();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return readFile(path, limits.maxSize());
-            } catch (ZoneFetchException e) {
-                throw new CompletionException(e);
-            }
-        }, ForkJoinPool.commonPool());
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return readFile(path, limits.maxSize());
+                    } catch (ZoneFetchException e) {
+                        throw new CompletionException(e);
+                    }
+                },
+                ForkJoinPool.commonPool());
     }
 
     /** Reads at most {@code max} bytes of a local zone file; a larger file is refused, not truncated. */
@@ -147,13 +153,13 @@ public final class ZoneFetcher {
         try (InputStream in = Files.newInputStream(path)) {
             byte[] data = in.readNBytes(max + 1);
             if (data.length > max) {
-                throw new ZoneFetchException(ZoneFetchException.Reason.TOO_LARGE, uri, 0,
-                        "file exceeds the " + max + "-byte limit", null);
+                throw new ZoneFetchException(
+                        ZoneFetchException.Reason.TOO_LARGE, uri, 0, "file exceeds the " + max + "-byte limit", null);
             }
             return data;
         } catch (IOException e) {
-            throw new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0,
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+            throw new ZoneFetchException(
+                    ZoneFetchException.Reason.IO, uri, 0, e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 
@@ -164,18 +170,24 @@ public final class ZoneFetcher {
     public CompletableFuture<byte[]> fetchBytes(URI uri) {
         HttpRequest request;
         try {
-            request = HttpRequest.newBuilder(uri).GET().timeout(timeout).header("Accept", "text/plain").build();
+            request = HttpRequest.newBuilder(uri)
+                    .GET()
+                    .timeout(timeout)
+                    .header("Accept", "text/plain")
+                    .build();
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0,
-                    "unusable URL: " + e.getMessage(), e));
+            return CompletableFuture.failedFuture(
+                    new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0, "unusable URL: " + e.getMessage(), e));
         }
         int max = limits.maxSize();
         AtomicReference<LimitedBody> body = new AtomicReference<>();
         HttpResponse.BodyHandler<byte[]> handler = info -> {
             long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1L);
             // Not 200: read nothing, the status is all we report.
-            LimitedBody b = new LimitedBody(info.statusCode() == 200 ? max : 0,
-                    info.statusCode() == 200 && declared > max, info.statusCode() != 200);
+            LimitedBody b = new LimitedBody(
+                    info.statusCode() == 200 ? max : 0,
+                    info.statusCode() == 200 && declared > max,
+                    info.statusCode() != 200);
             body.set(b);
             return b;
         };
@@ -187,14 +199,22 @@ public final class ZoneFetcher {
             if (failure != null) {
                 if (isTimeout(failure)) {
                     abort(exchange, body);
-                    result.completeExceptionally(new ZoneFetchException(ZoneFetchException.Reason.TIMEOUT, uri, 0,
-                            "no complete response within " + timeout.toMillis() + " ms", failure));
+                    result.completeExceptionally(new ZoneFetchException(
+                            ZoneFetchException.Reason.TIMEOUT,
+                            uri,
+                            0,
+                            "no complete response within " + timeout.toMillis() + " ms",
+                            failure));
                 } else {
                     result.completeExceptionally(classify(uri, failure));
                 }
             } else if (response.statusCode() != 200) {
-                result.completeExceptionally(new ZoneFetchException(ZoneFetchException.Reason.HTTP_STATUS, uri,
-                        response.statusCode(), "HTTP status " + response.statusCode(), null));
+                result.completeExceptionally(new ZoneFetchException(
+                        ZoneFetchException.Reason.HTTP_STATUS,
+                        uri,
+                        response.statusCode(),
+                        "HTTP status " + response.statusCode(),
+                        null));
             } else {
                 result.complete(response.body());
             }
@@ -229,11 +249,12 @@ public final class ZoneFetcher {
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof HttpConnectTimeoutException || c instanceof HttpTimeoutException) {
-                return new ZoneFetchException(ZoneFetchException.Reason.TIMEOUT, uri, 0, String.valueOf(c.getMessage()), t);
+                return new ZoneFetchException(
+                        ZoneFetchException.Reason.TIMEOUT, uri, 0, String.valueOf(c.getMessage()), t);
             }
         }
-        return new ZoneFetchException(ZoneFetchException.Reason.IO, uri, 0,
-                t.getClass().getSimpleName() + ": " + t.getMessage(), t);
+        return new ZoneFetchException(
+                ZoneFetchException.Reason.IO, uri, 0, t.getClass().getSimpleName() + ": " + t.getMessage(), t);
     }
 
     /** The body was, or was declared to be, larger than the limit. */
@@ -274,8 +295,8 @@ public final class ZoneFetcher {
             subscription = s;
             if (declaredTooLarge) {
                 s.cancel();
-                result.completeExceptionally(new BodyTooLargeException("declared body length exceeds the "
-                        + max + "-byte limit"));
+                result.completeExceptionally(
+                        new BodyTooLargeException("declared body length exceeds the " + max + "-byte limit"));
                 return;
             }
             if (discard) {
@@ -336,8 +357,7 @@ public final class ZoneFetcher {
         private ZoneFileLimits limits = ZoneFileLimits.DEFAULT;
         private ProxySelector proxy;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** The proxy selector to use instead of {@link ProxySelector#getDefault()}. */
         public Builder proxy(ProxySelector proxy) {

@@ -54,8 +54,14 @@ public final class ZoneFile {
     private final Duration ttl;
     private final List<ZoneRelay> relays;
 
-    private ZoneFile(Map<String, String> entries, String name, String description, String contact, long revision,
-            Duration ttl, List<ZoneRelay> relays) {
+    private ZoneFile(
+            Map<String, String> entries,
+            String name,
+            String description,
+            String contact,
+            long revision,
+            Duration ttl,
+            List<ZoneRelay> relays) {
         this.entries = entries;
         this.name = name;
         this.description = description;
@@ -107,7 +113,8 @@ public final class ZoneFile {
             throws ZoneFileException {
         for (String k : REQUIRED) {
             if (!entries.containsKey(k)) {
-                throw new ZoneFileException(0, "required key '" + k + "' is missing (draft 2.1 requires n, d, c, r, ttl)");
+                throw new ZoneFileException(
+                        0, "required key '" + k + "' is missing (draft 2.1 requires n, d, c, r, ttl)");
             }
         }
         long revision = nonNegative(REVISION, entries.get(REVISION), line(lines, REVISION));
@@ -127,15 +134,23 @@ public final class ZoneFile {
         int expect = 0;
         for (Map.Entry<Integer, ZoneRelay> e : byIndex.entrySet()) {
             if (e.getKey() != expect) {
-                throw new ZoneFileException(0, "zone relay " + ZoneRelay.keyFor(expect) + " is missing: relay entries"
-                        + " must be numbered zr.0 to zr." + Integer.toHexString(byIndex.size() - 1)
-                        + " without gaps (found " + ZoneRelay.keyFor(e.getKey()) + ")");
+                throw new ZoneFileException(
+                        0,
+                        "zone relay " + ZoneRelay.keyFor(expect) + " is missing: relay entries"
+                                + " must be numbered zr.0 to zr." + Integer.toHexString(byIndex.size() - 1)
+                                + " without gaps (found " + ZoneRelay.keyFor(e.getKey()) + ")");
             }
             relays.add(e.getValue());
             expect++;
         }
-        return new ZoneFile(Collections.unmodifiableMap(entries), entries.get(NAME), entries.get(DESCRIPTION),
-                entries.get(CONTACT), revision, Duration.ofSeconds(ttlSeconds), List.copyOf(relays));
+        return new ZoneFile(
+                Collections.unmodifiableMap(entries),
+                entries.get(NAME),
+                entries.get(DESCRIPTION),
+                entries.get(CONTACT),
+                revision,
+                Duration.ofSeconds(ttlSeconds),
+                List.copyOf(relays));
     }
 
     private static int line(Map<String, Integer> lines, String key) {
@@ -153,8 +168,10 @@ public final class ZoneFile {
         }
         // 19 digits can overflow a long; the wrapped value is then negative.
         if (!ok || x < 0) {
-            throw new ZoneFileException(line, "'" + key + "' must be a non-negative decimal integer below 2^63, not '"
-                    + ZoneFileFormat.printable(v) + "'");
+            throw new ZoneFileException(
+                    line,
+                    "'" + key + "' must be a non-negative decimal integer below 2^63, not '"
+                            + ZoneFileFormat.printable(v) + "'");
         }
         return x;
     }
@@ -170,8 +187,10 @@ public final class ZoneFile {
             v = (v << 4) | Math.max(d, 0);
         }
         if (!ok) {
-            throw new ZoneFileException(line, "'" + ZoneFileFormat.printable(key) + "' is not a zone relay key: expected"
-                    + " zr.<index> with the index in lower-case hex without leading zeros");
+            throw new ZoneFileException(
+                    line,
+                    "'" + ZoneFileFormat.printable(key) + "' is not a zone relay key: expected"
+                            + " zr.<index> with the index in lower-case hex without leading zeros");
         }
         return v;
     }
@@ -300,8 +319,7 @@ public final class ZoneFile {
         private final LinkedHashMap<String, String> entries = new LinkedHashMap<>();
         private int relayCount;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder name(String name) {
             return put(NAME, name);

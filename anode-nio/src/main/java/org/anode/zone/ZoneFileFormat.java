@@ -42,8 +42,7 @@ import java.util.Map;
  * line without {@code =} as a key with an empty value.
  */
 public final class ZoneFileFormat {
-    private ZoneFileFormat() {
-    }
+    private ZoneFileFormat() {}
 
     /** Reads a zone file's entries with {@link ZoneFileLimits#DEFAULT}. */
     public static Map<String, String> read(CharSequence text) throws ZoneFileException {
@@ -65,14 +64,15 @@ public final class ZoneFileFormat {
      */
     public static String decode(byte[] data, ZoneFileLimits limits) throws ZoneFileException {
         if (data.length > limits.maxSize()) {
-            throw new ZoneFileException(0, "zone file is " + data.length + " bytes, more than the limit of "
-                    + limits.maxSize());
+            throw new ZoneFileException(
+                    0, "zone file is " + data.length + " bytes, more than the limit of " + limits.maxSize());
         }
         int off = 0;
         if (data.length >= 3 && (data[0] & 0xff) == 0xef && (data[1] & 0xff) == 0xbb && (data[2] & 0xff) == 0xbf) {
             off = 3;
         }
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder dec = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
@@ -86,7 +86,8 @@ public final class ZoneFileFormat {
     }
 
     private static int lineOfFirstBadUtf8(byte[] data, int off) {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder dec = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         CharBuffer out = CharBuffer.allocate(data.length);
@@ -203,8 +204,10 @@ public final class ZoneFileFormat {
                 } else {
                     value.add(c, escaped);
                     if (value.length() > limits.maxValueLength()) {
-                        throw new ZoneFileException(startLine, "value of '" + printable(key.finish())
-                                + "' longer than " + limits.maxValueLength() + " chars");
+                        throw new ZoneFileException(
+                                startLine,
+                                "value of '" + printable(key.finish()) + "' longer than " + limits.maxValueLength()
+                                        + " chars");
                     }
                 }
             }
@@ -215,8 +218,8 @@ public final class ZoneFileFormat {
                 if (key.length() == 0) {
                     continue; // blank line (only unescaped spaces and tabs)
                 }
-                throw new ZoneFileException(startLine, "no unescaped '=' between key and value in '"
-                        + printable(key.finish()) + "'");
+                throw new ZoneFileException(
+                        startLine, "no unescaped '=' between key and value in '" + printable(key.finish()) + "'");
             }
             String k = key.finish();
             if (k.isEmpty()) {
@@ -283,8 +286,8 @@ public final class ZoneFileFormat {
             checkSurrogates(key);
             checkSurrogates(value);
         } catch (ZoneFileException ex) {
-            throw new IllegalArgumentException("zone file key or value '" + printable(key)
-                    + "' holds an unpaired UTF-16 surrogate", ex);
+            throw new IllegalArgumentException(
+                    "zone file key or value '" + printable(key) + "' holds an unpaired UTF-16 surrogate", ex);
         }
     }
 
@@ -304,7 +307,10 @@ public final class ZoneFileFormat {
         }
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
-            boolean esc = c == '\\' || c == '=' || c == '\r' || c == '\n'
+            boolean esc = c == '\\'
+                    || c == '='
+                    || c == '\r'
+                    || c == '\n'
                     || (blank(c) && (i < lead || i >= trail))
                     || (isKey && i == 0 && c == ';');
             if (esc) {

@@ -20,8 +20,8 @@ public record ZoneFileLimits(int maxSize, int maxEntries, int maxKeyLength, int 
 
     public ZoneFileLimits {
         if (maxSize <= 0 || maxEntries <= 0 || maxKeyLength <= 0 || maxValueLength <= 0) {
-            throw new IllegalArgumentException("zone file limits must be positive: " + maxSize + ", "
-                    + maxEntries + ", " + maxKeyLength + ", " + maxValueLength);
+            throw new IllegalArgumentException("zone file limits must be positive: " + maxSize + ", " + maxEntries
+                    + ", " + maxKeyLength + ", " + maxValueLength);
         }
     }
 }

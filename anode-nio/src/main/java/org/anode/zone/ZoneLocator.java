@@ -60,8 +60,8 @@ public final class ZoneLocator {
     private static void check(String template) {
         String rest = template.replace("{zone}", "").replace("{ipv4}", "");
         if (rest.indexOf('{') >= 0 || rest.indexOf('}') >= 0) {
-            throw new IllegalArgumentException("unknown placeholder in zone URL template '" + template
-                    + "' (only {zone} and {ipv4} are defined)");
+            throw new IllegalArgumentException(
+                    "unknown placeholder in zone URL template '" + template + "' (only {zone} and {ipv4} are defined)");
         }
         // Expanding for an arbitrary zone checks the rest; every zone expands to the same shape.
         expand(template, new Zone(0x01020304));
@@ -73,8 +73,8 @@ public final class ZoneLocator {
         try {
             uri = new URI(s);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("zone URL template '" + template + "' does not give a URI: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "zone URL template '" + template + "' does not give a URI: " + e.getMessage(), e);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {

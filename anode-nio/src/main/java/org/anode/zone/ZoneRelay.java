@@ -58,8 +58,8 @@ public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPo
             throw new IllegalArgumentException("a relay has 1 to " + MAX_IPS + " IP addresses, got " + ips.size());
         }
         if (addresses.isEmpty() || addresses.size() > MAX_ADDRESSES) {
-            throw new IllegalArgumentException("a relay has 1 to " + MAX_ADDRESSES + " Anode addresses, got "
-                    + addresses.size());
+            throw new IllegalArgumentException(
+                    "a relay has 1 to " + MAX_ADDRESSES + " Anode addresses, got " + addresses.size());
         }
         for (InetAddress ip : ips) {
             if (ip instanceof Inet6Address v6 && (v6.getScopeId() != 0 || v6.getScopedInterface() != null)) {
@@ -128,8 +128,10 @@ public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPo
         int c2 = c3 > 0 ? value.lastIndexOf(':', c3 - 1) : -1;
         int c1 = c2 > 0 ? value.lastIndexOf(':', c2 - 1) : -1;
         if (c1 < 0) {
-            throw new ZoneFileException(line, key + ": expected <ip>[,<ip>...]:<udp port>:<tcp port>:<anode address>"
-                    + "[,...] but found fewer than three ':'");
+            throw new ZoneFileException(
+                    line,
+                    key + ": expected <ip>[,<ip>...]:<udp port>:<tcp port>:<anode address>"
+                            + "[,...] but found fewer than three ':'");
         }
         int udp = parsePort(key, "udp", value.substring(c1 + 1, c2), line);
         int tcp = parsePort(key, "tcp", value.substring(c2 + 1, c3), line);
@@ -145,8 +147,8 @@ public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPo
             }
             InetAddress ip = IpLiterals.parse(p);
             if (ip == null) {
-                throw new ZoneFileException(line, key + ": '" + ZoneFileFormat.printable(p)
-                        + "' is not an IPv4 or IPv6 address literal");
+                throw new ZoneFileException(
+                        line, key + ": '" + ZoneFileFormat.printable(p) + "' is not an IPv4 or IPv6 address literal");
             }
             ips.add(ip);
         }
@@ -163,8 +165,8 @@ public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPo
             try {
                 addresses.add(AnodeAddress.parse(p));
             } catch (InvalidAddressException e) {
-                throw new ZoneFileException(line, key + ": bad relay address '" + ZoneFileFormat.printable(p)
-                        + "': " + e.getMessage(), e);
+                throw new ZoneFileException(
+                        line, key + ": bad relay address '" + ZoneFileFormat.printable(p) + "': " + e.getMessage(), e);
             }
         }
         return new ZoneRelay(index, ips, udp, tcp, addresses);
@@ -180,8 +182,8 @@ public record ZoneRelay(int index, List<InetAddress> ips, int udpPort, int tcpPo
             v = v * 10 + (c - '0');
         }
         if (!ok) {
-            throw new ZoneFileException(line, key + ": " + which + " port '" + ZoneFileFormat.printable(f)
-                    + "' is not a decimal number");
+            throw new ZoneFileException(
+                    line, key + ": " + which + " port '" + ZoneFileFormat.printable(f) + "' is not a decimal number");
         }
         if (v < 1 || v > 65535) {
             throw new ZoneFileException(line, key + ": " + which + " port " + v + " is not in 1-65535");

@@ -27,8 +27,8 @@ public sealed interface ZoneSource {
             Objects.requireNonNull(uri, "uri");
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-                throw new IllegalArgumentException("a zone file URL must be an absolute http or https URI with a"
-                        + " host: " + uri);
+                throw new IllegalArgumentException(
+                        "a zone file URL must be an absolute http or https URI with a" + " host: " + uri);
             }
         }
 

@@ -29,12 +29,12 @@ import org.anode.nio.AnodeNames;
  */
 public final class AnodeInetAddressResolverProvider extends InetAddressResolverProvider {
     /** Created by the JDK's service loader. */
-    public AnodeInetAddressResolverProvider() {
-    }
+    public AnodeInetAddressResolverProvider() {}
 
     @Override
     public InetAddressResolver get(Configuration configuration) {
-        return new Resolver(configuration.builtinResolver(), !"false".equalsIgnoreCase(System.getProperty("anode.names.txt")));
+        return new Resolver(
+                configuration.builtinResolver(), !"false".equalsIgnoreCase(System.getProperty("anode.names.txt")));
     }
 
     @Override

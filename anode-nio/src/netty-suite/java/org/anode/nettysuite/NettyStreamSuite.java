@@ -22,8 +22,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -94,7 +94,8 @@ public abstract class NettyStreamSuite {
 
     /** Which provider the Netty code runs on. */
     public enum Transport {
-        ANODE, JDK_TCP
+        ANODE,
+        JDK_TCP
     }
 
     /**
@@ -116,8 +117,10 @@ public abstract class NettyStreamSuite {
             if (transport == Transport.ANODE) {
                 serverNode = start();
                 clientNode = start();
-                serverNode.addPeerEndpoint(clientNode.address(), clientNode.localEndpoints().get(0));
-                clientNode.addPeerEndpoint(serverNode.address(), serverNode.localEndpoints().get(0));
+                serverNode.addPeerEndpoint(
+                        clientNode.address(), clientNode.localEndpoints().get(0));
+                clientNode.addPeerEndpoint(
+                        serverNode.address(), serverNode.localEndpoints().get(0));
                 serverProvider = serverNode.selectorProvider();
                 clientProvider = clientNode.selectorProvider();
                 serverBind = AnodeSocketAddress.of(serverNode.address(), 0);
@@ -131,8 +134,11 @@ public abstract class NettyStreamSuite {
         }
 
         private AnodeNode start() throws IOException {
-            AnodeNode n = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), AnodeNodeConfig.builder()
-                    .bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0)).build());
+            AnodeNode n = AnodeNode.start(
+                    AnodeIdentity.generate(Zone.DEFAULT),
+                    AnodeNodeConfig.builder()
+                            .bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0))
+                            .build());
             nodes.add(n);
             return n;
         }
@@ -150,25 +156,29 @@ public abstract class NettyStreamSuite {
         }
 
         ServerBootstrap server(ChannelInitializer<SocketChannel> childInit) {
-            return new ServerBootstrap().group(serverGroup())
+            return new ServerBootstrap()
+                    .group(serverGroup())
                     .channelFactory(() -> new NioServerSocketChannel(serverProvider))
                     .childHandler(childInit);
         }
 
         Bootstrap client(EventLoopGroup group, ChannelInboundHandlerAdapter handler) {
-            return new Bootstrap().group(group)
+            return new Bootstrap()
+                    .group(group)
                     .channelFactory(() -> new NioSocketChannel(clientProvider))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(handler);
         }
 
         SocketAddress clientBind() throws IOException {
-            return transport == Transport.ANODE ? AnodeSocketAddress.of(clientNode.address(), 0)
+            return transport == Transport.ANODE
+                    ? AnodeSocketAddress.of(clientNode.address(), 0)
                     : new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
         }
 
         Bootstrap datagram(SelectorProvider provider, EventLoopGroup group, ChannelInboundHandlerAdapter handler) {
-            return new Bootstrap().group(group)
+            return new Bootstrap()
+                    .group(group)
                     .channelFactory(() -> new NioDatagramChannel(provider))
                     .handler(handler);
         }
@@ -362,8 +372,10 @@ public abstract class NettyStreamSuite {
             try {
                 return result.get(WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
-                throw new AssertionError("echo stalled: " + written + " of " + total + " bytes written, " + read
-                        + " echoed back, after " + WAIT_SECONDS + " s", e);
+                throw new AssertionError(
+                        "echo stalled: " + written + " of " + total + " bytes written, " + read + " echoed back, after "
+                                + WAIT_SECONDS + " s",
+                        e);
             }
         }
     }
@@ -385,12 +397,13 @@ public abstract class NettyStreamSuite {
         try (Env env = new Env(transport)) {
             BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
             Channel server = await(env.server(new ChannelInitializer<>() {
-                @Override
-                protected void initChannel(SocketChannel ch) {
-                    accepted.add(ch);
-                    ch.pipeline().addLast(new EchoHandler());
-                }
-            }).bind(env.serverBind));
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            accepted.add(ch);
+                            ch.pipeline().addLast(new EchoHandler());
+                        }
+                    })
+                    .bind(env.serverBind));
             assertTrue(server.isActive(), "bound server channel is active (ServerSocket.isBound)");
             InetSocketAddress serverAddress = (InetSocketAddress) server.localAddress();
             assertNotNull(serverAddress);
@@ -409,8 +422,10 @@ public abstract class NettyStreamSuite {
                 assertEquals(env.serverNode.address(), remote.address());
                 AnodeSocketAddress local = assertInstanceOf(AnodeSocketAddress.class, c.localAddress());
                 assertEquals(env.clientNode.address(), local.address());
-                assertEquals(env.clientNode.address(),
-                        assertInstanceOf(AnodeSocketAddress.class, child.remoteAddress()).address());
+                assertEquals(
+                        env.clientNode.address(),
+                        assertInstanceOf(AnodeSocketAddress.class, child.remoteAddress())
+                                .address());
             }
             await(c.close());
             await(server.close());
@@ -441,11 +456,13 @@ public abstract class NettyStreamSuite {
     public void echoesThroughSmallSocketBuffers(Transport transport) throws Exception {
         try (Env env = new Env(transport)) {
             Channel server = await(env.server(init(EchoHandler::new))
-                    .childOption(ChannelOption.SO_SNDBUF, 16384).childOption(ChannelOption.SO_RCVBUF, 16384)
+                    .childOption(ChannelOption.SO_SNDBUF, 16384)
+                    .childOption(ChannelOption.SO_RCVBUF, 16384)
                     .bind(env.serverBind));
             BulkClient client = new BulkClient(512 * 1024, 16384);
             Channel c = await(env.client(env.clientGroup(), client)
-                    .option(ChannelOption.SO_SNDBUF, 16384).option(ChannelOption.SO_RCVBUF, 16384)
+                    .option(ChannelOption.SO_SNDBUF, 16384)
+                    .option(ChannelOption.SO_RCVBUF, 16384)
                     .connect(server.localAddress()));
             assertTrue(client.await(), "SHA-256 of the 512 KiB echoed equals what was sent");
             await(c.close());
@@ -531,13 +548,15 @@ public abstract class NettyStreamSuite {
         try (Env env = new Env(transport)) {
             BlockingQueue<Object> done = new LinkedBlockingQueue<>();
             Channel server = await(env.server(init(() -> new Collector(done)))
-                    .option(ChannelOption.SO_BACKLOG, CLOSE_TRIALS).bind(env.serverBind));
+                    .option(ChannelOption.SO_BACKLOG, CLOSE_TRIALS)
+                    .bind(env.serverBind));
             Bootstrap b = env.client(env.clientGroup(), Quiet.INSTANCE);
             java.util.Map<Integer, byte[]> sent = new java.util.HashMap<>();
             List<ChannelFuture> connects = new ArrayList<>();
             for (int i = 0; i < CLOSE_TRIALS; i++) {
                 byte[] tail = trialPayload(i);
-                byte[] payload = ByteBuffer.allocate(4 + tail.length).putInt(i).put(tail).array();
+                byte[] payload =
+                        ByteBuffer.allocate(4 + tail.length).putInt(i).put(tail).array();
                 sent.put(i, payload);
                 connects.add(b.connect(server.localAddress()));
             }
@@ -613,13 +632,14 @@ public abstract class NettyStreamSuite {
         try (Env env = new Env(transport)) {
             BlockingQueue<byte[]> payloads = new LinkedBlockingQueue<>();
             Channel server = await(env.server(init(() -> new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelActive(ChannelHandlerContext ctx) {
-                    byte[] p = payloads.poll();
-                    ctx.writeAndFlush(Unpooled.wrappedBuffer(p == null ? new byte[0] : p));
-                    ctx.close();
-                }
-            })).bind(env.serverBind));
+                        @Override
+                        public void channelActive(ChannelHandlerContext ctx) {
+                            byte[] p = payloads.poll();
+                            ctx.writeAndFlush(Unpooled.wrappedBuffer(p == null ? new byte[0] : p));
+                            ctx.close();
+                        }
+                    }))
+                    .bind(env.serverBind));
             EventLoopGroup group = env.clientGroup();
             for (int i = 0; i < CLOSE_TRIALS; i++) {
                 byte[] payload = trialPayload(i + 5);
@@ -647,41 +667,44 @@ public abstract class NettyStreamSuite {
     public void halfCloseRequestThenResponse(Transport transport) throws Exception {
         try (Env env = new Env(transport)) {
             Channel server = await(env.server(init(() -> new ChannelInboundHandlerAdapter() {
-                private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+                        private final ByteArrayOutputStream got = new ByteArrayOutputStream();
 
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    ByteBuf b = (ByteBuf) msg;
-                    try {
-                        byte[] a = new byte[b.readableBytes()];
-                        b.readBytes(a);
-                        got.write(a, 0, a.length);
-                    } finally {
-                        ReferenceCountUtil.release(b);
-                    }
-                }
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ByteBuf b = (ByteBuf) msg;
+                            try {
+                                byte[] a = new byte[b.readableBytes()];
+                                b.readBytes(a);
+                                got.write(a, 0, a.length);
+                            } finally {
+                                ReferenceCountUtil.release(b);
+                            }
+                        }
 
-                @Override
-                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-                    if (evt instanceof ChannelInputShutdownEvent) {
-                        SocketChannel ch = (SocketChannel) ctx.channel();
-                        byte[] all = got.toByteArray();
-                        ByteBuf answer = ctx.alloc().buffer(40);
-                        answer.writeLong(all.length);
-                        answer.writeBytes(MessageDigest.getInstance("SHA-256").digest(all));
-                        answer.writeBoolean(ch.isInputShutdown() && !ch.isOutputShutdown());
-                        ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
-                    }
-                    ctx.fireUserEventTriggered(evt);
-                }
-            })).childOption(ChannelOption.ALLOW_HALF_CLOSURE, true).bind(env.serverBind));
+                        @Override
+                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+                            if (evt instanceof ChannelInputShutdownEvent) {
+                                SocketChannel ch = (SocketChannel) ctx.channel();
+                                byte[] all = got.toByteArray();
+                                ByteBuf answer = ctx.alloc().buffer(40);
+                                answer.writeLong(all.length);
+                                answer.writeBytes(
+                                        MessageDigest.getInstance("SHA-256").digest(all));
+                                answer.writeBoolean(ch.isInputShutdown() && !ch.isOutputShutdown());
+                                ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+                            }
+                            ctx.fireUserEventTriggered(evt);
+                        }
+                    }))
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .bind(env.serverBind));
             EventLoopGroup group = env.clientGroup();
             for (int i = 0; i < 10; i++) {
                 byte[] payload = new byte[i % 2 == 0 ? 7 + i : 100_000 + i];
                 new Random(i).nextBytes(payload);
                 BlockingQueue<Object> done = new LinkedBlockingQueue<>();
-                SocketChannel c = (SocketChannel) await(env.client(group, new Collector(done))
-                        .connect(server.localAddress()));
+                SocketChannel c = (SocketChannel)
+                        await(env.client(group, new Collector(done)).connect(server.localAddress()));
                 await(c.writeAndFlush(Unpooled.wrappedBuffer(payload)));
                 await(c.shutdownOutput());
                 assertTrue(c.isOutputShutdown(), "trial " + i + ": output shut down");
@@ -718,11 +741,13 @@ public abstract class NettyStreamSuite {
             } else {
                 // The server node is this test's own and the client connects from the other node:
                 // once this listener is closed nothing can take its port.
-                Channel server = await(env.server(init(ChannelInboundHandlerAdapter::new)).bind(env.serverBind));
+                Channel server = await(
+                        env.server(init(ChannelInboundHandlerAdapter::new)).bind(env.serverBind));
                 vacant = server.localAddress();
                 await(server.close());
             }
-            Future<?> f = env.client(env.clientGroup(), new ChannelInboundHandlerAdapter()).connect(vacant);
+            Future<?> f = env.client(env.clientGroup(), new ChannelInboundHandlerAdapter())
+                    .connect(vacant);
             assertTrue(f.await(WAIT_SECONDS, TimeUnit.SECONDS), "the connect attempt ends");
             assertFalse(f.isSuccess(), "connect to a port where nothing listens fails");
             assertInstanceOf(ConnectException.class, f.cause(), "refused like the JDK's: " + f.cause());
@@ -805,15 +830,22 @@ public abstract class NettyStreamSuite {
             InetSocketAddress serverAddress = (InetSocketAddress) server.localAddress();
             assertTrue(serverAddress.getPort() > 0, "an ephemeral port was assigned: " + serverAddress);
             DatagramSink sink = new DatagramSink();
-            Channel client = await(env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
+            Channel client = await(
+                    env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
             if (transport == Transport.ANODE) {
-                assertEquals(env.serverNode.address(),
-                        assertInstanceOf(AnodeSocketAddress.class, serverAddress).address());
-                assertEquals(env.clientNode.address(),
-                        assertInstanceOf(AnodeSocketAddress.class, client.localAddress()).address());
+                assertEquals(
+                        env.serverNode.address(),
+                        assertInstanceOf(AnodeSocketAddress.class, serverAddress)
+                                .address());
+                assertEquals(
+                        env.clientNode.address(),
+                        assertInstanceOf(AnodeSocketAddress.class, client.localAddress())
+                                .address());
             }
-            echoRounds(p -> client.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(p), serverAddress)),
-                    sink, serverAddress);
+            echoRounds(
+                    p -> client.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(p), serverAddress)),
+                    sink,
+                    serverAddress);
             await(client.close());
             await(server.close());
         }
@@ -831,7 +863,8 @@ public abstract class NettyStreamSuite {
                     .bind(env.serverBind));
             InetSocketAddress serverAddress = (InetSocketAddress) server.localAddress();
             DatagramSink sink = new DatagramSink();
-            Channel client = await(env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
+            Channel client = await(
+                    env.datagram(env.clientProvider, env.clientGroup(), sink).bind(env.clientBind()));
             InetSocketAddress clientAddress = (InetSocketAddress) client.localAddress();
             await(client.connect(serverAddress));
             await(server.connect(clientAddress));
@@ -853,14 +886,13 @@ public abstract class NettyStreamSuite {
     @Test
     public void datagramServerOnTheNodesWellKnownPort() throws Exception {
         try (Env env = new Env(Transport.ANODE)) {
-            Channel ch = await(env.datagram(env.serverProvider, env.serverGroup(),
-                            new SimpleChannelInboundHandler<DatagramPacket>() {
+            Channel ch = await(env.datagram(
+                            env.serverProvider, env.serverGroup(), new SimpleChannelInboundHandler<DatagramPacket>() {
                                 @Override
                                 protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
                                     String text = p.content().toString(StandardCharsets.UTF_8);
                                     ctx.writeAndFlush(new DatagramPacket(
-                                            Unpooled.copiedBuffer("echo:" + text, StandardCharsets.UTF_8),
-                                            p.sender()));
+                                            Unpooled.copiedBuffer("echo:" + text, StandardCharsets.UTF_8), p.sender()));
                                 }
                             })
                     .option(ChannelOption.SO_RCVBUF, 64 * 1024)
@@ -887,8 +919,7 @@ public abstract class NettyStreamSuite {
                         } catch (SocketTimeoutException e) {
                             continue;
                         }
-                        assertEquals("echo:" + msg,
-                                new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
+                        assertEquals("echo:" + msg, new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
                         answered = true;
                     }
                     assertTrue(answered, "no echo for " + msg);
@@ -909,36 +940,41 @@ public abstract class NettyStreamSuite {
         SslContext serverSsl;
         SslContext clientSsl;
         {
-            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
-                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            javax.net.ssl.KeyManagerFactory kmf =
+                    javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
             java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
             try (java.io.InputStream in = getClass().getResourceAsStream("/tls/anode-test-server.p12")) {
                 assertNotNull(in, "test keystore on the class path");
                 ks.load(in, "anode-test".toCharArray());
             }
             kmf.init(ks, "anode-test".toCharArray());
-            serverSsl = SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK).build();
+            serverSsl = SslContextBuilder.forServer(kmf)
+                    .sslProvider(SslProvider.JDK)
+                    .build();
             // The pinned certificate is the server's identity; it names no host, so no hostname
             // check (Netty 4.2 turns one on by default, 4.1 does not: the same on both here).
-            clientSsl = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+            clientSsl = SslContextBuilder.forClient()
+                    .sslProvider(SslProvider.JDK)
                     .trustManager((java.security.cert.X509Certificate) ks.getCertificate("anode-test-server"))
                     .endpointIdentificationAlgorithm(null)
                     .build();
         }
         try (Env env = new Env(transport)) {
             Channel server = await(env.server(new ChannelInitializer<>() {
-                @Override
-                protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), new EchoHandler());
-                }
-            }).bind(env.serverBind));
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), new EchoHandler());
+                        }
+                    })
+                    .bind(env.serverBind));
             BulkClient client = new BulkClient(1 << 20, 443);
             Channel c = await(env.client(env.clientGroup(), new ChannelInitializer<SocketChannel>() {
-                @Override
-                protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(clientSsl.newHandler(ch.alloc()), client);
-                }
-            }).connect(server.localAddress()));
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(clientSsl.newHandler(ch.alloc()), client);
+                        }
+                    })
+                    .connect(server.localAddress()));
             assertTrue(client.await(), "SHA-256 of the 1 MiB echoed through TLS equals what was sent");
             SslHandler ssl = c.pipeline().get(SslHandler.class);
             assertTrue(ssl.handshakeFuture().isSuccess());

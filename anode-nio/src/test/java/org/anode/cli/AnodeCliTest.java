@@ -22,8 +22,11 @@ class AnodeCliTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int run(String stdin, String... args) {
-        return new AnodeCli(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8))).run(args);
+        return new AnodeCli(
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8),
+                        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)))
+                .run(args);
     }
 
     private String out() {
@@ -62,7 +65,8 @@ class AnodeCliTest {
         assertEquals(id.address().toString(), out().strip());
         assertEquals("0a0b0c0d", id.address().zone().toString());
         if (Files.getFileStore(f).supportsFileAttributeView("posix")) {
-            assertEquals(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+            assertEquals(
+                    EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
                     Files.getPosixFilePermissions(f));
         }
         assertEquals(2, run("", "keygen", "--out", f.toString()));
@@ -158,13 +162,16 @@ class AnodeCliTest {
         for (String line : AnodeCli.USAGE.split("\n")) {
             indented.append(line.isEmpty() ? "" : "    " + line).append('\n');
         }
-        assertTrue(readme.contains(indented.toString()),
+        assertTrue(
+                readme.contains(indented.toString()),
                 "README.md must show `anode --help` verbatim (indented by 4 spaces):\n" + indented);
         // And no other command line in the README's command section.
         int start = readme.indexOf("## The `anode` command");
         int end = readme.indexOf("\n## ", start + 1);
-        long listed = readme.substring(start, end).lines().filter(l -> l.startsWith("      ") && !l.startsWith("       ")
-                && Character.isLowerCase(l.charAt(6))).count();
+        long listed = readme.substring(start, end)
+                .lines()
+                .filter(l -> l.startsWith("      ") && !l.startsWith("       ") && Character.isLowerCase(l.charAt(6)))
+                .count();
         long commands = AnodeCli.USAGE.lines().filter(l -> l.startsWith("  ")).count();
         assertEquals(commands, listed, "the README's command section lists the usage's commands only");
     }

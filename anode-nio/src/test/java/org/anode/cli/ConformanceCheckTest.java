@@ -28,8 +28,11 @@ class ConformanceCheckTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private static AnodeNode node() throws Exception {
-        return AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
-                AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).build());
+        return AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                AnodeNodeConfig.builder()
+                        .bind(new InetSocketAddress(LOOPBACK, 0))
+                        .build());
     }
 
     private static String target(AnodeNode n) {
@@ -38,19 +41,32 @@ class ConformanceCheckTest {
 
     @Test
     void ourNodePassesEveryCheck() throws Exception {
-        try (AnodeNode node = node(); EchoService svc = EchoService.start(node, 7)) {
+        try (AnodeNode node = node();
+                EchoService svc = EchoService.start(node, 7)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int rc = ConformanceCheck.main(List.of("--target", target(node), "--timeout", "5000"),
-                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+            int rc = ConformanceCheck.main(
+                    List.of("--target", target(node), "--timeout", "5000"),
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
             String table = out.toString(StandardCharsets.UTF_8);
             assertEquals(0, rc, table + err.toString(StandardCharsets.UTF_8));
             assertTrue(table.contains("11 checks, 11 passed, 0 failed"), table);
-            for (String check : List.of("PING answered with PONG", "DGRAM echoed on port 7", "stream echoed on port 7",
-                    "forged MAC dropped", "payload changed after MAC dropped", "sender that does not own the MAC key dropped",
-                    "truncated header dropped", "undefined flag 0x08 dropped", "undefined message type 0x0a dropped",
-                    "DGRAM shorter than its header dropped", "PING still answered after the hostile packets")) {
-                assertTrue(table.lines().anyMatch(l -> l.startsWith(check) && l.contains("PASS")), check + " in\n" + table);
+            for (String check : List.of(
+                    "PING answered with PONG",
+                    "DGRAM echoed on port 7",
+                    "stream echoed on port 7",
+                    "forged MAC dropped",
+                    "payload changed after MAC dropped",
+                    "sender that does not own the MAC key dropped",
+                    "truncated header dropped",
+                    "undefined flag 0x08 dropped",
+                    "undefined message type 0x0a dropped",
+                    "DGRAM shorter than its header dropped",
+                    "PING still answered after the hostile packets")) {
+                assertTrue(
+                        table.lines().anyMatch(l -> l.startsWith(check) && l.contains("PASS")),
+                        check + " in\n" + table);
             }
             // The hostile packets reached the node and were counted as drops, not acted on.
             AnodeNode.Statistics s = node.statistics();

@@ -28,22 +28,31 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class ControlServerTest {
     private static AnodeNode node() throws IOException {
-        return AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
-                AnodeNodeConfig.builder().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build());
+        return AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                AnodeNodeConfig.builder()
+                        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                        .build());
     }
 
     private static String[] status(List<String> args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = ControlServer.statusCommand(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int rc = ControlServer.statusCommand(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new String[] {String.valueOf(rc), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        return new String[] {
+            String.valueOf(rc), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)
+        };
     }
 
     @Test
     void statusPrintsAddressCountersPeersAndPaths(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("control");
-        try (AnodeNode a = node(); AnodeNode b = node(); ControlServer s = ControlServer.start(a, dir)) {
+        try (AnodeNode a = node();
+                AnodeNode b = node();
+                ControlServer s = ControlServer.start(a, dir)) {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
             a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
             b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
@@ -53,14 +62,24 @@ class ControlServerTest {
             String text = r[1];
             assertTrue(text.startsWith("node      " + a.address() + "\n"), text);
             assertTrue(text.contains("state     running\n"), text);
-            assertTrue(text.contains("udp       " + ConformanceCheck.hostPort(a.localEndpoints().get(0))), text);
+            assertTrue(
+                    text.contains("udp       "
+                            + ConformanceCheck.hostPort(a.localEndpoints().get(0))),
+                    text);
             assertTrue(text.matches("(?s).*\\n  accepted +[1-9][0-9]*\\n.*"), text);
-            assertTrue(text.contains("peers     1\n  " + b.address() + " "
-                    + ConformanceCheck.hostPort(b.localEndpoints().get(0)) + "/0\n"), text);
+            assertTrue(
+                    text.contains("peers     1\n  " + b.address() + " "
+                            + ConformanceCheck.hostPort(b.localEndpoints().get(0)) + "/0\n"),
+                    text);
             // By address and by short id too.
-            assertEquals("0", status(List.of("--control", dir.toString(), a.address().toString()))[0]);
-            assertEquals("0", status(List.of("--control", dir.toString(), a.address().shortId().toString()))[0]);
-            assertEquals("1", status(List.of("--control", dir.toString(), b.address().toString()))[0]);
+            assertEquals(
+                    "0", status(List.of("--control", dir.toString(), a.address().toString()))[0]);
+            assertEquals(
+                    "0",
+                    status(List.of(
+                            "--control", dir.toString(), a.address().shortId().toString()))[0]);
+            assertEquals(
+                    "1", status(List.of("--control", dir.toString(), b.address().toString()))[0]);
             Path sock = s.socket();
             assertTrue(Files.exists(sock));
             s.close();
@@ -81,19 +100,27 @@ class ControlServerTest {
             // A node command keeps running without its control socket, and says so.
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             assertEquals(null, ControlServer.tryStart(a, dir, new PrintStream(err, true, StandardCharsets.UTF_8)));
-            assertTrue(err.toString(StandardCharsets.UTF_8).contains("no control socket"), err.toString(StandardCharsets.UTF_8));
+            assertTrue(
+                    err.toString(StandardCharsets.UTF_8).contains("no control socket"),
+                    err.toString(StandardCharsets.UTF_8));
         }
     }
 
     @Test
     void twoNodesNeedAName(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("c");
-        try (AnodeNode a = node(); AnodeNode b = node(); ControlServer sa = ControlServer.start(a, dir);
+        try (AnodeNode a = node();
+                AnodeNode b = node();
+                ControlServer sa = ControlServer.start(a, dir);
                 ControlServer sb = ControlServer.start(b, dir)) {
             String[] r = status(List.of("--control", dir.toString()));
             assertEquals("2", r[0]);
-            assertTrue(r[2].contains(a.address().shortId().toString()) && r[2].contains(b.address().shortId().toString()), r[2]);
-            String[] one = status(List.of("--control", dir.toString(), b.address().toString()));
+            assertTrue(
+                    r[2].contains(a.address().shortId().toString())
+                            && r[2].contains(b.address().shortId().toString()),
+                    r[2]);
+            String[] one =
+                    status(List.of("--control", dir.toString(), b.address().toString()));
             assertTrue(one[1].startsWith("node      " + b.address()), one[1]);
         }
     }

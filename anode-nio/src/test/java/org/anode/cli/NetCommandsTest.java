@@ -35,8 +35,10 @@ class NetCommandsTest {
         final CompletableFuture<Integer> rc;
 
         Run(InputStream in, String... args) {
-            cli = new AnodeCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8), in);
+            cli = new AnodeCli(
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8),
+                    in);
             rc = CompletableFuture.supplyAsync(() -> cli.run(args), r -> {
                 Thread t = new Thread(r, "cli-" + args[0]);
                 t.setDaemon(true);
@@ -89,7 +91,9 @@ class NetCommandsTest {
         Run last = null;
         for (int i = 0; i < 20; i++) {
             // --no-lan: the path through the relay is under test, not LAN discovery (DECISIONS 31).
-            String[] args = concat(new String[] {"ping", "--no-lan", "--bind", "127.0.0.1", "--udp", "0", "--zone", zoneArg}, more,
+            String[] args = concat(
+                    new String[] {"ping", "--no-lan", "--bind", "127.0.0.1", "--udp", "0", "--zone", zoneArg},
+                    more,
                     new String[] {address});
             last = new Run(args);
             if (last.rc.get(30, TimeUnit.SECONDS) == 0) {
@@ -107,12 +111,30 @@ class NetCommandsTest {
     @Test
     void relayNodePingListenAndCat(@TempDir Path dir) throws Exception {
         Path zoneFile = dir.resolve("zone.txt");
-        Run relay = new Run("relay", "--identity", identity(dir, "relay.id").toString(), "--bind", "127.0.0.1",
-                "--udp", "0", "--zone-file", zoneFile.toString(), "--http", "0");
+        Run relay = new Run(
+                "relay",
+                "--identity",
+                identity(dir, "relay.id").toString(),
+                "--bind",
+                "127.0.0.1",
+                "--udp",
+                "0",
+                "--zone-file",
+                zoneFile.toString(),
+                "--http",
+                "0");
         String url = relay.awaitOut(Pattern.compile("http (http://\\S+/z)"));
         String zoneArg = ZONE + "=" + zoneFile;
-        Run node = new Run("node", "--identity", identity(dir, "node.id").toString(), "--bind", "127.0.0.1",
-                "--udp", "0", "--zone", zoneArg);
+        Run node = new Run(
+                "node",
+                "--identity",
+                identity(dir, "node.id").toString(),
+                "--bind",
+                "127.0.0.1",
+                "--udp",
+                "0",
+                "--zone",
+                zoneArg);
         String b = node.awaitOut(ADDRESS);
 
         // ping by address alone, the zone file read from the relay's own HTTP server this time.
@@ -134,15 +156,33 @@ class NetCommandsTest {
         // netcat over Anode: listen and cat by address alone.
         Path lid = identity(dir, "listen.id");
         String la = AnodeIdentity.load(lid).address().toString();
-        Run listen = new Run(new ByteArrayInputStream("from listener\n".getBytes(StandardCharsets.UTF_8)), "listen",
-                "--identity", lid.toString(), "--bind", "127.0.0.1", "--udp", "0", "--zone", zoneArg, "80");
+        Run listen = new Run(
+                new ByteArrayInputStream("from listener\n".getBytes(StandardCharsets.UTF_8)),
+                "listen",
+                "--identity",
+                lid.toString(),
+                "--bind",
+                "127.0.0.1",
+                "--udp",
+                "0",
+                "--zone",
+                zoneArg,
+                "80");
         for (int i = 0; i < 2000 && !listen.err().contains("listening"); i++) {
             Thread.sleep(5);
         }
         Run cat = null;
         for (int i = 0; i < 20; i++) {
-            cat = new Run(new ByteArrayInputStream("from cat\n".getBytes(StandardCharsets.UTF_8)), "cat", "--bind",
-                    "127.0.0.1", "--udp", "0", "--zone", zoneArg, la + ":80");
+            cat = new Run(
+                    new ByteArrayInputStream("from cat\n".getBytes(StandardCharsets.UTF_8)),
+                    "cat",
+                    "--bind",
+                    "127.0.0.1",
+                    "--udp",
+                    "0",
+                    "--zone",
+                    zoneArg,
+                    la + ":80");
             if (cat.rc.get(60, TimeUnit.SECONDS) == 0) {
                 break;
             }
@@ -174,8 +214,9 @@ class NetCommandsTest {
 
     @Test
     void everyCommandPrintsItsHelpOnStandardOutput() throws Exception {
-        for (String cmd : new String[] {"--help", "keygen", "address", "digest", "demo", "relay", "node", "ping",
-                "listen", "cat"}) {
+        for (String cmd :
+                new String[] {"--help", "keygen", "address", "digest", "demo", "relay", "node", "ping", "listen", "cat"
+                }) {
             Run h = cmd.equals("--help") ? new Run(cmd) : new Run(cmd, "--help");
             assertEquals(0, h.rc.get(10, TimeUnit.SECONDS), cmd);
             assertTrue(h.out().startsWith("usage: anode"), cmd + ": " + h.out());

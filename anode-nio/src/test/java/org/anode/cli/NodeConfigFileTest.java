@@ -25,12 +25,14 @@ class NodeConfigFileTest {
     }
 
     private static String error(String text) {
-        return assertThrows(NodeConfigFile.ConfigException.class, () -> parse(text)).getMessage();
+        return assertThrows(NodeConfigFile.ConfigException.class, () -> parse(text))
+                .getMessage();
     }
 
     @Test
     void readsEverySetting() throws Exception {
-        NodeConfigFile.Settings s = parse(String.join("\n",
+        NodeConfigFile.Settings s = parse(String.join(
+                "\n",
                 "# a relay",
                 "identity = keys/relay.id   # relative to the file",
                 "udp = 8737",
@@ -53,13 +55,17 @@ class NodeConfigFileTest {
         assertEquals(Path.of("/etc/anode/keys/relay.id"), s.identity());
         assertEquals(8737, s.udp());
         assertEquals(InetAddress.getByName("127.0.0.1"), s.bind());
-        assertEquals(List.of(new NodeConfigFile.ZoneSource(new Zone(0xd730b30b), "https://zones.example.org/z"),
-                new NodeConfigFile.ZoneSource(new Zone(0x0a), "/etc/anode/local-zone.txt")), s.zones());
+        assertEquals(
+                List.of(
+                        new NodeConfigFile.ZoneSource(new Zone(0xd730b30b), "https://zones.example.org/z"),
+                        new NodeConfigFile.ZoneSource(new Zone(0x0a), "/etc/anode/local-zone.txt")),
+                s.zones());
         assertEquals(false, s.discovery());
         assertEquals(Duration.ofSeconds(30), s.announceInterval());
         assertEquals(Path.of("/run/anode"), s.control());
         assertEquals(true, s.relay());
-        assertEquals(new NodeConfigFile.RelaySettings(100, Duration.ofMinutes(2), 3, 500, 600, 700, false), s.relayLimits());
+        assertEquals(
+                new NodeConfigFile.RelaySettings(100, Duration.ofMinutes(2), 3, 500, 600, 700, false), s.relayLimits());
     }
 
     @Test
@@ -75,29 +81,44 @@ class NodeConfigFileTest {
 
     @Test
     void everyErrorNamesTheFileAndLine() {
-        assertEquals("/etc/anode/node.conf:2: unknown setting 'port' (settings: " + String.join(", ", NodeConfigFile.KEYS)
-                + ")", error("identity = a\nport = 1\n"));
+        assertEquals(
+                "/etc/anode/node.conf:2: unknown setting 'port' (settings: " + String.join(", ", NodeConfigFile.KEYS)
+                        + ")",
+                error("identity = a\nport = 1\n"));
         assertEquals("/etc/anode/node.conf:3: udp is already set on line 2", error("identity = a\nudp = 1\nudp = 2\n"));
         assertEquals("/etc/anode/node.conf:2: udp must be 0 to 65535, got 70000", error("identity = a\nudp = 70000"));
         assertEquals("/etc/anode/node.conf:2: udp needs a whole number, got 'x'", error("identity = a\nudp = x"));
         assertEquals("/etc/anode/node.conf:1: expected 'key = value', got 'identity'", error("identity"));
-        assertEquals("/etc/anode/node.conf:2: discovery is on or off, got 'maybe'", error("identity = a\ndiscovery = maybe"));
-        assertTrue(error("identity = a\nannounce-interval = 10").startsWith("/etc/anode/node.conf:2: announce-interval needs a positive duration"));
+        assertEquals(
+                "/etc/anode/node.conf:2: discovery is on or off, got 'maybe'",
+                error("identity = a\ndiscovery = maybe"));
+        assertTrue(error("identity = a\nannounce-interval = 10")
+                .startsWith("/etc/anode/node.conf:2: announce-interval needs a positive duration"));
         assertTrue(error("identity = a\nannounce-interval = 0s").startsWith("/etc/anode/node.conf:2:"));
-        assertEquals("/etc/anode/node.conf:2: announce-interval must be 100ms to 1h, got 2h",
+        assertEquals(
+                "/etc/anode/node.conf:2: announce-interval must be 100ms to 1h, got 2h",
                 error("identity = a\nannounce-interval = 2h"));
-        assertEquals("/etc/anode/node.conf:2: bind needs an IP address literal, got 'example.org'",
+        assertEquals(
+                "/etc/anode/node.conf:2: bind needs an IP address literal, got 'example.org'",
                 error("identity = a\nbind = example.org"));
-        assertEquals("/etc/anode/node.conf:2: zone wants HEX=URL|FILE, got 'd730b30b'", error("identity = a\nzone = d730b30b"));
+        assertEquals(
+                "/etc/anode/node.conf:2: zone wants HEX=URL|FILE, got 'd730b30b'",
+                error("identity = a\nzone = d730b30b"));
         assertTrue(error("identity = a\nzone = xyz=f").startsWith("/etc/anode/node.conf:2: zone:"));
-        assertEquals("/etc/anode/node.conf:3: zone 0000000a is already given a source".replace("0000000a", new Zone(10).toString()),
+        assertEquals(
+                "/etc/anode/node.conf:3: zone 0000000a is already given a source"
+                        .replace("0000000a", new Zone(10).toString()),
                 error("identity = a\nzone = a=f\nzone = 0a=g"));
-        assertEquals("/etc/anode/node.conf:2: relay.hop-limit is set but relay is not on (add 'relay = on')",
+        assertEquals(
+                "/etc/anode/node.conf:2: relay.hop-limit is set but relay is not on (add 'relay = on')",
                 error("identity = a\nrelay.hop-limit = 3"));
-        assertEquals("/etc/anode/node.conf:3: relay.hop-limit must be 1 to 255, got 0",
+        assertEquals(
+                "/etc/anode/node.conf:3: relay.hop-limit must be 1 to 255, got 0",
                 error("identity = a\nrelay = on\nrelay.hop-limit = 0"));
         assertEquals("/etc/anode/node.conf:2: udp needs a value", error("identity = a\nudp =  # nothing"));
-        assertEquals("/etc/anode/node.conf: identity is required (make one with: anode keygen --out FILE)", error("udp = 1"));
+        assertEquals(
+                "/etc/anode/node.conf: identity is required (make one with: anode keygen --out FILE)",
+                error("udp = 1"));
     }
 
     @Test

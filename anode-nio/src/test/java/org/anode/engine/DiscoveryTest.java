@@ -115,7 +115,9 @@ class DiscoveryTest {
         assertTrue(r.senderIs(Q.address()));
         assertEquals(MessageType.EPI, r.messageType());
         assertEquals(1, r.senderPeerId());
-        assertArrayEquals(new byte[] {0, 0, 0}, java.util.Arrays.copyOfRange(a, r.payloadOffset(), r.payloadLimit()),
+        assertArrayEquals(
+                new byte[] {0, 0, 0},
+                java.util.Arrays.copyOfRange(a, r.payloadOffset(), r.payloadLimit()),
                 "EPI flags 0, endpoint unspecified (its source), NAT-T mode 0");
         now += Discovery.ANNOUNCE_INTERVAL_NANOS - 1;
         dq.tick(now);
@@ -288,7 +290,8 @@ class DiscoveryTest {
         for (AnodeIdentity id : ids) {
             dq.want(id.address());
         }
-        assertTrue(qio.count(MessageType.EPI, false) <= Discovery.QUERIES_PER_SECOND,
+        assertTrue(
+                qio.count(MessageType.EPI, false) <= Discovery.QUERIES_PER_SECOND,
                 "queries within the budget: " + qio.count(MessageType.EPI, false));
         assertTrue(dq.wantedCount() <= Discovery.MAX_WANTED);
 

@@ -26,18 +26,37 @@ class EngineEventsTest {
         AnodeIdentity a = AnodeIdentity.generate(Zone.DEFAULT);
         AnodeIdentity b = AnodeIdentity.generate(Zone.DEFAULT);
         AesCmac cmac = AesCmac.forKey(a.agree(b.address()));
-        byte[] full = new Packet(2, false, AddressField.full(a.address()), AddressField.full(b.address()), 1, 0,
-                new Message.Ping(new byte[] {1})).toByteArray(cmac);
-        byte[] shortForm = new Packet(0, false, AddressField.shortOf(a.address()), AddressField.shortOf(b.address()), 1, 0,
-                new Message.Ping(new byte[] {2})).toByteArray(cmac);
+        byte[] full = new Packet(
+                        2,
+                        false,
+                        AddressField.full(a.address()),
+                        AddressField.full(b.address()),
+                        1,
+                        0,
+                        new Message.Ping(new byte[] {1}))
+                .toByteArray(cmac);
+        byte[] shortForm = new Packet(
+                        0,
+                        false,
+                        AddressField.shortOf(a.address()),
+                        AddressField.shortOf(b.address()),
+                        1,
+                        0,
+                        new Message.Ping(new byte[] {2}))
+                .toByteArray(cmac);
         List<RecordedEvent> events = new CopyOnWriteArrayList<>();
         try (RecordingStream rs = new RecordingStream()) {
             rs.enable("org.anode.RelayDecision");
             rs.onEvent("org.anode.RelayDecision", events::add);
             rs.startAsync();
-            EngineEvents.relayed(new PacketReader().wrap(ByteBuffer.wrap(full)), EngineEvents.RelayVerdict.FORWARDED,
-                    new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1}), 9));
-            EngineEvents.relayed(new PacketReader().wrap(ByteBuffer.wrap(shortForm)), EngineEvents.RelayVerdict.DROPPED,
+            EngineEvents.relayed(
+                    new PacketReader().wrap(ByteBuffer.wrap(full)),
+                    EngineEvents.RelayVerdict.FORWARDED,
+                    new java.net.InetSocketAddress(
+                            java.net.InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1}), 9));
+            EngineEvents.relayed(
+                    new PacketReader().wrap(ByteBuffer.wrap(shortForm)),
+                    EngineEvents.RelayVerdict.DROPPED,
                     "hop limit");
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (events.size() < 2 && System.nanoTime() < deadline) {
@@ -45,12 +64,18 @@ class EngineEventsTest {
             }
         }
         assertEquals(2, events.size(), events.toString());
-        RecordedEvent f = events.stream().filter(e -> e.getString("verdict").equals("FORWARDED")).findFirst().orElseThrow();
+        RecordedEvent f = events.stream()
+                .filter(e -> e.getString("verdict").equals("FORWARDED"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(a.address().toString(), f.getString("sender"));
         assertEquals(b.address().toString(), f.getString("recipient"));
         assertEquals(2, f.getInt("hops"));
         assertEquals("to /192.0.2.1:9", f.getString("reason"));
-        RecordedEvent d = events.stream().filter(e -> e.getString("verdict").equals("DROPPED")).findFirst().orElseThrow();
+        RecordedEvent d = events.stream()
+                .filter(e -> e.getString("verdict").equals("DROPPED"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(a.address().shortId().toString(), d.getString("sender"));
         assertEquals(b.address().shortId().toString(), d.getString("recipient"));
         assertEquals("hop limit", d.getString("reason"));

@@ -151,9 +151,13 @@ class EngineReceiveManyTest {
         List<InetSocketAddress> srcs = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             byte[] key = i % 2 == 0 ? EngineTest.A.agree(EngineTest.B.address()) : new byte[32];
-            ps.add(EngineTest.forge(new AddressField.Short(new ShortId(collided)),
-                    AddressField.shortOf(EngineTest.B.address()), false, MessageType.DGRAM,
-                    new byte[] {0, 5, 0, 9, (byte) ('a' + i)}, key));
+            ps.add(EngineTest.forge(
+                    new AddressField.Short(new ShortId(collided)),
+                    AddressField.shortOf(EngineTest.B.address()),
+                    false,
+                    MessageType.DGRAM,
+                    new byte[] {0, 5, 0, 9, (byte) ('a' + i)},
+                    key));
             srcs.add(ta.local);
         }
         receiveMany(ps, srcs);

@@ -42,8 +42,7 @@ class EngineTest {
 
     /** A transport that records packets instead of sending them. */
     static final class FakeTransport implements Transport {
-        record Sent(InetSocketAddress to, byte[] bytes) {
-        }
+        record Sent(InetSocketAddress to, byte[] bytes) {}
 
         final InetSocketAddress local;
         final List<Sent> sent = new ArrayList<>();
@@ -90,8 +89,7 @@ class EngineTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
 
         Sent last() {
             return sent.get(sent.size() - 1);
@@ -110,8 +108,7 @@ class EngineTest {
         }
     }
 
-    record Delivery(AnodeAddress from, int srcPort, int dstPort, byte[] payload) {
-    }
+    record Delivery(AnodeAddress from, int srcPort, int dstPort, byte[] payload) {}
 
     long now = 1_000_000_000L;
     FakeTransport ta;
@@ -229,8 +226,10 @@ class EngineTest {
         int pingHeader = PacketFormat.headerLength(ping[1]);
         int pongHeader = PacketFormat.headerLength(pong[1]);
         assertEquals(MessageType.PONG.code(), pong[pongHeader - 1]);
-        assertArrayEquals(java.util.Arrays.copyOfRange(ping, pingHeader, ping.length),
-                java.util.Arrays.copyOfRange(pong, pongHeader, pong.length), "PONG echoes the PING payload");
+        assertArrayEquals(
+                java.util.Arrays.copyOfRange(ping, pingHeader, ping.length),
+                java.util.Arrays.copyOfRange(pong, pongHeader, pong.length),
+                "PONG echoes the PING payload");
         now += 1234;
         toA(pong);
         assertEquals(1234, rtt[0]);
@@ -289,8 +288,9 @@ class EngineTest {
     }
 
     /** Writes a packet with arbitrary header fields, MAC'd with the given key (null: none). */
-    static byte[] forge(AddressField sender, AddressField recipient, boolean authError, MessageType type, byte[] msg,
-            byte[] key) throws Exception {
+    static byte[] forge(
+            AddressField sender, AddressField recipient, boolean authError, MessageType type, byte[] msg, byte[] key)
+            throws Exception {
         ByteBuffer buf = ByteBuffer.allocate(2000);
         PacketWriter w = new PacketWriter();
         w.begin(buf, 0, authError, sender, recipient, 1, 0, type);
@@ -313,8 +313,13 @@ class EngineTest {
         int endpoints = peer.endpoints().length;
         long answered = peer.lastAnsweredNanos();
         now += 5;
-        byte[] err = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), true,
-                MessageType.ERROR, new byte[] {0, 2}, null);
+        byte[] err = forge(
+                AddressField.shortOf(A.address()),
+                AddressField.shortOf(B.address()),
+                true,
+                MessageType.ERROR,
+                new byte[] {0, 2},
+                null);
         b.receive(tb, ep(6666), ByteBuffer.wrap(err));
         assertEquals(1, errorsAtB.size());
         assertEquals(A.address(), errorsAtB.get(0)[0], "claimed sender named");
@@ -324,8 +329,13 @@ class EngineTest {
         assertEquals(answered, peer.lastAnsweredNanos(), "not an answer");
         assertTrue(tb.sent.isEmpty(), "never answered");
         // Even a correctly MAC'd DGRAM with flag 0x04 is not delivered.
-        byte[] flagged = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), true,
-                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, A.agree(B.address()));
+        byte[] flagged = forge(
+                AddressField.full(A.address()),
+                AddressField.shortOf(B.address()),
+                true,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9, 'x'},
+                A.agree(B.address()));
         toB(flagged);
         assertEquals(1, deliveredToB.size());
         assertEquals(2, b.stats().authErrorResponses());
@@ -343,18 +353,33 @@ class EngineTest {
         realA.addEndpoint(new PeerEndpoint(tb, ta.local, 0, PeerEndpoint.NEVER, true), 8);
         assertNotNull(b.table().withShortId(collided).nextSameShortId, "two candidates share the short id");
         // A packet from A with its short id: whichever candidate is tried first, A's MAC wins.
-        byte[] fromA = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
-                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'a'}, A.agree(B.address()));
+        byte[] fromA = forge(
+                new AddressField.Short(new ShortId(collided)),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9, 'a'},
+                A.agree(B.address()));
         toB(fromA);
         assertEquals(A.address(), deliveredToB.get(0).from());
         // A packet from C using the same short id resolves to C.
-        byte[] fromC = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
-                MessageType.DGRAM, new byte[] {0, 6, 0, 9, 'c'}, C.agree(B.address()));
+        byte[] fromC = forge(
+                new AddressField.Short(new ShortId(collided)),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 6, 0, 9, 'c'},
+                C.agree(B.address()));
         toB(fromC);
         assertEquals(C.address(), deliveredToB.get(1).from());
         // A forgery with neither key is dropped.
-        byte[] forged = forge(new AddressField.Short(new ShortId(collided)), AddressField.shortOf(B.address()), false,
-                MessageType.DGRAM, new byte[] {0, 6, 0, 9, 'f'}, new byte[32]);
+        byte[] forged = forge(
+                new AddressField.Short(new ShortId(collided)),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 6, 0, 9, 'f'},
+                new byte[32]);
         toB(forged);
         assertEquals(2, deliveredToB.size());
         assertEquals(1, b.stats().authFailed());
@@ -362,8 +387,13 @@ class EngineTest {
 
     @Test
     void packetForAnotherRecipientIsDropped() throws Exception {
-        byte[] p = forge(AddressField.full(A.address()), AddressField.shortOf(C.address()), false, MessageType.DGRAM,
-                new byte[] {0, 5, 0, 9}, A.agree(C.address()));
+        byte[] p = forge(
+                AddressField.full(A.address()),
+                AddressField.shortOf(C.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9},
+                A.agree(C.address()));
         toB(p);
         assertEquals(1, b.stats().notForUs());
         assertNull(b.peer(A.address()));
@@ -371,29 +401,45 @@ class EngineTest {
 
     @Test
     void fullRecipientAddressIsHonoured() throws Exception {
-        byte[] p = forge(AddressField.full(A.address()), AddressField.full(B.address()), false, MessageType.DGRAM,
-                new byte[] {0, 5, 0, 9, 'f'}, A.agree(B.address()));
+        byte[] p = forge(
+                AddressField.full(A.address()),
+                AddressField.full(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9, 'f'},
+                A.agree(B.address()));
         toB(p);
         assertEquals(1, deliveredToB.size());
     }
 
     @Test
     void streamTypesGoToTheirHandlerAndOtherwiseAreDropped() throws Exception {
-        byte[] sOpen = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
-                MessageType.S_OPEN, new byte[11], A.agree(B.address()));
+        byte[] sOpen = forge(
+                AddressField.full(A.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.S_OPEN,
+                new byte[11],
+                A.agree(B.address()));
         toB(sOpen);
         assertEquals(1, b.stats().unhandledType());
         List<MessageType> seen = new ArrayList<>();
         b.setMessageHandler(MessageType.S_OPEN, (from, r, via, src, t) -> seen.add(r.messageType()));
         toB(sOpen);
         assertEquals(List.of(MessageType.S_OPEN), seen);
-        assertThrows(IllegalArgumentException.class, () -> b.setMessageHandler(MessageType.DGRAM, (f, r, v, s, t) -> { }));
+        assertThrows(
+                IllegalArgumentException.class, () -> b.setMessageHandler(MessageType.DGRAM, (f, r, v, s, t) -> {}));
     }
 
     @Test
     void epcRequestIsEchoed() throws Exception {
-        byte[] req = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
-                MessageType.EPC_REQ, new byte[] {1, 2, 3, 4}, A.agree(B.address()));
+        byte[] req = forge(
+                AddressField.full(A.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.EPC_REQ,
+                new byte[] {1, 2, 3, 4},
+                A.agree(B.address()));
         toB(req);
         byte[] epc = tb.take().bytes();
         int h = PacketFormat.headerLength(epc[1]);
@@ -452,8 +498,13 @@ class EngineTest {
         b.receive(tb, spoofed, ByteBuffer.wrap(epc));
         assertEquals(ta.local, peerA.bestEndpoint().address());
         // An EPC with another id from the right endpoint proves nothing either.
-        byte[] wrongId = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), false,
-                MessageType.EPC, new byte[] {9, 9, 9, 9}, A.agree(B.address()));
+        byte[] wrongId = forge(
+                AddressField.shortOf(A.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.EPC,
+                new byte[] {9, 9, 9, 9},
+                A.agree(B.address()));
         b.receive(tb, rebound, ByteBuffer.wrap(wrongId));
         assertEquals(ta.local, peerA.bestEndpoint().address());
         assertEquals(0, b.stats().endpointsProven());
@@ -497,8 +548,13 @@ class EngineTest {
     void configuredEndpointIsTrustedAndANewSourceOfAConfiguredPeerIsChecked() throws Exception {
         // a was told where b is: b's packets from elsewhere are checked, not followed.
         Peer peerB = a.peer(B.address());
-        byte[] fromB = forge(AddressField.full(B.address()), AddressField.shortOf(A.address()), false,
-                MessageType.DGRAM, new byte[] {0, 9, 0, 5}, B.agree(A.address()));
+        byte[] fromB = forge(
+                AddressField.full(B.address()),
+                AddressField.shortOf(A.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 9, 0, 5},
+                B.agree(A.address()));
         a.receive(ta, ep(4444), ByteBuffer.wrap(fromB));
         assertEquals(tb.local, peerB.bestEndpoint().address());
         assertEquals(ep(4444), ta.take().to());
@@ -507,9 +563,15 @@ class EngineTest {
 
     @Test
     void errorRepliesAreOptInRateLimitedAndNeverLargerThanTheRequest() throws Exception {
-        Engine e = engine(B, EngineConfig.builder().errorReplies(true).errorReplyRate(4).build());
-        byte[] bad = forge(AddressField.full(A.address()), AddressField.shortOf(B.address()), false,
-                MessageType.DGRAM, new byte[] {0, 5, 0, 9, 'x'}, new byte[32]);
+        Engine e = engine(
+                B, EngineConfig.builder().errorReplies(true).errorReplyRate(4).build());
+        byte[] bad = forge(
+                AddressField.full(A.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9, 'x'},
+                new byte[32]);
         for (int i = 0; i < 10; i++) {
             e.receive(tb, ta.local, ByteBuffer.wrap(bad));
         }
@@ -519,16 +581,26 @@ class EngineTest {
         assertEquals(PacketFormat.FLAG_AUTH_ERROR | PacketFormat.FLAG_RECIPIENT_FULL, reply[1]);
         now += 1_000_000_000L;
         // A tiny forged packet (short ids) gets no reply: the reply would need the same 30 bytes.
-        byte[] tiny = forge(AddressField.shortOf(A.address()), AddressField.shortOf(B.address()), false,
-                MessageType.PING, new byte[0], new byte[32]);
+        byte[] tiny = forge(
+                AddressField.shortOf(A.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.PING,
+                new byte[0],
+                new byte[32]);
         e.receive(tb, ta.local, ByteBuffer.wrap(tiny));
         assertTrue(tb.sent.isEmpty(), "no reply larger than the request");
     }
 
     /** A correctly MAC'd DGRAM from {@code s} to B with its full address (a first contact). */
     static byte[] firstContact(AnodeIdentity s) throws Exception {
-        return forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false, MessageType.DGRAM,
-                new byte[] {0, 5, 0, 9}, s.agree(B.address()));
+        return forge(
+                AddressField.full(s.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9},
+                s.agree(B.address()));
     }
 
     static final long SECOND = 1_000_000_000L;
@@ -600,8 +672,8 @@ class EngineTest {
         // peer, even an active one...
         Peer l = e.peer(learned.address());
         assertTrue(l.pin());
-        IllegalStateException full = assertThrows(IllegalStateException.class,
-                () -> e.addPeer(y.address(), tb, ep(3003)), "...but not a pinned one");
+        IllegalStateException full = assertThrows(
+                IllegalStateException.class, () -> e.addPeer(y.address(), tb, ep(3003)), "...but not a pinned one");
         assertTrue(full.getMessage().contains("peer table full"), full.getMessage());
         l.unpin();
         e.addPeer(y.address(), tb, ep(3003));
@@ -626,8 +698,13 @@ class EngineTest {
         // attacker's side) take tokens from that source's bucket first.
         Engine e = engine(B, EngineConfig.builder().newPeerRate(256).build());
         AnodeIdentity stranger = AnodeIdentity.generate(Zone.DEFAULT);
-        byte[] garbage = forge(AddressField.full(stranger.address()), AddressField.shortOf(B.address()), false,
-                MessageType.DGRAM, new byte[] {0, 5, 0, 9}, new byte[32]);
+        byte[] garbage = forge(
+                AddressField.full(stranger.address()),
+                AddressField.shortOf(B.address()),
+                false,
+                MessageType.DGRAM,
+                new byte[] {0, 5, 0, 9},
+                new byte[32]);
         InetSocketAddress attacker = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), 666);
         for (int i = 0; i < 500; i++) {
             e.receive(tb, attacker, ByteBuffer.wrap(garbage));
@@ -673,8 +750,13 @@ class EngineTest {
         Engine e = engine(B, EngineConfig.builder().newPeerRate(4).build());
         for (int i = 0; i < 5; i++) {
             AnodeIdentity s = AnodeIdentity.generate(Zone.DEFAULT);
-            byte[] p = forge(AddressField.full(s.address()), AddressField.shortOf(B.address()), false,
-                    MessageType.DGRAM, new byte[] {0, 5, 0, 9}, s.agree(B.address()));
+            byte[] p = forge(
+                    AddressField.full(s.address()),
+                    AddressField.shortOf(B.address()),
+                    false,
+                    MessageType.DGRAM,
+                    new byte[] {0, 5, 0, 9},
+                    s.agree(B.address()));
             e.receive(tb, ep(2000 + i), ByteBuffer.wrap(p));
         }
         assertEquals(1, e.peerCount(), "burst of one agreement at 4/s");
@@ -683,8 +765,43 @@ class EngineTest {
 
     @Test
     void malformedInputIsDroppedWithoutException() {
-        byte[][] junk = {new byte[0], new byte[5], new byte[27], {0, (byte) 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28}};
+        byte[][] junk = {
+            new byte[0],
+            new byte[5],
+            new byte[27],
+            {
+                0,
+                (byte) 0x80,
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+                7,
+                8,
+                9,
+                10,
+                11,
+                12,
+                13,
+                14,
+                15,
+                16,
+                17,
+                18,
+                19,
+                20,
+                21,
+                22,
+                23,
+                24,
+                25,
+                26,
+                27,
+                28
+            }
+        };
         for (byte[] j : junk) {
             b.receive(tb, ta.local, ByteBuffer.wrap(j));
         }
@@ -735,8 +852,7 @@ class EngineTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     @Test

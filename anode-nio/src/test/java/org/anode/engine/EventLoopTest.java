@@ -51,28 +51,29 @@ class EventLoopTest {
             long hour = TimeUnit.HOURS.toNanos(1);
             CountDownLatch fired = new CountDownLatch(1);
             int maxHeap = loop.submit(() -> {
-                EventLoop.Timer keep = loop.schedule(hour, () -> { });
-                loop.schedule(TimeUnit.MILLISECONDS.toNanos(20), fired::countDown);
-                int max = 0;
-                for (int i = 0; i < 100_000; i++) {
-                    loop.schedule(hour + i, () -> { }).cancel();
-                    max = Math.max(max, loop.timerHeapSize());
-                }
-                assertFalse(keep.isCancelled());
-                return max;
-            }).get(20, TimeUnit.SECONDS);
+                        EventLoop.Timer keep = loop.schedule(hour, () -> {});
+                        loop.schedule(TimeUnit.MILLISECONDS.toNanos(20), fired::countDown);
+                        int max = 0;
+                        for (int i = 0; i < 100_000; i++) {
+                            loop.schedule(hour + i, () -> {}).cancel();
+                            max = Math.max(max, loop.timerHeapSize());
+                        }
+                        assertFalse(keep.isCancelled());
+                        return max;
+                    })
+                    .get(20, TimeUnit.SECONDS);
             assertTrue(maxHeap <= 200, "heap grew to " + maxHeap + " timers");
             // Timers cancelled from another thread (as channels do) are purged too.
             List<EventLoop.Timer> far = new java.util.ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
-                far.add(loop.schedule(hour, () -> { }));
+                far.add(loop.schedule(hour, () -> {}));
             }
             int before = loop.submit(loop::timerHeapSize).get(5, TimeUnit.SECONDS);
             assertTrue(before >= 10_002, before + " timers");
             for (EventLoop.Timer t : far) {
                 t.cancel();
             }
-            loop.schedule(hour, () -> { }); // the purge runs as the loop next adds a timer
+            loop.schedule(hour, () -> {}); // the purge runs as the loop next adds a timer
             int after = loop.submit(loop::timerHeapSize).get(5, TimeUnit.SECONDS);
             assertTrue(after <= 10, after + " timers left");
             // The live timers survive the purges.
@@ -146,7 +147,7 @@ class EventLoopTest {
                 assertTrue(loop.inLoop());
                 // Work queued while holding the loop must not run concurrently with us...
                 loop.execute(ran::countDown);
-                loop.schedule(0, () -> { });
+                loop.schedule(0, () -> {});
                 assertFalse(ran.await(50, TimeUnit.MILLISECONDS), "loop thread is excluded while we hold the loop");
             } finally {
                 loop.exit();

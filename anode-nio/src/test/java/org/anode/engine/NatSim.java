@@ -28,12 +28,16 @@ final class NatSim {
     /** One-way delay of every packet. */
     static final long LATENCY = 10 * MS;
 
-    enum Kind { NONE, EASY, HARD }
+    enum Kind {
+        NONE,
+        EASY,
+        HARD
+    }
 
     long now = 5 * SECOND;
     private long seq;
-    private final PriorityQueue<Pkt> queue = new PriorityQueue<>((x, y) -> x.at != y.at ? Long.compare(x.at, y.at)
-            : Long.compare(x.seq, y.seq));
+    private final PriorityQueue<Pkt> queue =
+            new PriorityQueue<>((x, y) -> x.at != y.at ? Long.compare(x.at, y.at) : Long.compare(x.seq, y.seq));
     private final Map<InetSocketAddress, SimTransport> sockets = new HashMap<>();
     final List<Host> hosts = new ArrayList<>();
     final List<Nat> nats = new ArrayList<>();
@@ -41,6 +45,7 @@ final class NatSim {
     final Set<String> blocked = new HashSet<>();
     /** Every packet put on the wire: sender's socket, destination. */
     final List<InetSocketAddress[]> wire = new ArrayList<>();
+
     private final Random rnd;
     private long nextTick;
 
@@ -48,8 +53,7 @@ final class NatSim {
         this.rnd = new Random(seed);
     }
 
-    record Pkt(long at, long seq, InetSocketAddress from, InetSocketAddress to, byte[] bytes) {
-    }
+    record Pkt(long at, long seq, InetSocketAddress from, InetSocketAddress to, byte[] bytes) {}
 
     static InetAddress ip(String s) {
         try {
@@ -130,22 +134,25 @@ final class NatSim {
         }
 
         Host withTraversal(long seed) {
-            traversal = new NatTraversal(engine, new NatTraversal.Environment() {
-                @Override
-                public List<NatTraversal.RelayRef> relays() {
-                    return relays;
-                }
+            traversal = new NatTraversal(
+                    engine,
+                    new NatTraversal.Environment() {
+                        @Override
+                        public List<NatTraversal.RelayRef> relays() {
+                            return relays;
+                        }
 
-                @Override
-                public List<InetSocketAddress> interfaceEndpoints(Transport t) {
-                    return List.of(t.localAddress());
-                }
+                        @Override
+                        public List<InetSocketAddress> interfaceEndpoints(Transport t) {
+                            return List.of(t.localAddress());
+                        }
 
-                @Override
-                public Transport openExtraSocket(Transport like) {
-                    return new SimTransport(Host.this, new InetSocketAddress(ip, nextPort++));
-                }
-            }, new Random(seed));
+                        @Override
+                        public Transport openExtraSocket(Transport like) {
+                            return new SimTransport(Host.this, new InetSocketAddress(ip, nextPort++));
+                        }
+                    },
+                    new Random(seed));
             return this;
         }
     }
@@ -215,8 +222,10 @@ final class NatSim {
         if (n != null) {
             src = n.out(src, to);
         }
-        if (blocked.contains(src.getAddress().getHostAddress() + "|" + to.getAddress().getHostAddress())
-                || blocked.contains(to.getAddress().getHostAddress() + "|" + src.getAddress().getHostAddress())) {
+        if (blocked.contains(src.getAddress().getHostAddress() + "|"
+                        + to.getAddress().getHostAddress())
+                || blocked.contains(to.getAddress().getHostAddress() + "|"
+                        + src.getAddress().getHostAddress())) {
             return;
         }
         for (Nat m : nats) {
@@ -276,12 +285,10 @@ final class NatSim {
     static Handlers.PingCallback ignore() {
         return new Handlers.PingCallback() {
             @Override
-            public void pong(long rttNanos) {
-            }
+            public void pong(long rttNanos) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         };
     }
 }

@@ -84,7 +84,8 @@ class NatTraversalTest {
         assertEquals(0, ba.hops(), ba.toString());
         assertEquals(ep("198.18.0.21", 5000), ba.address());
         assertTrue(a.traversal.isDirect(B.address()));
-        long sw = Math.max(a.traversal.stats().lastSwitchNanos(), b.traversal.stats().lastSwitchNanos());
+        long sw = Math.max(
+                a.traversal.stats().lastSwitchNanos(), b.traversal.stats().lastSwitchNanos());
         // From the first relayed packet: EPIs over the relay, then probes. With the relay as fast as
         // the direct path (every leg 10 ms, a direct RTT of 20 ms) that is at most 3 RTTs.
         assertTrue(sw > 0 && sw <= 3 * 2 * NatSim.LATENCY, "switched after " + sw / MS + " ms");
@@ -135,8 +136,14 @@ class NatTraversalTest {
 
     /** Pings every 100 ms through a whole traversal, whatever its outcome, are all answered. */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"EASY,HARD,20", "EASY,HARD,21", "EASY,HARD,22", "HARD,EASY,23",
-            "HARD,HARD,24", "EASY,EASY,25"})
+    @org.junit.jupiter.params.provider.CsvSource({
+        "EASY,HARD,20",
+        "EASY,HARD,21",
+        "EASY,HARD,22",
+        "HARD,EASY,23",
+        "HARD,HARD,24",
+        "EASY,EASY,25"
+    })
     void pingsThroughoutATraversalAreAllAnswered(Kind ka, Kind kb, long seed) throws Exception {
         setUp(ka, kb, seed);
         contact();
@@ -150,15 +157,15 @@ class NatTraversalTest {
                 }
 
                 @Override
-                public void failed(Exception cause) {
-                }
+                public void failed(Exception cause) {}
             });
             sent++;
             sim.runFor(100 * MS);
         }
         sim.runFor(SECOND);
-        assertTrue(pongs[0] >= sent - 3, pongs[0] + " of " + sent + " answered; a->b " + best(a, B) + ", b->a "
-                + best(b, A));
+        assertTrue(
+                pongs[0] >= sent - 3,
+                pongs[0] + " of " + sent + " answered; a->b " + best(a, B) + ", b->a " + best(b, A));
     }
 
     @Test
@@ -321,8 +328,9 @@ class NatTraversalTest {
         int before = sim.wire.size();
         sim.runFor(60 * SECOND);
         long direct = sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[0].getAddress().getHostAddress().startsWith("10.1.")
-                        && w[1].equals(ep("198.18.0.22", 5000))).count();
+                .filter(w ->
+                        w[0].getAddress().getHostAddress().startsWith("10.1.") && w[1].equals(ep("198.18.0.22", 5000)))
+                .count();
         assertTrue(direct >= 2 && direct <= 6, "a keepalive about every 25 s: " + direct);
         assertEquals(0, best(a, B).hops(), "and the path stays up");
 
@@ -334,7 +342,8 @@ class NatTraversalTest {
         before = sim.wire.size();
         sim.runFor(60 * SECOND);
         long toB = sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[0].equals(ep("198.18.0.21", 5000)) && w[1].equals(ep("198.18.0.22", 5000))).count();
+                .filter(w -> w[0].equals(ep("198.18.0.21", 5000)) && w[1].equals(ep("198.18.0.22", 5000)))
+                .count();
         assertEquals(0, toB, "no NAT on either side: no keepalive");
     }
 
@@ -358,15 +367,27 @@ class NatTraversalTest {
         assertEquals(NatType.NONE, NatType.classify(5000, List.of(ip), List.of(new InetSocketAddress(ip, 5000))));
         assertEquals(NatType.EASY, NatType.classify(5000, List.of(ip), List.of(new InetSocketAddress(pub, 5000))));
         assertEquals(NatType.HARD_RANDOM, NatType.classify(5000, List.of(ip), List.of(new InetSocketAddress(pub, 7))));
-        assertEquals(NatType.EASY, NatType.classify(5000, List.of(ip),
-                List.of(new InetSocketAddress(pub, 7), new InetSocketAddress(pub, 7))));
-        assertEquals(NatType.HARD_SEQUENTIAL, NatType.classify(5000, List.of(ip),
-                List.of(new InetSocketAddress(pub, 7000), new InetSocketAddress(pub, 7002),
-                        new InetSocketAddress(pub, 7004))));
-        assertEquals(2, NatType.sequentialStep(List.of(new InetSocketAddress(pub, 7000),
-                new InetSocketAddress(pub, 7002))));
-        assertEquals(NatType.HARD_RANDOM, NatType.classify(5000, List.of(ip),
-                List.of(new InetSocketAddress(pub, 7000), new InetSocketAddress(pub, 39000))));
+        assertEquals(
+                NatType.EASY,
+                NatType.classify(
+                        5000, List.of(ip), List.of(new InetSocketAddress(pub, 7), new InetSocketAddress(pub, 7))));
+        assertEquals(
+                NatType.HARD_SEQUENTIAL,
+                NatType.classify(
+                        5000,
+                        List.of(ip),
+                        List.of(
+                                new InetSocketAddress(pub, 7000),
+                                new InetSocketAddress(pub, 7002),
+                                new InetSocketAddress(pub, 7004))));
+        assertEquals(
+                2, NatType.sequentialStep(List.of(new InetSocketAddress(pub, 7000), new InetSocketAddress(pub, 7002))));
+        assertEquals(
+                NatType.HARD_RANDOM,
+                NatType.classify(
+                        5000,
+                        List.of(ip),
+                        List.of(new InetSocketAddress(pub, 7000), new InetSocketAddress(pub, 39000))));
     }
 
     // ------------------------------------------------------------------ hostile input
@@ -390,7 +411,8 @@ class NatTraversalTest {
         }
         sim.runFor(20 * SECOND);
         long toThirdParties = sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[1].getAddress().getHostAddress().startsWith("203.0.113.")).count();
+                .filter(w -> w[1].getAddress().getHostAddress().startsWith("203.0.113."))
+                .count();
         long seconds = (sim.now - start) / SECOND;
         // At most MAX_CANDIDATES endpoints of one peer, each at most once per 100 ms for 5 s a round,
         // one round per backoff; whatever the EPIs say.
@@ -405,8 +427,15 @@ class NatTraversalTest {
             assertTrue(n <= 50 * 2, "one endpoint got " + n);
         }
         assertTrue(a.traversal.sessionCount() <= NatTraversal.MAX_SESSIONS);
-        assertFalse(a.engine.peer(B.address()).endpoints()[0].address().getAddress().getHostAddress()
-                .startsWith("203."), "an endpoint named but never proven is never used");
+        assertFalse(
+                a.engine
+                        .peer(B.address())
+                        .endpoints()[0]
+                        .address()
+                        .getAddress()
+                        .getHostAddress()
+                        .startsWith("203."),
+                "an endpoint named but never proven is never used");
     }
 
     @Test
@@ -419,8 +448,16 @@ class NatTraversalTest {
         }
         for (Peer p : peers) {
             for (int k = 0; k < 20; k++) {
-                a.traversal.onEpi(p, a.main, RELAY, 1, new Message.Epi(Endpoint.udp(ep("203.0.113.5", 2000 + k)),
-                        NatTraversal.MODE_PREDICT, new byte[] {0, 1, (byte) 255}), sim.now);
+                a.traversal.onEpi(
+                        p,
+                        a.main,
+                        RELAY,
+                        1,
+                        new Message.Epi(
+                                Endpoint.udp(ep("203.0.113.5", 2000 + k)),
+                                NatTraversal.MODE_PREDICT,
+                                new byte[] {0, 1, (byte) 255}),
+                        sim.now);
             }
             assertTrue(a.traversal.candidateCount(p) <= NatTraversal.MAX_CANDIDATES);
         }
@@ -441,7 +478,8 @@ class NatTraversalTest {
             sim.runFor(100 * MS);
         }
         long toVictim = sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[1].getAddress().getHostAddress().equals("203.0.113.7")).count();
+                .filter(w -> w[1].getAddress().getHostAddress().equals("203.0.113.7"))
+                .count();
         // One random-port run per MANY_REPEAT_NANOS (30 s) at most; here 10 s of replays.
         assertTrue(toVictim <= NatTraversal.MANY_PROBES + 100, "probes to the named address " + toVictim);
     }
@@ -456,8 +494,11 @@ class NatTraversalTest {
         epi(a, b, B, ep("0.0.0.0", 22), NatTraversal.MODE_NONE, new byte[0]);
         epi(a, b, B, ep("224.0.0.1", 22), NatTraversal.MODE_NONE, new byte[0]);
         sim.runFor(6 * SECOND);
-        assertEquals(0, sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[1].getPort() == 22).count());
+        assertEquals(
+                0,
+                sim.wire.subList(before, sim.wire.size()).stream()
+                        .filter(w -> w[1].getPort() == 22)
+                        .count());
     }
 
     @Test
@@ -472,25 +513,40 @@ class NatTraversalTest {
         // The relay is asked to send a NETID to a third party: it does not.
         Peer ap = r.engine.peer(A.address());
         assertNotNull(ap);
-        r.engine.sendMessageTo(ap, r.main, ep("198.18.0.21", 5000),
-                new Message.NetIdReq(7, Endpoint.udp(ep("203.0.113.9", 53))), false);
+        r.engine.sendMessageTo(
+                ap,
+                r.main,
+                ep("198.18.0.21", 5000),
+                new Message.NetIdReq(7, Endpoint.udp(ep("203.0.113.9", 53))),
+                false);
         sim.runFor(SECOND);
-        assertEquals(0, sim.wire.subList(before, sim.wire.size()).stream()
-                .filter(w -> w[1].getAddress().getHostAddress().startsWith("203.")).count());
+        assertEquals(
+                0,
+                sim.wire.subList(before, sim.wire.size()).stream()
+                        .filter(w -> w[1].getAddress().getHostAddress().startsWith("203."))
+                        .count());
         // A NETID from b (not a relay a asked) naming a made-up endpoint changes nothing.
         Peer bp = b.engine.peer(R.address());
         assertNotNull(bp);
         a.engine.addRelayedPath(B.address(), a.main, RELAY);
         b.engine.addRelayedPath(A.address(), b.main, RELAY);
-        b.engine.sendMessageTo(b.engine.peer(A.address()), b.main, RELAY,
-                new Message.NetId(1234, Endpoint.udp(ep("203.0.113.9", 1))), true);
+        b.engine.sendMessageTo(
+                b.engine.peer(A.address()),
+                b.main,
+                RELAY,
+                new Message.NetId(1234, Endpoint.udp(ep("203.0.113.9", 1))),
+                true);
         sim.runFor(SECOND);
         assertEquals(learned, a.traversal.publicEndpoint(a.main));
         // From the relay itself, directly, but answering no outstanding request (forged, or a
         // replay of an earlier answer): ignored too.
         for (int id : new int[] {0, 1, -1, 42}) {
-            r.engine.sendMessageTo(ap, r.main, ep("198.18.0.21", 5000),
-                    new Message.NetId(id, Endpoint.udp(ep("203.0.113.9", 1))), false);
+            r.engine.sendMessageTo(
+                    ap,
+                    r.main,
+                    ep("198.18.0.21", 5000),
+                    new Message.NetId(id, Endpoint.udp(ep("203.0.113.9", 1))),
+                    false);
         }
         sim.runFor(100 * MS);
         assertEquals(learned, a.traversal.publicEndpoint(a.main));

@@ -30,7 +30,11 @@ class RelayHealthTest {
     static final AnodeAddress R2 = AnodeIdentity.generate(Z).address();
 
     static ZoneFile file(long revision, AnodeAddress... relays) throws Exception {
-        ZoneFile.Builder b = ZoneFile.builder().name("t").description("t").contact("t@example.org").revision(revision)
+        ZoneFile.Builder b = ZoneFile.builder()
+                .name("t")
+                .description("t")
+                .contact("t@example.org")
+                .revision(revision)
                 .ttl(Duration.ofSeconds(60));
         int port = 4000;
         for (AnodeAddress r : relays) {
@@ -107,16 +111,38 @@ class RelayHealthTest {
         AtomicReference<ZoneFile> served = new AtomicReference<>(file(1, R0));
         ZoneDirectory d = ZoneDirectory.create(
                 ZoneDirectoryConfig.defaults().withOverride(Z, new ZoneSource.LocalFile(java.nio.file.Path.of("z"))),
-                src -> CompletableFuture.completedFuture(served.get().toBytes()), () -> now);
+                src -> CompletableFuture.completedFuture(served.get().toBytes()),
+                () -> now);
         RelayHealth h = new RelayHealth();
-        assertEquals(R0, h.choose(d.lookup(Z).join(), self, now).orElseThrow().addresses().get(0));
+        assertEquals(
+                R0,
+                h.choose(d.lookup(Z).join(), self, now)
+                        .orElseThrow()
+                        .addresses()
+                        .get(0));
         served.set(file(2, R2));
         now += 30 * SECOND;
-        assertEquals(R0, h.choose(d.lookup(Z).join(), self, now).orElseThrow().addresses().get(0), "fresh: cached");
+        assertEquals(
+                R0,
+                h.choose(d.lookup(Z).join(), self, now)
+                        .orElseThrow()
+                        .addresses()
+                        .get(0),
+                "fresh: cached");
         now += 31 * SECOND;
-        assertEquals(R0, h.choose(d.lookup(Z).join(), self, now).orElseThrow().addresses().get(0),
+        assertEquals(
+                R0,
+                h.choose(d.lookup(Z).join(), self, now)
+                        .orElseThrow()
+                        .addresses()
+                        .get(0),
                 "stale: answered at once from the cache, refreshed behind");
-        assertEquals(R2, h.choose(d.lookup(Z).join(), self, now).orElseThrow().addresses().get(0),
+        assertEquals(
+                R2,
+                h.choose(d.lookup(Z).join(), self, now)
+                        .orElseThrow()
+                        .addresses()
+                        .get(0),
                 "the refreshed file names the new relay");
     }
 }

@@ -109,12 +109,10 @@ class RelayTest {
     void register(Engine e, FakeTransport t) {
         e.ping(e.peer(R.address()), new Handlers.PingCallback() {
             @Override
-            public void pong(long rtt) {
-            }
+            public void pong(long rtt) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         });
         flush(t);
         flush(tr);
@@ -130,11 +128,19 @@ class RelayTest {
     }
 
     /** A hand-made PING from {@code sender} to {@code recipient}, MAC'd with a key the relay does not have. */
-    static byte[] packet(int hops, AnodeAddress sender, AnodeAddress recipient, boolean recipientFull, int recipientPeerId) {
+    static byte[] packet(
+            int hops, AnodeAddress sender, AnodeAddress recipient, boolean recipientFull, int recipientPeerId) {
         ByteBuffer buf = ByteBuffer.allocate(200);
         PacketWriter w = new PacketWriter();
-        w.begin(buf, hops, false, new AddressField.Full(sender), recipientFull ? new AddressField.Full(recipient)
-                : new AddressField.Short(recipient.shortId()), 1, recipientPeerId, MessageType.PING);
+        w.begin(
+                buf,
+                hops,
+                false,
+                new AddressField.Full(sender),
+                recipientFull ? new AddressField.Full(recipient) : new AddressField.Short(recipient.shortId()),
+                1,
+                recipientPeerId,
+                MessageType.PING);
         buf.putLong(42);
         int len = w.finish(KEY);
         byte[] p = new byte[len];
@@ -165,12 +171,10 @@ class RelayTest {
     void aRelayedPacketToTheRelayRegistersNothing() {
         a.ping(a.peer(R.address()), new Handlers.PingCallback() {
             @Override
-            public void pong(long rtt) {
-            }
+            public void pong(long rtt) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         });
         byte[] p = ta.take().bytes();
         p[0] = 1;
@@ -207,7 +211,9 @@ class RelayTest {
         dgram(a, B.address(), "hello");
         FakeTransport.Sent toRelay = ta.take();
         assertEquals(tr.local, toRelay.to(), "sent to the relay's endpoint");
-        assertEquals(PacketFormat.FLAG_SENDER_FULL | PacketFormat.FLAG_RECIPIENT_FULL, toRelay.bytes()[1],
+        assertEquals(
+                PacketFormat.FLAG_SENDER_FULL | PacketFormat.FLAG_RECIPIENT_FULL,
+                toRelay.bytes()[1],
                 "full recipient until it answers (DECISIONS 33)");
         r.receive(tr, ta.local, ByteBuffer.wrap(toRelay.bytes()));
         FakeTransport.Sent fwd = tr.take();
@@ -236,8 +242,7 @@ class RelayTest {
         Peer bAtA = a.peer(B.address());
         assertTrue(Router.usable(bAtA), "a relayed path heard from is usable");
         dgram(a, B.address(), "again");
-        assertEquals(0, ta.take().bytes()[1] & PacketFormat.FLAG_RECIPIENT_FULL,
-                "short recipient once B answered");
+        assertEquals(0, ta.take().bytes()[1] & PacketFormat.FLAG_RECIPIENT_FULL, "short recipient once B answered");
     }
 
     @Test
@@ -306,12 +311,10 @@ class RelayTest {
         a.addRelayedPath(B.address(), ta, tr.local);
         a.ping(a.peer(B.address()), new Handlers.PingCallback() {
             @Override
-            public void pong(long rtt) {
-            }
+            public void pong(long rtt) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         });
         FakeTransport.Sent ping = ta.take();
         r.receive(tr, ta.local, ByteBuffer.wrap(ping.bytes()));
@@ -383,12 +386,10 @@ class RelayTest {
         // A captured PING of A, replayed from another endpoint (DECISIONS 29).
         a.ping(a.peer(R.address()), new Handlers.PingCallback() {
             @Override
-            public void pong(long rtt) {
-            }
+            public void pong(long rtt) {}
 
             @Override
-            public void failed(Exception cause) {
-            }
+            public void failed(Exception cause) {}
         });
         byte[] captured = ta.take().bytes();
         InetSocketAddress elsewhere = EngineTest.ep(99);
@@ -398,7 +399,8 @@ class RelayTest {
         // its EPC comes back from there and the registration follows.
         FakeTransport.Sent check = null;
         for (FakeTransport.Sent s : tr.sent) {
-            if (s.to().equals(elsewhere) && s.bytes()[PacketFormat.headerLength(s.bytes()[1]) - 1] == MessageType.EPC_REQ.code()) {
+            if (s.to().equals(elsewhere)
+                    && s.bytes()[PacketFormat.headerLength(s.bytes()[1]) - 1] == MessageType.EPC_REQ.code()) {
                 check = s;
             }
         }

@@ -8,8 +8,8 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.anode.address.Zone;
 import org.anode.address.AnodeIdentity;
+import org.anode.address.Zone;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,7 +48,8 @@ class RelayedFirstContactBudgetTest {
     }
 
     Engine engine(InetSocketAddress relay) {
-        Engine e = new Engine(EngineTest.B, EngineConfig.builder().newPeerRate(256).build(), () -> now);
+        Engine e =
+                new Engine(EngineTest.B, EngineConfig.builder().newPeerRate(256).build(), () -> now);
         e.setUsedRelays(relay::equals);
         return e;
     }
@@ -87,14 +88,23 @@ class RelayedFirstContactBudgetTest {
         Engine e = engine(relay);
         // Garbage under random full addresses through the relay, at one instant.
         for (int i = 0; i < 500; i++) {
-            byte[] g = EngineTest.forge(org.anode.wire.AddressField.full(AnodeIdentity.generate(Zone.DEFAULT)
-                    .address()), org.anode.wire.AddressField.shortOf(EngineTest.B.address()), false,
-                    org.anode.wire.MessageType.DGRAM, new byte[] {0, 5, 0, 9}, new byte[32]);
+            byte[] g = EngineTest.forge(
+                    org.anode.wire.AddressField.full(
+                            AnodeIdentity.generate(Zone.DEFAULT).address()),
+                    org.anode.wire.AddressField.shortOf(EngineTest.B.address()),
+                    false,
+                    org.anode.wire.MessageType.DGRAM,
+                    new byte[] {0, 5, 0, 9},
+                    new byte[32]);
             g[0] = 1;
             e.receive(t, relay, ByteBuffer.wrap(g));
         }
-        assertEquals(Engine.relayedNewPeerRate(EngineConfig.builder().newPeerRate(256).build()) / 4,
-                e.stats().authFailed(), "only the relay's burst reached the ECDH");
+        assertEquals(
+                Engine.relayedNewPeerRate(
+                                EngineConfig.builder().newPeerRate(256).build())
+                        / 4,
+                e.stats().authFailed(),
+                "only the relay's burst reached the ECDH");
         // Direct first contacts from other sources, at the same instant, still get in.
         for (int i = 0; i < 4; i++) {
             AnodeIdentity g = AnodeIdentity.generate(Zone.DEFAULT);

@@ -44,14 +44,16 @@ class AnodeNamesTest {
         assertEquals(Optional.empty(), AnodeNames.parseAddressName(a + ".anodex"));
         assertEquals(Optional.empty(), AnodeNames.parseAddressName(null));
         String broken = "0" + a.toString().substring(1) + ".anode";
-        assertTrue(AnodeNames.parseAddressName(broken).isEmpty() || !AnodeNames.parseAddressName(broken).get().equals(a));
+        assertTrue(AnodeNames.parseAddressName(broken).isEmpty()
+                || !AnodeNames.parseAddressName(broken).get().equals(a));
     }
 
     /** A bare synthetic literal maps back only once the address is known (resolved or a peer). */
     @Test
     void syntheticLiteralMapsBackOnceRemembered() throws Exception {
         AnodeAddress b = AnodeIdentity.generate(Zone.DEFAULT).address();
-        InetAddress literal = InetAddress.getByAddress(AnodeSocketAddress.syntheticAddress(b).getAddress());
+        InetAddress literal =
+                InetAddress.getByAddress(AnodeSocketAddress.syntheticAddress(b).getAddress());
         assertEquals(Optional.empty(), AnodeNames.anodeAddressOf(literal));
         AnodeNames.remember(b);
         assertEquals(Optional.of(b), AnodeNames.anodeAddressOf(literal));
@@ -64,8 +66,8 @@ class AnodeNamesTest {
     @Test
     void lyingHostNameIsIgnored() throws Exception {
         AnodeAddress other = AnodeIdentity.generate(Zone.DEFAULT).address();
-        InetAddress lie = InetAddress.getByAddress(AnodeNames.nameOf(a),
-                AnodeSocketAddress.syntheticAddress(other).getAddress());
+        InetAddress lie = InetAddress.getByAddress(
+                AnodeNames.nameOf(a), AnodeSocketAddress.syntheticAddress(other).getAddress());
         assertTrue(AnodeNames.anodeAddressOf(lie).map(x -> !x.equals(a)).orElse(true));
     }
 
@@ -74,7 +76,8 @@ class AnodeNamesTest {
         assertNull(AnodeNames.anodeSocketAddressOf(new InetSocketAddress(InetAddress.getLoopbackAddress(), 80)));
         assertNull(AnodeNames.anodeSocketAddressOf(InetSocketAddress.createUnresolved("example.com", 80)));
         assertEquals(Optional.empty(), AnodeNames.anodeAddressOf(InetAddress.getByName("fd00::1")));
-        AnodeSocketAddress byName = AnodeNames.anodeSocketAddressOf(InetSocketAddress.createUnresolved(AnodeNames.nameOf(a), 7));
+        AnodeSocketAddress byName =
+                AnodeNames.anodeSocketAddressOf(InetSocketAddress.createUnresolved(AnodeNames.nameOf(a), 7));
         assertEquals(a, byName.address());
         assertThrows(UnknownHostException.class, () -> AnodeNames.resolve(""));
     }

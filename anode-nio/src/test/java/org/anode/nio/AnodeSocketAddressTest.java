@@ -40,7 +40,9 @@ class AnodeSocketAddressTest {
     @Test
     void equalityFollowsAddressAndPort() {
         assertEquals(new AnodeSocketAddress(A, 7), AnodeSocketAddress.of(A, 7));
-        assertEquals(new AnodeSocketAddress(A, 7).hashCode(), AnodeSocketAddress.of(A, 7).hashCode());
+        assertEquals(
+                new AnodeSocketAddress(A, 7).hashCode(),
+                AnodeSocketAddress.of(A, 7).hashCode());
         assertNotEquals(new AnodeSocketAddress(A, 7), new AnodeSocketAddress(A, 8));
         assertNotEquals(new AnodeSocketAddress(A, 7), new AnodeSocketAddress(B, 7));
     }
@@ -51,8 +53,17 @@ class AnodeSocketAddressTest {
         assertEquals(s, AnodeSocketAddress.parse(s.toString()));
         assertEquals(s, AnodeSocketAddress.parse(s.toString().toUpperCase()));
         assertEquals(new AnodeSocketAddress(A, 0), AnodeSocketAddress.parse(A + ":0"));
-        for (String bad : new String[] {"", A.toString(), A + ":", ":7", A + ":65536", A + ":-1", A + ":x",
-                "aaaa:7", A.toString().substring(1) + "b:7"}) {
+        for (String bad : new String[] {
+            "",
+            A.toString(),
+            A + ":",
+            ":7",
+            A + ":65536",
+            A + ":-1",
+            A + ":x",
+            "aaaa:7",
+            A.toString().substring(1) + "b:7"
+        }) {
             assertThrows(IllegalArgumentException.class, () -> AnodeSocketAddress.parse(bad), bad);
         }
         assertThrows(IllegalArgumentException.class, () -> new AnodeSocketAddress(A, 70000));
@@ -64,8 +75,10 @@ class AnodeSocketAddressTest {
         AnodeSocketAddress s = new AnodeSocketAddress(A, 9);
         assertEquals(s, AnodeSocketAddress.from(new InetSocketAddress(s.getAddress(), 9)));
         assertEquals(s, AnodeSocketAddress.from(InetSocketAddress.createUnresolved(A.toString(), 9)));
-        assertNull(AnodeSocketAddress.from(new InetSocketAddress(java.net.InetAddress.getByAddress(A.toString(),
-                new byte[] {127, 0, 0, 1}), 9)), "a host name on another IP is only a label");
+        assertNull(
+                AnodeSocketAddress.from(new InetSocketAddress(
+                        java.net.InetAddress.getByAddress(A.toString(), new byte[] {127, 0, 0, 1}), 9)),
+                "a host name on another IP is only a label");
         assertNull(AnodeSocketAddress.from(InetSocketAddress.createUnresolved("example.org", 9)));
     }
 
@@ -101,7 +114,8 @@ class AnodeSocketAddressTest {
                 byte[] ip = syn.getAddress();
                 assertEquals(16, ip.length);
                 assertEquals(0xfd, ip[0] & 0xff);
-                assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(d, 15)),
+                assertEquals(
+                        java.util.Arrays.toString(java.util.Arrays.copyOf(d, 15)),
                         java.util.Arrays.toString(java.util.Arrays.copyOfRange(ip, 1, 16)));
                 assertEquals(a.toString(), syn.getHostName());
                 assertEquals(a, AnodeSocketAddress.of(a, pass).address());

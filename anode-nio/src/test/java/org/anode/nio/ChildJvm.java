@@ -22,7 +22,8 @@ final class ChildJvm implements AutoCloseable {
     /** The flags that turn the system-wide provider on, exactly as the README gives them. */
     static final List<String> PROVIDER_FLAGS = List.of(
             "-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider",
-            "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED");
+            "--add-exports",
+            "java.base/sun.nio.ch=ALL-UNNAMED");
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -30,8 +31,16 @@ final class ChildJvm implements AutoCloseable {
 
     private ChildJvm(Process process) {
         this.process = process;
-        Thread out = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true), "child-out");
-        Thread err = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false), "child-err");
+        Thread out = new Thread(
+                () -> pump(
+                        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)),
+                        true),
+                "child-out");
+        Thread err = new Thread(
+                () -> pump(
+                        new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)),
+                        false),
+                "child-err");
         out.setDaemon(true);
         err.setDaemon(true);
         out.start();
@@ -67,15 +76,23 @@ final class ChildJvm implements AutoCloseable {
      * Starts {@code java [jvmArgs] mainClass [args]} with {@code javaHome}'s launcher (null: this JVM's)
      * and this run's class path, preceded by {@code extraClassPath} entries.
      */
-    static ChildJvm start(String javaHome, List<Path> extraClassPath, List<String> jvmArgs, Class<?> mainClass,
-            String... args) throws IOException {
+    static ChildJvm start(
+            String javaHome, List<Path> extraClassPath, List<String> jvmArgs, Class<?> mainClass, String... args)
+            throws IOException {
         return start(List.of(), javaHome, extraClassPath, jvmArgs, mainClass.getName(), args);
     }
 
-    static ChildJvm start(List<String> prefix, String javaHome, List<Path> extraClassPath, List<String> jvmArgs,
-            String mainClass, String... args) throws IOException {
+    static ChildJvm start(
+            List<String> prefix,
+            String javaHome,
+            List<Path> extraClassPath,
+            List<String> jvmArgs,
+            String mainClass,
+            String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.add(Path.of(javaHome != null ? javaHome : System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(Path.of(javaHome != null ? javaHome : System.getProperty("java.home"), "bin", "java")
+                .toString());
         StringBuilder cp = new StringBuilder();
         for (Path p : extraClassPath) {
             cp.append(p).append(File.pathSeparatorChar);
@@ -98,15 +115,16 @@ final class ChildJvm implements AutoCloseable {
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new TimeoutException("no '" + prefix + "' line within " + seconds + " s; alive=" + process.isAlive()
-                        + "; stderr:\n" + stderr);
+                throw new TimeoutException("no '" + prefix + "' line within " + seconds + " s; alive="
+                        + process.isAlive() + "; stderr:\n" + stderr);
             }
             String l = lines.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
             if (l != null && l.startsWith(prefix)) {
                 return l;
             }
             if (l == null && !process.isAlive() && lines.isEmpty()) {
-                throw new TimeoutException("child exited " + process.exitValue() + " before '" + prefix + "'; stderr:\n" + stderr);
+                throw new TimeoutException(
+                        "child exited " + process.exitValue() + " before '" + prefix + "'; stderr:\n" + stderr);
             }
         }
     }

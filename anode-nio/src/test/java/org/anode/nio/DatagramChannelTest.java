@@ -99,7 +99,9 @@ class DatagramChannelTest {
         for (ByteBuffer p : parts) {
             assertFalse(p.hasRemaining(), "gathering write consumes every buffer");
         }
-        ByteBuffer[] dst = {ByteBuffer.allocate(2), ByteBuffer.allocate(0), ByteBuffer.allocate(4), ByteBuffer.allocate(10)};
+        ByteBuffer[] dst = {
+            ByteBuffer.allocate(2), ByteBuffer.allocate(0), ByteBuffer.allocate(4), ByteBuffer.allocate(10)
+        };
         assertEquals(10, rx.read(dst, 0, 4));
         assertEquals("ab", utf8(dst[0]));
         assertEquals("cdef", utf8(dst[2]));
@@ -147,7 +149,8 @@ class DatagramChannelTest {
     @Test
     void unknownPeerHasNoRoute() throws Exception {
         AnodeDatagramChannel tx = open(a, 8);
-        AnodeSocketAddress stranger = AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 7);
+        AnodeSocketAddress stranger =
+                AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 7);
         assertThrows(NoRouteToHostException.class, () -> tx.send(utf8("x"), stranger));
     }
 
@@ -168,7 +171,8 @@ class DatagramChannelTest {
         AnodeDatagramChannel d = a.openDatagramChannel();
         assertThrows(BindException.class, () -> d.bind(AnodeSocketAddress.of(a.address(), 7)), "port in use");
         assertThrows(BindException.class, () -> d.bind(AnodeSocketAddress.of(b.address(), 9)), "not our address");
-        assertThrows(UnsupportedAddressTypeException.class,
+        assertThrows(
+                UnsupportedAddressTypeException.class,
                 () -> d.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 9)));
         d.bind(new InetSocketAddress(9));
         assertEquals(AnodeSocketAddress.of(a.address(), 9), d.getLocalAddress(), "wildcard means this node");
@@ -247,9 +251,10 @@ class DatagramChannelTest {
         assertThrows(UnsupportedOperationException.class, () -> c.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 2));
         assertThrows(UnsupportedOperationException.class, () -> c.getOption(StandardSocketOptions.IP_MULTICAST_LOOP));
         assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_RCVBUF, -1));
-        assertThrows(UnsupportedOperationException.class,
-                () -> c.join(java.net.InetAddress.getByName("239.1.2.3"), null));
-        assertThrows(UnsupportedOperationException.class,
+        assertThrows(
+                UnsupportedOperationException.class, () -> c.join(java.net.InetAddress.getByName("239.1.2.3"), null));
+        assertThrows(
+                UnsupportedOperationException.class,
                 () -> c.join(java.net.InetAddress.getByName("239.1.2.3"), null, NodeTestSupport.LOOPBACK));
         c.close();
         assertThrows(ClosedChannelException.class, () -> c.getOption(StandardSocketOptions.SO_RCVBUF));
@@ -297,8 +302,9 @@ class DatagramChannelTest {
         assertEquals(8, s.getTrafficClass());
         s.setBroadcast(true);
         assertTrue(s.getBroadcast());
-        assertThrows(IllegalArgumentException.class, () -> s.send(new DatagramPacket(data, data.length,
-                NodeTestSupport.LOOPBACK, 7)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> s.send(new DatagramPacket(data, data.length, NodeTestSupport.LOOPBACK, 7)));
         s.close();
         assertTrue(s.isClosed());
         assertFalse(tx.isOpen());
@@ -339,6 +345,7 @@ class DatagramChannelTest {
         assertEquals(AnodeSocketAddress.of(b.address(), 7), tx.receive(z));
         assertEquals("z", utf8(z));
         assertEquals(8, from.getPort());
-        assertArrayEquals(a.address().toByteArray(), ((AnodeSocketAddress) from).address().toByteArray());
+        assertArrayEquals(
+                a.address().toByteArray(), ((AnodeSocketAddress) from).address().toByteArray());
     }
 }

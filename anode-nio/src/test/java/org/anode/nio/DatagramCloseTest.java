@@ -1,6 +1,5 @@
 package org.anode.nio;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,7 +39,8 @@ class DatagramCloseTest {
 
     static void awaitBlocked(Thread th) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (th.getState() != Thread.State.WAITING && th.getState() != Thread.State.TIMED_WAITING
+        while (th.getState() != Thread.State.WAITING
+                && th.getState() != Thread.State.TIMED_WAITING
                 && System.nanoTime() < deadline) {
             Thread.sleep(2);
         }
@@ -57,8 +57,9 @@ class DatagramCloseTest {
             c.close();
             assertInstanceOf(AsynchronousCloseException.class, f.get(10, TimeUnit.SECONDS));
             assertThrows(ClosedChannelException.class, () -> c.receive(ByteBuffer.allocate(1)));
-            assertThrows(ClosedChannelException.class, () -> c.send(ByteBuffer.allocate(1),
-                    AnodeSocketAddress.of(a.address(), 1)));
+            assertThrows(
+                    ClosedChannelException.class,
+                    () -> c.send(ByteBuffer.allocate(1), AnodeSocketAddress.of(a.address(), 1)));
         }
     }
 

@@ -61,8 +61,7 @@ class DatagramPathLimitTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     @Test
@@ -71,8 +70,10 @@ class DatagramPathLimitTest {
             AnodeNode a = t.node();
             AnodeIdentity remote = AnodeIdentity.generate(Zone.DEFAULT);
             ShrinkingTransport via = new ShrinkingTransport();
-            a.loop().submit(() -> a.engine().addPeer(remote.address(), via,
-                    new InetSocketAddress(NodeTestSupport.LOOPBACK, 9))).get(10, TimeUnit.SECONDS);
+            a.loop()
+                    .submit(() -> a.engine()
+                            .addPeer(remote.address(), via, new InetSocketAddress(NodeTestSupport.LOOPBACK, 9)))
+                    .get(10, TimeUnit.SECONDS);
             for (boolean blocking : new boolean[] {true, false}) {
                 AnodeDatagramChannel ch = t.track(a.openDatagramChannel());
                 ch.configureBlocking(blocking);
@@ -80,8 +81,8 @@ class DatagramPathLimitTest {
                 via.queries.set(0);
                 // Fits 1400 (the check) but not 1232 (the write): 1300 bytes of payload.
                 ByteBuffer big = ByteBuffer.allocate(1300);
-                IOException e = assertThrows(IOException.class,
-                        () -> ch.send(big, AnodeSocketAddress.of(remote.address(), 7)));
+                IOException e =
+                        assertThrows(IOException.class, () -> ch.send(big, AnodeSocketAddress.of(remote.address(), 7)));
                 assertEquals("Message too long", e.getMessage());
                 assertEquals(0, big.position(), "nothing consumed");
                 assertTrue(ch.isOpen());

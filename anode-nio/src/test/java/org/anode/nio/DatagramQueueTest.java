@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 
 /** The bounded byte-ring receive queue of a datagram channel against a simple model. */
 class DatagramQueueTest {
-    static final AnodeSocketAddress S1 = AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 1);
+    static final AnodeSocketAddress S1 =
+            AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 1);
     static final AnodeSocketAddress S2 = AnodeSocketAddress.of(S1.address(), 2);
 
-    record Item(AnodeSocketAddress src, byte[] data) {
-    }
+    record Item(AnodeSocketAddress src, byte[] data) {}
 
     @Test
     void matchesAModelUnderRandomTrafficWithWrapAroundAndGrowth() {
@@ -59,7 +59,9 @@ class DatagramQueueTest {
                         got = java.util.Arrays.copyOf(dst.array(), dst.position());
                     } else {
                         int a = room / 2;
-                        ByteBuffer[] dsts = {ByteBuffer.allocate(a), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(room - a)};
+                        ByteBuffer[] dsts = {
+                            ByteBuffer.allocate(a), ByteBuffer.allocate(0), ByteBuffer.allocateDirect(room - a)
+                        };
                         int n = q.poll(dsts, 0, 3);
                         assertEquals(Math.min(room, it.data().length), n);
                         ByteBuffer all = ByteBuffer.allocate(n);

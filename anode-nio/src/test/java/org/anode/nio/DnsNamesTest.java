@@ -77,8 +77,14 @@ class DnsNamesTest {
     }
 
     private static List<String> names() {
-        return List.of("one.example", "two.example", "mixed.example", "plain.example", "bad.example",
-                "missing.example", AnodeNames.nameOf(twoB));
+        return List.of(
+                "one.example",
+                "two.example",
+                "mixed.example",
+                "plain.example",
+                "bad.example",
+                "missing.example",
+                AnodeNames.nameOf(twoB));
     }
 
     /** Runs a main in the namespace and returns its lines by name (second word). */
@@ -87,8 +93,9 @@ class DnsNamesTest {
         return runIn(javaHome, extraCp, List.of(), main, args);
     }
 
-    private static Map<String, String> runIn(String javaHome, List<Path> extraCp, List<String> jvmArgs, String main,
-            List<String> args) throws Exception {
+    private static Map<String, String> runIn(
+            String javaHome, List<Path> extraCp, List<String> jvmArgs, String main, List<String> args)
+            throws Exception {
         try (ChildJvm c = ChildJvm.start(lab.exec(), javaHome, extraCp, jvmArgs, main, args.toArray(String[]::new))) {
             Map<String, String> out = new HashMap<>();
             for (int i = 0; i < args.size(); i++) {
@@ -106,7 +113,9 @@ class DnsNamesTest {
     }
 
     private static String syntheticSorted(AnodeAddress... as) {
-        return Stream.of(as).map(a -> AnodeSocketAddress.syntheticAddress(a).getHostAddress()).sorted()
+        return Stream.of(as)
+                .map(a -> AnodeSocketAddress.syntheticAddress(a).getHostAddress())
+                .sorted()
                 .collect(Collectors.joining(","));
     }
 
@@ -116,15 +125,26 @@ class DnsNamesTest {
         assertEquals("OK " + one, r.get("one.example"));
         assertEquals("OK " + sorted(twoA, twoB), r.get("two.example"));
         assertEquals("OK " + one, r.get("mixed.example"), "the non-Anode TXT record is ignored");
-        assertTrue(r.get("plain.example").startsWith("ERR plain.example: no valid anode: TXT record"), r.get("plain.example"));
-        assertTrue(r.get("bad.example").startsWith("ERR bad.example: no valid anode: TXT record"), r.get("bad.example"));
-        assertTrue(r.get("missing.example").startsWith("ERR missing.example: no such name (NXDOMAIN)"), r.get("missing.example"));
+        assertTrue(
+                r.get("plain.example").startsWith("ERR plain.example: no valid anode: TXT record"),
+                r.get("plain.example"));
+        assertTrue(
+                r.get("bad.example").startsWith("ERR bad.example: no valid anode: TXT record"), r.get("bad.example"));
+        assertTrue(
+                r.get("missing.example").startsWith("ERR missing.example: no such name (NXDOMAIN)"),
+                r.get("missing.example"));
         assertEquals("OK " + twoB, r.get(AnodeNames.nameOf(twoB)), "an address name needs no DNS");
         // The same through an explicitly named server (anode.names.dns) instead of resolv.conf.
-        Map<String, String> viaUrl = runIn(null, List.of(), List.of("-Danode.names.dns=dns://127.0.0.1:53"),
-                DnsPrograms.Names.class.getName(), List.of("two.example", "missing.example"));
+        Map<String, String> viaUrl = runIn(
+                null,
+                List.of(),
+                List.of("-Danode.names.dns=dns://127.0.0.1:53"),
+                DnsPrograms.Names.class.getName(),
+                List.of("two.example", "missing.example"));
         assertEquals("OK " + sorted(twoA, twoB), viaUrl.get("two.example"));
-        assertTrue(viaUrl.get("missing.example").startsWith("ERR missing.example: no such name"), viaUrl.get("missing.example"));
+        assertTrue(
+                viaUrl.get("missing.example").startsWith("ERR missing.example: no such name"),
+                viaUrl.get("missing.example"));
     }
 
     /** The resolver provider on JDK 25: Anode names become synthetic addresses, the rest stays IP. */
@@ -153,15 +173,19 @@ class DnsNamesTest {
 
     @Test
     void anodeResolveCommand() throws Exception {
-        try (ChildJvm c = ChildJvm.start(lab.exec(), null, List.of(), List.of(), "org.anode.cli.AnodeCli", "resolve", "two.example")) {
+        try (ChildJvm c = ChildJvm.start(
+                lab.exec(), null, List.of(), List.of(), "org.anode.cli.AnodeCli", "resolve", "two.example")) {
             List<String> lines = new ArrayList<>(List.of(c.awaitLine("", 120), c.awaitLine("", 30)));
             assertEquals(0, c.awaitExit(60), c.stderr());
             lines.sort(null);
             List<String> want = Stream.of(twoA, twoB)
-                    .map(a -> a + " " + AnodeSocketAddress.syntheticAddress(a).getHostAddress()).sorted().toList();
+                    .map(a -> a + " " + AnodeSocketAddress.syntheticAddress(a).getHostAddress())
+                    .sorted()
+                    .toList();
             assertEquals(want, lines);
         }
-        try (ChildJvm c = ChildJvm.start(lab.exec(), null, List.of(), List.of(), "org.anode.cli.AnodeCli", "resolve", "missing.example")) {
+        try (ChildJvm c = ChildJvm.start(
+                lab.exec(), null, List.of(), List.of(), "org.anode.cli.AnodeCli", "resolve", "missing.example")) {
             assertEquals(1, c.awaitExit(120));
             assertTrue(c.stderr().contains("NXDOMAIN"), c.stderr());
         }
@@ -189,8 +213,15 @@ class DnsNamesTest {
     private static Path compileResolver(Path jdk25) throws Exception {
         Path src = Path.of(System.getProperty("basedir", "."), "src", "main");
         Path out = Files.createDirectories(tmp.resolve("resolver-classes"));
-        List<String> cmd = new ArrayList<>(List.of(jdk25.resolve("bin/javac").toString(), "--release", "18", "-nowarn",
-                "-cp", System.getProperty("java.class.path"), "-d", out.toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                jdk25.resolve("bin/javac").toString(),
+                "--release",
+                "18",
+                "-nowarn",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-d",
+                out.toString()));
         try (Stream<Path> files = Files.walk(src.resolve("java18"))) {
             files.filter(f -> f.toString().endsWith(".java")).forEach(f -> cmd.add(f.toString()));
         }

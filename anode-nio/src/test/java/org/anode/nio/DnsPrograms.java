@@ -12,15 +12,17 @@ import java.util.stream.Collectors;
  * {@code OK <name> <sorted results>} or {@code ERR <name> <message>}.
  */
 final class DnsPrograms {
-    private DnsPrograms() {
-    }
+    private DnsPrograms() {}
 
     /** {@link AnodeNames#resolve} for each argument. */
     static final class Names {
         public static void main(String[] args) {
             for (String name : args) {
                 try {
-                    List<String> as = AnodeNames.resolve(name).stream().map(Object::toString).sorted().collect(Collectors.toList());
+                    List<String> as = AnodeNames.resolve(name).stream()
+                            .map(Object::toString)
+                            .sorted()
+                            .collect(Collectors.toList());
                     System.out.println("OK " + name + " " + String.join(",", as));
                 } catch (Exception e) {
                     System.out.println("ERR " + name + " " + e.getMessage());
@@ -34,7 +36,9 @@ final class DnsPrograms {
         public static void main(String[] args) {
             for (String name : args) {
                 try {
-                    String ips = Arrays.stream(InetAddress.getAllByName(name)).map(InetAddress::getHostAddress).sorted()
+                    String ips = Arrays.stream(InetAddress.getAllByName(name))
+                            .map(InetAddress::getHostAddress)
+                            .sorted()
                             .collect(Collectors.joining(","));
                     System.out.println("OK " + name + " " + ips);
                 } catch (Exception e) {

@@ -52,13 +52,19 @@ class DualStackBindTest {
             // Over IPv6 (UDP/IPv6 endpoints, DECISIONS 40)...
             b.addPeerEndpoint(a.address(), new InetSocketAddress(v6Loopback(), port));
             assertTrue(b.ping(a.address(), Duration.ofSeconds(5)).toNanos() > 0);
-            assertInstanceOf(Inet6Address.class, b.pathTo(a.address()).orElseThrow().endpoint().getAddress());
+            assertInstanceOf(
+                    Inet6Address.class,
+                    b.pathTo(a.address()).orElseThrow().endpoint().getAddress());
             // ...and over IPv4, each packet to the socket of its own family.
             AnodeNode c = s.node(wildcard().build());
             c.addPeerEndpoint(a.address(), new InetSocketAddress(NodeTestSupport.LOOPBACK, port));
             assertTrue(c.ping(a.address(), Duration.ofSeconds(5)).toNanos() > 0);
-            assertInstanceOf(Inet4Address.class, a.pathTo(c.address()).orElseThrow().endpoint().getAddress());
-            assertInstanceOf(Inet6Address.class, a.pathTo(b.address()).orElseThrow().endpoint().getAddress());
+            assertInstanceOf(
+                    Inet4Address.class,
+                    a.pathTo(c.address()).orElseThrow().endpoint().getAddress());
+            assertInstanceOf(
+                    Inet6Address.class,
+                    a.pathTo(b.address()).orElseThrow().endpoint().getAddress());
 
             // The packet limits of DECISIONS 27: 1232 bytes over IPv6, 1400 over IPv4 - the largest
             // datagram differs by exactly that much, whatever the header.
@@ -66,10 +72,14 @@ class DualStackBindTest {
                 ch.bind(AnodeSocketAddress.of(a.address(), 0));
                 int overV6 = ch.maxDatagramSize(AnodeSocketAddress.of(b.address(), 7));
                 int overV4 = ch.maxDatagramSize(AnodeSocketAddress.of(c.address(), 7));
-                assertEquals(AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4 - AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV6,
-                        overV4 - overV6, overV4 + " / " + overV6);
-                assertThrows(IOException.class, () -> ch.send(ByteBuffer.allocate(overV6 + 1),
-                        AnodeSocketAddress.of(b.address(), 7)), "larger than 1232 bytes on the wire");
+                assertEquals(
+                        AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV4 - AnodeNodeConfig.DEFAULT_MAX_PACKET_IPV6,
+                        overV4 - overV6,
+                        overV4 + " / " + overV6);
+                assertThrows(
+                        IOException.class,
+                        () -> ch.send(ByteBuffer.allocate(overV6 + 1), AnodeSocketAddress.of(b.address(), 7)),
+                        "larger than 1232 bytes on the wire");
                 assertEquals(overV6, ch.send(ByteBuffer.allocate(overV6), AnodeSocketAddress.of(b.address(), 7)));
             }
         }
@@ -81,17 +91,24 @@ class DualStackBindTest {
             AnodeNode a = s.node(wildcard().build());
             int taken = a.localEndpoints().get(0).getPort();
             // Taken for both: the IPv4 bind fails, and says so.
-            BindException e = assertThrows(BindException.class,
-                    () -> AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), wildcard().port(taken).build()));
+            BindException e = assertThrows(
+                    BindException.class,
+                    () -> AnodeNode.start(
+                            AnodeIdentity.generate(Zone.DEFAULT),
+                            wildcard().port(taken).build()));
             assertTrue(e.getMessage().contains("UDP port " + taken + " cannot be bound for IPv4"), e.getMessage());
 
             // Free for IPv4 but held for IPv6 by someone else: the node does not start half-bound.
             try (DatagramChannel holder = DatagramChannel.open(StandardProtocolFamily.INET6)) {
                 holder.bind(new InetSocketAddress(v6Loopback(), 0));
                 int p = ((InetSocketAddress) holder.getLocalAddress()).getPort();
-                BindException e6 = assertThrows(BindException.class,
-                        () -> AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), wildcard().port(p).build()));
-                assertTrue(e6.getMessage().contains("UDP port " + p + " is bound for IPv4 but cannot be bound for IPv6"),
+                BindException e6 = assertThrows(
+                        BindException.class,
+                        () -> AnodeNode.start(
+                                AnodeIdentity.generate(Zone.DEFAULT),
+                                wildcard().port(p).build()));
+                assertTrue(
+                        e6.getMessage().contains("UDP port " + p + " is bound for IPv4 but cannot be bound for IPv6"),
                         e6.getMessage());
                 // The IPv4 socket it had bound was released with the failure.
                 try (DatagramChannel again = DatagramChannel.open(StandardProtocolFamily.INET)) {

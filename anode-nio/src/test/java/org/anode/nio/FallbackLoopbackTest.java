@@ -66,32 +66,34 @@ class FallbackLoopbackTest {
         }
 
         private Thread pump(DatagramSocket s, boolean fromClient) {
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[65536];
-                while (!s.isClosed()) {
-                    DatagramPacket p = new DatagramPacket(buf, buf.length);
-                    try {
-                        s.receive(p);
-                    } catch (SocketTimeoutException e) {
-                        continue;
-                    } catch (IOException e) {
-                        return;
-                    }
-                    if (!open) {
-                        continue;
-                    }
-                    try {
-                        if (fromClient) {
-                            client = p.getSocketAddress();
-                            back.send(new DatagramPacket(buf, p.getLength(), relay));
-                        } else if (client != null) {
-                            front.send(new DatagramPacket(buf, p.getLength(), client));
+            Thread t = new Thread(
+                    () -> {
+                        byte[] buf = new byte[65536];
+                        while (!s.isClosed()) {
+                            DatagramPacket p = new DatagramPacket(buf, buf.length);
+                            try {
+                                s.receive(p);
+                            } catch (SocketTimeoutException e) {
+                                continue;
+                            } catch (IOException e) {
+                                return;
+                            }
+                            if (!open) {
+                                continue;
+                            }
+                            try {
+                                if (fromClient) {
+                                    client = p.getSocketAddress();
+                                    back.send(new DatagramPacket(buf, p.getLength(), relay));
+                                } else if (client != null) {
+                                    front.send(new DatagramPacket(buf, p.getLength(), client));
+                                }
+                            } catch (IOException e) {
+                                // dropped, as UDP may
+                            }
                         }
-                    } catch (IOException e) {
-                        // dropped, as UDP may
-                    }
-                }
-            }, "udp-gate");
+                    },
+                    "udp-gate");
             t.setDaemon(true);
             t.start();
             return t;
@@ -112,8 +114,13 @@ class FallbackLoopbackTest {
     }
 
     static Path zoneFile(Path dir, AnodeAddress relay, int udp, int tcp, String http) throws IOException {
-        ZoneFile.Builder b = ZoneFile.builder().name("test").description("fallback test zone").contact("test@example.org")
-                .revision(1).ttl(Duration.ofSeconds(60)).relay(List.of(LO), udp, tcp, List.of(relay));
+        ZoneFile.Builder b = ZoneFile.builder()
+                .name("test")
+                .description("fallback test zone")
+                .contact("test@example.org")
+                .revision(1)
+                .ttl(Duration.ofSeconds(60))
+                .relay(List.of(LO), udp, tcp, List.of(relay));
         if (http != null) {
             b.put(ZoneHttpEndpoints.keyFor(0), http);
         }
@@ -137,18 +144,39 @@ class FallbackLoopbackTest {
         final AnodeNode b;
 
         Net(Path dir, boolean tcp, boolean http) throws Exception {
-            relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false)
-                    .relay(RelayLimits.defaults()).announce(false).tcpPort(0).httpPort(0).build());
+            relay = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .lan(false)
+                            .relay(RelayLimits.defaults())
+                            .announce(false)
+                            .tcpPort(0)
+                            .httpPort(0)
+                            .build());
             InetSocketAddress udp = relay.localEndpoints().get(0);
             gate = new UdpGate(udp);
-            String uri = "http://127.0.0.1:" + relay.httpEndpoint().orElseThrow().getPort() + "/a";
-            Path zA = zoneFile(dir, relay.address(), gate.port(),
-                    tcp ? relay.tcpEndpoint().orElseThrow().getPort() : closedPort(), http ? uri : null);
+            String uri =
+                    "http://127.0.0.1:" + relay.httpEndpoint().orElseThrow().getPort() + "/a";
+            Path zA = zoneFile(
+                    dir,
+                    relay.address(),
+                    gate.port(),
+                    tcp ? relay.tcpEndpoint().orElseThrow().getPort() : closedPort(),
+                    http ? uri : null);
             Path zB = zoneFile(dir, relay.address(), udp.getPort(), udp.getPort(), null);
-            a = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zA.toString())
-                    .fallback(FallbackConfig.defaults().withProbeInterval(Duration.ofSeconds(1))).build());
-            b = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zB.toString())
-                    .build());
+            a = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .lan(false)
+                            .zoneSource(ZONE, zA.toString())
+                            .fallback(FallbackConfig.defaults().withProbeInterval(Duration.ofSeconds(1)))
+                            .build());
+            b = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .lan(false)
+                            .zoneSource(ZONE, zB.toString())
+                            .build());
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 30_000);
         }
 
@@ -227,7 +255,8 @@ class FallbackLoopbackTest {
             n.a.ping(n.b.address(), Duration.ofSeconds(10));
             assertEquals(EndpointType.HTTP, n.a.carrierTo(n.b.address()).orElseThrow());
             stream(n, 6 << 20, () -> n.gate.open = true);
-            StreamTestSupport.awaitTrue(() -> n.a.carrierTo(n.b.address()).orElseThrow() == EndpointType.UDP_IPV4, 20_000);
+            StreamTestSupport.awaitTrue(
+                    () -> n.a.carrierTo(n.b.address()).orElseThrow() == EndpointType.UDP_IPV4, 20_000);
             assertEquals(EndpointType.UDP_IPV4, n.a.carrierTo(n.b.address()).orElseThrow());
             n.a.ping(n.b.address(), Duration.ofSeconds(10));
         }

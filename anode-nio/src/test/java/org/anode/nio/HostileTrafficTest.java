@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class HostileTrafficTest {
 
-    static byte[] forge(AddressField sender, AddressField recipient, boolean authError, MessageType type, byte[] msg,
-            byte[] key) throws Exception {
+    static byte[] forge(
+            AddressField sender, AddressField recipient, boolean authError, MessageType type, byte[] msg, byte[] key)
+            throws Exception {
         ByteBuffer buf = ByteBuffer.allocate(2000);
         PacketWriter w = new PacketWriter();
         w.begin(buf, 0, authError, sender, recipient, 1, 0, type);
@@ -64,11 +65,21 @@ class HostileTrafficTest {
         }
         // Well-formed packets claiming to be a, MAC'd with the wrong key (full and short sender).
         byte[] wrongKey = mallory.agree(b.address());
-        byte[] fullWrong = forge(AddressField.full(a.address()), AddressField.shortOf(b.address()), false,
-                MessageType.DGRAM, dgram, wrongKey);
+        byte[] fullWrong = forge(
+                AddressField.full(a.address()),
+                AddressField.shortOf(b.address()),
+                false,
+                MessageType.DGRAM,
+                dgram,
+                wrongKey);
         out.add(fullWrong);
-        byte[] shortWrong = forge(AddressField.shortOf(a.address()), AddressField.shortOf(b.address()), false,
-                MessageType.DGRAM, dgram, wrongKey);
+        byte[] shortWrong = forge(
+                AddressField.shortOf(a.address()),
+                AddressField.shortOf(b.address()),
+                false,
+                MessageType.DGRAM,
+                dgram,
+                wrongKey);
         out.add(shortWrong);
         // Every truncation of those.
         for (int len = 0; len < fullWrong.length; len++) {
@@ -84,8 +95,13 @@ class HostileTrafficTest {
                 p[k] = (byte) rnd.nextInt();
             }
             out.add(p);
-            out.add(forge(new AddressField.Short(new ShortId(rnd.nextLong())), AddressField.shortOf(b.address()),
-                    false, MessageType.PING, new byte[8], wrongKey));
+            out.add(forge(
+                    new AddressField.Short(new ShortId(rnd.nextLong())),
+                    AddressField.shortOf(b.address()),
+                    false,
+                    MessageType.PING,
+                    new byte[8],
+                    wrongKey));
         }
         // Bit flips of a single byte anywhere but the hop count.
         for (int i = 1; i < shortWrong.length; i++) {
@@ -94,30 +110,56 @@ class HostileTrafficTest {
             out.add(p);
         }
         // Flag 0x04 errors claiming to come from a, and a flag 0x04 DGRAM.
-        out.add(forge(AddressField.shortOf(a.address()), AddressField.shortOf(b.address()), true, MessageType.ERROR,
-                new byte[] {0, 2}, null));
-        out.add(forge(AddressField.full(a.address()), AddressField.shortOf(b.address()), true, MessageType.ERROR,
-                new byte[] {0, 1}, null));
-        out.add(forge(AddressField.shortOf(a.address()), AddressField.shortOf(b.address()), true, MessageType.DGRAM,
-                dgram, null));
+        out.add(forge(
+                AddressField.shortOf(a.address()),
+                AddressField.shortOf(b.address()),
+                true,
+                MessageType.ERROR,
+                new byte[] {0, 2},
+                null));
+        out.add(forge(
+                AddressField.full(a.address()),
+                AddressField.shortOf(b.address()),
+                true,
+                MessageType.ERROR,
+                new byte[] {0, 1},
+                null));
+        out.add(forge(
+                AddressField.shortOf(a.address()),
+                AddressField.shortOf(b.address()),
+                true,
+                MessageType.DGRAM,
+                dgram,
+                null));
         // Valid packets from mallory to someone else, and packets with undefined flags.
-        out.add(forge(AddressField.full(mallory.address()), AddressField.shortOf(a.address()), false,
-                MessageType.DGRAM, dgram, mallory.agree(a.address())));
+        out.add(forge(
+                AddressField.full(mallory.address()),
+                AddressField.shortOf(a.address()),
+                false,
+                MessageType.DGRAM,
+                dgram,
+                mallory.agree(a.address())));
         byte[] badFlags = shortWrong.clone();
         badFlags[1] = (byte) 0x80;
         out.add(badFlags);
         // Unknown senders (full addresses) with wrong MACs: must not enter the peer table.
         for (int i = 0; i < 10; i++) {
             AnodeIdentity stranger = AnodeIdentity.generate(Zone.DEFAULT);
-            out.add(forge(AddressField.full(stranger.address()), AddressField.shortOf(b.address()), false,
-                    MessageType.DGRAM, dgram, wrongKey));
+            out.add(forge(
+                    AddressField.full(stranger.address()),
+                    AddressField.shortOf(b.address()),
+                    false,
+                    MessageType.DGRAM,
+                    dgram,
+                    wrongKey));
         }
         return out;
     }
 
     @Test
     void hostileTrafficIsDroppedWhileALegitimatePeerIsServed() throws Exception {
-        try (NodeTestSupport t = new NodeTestSupport(); DatagramChannel raw = DatagramChannel.open()) {
+        try (NodeTestSupport t = new NodeTestSupport();
+                DatagramChannel raw = DatagramChannel.open()) {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
             NodeTestSupport.introduce(a, b);
@@ -142,7 +184,9 @@ class HostileTrafficTest {
                         buf.clear();
                         var from = server.receive(buf);
                         buf.flip();
-                        String s = java.nio.charset.StandardCharsets.UTF_8.decode(buf.duplicate()).toString();
+                        String s = java.nio.charset.StandardCharsets.UTF_8
+                                .decode(buf.duplicate())
+                                .toString();
                         if (!s.startsWith("legit ") || !from.equals(AnodeSocketAddress.of(a.address(), 8))) {
                             hostileDelivered.set(true);
                         }
@@ -214,8 +258,12 @@ class HostileTrafficTest {
 
     @Test
     void errorRepliesNeverAmplify() throws Exception {
-        try (NodeTestSupport t = new NodeTestSupport(); DatagramChannel raw = DatagramChannel.open()) {
-            AnodeNode b = t.node(NodeTestSupport.loopbackConfig().errorReplies(true).errorReplyRate(1000).build());
+        try (NodeTestSupport t = new NodeTestSupport();
+                DatagramChannel raw = DatagramChannel.open()) {
+            AnodeNode b = t.node(NodeTestSupport.loopbackConfig()
+                    .errorReplies(true)
+                    .errorReplyRate(1000)
+                    .build());
             AnodeNode a = t.node();
             raw.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
             raw.configureBlocking(false);

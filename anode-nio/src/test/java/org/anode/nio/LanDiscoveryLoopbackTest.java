@@ -33,8 +33,10 @@ class LanDiscoveryLoopbackTest {
     void twoLoopbackNodesFindEachOtherByAddressAlone() throws Exception {
         int lanPort = freeLanPort();
         try (NodeTestSupport s = new NodeTestSupport()) {
-            AnodeNode a = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
-            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
+            AnodeNode a = s.node(
+                    NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
+            AnodeNode b = s.node(
+                    NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
             assertTrue(a.peerEndpoints(b.address()).isEmpty());
             Duration rtt = a.ping(b.address(), Duration.ofSeconds(5));
             assertTrue(rtt.toNanos() > 0);
@@ -42,7 +44,8 @@ class LanDiscoveryLoopbackTest {
             assertEquals(0, p.hops(), "a direct path: " + p);
             assertEquals(b.localEndpoints().get(0), a.peerEndpoints(b.address()).get(0));
 
-            try (DatagramChannel ca = a.openDatagramChannel(); DatagramChannel cb = b.openDatagramChannel()) {
+            try (DatagramChannel ca = a.openDatagramChannel();
+                    DatagramChannel cb = b.openDatagramChannel()) {
                 ca.bind(AnodeSocketAddress.of(a.address(), 7));
                 cb.bind(AnodeSocketAddress.of(b.address(), 7));
                 // B has learned A's endpoint from the exchange: the reverse direction needs no search.
@@ -62,17 +65,26 @@ class LanDiscoveryLoopbackTest {
     void aLanPathBeatsTheRelay(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         int lanPort = freeLanPort();
         try (NodeTestSupport s = new NodeTestSupport()) {
-            AnodeNode relay = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE),
-                    NodeTestSupport.loopbackConfig().relay(RelayLimits.defaults()).announce(false).lan(false).build());
-            java.nio.file.Path zone = RelayLoopbackTest.writeZoneFile(dir, relay.address(),
-                    relay.localEndpoints().get(0).getPort());
-            AnodeNodeConfig cfg = NodeTestSupport.loopbackConfig().zoneSource(RelayLoopbackTest.ZONE, zone.toString())
-                    .lan(true).lanPort(lanPort).build();
+            AnodeNode relay = s.node(
+                    org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .relay(RelayLimits.defaults())
+                            .announce(false)
+                            .lan(false)
+                            .build());
+            java.nio.file.Path zone = RelayLoopbackTest.writeZoneFile(
+                    dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            AnodeNodeConfig cfg = NodeTestSupport.loopbackConfig()
+                    .zoneSource(RelayLoopbackTest.ZONE, zone.toString())
+                    .lan(true)
+                    .lanPort(lanPort)
+                    .build();
             AnodeNode a = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
             AnodeNode b = s.node(org.anode.address.AnodeIdentity.generate(RelayLoopbackTest.ZONE), cfg);
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 10_000);
             a.ping(b.address(), Duration.ofSeconds(5));
-            StreamTestSupport.awaitTrue(() -> a.pathTo(b.address()).map(p -> p.hops() == 0).orElse(false), 10_000);
+            StreamTestSupport.awaitTrue(
+                    () -> a.pathTo(b.address()).map(p -> p.hops() == 0).orElse(false), 10_000);
             AnodePath p = a.pathTo(b.address()).orElseThrow();
             assertEquals(0, p.hops(), p.toString());
             assertEquals(b.localEndpoints().get(0), p.endpoint());
@@ -84,10 +96,15 @@ class LanDiscoveryLoopbackTest {
     void withDiscoveryOffNothingIsFound() throws Exception {
         int lanPort = freeLanPort();
         try (NodeTestSupport s = new NodeTestSupport()) {
-            AnodeNode a = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).lan(false)
-                    .routeTimeout(Duration.ofSeconds(2)).build());
-            AnodeNode b = s.node(NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
-            AnodeNode c = s.node(NodeTestSupport.loopbackConfig().lanPort(lanPort).lan(false).build());
+            AnodeNode a = s.node(NodeTestSupport.loopbackConfig()
+                    .lanPort(lanPort)
+                    .lan(false)
+                    .routeTimeout(Duration.ofSeconds(2))
+                    .build());
+            AnodeNode b = s.node(
+                    NodeTestSupport.loopbackConfig().lan(true).lanPort(lanPort).build());
+            AnodeNode c = s.node(
+                    NodeTestSupport.loopbackConfig().lanPort(lanPort).lan(false).build());
             // A does not look; B looks for C, which does not listen.
             assertThrows(NoRouteToHostException.class, () -> a.ping(b.address(), Duration.ofSeconds(1)));
             assertThrows(NoRouteToHostException.class, () -> b.findPath(c.address()));

@@ -34,9 +34,23 @@ final class NetnsDns implements AutoCloseable {
             run("ip", "-n", name, "link", "set", "lo", "up");
             Files.createDirectories(etcDir);
             Files.writeString(etcDir.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:2 attempts:2\n");
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name, "dnsmasq", "--keep-in-foreground",
-                    "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--listen-address=127.0.0.1",
-                    "--bind-interfaces", "--port=53", "--user=root", "--pid-file=/tmp/" + name + ".dnsmasq.pid", "--log-facility=-", "--log-queries"));
+            List<String> cmd = new ArrayList<>(List.of(
+                    "ip",
+                    "netns",
+                    "exec",
+                    name,
+                    "dnsmasq",
+                    "--keep-in-foreground",
+                    "--conf-file=/dev/null",
+                    "--no-resolv",
+                    "--no-hosts",
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    "--port=53",
+                    "--user=root",
+                    "--pid-file=/tmp/" + name + ".dnsmasq.pid",
+                    "--log-facility=-",
+                    "--log-queries"));
             cmd.addAll(dnsmasqRecordArgs);
             dnsmasq = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             awaitStarted();
@@ -51,20 +65,22 @@ final class NetnsDns implements AutoCloseable {
         BufferedReader r = new BufferedReader(new InputStreamReader(dnsmasq.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         StringBuilder log = new StringBuilder();
-        Thread reader = new Thread(() -> {
-            try {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    synchronized (log) {
-                        if (log.length() < 32_000) {
-                            log.append(l).append('\n');
+        Thread reader = new Thread(
+                () -> {
+                    try {
+                        String l;
+                        while ((l = r.readLine()) != null) {
+                            synchronized (log) {
+                                if (log.length() < 32_000) {
+                                    log.append(l).append('\n');
+                                }
+                            }
                         }
+                    } catch (IOException e) {
+                        // dnsmasq went away.
                     }
-                }
-            } catch (IOException e) {
-                // dnsmasq went away.
-            }
-        }, "dnsmasq-log");
+                },
+                "dnsmasq-log");
         reader.setDaemon(true);
         reader.start();
         while (System.nanoTime() < deadline) {
@@ -127,7 +143,8 @@ final class NetnsDns implements AutoCloseable {
             return "network namespaces need root";
         }
         for (String tool : List.of("/usr/sbin/ip", "/usr/sbin/dnsmasq")) {
-            if (!Files.isExecutable(Path.of(tool)) && !Files.isExecutable(Path.of(tool.replace("/usr/sbin", "/sbin")))) {
+            if (!Files.isExecutable(Path.of(tool))
+                    && !Files.isExecutable(Path.of(tool.replace("/usr/sbin", "/sbin")))) {
                 return tool + " is missing (apt-get install -y iproute2 dnsmasq-base)";
             }
         }

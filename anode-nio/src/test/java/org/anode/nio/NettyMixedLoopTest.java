@@ -42,9 +42,11 @@ class NettyMixedLoopTest {
     @Test
     void oneEventLoopServesIpAndAnodeListeners() throws Exception {
         InetAddress lo = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        AnodeNode server = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
+        AnodeNode server = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
                 AnodeNodeConfig.builder().bind(new InetSocketAddress(lo, 0)).build());
-        AnodeNode client = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
+        AnodeNode client = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
                 AnodeNodeConfig.builder().bind(new InetSocketAddress(lo, 0)).build());
         EventLoopGroup serverGroup = new NioEventLoopGroup(1, (Executor) null, server.selectorProvider());
         EventLoopGroup clientGroup = new NioEventLoopGroup(1, (Executor) null, client.selectorProvider());
@@ -57,27 +59,41 @@ class NettyMixedLoopTest {
                     ch.pipeline().addLast(new Echo());
                 }
             };
-            Channel ipListener = new ServerBootstrap().group(serverGroup)
+            Channel ipListener = new ServerBootstrap()
+                    .group(serverGroup)
                     .channelFactory(() -> new NioServerSocketChannel(SelectorProvider.provider()))
-                    .childHandler(echo).bind(new InetSocketAddress(lo, 0)).sync().channel();
-            Channel anodeListener = new ServerBootstrap().group(serverGroup)
+                    .childHandler(echo)
+                    .bind(new InetSocketAddress(lo, 0))
+                    .sync()
+                    .channel();
+            Channel anodeListener = new ServerBootstrap()
+                    .group(serverGroup)
                     .channelFactory(() -> new NioServerSocketChannel(server.selectorProvider()))
-                    .childHandler(echo).bind(AnodeSocketAddress.of(server.address(), 0)).sync().channel();
+                    .childHandler(echo)
+                    .bind(AnodeSocketAddress.of(server.address(), 0))
+                    .sync()
+                    .channel();
             assertInstanceOf(AnodeSocketAddress.class, anodeListener.localAddress());
 
             byte[] data = new byte[BYTES];
             new Random(15).nextBytes(data);
             CompletableFuture<byte[]> ipEcho = new CompletableFuture<>();
             CompletableFuture<byte[]> anodeEcho = new CompletableFuture<>();
-            new Bootstrap().group(clientGroup)
+            new Bootstrap()
+                    .group(clientGroup)
                     .channelFactory(() -> new NioSocketChannel(SelectorProvider.provider()))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                    .handler(new Collect(data, ipEcho)).connect(ipListener.localAddress()).sync();
+                    .handler(new Collect(data, ipEcho))
+                    .connect(ipListener.localAddress())
+                    .sync();
             int anodePort = ((AnodeSocketAddress) anodeListener.localAddress()).port();
-            new Bootstrap().group(clientGroup)
+            new Bootstrap()
+                    .group(clientGroup)
                     .channelFactory(() -> new NioSocketChannel(client.selectorProvider()))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                    .handler(new Collect(data, anodeEcho)).connect(AnodeSocketAddress.of(server.address(), anodePort)).sync();
+                    .handler(new Collect(data, anodeEcho))
+                    .connect(AnodeSocketAddress.of(server.address(), anodePort))
+                    .sync();
             assertArrayEquals(data, ipEcho.get(60, TimeUnit.SECONDS), "IP echo through the shared loop");
             assertArrayEquals(data, anodeEcho.get(60, TimeUnit.SECONDS), "Anode echo through the shared loop");
             ipListener.close().sync();

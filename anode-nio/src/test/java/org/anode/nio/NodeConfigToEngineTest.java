@@ -16,8 +16,16 @@ class NodeConfigToEngineTest {
 
     @Test
     void everyEngineSettingIsCarriedOver() {
-        EngineConfig e = AnodeNodeConfig.builder().maxPeers(7).maxEndpointsPerPeer(3).maxPendingPings(11)
-                .newPeerRate(40).newPeerRatePerSource(9).errorReplies(true).errorReplyRate(5).build().engineConfig();
+        EngineConfig e = AnodeNodeConfig.builder()
+                .maxPeers(7)
+                .maxEndpointsPerPeer(3)
+                .maxPendingPings(11)
+                .newPeerRate(40)
+                .newPeerRatePerSource(9)
+                .errorReplies(true)
+                .errorReplyRate(5)
+                .build()
+                .engineConfig();
         assertEquals(7, e.maxPeers());
         assertEquals(3, e.maxEndpointsPerPeer());
         assertEquals(11, e.maxPendingPings());
@@ -37,8 +45,11 @@ class NodeConfigToEngineTest {
 
     @Test
     void outOfRangeEngineSettingsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().maxPeers(0));
-        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().maxEndpointsPerPeer(65));
-        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().errorReplyRate(10_001));
+        assertThrows(
+                IllegalArgumentException.class, () -> EngineConfig.builder().maxPeers(0));
+        assertThrows(
+                IllegalArgumentException.class, () -> EngineConfig.builder().maxEndpointsPerPeer(65));
+        assertThrows(
+                IllegalArgumentException.class, () -> EngineConfig.builder().errorReplyRate(10_001));
     }
 }

@@ -161,7 +161,8 @@ class NodeEndpointCheckTest {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
-            Nat nat = t.track(new Nat(a.localEndpoints().get(0), b.localEndpoints().get(0)));
+            Nat nat = t.track(
+                    new Nat(a.localEndpoints().get(0), b.localEndpoints().get(0)));
             DatagramChannel attacker = t.track(DatagramChannel.open());
             attacker.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
             // a knows where b is (through its NAT); b learns a from a's first packet.
@@ -184,7 +185,9 @@ class NodeEndpointCheckTest {
             attacker.socket().setSoTimeout(5000);
             java.net.DatagramPacket check = new java.net.DatagramPacket(new byte[2048], 2048);
             attacker.socket().receive(check); // b checks the new source (SocketTimeoutException if not)
-            assertEquals(MessageType.EPC_REQ, typeOf(ByteBuffer.wrap(check.getData(), 0, check.getLength())),
+            assertEquals(
+                    MessageType.EPC_REQ,
+                    typeOf(ByteBuffer.wrap(check.getData(), 0, check.getLength())),
                     "an endpoint check, nothing else");
             // b keeps sending to a's proven endpoint: the datagram reaches a, not the attacker.
             deliver(server, "still here", toClient, client);

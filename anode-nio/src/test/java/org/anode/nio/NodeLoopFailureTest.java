@@ -75,9 +75,11 @@ class NodeLoopFailureTest {
             assertFalse(b.isOpen(), "the node closed itself");
             Throwable e = receiver.get(10, TimeUnit.SECONDS);
             assertTrue(e instanceof ClosedChannelException, "blocked receive fails as on close: " + e);
-            ExecutionException pingFailure = assertThrows(ExecutionException.class,
-                    () -> ping.get(10, TimeUnit.SECONDS));
-            assertTrue(pingFailure.getCause() instanceof ClosedChannelException, pingFailure.getCause().toString());
+            ExecutionException pingFailure =
+                    assertThrows(ExecutionException.class, () -> ping.get(10, TimeUnit.SECONDS));
+            assertTrue(
+                    pingFailure.getCause() instanceof ClosedChannelException,
+                    pingFailure.getCause().toString());
             assertThrows(ClosedChannelException.class, () -> b.openDatagramChannel());
             // The other node is unaffected.
             assertTrue(a.isOpen());

@@ -51,8 +51,8 @@ class NodeObservabilityTest {
             String endpointB = b.localEndpoints().get(0).getAddress().getHostAddress() + ":"
                     + b.localEndpoints().get(0).getPort() + "/0";
             assertEquals(b.address() + " " + endpointB, peers[0]);
-            assertArrayEquals(new String[] {a.localEndpoints().get(0).toString()},
-                    (String[]) SERVER.getAttribute(nameA, "LocalEndpoints"));
+            assertArrayEquals(new String[] {a.localEndpoints().get(0).toString()}, (String[])
+                    SERVER.getAttribute(nameA, "LocalEndpoints"));
             ObjectName nameB = new ObjectName("org.anode:type=Node,address=" + b.address());
             assertTrue((Long) SERVER.getAttribute(nameB, "PongsSent") >= 1);
             Set<ObjectName> all = SERVER.queryNames(new ObjectName("org.anode:type=Node,*"), null);
@@ -67,9 +67,12 @@ class NodeObservabilityTest {
     @Test
     void twoNodesOfOneAddressGetTwoNames() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
-            org.anode.address.AnodeIdentity id = org.anode.address.AnodeIdentity.generate(org.anode.address.Zone.DEFAULT);
-            AnodeNode first = t.track(AnodeNode.start(id, NodeTestSupport.loopbackConfig().build()));
-            AnodeNode second = t.track(AnodeNode.start(id, NodeTestSupport.loopbackConfig().build()));
+            org.anode.address.AnodeIdentity id =
+                    org.anode.address.AnodeIdentity.generate(org.anode.address.Zone.DEFAULT);
+            AnodeNode first =
+                    t.track(AnodeNode.start(id, NodeTestSupport.loopbackConfig().build()));
+            AnodeNode second =
+                    t.track(AnodeNode.start(id, NodeTestSupport.loopbackConfig().build()));
             ObjectName one = new ObjectName("org.anode:type=Node,address=" + id.address());
             ObjectName two = new ObjectName("org.anode:type=Node,address=" + id.address() + ",instance=2");
             assertEquals(one, NodeManagement.registeredName(first));
@@ -112,9 +115,11 @@ class NodeObservabilityTest {
             // Closing the nodes retires whatever is still in time-wait.
             a.close();
             b.close();
-            StreamTestSupport.awaitTrue(() -> count(events, "org.anode.ConnectionClose", addrA, addrB) >= 2
-                    && count(events, "org.anode.ConnectionOpen", addrA, addrB) >= 2
-                    && count(events, "org.anode.PathChange", addrA, addrB) >= 2, 30_000);
+            StreamTestSupport.awaitTrue(
+                    () -> count(events, "org.anode.ConnectionClose", addrA, addrB) >= 2
+                            && count(events, "org.anode.ConnectionOpen", addrA, addrB) >= 2
+                            && count(events, "org.anode.PathChange", addrA, addrB) >= 2,
+                    30_000);
             assertEquals(2, count(events, "org.anode.ConnectionOpen", addrA, addrB), "opener and acceptor");
             assertEquals(2, count(events, "org.anode.ConnectionClose", addrA, addrB), "both ends, once each");
             assertEquals(2, count(events, "org.anode.PathChange", addrA, addrB), "each node configured the other");
@@ -130,7 +135,8 @@ class NodeObservabilityTest {
             RecordedEvent path = events.stream()
                     .filter(e -> e.getEventType().getName().equals("org.anode.PathChange")
                             && e.getString("peer").equals(addrB))
-                    .findFirst().orElseThrow();
+                    .findFirst()
+                    .orElseThrow();
             assertEquals("CONFIGURED", path.getString("change"));
             assertEquals(endpointB, path.getString("endpoint"));
             assertEquals(0, path.getInt("hops"));
@@ -149,20 +155,29 @@ class NodeObservabilityTest {
             String b = n.b.address().toString();
             String bShort = n.b.address().shortId().toString();
             n.a.ping(n.b.address(), Duration.ofSeconds(10));
-            java.util.function.Predicate<RecordedEvent> forwardedToB = e -> e.getString("verdict").equals("FORWARDED")
-                    && (e.getString("recipient").equals(b) || e.getString("recipient").equals(bShort))
-                    && e.getString("reason").startsWith("to ");
+            java.util.function.Predicate<RecordedEvent> forwardedToB =
+                    e -> e.getString("verdict").equals("FORWARDED")
+                            && (e.getString("recipient").equals(b)
+                                    || e.getString("recipient").equals(bShort))
+                            && e.getString("reason").startsWith("to ");
             StreamTestSupport.awaitTrue(() -> events.stream().anyMatch(forwardedToB), 30_000);
-            RecordedEvent f = events.stream().filter(forwardedToB).findFirst().orElseThrow(
-                    () -> new AssertionError("no FORWARDED event for the PING to B: " + events));
-            assertTrue(f.getString("sender").equals(a) || f.getString("sender").equals(n.a.address().shortId().toString()),
+            RecordedEvent f = events.stream()
+                    .filter(forwardedToB)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no FORWARDED event for the PING to B: " + events));
+            assertTrue(
+                    f.getString("sender").equals(a)
+                            || f.getString("sender")
+                                    .equals(n.a.address().shortId().toString()),
                     f.toString());
             assertEquals(0, f.getInt("hops"), "as received, before the relay's increment");
         }
     }
 
     private static long count(List<RecordedEvent> events, String type, String addrA, String addrB) {
-        return events.stream().filter(e -> e.getEventType().getName().equals(type) && involves(e, addrA, addrB)).count();
+        return events.stream()
+                .filter(e -> e.getEventType().getName().equals(type) && involves(e, addrA, addrB))
+                .count();
     }
 
     private static boolean involves(RecordedEvent e, String addrA, String addrB) {
@@ -175,7 +190,11 @@ class NodeObservabilityTest {
     }
 
     private static RecordedEvent find(List<RecordedEvent> events, String type, String local, String remote) {
-        return events.stream().filter(e -> e.getEventType().getName().equals(type)
-                && e.getString("local").equals(local) && e.getString("remote").equals(remote)).findFirst().orElse(null);
+        return events.stream()
+                .filter(e -> e.getEventType().getName().equals(type)
+                        && e.getString("local").equals(local)
+                        && e.getString("remote").equals(remote))
+                .findFirst()
+                .orElse(null);
     }
 }

@@ -47,14 +47,16 @@ class NodePingTest {
     void pingUnknownPeerHasNoRoute() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
-            assertThrows(NoRouteToHostException.class,
+            assertThrows(
+                    NoRouteToHostException.class,
                     () -> a.ping(AnodeIdentity.generate(Zone.DEFAULT).address(), Duration.ofSeconds(1)));
         }
     }
 
     @Test
     void pingWithoutAnswerTimesOut() throws Exception {
-        try (NodeTestSupport t = new NodeTestSupport(); DatagramChannel silent = DatagramChannel.open()) {
+        try (NodeTestSupport t = new NodeTestSupport();
+                DatagramChannel silent = DatagramChannel.open()) {
             silent.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
             AnodeNode a = t.node();
             AnodeIdentity ghost = AnodeIdentity.generate(Zone.DEFAULT);
@@ -68,11 +70,16 @@ class NodePingTest {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
             AnodeIdentity other = AnodeIdentity.generate(Zone.DEFAULT);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> a.addPeerEndpoint(other.address(), InetSocketAddress.createUnresolved("example.org", 1)));
-            assertThrows(IllegalArgumentException.class, () -> a.addPeerEndpoint(other.address(),
-                    new InetSocketAddress(java.net.InetAddress.getByName("::1"), 1)), "no IPv6 socket bound");
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> a.addPeerEndpoint(
+                            other.address(), new InetSocketAddress(java.net.InetAddress.getByName("::1"), 1)),
+                    "no IPv6 socket bound");
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> a.addPeerEndpoint(a.address(), new InetSocketAddress(NodeTestSupport.LOOPBACK, 1)));
         }
     }
@@ -82,7 +89,8 @@ class NodePingTest {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
             AnodeIdentity other = AnodeIdentity.generate(Zone.DEFAULT);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
                     () -> a.addPeerEndpoint(other.address(), new InetSocketAddress(NodeTestSupport.LOOPBACK, 0)));
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("port must not be 0"), e.getMessage());
         }

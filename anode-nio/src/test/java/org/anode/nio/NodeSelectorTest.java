@@ -114,7 +114,8 @@ class NodeSelectorTest {
             for (int i = 0; i < 3; i++) {
                 sels[i] = t.track(nodes[i].selectorProvider().openSelector());
                 chans[i] = nodes[i].openDatagramChannel();
-                chans[i].bind(AnodeSocketAddress.of(nodes[i].address(), 5000 + i)).configureBlocking(false);
+                chans[i].bind(AnodeSocketAddress.of(nodes[i].address(), 5000 + i))
+                        .configureBlocking(false);
                 chans[i].register(sels[i], SelectionKey.OP_READ);
             }
             int perPair = 40;
@@ -122,7 +123,8 @@ class NodeSelectorTest {
                 for (int i = 0; i < 3; i++) {
                     for (int j = 0; j < 3; j++) {
                         if (i != j) {
-                            chans[i].send(NodeTestSupport.utf8(i + ">" + j + "#" + k),
+                            chans[i].send(
+                                    NodeTestSupport.utf8(i + ">" + j + "#" + k),
                                     AnodeSocketAddress.of(nodes[j].address(), 5000 + j));
                         }
                     }

@@ -29,7 +29,9 @@ final class NodeTestSupport implements AutoCloseable {
      * discovery turn it on themselves with a port of their own.
      */
     static AnodeNodeConfig.Builder loopbackConfig() {
-        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).lan(false);
+        return AnodeNodeConfig.builder()
+                .bind(new InetSocketAddress(LOOPBACK, 0))
+                .lan(false);
     }
 
     AnodeNode node() throws IOException {

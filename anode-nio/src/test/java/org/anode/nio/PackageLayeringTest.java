@@ -76,15 +76,18 @@ class PackageLayeringTest {
         // dependencies known to exist, so that a broken scan cannot pass.
         for (List<String> layer : LAYERS) {
             for (String p : layer) {
-                assertTrue(graph.containsKey(p), "package org.anode." + p + " not found by the scan: " + graph.keySet());
+                assertTrue(
+                        graph.containsKey(p), "package org.anode." + p + " not found by the scan: " + graph.keySet());
             }
         }
         assertTrue(graph.get("nio").contains("engine"), "scan missed nio -> engine");
         assertTrue(graph.get("transport").contains("engine"), "scan missed transport -> engine");
         assertTrue(graph.get("engine").contains("wire"), "scan missed engine -> wire");
         List<String> violations = violations(graph);
-        assertTrue(violations.isEmpty(), "package dependencies break the layering (docs/ARCHITECTURE.md):\n  "
-                + String.join("\n  ", violations) + "\ngraph: " + graph);
+        assertTrue(
+                violations.isEmpty(),
+                "package dependencies break the layering (docs/ARCHITECTURE.md):\n  " + String.join("\n  ", violations)
+                        + "\ngraph: " + graph);
     }
 
     @Test
@@ -186,8 +189,15 @@ class PackageLayeringTest {
         return out;
     }
 
-    private static void strongConnect(String v, Map<String, Set<String>> graph, Map<String, Integer> index,
-            Map<String, Integer> low, Deque<String> stack, Set<String> onStack, List<Set<String>> out, int[] next) {
+    private static void strongConnect(
+            String v,
+            Map<String, Set<String>> graph,
+            Map<String, Integer> index,
+            Map<String, Integer> low,
+            Deque<String> stack,
+            Set<String> onStack,
+            List<Set<String>> out,
+            int[] next) {
         index.put(v, next[0]);
         low.put(v, next[0]++);
         stack.push(v);
@@ -217,15 +227,25 @@ class PackageLayeringTest {
     /** Where the main classes of both modules are: a directory or a jar each. */
     private static List<Path> classRoots() throws URISyntaxException {
         return List.of(
-                Path.of(AnodeNode.class.getProtectionDomain().getCodeSource().getLocation().toURI()),
-                Path.of(AnodeAddress.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+                Path.of(AnodeNode.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI()),
+                Path.of(AnodeAddress.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI()));
     }
 
     private static void readClasses(Path root, Map<String, Set<String>> graph) throws IOException {
         if (Files.isDirectory(root)) {
             try (Stream<Path> files = Files.walk(root)) {
                 for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
-                    String name = root.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
+                    String name = root.relativize(f)
+                            .toString()
+                            .replace(f.getFileSystem().getSeparator(), "/");
                     try (InputStream in = Files.newInputStream(f)) {
                         readClass(name, in, graph);
                     }
@@ -318,7 +338,9 @@ class PackageLayeringTest {
         Path base = root.resolve("org/anode");
         try (Stream<Path> files = Files.walk(base)) {
             for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
-                String rel = base.relativize(f.getParent()).toString().replace(f.getFileSystem().getSeparator(), ".");
+                String rel = base.relativize(f.getParent())
+                        .toString()
+                        .replace(f.getFileSystem().getSeparator(), ".");
                 Set<String> deps = graph.computeIfAbsent(rel, k -> new TreeSet<>());
                 Set<String> found = new TreeSet<>();
                 sourceDependencies(Files.readString(f, StandardCharsets.UTF_8), found);
@@ -329,7 +351,8 @@ class PackageLayeringTest {
     }
 
     /** A qualified name of a type or member (or a wildcard import) in package org.anode.x.y. */
-    private static final Pattern QUALIFIED = Pattern.compile("\\borg\\.anode((?:\\.[a-z_][a-z0-9_]*)+)\\.(?:[A-Z_$]|\\*)");
+    private static final Pattern QUALIFIED =
+            Pattern.compile("\\borg\\.anode((?:\\.[a-z_][a-z0-9_]*)+)\\.(?:[A-Z_$]|\\*)");
 
     /** Adds the org.anode packages (relative names) that {@code source}'s code names. */
     static void sourceDependencies(String source, Set<String> out) {

@@ -1,7 +1,6 @@
 package org.anode.nio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -89,13 +88,23 @@ class PeerIdLoopbackTest {
     @Test
     void streamsStayWithTheirDeviceAndSurviveTheOthersDeparture(@TempDir Path dir) throws Exception {
         try (NodeTestSupport nodes = new NodeTestSupport()) {
-            AnodeNode relay = nodes.node(AnodeIdentity.generate(RelayLoopbackTest.ZONE),
-                    NodeTestSupport.loopbackConfig().relay(RelayLimits.defaults()).announce(false).lan(false).build());
-            Path zone = RelayLoopbackTest.writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            AnodeNode relay = nodes.node(
+                    AnodeIdentity.generate(RelayLoopbackTest.ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .relay(RelayLimits.defaults())
+                            .announce(false)
+                            .lan(false)
+                            .build());
+            Path zone = RelayLoopbackTest.writeZoneFile(
+                    dir, relay.address(), relay.localEndpoints().get(0).getPort());
             AnodeIdentity x = AnodeIdentity.generate(RelayLoopbackTest.ZONE);
-            AnodeNode d1 = nodes.node(x, RelayLoopbackTest.config(zone).peerId(1).build());
-            AnodeNode d2 = nodes.node(x, RelayLoopbackTest.config(zone).peerId(2).build());
-            AnodeNode c = nodes.node(AnodeIdentity.generate(RelayLoopbackTest.ZONE), RelayLoopbackTest.config(zone).build());
+            AnodeNode d1 =
+                    nodes.node(x, RelayLoopbackTest.config(zone).peerId(1).build());
+            AnodeNode d2 =
+                    nodes.node(x, RelayLoopbackTest.config(zone).peerId(2).build());
+            AnodeNode c = nodes.node(
+                    AnodeIdentity.generate(RelayLoopbackTest.ZONE),
+                    RelayLoopbackTest.config(zone).build());
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 3, 10_000);
             assertEquals(3, relay.relayStatistics().registrations(), "(X, 1), (X, 2) and C");
             echo(d1, 1);

@@ -33,7 +33,14 @@ class PeerTableFloodTest {
     private static byte[] ping(AnodeIdentity id, AnodeNode to, long payload) throws Exception {
         ByteBuffer buf = ByteBuffer.allocate(512);
         PacketWriter w = new PacketWriter();
-        w.begin(buf, 0, false, AddressField.full(id.address()), AddressField.shortOf(to.address()), 1, 0,
+        w.begin(
+                buf,
+                0,
+                false,
+                AddressField.full(id.address()),
+                AddressField.shortOf(to.address()),
+                1,
+                0,
                 MessageType.PING);
         buf.putLong(payload);
         w.finish(AesCmac.forKey(id.agree(to.address())));
@@ -46,7 +53,8 @@ class PeerTableFloodTest {
     @Test
     void aThrowawayIdentityFloodDoesNotKeepANewPeerOut() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
-            AnodeNodeConfig cfg = NodeTestSupport.loopbackConfig().maxPeers(MAX_PEERS).build();
+            AnodeNodeConfig cfg =
+                    NodeTestSupport.loopbackConfig().maxPeers(MAX_PEERS).build();
             AnodeNode server = t.node(cfg);
             AnodeNode client = t.node();
             // Only the client knows where the server is: to the server it is a newcomer.
@@ -60,26 +68,28 @@ class PeerTableFloodTest {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong sent = new AtomicLong();
             InetSocketAddress to = server.localEndpoints().get(0);
-            Thread flood = new Thread(() -> {
-                // Another loopback address than the client's: a separate source for the budgets.
-                try (DatagramChannel ch = DatagramChannel.open()) {
-                    ch.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
-                    for (int i = 0; i < 1_000_000 && !stop.get(); i++) {
-                        ch.send(ByteBuffer.wrap(packets.get(i % packets.size())), to);
-                        sent.incrementAndGet();
-                        Thread.sleep(2);
-                    }
-                } catch (Exception e) {
-                    // Ended with the test.
-                }
-            }, "peer-table-flood");
+            Thread flood = new Thread(
+                    () -> {
+                        // Another loopback address than the client's: a separate source for the budgets.
+                        try (DatagramChannel ch = DatagramChannel.open()) {
+                            ch.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+                            for (int i = 0; i < 1_000_000 && !stop.get(); i++) {
+                                ch.send(ByteBuffer.wrap(packets.get(i % packets.size())), to);
+                                sent.incrementAndGet();
+                                Thread.sleep(2);
+                            }
+                        } catch (Exception e) {
+                            // Ended with the test.
+                        }
+                    },
+                    "peer-table-flood");
             flood.setDaemon(true);
             flood.start();
             try {
                 StreamTestSupport.awaitTrue(() -> sent.get() > 4L * MAX_PEERS, 20_000);
                 StreamTestSupport.awaitTrue(() -> server.peerCount() >= MAX_PEERS, 20_000);
-                AnodeSocketChannel c = t.track(AnodeSocketChannel.open(client,
-                        (AnodeSocketAddress) listener.getLocalAddress()));
+                AnodeSocketChannel c =
+                        t.track(AnodeSocketChannel.open(client, (AnodeSocketAddress) listener.getLocalAddress()));
                 AnodeSocketChannel s = t.track(listener.accept());
                 byte[] msg = {4, 5, 6};
                 StreamTestSupport.writeFully(c, msg);

@@ -71,7 +71,8 @@ class PipeTest {
     /** A blocking read waits for data. */
     @Test
     void blockingReadWaitsForData() throws Exception {
-        var reader = SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(10)));
+        var reader =
+                SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(10)));
         assertTrue(reader.stillBlockedAfter(20));
         pipe.sink().write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
         assertEquals(3, reader.get());
@@ -126,7 +127,9 @@ class PipeTest {
             small.sink().configureBlocking(false);
             byte[] all = pattern(40, 5);
             ByteBuffer[] srcs = {
-                ByteBuffer.wrap(all, 0, 3), ByteBuffer.allocate(0), ByteBuffer.wrap(all, 3, 7),
+                ByteBuffer.wrap(all, 0, 3),
+                ByteBuffer.allocate(0),
+                ByteBuffer.wrap(all, 3, 7),
                 ByteBuffer.allocateDirect(30).put(all, 10, 30).flip(),
             };
             assertEquals(16, small.sink().write(srcs), "fills the pipe from all four buffers");
@@ -134,8 +137,13 @@ class PipeTest {
             assertEquals(0, srcs[2].remaining());
             assertEquals(24, srcs[3].remaining());
 
-            ByteBuffer[] dsts = {ByteBuffer.allocate(1), ByteBuffer.allocateDirect(2), ByteBuffer.allocate(0),
-                ByteBuffer.allocate(5), ByteBuffer.allocate(20)};
+            ByteBuffer[] dsts = {
+                ByteBuffer.allocate(1),
+                ByteBuffer.allocateDirect(2),
+                ByteBuffer.allocate(0),
+                ByteBuffer.allocate(5),
+                ByteBuffer.allocate(20)
+            };
             assertEquals(16, small.source().read(dsts), "spreads over every buffer");
             assertEquals(0, dsts[0].remaining());
             assertEquals(0, dsts[1].remaining());
@@ -169,7 +177,8 @@ class PipeTest {
         ByteBuffer[] bufs = {ByteBuffer.allocate(4), ByteBuffer.allocate(4)};
         assertThrows(IndexOutOfBoundsException.class, () -> pipe.source().read(bufs, 1, 2));
         assertThrows(IndexOutOfBoundsException.class, () -> pipe.sink().write(bufs, -1, 1));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> pipe.source().read(ByteBuffer.allocate(4).asReadOnlyBuffer()));
         assertThrows(NullPointerException.class, () -> pipe.source().read((ByteBuffer) null));
     }
@@ -199,7 +208,8 @@ class PipeTest {
     /** A blocked reader sees end-of-stream when the sink is closed. */
     @Test
     void blockedReaderSeesEndOfStream() throws Exception {
-        var reader = SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(4)));
+        var reader =
+                SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(4)));
         reader.awaitBlocked();
         pipe.sink().close();
         assertEquals(-1, reader.get());
@@ -229,7 +239,8 @@ class PipeTest {
     /** Another thread closing the source ends a blocked read with AsynchronousCloseException. */
     @Test
     void asynchronousCloseOfBlockedReader() throws Exception {
-        var reader = SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(4)));
+        var reader =
+                SelectorTestSupport.background("reader", () -> pipe.source().read(ByteBuffer.allocate(4)));
         reader.awaitBlocked();
         pipe.source().close();
         Exception e = assertThrows(Exception.class, reader::get);
@@ -262,7 +273,9 @@ class PipeTest {
         reader.thread().interrupt();
         assertEquals("ok", reader.get());
         assertFalse(pipe.source().isOpen(), "an interrupt closes the channel");
-        assertEquals(SelectionKey.OP_WRITE, ((AnodeSelectable) pipe.sink()).readyOps(),
+        assertEquals(
+                SelectionKey.OP_WRITE,
+                ((AnodeSelectable) pipe.sink()).readyOps(),
                 "a writer now sees the broken pipe as writable");
     }
 

@@ -43,8 +43,12 @@ class RelayFailoverLoopbackTest {
     }
 
     static ZoneFile zoneFile(long revision, AnodeNode... relays) throws IOException {
-        ZoneFile.Builder b = ZoneFile.builder().name("test").description("failover test zone")
-                .contact("test@example.org").revision(revision).ttl(Duration.ofSeconds(60));
+        ZoneFile.Builder b = ZoneFile.builder()
+                .name("test")
+                .description("failover test zone")
+                .contact("test@example.org")
+                .revision(revision)
+                .ttl(Duration.ofSeconds(60));
         for (AnodeNode r : relays) {
             int port = r.localEndpoints().get(0).getPort();
             b.relay(List.of(InetAddress.getByAddress(new byte[] {127, 0, 0, 1})), port, port, List.of(r.address()));
@@ -53,14 +57,21 @@ class RelayFailoverLoopbackTest {
     }
 
     static AnodeNode relay(NodeTestSupport nodes) throws IOException {
-        return nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig().lan(false).relay(RelayLimits.defaults())
-                .announce(false).build());
+        return nodes.node(
+                AnodeIdentity.generate(ZONE),
+                NodeTestSupport.loopbackConfig()
+                        .lan(false)
+                        .relay(RelayLimits.defaults())
+                        .announce(false)
+                        .build());
     }
 
     static AnodeNodeConfig config(HttpServer http) {
-        return NodeTestSupport.loopbackConfig().lan(false)
+        return NodeTestSupport.loopbackConfig()
+                .lan(false)
                 .zoneSource(ZONE, "http://127.0.0.1:" + http.getAddress().getPort() + "/z")
-                .announceInterval(Duration.ofMillis(300)).build();
+                .announceInterval(Duration.ofMillis(300))
+                .build();
     }
 
     /** An identity of the zone whose designated relay among {@code n} is {@code index}. */
@@ -119,14 +130,20 @@ class RelayFailoverLoopbackTest {
         try (NodeTestSupport nodes = new NodeTestSupport()) {
             java.nio.file.Path zone = dir.resolve("zone.txt");
             java.nio.file.Files.writeString(zone, "n=broken\nthis line has no equals sign\n");
-            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
-                    NodeTestSupport.loopbackConfig().lan(false).zoneSource(ZONE, zone.toString()).build());
+            AnodeNode a = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .lan(false)
+                            .zoneSource(ZONE, zone.toString())
+                            .build());
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
             for (int i = 0; i < 2; i++) {
                 java.net.NoRouteToHostException e = org.junit.jupiter.api.Assertions.assertThrows(
                         java.net.NoRouteToHostException.class, () -> a.ping(stranger, Duration.ofSeconds(5)));
-                assertTrue(e.getMessage().contains("zone file of zone " + ZONE + " malformed")
-                        && e.getMessage().contains("MALFORMED"), e.getMessage());
+                assertTrue(
+                        e.getMessage().contains("zone file of zone " + ZONE + " malformed")
+                                && e.getMessage().contains("MALFORMED"),
+                        e.getMessage());
             }
             assertTrue(a.pathTo(stranger).isEmpty());
         }
@@ -145,14 +162,17 @@ class RelayFailoverLoopbackTest {
                 AnodeNode b = nodes.node(identityAt(0, 2), config(http));
                 StreamTestSupport.awaitTrue(() -> r1.relayStatistics().registrations() >= 2, 10_000);
                 a.ping(b.address(), Duration.ofSeconds(10));
-                assertEquals(r1.address(), a.pathTo(b.address()).orElseThrow().relay().orElseThrow());
+                assertEquals(
+                        r1.address(),
+                        a.pathTo(b.address()).orElseThrow().relay().orElseThrow());
                 // statistics(): relayed at the recipient, forwarded and dropped by policy at the relay.
                 assertTrue(b.statistics().relayed() >= 1, b.statistics().toString());
                 assertTrue(r1.statistics().forwarded() >= 2, r1.statistics().toString());
                 AnodeAddress stranger = identityAt(0, 2).address();
-                org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-                        () -> a.ping(stranger, Duration.ofSeconds(3)));
-                assertTrue(r1.statistics().droppedByPolicy() >= 1, r1.statistics().toString());
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IOException.class, () -> a.ping(stranger, Duration.ofSeconds(3)));
+                assertTrue(
+                        r1.statistics().droppedByPolicy() >= 1, r1.statistics().toString());
                 assertEquals(0, a.statistics().forwarded(), "a node that does not relay forwards nothing");
                 r1.close();
                 // Both notice r1's silence and register with zr.1; A's path to B moves there too.

@@ -23,13 +23,14 @@ class RelayLimitsLoopbackTest {
         RelayLimits l = new RelayLimits(17, Duration.ofSeconds(33), 3, 11, 5, 12, 6, 13, 7, false, 2, 19);
         AnodeNodeConfig c = NodeTestSupport.loopbackConfig().lan(false).relay(l).build();
         org.anode.engine.RelayConfig e = c.relay().toEngine();
-        assertEquals(new org.anode.engine.RelayConfig(17, Duration.ofSeconds(33), 3, 11, 5, 12, 6, 13, 7, false, 2,
-                19), e);
+        assertEquals(
+                new org.anode.engine.RelayConfig(17, Duration.ofSeconds(33), 3, 11, 5, 12, 6, 13, 7, false, 2, 19), e);
     }
 
     @Test
     void aLowPerSourceRateBoundsOneNodesTrafficThroughTheRelay(@TempDir Path dir) throws Exception {
-        RelayLimits limits = RelayLimits.defaults().withRates(50, 1_000_000, 1_000_000).withErrorReplies(false);
+        RelayLimits limits =
+                RelayLimits.defaults().withRates(50, 1_000_000, 1_000_000).withErrorReplies(false);
         try (RelayLoopbackTest.Net n = new RelayLoopbackTest.Net(dir, limits)) {
             n.a.ping(n.b.address(), Duration.ofSeconds(10));
             AnodeDatagramChannel rx = n.nodes.track(n.b.openDatagramChannel());

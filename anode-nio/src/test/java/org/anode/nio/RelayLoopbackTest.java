@@ -46,9 +46,14 @@ class RelayLoopbackTest {
         final AnodeNode b;
 
         Net(Path dir, RelayLimits limits) throws Exception {
-            relay = nodes.node(AnodeIdentity.generate(ZONE),
-                    NodeTestSupport.loopbackConfig().relay(limits).announce(false).build());
-            zoneFile = writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            relay = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .relay(limits)
+                            .announce(false)
+                            .build());
+            zoneFile = writeZoneFile(
+                    dir, relay.address(), relay.localEndpoints().get(0).getPort());
             a = nodes.node(AnodeIdentity.generate(ZONE), config(zoneFile).build());
             b = nodes.node(AnodeIdentity.generate(ZONE), config(zoneFile).build());
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 2, 10_000);
@@ -64,12 +69,18 @@ class RelayLoopbackTest {
     static AnodeNodeConfig.Builder config(Path zoneFile) {
         // The relay is under test: LAN discovery (on by default) would find the other node directly
         // over loopback, and a proven direct path beats a relayed one (DECISIONS 31).
-        return NodeTestSupport.loopbackConfig().zoneSource(ZONE, zoneFile.toString()).lan(false);
+        return NodeTestSupport.loopbackConfig()
+                .zoneSource(ZONE, zoneFile.toString())
+                .lan(false);
     }
 
     static Path writeZoneFile(Path dir, AnodeAddress relay, int port) throws IOException {
-        ZoneFile f = ZoneFile.builder().name("test").description("loopback test zone").contact("test@example.org")
-                .revision(1).ttl(Duration.ofSeconds(60))
+        ZoneFile f = ZoneFile.builder()
+                .name("test")
+                .description("loopback test zone")
+                .contact("test@example.org")
+                .revision(1)
+                .ttl(Duration.ofSeconds(60))
                 .relay(List.of(InetAddress.getByAddress(new byte[] {127, 0, 0, 1})), port, port, List.of(relay))
                 .build();
         Path p = Files.createTempFile(dir, "zone", ".txt");
@@ -168,7 +179,8 @@ class RelayLoopbackTest {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             Random rnd = new Random(42);
             byte[] chunk = new byte[65536];
-            try (AnodeSocketChannel c = (AnodeSocketChannel) n.a.selectorProvider().openSocketChannel()) {
+            try (AnodeSocketChannel c =
+                    (AnodeSocketChannel) n.a.selectorProvider().openSocketChannel()) {
                 c.connect(AnodeSocketAddress.of(n.b.address(), 80));
                 for (int sent = 0; sent < size; sent += chunk.length) {
                     rnd.nextBytes(chunk);
@@ -188,13 +200,16 @@ class RelayLoopbackTest {
     @Test
     void zoneFileUnreachableIsTheReason(@TempDir Path dir) throws Exception {
         try (NodeTestSupport nodes = new NodeTestSupport()) {
-            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE), config(dir.resolve("missing.txt")).build());
+            AnodeNode a = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    config(dir.resolve("missing.txt")).build());
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
-            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
-                    () -> a.ping(stranger, Duration.ofSeconds(5)));
+            NoRouteToHostException e =
+                    assertThrows(NoRouteToHostException.class, () -> a.ping(stranger, Duration.ofSeconds(5)));
             assertTrue(e.getMessage().contains("zone file") && e.getMessage().contains("unreachable"), e.getMessage());
             AnodeDatagramChannel tx = nodes.track(a.openDatagramChannel());
-            assertThrows(NoRouteToHostException.class,
+            assertThrows(
+                    NoRouteToHostException.class,
                     () -> tx.send(ByteBuffer.allocate(1), AnodeSocketAddress.of(stranger, 7)));
         }
     }
@@ -204,10 +219,12 @@ class RelayLoopbackTest {
         try (NodeTestSupport nodes = new NodeTestSupport();
                 DatagramSocket silent = new DatagramSocket(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0))) {
             Path zone = writeZoneFile(dir, AnodeIdentity.generate(ZONE).address(), silent.getLocalPort());
-            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
+            AnodeNode a = nodes.node(
+                    AnodeIdentity.generate(ZONE),
                     config(zone).routeTimeout(Duration.ofMillis(1500)).build());
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
-            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
+            NoRouteToHostException e = assertThrows(
+                    NoRouteToHostException.class,
                     () -> AnodeSocketChannel.open(a).connect(AnodeSocketAddress.of(stranger, 80)));
             assertTrue(e.getMessage().contains("silent"), e.getMessage());
         }
@@ -217,8 +234,8 @@ class RelayLoopbackTest {
     void unregisteredRecipientIsTheReason(@TempDir Path dir) throws Exception {
         try (Net n = new Net(dir, RelayLimits.defaults())) {
             AnodeAddress stranger = AnodeIdentity.generate(ZONE).address();
-            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
-                    () -> n.a.ping(stranger, Duration.ofSeconds(5)));
+            NoRouteToHostException e =
+                    assertThrows(NoRouteToHostException.class, () -> n.a.ping(stranger, Duration.ofSeconds(5)));
             assertTrue(e.getMessage().contains("not registered"), e.getMessage());
             assertTrue(n.relay.relayStatistics().droppedNotRegistered() >= 1);
         }
@@ -228,23 +245,29 @@ class RelayLoopbackTest {
     @Test
     void nettyEchoByAddressAlone(@TempDir Path dir) throws Exception {
         try (Net n = new Net(dir, RelayLimits.defaults().withRates(1_000_000, 1_000_000, 1_000_000))) {
-            io.netty.channel.EventLoopGroup sg = new io.netty.channel.nio.NioEventLoopGroup(1,
-                    (java.util.concurrent.Executor) null, n.b.selectorProvider());
-            io.netty.channel.EventLoopGroup cg = new io.netty.channel.nio.NioEventLoopGroup(1,
-                    (java.util.concurrent.Executor) null, n.a.selectorProvider());
+            io.netty.channel.EventLoopGroup sg = new io.netty.channel.nio.NioEventLoopGroup(
+                    1, (java.util.concurrent.Executor) null, n.b.selectorProvider());
+            io.netty.channel.EventLoopGroup cg = new io.netty.channel.nio.NioEventLoopGroup(
+                    1, (java.util.concurrent.Executor) null, n.a.selectorProvider());
             try {
-                io.netty.channel.Channel server = org.anode.nettysuite.NettyStreamSuite.await(new io.netty.bootstrap.ServerBootstrap()
-                        .group(sg)
-                        .channelFactory(() -> new io.netty.channel.socket.nio.NioServerSocketChannel(
-                                n.b.selectorProvider()))
-                        .childHandler(org.anode.nettysuite.NettyStreamSuite.init(org.anode.nettysuite.NettyStreamSuite.EchoHandler::new))
-                        .bind(AnodeSocketAddress.of(n.b.address(), 7)));
-                org.anode.nettysuite.NettyStreamSuite.BulkClient client = new org.anode.nettysuite.NettyStreamSuite.BulkClient(8L << 20, 8);
-                io.netty.channel.Channel c = org.anode.nettysuite.NettyStreamSuite.await(new io.netty.bootstrap.Bootstrap().group(cg)
-                        .channelFactory(() -> new io.netty.channel.socket.nio.NioSocketChannel(n.a.selectorProvider()))
-                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 15_000)
-                        .handler(client)
-                        .connect(AnodeSocketAddress.of(n.b.address(), 7)));
+                io.netty.channel.Channel server =
+                        org.anode.nettysuite.NettyStreamSuite.await(new io.netty.bootstrap.ServerBootstrap()
+                                .group(sg)
+                                .channelFactory(() ->
+                                        new io.netty.channel.socket.nio.NioServerSocketChannel(n.b.selectorProvider()))
+                                .childHandler(org.anode.nettysuite.NettyStreamSuite.init(
+                                        org.anode.nettysuite.NettyStreamSuite.EchoHandler::new))
+                                .bind(AnodeSocketAddress.of(n.b.address(), 7)));
+                org.anode.nettysuite.NettyStreamSuite.BulkClient client =
+                        new org.anode.nettysuite.NettyStreamSuite.BulkClient(8L << 20, 8);
+                io.netty.channel.Channel c =
+                        org.anode.nettysuite.NettyStreamSuite.await(new io.netty.bootstrap.Bootstrap()
+                                .group(cg)
+                                .channelFactory(
+                                        () -> new io.netty.channel.socket.nio.NioSocketChannel(n.a.selectorProvider()))
+                                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 15_000)
+                                .handler(client)
+                                .connect(AnodeSocketAddress.of(n.b.address(), 7)));
                 assertTrue(client.await(), "SHA-256 of the 8 MiB echoed equals what was sent");
                 assertTrue(n.a.pathTo(n.b.address()).orElseThrow().relayed());
                 org.anode.nettysuite.NettyStreamSuite.await(c.close());
@@ -264,13 +287,19 @@ class RelayLoopbackTest {
     @Test
     void announcesKeepRegistrationsAliveWhileInUse(@TempDir Path dir) throws Exception {
         try (NodeTestSupport nodes = new NodeTestSupport()) {
-            AnodeNode relay = nodes.node(AnodeIdentity.generate(ZONE), NodeTestSupport.loopbackConfig()
-                    .relay(RelayLimits.defaults().withRegistrations(64, Duration.ofMillis(1500))).announce(false)
-                    .build());
-            Path zone = writeZoneFile(dir, relay.address(), relay.localEndpoints().get(0).getPort());
-            AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE),
+            AnodeNode relay = nodes.node(
+                    AnodeIdentity.generate(ZONE),
+                    NodeTestSupport.loopbackConfig()
+                            .relay(RelayLimits.defaults().withRegistrations(64, Duration.ofMillis(1500)))
+                            .announce(false)
+                            .build());
+            Path zone = writeZoneFile(
+                    dir, relay.address(), relay.localEndpoints().get(0).getPort());
+            AnodeNode a = nodes.node(
+                    AnodeIdentity.generate(ZONE),
                     config(zone).announceInterval(Duration.ofMillis(300)).build());
-            AnodeNode c = nodes.node(AnodeIdentity.generate(Zone.DEFAULT),
+            AnodeNode c = nodes.node(
+                    AnodeIdentity.generate(Zone.DEFAULT),
                     config(zone).announceInterval(Duration.ofMillis(300)).build());
             StreamTestSupport.awaitTrue(() -> relay.relayStatistics().registrations() >= 1, 10_000);
             c.ping(a.address(), Duration.ofSeconds(5));
@@ -331,10 +360,19 @@ class RelayLoopbackTest {
     void aZoneWithoutRelaysIsTheReason(@TempDir Path dir) throws Exception {
         try (NodeTestSupport nodes = new NodeTestSupport()) {
             Path zone = Files.createTempFile(dir, "lan", ".txt");
-            Files.writeString(zone, ZoneFile.builder().name("lan").description("LAN only").contact("x@example.org")
-                    .revision(1).ttl(Duration.ofSeconds(60)).build().write());
+            Files.writeString(
+                    zone,
+                    ZoneFile.builder()
+                            .name("lan")
+                            .description("LAN only")
+                            .contact("x@example.org")
+                            .revision(1)
+                            .ttl(Duration.ofSeconds(60))
+                            .build()
+                            .write());
             AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE), config(zone).build());
-            NoRouteToHostException e = assertThrows(NoRouteToHostException.class,
+            NoRouteToHostException e = assertThrows(
+                    NoRouteToHostException.class,
                     () -> a.ping(AnodeIdentity.generate(ZONE).address(), Duration.ofSeconds(5)));
             assertTrue(e.getMessage().contains("no relays"), e.getMessage());
         }
@@ -354,15 +392,18 @@ class RelayLoopbackTest {
             tx.bind(AnodeSocketAddress.of(n.a.address(), 0));
             tx.configureBlocking(false);
             for (int i = 0; i < 3; i++) {
-                assertEquals(6, tx.send(ByteBuffer.wrap(("dgram" + i).getBytes()), AnodeSocketAddress.of(n.b.address(), 7)));
+                assertEquals(
+                        6, tx.send(ByteBuffer.wrap(("dgram" + i).getBytes()), AnodeSocketAddress.of(n.b.address(), 7)));
             }
             rx.socket().setSoTimeout(10_000);
             for (int i = 0; i < 3; i++) {
                 java.net.DatagramPacket dp = new java.net.DatagramPacket(new byte[64], 64);
                 rx.socket().receive(dp);
-                assertEquals("dgram" + i, new String(dp.getData(), 0, dp.getLength()), "held datagrams go out in order");
+                assertEquals(
+                        "dgram" + i, new String(dp.getData(), 0, dp.getLength()), "held datagrams go out in order");
             }
-            AnodeSocketAddress stranger = AnodeSocketAddress.of(AnodeIdentity.generate(ZONE).address(), 7);
+            AnodeSocketAddress stranger =
+                    AnodeSocketAddress.of(AnodeIdentity.generate(ZONE).address(), 7);
             assertEquals(1, tx.send(ByteBuffer.allocate(1), stranger), "held, not refused at once");
             NoRouteToHostException e = null;
             for (int i = 0; i < 200 && e == null; i++) {

@@ -111,7 +111,7 @@ class SelectorNettyLoopTest {
                         loop.rebuildSelector();
                     }
                     if (off % 200_000 == 0) {
-                        loop.execute(() -> { });
+                        loop.execute(() -> {});
                     }
                 }
                 pipe.sink().close();

@@ -66,8 +66,7 @@ class SelectorPipeLoopTest {
     }
 
     /** Result per pipe: bytes received, digest sent, digest received. */
-    record Transfer(long received, byte[] sent, byte[] got) {
-    }
+    record Transfer(long received, byte[] sent, byte[] got) {}
 
     /**
      * The NIO loop: each sink writes its data in odd-sized slices when writable and closes when done;
@@ -139,7 +138,8 @@ class SelectorPipeLoopTest {
         }
         List<Transfer> result = new ArrayList<>();
         for (int i = 0; i < pipes; i++) {
-            result.add(new Transfer(ins.get(i).count, outs.get(i).digest, ins.get(i).digest.digest()));
+            result.add(new Transfer(
+                    ins.get(i).count, outs.get(i).digest, ins.get(i).digest.digest()));
         }
         return result;
     }
@@ -194,7 +194,7 @@ class SelectorPipeLoopTest {
             int guard = 0;
             while (open > 0 && guard++ < 1_000_000) {
                 selector.select(SelectorTestSupport.STEP_SECONDS * 1000);
-                for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext();) {
+                for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
                     SelectionKey key = it.next();
                     it.remove();
                     Pipe.SourceChannel source = (Pipe.SourceChannel) key.channel();
@@ -236,8 +236,9 @@ class SelectorPipeLoopTest {
                 long nanos = System.nanoTime() - t0;
                 boolean ok = result.stream().allMatch(t -> MessageDigest.isEqual(t.sent(), t.got()));
                 double mbps = (double) pipes * (mib << 20) / (nanos / 1e9) / 1e6;
-                System.out.printf("round %d %-40s %d pipes x %d MiB: %.1f MB/s, digests %s%n", round,
-                        provider.getClass().getSimpleName(), pipes, mib, mbps, ok ? "match" : "DIFFER");
+                System.out.printf(
+                        "round %d %-40s %d pipes x %d MiB: %.1f MB/s, digests %s%n",
+                        round, provider.getClass().getSimpleName(), pipes, mib, mbps, ok ? "match" : "DIFFER");
             }
         }
     }

@@ -51,8 +51,16 @@ class SelectorProviderTest {
                 Channel g = provider.openDatagramChannel(null)) {
             assertTrue(a.isOpen() && b.isOpen() && c.isOpen() && d.isOpen() && e.isOpen() && f.isOpen() && g.isOpen());
         }
-        assertEquals(List.of("datagram:null", "datagram:INET", "socket:null", "socket:INET6", "server:null",
-                "server:INET", "datagram:null"), node.calls);
+        assertEquals(
+                List.of(
+                        "datagram:null",
+                        "datagram:INET",
+                        "socket:null",
+                        "socket:INET6",
+                        "server:null",
+                        "server:INET",
+                        "datagram:null"),
+                node.calls);
     }
 
     /** UNIX domain and foreign families are refused as the JDK refuses an unsupported family. */

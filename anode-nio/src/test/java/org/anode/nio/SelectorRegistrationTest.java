@@ -164,8 +164,8 @@ class SelectorRegistrationTest {
             assertFalse(jdk.source().isRegistered(), "deregistered from the inner selector too");
             Pipe anode = provider.openPipe();
             anode.source().configureBlocking(false);
-            assertThrows(IllegalSelectorException.class,
-                    () -> anode.source().register(jdkSelector, SelectionKey.OP_READ));
+            assertThrows(
+                    IllegalSelectorException.class, () -> anode.source().register(jdkSelector, SelectionKey.OP_READ));
             anode.source().close();
             anode.sink().close();
         } finally {
@@ -305,7 +305,8 @@ class SelectorRegistrationTest {
     /** Item 6: interestOpsOr / interestOpsAnd return the old set and change it atomically. */
     @Test
     void interestOpsOrAndAnd() throws IOException {
-        SelectorTestChannel ch = SelectorTestChannel.nonBlocking(provider, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        SelectorTestChannel ch =
+                SelectorTestChannel.nonBlocking(provider, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         SelectionKey key = ch.register(selector, 0);
         ch.setReady(SelectionKey.OP_WRITE);
         assertEquals(0, selector.selectNow());

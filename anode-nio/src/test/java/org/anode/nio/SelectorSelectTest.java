@@ -216,20 +216,24 @@ class SelectorSelectTest {
         Pipe p = pipe();
         p.source().register(selector, OP_READ);
         p.sink().write(ByteBuffer.wrap(new byte[] {1}));
-        assertThrows(IllegalStateException.class, () -> selector.selectNow(k -> {
-            try {
-                selector.selectNow();
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }));
-        assertThrows(ClosedSelectorException.class, () -> selector.selectNow(k -> {
-            try {
-                selector.close();
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> selector.selectNow(k -> {
+                    try {
+                        selector.selectNow();
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+        assertThrows(
+                ClosedSelectorException.class,
+                () -> selector.selectNow(k -> {
+                    try {
+                        selector.close();
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }));
         assertFalse(selector.isOpen());
         assertFalse(p.source().isRegistered());
     }
@@ -243,9 +247,11 @@ class SelectorSelectTest {
         b.source().register(selector, OP_READ);
         a.sink().write(ByteBuffer.wrap(new byte[] {1}));
         b.sink().write(ByteBuffer.wrap(new byte[] {1}));
-        assertThrows(IllegalStateException.class, () -> selector.selectNow(k -> {
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> selector.selectNow(k -> {
+                    throw new IllegalStateException("boom");
+                }));
         Set<SelectionKey> seen = new HashSet<>();
         assertEquals(2, selector.selectNow(seen::add));
         assertEquals(2, seen.size());
@@ -259,7 +265,7 @@ class SelectorSelectTest {
         assertEquals(0, selector.select(60));
         assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(60), "returned before the timeout");
         assertThrows(IllegalArgumentException.class, () -> selector.select(-1));
-        assertThrows(IllegalArgumentException.class, () -> selector.select(k -> { }, -1));
+        assertThrows(IllegalArgumentException.class, () -> selector.select(k -> {}, -1));
     }
 
     /** Item 13: the selected-key set supports remove, iterator remove and clear, and rejects add. */
@@ -299,8 +305,12 @@ class SelectorSelectTest {
             channels.add(ch);
         }
         Set<SelectionKey> keys = selector.keys();
-        assertThrows(UnsupportedOperationException.class, () -> keys.add(keys.iterator().next()));
-        assertThrows(UnsupportedOperationException.class, () -> keys.remove(keys.iterator().next()));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> keys.add(keys.iterator().next()));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> keys.remove(keys.iterator().next()));
         assertThrows(UnsupportedOperationException.class, keys::clear);
 
         // Another thread cancels and selects while this one walks the key set.
@@ -352,7 +362,8 @@ class SelectorSelectTest {
         for (int i = 0; i < 100; i++) {
             assertEquals(0, selector.selectNow());
         }
-        assertEquals(before, channels.stream().mapToLong(c -> c.readyCalls.get()).sum(), "idle keys were polled");
+        assertEquals(
+                before, channels.stream().mapToLong(c -> c.readyCalls.get()).sum(), "idle keys were polled");
 
         SelectorTestChannel hot = channels.get(4242);
         hot.setReady(OP_READ);

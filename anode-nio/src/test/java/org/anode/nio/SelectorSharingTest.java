@@ -26,7 +26,8 @@ class SelectorSharingTest {
     void readinessReachesEverySelector() throws Exception {
         Pipe p = provider.openPipe();
         p.source().configureBlocking(false);
-        try (Selector a = provider.openSelector(); Selector b = provider.openSelector()) {
+        try (Selector a = provider.openSelector();
+                Selector b = provider.openSelector()) {
             SelectionKey ka = p.source().register(a, OP_READ, "a");
             SelectionKey kb = p.source().register(b, OP_READ, "b");
             assertNotSame(ka, kb);
@@ -55,7 +56,8 @@ class SelectorSharingTest {
     void rebuildRegistersNewThenCancelsOld() throws Exception {
         Pipe p = provider.openPipe();
         p.source().configureBlocking(false);
-        try (Selector old = provider.openSelector(); Selector fresh = provider.openSelector()) {
+        try (Selector old = provider.openSelector();
+                Selector fresh = provider.openSelector()) {
             SelectionKey oldKey = p.source().register(old, OP_READ, "att");
             SelectionKey newKey = p.source().register(fresh, oldKey.interestOps(), oldKey.attachment());
             oldKey.cancel();
@@ -82,7 +84,8 @@ class SelectorSharingTest {
     void closingOneSelectorLeavesTheOther() throws IOException {
         Pipe p = provider.openPipe();
         p.source().configureBlocking(false);
-        try (Selector a = provider.openSelector(); Selector b = provider.openSelector()) {
+        try (Selector a = provider.openSelector();
+                Selector b = provider.openSelector()) {
             p.source().register(a, OP_READ);
             SelectionKey kb = p.source().register(b, OP_READ);
             a.close();

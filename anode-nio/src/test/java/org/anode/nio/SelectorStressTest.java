@@ -76,7 +76,7 @@ class SelectorStressTest {
                     int n = selector.select(SelectorTestSupport.STEP_SECONDS * 1000);
                     selects.incrementAndGet();
                     int seen = 0;
-                    for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext();) {
+                    for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
                         SelectionKey k = it.next();
                         it.remove();
                         consumed.addAndGet(((Counter) k.attachment()).drain());

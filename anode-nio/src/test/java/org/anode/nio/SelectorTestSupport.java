@@ -20,8 +20,7 @@ final class SelectorTestSupport {
     /** Upper bound for any single blocking step in these tests. */
     static final long STEP_SECONDS = 10;
 
-    private SelectorTestSupport() {
-    }
+    private SelectorTestSupport() {}
 
     /**
      * A node stand-in that records which channel kind and family the provider asked for, and hands

@@ -54,7 +54,10 @@ class SelectorWakeupTest {
         selector.wakeup();
         selector.wakeup();
         selector.wakeup();
-        assertEquals(0, SelectorTestSupport.background("select", () -> selector.select()).get());
+        assertEquals(
+                0,
+                SelectorTestSupport.background("select", () -> selector.select())
+                        .get());
         var second = SelectorTestSupport.background("select2", () -> selector.select());
         assertTrue(second.stillBlockedAfter(50), "three wakeups coalesce into one");
         selector.wakeup();
@@ -65,11 +68,20 @@ class SelectorWakeupTest {
     @Test
     void wakeupEndsEveryBlockingFlavour() throws Exception {
         selector.wakeup();
-        assertEquals(0, SelectorTestSupport.background("s1", () -> selector.select(60_000)).get());
+        assertEquals(
+                0,
+                SelectorTestSupport.background("s1", () -> selector.select(60_000))
+                        .get());
         selector.wakeup();
-        assertEquals(0, SelectorTestSupport.background("s2", () -> selector.select(k -> { })).get());
+        assertEquals(
+                0,
+                SelectorTestSupport.background("s2", () -> selector.select(k -> {}))
+                        .get());
         selector.wakeup();
-        assertEquals(0, SelectorTestSupport.background("s3", () -> selector.select(k -> { }, 60_000)).get());
+        assertEquals(
+                0,
+                SelectorTestSupport.background("s3", () -> selector.select(k -> {}, 60_000))
+                        .get());
     }
 
     /** Item 15: selectNow clears a pending wakeup. */
@@ -182,7 +194,7 @@ class SelectorWakeupTest {
                     }
                 });
                 // Second select, with an action again, waits until interrupted.
-                int n = selector.select(k -> { });
+                int n = selector.select(k -> {});
                 return n == 0 && Thread.currentThread().isInterrupted();
             });
             select.awaitBlocked();
@@ -240,9 +252,9 @@ class SelectorWakeupTest {
         assertThrows(ClosedSelectorException.class, selector::select);
         assertThrows(ClosedSelectorException.class, () -> selector.select(10));
         assertThrows(ClosedSelectorException.class, selector::selectNow);
-        assertThrows(ClosedSelectorException.class, () -> selector.select(k -> { }));
-        assertThrows(ClosedSelectorException.class, () -> selector.select(k -> { }, 10));
-        assertThrows(ClosedSelectorException.class, () -> selector.selectNow(k -> { }));
+        assertThrows(ClosedSelectorException.class, () -> selector.select(k -> {}));
+        assertThrows(ClosedSelectorException.class, () -> selector.select(k -> {}, 10));
+        assertThrows(ClosedSelectorException.class, () -> selector.selectNow(k -> {}));
         assertSame(selector, selector.wakeup(), "wakeup after close is harmless");
         assertFalse(pipe.source().isRegistered());
         // The channel is unaffected and may register elsewhere.

@@ -63,9 +63,12 @@ class ServerSocketChannelTest {
             int port = ((AnodeSocketAddress) c.getLocalAddress()).getPort();
             assertTrue(port >= 49152 && port <= 65535, "ephemeral " + port);
             AnodeServerSocketChannel d = t.track(AnodeServerSocketChannel.open(n));
-            assertThrows(BindException.class, () -> d.bind(AnodeSocketAddress.of(
-                    AnodeIdentity.generate(Zone.DEFAULT).address(), 5)));
-            assertThrows(UnsupportedAddressTypeException.class,
+            assertThrows(
+                    BindException.class,
+                    () -> d.bind(AnodeSocketAddress.of(
+                            AnodeIdentity.generate(Zone.DEFAULT).address(), 5)));
+            assertThrows(
+                    UnsupportedAddressTypeException.class,
                     () -> d.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 5)));
             // A closed listener frees its port.
             a.close();
@@ -184,9 +187,11 @@ class ServerSocketChannelTest {
             ss.setReuseAddress(true);
             assertTrue(ss.getReuseAddress());
             ss.setSoTimeout(10_000);
-            Socket client = s.nodes.track(AnodeSocketChannel.open(s.client, s.target)).socket();
+            Socket client =
+                    s.nodes.track(AnodeSocketChannel.open(s.client, s.target)).socket();
             Socket accepted = ss.accept();
-            assertEquals(100_000, accepted.getReceiveBufferSize(), "accepted connections take the listener's SO_RCVBUF");
+            assertEquals(
+                    100_000, accepted.getReceiveBufferSize(), "accepted connections take the listener's SO_RCVBUF");
             OutputStream out = client.getOutputStream();
             out.write(new byte[] {1, 2, 3});
             out.flush();
@@ -200,7 +205,8 @@ class ServerSocketChannelTest {
             ss.close();
             assertTrue(ss.isClosed());
             assertFalse(s.listener.isOpen());
-            assertThrows(UnsupportedOperationException.class,
+            assertThrows(
+                    UnsupportedOperationException.class,
                     () -> s.listener.setOption(StandardSocketOptions.SO_SNDBUF, 1));
         }
     }

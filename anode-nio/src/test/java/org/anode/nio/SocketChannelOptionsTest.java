@@ -32,11 +32,18 @@ class SocketChannelOptionsTest {
         try (StreamTestSupport s = new StreamTestSupport()) {
             AnodeSocketChannel c = s.nodes.track(AnodeSocketChannel.open(s.client));
             Set<SocketOption<?>> opts = c.supportedOptions();
-            assertEquals(Set.of(StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF,
-                    StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
-                    StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_REUSEADDR,
-                    StandardSocketOptions.IP_TOS, AnodeSocketOptions.USER_TIMEOUT,
-                    AnodeSocketOptions.PEER_SILENCE_TIMEOUT), opts);
+            assertEquals(
+                    Set.of(
+                            StandardSocketOptions.SO_SNDBUF,
+                            StandardSocketOptions.SO_RCVBUF,
+                            StandardSocketOptions.TCP_NODELAY,
+                            StandardSocketOptions.SO_KEEPALIVE,
+                            StandardSocketOptions.SO_LINGER,
+                            StandardSocketOptions.SO_REUSEADDR,
+                            StandardSocketOptions.IP_TOS,
+                            AnodeSocketOptions.USER_TIMEOUT,
+                            AnodeSocketOptions.PEER_SILENCE_TIMEOUT),
+                    opts);
             for (SocketOption<?> o : opts) {
                 c.getOption(o);
             }
@@ -45,12 +52,15 @@ class SocketChannelOptionsTest {
             assertFalse(c.getOption(StandardSocketOptions.TCP_NODELAY));
             assertFalse(c.getOption(StandardSocketOptions.SO_KEEPALIVE));
             assertEquals(-1, c.getOption(StandardSocketOptions.SO_LINGER));
-            for (SocketOption<?> o : new SocketOption<?>[] {StandardSocketOptions.SO_BROADCAST,
-                StandardSocketOptions.IP_MULTICAST_TTL, StandardSocketOptions.SO_REUSEPORT}) {
+            for (SocketOption<?> o : new SocketOption<?>[] {
+                StandardSocketOptions.SO_BROADCAST,
+                StandardSocketOptions.IP_MULTICAST_TTL,
+                StandardSocketOptions.SO_REUSEPORT
+            }) {
                 assertThrows(UnsupportedOperationException.class, () -> c.getOption(o));
             }
-            assertThrows(UnsupportedOperationException.class,
-                    () -> c.setOption(StandardSocketOptions.SO_BROADCAST, true));
+            assertThrows(
+                    UnsupportedOperationException.class, () -> c.setOption(StandardSocketOptions.SO_BROADCAST, true));
             assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_SNDBUF, -1));
             assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.IP_TOS, 256));
             // Set before connecting: carried into the connection.
@@ -125,7 +135,8 @@ class SocketChannelOptionsTest {
             assertTrue(so.getLocalPort() > 0);
             InetSocketAddress remote = (InetSocketAddress) so.getRemoteSocketAddress();
             assertEquals(s.server.address().toString(), remote.getHostString(), "Netty casts to InetSocketAddress");
-            assertEquals(s.target, AnodeSocketAddress.from(new InetSocketAddress(remote.getAddress(), remote.getPort())));
+            assertEquals(
+                    s.target, AnodeSocketAddress.from(new InetSocketAddress(remote.getAddress(), remote.getPort())));
 
             AnodeSocketChannel server = s.nodes.track(s.listener.accept());
             Socket peer = server.socket();
@@ -179,7 +190,8 @@ class SocketChannelOptionsTest {
             AnodeSocketChannel c = s.nodes.track(AnodeSocketChannel.open(s.client));
             assertThrows(IllegalArgumentException.class, () -> c.socket().connect(null));
             assertThrows(IllegalArgumentException.class, () -> c.socket().connect(s.target, -1));
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> c.socket().connect(new InetSocketAddress(NodeTestSupport.LOOPBACK, 1)));
             c.configureBlocking(false);
             assertThrows(IllegalBlockingModeException.class, () -> c.socket().connect(s.target));

@@ -73,8 +73,8 @@ class SocketChannelTest {
     void connectToPortWithoutListenerIsRefused() throws Exception {
         try (StreamTestSupport s = new StreamTestSupport()) {
             AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
-            ConnectException e = assertThrows(ConnectException.class,
-                    () -> c.connect(AnodeSocketAddress.of(s.server.address(), 9)));
+            ConnectException e =
+                    assertThrows(ConnectException.class, () -> c.connect(AnodeSocketAddress.of(s.server.address(), 9)));
             assertTrue(e.getMessage().contains("refused"), e.getMessage());
             assertFalse(c.isOpen(), "a failed connect closes the channel");
         }
@@ -116,7 +116,8 @@ class SocketChannelTest {
             writeFully(c, data);
             c.close();
             assertArrayEquals(data, got.get(20, TimeUnit.SECONDS));
-            assertThrows(ConnectException.class,
+            assertThrows(
+                    ConnectException.class,
                     () -> AnodeSocketChannel.open(s.client, AnodeSocketAddress.of(s.client.address(), 9)));
         }
     }
@@ -140,10 +141,11 @@ class SocketChannelTest {
     void connectToUnknownPeerThrowsNoRouteToHostException() throws Exception {
         try (StreamTestSupport s = new StreamTestSupport()) {
             AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
-            AnodeSocketAddress stranger = AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 7);
+            AnodeSocketAddress stranger =
+                    AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 7);
             // As the JDK's connect when no route exists (DECISIONS 31); zone 0 has no zone file here.
-            java.net.NoRouteToHostException e = assertThrows(java.net.NoRouteToHostException.class,
-                    () -> c.connect(stranger));
+            java.net.NoRouteToHostException e =
+                    assertThrows(java.net.NoRouteToHostException.class, () -> c.connect(stranger));
             assertTrue(e.getMessage().contains("zone 00000000"), e.getMessage());
             assertFalse(c.isOpen());
         }
@@ -158,7 +160,8 @@ class SocketChannelTest {
             s.client.addPeerEndpoint(ghost.address(), (InetSocketAddress) silent.getLocalAddress());
             AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
             long start = System.nanoTime();
-            assertThrows(SocketTimeoutException.class,
+            assertThrows(
+                    SocketTimeoutException.class,
                     () -> c.socket().connect(AnodeSocketAddress.of(ghost.address(), 80), 300));
             // A lower bound only (correctness, not speed): the connect must not give up before its
             // 300 ms timeout; a slow machine can only make the wait longer.
@@ -202,14 +205,19 @@ class SocketChannelTest {
         try (StreamTestSupport s = new StreamTestSupport()) {
             AnodeSocketChannel[] p = s.connect();
             byte[] data = random(10_000, 3);
-            ByteBuffer[] out = {ByteBuffer.wrap(data, 0, 10), ByteBuffer.allocate(0), ByteBuffer.wrap(data, 10, 4000),
-                ByteBuffer.wrap(data, 4010, 5990)};
+            ByteBuffer[] out = {
+                ByteBuffer.wrap(data, 0, 10),
+                ByteBuffer.allocate(0),
+                ByteBuffer.wrap(data, 10, 4000),
+                ByteBuffer.wrap(data, 4010, 5990)
+            };
             assertEquals(10_000, p[0].write(out, 0, 4));
             for (ByteBuffer b : out) {
                 assertFalse(b.hasRemaining());
             }
-            ByteBuffer[] in = {ByteBuffer.allocate(7), ByteBuffer.allocate(0), ByteBuffer.allocate(3000),
-                ByteBuffer.allocate(6993)};
+            ByteBuffer[] in = {
+                ByteBuffer.allocate(7), ByteBuffer.allocate(0), ByteBuffer.allocate(3000), ByteBuffer.allocate(6993)
+            };
             long got = 0;
             while (got < 10_000) {
                 long n = p[1].read(in, 0, 4);
@@ -277,7 +285,8 @@ class SocketChannelTest {
             assertThrows(NotYetConnectedException.class, () -> c.write(ByteBuffer.allocate(1)));
             assertThrows(NotYetConnectedException.class, c::shutdownOutput);
             assertNull(c.getRemoteAddress());
-            assertThrows(UnsupportedAddressTypeException.class,
+            assertThrows(
+                    UnsupportedAddressTypeException.class,
                     () -> c.connect(new InetSocketAddress(NodeTestSupport.LOOPBACK, 80)));
         }
     }
@@ -467,8 +476,8 @@ class SocketChannelTest {
             AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
             Thread[] th = new Thread[1];
             boolean[] flag = new boolean[1];
-            CompletableFuture<Throwable> f = onThread(th, flag, () -> c.connect(AnodeSocketAddress.of(ghost.address(),
-                    80)));
+            CompletableFuture<Throwable> f =
+                    onThread(th, flag, () -> c.connect(AnodeSocketAddress.of(ghost.address(), 80)));
             awaitBlocked(th[0]);
             th[0].interrupt();
             assertInstanceOf(ClosedByInterruptException.class, f.get(10, TimeUnit.SECONDS));

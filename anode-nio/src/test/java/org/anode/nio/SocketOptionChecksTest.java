@@ -30,25 +30,33 @@ class SocketOptionChecksTest {
     void everyChannelRefusesBadOptionsAlike() throws Exception {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode n = t.node();
-            List<NetworkChannel> channels = List.of(t.track(AnodeSocketChannel.open(n)),
-                    t.track(AnodeServerSocketChannel.open(n)), t.track(n.openDatagramChannel()));
+            List<NetworkChannel> channels = List.of(
+                    t.track(AnodeSocketChannel.open(n)),
+                    t.track(AnodeServerSocketChannel.open(n)),
+                    t.track(n.openDatagramChannel()));
             for (NetworkChannel ch : channels) {
                 String what = ch.getClass().getSimpleName();
                 assertThrows(NullPointerException.class, () -> ch.setOption(null, 1), what);
                 assertThrows(NullPointerException.class, () -> ch.getOption(null), what);
-                assertThrows(UnsupportedOperationException.class,
-                        () -> ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 1), what);
-                assertThrows(UnsupportedOperationException.class,
-                        () -> ch.getOption(StandardSocketOptions.IP_MULTICAST_TTL), what);
-                assertThrows(IllegalArgumentException.class,
-                        () -> ch.setOption(StandardSocketOptions.SO_RCVBUF, null), what);
+                assertThrows(
+                        UnsupportedOperationException.class,
+                        () -> ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 1),
+                        what);
+                assertThrows(
+                        UnsupportedOperationException.class,
+                        () -> ch.getOption(StandardSocketOptions.IP_MULTICAST_TTL),
+                        what);
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ch.setOption(StandardSocketOptions.SO_RCVBUF, null),
+                        what);
                 // A raw caller's value of the wrong type: a typed error, not a ClassCastException.
-                assertThrows(IllegalArgumentException.class,
-                        () -> setRaw(ch, StandardSocketOptions.SO_RCVBUF, "big"), what);
-                assertThrows(IllegalArgumentException.class,
-                        () -> setRaw(ch, StandardSocketOptions.SO_REUSEADDR, 1), what);
-                assertThrows(IllegalArgumentException.class,
-                        () -> ch.setOption(StandardSocketOptions.SO_RCVBUF, -1), what);
+                assertThrows(
+                        IllegalArgumentException.class, () -> setRaw(ch, StandardSocketOptions.SO_RCVBUF, "big"), what);
+                assertThrows(
+                        IllegalArgumentException.class, () -> setRaw(ch, StandardSocketOptions.SO_REUSEADDR, 1), what);
+                assertThrows(
+                        IllegalArgumentException.class, () -> ch.setOption(StandardSocketOptions.SO_RCVBUF, -1), what);
                 // Zero is a size the channel rounds up, as the JDK's channels pass it to the kernel.
                 ch.setOption(StandardSocketOptions.SO_RCVBUF, 0);
                 assertEquals(1024, (int) ch.getOption(StandardSocketOptions.SO_RCVBUF), what);

@@ -25,41 +25,45 @@ class StreamEchoTest {
             NodeTestSupport.introduce(a, b);
             AnodeServerSocketChannel server = AnodeServerSocketChannel.open(b);
             server.bind(AnodeSocketAddress.of(b.address(), 7));
-            CompletableFuture<Long> echoed = CompletableFuture.supplyAsync(() -> {
-                try (AnodeSocketChannel c = server.accept()) {
-                    ByteBuffer buf = ByteBuffer.allocate(10_000);
-                    long total = 0;
-                    while (c.read(buf) >= 0) {
-                        buf.flip();
-                        total += buf.remaining();
-                        while (buf.hasRemaining()) {
-                            c.write(buf);
+            CompletableFuture<Long> echoed = CompletableFuture.supplyAsync(
+                    () -> {
+                        try (AnodeSocketChannel c = server.accept()) {
+                            ByteBuffer buf = ByteBuffer.allocate(10_000);
+                            long total = 0;
+                            while (c.read(buf) >= 0) {
+                                buf.flip();
+                                total += buf.remaining();
+                                while (buf.hasRemaining()) {
+                                    c.write(buf);
+                                }
+                                buf.clear();
+                            }
+                            return total;
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
                         }
-                        buf.clear();
-                    }
-                    return total;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, pool);
+                    },
+                    pool);
             try (AnodeSocketChannel c = AnodeSocketChannel.open(a, AnodeSocketAddress.of(b.address(), 7))) {
                 assertTrue(c.isConnected());
                 assertEquals(AnodeSocketAddress.of(b.address(), 7), c.getRemoteAddress());
                 byte[] data = new byte[300_000];
                 new Random(1).nextBytes(data);
-                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        ByteBuffer in = ByteBuffer.allocate(data.length);
-                        while (in.hasRemaining()) {
-                            if (c.read(in) < 0) {
-                                break;
+                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                ByteBuffer in = ByteBuffer.allocate(data.length);
+                                while (in.hasRemaining()) {
+                                    if (c.read(in) < 0) {
+                                        break;
+                                    }
+                                }
+                                return in.array();
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
                             }
-                        }
-                        return in.array();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, pool);
+                        },
+                        pool);
                 ByteBuffer out = ByteBuffer.wrap(data);
                 while (out.hasRemaining()) {
                     c.write(out);

@@ -58,7 +58,9 @@ class StreamHostileTest {
         void open(int link, int port, int isn) throws Exception {
             // As this implementation sends them: with the full sender address, so refusals fit.
             begin(MessageType.S_OPEN, link, port, org.anode.wire.SenderForm.FULL)
-                    .putShort((short) 64).putInt(isn).put((byte) 0);
+                    .putShort((short) 64)
+                    .putInt(isn)
+                    .put((byte) 0);
             send();
         }
     }
@@ -154,7 +156,11 @@ class StreamHostileTest {
                 f.open(4242, 80, isn);
                 f.begin(MessageType.S_DATA, 4242, 80).putInt(isn + 1).put("pay me twice".getBytes());
                 f.send();
-                f.begin(MessageType.S_CLOSE, 4242, 80).put((byte) 0).put((byte) 0).putInt(isn).putInt(isn + 2);
+                f.begin(MessageType.S_CLOSE, 4242, 80)
+                        .put((byte) 0)
+                        .put((byte) 0)
+                        .putInt(isn)
+                        .putInt(isn + 2);
                 f.send();
                 long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
                 while (System.nanoTime() < until) {
@@ -210,8 +216,11 @@ class StreamHostileTest {
                 switch (i % 6) {
                     case 0 -> {
                         // An abort whose ISN is not the connection's: ignored (draft 5.2.2).
-                        f.begin(MessageType.S_CLOSE, l, port).put((byte) 0).put((byte) (1 + r.nextInt(3)))
-                                .putInt(r.nextInt()).putInt(r.nextInt());
+                        f.begin(MessageType.S_CLOSE, l, port)
+                                .put((byte) 0)
+                                .put((byte) (1 + r.nextInt(3)))
+                                .putInt(r.nextInt())
+                                .putInt(r.nextInt());
                         f.send();
                     }
                     case 1 -> {
@@ -228,7 +237,9 @@ class StreamHostileTest {
                     }
                     case 3 -> {
                         // An S_DACK cut after its acknowledgements.
-                        ByteBuffer b = f.begin(MessageType.S_DACK, l, port).putShort((short) 512).put((byte) 1);
+                        ByteBuffer b = f.begin(MessageType.S_DACK, l, port)
+                                .putShort((short) 512)
+                                .put((byte) 1);
                         b.putInt(r.nextInt()).put((byte) 1).putInt(r.nextInt());
                         f.send();
                     }

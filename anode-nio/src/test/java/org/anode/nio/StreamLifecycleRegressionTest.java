@@ -8,8 +8,8 @@ import java.lang.ref.WeakReference;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.anode.address.Zone;
 import org.anode.address.AnodeIdentity;
+import org.anode.address.Zone;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,8 +24,12 @@ class StreamLifecycleRegressionTest {
 
     /** Two nodes, one stream written to from this thread, everything closed; a weak handle on one node. */
     private static WeakReference<AnodeNode> useAndCloseNodes() throws Exception {
-        AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), NodeTestSupport.loopbackConfig().build());
-        AnodeNode b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), NodeTestSupport.loopbackConfig().build());
+        AnodeNode a = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                NodeTestSupport.loopbackConfig().build());
+        AnodeNode b = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                NodeTestSupport.loopbackConfig().build());
         try {
             NodeTestSupport.introduce(a, b);
             try (AnodeServerSocketChannel l = AnodeServerSocketChannel.open(b)) {
@@ -57,24 +61,27 @@ class StreamLifecycleRegressionTest {
     @Test
     void closingDuringConnectLeavesNoConnectionBehind() throws Exception {
         try (StreamTestSupport s = new StreamTestSupport()) {
-            StreamLayer clientLayer = s.nodes.track(AnodeServerSocketChannel.open(s.client)).layer();
+            StreamLayer clientLayer =
+                    s.nodes.track(AnodeServerSocketChannel.open(s.client)).layer();
             s.listener.configureBlocking(false);
             java.util.Random r = new java.util.Random(11);
             for (int round = 0; round < 100; round++) {
                 AnodeSocketChannel c = AnodeSocketChannel.open(s.client);
                 long delay = r.nextInt(150_000);
                 CountDownLatch go = new CountDownLatch(1);
-                Thread closer = new Thread(() -> {
-                    try {
-                        if (go.await(5, TimeUnit.SECONDS)) {
-                            // A varying head start for connect(), so the close lands at every step of it.
-                            java.util.concurrent.locks.LockSupport.parkNanos(delay);
-                            c.close();
-                        }
-                    } catch (InterruptedException | IOException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "test-closer");
+                Thread closer = new Thread(
+                        () -> {
+                            try {
+                                if (go.await(5, TimeUnit.SECONDS)) {
+                                    // A varying head start for connect(), so the close lands at every step of it.
+                                    java.util.concurrent.locks.LockSupport.parkNanos(delay);
+                                    c.close();
+                                }
+                            } catch (InterruptedException | IOException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "test-closer");
                 closer.start();
                 go.countDown();
                 try {
@@ -93,7 +100,9 @@ class StreamLifecycleRegressionTest {
             while (clientLayer.openLinkCount() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertEquals(0, clientLayer.openLinkCount(),
+            assertEquals(
+                    0,
+                    clientLayer.openLinkCount(),
                     "a connection of a closed channel stayed open in the client's tables");
         }
     }

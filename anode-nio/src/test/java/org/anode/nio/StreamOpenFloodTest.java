@@ -40,7 +40,14 @@ class StreamOpenFloodTest {
         for (int i = 0; i < n; i++) {
             ByteBuffer buf = ByteBuffer.allocate(512);
             PacketWriter w = new PacketWriter();
-            w.begin(buf, 0, false, AddressField.full(id.address()), AddressField.shortOf(server.address()), 1, 0,
+            w.begin(
+                    buf,
+                    0,
+                    false,
+                    AddressField.full(id.address()),
+                    AddressField.shortOf(server.address()),
+                    1,
+                    0,
                     MessageType.S_OPEN);
             MessageFields.writeSOpen(buf, 1 + rnd.nextInt(0xFFFF), port, 64, rnd.nextInt(), 0);
             w.finish(mac);
@@ -53,22 +60,24 @@ class StreamOpenFloodTest {
     }
 
     /** Sends {@code packets} round-robin to {@code to} until {@code stop}, at most {@code max}. */
-    private static Thread flood(List<byte[]> packets, InetSocketAddress to, AtomicBoolean stop, AtomicLong sent,
-            long max) {
-        Thread t = new Thread(() -> {
-            try (DatagramChannel ch = DatagramChannel.open()) {
-                for (long i = 0; i < max && !stop.get(); i++) {
-                    ch.send(ByteBuffer.wrap(packets.get((int) (i % packets.size()))), to);
-                    sent.incrementAndGet();
-                    if ((i & 63) == 63) {
-                        // Tens of thousands per second, without starving the nodes of the two cores.
-                        Thread.sleep(1);
+    private static Thread flood(
+            List<byte[]> packets, InetSocketAddress to, AtomicBoolean stop, AtomicLong sent, long max) {
+        Thread t = new Thread(
+                () -> {
+                    try (DatagramChannel ch = DatagramChannel.open()) {
+                        for (long i = 0; i < max && !stop.get(); i++) {
+                            ch.send(ByteBuffer.wrap(packets.get((int) (i % packets.size()))), to);
+                            sent.incrementAndGet();
+                            if ((i & 63) == 63) {
+                                // Tens of thousands per second, without starving the nodes of the two cores.
+                                Thread.sleep(1);
+                            }
+                        }
+                    } catch (Exception e) {
+                        // The test ends the flood by closing the nodes; nothing to report.
                     }
-                }
-            } catch (Exception e) {
-                // The test ends the flood by closing the nodes; nothing to report.
-            }
-        }, "s_open-flood");
+                },
+                "s_open-flood");
         t.setDaemon(true);
         t.start();
         return t;

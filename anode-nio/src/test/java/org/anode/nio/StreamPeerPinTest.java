@@ -32,7 +32,8 @@ class StreamPeerPinTest {
                 client.close();
                 accepted.close();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while ((a.engine().peer(b.address()).isPinned() || b.engine().peer(a.address()).isPinned())
+                while ((a.engine().peer(b.address()).isPinned()
+                                || b.engine().peer(a.address()).isPinned())
                         && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }

@@ -31,8 +31,8 @@ class StreamReplayTest {
         try (NodeTestSupport t = new NodeTestSupport()) {
             AnodeNode a = t.node();
             AnodeNode b = t.node();
-            NodeEndpointCheckTest.Nat nat = t.track(
-                    new NodeEndpointCheckTest.Nat(a.localEndpoints().get(0), b.localEndpoints().get(0)));
+            NodeEndpointCheckTest.Nat nat = t.track(new NodeEndpointCheckTest.Nat(
+                    a.localEndpoints().get(0), b.localEndpoints().get(0)));
             DatagramChannel attacker = t.track(DatagramChannel.open());
             attacker.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
             a.addPeerEndpoint(b.address(), NodeEndpointCheckTest.Nat.addressOf(nat.inside));
@@ -47,7 +47,8 @@ class StreamReplayTest {
             AnodeSocketChannel server = t.track(listener.accept());
             StreamTestSupport.writeFully(client, order);
             client.shutdownOutput();
-            assertArrayEquals(order, StreamTestSupport.readFully(server, order.length + 1), "the original is read once");
+            assertArrayEquals(
+                    order, StreamTestSupport.readFully(server, order.length + 1), "the original is read once");
             assertEquals(-1, server.read(ByteBuffer.allocate(1)));
             server.close();
             client.close();

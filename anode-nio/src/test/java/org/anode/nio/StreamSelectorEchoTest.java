@@ -45,34 +45,37 @@ class StreamSelectorEchoTest {
             selector = listener.provider().openSelector();
             listener.configureBlocking(false);
             listener.register(selector, SelectionKey.OP_ACCEPT);
-            thread = new Thread(() -> {
-                try {
-                    while (!stop.get()) {
-                        if (selector.select(200) == 0) {
-                            continue;
-                        }
-                        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                        while (it.hasNext()) {
-                            SelectionKey k = it.next();
-                            it.remove();
-                            if (!k.isValid()) {
-                                continue;
-                            }
-                            if (k.isAcceptable()) {
-                                AnodeSocketChannel c;
-                                while ((c = listener.accept()) != null) {
-                                    c.configureBlocking(false);
-                                    c.register(selector, SelectionKey.OP_READ, handler.newState());
+            thread = new Thread(
+                    () -> {
+                        try {
+                            while (!stop.get()) {
+                                if (selector.select(200) == 0) {
+                                    continue;
                                 }
-                            } else {
-                                handler.ready(k);
+                                Iterator<SelectionKey> it =
+                                        selector.selectedKeys().iterator();
+                                while (it.hasNext()) {
+                                    SelectionKey k = it.next();
+                                    it.remove();
+                                    if (!k.isValid()) {
+                                        continue;
+                                    }
+                                    if (k.isAcceptable()) {
+                                        AnodeSocketChannel c;
+                                        while ((c = listener.accept()) != null) {
+                                            c.configureBlocking(false);
+                                            c.register(selector, SelectionKey.OP_READ, handler.newState());
+                                        }
+                                    } else {
+                                        handler.ready(k);
+                                    }
+                                }
                             }
+                        } catch (Throwable t) {
+                            failure.compareAndSet(null, t);
                         }
-                    }
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                }
-            }, "anode-selector-loop");
+                    },
+                    "anode-selector-loop");
             thread.setDaemon(true);
             thread.start();
         }
@@ -122,7 +125,8 @@ class StreamSelectorEchoTest {
         int clients = 50;
         int size = 64 * 1024;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try (StreamTestSupport s = new StreamTestSupport(); Loop loop = new Loop(s.listener, new Echo())) {
+        try (StreamTestSupport s = new StreamTestSupport();
+                Loop loop = new Loop(s.listener, new Echo())) {
             List<AnodeSocketChannel> channels = new ArrayList<>();
             for (int i = 0; i < clients; i++) {
                 channels.add(s.nodes.track(AnodeSocketChannel.open(s.client, s.target)));
@@ -194,7 +198,8 @@ class StreamSelectorEchoTest {
     void clientThatWritesAndClosesAtOnceLosesNothingInFiftyTrials() throws Exception {
         int trials = 50;
         Collect collect = new Collect();
-        try (StreamTestSupport s = new StreamTestSupport(); Loop loop = new Loop(s.listener, collect)) {
+        try (StreamTestSupport s = new StreamTestSupport();
+                Loop loop = new Loop(s.listener, collect)) {
             List<String> names = new ArrayList<>();
             for (int i = 0; i < trials; i++) {
                 AnodeSocketChannel c = AnodeSocketChannel.open(s.client, s.target);

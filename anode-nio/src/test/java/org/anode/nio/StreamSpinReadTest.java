@@ -45,7 +45,11 @@ class StreamSpinReadTest {
     void longSpinStillEndsWithTheData() throws Exception {
         // A spin longer than the exchange: the reader must return as soon as its poll made the data
         // readable, not when the spin runs out.
-        exchange(NodeTestSupport.loopbackConfig().receiveSpin(Duration.ofMillis(10)).build(), 0);
+        exchange(
+                NodeTestSupport.loopbackConfig()
+                        .receiveSpin(Duration.ofMillis(10))
+                        .build(),
+                0);
     }
 
     private static void exchange(AnodeNodeConfig config, int answerDelayMillis) throws Exception {

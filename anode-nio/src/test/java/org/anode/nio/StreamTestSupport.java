@@ -66,17 +66,19 @@ final class StreamTestSupport implements AutoCloseable {
     /** Runs {@code body} on a new thread; the future holds what it threw (null if nothing). */
     static CompletableFuture<Throwable> onThread(Thread[] holder, boolean[] interruptedAfter, Body body) {
         CompletableFuture<Throwable> f = new CompletableFuture<>();
-        Thread th = new Thread(() -> {
-            try {
-                body.run();
-                f.complete(null);
-            } catch (Throwable e) {
-                if (interruptedAfter != null) {
-                    interruptedAfter[0] = Thread.currentThread().isInterrupted();
-                }
-                f.complete(e);
-            }
-        }, "stream-test-blocked");
+        Thread th = new Thread(
+                () -> {
+                    try {
+                        body.run();
+                        f.complete(null);
+                    } catch (Throwable e) {
+                        if (interruptedAfter != null) {
+                            interruptedAfter[0] = Thread.currentThread().isInterrupted();
+                        }
+                        f.complete(e);
+                    }
+                },
+                "stream-test-blocked");
         th.setDaemon(true);
         holder[0] = th;
         th.start();
@@ -94,7 +96,8 @@ final class StreamTestSupport implements AutoCloseable {
 
     static void awaitBlocked(Thread th) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (th.getState() != Thread.State.WAITING && th.getState() != Thread.State.TIMED_WAITING
+        while (th.getState() != Thread.State.WAITING
+                && th.getState() != Thread.State.TIMED_WAITING
                 && System.nanoTime() < deadline) {
             Thread.sleep(2);
         }

@@ -27,7 +27,8 @@ class StreamTimersTest {
         try {
             Map<StreamLink, Long> fired = new ConcurrentHashMap<>();
             StreamTimers timers = new StreamTimers(loop, l -> fired.merge(l, System.nanoTime(), (a, b) -> -1L));
-            AnodeSocketAddress addr = AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 1);
+            AnodeSocketAddress addr =
+                    AnodeSocketAddress.of(AnodeIdentity.generate(Zone.DEFAULT).address(), 1);
             Random r = new Random(3);
             List<StreamLink> links = new ArrayList<>();
             long[] finalDeadline = new long[500];
@@ -39,7 +40,8 @@ class StreamTimersTest {
             // Deadlines move back and forth, as retransmission and delayed-ACK deadlines do; some clear.
             for (int round = 0; round < 20; round++) {
                 for (int i = 0; i < links.size(); i++) {
-                    long d = r.nextInt(10) == 0 ? StreamConnection.NO_TIMEOUT
+                    long d = r.nextInt(10) == 0
+                            ? StreamConnection.NO_TIMEOUT
                             : base + TimeUnit.MILLISECONDS.toNanos(100 + r.nextInt(200));
                     finalDeadline[i] = d;
                     timers.set(links.get(i), d);

@@ -39,8 +39,12 @@ class SystemProviderTest {
 
     @BeforeEach
     void start() throws IOException {
-        serverNode = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), NodeTestSupport.loopbackConfig().build());
-        clientNode = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), NodeTestSupport.loopbackConfig().build());
+        serverNode = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                NodeTestSupport.loopbackConfig().build());
+        clientNode = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                NodeTestSupport.loopbackConfig().build());
         NodeTestSupport.introduce(serverNode, clientNode);
         server = AnodeSystemSelectorProvider.over(serverNode, true);
         client = AnodeSystemSelectorProvider.over(clientNode, false);
@@ -73,9 +77,12 @@ class SystemProviderTest {
             assertEquals("anode", roundTrip(AnodeSocketAddress.of(serverNode.address(), port), "anode", true));
             AnodeNames.remember(serverNode.address());
             InetSocketAddress synthetic = new InetSocketAddress(
-                    java.net.InetAddress.getByAddress(AnodeSocketAddress.syntheticAddress(serverNode.address()).getAddress()), port);
+                    java.net.InetAddress.getByAddress(AnodeSocketAddress.syntheticAddress(serverNode.address())
+                            .getAddress()),
+                    port);
             assertEquals("synthetic", roundTrip(synthetic, "synthetic", true));
-            InetSocketAddress byName = InetSocketAddress.createUnresolved(AnodeNames.nameOf(serverNode.address()), port);
+            InetSocketAddress byName =
+                    InetSocketAddress.createUnresolved(AnodeNames.nameOf(serverNode.address()), port);
             assertEquals("name", roundTrip(byName, "name", true));
             sel.wakeup();
             loop.interrupt();
@@ -84,7 +91,8 @@ class SystemProviderTest {
 
     /** Non-blocking client registered with 0 before connecting, then driven by OP_CONNECT and OP_READ. */
     private String roundTrip(java.net.SocketAddress to, String msg, boolean expectAnode) throws Exception {
-        try (Selector sel = client.openSelector(); SocketChannel ch = client.openSocketChannel()) {
+        try (Selector sel = client.openSelector();
+                SocketChannel ch = client.openSocketChannel()) {
             ch.configureBlocking(false);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().getSendBufferSize();
@@ -163,11 +171,14 @@ class SystemProviderTest {
     /** A datagram channel opened unbound becomes an Anode DGRAM channel when it sends to one. */
     @Test
     void datagramChannelSwitchesOnFirstSendToAnode() throws Exception {
-        try (java.nio.channels.DatagramChannel rx = serverNode.selectorProvider().openDatagramChannel();
+        try (java.nio.channels.DatagramChannel rx =
+                        serverNode.selectorProvider().openDatagramChannel();
                 java.nio.channels.DatagramChannel tx = client.openDatagramChannel();
                 java.nio.channels.DatagramChannel ip = client.openDatagramChannel()) {
             rx.bind(AnodeSocketAddress.of(serverNode.address(), 7));
-            tx.send(ByteBuffer.wrap("dgram".getBytes(StandardCharsets.UTF_8)), AnodeSocketAddress.of(serverNode.address(), 7));
+            tx.send(
+                    ByteBuffer.wrap("dgram".getBytes(StandardCharsets.UTF_8)),
+                    AnodeSocketAddress.of(serverNode.address(), 7));
             assertNull(((AnodeSystemDatagramChannel) tx).jdkChannel());
             rx.configureBlocking(false);
             ByteBuffer in = ByteBuffer.allocate(64);
@@ -183,7 +194,8 @@ class SystemProviderTest {
             // Bound to IP first, the other one stays IP and refuses Anode targets.
             ip.bind(new InetSocketAddress(NodeTestSupport.LOOPBACK, 0));
             assertNotNull(((AnodeSystemDatagramChannel) ip).jdkChannel());
-            org.junit.jupiter.api.Assertions.assertThrows(java.nio.channels.UnsupportedAddressTypeException.class,
+            org.junit.jupiter.api.Assertions.assertThrows(
+                    java.nio.channels.UnsupportedAddressTypeException.class,
                     () -> ip.send(ByteBuffer.wrap(new byte[1]), AnodeSocketAddress.of(serverNode.address(), 7)));
         }
     }

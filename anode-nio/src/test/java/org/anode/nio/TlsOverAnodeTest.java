@@ -174,8 +174,8 @@ class TlsOverAnodeTest {
                         }
                     }
                     case BUFFER_OVERFLOW -> {
-                        ByteBuffer bigger = ByteBuffer.allocate(appIn.remaining()
-                                + engine.getSession().getApplicationBufferSize());
+                        ByteBuffer bigger = ByteBuffer.allocate(
+                                appIn.remaining() + engine.getSession().getApplicationBufferSize());
                         bigger.put(appIn).flip();
                         appIn = bigger;
                     }
@@ -270,16 +270,17 @@ class TlsOverAnodeTest {
     }
 
     /** Two nodes that know each other (Anode) or the JDK's TCP: providers and a bind address. */
-    private record Sides(SelectorProvider server, SelectorProvider client, SocketAddress bind) {
-    }
+    private record Sides(SelectorProvider server, SelectorProvider client, SocketAddress bind) {}
 
     private static Sides sides(String transport, List<AutoCloseable> closeables) throws IOException {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         if (transport.equals("JDK_TCP")) {
-            return new Sides(SelectorProvider.provider(), SelectorProvider.provider(),
-                    new InetSocketAddress(loopback, 0));
+            return new Sides(
+                    SelectorProvider.provider(), SelectorProvider.provider(), new InetSocketAddress(loopback, 0));
         }
-        AnodeNodeConfig cfg = AnodeNodeConfig.builder().bind(new InetSocketAddress(loopback, 0)).build();
+        AnodeNodeConfig cfg = AnodeNodeConfig.builder()
+                .bind(new InetSocketAddress(loopback, 0))
+                .build();
         AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
         closeables.add(a);
         AnodeNode b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);

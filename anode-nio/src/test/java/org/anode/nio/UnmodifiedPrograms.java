@@ -31,8 +31,7 @@ import java.util.concurrent.TimeUnit;
  * and runs until its standard input closes; each client prints what it got and exits 0.
  */
 final class UnmodifiedPrograms {
-    private UnmodifiedPrograms() {
-    }
+    private UnmodifiedPrograms() {}
 
     private static void awaitStdinClosed() throws Exception {
         while (System.in.read() >= 0) {
@@ -46,7 +45,8 @@ final class UnmodifiedPrograms {
             EventLoopGroup boss = new NioEventLoopGroup(1);
             EventLoopGroup workers = new NioEventLoopGroup();
             try {
-                Channel ch = new ServerBootstrap().group(boss, workers)
+                Channel ch = new ServerBootstrap()
+                        .group(boss, workers)
                         .channel(NioServerSocketChannel.class)
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
@@ -63,7 +63,10 @@ final class UnmodifiedPrograms {
                                     }
                                 });
                             }
-                        }).bind(Integer.parseInt(args[0])).sync().channel();
+                        })
+                        .bind(Integer.parseInt(args[0]))
+                        .sync()
+                        .channel();
                 System.out.println("READY " + ((InetSocketAddress) ch.localAddress()).getPort());
                 awaitStdinClosed();
                 ch.close().sync();
@@ -81,7 +84,9 @@ final class UnmodifiedPrograms {
             CompletableFuture<String> echoed = new CompletableFuture<>();
             String msg = args[2];
             try {
-                Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                Channel ch = new Bootstrap()
+                        .group(group)
+                        .channel(NioSocketChannel.class)
                         .handler(new ChannelInboundHandlerAdapter() {
                             private final StringBuilder got = new StringBuilder();
 
@@ -104,7 +109,10 @@ final class UnmodifiedPrograms {
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                                 echoed.completeExceptionally(cause);
                             }
-                        }).connect(args[0], Integer.parseInt(args[1])).sync().channel();
+                        })
+                        .connect(args[0], Integer.parseInt(args[1]))
+                        .sync()
+                        .channel();
                 System.out.println("ECHO " + echoed.get(30, TimeUnit.SECONDS) + " REMOTE " + ch.remoteAddress());
                 ch.close().sync();
             } finally {
@@ -134,9 +142,14 @@ final class UnmodifiedPrograms {
     /** The JDK's HttpClient: one GET, prints the status and the body. */
     static final class JdkHttpClient {
         public static void main(String[] args) throws Exception {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build();
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(args[0]))
-                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(20))
+                    .build();
+            HttpResponse<String> r = client.send(
+                    HttpRequest.newBuilder(URI.create(args[0]))
+                            .timeout(Duration.ofSeconds(30))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             System.out.println("STATUS " + r.statusCode() + " BODY " + r.body());
         }
     }

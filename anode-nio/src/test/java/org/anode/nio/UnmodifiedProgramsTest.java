@@ -47,10 +47,15 @@ class UnmodifiedProgramsTest {
         int us = freeUdpPort();
         int uc = freeUdpPort();
         serverFlags = new ArrayList<>(ChildJvm.PROVIDER_FLAGS);
-        serverFlags.addAll(List.of("-Danode.identity=" + s, "-Danode.bind=127.0.0.1:" + us,
-                "-Danode.peers=" + clientId.address() + "@127.0.0.1:" + uc, "-Danode.listenWildcard=true"));
+        serverFlags.addAll(List.of(
+                "-Danode.identity=" + s,
+                "-Danode.bind=127.0.0.1:" + us,
+                "-Danode.peers=" + clientId.address() + "@127.0.0.1:" + uc,
+                "-Danode.listenWildcard=true"));
         clientFlags = new ArrayList<>(ChildJvm.PROVIDER_FLAGS);
-        clientFlags.addAll(List.of("-Danode.identity=" + c, "-Danode.bind=127.0.0.1:" + uc,
+        clientFlags.addAll(List.of(
+                "-Danode.identity=" + c,
+                "-Danode.bind=127.0.0.1:" + uc,
                 "-Danode.peers=" + serverId.address() + "@127.0.0.1:" + us));
     }
 
@@ -68,7 +73,8 @@ class UnmodifiedProgramsTest {
 
     private static List<Path> resolverPath() {
         Path r = ChildJvm.resolverClasses();
-        if (System.getProperty("anode.resolverClasses") != null && Runtime.version().feature() >= 18) {
+        if (System.getProperty("anode.resolverClasses") != null
+                && Runtime.version().feature() >= 18) {
             // A JDK 18+ build compiles the resolver: the name variants must run, not vanish.
             assertTrue(r != null, "resolver classes missing from " + System.getProperty("anode.resolverClasses"));
         }
@@ -87,16 +93,22 @@ class UnmodifiedProgramsTest {
     @Test
     void nettyEchoServerAndClientOverAnode() throws Exception {
         int port = freeTcpPort();
-        try (ChildJvm server = ChildJvm.start(null, resolverPath(), serverFlags, UnmodifiedPrograms.NettyEchoServer.class,
-                Integer.toString(port))) {
+        try (ChildJvm server = ChildJvm.start(
+                null, resolverPath(), serverFlags, UnmodifiedPrograms.NettyEchoServer.class, Integer.toString(port))) {
             server.awaitLine("READY", 60);
             List<String> hosts = new ArrayList<>(List.of(syntheticLiteral()));
             if (!resolverPath().isEmpty()) {
                 hosts.add(AnodeNames.nameOf(serverId.address()));
             }
             for (String host : hosts) {
-                try (ChildJvm client = ChildJvm.start(null, resolverPath(), clientFlags, UnmodifiedPrograms.NettyEchoClient.class,
-                        host, Integer.toString(port), "hello-" + host.length())) {
+                try (ChildJvm client = ChildJvm.start(
+                        null,
+                        resolverPath(),
+                        clientFlags,
+                        UnmodifiedPrograms.NettyEchoClient.class,
+                        host,
+                        Integer.toString(port),
+                        "hello-" + host.length())) {
                     String line = client.awaitLine("ECHO", 90);
                     assertTrue(line.startsWith("ECHO hello-" + host.length() + " REMOTE "), line);
                     assertTrue(line.contains(serverId.address().toString()), "remote is the Anode address: " + line);
@@ -104,8 +116,14 @@ class UnmodifiedProgramsTest {
                 }
             }
             // The same unmodified server still serves IP.
-            try (ChildJvm client = ChildJvm.start(null, List.of(), clientFlags, UnmodifiedPrograms.NettyEchoClient.class,
-                    "127.0.0.1", Integer.toString(port), "over-tcp")) {
+            try (ChildJvm client = ChildJvm.start(
+                    null,
+                    List.of(),
+                    clientFlags,
+                    UnmodifiedPrograms.NettyEchoClient.class,
+                    "127.0.0.1",
+                    Integer.toString(port),
+                    "over-tcp")) {
                 String line = client.awaitLine("ECHO", 90);
                 assertTrue(line.startsWith("ECHO over-tcp REMOTE /127.0.0.1:" + port), line);
                 assertEquals(0, client.awaitExit(30), client.stderr());
@@ -116,8 +134,10 @@ class UnmodifiedProgramsTest {
     /** Without the export the program stops at its first NIO use with an error naming the flag. */
     @Test
     void missingExportFlagIsNamed() throws Exception {
-        List<String> flags = List.of("-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider");
-        try (ChildJvm c = ChildJvm.start(null, List.of(), flags, UnmodifiedPrograms.JdkHttpClient.class, "http://127.0.0.1:9/")) {
+        List<String> flags =
+                List.of("-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider");
+        try (ChildJvm c =
+                ChildJvm.start(null, List.of(), flags, UnmodifiedPrograms.JdkHttpClient.class, "http://127.0.0.1:9/")) {
             assertTrue(c.awaitExit(60) != 0);
             assertTrue(c.stderr().contains("--add-exports java.base/sun.nio.ch=ALL-UNNAMED"), c.stderr());
         }
@@ -132,23 +152,29 @@ class UnmodifiedProgramsTest {
     @Test
     void jdkHttpClientFetchesFromJdkHttpServerOverAnode() throws Exception {
         int port = freeTcpPort();
-        try (ChildJvm server = ChildJvm.start(null, resolverPath(), serverFlags, UnmodifiedPrograms.JdkHttpServer.class,
-                Integer.toString(port))) {
+        try (ChildJvm server = ChildJvm.start(
+                null, resolverPath(), serverFlags, UnmodifiedPrograms.JdkHttpServer.class, Integer.toString(port))) {
             server.awaitLine("READY", 60);
             String url = "http://" + AnodeNames.nameOf(serverId.address()) + ":" + port + "/";
-            try (ChildJvm client = ChildJvm.start(null, resolverPath(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class, url)) {
+            try (ChildJvm client =
+                    ChildJvm.start(null, resolverPath(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class, url)) {
                 String line = client.awaitLine("STATUS", 90);
                 assertEquals("STATUS 200 BODY hello from " + port, line);
                 assertEquals(0, client.awaitExit(30), client.stderr());
             }
             // The same unmodified server still serves IP.
-            try (ChildJvm client = ChildJvm.start(null, List.of(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class,
+            try (ChildJvm client = ChildJvm.start(
+                    null,
+                    List.of(),
+                    clientFlags,
+                    UnmodifiedPrograms.JdkHttpClient.class,
                     "http://127.0.0.1:" + port + "/")) {
                 assertEquals("STATUS 200 BODY hello from " + port, client.awaitLine("STATUS", 90));
                 assertEquals(0, client.awaitExit(30), client.stderr());
             }
             String literalUrl = "http://[" + syntheticLiteral() + "]:" + port + "/";
-            try (ChildJvm client = ChildJvm.start(null, List.of(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class, literalUrl)) {
+            try (ChildJvm client =
+                    ChildJvm.start(null, List.of(), clientFlags, UnmodifiedPrograms.JdkHttpClient.class, literalUrl)) {
                 assertEquals("STATUS 200 BODY hello from " + port, client.awaitLine("STATUS", 90));
                 assertEquals(0, client.awaitExit(30), client.stderr());
             }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.BitSet;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 
 /** Acknowledgement ranges (draft 5.2.4, DECISIONS 22): (first, count) pairs, count 1..255, merged. */

@@ -36,6 +36,7 @@ class BbrTest {
         final long[] sentAt = new long[1 << 22];
         /** Pending acknowledgements: {seq, arrival}, in arrival order (the link is FIFO). */
         final ArrayDeque<long[]> acks = new ArrayDeque<>();
+
         final java.util.Set<String> states = new java.util.HashSet<>();
 
         Path(CongestionController cc, long rate, long rtt, double loss) {

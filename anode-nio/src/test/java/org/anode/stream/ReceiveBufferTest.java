@@ -61,7 +61,8 @@ class ReceiveBufferTest {
         assertEquals(ReceiveBuffer.IN_ORDER_ACK_NOW, r.onData(ISN + 1, bytes(10, 1), 10), "it filled a gap");
         assertEquals(ISN + 4, r.next());
         assertEquals(0, r.heldOutOfOrder());
-        ByteBuffer want = ByteBuffer.allocate(30).put(bytes(10, 1)).put(bytes(10, 2)).put(bytes(10, 3));
+        ByteBuffer want =
+                ByteBuffer.allocate(30).put(bytes(10, 1)).put(bytes(10, 2)).put(bytes(10, 3));
         assertArrayEquals(want.array(), readAll(r));
     }
 

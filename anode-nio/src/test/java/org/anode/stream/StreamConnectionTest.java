@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,8 +26,7 @@ class StreamConnectionTest {
     private static final long MS = 1_000_000L;
 
     /** One emitted packet. */
-    record P(String type, int window, int isn, int flags, int seq, int reason, byte[] payload, int[][] ranges) {
-    }
+    record P(String type, int window, int isn, int flags, int seq, int reason, byte[] payload, int[][] ranges) {}
 
     static final class Rec implements StreamSink {
         final List<P> out = new ArrayList<>();
@@ -195,7 +193,10 @@ class StreamConnectionTest {
     void acceptorRefuseHelperEmitsReasonOneWithTheOpenersIsn() {
         Rec r = new Rec();
         StreamAcceptor.refuse(r, 0xCAFEBABE);
-        assertEquals(List.of(new P("CLOSE", 0, 0xCAFEBABE, 0, 0xCAFEBABE, 1, null, null)).toString(), r.take().toString());
+        assertEquals(
+                List.of(new P("CLOSE", 0, 0xCAFEBABE, 0, 0xCAFEBABE, 1, null, null))
+                        .toString(),
+                r.take().toString());
     }
 
     @Test
@@ -206,7 +207,9 @@ class StreamConnectionTest {
         assertFalse(b.isActiveOpener());
         assertEquals(0, b.allocatedBytes(), "a half-open accepted connection allocates no buffers");
         b.transmit(T0, r, 10);
-        assertEquals(List.of(new P("OPEN", 8, 500, 0, 0, 0, null, null)).toString(), r.take().toString());
+        assertEquals(
+                List.of(new P("OPEN", 8, 500, 0, 0, 0, null, null)).toString(),
+                r.take().toString());
         b.onOpen(T0 + MS, 4, 123, 1);
         b.transmit(T0 + MS, r, 10);
         assertEquals("OPEN", r.take().get(0).type());
@@ -223,8 +226,8 @@ class StreamConnectionTest {
     void aReplayedOpenerNeverGetsItsDataOrFinDelivered() throws Exception {
         // A capture of an opener's S_OPEN, data and FIN, replayed to a node that forgot the old
         // connection: the fresh acceptor answers with a new ISN that the capture cannot acknowledge.
-        StreamConnection b = new StreamAcceptor(cfg(500).connectTimeout(Duration.ofSeconds(10)), 0)
-                .accept(T0, 64, 123, 0);
+        StreamConnection b =
+                new StreamAcceptor(cfg(500).connectTimeout(Duration.ofSeconds(10)), 0).accept(T0, 64, 123, 0);
         Rec r = new Rec();
         b.transmit(T0, r, 10);
         assertEquals(List.of("OPEN"), r.take().stream().map(P::type).toList());
@@ -236,7 +239,9 @@ class StreamConnectionTest {
         assertFalse(b.isReadable(), "nothing is delivered before the opener acknowledges our ISN");
         assertEquals(0, b.read(ByteBuffer.allocate(64)));
         b.transmit(T0 + MS, r, 10);
-        assertEquals(List.of("OPEN"), r.take().stream().map(P::type).toList(),
+        assertEquals(
+                List.of("OPEN"),
+                r.take().stream().map(P::type).toList(),
                 "data on an unconfirmed connection is answered with our S_OPEN, never acknowledged");
         long t = T0 + MS;
         int opens = 0;
@@ -274,14 +279,18 @@ class StreamConnectionTest {
         a.onOpen(T0 + 2 * MS, answer.window(), answer.isn(), 0);
         a.write(payload(150));
         List<P> out = takeAll(a, T0 + 2 * MS, ra);
-        assertEquals(List.of("ACK", "DATA", "DATA"), out.stream().map(P::type).toList(),
+        assertEquals(
+                List.of("ACK", "DATA", "DATA"),
+                out.stream().map(P::type).toList(),
                 "the ISN acknowledgement goes first, on its own; data is framed as before");
         // The ACK is lost: the data reaches an unconfirmed acceptor, which holds it and asks again.
         for (P d : out.subList(1, 3)) {
             b.onData(T0 + 3 * MS, d.seq(), ByteBuffer.wrap(d.payload()));
         }
         assertFalse(b.isReadable());
-        assertEquals(List.of("OPEN"), takeAll(b, T0 + 3 * MS, rb).stream().map(P::type).toList());
+        assertEquals(
+                List.of("OPEN"),
+                takeAll(b, T0 + 3 * MS, rb).stream().map(P::type).toList());
         a.onOpen(T0 + 4 * MS, answer.window(), answer.isn(), 0);
         List<P> again = takeAll(a, T0 + 4 * MS, ra);
         assertEquals(1, again.size());
@@ -312,7 +321,9 @@ class StreamConnectionTest {
         b.shutdownOutput();
         assertTrue(takeAll(b, T0 + MS, r).isEmpty(), "no data and no FIN before confirmation");
         b.onAck(T0 + 2 * MS, 64, ranges(700, 1));
-        assertEquals(List.of("DATA", "CLOSE"), takeAll(b, T0 + 2 * MS, r).stream().map(P::type).toList());
+        assertEquals(
+                List.of("DATA", "CLOSE"),
+                takeAll(b, T0 + 2 * MS, r).stream().map(P::type).toList());
     }
 
     @Test
@@ -321,7 +332,8 @@ class StreamConnectionTest {
         fin.a.shutdownOutput();
         fin.a.transmit(T0 + 20 * MS, fin.ra, 10);
         assertEquals(List.of("CLOSE"), fin.ra.take().stream().map(P::type).toList());
-        assertTrue(fin.a.allocatedBytes() <= StreamConnection.INITIAL_RECORDS * 21,
+        assertTrue(
+                fin.a.allocatedBytes() <= StreamConnection.INITIAL_RECORDS * 21,
                 "a FIN alone needs a few descriptors, not maxPacketsInFlight of them: " + fin.a.allocatedBytes());
 
         Pair p = new Pair(cfg(100).initialCwndPackets(100).sendBufferSize(64 * 1024), cfg(200));
@@ -417,7 +429,8 @@ class StreamConnectionTest {
         p.b.onData(t, s + 1, bytes(10, 2));
         p.b.transmit(t, p.rb, 10);
         assertArrayEquals(new int[][] {{s, 3}}, p.rb.take().get(0).ranges(), "filling a gap is acknowledged at once");
-        ByteBuffer want = ByteBuffer.allocate(30).put(bytes(10, 1)).put(bytes(10, 2)).put(bytes(10, 3));
+        ByteBuffer want =
+                ByteBuffer.allocate(30).put(bytes(10, 1)).put(bytes(10, 2)).put(bytes(10, 3));
         assertArrayEquals(want.array(), readAll(p.b));
     }
 
@@ -475,7 +488,10 @@ class StreamConnectionTest {
         assertEquals(0, p.b.readableBytes());
         p.b.transmit(t, p.rb, 10);
         List<P> out = p.rb.take();
-        assertTrue(out.isEmpty() || out.get(0).ranges().length == 0 || !ranges(out.get(0).ranges()[0]).contains(117),
+        assertTrue(
+                out.isEmpty()
+                        || out.get(0).ranges().length == 0
+                        || !ranges(out.get(0).ranges()[0]).contains(117),
                 "a dropped packet is not acknowledged");
         p.b.onData(t, 101 + 15, bytes(10, 1));
         p.b.transmit(t, p.rb, 10);
@@ -538,7 +554,9 @@ class StreamConnectionTest {
         r.take();
         a.onOpen(T0 + 10 * MS, 0, 900, 0);
         a.transmit(T0 + 10 * MS, r, 10);
-        assertEquals(List.of("ACK"), r.take().stream().map(P::type).toList(),
+        assertEquals(
+                List.of("ACK"),
+                r.take().stream().map(P::type).toList(),
                 "the acceptor's ISN is acknowledged even into a zero window (addendum A5)");
         a.write(payload(300));
         assertEquals(0, a.transmit(T0 + 10 * MS, r, 10), "a zero window stops new data");
@@ -659,7 +677,9 @@ class StreamConnectionTest {
         plain.write(payload(30));
         plain.transmit(t, r, 10);
         List<P> sent = r.take();
-        assertEquals(List.of("DATA", "ACK"), sent.stream().map(P::type).toList(),
+        assertEquals(
+                List.of("DATA", "ACK"),
+                sent.stream().map(P::type).toList(),
                 "without S_DACK the delayed acknowledgement leaves with the data");
         assertArrayEquals(new int[][] {{101, 1}}, sent.get(1).ranges());
     }
@@ -675,7 +695,8 @@ class StreamConnectionTest {
         assertThrows(StreamException.class, () -> p.a.write(payload(1)));
         p.a.transmit(t, p.ra, 10);
         List<P> sent = p.ra.take();
-        assertEquals(List.of("DATA", "DATA", "CLOSE"), sent.stream().map(P::type).toList());
+        assertEquals(
+                List.of("DATA", "DATA", "CLOSE"), sent.stream().map(P::type).toList());
         P fin = sent.get(2);
         assertEquals(0, fin.reason());
         assertEquals(100, fin.isn());
@@ -788,7 +809,9 @@ class StreamConnectionTest {
         Pair p = new Pair(cfg(100), cfg(200));
         p.a.abort(StreamConnection.REASON_PROTOCOL_ERROR);
         p.a.transmit(T0 + 20 * MS, p.ra, 10);
-        assertEquals(List.of(new P("CLOSE", 0, 100, 0, 101, 2, null, null)).toString(), p.ra.take().toString());
+        assertEquals(
+                List.of(new P("CLOSE", 0, 100, 0, 101, 2, null, null)).toString(),
+                p.ra.take().toString());
         assertEquals(0, p.a.transmit(T0 + 30 * MS, p.ra, 10));
         assertTrue(p.a.isTerminated());
         assertThrows(IllegalArgumentException.class, () -> p.b.abort(0));
@@ -818,8 +841,10 @@ class StreamConnectionTest {
 
     @Test
     void keepaliveProbesAnIdlePeerAndGivesUpWhenItIsGone() {
-        StreamConfig ka = cfg(100).keepAlive(true).keepAliveIdle(Duration.ofSeconds(10))
-                .keepAliveInterval(Duration.ofSeconds(1)).keepAliveProbes(3);
+        StreamConfig ka = cfg(100).keepAlive(true)
+                .keepAliveIdle(Duration.ofSeconds(10))
+                .keepAliveInterval(Duration.ofSeconds(1))
+                .keepAliveProbes(3);
         Pair p = new Pair(ka, cfg(200));
         assertEquals(T0 + 10 * MS + 10_000 * MS, p.a.nextTimeoutNanos());
         long t = p.a.nextTimeoutNanos();
@@ -985,7 +1010,8 @@ class StreamConnectionTest {
             }
         }
         assertEquals(9692, got.position());
-        assertArrayEquals(java.util.Arrays.copyOf(bytes(10_000, 5).array(), 9692), java.util.Arrays.copyOf(got.array(), 9692));
+        assertArrayEquals(
+                java.util.Arrays.copyOf(bytes(10_000, 5).array(), 9692), java.util.Arrays.copyOf(got.array(), 9692));
         assertEquals(2048, p.b.receiveBufferSize());
     }
 

@@ -36,8 +36,10 @@ import org.junit.jupiter.api.Test;
  * endpoints exchange the bytes they encode over an in-memory "network" under a fake clock.
  */
 class StreamEndpointTest {
-    private static final AnodeAddress A = addr("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1");
-    private static final AnodeAddress B = addr("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e");
+    private static final AnodeAddress A =
+            addr("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1");
+    private static final AnodeAddress B =
+            addr("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e");
     private static final int FULL_HEADER = PacketFormat.headerLength(PacketFormat.FLAG_SENDER_FULL);
     private static final int SHORT_HEADER = PacketFormat.headerLength(0);
 
@@ -55,7 +57,13 @@ class StreamEndpointTest {
 
     /** A connection as a glue would keep it: nothing beyond the endpoint's part. */
     static final class TestLink extends StreamEndpoint.Link<String> {
-        TestLink(StreamConnection c, AnodeAddress remote, String peer, boolean opener, int local, int remoteLink,
+        TestLink(
+                StreamConnection c,
+                AnodeAddress remote,
+                String peer,
+                boolean opener,
+                int local,
+                int remoteLink,
                 int sendPort) {
             super(c, remote, peer, opener, local, remoteLink, sendPort);
         }
@@ -161,6 +169,7 @@ class StreamEndpointTest {
         final Random isns;
         /** The header this node's messages get (draft 3.2: short once the peer has answered). */
         int headerLength = SHORT_HEADER;
+
         boolean admit = true;
 
         Node(AnodeAddress self, String name, long seed) {
@@ -185,8 +194,8 @@ class StreamEndpointTest {
         }
 
         @Override
-        public TestLink accepted(StreamConnection c, AnodeAddress remote, String from, int local, int openerLink,
-                int port) {
+        public TestLink accepted(
+                StreamConnection c, AnodeAddress remote, String from, int local, int openerLink, int port) {
             return new TestLink(c, remote, from, false, local, openerLink, openerLink);
         }
 
@@ -201,7 +210,13 @@ class StreamEndpointTest {
         }
 
         TestLink connect(Node to, int port) throws Exception {
-            TestLink l = ep.connect(to.self, to.name, port, 0, config(), now,
+            TestLink l = ep.connect(
+                    to.self,
+                    to.name,
+                    port,
+                    0,
+                    config(),
+                    now,
                     (c, local) -> new TestLink(c, to.self, to.name, true, local, -1, port));
             drive(l);
             return l;
@@ -287,15 +302,24 @@ class StreamEndpointTest {
         assertTrue(listener.queue.isEmpty());
         List<Sent> answer = server.out.take();
         assertEquals(1, answer.size());
-        Message.SOpen reply = assertInstanceOf(Message.SOpen.class, answer.get(0).decode());
+        Message.SOpen reply =
+                assertInstanceOf(Message.SOpen.class, answer.get(0).decode());
         assertEquals(c.localLink(), reply.destinationPort(), "the answer names the opener's link id as its port");
         assertFalse(answer.get(0).fullSender());
 
         // The answer completes the client's connect; its acknowledgement of our ISN confirms it.
-        TestLink routed = client.ep.route(B, MessageType.S_OPEN, ByteBuffer.wrap(answer.get(0).bytes()), 0);
+        TestLink routed = client.ep.route(
+                B, MessageType.S_OPEN, ByteBuffer.wrap(answer.get(0).bytes()), 0);
         assertSame(c, routed);
-        assertEquals(StreamEndpoint.CONNECTED, client.ep.deliver(c, MessageType.S_OPEN,
-                ByteBuffer.wrap(answer.get(0).bytes()), 0, answer.get(0).bytes().length, now));
+        assertEquals(
+                StreamEndpoint.CONNECTED,
+                client.ep.deliver(
+                        c,
+                        MessageType.S_OPEN,
+                        ByteBuffer.wrap(answer.get(0).bytes()),
+                        0,
+                        answer.get(0).bytes().length,
+                        now));
         assertEquals(reply.senderLinkId(), c.remoteLink());
         client.drive(c);
         exchange(client, server);
@@ -357,7 +381,8 @@ class StreamEndpointTest {
         List<Sent> answer = server.out.take();
         assertEquals(1, answer.size());
         assertEquals(MessageType.S_OPEN, answer.get(0).type());
-        assertEquals(StreamConnection.FLAG_STATELESS,
+        assertEquals(
+                StreamConnection.FLAG_STATELESS,
                 MessageFields.sOpenFlags(ByteBuffer.wrap(answer.get(0).bytes()), 0) & StreamConnection.FLAG_STATELESS);
         client.receive(server, answer.get(0));
         assertTrue(c.connection().isEstablished());
@@ -461,9 +486,16 @@ class StreamEndpointTest {
         server.receive(client, client.out.take().get(0));
         List<Sent> out = server.out.take();
         assertEquals(1, out.size());
-        Message.SClose refusal = assertInstanceOf(Message.SClose.class, out.get(0).decode());
-        assertEquals(new Message.SClose(7, c.localLink(), CloseReason.REFUSED, c.connection().isn(),
-                c.connection().isn()), refusal);
+        Message.SClose refusal =
+                assertInstanceOf(Message.SClose.class, out.get(0).decode());
+        assertEquals(
+                new Message.SClose(
+                        7,
+                        c.localLink(),
+                        CloseReason.REFUSED,
+                        c.connection().isn(),
+                        c.connection().isn()),
+                refusal);
         assertEquals(1, server.ep.refusals());
         assertEquals(0, server.ep.linkCount());
 
@@ -563,18 +595,28 @@ class StreamEndpointTest {
     @Test
     void anAnnouncedSourcePortIsTheLinkIdAndMustBeFree() throws Exception {
         Node client = new Node(A, "a", 19);
-        TestLink l = client.ep.connect(B, "b", 80, 5555, client.config(), now,
-                (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
+        TestLink l = client.ep.connect(
+                B, "b", 80, 5555, client.config(), now, (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
         assertEquals(5555, l.localLink());
         client.drive(l);
-        Message.SOpen m = assertInstanceOf(Message.SOpen.class, client.out.take().get(0).decode());
+        Message.SOpen m =
+                assertInstanceOf(Message.SOpen.class, client.out.take().get(0).decode());
         assertTrue(m.linkIdIsPort());
-        assertThrows(BindException.class, () -> client.ep.connect(B, "b", 81, 5555, client.config(), now,
-                (c, local) -> new TestLink(c, B, "b", true, local, -1, 81)));
+        assertThrows(
+                BindException.class,
+                () -> client.ep.connect(
+                        B,
+                        "b",
+                        81,
+                        5555,
+                        client.config(),
+                        now,
+                        (c, local) -> new TestLink(c, B, "b", true, local, -1, 81)));
         assertEquals(1, client.ep.linkCount());
         // A connect that fails leaves no table behind for a remote it never reached.
-        assertThrows(IllegalStateException.class, () -> client.ep.connect(A, "self", 80, 0, client.config(), now,
-                (c, local) -> {
+        assertThrows(
+                IllegalStateException.class,
+                () -> client.ep.connect(A, "self", 80, 0, client.config(), now, (c, local) -> {
                     throw new IllegalStateException("the glue could not make its connection");
                 }));
         assertEquals(1, client.ep.remoteCount());
@@ -584,11 +626,19 @@ class StreamEndpointTest {
     void connectionsToOneRemoteAreBounded() throws Exception {
         Node client = new Node(A, "a", 21);
         for (int i = 0; i < StreamEndpoint.MAX_LINKS_PER_PEER; i++) {
-            client.ep.connect(B, "b", 80, 0, client.config(), now,
-                    (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
+            client.ep.connect(
+                    B, "b", 80, 0, client.config(), now, (c, local) -> new TestLink(c, B, "b", true, local, -1, 80));
         }
-        assertThrows(ConnectException.class, () -> client.ep.connect(B, "b", 80, 0, client.config(), now,
-                (c, local) -> new TestLink(c, B, "b", true, local, -1, 80)));
+        assertThrows(
+                ConnectException.class,
+                () -> client.ep.connect(
+                        B,
+                        "b",
+                        80,
+                        0,
+                        client.config(),
+                        now,
+                        (c, local) -> new TestLink(c, B, "b", true, local, -1, 80)));
         assertEquals(StreamEndpoint.MAX_LINKS_PER_PEER, client.ep.linkCount());
     }
 
@@ -617,7 +667,9 @@ class StreamEndpointTest {
         AckRanges ranges = new AckRanges(AckRanges.MAX_COUNT);
         ranges.append(1, 4);
         ranges.append(10, 1);
-        ByteBuffer payload = ByteBuffer.wrap(new byte[] {9, 'a', 'b', 'c', 'd', 9}).position(1).limit(5);
+        ByteBuffer payload = ByteBuffer.wrap(new byte[] {9, 'a', 'b', 'c', 'd', 9})
+                .position(1)
+                .limit(5);
 
         enc.sendOpen(64, 0xdeadbeef, MessageFields.S_OPEN_FLAG_LINK_IS_PORT);
         enc.sendClose(StreamConnection.REASON_REFUSED, 0xdeadbeef, 0xdeadbeef);
@@ -665,6 +717,8 @@ class StreamEndpointTest {
         // S_DACK needs 7 + 5 + 4 + 3 bytes; with 11 + 3 the acknowledgement and the data go apart.
         enc.sendDataAck(1, ranges, 2, ByteBuffer.allocate(3));
         assertEquals(2, out.abandoned);
-        assertEquals(List.of(MessageType.S_ACK, MessageType.S_DATA), out.sent.stream().map(Sent::type).toList());
+        assertEquals(
+                List.of(MessageType.S_ACK, MessageType.S_DATA),
+                out.sent.stream().map(Sent::type).toList());
     }
 }

@@ -8,8 +8,7 @@ import org.anode.engine.Transport;
 
 /** A receiver that records packets and their sources, for transport tests. */
 final class CarrierTestSupport implements PacketReceiver {
-    record Received(Transport via, InetSocketAddress source, byte[] packet) {
-    }
+    record Received(Transport via, InetSocketAddress source, byte[] packet) {}
 
     final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
 

@@ -64,8 +64,19 @@ class FallbackPolicyTest {
     @Test
     void tcpFailuresLeadToHttpAfterTheConfiguredAttemptsWithBackoff() {
         FallbackConfig d = FallbackConfig.defaults();
-        FallbackConfig config = new FallbackConfig(true, true, d.udpTimeout(), d.tcpConnectTimeout(), 2, d.reconnectMin(),
-                d.reconnectMax(), d.tcpRetryInterval(), d.probeInterval(), d.httpRequestTimeout(), d.maxQueuedBytes(), null);
+        FallbackConfig config = new FallbackConfig(
+                true,
+                true,
+                d.udpTimeout(),
+                d.tcpConnectTimeout(),
+                2,
+                d.reconnectMin(),
+                d.reconnectMax(),
+                d.tcpRetryInterval(),
+                d.probeInterval(),
+                d.httpRequestTimeout(),
+                d.maxQueuedBytes(),
+                null);
         FallbackPolicy p = new FallbackPolicy(config, true, true, 0);
         p.udpSent(0);
         p.tick(3 * S);

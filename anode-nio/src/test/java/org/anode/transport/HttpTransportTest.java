@@ -42,8 +42,18 @@ class HttpTransportTest {
     void start() throws IOException {
         loop = new EventLoop("http-test");
         loop.start();
-        CarrierLimits limits = new CarrierLimits(64, 8, 4096, Duration.ofSeconds(5), Duration.ofSeconds(1), 64 * 1024,
-                16 * 1024, 2048, Duration.ofSeconds(2), 16, Duration.ofSeconds(60));
+        CarrierLimits limits = new CarrierLimits(
+                64,
+                8,
+                4096,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                64 * 1024,
+                16 * 1024,
+                2048,
+                Duration.ofSeconds(2),
+                16,
+                Duration.ofSeconds(60));
         http = HttpTransport.listen(loop, new InetSocketAddress(LO, 0), limits, rx);
         http.serve("/z", "n=zone\n".getBytes(StandardCharsets.US_ASCII));
     }
@@ -71,8 +81,7 @@ class HttpTransportTest {
     }
 
     /** Reads one response: status code and body. */
-    record Response(int code, byte[] body) {
-    }
+    record Response(int code, byte[] body) {}
 
     private static Response read(Socket s) throws IOException {
         InputStream in = s.getInputStream();
@@ -84,7 +93,9 @@ class HttpTransportTest {
                 throw new IOException("closed before the end of the head: " + head);
             }
             head.write(b);
-            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                    ? state + 1
+                    : 0;
         }
         String h = head.toString(StandardCharsets.ISO_8859_1);
         int code = Integer.parseInt(h.substring(9, 12));
@@ -111,7 +122,8 @@ class HttpTransportTest {
         Socket s = connect();
         byte[] p1 = CarrierTestSupport.packet(60, 1);
         byte[] p2 = CarrierTestSupport.packet(70, 2);
-        ByteBuffer body = ByteBuffer.allocate(134).put(CarrierTestSupport.framed(p1)).put(CarrierTestSupport.framed(p2));
+        ByteBuffer body =
+                ByteBuffer.allocate(134).put(CarrierTestSupport.framed(p1)).put(CarrierTestSupport.framed(p2));
         s.getOutputStream().write(post("/a?s=abc", body.array()));
         CarrierTestSupport.Received r1 = rx.take();
         assertArrayEquals(p1, r1.packet());
@@ -146,8 +158,9 @@ class HttpTransportTest {
     @Test
     void theZoneFileIsServedByGetAndUnknownPathsAreNot() throws Exception {
         Socket s = connect();
-        s.getOutputStream().write("GET /z HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                .getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream()
+                .write("GET /z HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
         Response z = read(s);
         assertEquals(200, z.code());
         assertEquals("n=zone\n", new String(z.body(), StandardCharsets.US_ASCII));
@@ -164,14 +177,18 @@ class HttpTransportTest {
         oversizedFrame.getOutputStream().write(post("/a?s=o", new byte[] {(byte) 0xff, (byte) 0xf0, 1, 2}));
         assertEquals(400, read(oversizedFrame).code());
         Socket huge = connect();
-        huge.getOutputStream().write(("POST /a HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        huge.getOutputStream()
+                .write(("POST /a HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
         assertEquals(413, read(huge).code());
         Socket chunked = connect();
-        chunked.getOutputStream().write(("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        chunked.getOutputStream()
+                .write(("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
         assertEquals(411, read(chunked).code());
         Socket bigHead = connect();
-        bigHead.getOutputStream().write(("GET /z HTTP/1.1\r\nX: " + "a".repeat(5000) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        bigHead.getOutputStream()
+                .write(("GET /z HTTP/1.1\r\nX: " + "a".repeat(5000) + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
         assertEquals(431, read(bigHead).code());
         // A truncated frame at the end of the body is refused too.
         Socket truncated = connect();
@@ -191,8 +208,9 @@ class HttpTransportTest {
         Socket slowloris = connect();
         slowloris.getOutputStream().write("POST /a HTTP/1.1\r\nContent-Le".getBytes(StandardCharsets.ISO_8859_1));
         Socket slowBody = connect();
-        slowBody.getOutputStream().write("POST /a?s=slow HTTP/1.1\r\nContent-Length: 100\r\n\r\n\u0000"
-                .getBytes(StandardCharsets.ISO_8859_1));
+        slowBody.getOutputStream()
+                .write("POST /a?s=slow HTTP/1.1\r\nContent-Length: 100\r\n\r\n\u0000"
+                        .getBytes(StandardCharsets.ISO_8859_1));
         long t0 = System.nanoTime();
         assertTrue(closedByServer(slowloris), "a head not completed within the request timeout");
         assertTrue(closedByServer(slowBody), "a body not completed within the request timeout");
@@ -229,12 +247,10 @@ class HttpTransportTest {
             }
 
             @Override
-            public void succeeded() {
-            }
+            public void succeeded() {}
 
             @Override
-            public void failed(String why) {
-            }
+            public void failed(String why) {}
         });
         c.start();
         for (int i = 0; i < 50; i++) {

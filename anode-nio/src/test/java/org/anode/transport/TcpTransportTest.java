@@ -37,7 +37,8 @@ class TcpTransportTest {
     void start() throws IOException {
         loop = new EventLoop("tcp-test");
         loop.start();
-        CarrierLimits limits = CarrierLimits.defaults().withPerSource(4)
+        CarrierLimits limits = CarrierLimits.defaults()
+                .withPerSource(4)
                 .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(25));
         tcp = TcpTransport.listen(loop, new InetSocketAddress(LO, 0), limits, rx);
     }
@@ -92,7 +93,8 @@ class TcpTransportTest {
         // Two packets in one write, then one split byte by byte.
         byte[] a = CarrierTestSupport.packet(30, 2);
         byte[] b = CarrierTestSupport.packet(40, 3);
-        ByteBuffer both = ByteBuffer.allocate(74).put(CarrierTestSupport.framed(a)).put(CarrierTestSupport.framed(b));
+        ByteBuffer both =
+                ByteBuffer.allocate(74).put(CarrierTestSupport.framed(a)).put(CarrierTestSupport.framed(b));
         s.getOutputStream().write(both.array());
         assertArrayEquals(a, rx.take().packet());
         assertArrayEquals(b, rx.take().packet());

@@ -17,13 +17,15 @@ class StreamWritersTest {
         assertThrows(IllegalArgumentException.class, () -> MessageFields.writeSOpen(b, 1, 2, 0x10000, 4, 0));
         assertThrows(IllegalArgumentException.class, () -> MessageFields.writeSClose(b, 1, 2, 4, 5, 6));
         assertThrows(IllegalArgumentException.class, () -> MessageFields.writeSClose(b, 1, -1, 0, 5, 6));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> MessageFields.writeSData(b, 1, 0x10000, 3, ByteBuffer.allocate(0)));
     }
 
     @Test
     void payloadWritersCopyTheRemainingBytesAndLeaveThePayloadAlone() throws WireException {
-        ByteBuffer payload = ByteBuffer.wrap(new byte[] {0, 1, 2, 3, 0}).position(1).limit(4);
+        ByteBuffer payload =
+                ByteBuffer.wrap(new byte[] {0, 1, 2, 3, 0}).position(1).limit(4);
         ByteBuffer b = ByteBuffer.allocate(64);
         MessageFields.writeSData(b, 7, 8, 9, payload);
         assertEquals(1, payload.position());

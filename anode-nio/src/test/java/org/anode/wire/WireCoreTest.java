@@ -52,7 +52,8 @@ class WireCoreTest {
                 assertEquals(p.encodedLength(), bytes.length);
                 ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 7).position(7);
                 direct.put(bytes).flip().position(7);
-                for (ByteBuffer buf : List.of(ByteBuffer.wrap(bytes), direct, ByteBuffer.wrap(bytes).asReadOnlyBuffer())) {
+                for (ByteBuffer buf : List.of(
+                        ByteBuffer.wrap(bytes), direct, ByteBuffer.wrap(bytes).asReadOnlyBuffer())) {
                     r.wrap(buf);
                     assertTrue(r.verifyMac(k), m.toString());
                     assertEquals(p, r.toPacket());
@@ -76,7 +77,8 @@ class WireCoreTest {
     void macDependsOnKeyAndIgnoresHopCount() throws Exception {
         AesCmac k = WireFixtures.cmac(WireFixtures.KEY_AB);
         AesCmac other = WireFixtures.cmac("00".repeat(32));
-        Packet p = new Packet(0, false, AddressField.full(A), AddressField.shortOf(B), 1, 2, new Message.Ping(new byte[5]));
+        Packet p = new Packet(
+                0, false, AddressField.full(A), AddressField.shortOf(B), 1, 2, new Message.Ping(new byte[5]));
         byte[] bytes = p.toByteArray(k);
         PacketReader r = new PacketReader().wrap(ByteBuffer.wrap(bytes));
         assertTrue(r.verifyMac(k));
@@ -94,8 +96,15 @@ class WireCoreTest {
     @Test
     void verifyLeavesBufferUntouched() throws Exception {
         AesCmac k = WireFixtures.cmac(WireFixtures.KEY_AB);
-        byte[] bytes = new Packet(0, false, AddressField.shortOf(A), AddressField.shortOf(B), 0, 0,
-                new Message.SData(1, 2, 3, new byte[1400 - 36])).toByteArray(k);
+        byte[] bytes = new Packet(
+                        0,
+                        false,
+                        AddressField.shortOf(A),
+                        AddressField.shortOf(B),
+                        0,
+                        0,
+                        new Message.SData(1, 2, 3, new byte[1400 - 36]))
+                .toByteArray(k);
         byte[] copy = bytes.clone();
         ByteBuffer b = ByteBuffer.wrap(bytes).position(0);
         PacketReader r = new PacketReader().wrap(b);
@@ -229,8 +238,15 @@ class WireCoreTest {
 
     @Test
     void badInputGivesWireException() {
-        byte[] good = new Packet(0, false, AddressField.shortOf(A), AddressField.shortOf(B), 0, 0,
-                new Message.SAck(1, 2, 3, List.of(new AckRange(1, 4)))).toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
+        byte[] good = new Packet(
+                        0,
+                        false,
+                        AddressField.shortOf(A),
+                        AddressField.shortOf(B),
+                        0,
+                        0,
+                        new Message.SAck(1, 2, 3, List.of(new AckRange(1, 4))))
+                .toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
         PacketReader r = new PacketReader();
         // Truncated below the minimum header.
         assertThrows(WireException.class, () -> r.wrap(ByteBuffer.wrap(good, 0, 27)));
@@ -239,11 +255,15 @@ class WireCoreTest {
         // Undefined flag.
         byte[] f = good.clone();
         f[1] = 0x08;
-        assertTrue(assertThrows(WireException.class, () -> r.wrap(ByteBuffer.wrap(f))).getMessage().contains("flag"));
+        assertTrue(assertThrows(WireException.class, () -> r.wrap(ByteBuffer.wrap(f)))
+                .getMessage()
+                .contains("flag"));
         // Unknown message type.
         byte[] t = good.clone();
         t[27] = 0x0a;
-        assertTrue(assertThrows(WireException.class, () -> r.wrap(ByteBuffer.wrap(t))).getMessage().contains("type"));
+        assertTrue(assertThrows(WireException.class, () -> r.wrap(ByteBuffer.wrap(t)))
+                .getMessage()
+                .contains("type"));
         // Count zero in an ack range.
         byte[] z = good.clone();
         z[z.length - 1] = 0;
@@ -259,8 +279,9 @@ class WireCoreTest {
 
     @Test
     void fullAddressValidatedLazily() throws Exception {
-        byte[] bytes = new Packet(0, false, AddressField.full(A), AddressField.shortOf(B), 0, 0,
-                new Message.Ping(new byte[0])).toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
+        byte[] bytes = new Packet(
+                        0, false, AddressField.full(A), AddressField.shortOf(B), 0, 0, new Message.Ping(new byte[0]))
+                .toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
         // Make the key x coordinate = p (not < p): passes the cheap checks, fails point validation.
         for (int i = 0; i < 32; i++) {
             bytes[PacketFormat.SENDER + 8 + i] = (byte) 0xff;
@@ -276,8 +297,9 @@ class WireCoreTest {
 
     @Test
     void frameDecoderBasics() throws Exception {
-        byte[] pkt = new Packet(0, false, AddressField.shortOf(A), AddressField.shortOf(B), 0, 0,
-                new Message.Ping(new byte[3])).toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
+        byte[] pkt = new Packet(
+                        0, false, AddressField.shortOf(A), AddressField.shortOf(B), 0, 0, new Message.Ping(new byte[3]))
+                .toByteArray(WireFixtures.cmac(WireFixtures.KEY_AB));
         ByteBuffer stream = ByteBuffer.allocate(2 * (pkt.length + 2));
         FrameDecoder.writeFrame(stream, ByteBuffer.wrap(pkt));
         FrameDecoder.writeFrame(stream, ByteBuffer.wrap(pkt));
@@ -293,7 +315,8 @@ class WireCoreTest {
         assertNull(d.next(ByteBuffer.wrap(new byte[] {0})));
         assertThrows(WireException.class, d::endOfStream);
         assertNull(d.next(ByteBuffer.wrap(new byte[] {30, 1})));
-        assertTrue(assertThrows(WireException.class, d::endOfStream).getMessage().contains("1 of 30"));
+        assertTrue(
+                assertThrows(WireException.class, d::endOfStream).getMessage().contains("1 of 30"));
         FrameDecoder bad = new FrameDecoder(100);
         assertThrows(WireException.class, () -> bad.next(ByteBuffer.wrap(new byte[] {0, 27})));
         assertThrows(WireException.class, () -> bad.next(ByteBuffer.wrap(new byte[] {0, 30})));

@@ -18,6 +18,7 @@ final class WireFixtures {
     static final String B_HEX = "01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e";
     /** Short ids from the vectors. */
     static final String A_SHORT = "4d8b58fffbd28bf5";
+
     static final String B_SHORT = "20b55c199017cdb7";
     /** ECDH(A's secret, B's address), 32 bytes, from the key-agreement vector: the A-B MAC key. */
     static final String KEY_AB = "a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a";
@@ -25,8 +26,7 @@ final class WireFixtures {
     static final AnodeAddress A = addr(A_HEX);
     static final AnodeAddress B = addr(B_HEX);
 
-    private WireFixtures() {
-    }
+    private WireFixtures() {}
 
     static AnodeAddress addr(String hex) {
         try {

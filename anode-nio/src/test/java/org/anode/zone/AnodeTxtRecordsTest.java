@@ -29,24 +29,38 @@ class AnodeTxtRecordsTest {
 
     @Test
     void otherRecordsAreNotAnodeRecords() throws Exception {
-        for (String s : List.of("", "v=spf1 -all", "anode", "anode-x:" + A0, A0, "\"", "xanode:" + A0,
-                "google-site-verification=abc", "\"anode:" + A0)) {
+        for (String s : List.of(
+                "",
+                "v=spf1 -all",
+                "anode",
+                "anode-x:" + A0,
+                A0,
+                "\"",
+                "xanode:" + A0,
+                "google-site-verification=abc",
+                "\"anode:" + A0)) {
             assertTrue(AnodeTxtRecords.parse(s).isEmpty(), s);
         }
     }
 
     @Test
     void badAddressAfterPrefixIsAnError() {
-        for (String s : List.of("anode:", "anode:xyz", "anode: " + A0, "anode:" + A0 + "a", "anode:" + A0.substring(1),
-                "anode:" + A0.replace('a', '1'), "anode:" + A0 + " x")) {
+        for (String s : List.of(
+                "anode:",
+                "anode:xyz",
+                "anode: " + A0,
+                "anode:" + A0 + "a",
+                "anode:" + A0.substring(1),
+                "anode:" + A0.replace('a', '1'),
+                "anode:" + A0 + " x")) {
             assertThrows(InvalidAddressException.class, () -> AnodeTxtRecords.parse(s), s);
         }
     }
 
     @Test
     void listSkipsOtherAndBadRecordsAndDuplicates() {
-        List<AnodeAddress> got = AnodeTxtRecords.addresses(Arrays.asList("v=spf1 -all", "anode:" + A1, "anode:bad",
-                null, "\"ANODE:" + A0.toUpperCase() + "\"", "anode:" + A1));
+        List<AnodeAddress> got = AnodeTxtRecords.addresses(Arrays.asList(
+                "v=spf1 -all", "anode:" + A1, "anode:bad", null, "\"ANODE:" + A0.toUpperCase() + "\"", "anode:" + A1));
         assertEquals(List.of(ZoneTestData.vector(1), ZoneTestData.vector(0)), got);
         assertTrue(AnodeTxtRecords.addresses(List.of()).isEmpty());
     }

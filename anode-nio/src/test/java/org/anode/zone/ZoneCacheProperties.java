@@ -26,25 +26,26 @@ class ZoneCacheProperties {
     private static final Duration RETRY_MAX = Duration.ofMinutes(15);
 
     /** kind 0: the clock moves on; 1: a fetch gives a file; 2: a fetch fails. */
-    record Step(int kind, long seconds, long revision, long ttl) {
-    }
+    record Step(int kind, long seconds, long revision, long ttl) {}
 
     @Provide
     Arbitrary<List<Step>> steps() {
         Arbitrary<Step> step = Combinators.combine(
-                Arbitraries.integers().between(0, 2),
-                Arbitraries.longs().between(0, 2 * 24 * 3600),
-                Arbitraries.longs().between(0, 12),
-                Arbitraries.oneOf(Arbitraries.longs().between(0, 200), Arbitraries.longs().between(0, 3 * 24 * 3600),
-                        Arbitraries.just(Long.MAX_VALUE)))
+                        Arbitraries.integers().between(0, 2),
+                        Arbitraries.longs().between(0, 2 * 24 * 3600),
+                        Arbitraries.longs().between(0, 12),
+                        Arbitraries.oneOf(
+                                Arbitraries.longs().between(0, 200),
+                                Arbitraries.longs().between(0, 3 * 24 * 3600),
+                                Arbitraries.just(Long.MAX_VALUE)))
                 .as(Step::new);
         return step.list().ofMaxSize(60);
     }
 
     @Provide
     Arbitrary<Long> starts() {
-        return Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.just(Long.MAX_VALUE - 3600 * S),
-                Arbitraries.just(Long.MIN_VALUE));
+        return Arbitraries.oneOf(
+                Arbitraries.longs(), Arbitraries.just(Long.MAX_VALUE - 3600 * S), Arbitraries.just(Long.MIN_VALUE));
     }
 
     private static String file(long revision, long ttl) {
@@ -66,8 +67,11 @@ class ZoneCacheProperties {
                     ZoneFile f = ZoneFile.parse(file(s.revision, s.ttl));
                     ZoneCacheEntry.Outcome o = e.fetched(f, now);
                     failures = 0;
-                    assertEquals(before != null && s.revision < before.revision()
-                            ? ZoneCacheEntry.Outcome.IGNORED_OLDER : ZoneCacheEntry.Outcome.INSTALLED, o);
+                    assertEquals(
+                            before != null && s.revision < before.revision()
+                                    ? ZoneCacheEntry.Outcome.IGNORED_OLDER
+                                    : ZoneCacheEntry.Outcome.INSTALLED,
+                            o);
                     bestRevision = Math.max(bestRevision, s.revision);
                     // A fresh answer of either kind is good for the clamped ttl of the kept file.
                     long ttl = ZoneCacheEntry.effectiveTtl(e.file()).toNanos();
@@ -78,15 +82,18 @@ class ZoneCacheProperties {
                     assertTrue(e.fetchDue(now + ttl));
                 }
                 default -> {
-                    e.failed(new ZoneUnavailableException(new Zone(1), ZoneUnavailableException.Reason.UNREACHABLE,
-                            "test", null), now);
+                    e.failed(
+                            new ZoneUnavailableException(
+                                    new Zone(1), ZoneUnavailableException.Reason.UNREACHABLE, "test", null),
+                            now);
                     failures++;
                     assertSame(before, e.file(), "a failure keeps the file");
                     long wait = e.retryAt() - now;
                     assertEquals(e.backoffNanos(failures), wait);
                     assertTrue(wait >= RETRY_MIN.toNanos() && wait <= RETRY_MAX.toNanos());
                     if (failures > 1) {
-                        assertTrue(wait == RETRY_MAX.toNanos() || wait == 2 * e.backoffNanos(failures - 1),
+                        assertTrue(
+                                wait == RETRY_MAX.toNanos() || wait == 2 * e.backoffNanos(failures - 1),
                                 "the wait doubles until the maximum");
                     }
                     assertFalse(e.retryDue(now + wait - 1));

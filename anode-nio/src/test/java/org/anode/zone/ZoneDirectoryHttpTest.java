@@ -73,8 +73,9 @@ class ZoneDirectoryHttpTest {
         });
         server.createContext("/missing/", ex -> respond(ex, 404, "no such zone".getBytes(StandardCharsets.UTF_8)));
         server.createContext("/big/", ex -> respond(ex, 200, new byte[LIMITS.maxSize() + 1]));
-        server.createContext("/bad/", ex -> respond(ex, 200, "n=x\nthis line has no equals sign\n"
-                .getBytes(StandardCharsets.UTF_8)));
+        server.createContext(
+                "/bad/",
+                ex -> respond(ex, 200, "n=x\nthis line has no equals sign\n".getBytes(StandardCharsets.UTF_8)));
         server.createContext("/slow/", ex -> {
             // Headers never come within the client's timeout.
             try {
@@ -118,7 +119,9 @@ class ZoneDirectoryHttpTest {
     }
 
     private static ZoneDirectoryConfig config(String primary, String fallback) {
-        return ZoneDirectoryConfig.defaults().withLocator(ZoneLocator.of(primary, fallback)).withLimits(LIMITS)
+        return ZoneDirectoryConfig.defaults()
+                .withLocator(ZoneLocator.of(primary, fallback))
+                .withLimits(LIMITS)
                 .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
     }
 
@@ -157,7 +160,8 @@ class ZoneDirectoryHttpTest {
         ZoneDirectory d = ZoneDirectory.create(config(base + "/missing/{zone}", null));
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.NOT_FOUND, e.reason());
-        assertEquals(404, assertInstanceOf(ZoneFetchException.class, e.getCause()).statusCode());
+        assertEquals(
+                404, assertInstanceOf(ZoneFetchException.class, e.getCause()).statusCode());
     }
 
     @Test
@@ -165,7 +169,8 @@ class ZoneDirectoryHttpTest {
         ZoneDirectory d = ZoneDirectory.create(config(base + "/big/{zone}", null));
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.MALFORMED, e.reason());
-        assertEquals(ZoneFetchException.Reason.TOO_LARGE,
+        assertEquals(
+                ZoneFetchException.Reason.TOO_LARGE,
                 assertInstanceOf(ZoneFetchException.class, e.getCause()).reason());
     }
 
@@ -175,17 +180,19 @@ class ZoneDirectoryHttpTest {
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.MALFORMED, e.reason());
         ZoneFetchException cause = assertInstanceOf(ZoneFetchException.class, e.getCause());
-        assertEquals(2, assertInstanceOf(ZoneFileException.class, cause.getCause()).line());
+        assertEquals(
+                2, assertInstanceOf(ZoneFileException.class, cause.getCause()).line());
         assertTrue(d.cached(ZONE).isEmpty());
     }
 
     @Test
     void slowServerTimesOut() {
-        ZoneDirectory d = ZoneDirectory.create(config(base + "/slow/{zone}", null)
-                .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)));
+        ZoneDirectory d = ZoneDirectory.create(
+                config(base + "/slow/{zone}", null).withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)));
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, e.reason());
-        assertEquals(ZoneFetchException.Reason.TIMEOUT,
+        assertEquals(
+                ZoneFetchException.Reason.TIMEOUT,
                 assertInstanceOf(ZoneFetchException.class, e.getCause()).reason());
     }
 
@@ -194,19 +201,23 @@ class ZoneDirectoryHttpTest {
         ZoneDirectory d = ZoneDirectory.create(config(base + "/redirect/{zone}", null));
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, e.reason());
-        assertEquals(302, assertInstanceOf(ZoneFetchException.class, e.getCause()).statusCode());
+        assertEquals(
+                302, assertInstanceOf(ZoneFetchException.class, e.getCause()).statusCode());
     }
 
     @Test
     void draftUrlGoesThroughTheProxy() throws Exception {
         // The draft's DNS URL names a host that does not resolve here; through an HTTP proxy the
         // client never resolves it, so the request arriving at the proxy shows the exact URL.
-        ZoneFetcher fetcher = ZoneFetcher.builder().limits(LIMITS)
-                .proxy(ProxySelector.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"),
-                        server.getAddress().getPort())))
-                .connectTimeout(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(5)).build();
-        ZoneDirectory d = ZoneDirectory.create(ZoneDirectoryConfig.defaults().withLimits(LIMITS),
-                fetcher::fetchBytes, System::nanoTime);
+        ZoneFetcher fetcher = ZoneFetcher.builder()
+                .limits(LIMITS)
+                .proxy(ProxySelector.of(new InetSocketAddress(
+                        InetAddress.getByName("127.0.0.1"), server.getAddress().getPort())))
+                .connectTimeout(Duration.ofSeconds(5))
+                .timeout(Duration.ofSeconds(5))
+                .build();
+        ZoneDirectory d = ZoneDirectory.create(
+                ZoneDirectoryConfig.defaults().withLimits(LIMITS), fetcher::fetchBytes, System::nanoTime);
         assertEquals(3, get(d.lookup(ZONE)).revision());
         assertTrue(proxied.contains("http://a--0a0b0c0d.net/z"), proxied.toString());
     }
@@ -220,12 +231,13 @@ class ZoneDirectoryHttpTest {
         System.setProperty(keys[0], "127.0.0.1");
         System.setProperty(keys[1], Integer.toString(server.getAddress().getPort()));
         try {
-            ZoneDirectory d = ZoneDirectory.create(ZoneDirectoryConfig.defaults().withLimits(LIMITS)
+            ZoneDirectory d = ZoneDirectory.create(ZoneDirectoryConfig.defaults()
+                    .withLimits(LIMITS)
                     .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5)));
             int before = proxied.size();
             assertEquals(3, get(d.lookup(ZONE)).revision());
-            assertTrue(proxied.subList(before, proxied.size()).contains("http://a--0a0b0c0d.net/z"),
-                    proxied.toString());
+            assertTrue(
+                    proxied.subList(before, proxied.size()).contains("http://a--0a0b0c0d.net/z"), proxied.toString());
         } finally {
             for (int i = 0; i < keys.length; i++) {
                 if (saved[i] == null) {
@@ -263,16 +275,22 @@ class ZoneDirectoryHttpTest {
         assertEquals(2, get(d.refresh(ZONE)).revision());
         Files.write(file, new byte[LIMITS.maxSize() + 1]);
         ZoneDirectory big = ZoneDirectory.create(c, fetcher::fetchBytes, now::get);
-        assertEquals(ZoneUnavailableException.Reason.MALFORMED, failure(big.lookup(ZONE)).reason());
-        ZoneDirectory missing = ZoneDirectory.create(c.withOverride(ZONE, ZoneSource.file(dir.resolve("none"))),
-                fetcher::fetchBytes, now::get);
-        assertEquals(ZoneUnavailableException.Reason.NOT_FOUND, failure(missing.lookup(ZONE)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.MALFORMED,
+                failure(big.lookup(ZONE)).reason());
+        ZoneDirectory missing = ZoneDirectory.create(
+                c.withOverride(ZONE, ZoneSource.file(dir.resolve("none"))), fetcher::fetchBytes, now::get);
+        assertEquals(
+                ZoneUnavailableException.Reason.NOT_FOUND,
+                failure(missing.lookup(ZONE)).reason());
     }
 
     @Test
     void zoneZeroFromAConfiguredUrl() throws Exception {
         ZoneDirectory local = ZoneDirectory.create(config(base + "/ok/{zone}/z", null));
-        assertEquals(ZoneUnavailableException.Reason.LOCAL_ONLY, failure(local.lookup(Zone.DEFAULT)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.LOCAL_ONLY,
+                failure(local.lookup(Zone.DEFAULT)).reason());
         ZoneDirectory d = ZoneDirectory.create(config(base + "/missing/{zone}", null)
                 .withOverride(Zone.DEFAULT, ZoneSource.url(URI.create(base + "/ok/0a0b0c0d/z"))));
         assertEquals(3, get(d.lookup(Zone.DEFAULT)).revision());

@@ -43,6 +43,7 @@ class ZoneDirectoryTest {
 
     /** Answers per source, in order; every call is recorded. */
     private final Map<ZoneSource, ArrayDeque<Supplier<CompletableFuture<byte[]>>>> answers = new HashMap<>();
+
     private final List<ZoneSource> calls = new ArrayList<>();
 
     private final ZoneDirectory.Fetch fetch = source -> {
@@ -51,8 +52,12 @@ class ZoneDirectoryTest {
         }
         ArrayDeque<Supplier<CompletableFuture<byte[]>>> q = answers.get(source);
         if (q == null || q.isEmpty()) {
-            return CompletableFuture.failedFuture(new ZoneFetchException(ZoneFetchException.Reason.IO,
-                    URI.create("http://unscripted/"), 0, "no answer scripted for " + source, null));
+            return CompletableFuture.failedFuture(new ZoneFetchException(
+                    ZoneFetchException.Reason.IO,
+                    URI.create("http://unscripted/"),
+                    0,
+                    "no answer scripted for " + source,
+                    null));
         }
         return q.poll().get();
     };
@@ -75,8 +80,10 @@ class ZoneDirectoryTest {
     }
 
     private void fail(ZoneSource source, ZoneFetchException.Reason reason, int status, Throwable cause) {
-        answer(source, () -> CompletableFuture.failedFuture(new ZoneFetchException(reason,
-                URI.create("http://x/"), status, reason + " " + status, cause)));
+        answer(
+                source,
+                () -> CompletableFuture.failedFuture(
+                        new ZoneFetchException(reason, URI.create("http://x/"), status, reason + " " + status, cause)));
     }
 
     static String zoneFile(long revision, long ttlSeconds, boolean withRelay) {
@@ -176,8 +183,8 @@ class ZoneDirectoryTest {
         assertEquals(3, callCount());
 
         assertEquals(Duration.ofSeconds(90), ZoneCacheEntry.effectiveTtl(ZoneFile.parse(zoneFile(1, 90, false))));
-        assertEquals(Duration.ofDays(1),
-                ZoneCacheEntry.effectiveTtl(ZoneFile.parse(zoneFile(1, Long.MAX_VALUE, false))));
+        assertEquals(
+                Duration.ofDays(1), ZoneCacheEntry.effectiveTtl(ZoneFile.parse(zoneFile(1, Long.MAX_VALUE, false))));
     }
 
     @Test
@@ -207,8 +214,8 @@ class ZoneDirectoryTest {
 
     @Test
     void failedRefreshKeepsTheFileAndBacksOff() throws Exception {
-        ZoneDirectory d = directory(ZoneDirectoryConfig.defaults().withRetry(Duration.ofSeconds(5),
-                Duration.ofSeconds(30)));
+        ZoneDirectory d =
+                directory(ZoneDirectoryConfig.defaults().withRetry(Duration.ofSeconds(5), Duration.ofSeconds(30)));
         serve(DNS, zoneFile(7, 60, true));
         ZoneFile good = get(d.lookup(ZONE));
         advance(60);
@@ -275,7 +282,9 @@ class ZoneDirectoryTest {
         ZoneDirectory d2 = directory();
         fail(DNS, ZoneFetchException.Reason.HTTP_STATUS, 503, null);
         fail(IP, ZoneFetchException.Reason.HTTP_STATUS, 500, null);
-        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(d2.lookup(ZONE)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.UNREACHABLE,
+                failure(d2.lookup(ZONE)).reason());
     }
 
     @Test
@@ -310,7 +319,9 @@ class ZoneDirectoryTest {
         ZoneDirectory d = directory(ZoneDirectoryConfig.defaults().withLimits(new ZoneFileLimits(64, 16, 16, 64)));
         serve(DNS, zoneFile(1, 60, true));
         fail(IP, ZoneFetchException.Reason.TOO_LARGE, 200, null);
-        assertEquals(ZoneUnavailableException.Reason.MALFORMED, failure(d.lookup(ZONE)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.MALFORMED,
+                failure(d.lookup(ZONE)).reason());
     }
 
     @Test
@@ -334,7 +345,9 @@ class ZoneDirectoryTest {
         ZoneSource file = new ZoneSource.LocalFile(Path.of("/nonexistent/zone"));
         ZoneDirectory d = directory(ZoneDirectoryConfig.defaults().withOverride(ZONE, file));
         fail(file, ZoneFetchException.Reason.IO, 0, new NoSuchFileException("/nonexistent/zone"));
-        assertEquals(ZoneUnavailableException.Reason.NOT_FOUND, failure(d.lookup(ZONE)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.NOT_FOUND,
+                failure(d.lookup(ZONE)).reason());
     }
 
     @Test
@@ -385,14 +398,14 @@ class ZoneDirectoryTest {
 
     @Test
     void aSharedFailureReachesEveryWaiter() {
-        ZoneDirectory d = directory(ZoneDirectoryConfig.defaults().withLocator(
-                ZoneLocator.of("http://a--{zone}.net/z", null)));
+        ZoneDirectory d =
+                directory(ZoneDirectoryConfig.defaults().withLocator(ZoneLocator.of("http://a--{zone}.net/z", null)));
         CompletableFuture<byte[]> pending = new CompletableFuture<>();
         answer(DNS, () -> pending);
         CompletableFuture<ZoneFile> a = d.lookup(ZONE);
         CompletableFuture<ZoneFile> b = d.lookup(ZONE);
-        pending.completeExceptionally(new ZoneFetchException(ZoneFetchException.Reason.HTTP_STATUS,
-                URI.create("http://x/"), 410, "gone", null));
+        pending.completeExceptionally(new ZoneFetchException(
+                ZoneFetchException.Reason.HTTP_STATUS, URI.create("http://x/"), 410, "gone", null));
         assertEquals(ZoneUnavailableException.Reason.NOT_FOUND, failure(a).reason());
         assertEquals(ZoneUnavailableException.Reason.NOT_FOUND, failure(b).reason());
         assertEquals(1, callCount());
@@ -400,25 +413,36 @@ class ZoneDirectoryTest {
 
     @Test
     void aFetchFunctionThatThrowsIsAFailureNotACrash() {
-        ZoneDirectory d = ZoneDirectory.create(ZoneDirectoryConfig.defaults(), s -> {
-            throw new IllegalStateException("broken transport");
-        }, now::get);
+        ZoneDirectory d = ZoneDirectory.create(
+                ZoneDirectoryConfig.defaults(),
+                s -> {
+                    throw new IllegalStateException("broken transport");
+                },
+                now::get);
         ZoneUnavailableException e = failure(d.lookup(ZONE));
         assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, e.reason());
         ZoneDirectory nulls = ZoneDirectory.create(ZoneDirectoryConfig.defaults(), s -> null, now::get);
-        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(nulls.lookup(ZONE)).reason());
-        ZoneDirectory noData = ZoneDirectory.create(ZoneDirectoryConfig.defaults(),
-                s -> CompletableFuture.completedFuture(null), now::get);
-        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(noData.lookup(ZONE)).reason());
-        ZoneDirectory failing = ZoneDirectory.create(ZoneDirectoryConfig.defaults(),
-                s -> CompletableFuture.failedFuture(new IllegalStateException("not a ZoneFetchException")), now::get);
-        assertEquals(ZoneUnavailableException.Reason.UNREACHABLE, failure(failing.lookup(ZONE)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.UNREACHABLE,
+                failure(nulls.lookup(ZONE)).reason());
+        ZoneDirectory noData = ZoneDirectory.create(
+                ZoneDirectoryConfig.defaults(), s -> CompletableFuture.completedFuture(null), now::get);
+        assertEquals(
+                ZoneUnavailableException.Reason.UNREACHABLE,
+                failure(noData.lookup(ZONE)).reason());
+        ZoneDirectory failing = ZoneDirectory.create(
+                ZoneDirectoryConfig.defaults(),
+                s -> CompletableFuture.failedFuture(new IllegalStateException("not a ZoneFetchException")),
+                now::get);
+        assertEquals(
+                ZoneUnavailableException.Reason.UNREACHABLE,
+                failure(failing.lookup(ZONE)).reason());
     }
 
     @Test
     void trackedZonesAreBounded() throws Exception {
-        ZoneDirectory d = directory(ZoneDirectoryConfig.defaults().withMaxZones(2)
-                .withLocator(ZoneLocator.of("http://z/{zone}", null)));
+        ZoneDirectory d = directory(
+                ZoneDirectoryConfig.defaults().withMaxZones(2).withLocator(ZoneLocator.of("http://z/{zone}", null)));
         Zone z1 = new Zone(1);
         Zone z2 = new Zone(2);
         Zone z3 = new Zone(3);
@@ -434,12 +458,14 @@ class ZoneDirectoryTest {
         assertTrue(d.cached(z3).isPresent());
 
         // When every tracked zone is being fetched there is no room for another.
-        ZoneDirectory busy = directory(ZoneDirectoryConfig.defaults().withMaxZones(1)
-                .withLocator(ZoneLocator.of("http://z/{zone}", null)));
+        ZoneDirectory busy = directory(
+                ZoneDirectoryConfig.defaults().withMaxZones(1).withLocator(ZoneLocator.of("http://z/{zone}", null)));
         CompletableFuture<byte[]> pending = new CompletableFuture<>();
         answer(new ZoneSource.Url(URI.create("http://z/00000004")), () -> pending);
         CompletableFuture<ZoneFile> waiting = busy.lookup(new Zone(4));
-        assertEquals(ZoneUnavailableException.Reason.TOO_MANY_ZONES, failure(busy.lookup(new Zone(5))).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.TOO_MANY_ZONES,
+                failure(busy.lookup(new Zone(5))).reason());
         pending.complete(zoneFile(4, 60, false).getBytes(StandardCharsets.UTF_8));
         assertEquals(4, get(waiting).revision());
     }
@@ -474,7 +500,9 @@ class ZoneDirectoryTest {
         assertEquals(5, callCount());
 
         ZoneDirectory empty = directory();
-        assertEquals(ZoneUnavailableException.Reason.LOCAL_ONLY, failure(empty.refresh(Zone.DEFAULT)).reason());
+        assertEquals(
+                ZoneUnavailableException.Reason.LOCAL_ONLY,
+                failure(empty.refresh(Zone.DEFAULT)).reason());
     }
 
     @Test
@@ -521,10 +549,14 @@ class ZoneDirectoryTest {
         assertThrows(IllegalArgumentException.class, () -> ZoneDirectoryConfig.parseOverride("1=http://"));
         assertThrows(IllegalArgumentException.class, () -> ZoneSource.parse(" "));
         assertThrows(IllegalArgumentException.class, () -> new ZoneSource.Url(URI.create("ftp://h/z")));
-        assertThrows(IllegalArgumentException.class, () -> ZoneDirectoryConfig.defaults().withMaxZones(0));
-        assertThrows(IllegalArgumentException.class, () -> ZoneDirectoryConfig.defaults()
-                .withRetry(Duration.ofSeconds(10), Duration.ofSeconds(5)));
-        assertThrows(IllegalArgumentException.class, () -> ZoneDirectoryConfig.defaults()
-                .withTimeouts(Duration.ZERO, Duration.ofSeconds(1)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ZoneDirectoryConfig.defaults().withMaxZones(0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ZoneDirectoryConfig.defaults().withRetry(Duration.ofSeconds(10), Duration.ofSeconds(5)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ZoneDirectoryConfig.defaults().withTimeouts(Duration.ZERO, Duration.ofSeconds(1)));
     }
 }

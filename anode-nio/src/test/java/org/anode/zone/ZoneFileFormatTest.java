@@ -97,7 +97,9 @@ class ZoneFileFormatTest {
         assertEquals(map("k", "\t v \t"), read("k= \\\t v \\\t "));
         assertEquals(map(" k", "v"), read("\\ k=v"));
         assertEquals(map("k", "=v"), read("k=\\=v"));
-        assertEquals(map("\u00e9\u4e2d\ud83d\ude00", "\u00fc"), read("\u00e9\u4e2d" + "\\" + "\ud83d\ude00=" + "\\" + "\u00fc"));
+        assertEquals(
+                map("\u00e9\u4e2d\ud83d\ude00", "\u00fc"),
+                read("\u00e9\u4e2d" + "\\" + "\ud83d\ude00=" + "\\" + "\u00fc"));
     }
 
     @Test
@@ -113,7 +115,8 @@ class ZoneFileFormatTest {
         assertTrue(e.getMessage().startsWith("line 3: "), e.getMessage());
         assertTrue(e.getMessage().contains("junk"), e.getMessage());
         // An escaped '=' does not split.
-        assertEquals(1, assertThrows(ZoneFileException.class, () -> read("a\\=b")).line());
+        assertEquals(
+                1, assertThrows(ZoneFileException.class, () -> read("a\\=b")).line());
     }
 
     @Test
@@ -126,7 +129,8 @@ class ZoneFileFormatTest {
 
     @Test
     void emptyKeyIsRejected() {
-        assertEquals(2, assertThrows(ZoneFileException.class, () -> read("a=1\n=v")).line());
+        assertEquals(
+                2, assertThrows(ZoneFileException.class, () -> read("a=1\n=v")).line());
         assertThrows(ZoneFileException.class, () -> read("  \t=v"));
     }
 
@@ -150,8 +154,10 @@ class ZoneFileFormatTest {
     void bytesAreStrictUtf8() throws Exception {
         ZoneFileLimits l = ZoneFileLimits.DEFAULT;
         assertEquals("k=\u00e9", ZoneFileFormat.decode("k=\u00e9".getBytes(StandardCharsets.UTF_8), l));
-        assertEquals("k=v", ZoneFileFormat.decode(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf, 'k', '=', 'v'}, l));
-        ZoneFileException e = assertThrows(ZoneFileException.class,
+        assertEquals(
+                "k=v", ZoneFileFormat.decode(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf, 'k', '=', 'v'}, l));
+        ZoneFileException e = assertThrows(
+                ZoneFileException.class,
                 () -> ZoneFileFormat.decode(new byte[] {'a', '=', '1', '\n', 'b', '=', (byte) 0xc3}, l));
         assertEquals(2, e.line());
         assertThrows(ZoneFileException.class, () -> ZoneFileFormat.decode(new byte[] {(byte) 0xff}, l));
@@ -162,7 +168,8 @@ class ZoneFileFormatTest {
         ZoneFileLimits small = new ZoneFileLimits(64, 3, 4, 8);
         assertEquals(3, ZoneFileFormat.read("a=1\nb=2\nc=3\na=4", small).size());
         assertTrue(assertThrows(ZoneFileException.class, () -> ZoneFileFormat.read("a=1\nb=2\nc=3\nd=4", small))
-                .getMessage().contains("line 4"));
+                .getMessage()
+                .contains("line 4"));
         assertThrows(ZoneFileException.class, () -> ZoneFileFormat.read("abcde=1", small));
         assertEquals(1, ZoneFileFormat.read("abcd=12345678   ", small).size());
         assertThrows(ZoneFileException.class, () -> ZoneFileFormat.read("a=123456789", small));

@@ -24,15 +24,31 @@ class ZoneFileProperties {
 
     /** Code points biased toward the characters the syntax treats specially. */
     private static Arbitrary<String> text(int maxLength) {
-        Arbitrary<Integer> special = Arbitraries.of((int) '=', (int) '\\', (int) '\r', (int) '\n', (int) ' ',
-                (int) '\t', (int) ';', (int) ':', (int) ',', (int) '.', (int) '[', (int) ']', (int) '"', 0);
+        Arbitrary<Integer> special = Arbitraries.of(
+                (int) '=',
+                (int) '\\',
+                (int) '\r',
+                (int) '\n',
+                (int) ' ',
+                (int) '\t',
+                (int) ';',
+                (int) ':',
+                (int) ',',
+                (int) '.',
+                (int) '[',
+                (int) ']',
+                (int) '"',
+                0);
         Arbitrary<Integer> ascii = Arbitraries.integers().between(0x20, 0x7e);
         Arbitrary<Integer> bmp = Arbitraries.integers().between(0x80, 0xd7ff);
         Arbitrary<Integer> high = Arbitraries.integers().between(0xe000, 0xffff);
         Arbitrary<Integer> supplementary = Arbitraries.integers().between(0x10000, 0x10ffff);
         Arbitrary<Integer> cp = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(5, special), net.jqwik.api.Tuple.of(5, ascii), net.jqwik.api.Tuple.of(1, bmp),
-                net.jqwik.api.Tuple.of(1, high), net.jqwik.api.Tuple.of(1, supplementary));
+                net.jqwik.api.Tuple.of(5, special),
+                net.jqwik.api.Tuple.of(5, ascii),
+                net.jqwik.api.Tuple.of(1, bmp),
+                net.jqwik.api.Tuple.of(1, high),
+                net.jqwik.api.Tuple.of(1, supplementary));
         return cp.list().ofMaxSize(maxLength).map(list -> {
             StringBuilder sb = new StringBuilder();
             for (int c : list) {
@@ -60,12 +76,21 @@ class ZoneFileProperties {
     }
 
     @Property(tries = 300)
-    void zoneFileRoundTrips(@ForAll("entryMaps") Map<String, String> extra, @ForAll("relayLists") List<ZoneRelay> relays,
-            @ForAll long revision, @ForAll @IntRange(min = 0) int ttl) throws Exception {
-        ZoneFile.Builder b = ZoneFile.builder().name("n").description("d").contact("c").revision(Math.abs(revision
-                % Long.MAX_VALUE)).ttl(java.time.Duration.ofSeconds(ttl));
+    void zoneFileRoundTrips(
+            @ForAll("entryMaps") Map<String, String> extra,
+            @ForAll("relayLists") List<ZoneRelay> relays,
+            @ForAll long revision,
+            @ForAll @IntRange(min = 0) int ttl)
+            throws Exception {
+        ZoneFile.Builder b = ZoneFile.builder()
+                .name("n")
+                .description("d")
+                .contact("c")
+                .revision(Math.abs(revision % Long.MAX_VALUE))
+                .ttl(java.time.Duration.ofSeconds(ttl));
         for (Map.Entry<String, String> e : extra.entrySet()) {
-            if (!e.getKey().startsWith("zr.") && !List.of("n", "d", "c", "r", "ttl").contains(e.getKey())) {
+            if (!e.getKey().startsWith("zr.")
+                    && !List.of("n", "d", "c", "r", "ttl").contains(e.getKey())) {
                 b.put(e.getKey(), e.getValue());
             }
         }
@@ -80,8 +105,10 @@ class ZoneFileProperties {
 
     @Provide
     Arbitrary<List<ZoneRelay>> relayLists() {
-        Arbitrary<InetAddress> ip = Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofSize(4),
-                Arbitraries.bytes().array(byte[].class).ofSize(16)).map(b -> {
+        Arbitrary<InetAddress> ip = Arbitraries.oneOf(
+                        Arbitraries.bytes().array(byte[].class).ofSize(4),
+                        Arbitraries.bytes().array(byte[].class).ofSize(16))
+                .map(b -> {
                     try {
                         return InetAddress.getByAddress(b);
                     } catch (java.net.UnknownHostException e) {
@@ -89,11 +116,17 @@ class ZoneFileProperties {
                     }
                 });
         Arbitrary<Integer> port = Arbitraries.integers().between(1, 65535);
-        Arbitrary<AnodeAddress> addr = Arbitraries.integers().between(0, ZoneTestData.VECTOR_ADDRESSES.size() - 1)
+        Arbitrary<AnodeAddress> addr = Arbitraries.integers()
+                .between(0, ZoneTestData.VECTOR_ADDRESSES.size() - 1)
                 .map(ZoneTestData::vector);
-        Arbitrary<List<ZoneRelay>> shapes = Combinators.combine(ip.list().ofMinSize(1).ofMaxSize(4), port, port,
-                addr.list().ofMinSize(1).ofMaxSize(2)).as((ips, u, t, a) -> new ZoneRelay(0, ips, u, t, a))
-                .list().ofMaxSize(6);
+        Arbitrary<List<ZoneRelay>> shapes = Combinators.combine(
+                        ip.list().ofMinSize(1).ofMaxSize(4),
+                        port,
+                        port,
+                        addr.list().ofMinSize(1).ofMaxSize(2))
+                .as((ips, u, t, a) -> new ZoneRelay(0, ips, u, t, a))
+                .list()
+                .ofMaxSize(6);
         return shapes.map(list -> {
             List<ZoneRelay> out = new ArrayList<>();
             for (int i = 0; i < list.size(); i++) {
@@ -107,9 +140,38 @@ class ZoneFileProperties {
     /** Garbage made of the syntax's own pieces, so that it often gets deep into the parser. */
     @Provide
     Arbitrary<String> garbage() {
-        Arbitrary<String> pieces = Arbitraries.of("n=", "d=", "c=", "r=", "ttl=", "zr.0=", "zr.1=", "zr.a=", "zr.01=",
-                "1.2.3.4", "::1", "[2001:db8::1]", ":", ",", "4343", "0", "65536", "\n", "\r", "\r\n", "\\", "=", ";",
-                " ", "\t", ZoneTestData.VECTOR_ADDRESSES.get(0), "aaaa", "-1", "\ud800", "\udc00", "\ud83d\ude00");
+        Arbitrary<String> pieces = Arbitraries.of(
+                "n=",
+                "d=",
+                "c=",
+                "r=",
+                "ttl=",
+                "zr.0=",
+                "zr.1=",
+                "zr.a=",
+                "zr.01=",
+                "1.2.3.4",
+                "::1",
+                "[2001:db8::1]",
+                ":",
+                ",",
+                "4343",
+                "0",
+                "65536",
+                "\n",
+                "\r",
+                "\r\n",
+                "\\",
+                "=",
+                ";",
+                " ",
+                "\t",
+                ZoneTestData.VECTOR_ADDRESSES.get(0),
+                "aaaa",
+                "-1",
+                "\ud800",
+                "\udc00",
+                "\ud83d\ude00");
         return Arbitraries.oneOf(text(200), pieces.list().ofMaxSize(60).map(l -> String.join("", l)));
     }
 
@@ -132,11 +194,15 @@ class ZoneFileProperties {
     }
 
     @Property(tries = 2000)
-    void mutatedValidFilesYieldAFileOrTheTypedException(@ForAll @IntRange(min = 0, max = 10_000) int pos,
-            @ForAll byte value, @ForAll @IntRange(min = 0, max = 2) int op) {
+    void mutatedValidFilesYieldAFileOrTheTypedException(
+            @ForAll @IntRange(min = 0, max = 10_000) int pos,
+            @ForAll byte value,
+            @ForAll @IntRange(min = 0, max = 2) int op) {
         byte[] valid = ("n=zone\nd=desc\nc=a@b\nr=1\nttl=60\nzr.0=1.2.3.4,[::1]:4343:4344:"
-                + ZoneTestData.VECTOR_ADDRESSES.get(0) + "\nzr.1=2001:db8::1:1:2:" + ZoneTestData.VECTOR_ADDRESSES.get(1)
-                + "," + ZoneTestData.VECTOR_ADDRESSES.get(2) + "\n").getBytes(StandardCharsets.UTF_8);
+                        + ZoneTestData.VECTOR_ADDRESSES.get(0) + "\nzr.1=2001:db8::1:1:2:"
+                        + ZoneTestData.VECTOR_ADDRESSES.get(1)
+                        + "," + ZoneTestData.VECTOR_ADDRESSES.get(2) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
         int p = pos % valid.length;
         byte[] m;
         if (op == 0) {
@@ -162,8 +228,11 @@ class ZoneFileProperties {
     }
 
     @Property(tries = 200)
-    void relayChoiceIsByteSumModRelayCount(@ForAll @IntRange(min = 1, max = 40) int relayCount,
-            @ForAll @Size(4) byte[] zoneBytes, @ForAll @IntRange(min = 0, max = 4) int vector) throws Exception {
+    void relayChoiceIsByteSumModRelayCount(
+            @ForAll @IntRange(min = 1, max = 40) int relayCount,
+            @ForAll @Size(4) byte[] zoneBytes,
+            @ForAll @IntRange(min = 0, max = 4) int vector)
+            throws Exception {
         byte[] b = ZoneTestData.vector(vector).toByteArray();
         System.arraycopy(zoneBytes, 0, b, 1, 4);
         AnodeAddress addr = AnodeAddress.fromBytes(b);
@@ -173,8 +242,15 @@ class ZoneFileProperties {
         }
         StringBuilder sb = new StringBuilder("n=\nd=\nc=\nr=0\nttl=0\n");
         for (int i = 0; i < relayCount; i++) {
-            sb.append("zr.").append(Integer.toHexString(i)).append("=10.0.").append(i / 256).append('.')
-                    .append(i % 256).append(":1:2:").append(ZoneTestData.VECTOR_ADDRESSES.get(0)).append('\n');
+            sb.append("zr.")
+                    .append(Integer.toHexString(i))
+                    .append("=10.0.")
+                    .append(i / 256)
+                    .append('.')
+                    .append(i % 256)
+                    .append(":1:2:")
+                    .append(ZoneTestData.VECTOR_ADDRESSES.get(0))
+                    .append('\n');
         }
         ZoneFile z = ZoneFile.parse(sb.toString());
         assertEquals(sum % relayCount, ZoneFile.relayIndex(addr, relayCount));

@@ -57,15 +57,28 @@ class ZoneFileTest {
         assertEquals("", z.name());
         assertEquals(0L, z.revision());
         assertEquals(Duration.ZERO, z.ttl());
-        assertEquals(Long.MAX_VALUE, ZoneFile.parse("n=\nd=\nc=\nr=9223372036854775807\nttl=1\n").revision());
+        assertEquals(
+                Long.MAX_VALUE,
+                ZoneFile.parse("n=\nd=\nc=\nr=9223372036854775807\nttl=1\n").revision());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "-1", "+1", "1.5", "0x10", "12a", "9223372036854775808", "99999999999999999999",
-        "\u0661", "1 2"})
+    @ValueSource(
+            strings = {
+                "",
+                "-1",
+                "+1",
+                "1.5",
+                "0x10",
+                "12a",
+                "9223372036854775808",
+                "99999999999999999999",
+                "\u0661",
+                "1 2"
+            })
     void revisionAndTtlMustBeNonNegativeDecimals(String bad) {
-        ZoneFileException r = assertThrows(ZoneFileException.class,
-                () -> ZoneFile.parse("n=a\nd=b\nc=c\nttl=1\nr=" + bad + "\n"));
+        ZoneFileException r =
+                assertThrows(ZoneFileException.class, () -> ZoneFile.parse("n=a\nd=b\nc=c\nttl=1\nr=" + bad + "\n"));
         assertEquals(5, r.line(), r.getMessage());
         assertThrows(ZoneFileException.class, () -> ZoneFile.parse("n=a\nd=b\nc=c\nr=1\nttl=" + bad + "\n"));
     }
@@ -87,8 +100,10 @@ class ZoneFileTest {
             ZoneRelay r = z.relays().get(i);
             assertEquals(i, r.index());
             assertEquals("zr." + i, r.key());
-            assertEquals(List.of(InetAddress.getByAddress(new byte[] {(byte) (i + 1), (byte) (i + 2), (byte) (i + 3),
-                (byte) (i + 4)})), r.ips());
+            assertEquals(
+                    List.of(InetAddress.getByAddress(
+                            new byte[] {(byte) (i + 1), (byte) (i + 2), (byte) (i + 3), (byte) (i + 4)})),
+                    r.ips());
             assertEquals(4343, r.udpPort());
             assertEquals(4344, r.tcpPort());
             assertEquals(List.of(ZoneTestData.vector(i)), r.addresses());
@@ -157,8 +172,13 @@ class ZoneFileTest {
     void sixteenRelaysUseHexIndices() throws Exception {
         StringBuilder sb = new StringBuilder(HEADER);
         for (int i = 0; i < 17; i++) {
-            sb.append("zr.").append(Integer.toHexString(i)).append("=10.0.0.").append(i + 1).append(":1:2:")
-                    .append(a(i % 5)).append('\n');
+            sb.append("zr.")
+                    .append(Integer.toHexString(i))
+                    .append("=10.0.0.")
+                    .append(i + 1)
+                    .append(":1:2:")
+                    .append(a(i % 5))
+                    .append('\n');
         }
         ZoneFile z = ZoneFile.parse(sb.toString());
         assertEquals(17, z.relays().size());
@@ -169,8 +189,9 @@ class ZoneFileTest {
 
     @Test
     void relayGapsAreRejected() {
-        ZoneFileException e = assertThrows(ZoneFileException.class, () -> ZoneFile.parse(HEADER
-                + "zr.0=1.2.3.4:1:2:" + a(0) + "\nzr.2=1.2.3.4:1:2:" + a(1) + "\n"));
+        ZoneFileException e = assertThrows(
+                ZoneFileException.class,
+                () -> ZoneFile.parse(HEADER + "zr.0=1.2.3.4:1:2:" + a(0) + "\nzr.2=1.2.3.4:1:2:" + a(1) + "\n"));
         assertTrue(e.getMessage().contains("zr.1 is missing"), e.getMessage());
         assertThrows(ZoneFileException.class, () -> ZoneFile.parse(HEADER + "zr.1=1.2.3.4:1:2:" + a(0) + "\n"));
     }
@@ -178,7 +199,8 @@ class ZoneFileTest {
     @ParameterizedTest
     @ValueSource(strings = {"zr.", "zr.00", "zr.01", "zr.A", "zr.g", "zr.-1", "zr.1.x", "zr. 1", "zr.ffffffff"})
     void badRelayKeysAreRejected(String key) {
-        ZoneFileException e = assertThrows(ZoneFileException.class,
+        ZoneFileException e = assertThrows(
+                ZoneFileException.class,
                 () -> ZoneFile.parse(HEADER + "zr.0=1.2.3.4:1:2:" + a(0) + "\n" + key + "=1.2.3.4:1:2:" + a(1) + "\n"));
         assertEquals(7, e.line(), e.getMessage());
     }
@@ -192,32 +214,33 @@ class ZoneFileTest {
 
     /** One broken field at a time; the message names the entry and the line. */
     @ParameterizedTest
-    @ValueSource(strings = {
-        "1.2.3.4:1:2",                       // too few fields
-        "1.2.3.4:1:",                        // too few fields
-        "",                                  // nothing
-        ":1:2:@A",                           // empty IP list
-        "1.2.3.4,:1:2:@A",                   // empty IP in list
-        "1.2.3:1:2:@A",                      // short IPv4
-        "1.2.3.256:1:2:@A",                  // octet too large
-        "01.2.3.4:1:2:@A",                   // leading zero
-        "localhost:1:2:@A",                  // host name, not a literal
-        "example.org:1:2:@A",                // host name, not a literal
-        "[1.2.3.4]:1:2:@A",                  // IPv4 in brackets
-        "2001:db8::1::2:1:2:@A",             // two '::'
-        "fe80::1%eth0:1:2:@A",               // scope id
-        "1.2.3.4:0:2:@A",                    // udp port 0
-        "1.2.3.4:65536:2:@A",                // udp port too large
-        "1.2.3.4:x:2:@A",                    // udp port not a number
-        "1.2.3.4::2:@A",                     // udp port empty
-        "1.2.3.4:1:0:@A",                    // tcp port 0
-        "1.2.3.4:1:99999:@A",                // tcp port too large
-        "1.2.3.4:1:-1:@A",                   // tcp port negative
-        "1.2.3.4:1:2:",                      // no address
-        "1.2.3.4:1:2:@A,",                   // empty address in list
-        "1.2.3.4:1:2:notanaddress",          // bad address
-        "1.2.3.4:1:2:@B",                    // address with a bad key (point not on curve)
-    })
+    @ValueSource(
+            strings = {
+                "1.2.3.4:1:2", // too few fields
+                "1.2.3.4:1:", // too few fields
+                "", // nothing
+                ":1:2:@A", // empty IP list
+                "1.2.3.4,:1:2:@A", // empty IP in list
+                "1.2.3:1:2:@A", // short IPv4
+                "1.2.3.256:1:2:@A", // octet too large
+                "01.2.3.4:1:2:@A", // leading zero
+                "localhost:1:2:@A", // host name, not a literal
+                "example.org:1:2:@A", // host name, not a literal
+                "[1.2.3.4]:1:2:@A", // IPv4 in brackets
+                "2001:db8::1::2:1:2:@A", // two '::'
+                "fe80::1%eth0:1:2:@A", // scope id
+                "1.2.3.4:0:2:@A", // udp port 0
+                "1.2.3.4:65536:2:@A", // udp port too large
+                "1.2.3.4:x:2:@A", // udp port not a number
+                "1.2.3.4::2:@A", // udp port empty
+                "1.2.3.4:1:0:@A", // tcp port 0
+                "1.2.3.4:1:99999:@A", // tcp port too large
+                "1.2.3.4:1:-1:@A", // tcp port negative
+                "1.2.3.4:1:2:", // no address
+                "1.2.3.4:1:2:@A,", // empty address in list
+                "1.2.3.4:1:2:notanaddress", // bad address
+                "1.2.3.4:1:2:@B", // address with a bad key (point not on curve)
+            })
     void brokenRelayLinesAreRejected(String value) {
         String v = value.replace("@A", a(0)).replace("@B", badKeyAddress());
         ZoneFileException e = assertThrows(ZoneFileException.class, () -> ZoneFile.parse(HEADER + "zr.0=" + v + "\n"));
@@ -251,7 +274,11 @@ class ZoneFileTest {
         assertEquals(3, z.relays().get(0).udpPort());
         assertEquals(ZoneTestData.vector(1), z.relays().get(0).addresses().get(0));
         // A broken earlier duplicate does not matter once replaced.
-        assertEquals(1, ZoneFile.parse(HEADER + "zr.0=junk\nzr.0=1.2.3.4:1:2:" + a(0)).relays().size());
+        assertEquals(
+                1,
+                ZoneFile.parse(HEADER + "zr.0=junk\nzr.0=1.2.3.4:1:2:" + a(0))
+                        .relays()
+                        .size());
     }
 
     @Test
@@ -262,7 +289,10 @@ class ZoneFileTest {
                 .contact("c@example.org")
                 .revision(7)
                 .ttl(Duration.ofMinutes(5))
-                .relay(List.of(InetAddress.getByName("192.0.2.1"), InetAddress.getByName("2001:db8::7")), 4343, 4344,
+                .relay(
+                        List.of(InetAddress.getByName("192.0.2.1"), InetAddress.getByName("2001:db8::7")),
+                        4343,
+                        4344,
                         List.of(ZoneTestData.vector(0)))
                 .relay(List.of(InetAddress.getByName("192.0.2.2")), 1, 2, List.of(ZoneTestData.vector(1)))
                 .put("x", ";y")
@@ -275,7 +305,8 @@ class ZoneFileTest {
         assertEquals(z.relays(), back.relays());
         assertEquals(z, ZoneFile.parse(z.toBytes()));
         assertEquals(z, ZoneFile.of(z.entries()));
-        assertThrows(IllegalStateException.class, () -> ZoneFile.builder().name("x").build());
+        assertThrows(
+                IllegalStateException.class, () -> ZoneFile.builder().name("x").build());
         assertThrows(IllegalArgumentException.class, () -> ZoneFile.builder().revision(-1));
         assertThrows(IllegalArgumentException.class, () -> ZoneFile.builder().ttl(Duration.ofMillis(1500)));
         assertThrows(IllegalArgumentException.class, () -> ZoneFile.builder().put("", "x"));
@@ -286,7 +317,9 @@ class ZoneFileTest {
         ZoneFile z = ZoneFile.parse(HEADER + "zr.0=1.2.3.4:1:2:" + a(0));
         assertThrows(UnsupportedOperationException.class, () -> z.entries().put("n", "x"));
         assertThrows(UnsupportedOperationException.class, () -> z.relays().clear());
-        assertThrows(UnsupportedOperationException.class, () -> z.relays().get(0).ips().clear());
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> z.relays().get(0).ips().clear());
         assertThrows(UnsupportedOperationException.class, () -> z.extensions().put("q", "x"));
         assertNotEquals(z, ZoneFile.parse(HEADER));
         assertFalse(z.toString().isEmpty());

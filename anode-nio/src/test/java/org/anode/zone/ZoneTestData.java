@@ -10,8 +10,7 @@ import org.anode.crypto.internal.P256;
 
 /** Real, valid addresses for zone tests: from the libanode vectors, or freshly generated. */
 final class ZoneTestData {
-    private ZoneTestData() {
-    }
+    private ZoneTestData() {}
 
     /** address_base32 of the first identity vectors in libanode-reference.jsonl. */
     static final List<String> VECTOR_ADDRESSES = List.of(

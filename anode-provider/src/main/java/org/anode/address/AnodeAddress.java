@@ -62,8 +62,8 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
      */
     public static AnodeAddress read(ByteBuffer src) throws InvalidAddressException {
         if (src.remaining() < LENGTH) {
-            throw new InvalidAddressException("an ANODE-256-40 address is 40 bytes, only "
-                    + src.remaining() + " remain");
+            throw new InvalidAddressException(
+                    "an ANODE-256-40 address is 40 bytes, only " + src.remaining() + " remain");
         }
         byte[] b = new byte[LENGTH];
         src.get(b);
@@ -119,8 +119,8 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
 
     private static AnodeAddress validate(byte[] b) throws InvalidAddressException {
         if ((b[0] & 0xff) != TYPE_ANODE_256_40) {
-            throw new InvalidAddressException("unknown address type " + (b[0] & 0xff)
-                    + " (only 1, ANODE-256-40, is defined)");
+            throw new InvalidAddressException(
+                    "unknown address type " + (b[0] & 0xff) + " (only 1, ANODE-256-40, is defined)");
         }
         if (b[5] != 0 || b[6] != 0) {
             throw new InvalidAddressException("the two unused address bytes must be zero");
@@ -140,7 +140,8 @@ public final class AnodeAddress implements Comparable<AnodeAddress> {
 
     /** {@return the zone of this address (draft 2.1, bytes 1-4)} */
     public Zone zone() {
-        return new Zone(((bytes[1] & 0xff) << 24) | ((bytes[2] & 0xff) << 16) | ((bytes[3] & 0xff) << 8) | (bytes[4] & 0xff));
+        return new Zone(
+                ((bytes[1] & 0xff) << 24) | ((bytes[2] & 0xff) << 16) | ((bytes[3] & 0xff) << 8) | (bytes[4] & 0xff));
     }
 
     /** {@return the address's public key, usable with {@code KeyAgreement "AnodeECDH"} and with SunEC} */

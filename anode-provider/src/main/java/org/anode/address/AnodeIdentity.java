@@ -38,6 +38,7 @@ public final class AnodeIdentity {
     public static final String TYPE_NAME = "ANODE-256-40";
     /** Identity files are one short line; anything much larger is not an identity file. */
     private static final int MAX_FILE_BYTES = 4096;
+
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private final AnodeAddress address;
@@ -128,8 +129,8 @@ public final class AnodeIdentity {
         }
         String type = s.substring(0, c1);
         if (!type.equalsIgnoreCase(TYPE_NAME)) {
-            throw new InvalidIdentityException("unknown identity type '" + printable(type) + "' (only "
-                    + TYPE_NAME + " is defined)");
+            throw new InvalidIdentityException(
+                    "unknown identity type '" + printable(type) + "' (only " + TYPE_NAME + " is defined)");
         }
         AnodeAddress address;
         try {
@@ -190,11 +191,13 @@ public final class AnodeIdentity {
         }
         try {
             if (data.length > MAX_FILE_BYTES) {
-                throw new InvalidIdentityException("identity file " + file + " is larger than "
-                        + MAX_FILE_BYTES + " bytes; not an identity file");
+                throw new InvalidIdentityException(
+                        "identity file " + file + " is larger than " + MAX_FILE_BYTES + " bytes; not an identity file");
             }
-            int start = data.length >= 3 && (data[0] & 0xff) == 0xEF && (data[1] & 0xff) == 0xBB
-                    && (data[2] & 0xff) == 0xBF ? 3 : 0;
+            int start =
+                    data.length >= 3 && (data[0] & 0xff) == 0xEF && (data[1] & 0xff) == 0xBB && (data[2] & 0xff) == 0xBF
+                            ? 3
+                            : 0;
             String text = new String(data, start, data.length - start, StandardCharsets.US_ASCII).strip();
             try {
                 return parse(text);
@@ -220,10 +223,12 @@ public final class AnodeIdentity {
                     + " refusing to load it (chmod 600 " + file + ")");
         }
         if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
-            System.getLogger(AnodeIdentity.class.getName()).log(System.Logger.Level.WARNING,
-                    "UNPROTECTED IDENTITY FILE: " + file + " is readable by group or others ("
-                            + PosixFilePermissions.toString(perms) + "); its secret key may be known to others."
-                            + " Run: chmod 600 " + file);
+            System.getLogger(AnodeIdentity.class.getName())
+                    .log(
+                            System.Logger.Level.WARNING,
+                            "UNPROTECTED IDENTITY FILE: " + file + " is readable by group or others ("
+                                    + PosixFilePermissions.toString(perms) + "); its secret key may be known to others."
+                                    + " Run: chmod 600 " + file);
         }
     }
 
@@ -240,13 +245,19 @@ public final class AnodeIdentity {
         Path dir = target.getParent();
         boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
         FileAttribute<?>[] attrs = posix
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
-                        Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))}
+                ? new FileAttribute<?>[] {
+                    PosixFilePermissions.asFileAttribute(
+                            Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))
+                }
                 : new FileAttribute<?>[0];
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp", attrs);
         byte[] bytes = (toIdentityString() + "\n").getBytes(StandardCharsets.US_ASCII);
         try {
-            Files.write(tmp, bytes, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+            Files.write(
+                    tmp,
+                    bytes,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.SYNC);
             try {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

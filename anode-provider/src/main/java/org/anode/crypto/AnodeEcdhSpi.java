@@ -76,8 +76,8 @@ final class AnodeEcdhSpi extends KeyAgreementSpi {
             throw new IllegalStateException("doPhase already called; call generateSecret first");
         }
         if (!(key instanceof PublicKey)) {
-            throw new InvalidKeyException("AnodeECDH doPhase needs the peer's P-256 public key, got "
-                    + EcKeys.describe(key));
+            throw new InvalidKeyException(
+                    "AnodeECDH doPhase needs the peer's P-256 public key, got " + EcKeys.describe(key));
         }
         if (privateKey.isDestroyed()) {
             throw new InvalidKeyException("the private key has been destroyed");
@@ -144,8 +144,8 @@ final class AnodeEcdhSpi extends KeyAgreementSpi {
         int n = length != 0 ? length : Math.min(room, 32);
         if (n == 0 || room < n) {
             // Keep the agreed key: the caller may retry with a larger array, as the JCA contract allows.
-            throw new ShortBufferException("AnodeECDH needs " + (n == 0 ? "at least 1 byte" : n + " bytes")
-                    + " of room, " + room + " given");
+            throw new ShortBufferException(
+                    "AnodeECDH needs " + (n == 0 ? "at least 1 byte" : n + " bytes") + " of room, " + room + " given");
         }
         byte[] out = derive(takeRaw(), n);
         System.arraycopy(out, 0, sharedSecret, offset, n);

@@ -31,7 +31,8 @@ final class AnodeKeyFactorySpi extends KeyFactorySpi {
             return a.address().publicKey();
         }
         if (keySpec instanceof X509EncodedKeySpec x) {
-            return AnodeAddress.of(Zone.DEFAULT, KeyEncodings.decodePublic(x.getEncoded())).publicKey();
+            return AnodeAddress.of(Zone.DEFAULT, KeyEncodings.decodePublic(x.getEncoded()))
+                    .publicKey();
         }
         if (keySpec instanceof ECPublicKeySpec e) {
             if (!EcKeys.isP256(e.getParams())) {
@@ -42,8 +43,9 @@ final class AnodeKeyFactorySpi extends KeyFactorySpi {
                 throw new InvalidKeySpecException("ECPublicKeySpec holds the point at infinity");
             }
             try {
-                return AnodeAddress.of(Zone.DEFAULT,
-                        org.anode.crypto.internal.P256.validate(w.getAffineX(), w.getAffineY())).publicKey();
+                return AnodeAddress.of(
+                                Zone.DEFAULT, org.anode.crypto.internal.P256.validate(w.getAffineX(), w.getAffineY()))
+                        .publicKey();
             } catch (InvalidKeyException ex) {
                 throw new InvalidKeySpecException("ECPublicKeySpec: " + ex.getMessage(), ex);
             }
@@ -107,8 +109,8 @@ final class AnodeKeyFactorySpi extends KeyFactorySpi {
         if (keySpec.isAssignableFrom(ECPrivateKeySpec.class)) {
             return keySpec.cast(new ECPrivateKeySpec(priv.getS(), priv.getParams()));
         }
-        throw new InvalidKeySpecException("a private key converts to PKCS8EncodedKeySpec or ECPrivateKeySpec, not "
-                + keySpec.getName());
+        throw new InvalidKeySpecException(
+                "a private key converts to PKCS8EncodedKeySpec or ECPrivateKeySpec, not " + keySpec.getName());
     }
 
     @Override

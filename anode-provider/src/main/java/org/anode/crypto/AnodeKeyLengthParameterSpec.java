@@ -20,7 +20,8 @@ public final class AnodeKeyLengthParameterSpec implements AlgorithmParameterSpec
      */
     public AnodeKeyLengthParameterSpec(int length) {
         if (length < 1 || length > MAX_LENGTH) {
-            throw new IllegalArgumentException("derived key length must be 1 to " + MAX_LENGTH + " bytes, got " + length);
+            throw new IllegalArgumentException(
+                    "derived key length must be 1 to " + MAX_LENGTH + " bytes, got " + length);
         }
         this.length = length;
     }

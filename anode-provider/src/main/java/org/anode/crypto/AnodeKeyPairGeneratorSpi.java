@@ -24,28 +24,31 @@ final class AnodeKeyPairGeneratorSpi extends KeyPairGeneratorSpi {
     @Override
     public void initialize(int keysize, SecureRandom random) {
         if (keysize != 256) {
-            throw new InvalidParameterException("ANODE-256-40 keys are 256-bit P-256 keys; key size " + keysize
-                    + " is not supported");
+            throw new InvalidParameterException(
+                    "ANODE-256-40 keys are 256-bit P-256 keys; key size " + keysize + " is not supported");
         }
         this.zone = Zone.DEFAULT;
         this.random = random;
     }
 
     @Override
-    public void initialize(AlgorithmParameterSpec params, SecureRandom random) throws InvalidAlgorithmParameterException {
+    public void initialize(AlgorithmParameterSpec params, SecureRandom random)
+            throws InvalidAlgorithmParameterException {
         if (params instanceof AnodeZoneParameterSpec z) {
             this.zone = z.zone();
         } else if (params instanceof ECGenParameterSpec g) {
             String n = g.getName();
-            if (!n.equalsIgnoreCase("secp256r1") && !n.equalsIgnoreCase("P-256") && !n.equalsIgnoreCase("prime256v1")
+            if (!n.equalsIgnoreCase("secp256r1")
+                    && !n.equalsIgnoreCase("P-256")
+                    && !n.equalsIgnoreCase("prime256v1")
                     && !n.equals("1.2.840.10045.3.1.7")) {
                 throw new InvalidAlgorithmParameterException("ANODE-256-40 uses P-256 (secp256r1) only, not " + n);
             }
             this.zone = Zone.DEFAULT;
         } else if (params instanceof ECParameterSpec e) {
             if (!EcKeys.isP256(e)) {
-                throw new InvalidAlgorithmParameterException("ANODE-256-40 uses P-256 (secp256r1) only; the given "
-                        + "curve parameters are different");
+                throw new InvalidAlgorithmParameterException(
+                        "ANODE-256-40 uses P-256 (secp256r1) only; the given " + "curve parameters are different");
             }
             this.zone = Zone.DEFAULT;
         } else {

@@ -28,6 +28,7 @@ public final class AnodePrivateKey implements ECPrivateKey {
 
     /** 32-byte big-endian scalar; zeroed by destroy(). */
     private final transient byte[] scalar;
+
     private transient volatile BigInteger s;
     private transient volatile org.bouncycastle.math.ec.ECPoint publicPoint;
     private transient volatile P256.Multiplier multiplier;
@@ -62,8 +63,8 @@ public final class AnodePrivateKey implements ECPrivateKey {
      */
     public static AnodePrivateKey fromBytes(byte[] secret) throws InvalidKeyException {
         if (secret == null || secret.length != 32) {
-            throw new InvalidKeyException("a P-256 private key is 32 bytes, got "
-                    + (secret == null ? "null" : secret.length + " bytes"));
+            throw new InvalidKeyException(
+                    "a P-256 private key is 32 bytes, got " + (secret == null ? "null" : secret.length + " bytes"));
         }
         return of(new BigInteger(1, secret));
     }
@@ -164,8 +165,11 @@ public final class AnodePrivateKey implements ECPrivateKey {
      */
     @Override
     public boolean equals(Object o) {
-        return o == this || o instanceof AnodePrivateKey k && !destroyed && !k.destroyed
-                && MessageDigest.isEqual(scalar, k.scalar);
+        return o == this
+                || o instanceof AnodePrivateKey k
+                        && !destroyed
+                        && !k.destroyed
+                        && MessageDigest.isEqual(scalar, k.scalar);
     }
 
     /** Hashes the public point only, so a hash code never reveals anything about the secret. */
@@ -215,7 +219,8 @@ public final class AnodePrivateKey implements ECPrivateKey {
             try {
                 return KeyEncodings.decodePrivate(pkcs8);
             } catch (java.security.spec.InvalidKeySpecException e) {
-                InvalidObjectException x = new InvalidObjectException("bad serialized Anode private key: " + e.getMessage());
+                InvalidObjectException x =
+                        new InvalidObjectException("bad serialized Anode private key: " + e.getMessage());
                 x.initCause(e);
                 throw x;
             }

@@ -40,7 +40,11 @@ public final class AnodeProvider extends Provider {
         add("Mac", "AESCMAC", "CmacSpi$Full", List.of("AES-CMAC", "AES256-CMAC"), CmacSpi.Full::new);
         add("Mac", "AnodeMAC", "CmacSpi$Folded", List.of(), CmacSpi.Folded::new);
         add("KeyAgreement", "AnodeECDH", "AnodeEcdhSpi", List.of(), AnodeEcdhSpi::new);
-        add("KeyPairGenerator", "Anode", "AnodeKeyPairGeneratorSpi", List.of("ANODE-256-40"),
+        add(
+                "KeyPairGenerator",
+                "Anode",
+                "AnodeKeyPairGeneratorSpi",
+                List.of("ANODE-256-40"),
                 AnodeKeyPairGeneratorSpi::new);
         add("KeyFactory", "Anode", "AnodeKeyFactorySpi", List.of("ANODE-256-40"), AnodeKeyFactorySpi::new);
     }
@@ -74,7 +78,12 @@ public final class AnodeProvider extends Provider {
     private static final class AnodeService extends Service {
         private final Supplier<Object> factory;
 
-        AnodeService(Provider p, String type, String algorithm, String className, List<String> aliases,
+        AnodeService(
+                Provider p,
+                String type,
+                String algorithm,
+                String className,
+                List<String> aliases,
                 Supplier<Object> factory) {
             super(p, type, algorithm, className, aliases, Map.of());
             this.factory = factory;
@@ -83,7 +92,8 @@ public final class AnodeProvider extends Provider {
         @Override
         public Object newInstance(Object constructorParameter) throws NoSuchAlgorithmException {
             if (constructorParameter != null) {
-                throw new InvalidParameterException(getType() + " " + getAlgorithm() + " takes no constructor parameter");
+                throw new InvalidParameterException(
+                        getType() + " " + getAlgorithm() + " takes no constructor parameter");
             }
             return factory.get();
         }

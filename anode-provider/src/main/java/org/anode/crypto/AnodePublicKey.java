@@ -38,7 +38,8 @@ public final class AnodePublicKey implements ECPublicKey {
 
     @Override
     public ECPoint getW() {
-        return new ECPoint(point.getAffineXCoord().toBigInteger(), point.getAffineYCoord().toBigInteger());
+        return new ECPoint(
+                point.getAffineXCoord().toBigInteger(), point.getAffineYCoord().toBigInteger());
     }
 
     @Override
@@ -113,8 +114,8 @@ public final class AnodePublicKey implements ECPublicKey {
             try {
                 return AnodeAddress.fromBytes(address).publicKey();
             } catch (org.anode.address.InvalidAddressException e) {
-                java.io.InvalidObjectException x = new java.io.InvalidObjectException(
-                        "bad serialized Anode public key: " + e.getMessage());
+                java.io.InvalidObjectException x =
+                        new java.io.InvalidObjectException("bad serialized Anode public key: " + e.getMessage());
                 x.initCause(e);
                 throw x;
             }

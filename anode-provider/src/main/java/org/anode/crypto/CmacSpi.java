@@ -66,8 +66,8 @@ abstract class CmacSpi extends MacSpi {
     protected void engineInit(Key key, AlgorithmParameterSpec params)
             throws InvalidKeyException, InvalidAlgorithmParameterException {
         if (params != null) {
-            throw new InvalidAlgorithmParameterException("AES-256 CMAC takes no parameters, got "
-                    + params.getClass().getName());
+            throw new InvalidAlgorithmParameterException(
+                    "AES-256 CMAC takes no parameters, got " + params.getClass().getName());
         }
         if (!(key instanceof SecretKey)) {
             throw new InvalidKeyException("AES-256 CMAC needs a 32-byte SecretKey, got " + EcKeys.describe(key));

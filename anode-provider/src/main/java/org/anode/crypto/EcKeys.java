@@ -49,7 +49,8 @@ final class EcKeys {
         }
         if (key instanceof ECPrivateKey k) {
             if (!isP256(k.getParams())) {
-                throw new InvalidKeyException("EC private key is not on P-256 (secp256r1); ANODE-256-40 uses P-256 only");
+                throw new InvalidKeyException(
+                        "EC private key is not on P-256 (secp256r1); ANODE-256-40 uses P-256 only");
             }
             BigInteger s = k.getS();
             return AnodePrivateKey.of(s);
@@ -64,7 +65,8 @@ final class EcKeys {
         }
         if (key instanceof ECPublicKey k) {
             if (!isP256(k.getParams())) {
-                throw new InvalidKeyException("EC public key is not on P-256 (secp256r1); ANODE-256-40 uses P-256 only");
+                throw new InvalidKeyException(
+                        "EC public key is not on P-256 (secp256r1); ANODE-256-40 uses P-256 only");
             }
             ECPoint w = k.getW();
             if (w == null || w == ECPoint.POINT_INFINITY) {

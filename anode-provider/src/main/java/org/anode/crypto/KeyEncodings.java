@@ -20,8 +20,8 @@ final class KeyEncodings {
      * SEQUENCE { INTEGER 0, SEQUENCE { id-ecPublicKey, prime256v1 },
      * OCTET STRING { SEQUENCE { INTEGER 1, OCTET STRING (32 bytes follow) } } }.
      */
-    static final byte[] PKCS8_PREFIX = hex("304102010030130607" + "2a8648ce3d0201" + "0608" + "2a8648ce3d030107"
-            + "0427302502010104" + "20");
+    static final byte[] PKCS8_PREFIX =
+            hex("304102010030130607" + "2a8648ce3d0201" + "0608" + "2a8648ce3d030107" + "0427302502010104" + "20");
     /** 1.2.840.10045.2.1 id-ecPublicKey, contents only. */
     private static final byte[] OID_EC_PUBLIC_KEY = hex("2a8648ce3d0201");
     /** 1.2.840.10045.3.1.7 prime256v1 (secp256r1), contents only. */
@@ -57,7 +57,8 @@ final class KeyEncodings {
     static ECPoint decodePoint(byte[] q, String what) throws InvalidKeySpecException {
         try {
             if (q.length == 65 && q[0] == 0x04) {
-                return P256.validate(new BigInteger(1, Arrays.copyOfRange(q, 1, 33)),
+                return P256.validate(
+                        new BigInteger(1, Arrays.copyOfRange(q, 1, 33)),
                         new BigInteger(1, Arrays.copyOfRange(q, 33, 65)));
             }
             if (q.length == P256.COMPRESSED_LENGTH) {
@@ -66,8 +67,9 @@ final class KeyEncodings {
         } catch (InvalidKeyException e) {
             throw new InvalidKeySpecException(what + ": " + e.getMessage(), e);
         }
-        throw new InvalidKeySpecException(what + ": a P-256 point is 65 bytes starting 04 or 33 bytes starting 02/03, got "
-                + q.length + " bytes" + (q.length > 0 ? String.format(" starting %02x", q[0]) : ""));
+        throw new InvalidKeySpecException(
+                what + ": a P-256 point is 65 bytes starting 04 or 33 bytes starting 02/03, got " + q.length + " bytes"
+                        + (q.length > 0 ? String.format(" starting %02x", q[0]) : ""));
     }
 
     /** Parses a PKCS#8 (v1 or v2) P-256 private key; an embedded public key must match the scalar. */
@@ -81,7 +83,8 @@ final class KeyEncodings {
             throw new InvalidKeySpecException(what + ": unsupported version " + version + " (0 or 1 expected)");
         }
         readAlgorithm(info.read(DerReader.SEQUENCE), what);
-        DerReader ec = DerReader.of(info.readOctetString(), "RFC 5915 ECPrivateKey").read(DerReader.SEQUENCE);
+        DerReader ec =
+                DerReader.of(info.readOctetString(), "RFC 5915 ECPrivateKey").read(DerReader.SEQUENCE);
         // Optional PKCS#8 attributes [0] and (v2) public key [1] carry nothing we need.
         if (info.peekTag() == 0xa0) {
             info.read(0xa0);

@@ -90,8 +90,10 @@ class AnodeAddressTest {
         assertThrows(NullPointerException.class, () -> AnodeAddress.of(null, a.point()));
         // The same point on Bouncy Castle's generic (non-custom) P-256 curve object is accepted ...
         X9ECParameters generic = ECNamedCurveTable.getByName("secp256r1");
-        var same = generic.getCurve().createPoint(a.point().getAffineXCoord().toBigInteger(),
-                a.point().getAffineYCoord().toBigInteger());
+        var same = generic.getCurve()
+                .createPoint(
+                        a.point().getAffineXCoord().toBigInteger(),
+                        a.point().getAffineYCoord().toBigInteger());
         assertEquals(a, AnodeAddress.of(a.zone(), same));
         // ... a point on another curve is not.
         X9ECParameters p384 = ECNamedCurveTable.getByName("secp384r1");
@@ -119,7 +121,8 @@ class AnodeAddressTest {
         assertFalse(a.matches(buf, 4));
         buf.position(5);
         assertEquals(a, AnodeAddress.read(buf));
-        AnodeAddress b = AnodeAddress.fromBytes(HEX.parseHex(Vectors.of("identity").get(2).get("address")));
+        AnodeAddress b = AnodeAddress.fromBytes(
+                HEX.parseHex(Vectors.of("identity").get(2).get("address")));
         assertEquals(-Integer.signum(b.compareTo(a)), Integer.signum(a.compareTo(b)));
         assertEquals(0, a.compareTo(AnodeAddress.fromBytes(bytes)));
         // Mutating the caller's array does not reach the address.

@@ -44,7 +44,10 @@ class AnodeIdentityTest {
             // The type name is case-insensitive; the secret may be upper-case hex.
             String lower = v.get("identity_string").replace("ANODE", "anode");
             int c = lower.lastIndexOf(':');
-            assertEquals(id, AnodeIdentity.parse(lower.substring(0, c + 1) + lower.substring(c + 1).toUpperCase()));
+            assertEquals(
+                    id,
+                    AnodeIdentity.parse(
+                            lower.substring(0, c + 1) + lower.substring(c + 1).toUpperCase()));
         }
     }
 
@@ -97,8 +100,12 @@ class AnodeIdentityTest {
         String addr = v.get("address_base32");
         String secret = v.get("secret");
         String[] bad = {
-            "", "ANODE-256-40", "ANODE-256-40:" + addr, "ANODE-256-40:" + addr + ":" + secret + ":x",
-            "ANODE-256-41:" + addr + ":" + secret, ":" + addr + ":" + secret,
+            "",
+            "ANODE-256-40",
+            "ANODE-256-40:" + addr,
+            "ANODE-256-40:" + addr + ":" + secret + ":x",
+            "ANODE-256-41:" + addr + ":" + secret,
+            ":" + addr + ":" + secret,
             "ANODE-256-40:" + addr.substring(1) + ":" + secret,
             "ANODE-256-40:" + addr + "a:" + secret,
             "ANODE-256-40:" + addr + ":" + secret.substring(2),
@@ -107,7 +114,8 @@ class AnodeIdentityTest {
             "ANODE-256-40:" + addr + ":" + "\u0661" + secret.substring(1),
             "ANODE-256-40:" + addr + ":" + "0".repeat(64),
             "ANODE-256-40:" + addr + ":" + "f".repeat(64),
-            " " + good, good + " ",
+            " " + good,
+            good + " ",
         };
         for (String s : bad) {
             InvalidIdentityException e = assertThrows(InvalidIdentityException.class, () -> AnodeIdentity.parse(s), s);
@@ -120,7 +128,8 @@ class AnodeIdentityTest {
     @Test
     void rejectsASecretThatIsNotTheAddresssKey() throws Exception {
         var vs = Vectors.of("identity");
-        String mixed = "ANODE-256-40:" + vs.get(0).get("address_base32") + ":" + vs.get(1).get("secret");
+        String mixed = "ANODE-256-40:" + vs.get(0).get("address_base32") + ":"
+                + vs.get(1).get("secret");
         InvalidIdentityException e = assertThrows(InvalidIdentityException.class, () -> AnodeIdentity.parse(mixed));
         assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
         AnodePrivateKey other = AnodePrivateKey.of(BigInteger.TWO);

@@ -45,6 +45,7 @@ class AnodeKeyFactoryTest {
     private static final KeyFactory KF;
     /** AlgorithmIdentifier { id-ecPublicKey, prime256v1 }. */
     private static final byte[] ALGID = HEX.parseHex("301306072a8648ce3d020106082a8648ce3d030107");
+
     private static final KeyFactory SUN;
 
     static {
@@ -82,9 +83,11 @@ class AnodeKeyFactoryTest {
     void encodingsRoundTripBothWaysWithSunEc() throws Exception {
         KeyPair ours = anodePair(Zone.DEFAULT);
         // Our encodings parse in SunEC to the same key material.
-        ECPublicKey sunPub = (ECPublicKey) SUN.generatePublic(new X509EncodedKeySpec(ours.getPublic().getEncoded()));
+        ECPublicKey sunPub = (ECPublicKey)
+                SUN.generatePublic(new X509EncodedKeySpec(ours.getPublic().getEncoded()));
         assertEquals(((ECPublicKey) ours.getPublic()).getW(), sunPub.getW());
-        ECPrivateKey sunPriv = (ECPrivateKey) SUN.generatePrivate(new PKCS8EncodedKeySpec(ours.getPrivate().getEncoded()));
+        ECPrivateKey sunPriv = (ECPrivateKey)
+                SUN.generatePrivate(new PKCS8EncodedKeySpec(ours.getPrivate().getEncoded()));
         assertEquals(((ECPrivateKey) ours.getPrivate()).getS(), sunPriv.getS());
         // SunEC's encodings parse here.
         KeyPair sun = sunPair();
@@ -92,17 +95,20 @@ class AnodeKeyFactoryTest {
         assertInstanceOf(AnodePublicKey.class, pub);
         assertEquals(((ECPublicKey) sun.getPublic()).getW(), ((ECPublicKey) pub).getW());
         assertEquals(Zone.DEFAULT, ((AnodePublicKey) pub).address().zone());
-        PrivateKey priv = KF.generatePrivate(new PKCS8EncodedKeySpec(sun.getPrivate().getEncoded()));
+        PrivateKey priv =
+                KF.generatePrivate(new PKCS8EncodedKeySpec(sun.getPrivate().getEncoded()));
         assertEquals(((ECPrivateKey) sun.getPrivate()).getS(), ((ECPrivateKey) priv).getS());
         // And our own round trips.
         assertEquals(ours.getPublic(), KF.generatePublic(KF.getKeySpec(ours.getPublic(), X509EncodedKeySpec.class)));
-        assertEquals(ours.getPrivate(), KF.generatePrivate(KF.getKeySpec(ours.getPrivate(), PKCS8EncodedKeySpec.class)));
+        assertEquals(
+                ours.getPrivate(), KF.generatePrivate(KF.getKeySpec(ours.getPrivate(), PKCS8EncodedKeySpec.class)));
         assertEquals(ours.getPublic(), KF.generatePublic(KF.getKeySpec(ours.getPublic(), ECPublicKeySpec.class)));
         assertEquals(ours.getPrivate(), KF.generatePrivate(KF.getKeySpec(ours.getPrivate(), ECPrivateKeySpec.class)));
         // Any KeySpec supertype request gets a supported spec.
         assertInstanceOf(AnodeAddressKeySpec.class, KF.getKeySpec(ours.getPublic(), java.security.spec.KeySpec.class));
         // SunEC keys convert to specs through translation.
-        assertEquals(((ECPublicKey) sun.getPublic()).getW(),
+        assertEquals(
+                ((ECPublicKey) sun.getPublic()).getW(),
                 KF.getKeySpec(sun.getPublic(), ECPublicKeySpec.class).getW());
     }
 
@@ -119,22 +125,27 @@ class AnodeKeyFactoryTest {
         byte[] full = pkcs8WithOptional(s, q);
         assertEquals(kp.getPrivate(), KF.generatePrivate(new PKCS8EncodedKeySpec(full)));
         // A public key that does not match is refused.
-        byte[] otherQ = ((AnodePublicKey) anodePair(Zone.DEFAULT).getPublic()).point().getEncoded(false);
-        InvalidKeySpecException e = assertThrows(InvalidKeySpecException.class,
+        byte[] otherQ =
+                ((AnodePublicKey) anodePair(Zone.DEFAULT).getPublic()).point().getEncoded(false);
+        InvalidKeySpecException e = assertThrows(
+                InvalidKeySpecException.class,
                 () -> KF.generatePrivate(new PKCS8EncodedKeySpec(pkcs8WithOptional(s, otherQ))));
         assertTrue(e.getMessage().contains("does not match"), e.getMessage());
     }
 
     /** PKCS#8 v1 { 0, algid, OCTET STRING { SEQ { 1, OCTET STRING s, [0] { prime256v1 }, [1] { BIT STRING q } } } }. */
     private static byte[] pkcs8WithOptional(byte[] s, byte[] q) {
-        byte[] ec = concat(HEX.parseHex("020101" + "0420"), s, HEX.parseHex("a00a06082a8648ce3d030107" + "a144034200"), q);
-        byte[] body = concat(HEX.parseHex("020100" + "301306072a8648ce3d020106082a8648ce3d030107"), der(0x04, der(0x30, ec)));
+        byte[] ec =
+                concat(HEX.parseHex("020101" + "0420"), s, HEX.parseHex("a00a06082a8648ce3d030107" + "a144034200"), q);
+        byte[] body =
+                concat(HEX.parseHex("020100" + "301306072a8648ce3d020106082a8648ce3d030107"), der(0x04, der(0x30, ec)));
         return der(0x30, body);
     }
 
     /** One DER element with a minimal length (lengths below 256 are all these tests need). */
     static byte[] der(int tag, byte[] content) {
-        byte[] head = content.length < 0x80 ? new byte[] {(byte) tag, (byte) content.length}
+        byte[] head = content.length < 0x80
+                ? new byte[] {(byte) tag, (byte) content.length}
                 : new byte[] {(byte) tag, (byte) 0x81, (byte) content.length};
         return concat(head, content);
     }
@@ -154,14 +165,18 @@ class AnodeKeyFactoryTest {
     }
 
     private static void rejectPublic(byte[] der, String expected) {
-        InvalidKeySpecException e = assertThrows(InvalidKeySpecException.class,
-                () -> KF.generatePublic(new X509EncodedKeySpec(der)), HEX.formatHex(der));
+        InvalidKeySpecException e = assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePublic(new X509EncodedKeySpec(der)),
+                HEX.formatHex(der));
         assertTrue(e.getMessage().contains(expected), "'" + e.getMessage() + "' should mention '" + expected + "'");
     }
 
     private static void rejectPrivate(byte[] der, String expected) {
-        InvalidKeySpecException e = assertThrows(InvalidKeySpecException.class,
-                () -> KF.generatePrivate(new PKCS8EncodedKeySpec(der)), HEX.formatHex(der));
+        InvalidKeySpecException e = assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePrivate(new PKCS8EncodedKeySpec(der)),
+                HEX.formatHex(der));
         assertTrue(e.getMessage().contains(expected), "'" + e.getMessage() + "' should mention '" + expected + "'");
     }
 
@@ -178,8 +193,12 @@ class AnodeKeyFactoryTest {
         indefinite[1] = (byte) 0x80;
         rejectPublic(indefinite, "indefinite");
         // Long-form length for a short value.
-        rejectPublic(concat(new byte[] {0x30, (byte) 0x81, 0x59}, java.util.Arrays.copyOfRange(good, 2, good.length)), "minimal");
-        rejectPublic(concat(new byte[] {0x30, (byte) 0x82, 0x00, 0x59}, java.util.Arrays.copyOfRange(good, 2, good.length)), "leading zero");
+        rejectPublic(
+                concat(new byte[] {0x30, (byte) 0x81, 0x59}, java.util.Arrays.copyOfRange(good, 2, good.length)),
+                "minimal");
+        rejectPublic(
+                concat(new byte[] {0x30, (byte) 0x82, 0x00, 0x59}, java.util.Arrays.copyOfRange(good, 2, good.length)),
+                "leading zero");
         rejectPublic(new byte[] {0x30, (byte) 0x85, 1, 1, 1, 1, 1}, "too long");
         rejectPublic(new byte[] {0x30, (byte) 0x82, 1}, "truncated length");
         rejectPublic(new byte[] {0x30}, "missing length");
@@ -200,10 +219,13 @@ class AnodeKeyFactoryTest {
         byte[] offCurve = good.clone();
         offCurve[90] ^= 1;
         rejectPublic(offCurve, "not a point on P-256");
-        byte[] xTooBig = concat(HEX.parseHex("3059301306072a8648ce3d020106082a8648ce3d030107034200" + "04"),
-                P256.scalarBytes(P256.P), new byte[32]);
+        byte[] xTooBig = concat(
+                HEX.parseHex("3059301306072a8648ce3d020106082a8648ce3d030107034200" + "04"),
+                P256.scalarBytes(P256.P),
+                new byte[32]);
         rejectPublic(xTooBig, "outside the P-256 field");
-        byte[] badCompressed = concat(HEX.parseHex("3039301306072a8648ce3d020106082a8648ce3d030107032200" + "02"),
+        byte[] badCompressed = concat(
+                HEX.parseHex("3039301306072a8648ce3d020106082a8648ce3d030107032200" + "02"),
                 P256.scalarBytes(P256.P.subtract(BigInteger.ONE)));
         assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(new X509EncodedKeySpec(badCompressed)));
         rejectPublic(der(0x30, concat(ALGID, HEX.parseHex("0300"))), "empty BIT STRING");
@@ -221,8 +243,12 @@ class AnodeKeyFactoryTest {
         byte[] ecv = good.clone();
         ecv[32] = 2;
         rejectPrivate(ecv, "ECPrivateKey version must be 1");
-        byte[] nonMinimal = der(0x30, concat(HEX.parseHex("02020000"), ALGID,
-                der(0x04, der(0x30, concat(HEX.parseHex("020101"), der(0x04, new byte[32]))))));
+        byte[] nonMinimal = der(
+                0x30,
+                concat(
+                        HEX.parseHex("02020000"),
+                        ALGID,
+                        der(0x04, der(0x30, concat(HEX.parseHex("020101"), der(0x04, new byte[32]))))));
         rejectPrivate(nonMinimal, "minimally");
         byte[] emptyInt = der(0x30, HEX.parseHex("0200"));
         rejectPrivate(emptyInt, "empty INTEGER");
@@ -237,15 +263,25 @@ class AnodeKeyFactoryTest {
                 + "0427302502010104" + "20" + "11".repeat(32));
         rejectPrivate(otherCurve, "not prime256v1");
         // [0] parameters inside ECPrivateKey naming another curve.
-        byte[] ec = concat(HEX.parseHex("020101" + "0420"), new byte[31], new byte[] {1}, HEX.parseHex("a00706052b81040022"));
+        byte[] ec = concat(
+                HEX.parseHex("020101" + "0420"), new byte[31], new byte[] {1}, HEX.parseHex("a00706052b81040022"));
         byte[] ecSeq = concat(new byte[] {0x30, (byte) ec.length}, ec);
-        byte[] body = concat(HEX.parseHex("020100" + "301306072a8648ce3d020106082a8648ce3d030107"),
-                new byte[] {0x04, (byte) ecSeq.length}, ecSeq);
+        byte[] body = concat(
+                HEX.parseHex("020100" + "301306072a8648ce3d020106082a8648ce3d030107"),
+                new byte[] {0x04, (byte) ecSeq.length},
+                ecSeq);
         rejectPrivate(concat(new byte[] {0x30, (byte) body.length}, body), "embedded curve parameters");
         // PKCS#8 attributes [0] are skipped.
-        byte[] withAttrs = concat(new byte[] {0x30, 0x43}, java.util.Arrays.copyOfRange(good, 2, good.length), new byte[] {(byte) 0xa0, 0});
-        assertEquals(KF.generatePrivate(new PKCS8EncodedKeySpec(good)), KF.generatePrivate(new PKCS8EncodedKeySpec(withAttrs)));
-        rejectPrivate(concat(new byte[] {0x30, 0x43}, java.util.Arrays.copyOfRange(good, 2, good.length), new byte[] {0x05, 0}), "trailing");
+        byte[] withAttrs = concat(
+                new byte[] {0x30, 0x43}, java.util.Arrays.copyOfRange(good, 2, good.length), new byte[] {(byte) 0xa0, 0
+                });
+        assertEquals(
+                KF.generatePrivate(new PKCS8EncodedKeySpec(good)),
+                KF.generatePrivate(new PKCS8EncodedKeySpec(withAttrs)));
+        rejectPrivate(
+                concat(new byte[] {0x30, 0x43}, java.util.Arrays.copyOfRange(good, 2, good.length), new byte[] {0x05, 0
+                }),
+                "trailing");
     }
 
     @Test
@@ -271,15 +307,23 @@ class AnodeKeyFactoryTest {
         destroyed.destroy();
         assertThrows(InvalidKeyException.class, () -> KF.translateKey(destroyed));
 
-        ECPublicKeySpec p384Spec = new ECPublicKeySpec(((ECPublicKey) p384.getPublic()).getW(),
-                ((ECPublicKey) p384.getPublic()).getParams());
+        ECPublicKeySpec p384Spec = new ECPublicKeySpec(
+                ((ECPublicKey) p384.getPublic()).getW(), ((ECPublicKey) p384.getPublic()).getParams());
         assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(p384Spec));
-        assertThrows(InvalidKeySpecException.class, () -> KF.generatePrivate(
-                new ECPrivateKeySpec(BigInteger.ONE, ((ECPublicKey) p384.getPublic()).getParams())));
-        assertThrows(InvalidKeySpecException.class, () -> KF.generatePrivate(new ECPrivateKeySpec(BigInteger.ZERO, P256.JDK_SPEC)));
-        assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(
-                new ECPublicKeySpec(new ECPoint(BigInteger.ONE, BigInteger.ONE), P256.JDK_SPEC)));
-        assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(new RSAPublicKeySpec(BigInteger.TEN, BigInteger.TWO)));
+        assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePrivate(
+                        new ECPrivateKeySpec(BigInteger.ONE, ((ECPublicKey) p384.getPublic()).getParams())));
+        assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePrivate(new ECPrivateKeySpec(BigInteger.ZERO, P256.JDK_SPEC)));
+        assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePublic(
+                        new ECPublicKeySpec(new ECPoint(BigInteger.ONE, BigInteger.ONE), P256.JDK_SPEC)));
+        assertThrows(
+                InvalidKeySpecException.class,
+                () -> KF.generatePublic(new RSAPublicKeySpec(BigInteger.TEN, BigInteger.TWO)));
         assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(null));
         assertThrows(InvalidKeySpecException.class, () -> KF.generatePrivate(new X509EncodedKeySpec(new byte[1])));
         assertThrows(InvalidKeySpecException.class, () -> KF.generatePublic(new PKCS8EncodedKeySpec(new byte[1])));
@@ -335,7 +379,8 @@ class AnodeKeyFactoryTest {
         assertTrue(pat > 0);
         pser[pat] = 2; // unknown address type
         assertThrows(InvalidObjectException.class, () -> deserialize(pser));
-        assertFalse(new String(serialize(kp.getPrivate()), java.nio.charset.StandardCharsets.ISO_8859_1).contains("BigInteger"));
+        assertFalse(new String(serialize(kp.getPrivate()), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("BigInteger"));
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {
@@ -355,7 +400,8 @@ class AnodeKeyFactoryTest {
     void addressPublicKeyAgreesWithKeyFactoryOutput() throws Exception {
         KeyPair kp = anodePair(Zone.DEFAULT);
         AnodeAddress a = ((AnodePublicKey) kp.getPublic()).address();
-        PublicKey viaX509 = KF.generatePublic(new X509EncodedKeySpec(kp.getPublic().getEncoded()));
+        PublicKey viaX509 =
+                KF.generatePublic(new X509EncodedKeySpec(kp.getPublic().getEncoded()));
         assertEquals(a, ((AnodePublicKey) viaX509).address());
         assertArrayEquals(kp.getPublic().getEncoded(), viaX509.getEncoded());
     }

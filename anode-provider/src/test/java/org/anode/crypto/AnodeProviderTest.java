@@ -26,13 +26,13 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
-import javax.crypto.spec.IvParameterSpec;
 import java.util.HexFormat;
 import java.util.ServiceLoader;
 import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.ShortBufferException;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.anode.address.AnodeAddress;
 import org.anode.address.Zone;
@@ -67,7 +67,8 @@ class AnodeProviderTest {
         assertNotNull(java.security.KeyFactory.getInstance("Anode", P));
         assertNotNull(java.security.KeyFactory.getInstance("ANODE-256-40", P));
         assertThrows(NoSuchAlgorithmException.class, () -> MessageDigest.getInstance("SHA-256", P));
-        assertThrows(InvalidParameterException.class,
+        assertThrows(
+                InvalidParameterException.class,
                 () -> P.getService("MessageDigest", "AES-DIGEST").newInstance("x"));
     }
 
@@ -83,7 +84,8 @@ class AnodeProviderTest {
     void worksWhenInstalledWithSecurityAddProvider() throws Exception {
         // Idempotent: a provider of the same name already installed by another test is kept.
         java.security.Security.addProvider(new AnodeProvider());
-        assertEquals("Anode", MessageDigest.getInstance("AES-DIGEST").getProvider().getName());
+        assertEquals(
+                "Anode", MessageDigest.getInstance("AES-DIGEST").getProvider().getName());
         Mac m = Mac.getInstance("AnodeMAC");
         m.init(aesKey(32));
         assertEquals("Anode", m.getProvider().getName());
@@ -168,7 +170,8 @@ class AnodeProviderTest {
         KeyPair ec = KeyPairGenerator.getInstance("Anode", P).generateKeyPair();
         e = assertThrows(InvalidKeyException.class, () -> m.init(ec.getPrivate()));
         assertTrue(e.getMessage().contains("SecretKey"), e.getMessage());
-        assertThrows(InvalidAlgorithmParameterException.class, () -> m.init(aesKey(32), new IvParameterSpec(new byte[16])));
+        assertThrows(
+                InvalidAlgorithmParameterException.class, () -> m.init(aesKey(32), new IvParameterSpec(new byte[16])));
         SecretKey noEncoding = new SecretKey() {
             private static final long serialVersionUID = 1L;
 
@@ -229,7 +232,8 @@ class AnodeProviderTest {
         assertArrayEquals(ab, kb.generateSecret());
         assertEquals(32, ab.length);
         assertFalse(java.util.Arrays.equals(ab, aa));
-        assertArrayEquals(P256.agree(((AnodePrivateKey) a.getPrivate()).getS(), ((AnodePublicKey) b.getPublic()).point()), ab);
+        assertArrayEquals(
+                P256.agree(((AnodePrivateKey) a.getPrivate()).getS(), ((AnodePublicKey) b.getPublic()).point()), ab);
 
         for (int n : new int[] {1, 7, 16, 31, 32, 33, 48, 64, 100}) {
             kb.init(b.getPrivate(), new AnodeKeyLengthParameterSpec(n));
@@ -284,10 +288,13 @@ class AnodeProviderTest {
         KeyPair p384 = ec384.generateKeyPair();
         e = assertThrows(InvalidKeyException.class, () -> ka.init(p384.getPrivate()));
         assertTrue(e.getMessage().contains("P-256"), e.getMessage());
-        assertThrows(InvalidAlgorithmParameterException.class,
+        assertThrows(
+                InvalidAlgorithmParameterException.class,
                 () -> ka.init(a.getPrivate(), new ECGenParameterSpec("secp256r1")));
         assertThrows(IllegalArgumentException.class, () -> new AnodeKeyLengthParameterSpec(0));
-        assertThrows(IllegalArgumentException.class, () -> new AnodeKeyLengthParameterSpec(AnodeKeyLengthParameterSpec.MAX_LENGTH + 1));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new AnodeKeyLengthParameterSpec(AnodeKeyLengthParameterSpec.MAX_LENGTH + 1));
 
         ka.init(a.getPrivate());
         assertThrows(IllegalStateException.class, ka::generateSecret);
@@ -314,7 +321,8 @@ class AnodeProviderTest {
         assertTrue(e.getMessage().contains("16, 24 or 32"), e.getMessage());
         assertEquals(7, ka.generateSecret().length);
 
-        AnodePrivateKey destroyed = (AnodePrivateKey) KeyPairGenerator.getInstance("Anode", P).generateKeyPair().getPrivate();
+        AnodePrivateKey destroyed = (AnodePrivateKey)
+                KeyPairGenerator.getInstance("Anode", P).generateKeyPair().getPrivate();
         ka.init(destroyed);
         destroyed.destroy();
         assertThrows(InvalidKeyException.class, () -> ka.doPhase(b.getPublic(), true));
@@ -404,9 +412,13 @@ class AnodeProviderTest {
         assertEquals(Zone.DEFAULT, pub.address().zone());
         assertEquals(pub.point(), ((AnodePrivateKey) def.getPrivate()).publicPoint());
         g.initialize(new AnodeZoneParameterSpec(new Zone(0xcafebabe)), RND);
-        assertEquals(new Zone(0xcafebabe), ((AnodePublicKey) g.generateKeyPair().getPublic()).address().zone());
+        assertEquals(
+                new Zone(0xcafebabe),
+                ((AnodePublicKey) g.generateKeyPair().getPublic()).address().zone());
         g.initialize(256);
-        assertEquals(Zone.DEFAULT, ((AnodePublicKey) g.generateKeyPair().getPublic()).address().zone());
+        assertEquals(
+                Zone.DEFAULT,
+                ((AnodePublicKey) g.generateKeyPair().getPublic()).address().zone());
         g.initialize(new ECGenParameterSpec("secp256r1"));
         g.initialize(P256.JDK_SPEC);
         InvalidParameterException ip = assertThrows(InvalidParameterException.class, () -> g.initialize(384));
@@ -417,7 +429,9 @@ class AnodeProviderTest {
         ECParameterSpec p384 = ((ECPublicKey) ec384.generateKeyPair().getPublic()).getParams();
         assertThrows(InvalidAlgorithmParameterException.class, () -> g.initialize(p384));
         assertThrows(InvalidAlgorithmParameterException.class, () -> g.initialize(new IvParameterSpec(new byte[16])));
-        assertThrows(InvalidAlgorithmParameterException.class, () -> g.initialize((java.security.spec.AlgorithmParameterSpec) null));
+        assertThrows(
+                InvalidAlgorithmParameterException.class,
+                () -> g.initialize((java.security.spec.AlgorithmParameterSpec) null));
         assertThrows(NullPointerException.class, () -> new AnodeZoneParameterSpec(null));
         assertTrue(new AnodeZoneParameterSpec(new Zone(1)).toString().contains("00000001"));
     }
@@ -434,10 +448,13 @@ class AnodeProviderTest {
         assertTrue(EcKeys.isP256(pub.getParams()));
         assertEquals(91, pub.getEncoded().length);
         assertEquals(67, priv.getEncoded().length);
-        assertEquals(pub.address().toString(), AnodeAddress.of(Zone.DEFAULT, pub.point()).toString());
+        assertEquals(
+                pub.address().toString(),
+                AnodeAddress.of(Zone.DEFAULT, pub.point()).toString());
         assertFalse(priv.toString().contains(priv.getS().toString(16)));
         assertEquals(priv, AnodePrivateKey.fromBytes(priv.toByteArray()));
-        assertEquals(priv.hashCode(), AnodePrivateKey.fromBytes(priv.toByteArray()).hashCode());
+        assertEquals(
+                priv.hashCode(), AnodePrivateKey.fromBytes(priv.toByteArray()).hashCode());
         assertFalse(priv.equals(pub));
         assertThrows(InvalidKeyException.class, () -> AnodePrivateKey.fromBytes(new byte[31]));
         assertThrows(InvalidKeyException.class, () -> AnodePrivateKey.fromBytes(null));
@@ -446,7 +463,9 @@ class AnodeProviderTest {
         assertThrows(InvalidKeyException.class, () -> AnodePrivateKey.of(P256.N));
         assertThrows(InvalidKeyException.class, () -> AnodePrivateKey.of(BigInteger.ONE.negate()));
         assertEquals(BigInteger.ONE, AnodePrivateKey.of(BigInteger.ONE).getS());
-        assertEquals(P256.N.subtract(BigInteger.ONE), AnodePrivateKey.of(P256.N.subtract(BigInteger.ONE)).getS());
+        assertEquals(
+                P256.N.subtract(BigInteger.ONE),
+                AnodePrivateKey.of(P256.N.subtract(BigInteger.ONE)).getS());
 
         AnodePrivateKey copy = AnodePrivateKey.fromBytes(priv.toByteArray());
         assertFalse(copy.isDestroyed());

@@ -199,8 +199,8 @@ public final class LinkEmulator implements AutoCloseable {
             }
         } catch (IOException e) {
             if (!closed) {
-                System.getLogger(LinkEmulator.class.getName()).log(System.Logger.Level.WARNING,
-                        "link emulator stopped", e);
+                System.getLogger(LinkEmulator.class.getName())
+                        .log(System.Logger.Level.WARNING, "link emulator stopped", e);
             }
         }
     }

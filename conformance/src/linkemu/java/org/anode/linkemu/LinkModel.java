@@ -26,6 +26,7 @@ public final class LinkModel {
         public int corruptBit;
         /** Why a copy was dropped, counted: 1 random loss, 2 queue limit. */
         public int droppedLoss;
+
         public int droppedQueue;
     }
 

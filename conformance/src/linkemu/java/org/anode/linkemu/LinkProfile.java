@@ -32,8 +32,16 @@ public final class LinkProfile {
     private final int limitPackets;
     private final int overheadBytes;
 
-    private LinkProfile(double loss, double duplicate, double corrupt, double reorder, long delayNanos,
-            long jitterNanos, long rateBytesPerSecond, int limitPackets, int overheadBytes) {
+    private LinkProfile(
+            double loss,
+            double duplicate,
+            double corrupt,
+            double reorder,
+            long delayNanos,
+            long jitterNanos,
+            long rateBytesPerSecond,
+            int limitPackets,
+            int overheadBytes) {
         this.loss = probability("loss", loss);
         this.duplicate = probability("duplicate", duplicate);
         this.corrupt = probability("corrupt", corrupt);
@@ -59,47 +67,71 @@ public final class LinkProfile {
     }
 
     public LinkProfile withLoss(double p) {
-        return new LinkProfile(p, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                p,
+                duplicate,
+                corrupt,
+                reorder,
+                delayNanos,
+                jitterNanos,
+                rateBytesPerSecond,
+                limitPackets,
+                overheadBytes);
     }
 
     public LinkProfile withDuplicate(double p) {
-        return new LinkProfile(loss, p, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                loss, p, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond, limitPackets, overheadBytes);
     }
 
     public LinkProfile withCorrupt(double p) {
-        return new LinkProfile(loss, duplicate, p, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                loss, duplicate, p, reorder, delayNanos, jitterNanos, rateBytesPerSecond, limitPackets, overheadBytes);
     }
 
     public LinkProfile withReorder(double p) {
-        return new LinkProfile(loss, duplicate, corrupt, p, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                loss, duplicate, corrupt, p, delayNanos, jitterNanos, rateBytesPerSecond, limitPackets, overheadBytes);
     }
 
     /** Delay {@code delayNanos} with uniform jitter of {@code +- jitterNanos}. */
     public LinkProfile withDelay(long delayNanos, long jitterNanos) {
-        return new LinkProfile(loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                loss,
+                duplicate,
+                corrupt,
+                reorder,
+                delayNanos,
+                jitterNanos,
+                rateBytesPerSecond,
+                limitPackets,
+                overheadBytes);
     }
 
     /** Rate limit in bytes per second (0: unlimited). */
     public LinkProfile withRate(long bytesPerSecond) {
-        return new LinkProfile(loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, bytesPerSecond,
-                limitPackets, overheadBytes);
+        return new LinkProfile(
+                loss,
+                duplicate,
+                corrupt,
+                reorder,
+                delayNanos,
+                jitterNanos,
+                bytesPerSecond,
+                limitPackets,
+                overheadBytes);
     }
 
     /** Most packets held at once. */
     public LinkProfile withLimit(int packets) {
-        return new LinkProfile(loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                packets, overheadBytes);
+        return new LinkProfile(
+                loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond, packets, overheadBytes);
     }
 
     /** Bytes added to each payload when the rate limit counts it (default 28: IPv4 and UDP headers). */
     public LinkProfile withOverhead(int bytes) {
-        return new LinkProfile(loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond,
-                limitPackets, bytes);
+        return new LinkProfile(
+                loss, duplicate, corrupt, reorder, delayNanos, jitterNanos, rateBytesPerSecond, limitPackets, bytes);
     }
 
     public double loss() {

@@ -117,12 +117,16 @@ final class Aes256 {
     }
 
     private static int subWord(int t) {
-        return (SBOX[t >>> 24] << 24) | (SBOX[(t >>> 16) & 0xff] << 16)
-                | (SBOX[(t >>> 8) & 0xff] << 8) | SBOX[t & 0xff];
+        return (SBOX[t >>> 24] << 24)
+                | (SBOX[(t >>> 16) & 0xff] << 16)
+                | (SBOX[(t >>> 8) & 0xff] << 8)
+                | SBOX[t & 0xff];
     }
 
     private static int lastRound(int a, int b, int c, int d) {
-        return (SBOX[a >>> 24] << 24) | (SBOX[(b >>> 16) & 0xff] << 16)
-                | (SBOX[(c >>> 8) & 0xff] << 8) | SBOX[d & 0xff];
+        return (SBOX[a >>> 24] << 24)
+                | (SBOX[(b >>> 16) & 0xff] << 16)
+                | (SBOX[(c >>> 8) & 0xff] << 8)
+                | SBOX[d & 0xff];
     }
 }

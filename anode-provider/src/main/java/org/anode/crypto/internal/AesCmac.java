@@ -33,9 +33,11 @@ public final class AesCmac {
     private SecretKeySpec keySpec;
     /** AES/ECB over the same key, created on the first {@link #foldedMany}; null until then. */
     private Cipher ecb;
+
     private boolean ecbKeyed;
     /** Chaining values of the messages of one {@link #foldedMany} call, and the cipher's output. */
     private byte[] chainIn;
+
     private byte[] chainOut;
     private int[] order;
     private int[] blocks;
@@ -59,8 +61,8 @@ public final class AesCmac {
     /** Sets a 32-byte AES-256 key and resets. */
     public void init(byte[] key) throws InvalidKeyException {
         if (key == null || key.length != 32) {
-            throw new InvalidKeyException("AES-256 CMAC needs a 32-byte key, got "
-                    + (key == null ? "null" : key.length + " bytes"));
+            throw new InvalidKeyException(
+                    "AES-256 CMAC needs a 32-byte key, got " + (key == null ? "null" : key.length + " bytes"));
         }
         try {
             SecretKeySpec spec = new SecretKeySpec(key, "AES");
@@ -221,6 +223,7 @@ public final class AesCmac {
      * costs more than their serial CMACs (figures in docs/benchmarks/provider.md).
      */
     public static final int MIN_MANY = 5;
+
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
@@ -316,8 +319,8 @@ public final class AesCmac {
                     mask = k2;
                 }
                 LONGS.set(x, xo, (long) LONGS.get(x, xo) ^ (long) LONGS.get(last, 0) ^ (long) LONGS.get(mask, 0));
-                LONGS.set(x, xo + 8, (long) LONGS.get(x, xo + 8) ^ (long) LONGS.get(last, 8)
-                        ^ (long) LONGS.get(mask, 8));
+                LONGS.set(
+                        x, xo + 8, (long) LONGS.get(x, xo + 8) ^ (long) LONGS.get(last, 8) ^ (long) LONGS.get(mask, 8));
             }
             try {
                 ecb.update(x, 0, active << 4, y, 0);

@@ -25,9 +25,13 @@ public final class P256 {
     public static final BigInteger P = CURVE.getField().getCharacteristic();
     /** The same curve as a JDK parameter spec, so our keys are usable with SunEC. */
     public static final ECParameterSpec JDK_SPEC = new ECParameterSpec(
-            new EllipticCurve(new ECFieldFp(P), CURVE.getA().toBigInteger(), CURVE.getB().toBigInteger()),
-            new java.security.spec.ECPoint(G.getAffineXCoord().toBigInteger(), G.getAffineYCoord().toBigInteger()),
-            N, 1);
+            new EllipticCurve(
+                    new ECFieldFp(P), CURVE.getA().toBigInteger(), CURVE.getB().toBigInteger()),
+            new java.security.spec.ECPoint(
+                    G.getAffineXCoord().toBigInteger(), G.getAffineYCoord().toBigInteger()),
+            N,
+            1);
+
     private static final FixedPointCombMultiplier BASE_MULT = new FixedPointCombMultiplier();
 
     public static final int COMPRESSED_LENGTH = 33;
@@ -88,7 +92,8 @@ public final class P256 {
         }
         ECPoint n = point.normalize();
         if (!CURVE.equals(n.getCurve())) {
-            return validate(n.getAffineXCoord().toBigInteger(), n.getAffineYCoord().toBigInteger());
+            return validate(
+                    n.getAffineXCoord().toBigInteger(), n.getAffineYCoord().toBigInteger());
         }
         if (!n.isValid()) {
             throw new InvalidKeyException("public key is not a valid P-256 point");

@@ -38,7 +38,10 @@ class AesCmacManyTest {
             batch.foldedMany(msgs, offs, lens, n, got);
             for (int i = 0; i < n; i++) {
                 serial.update(msgs[i], offs[i], lens[i]);
-                assertEquals(serial.doFinalFolded(), got[i], "round " + round + " message " + i + " of " + lens[i] + " bytes");
+                assertEquals(
+                        serial.doFinalFolded(),
+                        got[i],
+                        "round " + round + " message " + i + " of " + lens[i] + " bytes");
             }
         }
     }
@@ -98,11 +101,14 @@ class AesCmacManyTest {
     void refusesBadArguments() throws Exception {
         AesCmac m = AesCmac.forKey(new byte[32]);
         long[] out = new long[1];
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> m.foldedMany(new byte[][] {new byte[4]}, new int[] {0}, new int[] {0}, 1, out));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> m.foldedMany(new byte[65][], new int[65], new int[65], AesCmac.MAX_MANY + 1, new long[65]));
-        assertThrows(IllegalStateException.class,
+        assertThrows(
+                IllegalStateException.class,
                 () -> new AesCmac().foldedMany(new byte[][] {new byte[4]}, new int[] {0}, new int[] {4}, 1, out));
     }
 }

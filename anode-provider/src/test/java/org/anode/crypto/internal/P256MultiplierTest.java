@@ -25,10 +25,18 @@ class P256MultiplierTest {
     void matchesBouncyCastleForRandomAndEdgeScalars() throws Exception {
         BigInteger n = P256.N;
         BigInteger[] edges = {
-            BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(31), BigInteger.valueOf(32),
-            BigInteger.valueOf(33), BigInteger.valueOf(64), BigInteger.ONE.shiftLeft(255),
-            BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE), n.subtract(BigInteger.ONE),
-            n.subtract(BigInteger.TWO), n.shiftRight(1),
+            BigInteger.ONE,
+            BigInteger.TWO,
+            BigInteger.valueOf(3),
+            BigInteger.valueOf(31),
+            BigInteger.valueOf(32),
+            BigInteger.valueOf(33),
+            BigInteger.valueOf(64),
+            BigInteger.ONE.shiftLeft(255),
+            BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE),
+            n.subtract(BigInteger.ONE),
+            n.subtract(BigInteger.TWO),
+            n.shiftRight(1),
         };
         ECPoint q = randomPoint();
         for (BigInteger k : edges) {
@@ -38,7 +46,8 @@ class P256MultiplierTest {
             assertArrayEquals(P256.agree(k, q), m.agree(fresh), k.toString(16));
         }
         for (int i = 0; i < 60; i++) {
-            BigInteger k = new BigInteger(256, RND).mod(n.subtract(BigInteger.ONE)).add(BigInteger.ONE);
+            BigInteger k =
+                    new BigInteger(256, RND).mod(n.subtract(BigInteger.ONE)).add(BigInteger.ONE);
             P256.Multiplier m = new P256.Multiplier(k);
             ECPoint p = randomPoint();
             // Expected values on a separate copy, so that p starts with no cached table: the first

@@ -43,7 +43,8 @@ class PrimitiveVectorsTest {
         var vs = vectors("aes-digest");
         assertEquals(38, vs.size());
         for (var v : vs) {
-            assertEquals(v.get("digest"), HEX.formatHex(AesDigest.digest(HEX.parseHex(v.get("message")))), v.get("message"));
+            assertEquals(
+                    v.get("digest"), HEX.formatHex(AesDigest.digest(HEX.parseHex(v.get("message")))), v.get("message"));
         }
     }
 

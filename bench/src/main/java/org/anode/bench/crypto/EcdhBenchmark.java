@@ -54,7 +54,8 @@ public class EcdhBenchmark {
         ECDomainParameters dom = new ECDomainParameters(x9.getCurve(), x9.getG(), x9.getN(), x9.getH());
         bc = new ECDHBasicAgreement();
         bc.init(new ECPrivateKeyParameters(me.privateKey().getS(), dom));
-        bcPeer = new ECPublicKeyParameters(x9.getCurve().decodePoint(peer.address().compressedKey()), dom);
+        bcPeer = new ECPublicKeyParameters(
+                x9.getCurve().decodePoint(peer.address().compressedKey()), dom);
 
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));

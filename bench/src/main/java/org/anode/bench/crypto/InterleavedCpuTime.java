@@ -47,9 +47,17 @@ public final class InterleavedCpuTime {
     }
 
     private static void report(String what, double[] r, int bytes) {
-        String mbs = bytes > 0 ? String.format(Locale.ROOT, " (%.0f vs %.0f MB/s)", r[0] * bytes / 1e6, r[1] * bytes / 1e6) : "";
-        System.out.printf(Locale.ROOT, "%-34s baseline %,12.0f ops/s  anode %,12.0f ops/s  ratio %.2f%s%n",
-                what, r[0], r[1], r[1] / r[0], mbs);
+        String mbs = bytes > 0
+                ? String.format(Locale.ROOT, " (%.0f vs %.0f MB/s)", r[0] * bytes / 1e6, r[1] * bytes / 1e6)
+                : "";
+        System.out.printf(
+                Locale.ROOT,
+                "%-34s baseline %,12.0f ops/s  anode %,12.0f ops/s  ratio %.2f%s%n",
+                what,
+                r[0],
+                r[1],
+                r[1] / r[0],
+                mbs);
     }
 
     public static void main(String[] args) throws Exception {
@@ -68,7 +76,10 @@ public final class InterleavedCpuTime {
             System.out.println("round " + round + (round <= 2 ? " (warm-up)" : ""));
             report("AESCMAC vs JDK AES/CBC, 1400 B", race(mac::jdkAesCbc1400, mac::anodeAesCmac1400, 2000, 15), 1400);
             report("AnodeMAC vs JDK AES/CBC, 1400 B", race(mac::jdkAesCbc1400, mac::anodeMac1400, 2000, 15), 1400);
-            report("AES-DIGEST vs naive BC DM, 1400 B", race(digest::naiveBcAesDigest, digest::anodeAesDigest, 200, 15), 1400);
+            report(
+                    "AES-DIGEST vs naive BC DM, 1400 B",
+                    race(digest::naiveBcAesDigest, digest::anodeAesDigest, 200, 15),
+                    1400);
             report("AnodeECDH vs BC ECDHBasicAgreement", race(ecdh::bcEcdhBasicAgreement, ecdh::anodeEcdh, 50, 10), 0);
         }
     }

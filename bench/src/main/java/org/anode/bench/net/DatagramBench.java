@@ -29,22 +29,30 @@ import org.anode.nio.AnodeSocketAddress;
 public final class DatagramBench {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    private DatagramBench() {
-    }
+    private DatagramBench() {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 3;
-        // Third argument: receive spins to measure, in microseconds, comma-separated (default 0,20,60; 60 us is the node default).
+        // Third argument: receive spins to measure, in microseconds, comma-separated (default 0,20,60; 60 us is the
+        // node default).
         long[] spins = java.util.Arrays.stream((args.length > 2 ? args[2] : "0,20,60").split(","))
-                .mapToLong(v -> Long.parseLong(v.strip()) * 1000).toArray();
-        System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
-                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("os.name"), System.getProperty("os.arch"));
+                .mapToLong(v -> Long.parseLong(v.strip()) * 1000)
+                .toArray();
+        System.out.printf(
+                "JDK %s (%s), %d CPUs, %s %s%n",
+                System.getProperty("java.version"),
+                System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"));
         // Fourth argument: a directory for SVG plots of the measured figures (org.anode.bench.plot.BarChart).
         java.nio.file.Path plotDir = args.length > 3 ? java.nio.file.Path.of(args[3]) : null;
-        String note = String.format(java.util.Locale.ROOT, "DatagramBench, JDK %s, %d CPUs, loopback",
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        String note = String.format(
+                java.util.Locale.ROOT,
+                "DatagramBench, JDK %s, %d CPUs, loopback",
+                System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
         org.anode.bench.plot.BarChart rttPlot = new org.anode.bench.plot.BarChart(
                 "DGRAM round trip on loopback, 64 bytes, median (lower is better)", "microseconds", note);
         org.anode.bench.plot.BarChart ratePlot = new org.anode.bench.plot.BarChart(
@@ -58,16 +66,22 @@ public final class DatagramBench {
                 report(t, "64-byte RTT", udp, anode);
                 double udpRate = plainThroughput(seconds);
                 double anodeRate = anodeThroughput(seconds, spin);
-                System.out.printf("[%s] one-way 1400-byte packets: plain UDP %.0f pkt/s, Anode DGRAM %.0f pkt/s,"
-                        + " ratio %.2f%n", t, udpRate, anodeRate, anodeRate / udpRate);
+                System.out.printf(
+                        "[%s] one-way 1400-byte packets: plain UDP %.0f pkt/s, Anode DGRAM %.0f pkt/s,"
+                                + " ratio %.2f%n",
+                        t, udpRate, anodeRate, anodeRate / udpRate);
                 if (repeat == 1) {
                     double um = udp[udp.length / 2] / 1e3;
                     double am = anode[anode.length / 2] / 1e3;
                     String spinLabel = "receive spin " + spin / 1000 + " us";
-                    rttPlot.group(spinLabel, String.format(java.util.Locale.ROOT, "%.2f of UDP", am / um),
+                    rttPlot.group(
+                            spinLabel,
+                            String.format(java.util.Locale.ROOT, "%.2f of UDP", am / um),
                             new org.anode.bench.plot.BarChart.Bar("Anode DGRAM", am),
                             new org.anode.bench.plot.BarChart.Bar("plain UDP", um));
-                    ratePlot.group(spinLabel, String.format(java.util.Locale.ROOT, "%.2f of UDP", anodeRate / udpRate),
+                    ratePlot.group(
+                            spinLabel,
+                            String.format(java.util.Locale.ROOT, "%.2f of UDP", anodeRate / udpRate),
                             new org.anode.bench.plot.BarChart.Bar("Anode DGRAM", anodeRate * 1400 / 1e6),
                             new org.anode.bench.plot.BarChart.Bar("plain UDP", udpRate * 1400 / 1e6));
                 }
@@ -88,31 +102,35 @@ public final class DatagramBench {
         long u99 = udp[(int) (udp.length * 0.99)];
         long am = anode[anode.length / 2];
         long a99 = anode[(int) (anode.length * 0.99)];
-        System.out.printf("[%s] %s: plain UDP median %.1f us p99 %.1f us; Anode median %.1f us p99 %.1f us;"
-                + " median ratio %.2f, p99 ratio %.2f%n", tag, what, um / 1e3, u99 / 1e3, am / 1e3, a99 / 1e3,
-                (double) am / um, (double) a99 / u99);
+        System.out.printf(
+                "[%s] %s: plain UDP median %.1f us p99 %.1f us; Anode median %.1f us p99 %.1f us;"
+                        + " median ratio %.2f, p99 ratio %.2f%n",
+                tag, what, um / 1e3, u99 / 1e3, am / 1e3, a99 / 1e3, (double) am / um, (double) a99 / u99);
     }
 
     // ------------------------------------------------------------------ RTT
 
     private static long[] plainRtt(int rounds) throws Exception {
-        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+        try (DatagramChannel server = DatagramChannel.open();
+                DatagramChannel client = DatagramChannel.open()) {
             server.bind(new InetSocketAddress(LOOPBACK, 0));
             client.bind(new InetSocketAddress(LOOPBACK, 0));
             client.connect(server.getLocalAddress());
-            Thread echo = new Thread(() -> {
-                ByteBuffer b = ByteBuffer.allocate(2048);
-                try {
-                    while (true) {
-                        b.clear();
-                        var from = server.receive(b);
-                        b.flip();
-                        server.send(b, from);
-                    }
-                } catch (Exception e) {
-                    // closed: done
-                }
-            }, "udp-echo");
+            Thread echo = new Thread(
+                    () -> {
+                        ByteBuffer b = ByteBuffer.allocate(2048);
+                        try {
+                            while (true) {
+                                b.clear();
+                                var from = server.receive(b);
+                                b.flip();
+                                server.send(b, from);
+                            }
+                        } catch (Exception e) {
+                            // closed: done
+                        }
+                    },
+                    "udp-echo");
             echo.setDaemon(true);
             echo.start();
             ByteBuffer req = ByteBuffer.allocate(64);
@@ -131,13 +149,18 @@ public final class DatagramBench {
     }
 
     private static AnodeNode node(long spinNanos) throws Exception {
-        return AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT),
-                AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).receiveBufferSize(4 << 20)
-                        .receiveSpin(java.time.Duration.ofNanos(spinNanos)).build());
+        return AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                AnodeNodeConfig.builder()
+                        .bind(new InetSocketAddress(LOOPBACK, 0))
+                        .receiveBufferSize(4 << 20)
+                        .receiveSpin(java.time.Duration.ofNanos(spinNanos))
+                        .build());
     }
 
     private static long[] anodeRtt(int rounds, long spin) throws Exception {
-        try (AnodeNode a = node(spin); AnodeNode b = node(spin)) {
+        try (AnodeNode a = node(spin);
+                AnodeNode b = node(spin)) {
             a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
             b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
             AnodeDatagramChannel server = b.openDatagramChannel();
@@ -145,19 +168,21 @@ public final class DatagramBench {
             AnodeDatagramChannel client = a.openDatagramChannel();
             client.bind(AnodeSocketAddress.of(a.address(), 8));
             client.connect(AnodeSocketAddress.of(b.address(), 7));
-            Thread echo = new Thread(() -> {
-                ByteBuffer buf = ByteBuffer.allocate(2048);
-                try {
-                    while (true) {
-                        buf.clear();
-                        var from = server.receive(buf);
-                        buf.flip();
-                        server.send(buf, from);
-                    }
-                } catch (Exception e) {
-                    // closed: done
-                }
-            }, "anode-echo");
+            Thread echo = new Thread(
+                    () -> {
+                        ByteBuffer buf = ByteBuffer.allocate(2048);
+                        try {
+                            while (true) {
+                                buf.clear();
+                                var from = server.receive(buf);
+                                buf.flip();
+                                server.send(buf, from);
+                            }
+                        } catch (Exception e) {
+                            // closed: done
+                        }
+                    },
+                    "anode-echo");
             echo.setDaemon(true);
             echo.start();
             ByteBuffer req = ByteBuffer.allocate(64);
@@ -178,24 +203,27 @@ public final class DatagramBench {
     // ------------------------------------------------------------------ throughput
 
     private static double plainThroughput(double seconds) throws Exception {
-        try (DatagramChannel rx = DatagramChannel.open(); DatagramChannel tx = DatagramChannel.open()) {
+        try (DatagramChannel rx = DatagramChannel.open();
+                DatagramChannel tx = DatagramChannel.open()) {
             rx.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
             rx.bind(new InetSocketAddress(LOOPBACK, 0));
             tx.bind(new InetSocketAddress(LOOPBACK, 0));
             tx.connect(rx.getLocalAddress());
             AtomicLong count = new AtomicLong();
-            Thread receiver = new Thread(() -> {
-                ByteBuffer b = ByteBuffer.allocate(2048);
-                try {
-                    while (true) {
-                        b.clear();
-                        rx.receive(b);
-                        count.lazySet(count.get() + 1);
-                    }
-                } catch (Exception e) {
-                    // closed: done
-                }
-            }, "udp-sink");
+            Thread receiver = new Thread(
+                    () -> {
+                        ByteBuffer b = ByteBuffer.allocate(2048);
+                        try {
+                            while (true) {
+                                b.clear();
+                                rx.receive(b);
+                                count.lazySet(count.get() + 1);
+                            }
+                        } catch (Exception e) {
+                            // closed: done
+                        }
+                    },
+                    "udp-sink");
             receiver.setDaemon(true);
             receiver.start();
             ByteBuffer payload = ByteBuffer.allocate(1400);
@@ -207,7 +235,8 @@ public final class DatagramBench {
     }
 
     private static double anodeThroughput(double seconds, long spin) throws Exception {
-        try (AnodeNode a = node(spin); AnodeNode b = node(spin)) {
+        try (AnodeNode a = node(spin);
+                AnodeNode b = node(spin)) {
             a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
             b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
             AnodeDatagramChannel rx = b.openDatagramChannel();
@@ -219,18 +248,20 @@ public final class DatagramBench {
             // One ping makes each side know the other answered (draft 3.2), as in any conversation.
             a.ping(b.address(), java.time.Duration.ofSeconds(5));
             AtomicLong count = new AtomicLong();
-            Thread receiver = new Thread(() -> {
-                ByteBuffer buf = ByteBuffer.allocate(2048);
-                try {
-                    while (true) {
-                        buf.clear();
-                        rx.receive(buf);
-                        count.lazySet(count.get() + 1);
-                    }
-                } catch (Exception e) {
-                    // closed: done
-                }
-            }, "anode-sink");
+            Thread receiver = new Thread(
+                    () -> {
+                        ByteBuffer buf = ByteBuffer.allocate(2048);
+                        try {
+                            while (true) {
+                                buf.clear();
+                                rx.receive(buf);
+                                count.lazySet(count.get() + 1);
+                            }
+                        } catch (Exception e) {
+                            // closed: done
+                        }
+                    },
+                    "anode-sink");
             receiver.setDaemon(true);
             receiver.start();
             // The largest DGRAM a 1400-byte IPv4 packet carries (DECISIONS 27): 1336 bytes.

@@ -34,27 +34,32 @@ public final class FallbackBench {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final Zone ZONE = new Zone(0x0a0b0c1f);
 
-    private FallbackBench() {
-    }
+    private FallbackBench() {}
 
     public static void main(String[] args) throws Exception {
         int mib = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int pings = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
-                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("os.name"), System.getProperty("os.arch"));
+        System.out.printf(
+                "JDK %s (%s), %d CPUs, %s %s%n",
+                System.getProperty("java.version"),
+                System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"));
         Path dir = Files.createTempDirectory("fallbackbench");
         for (int repeat = 0; repeat < 2; repeat++) {
             String tag = repeat == 0 ? "warm-up" : "measured";
             double[] udp = run(dir, EndpointType.UDP_IPV4, mib, pings);
             double[] tcp = run(dir, EndpointType.TCP_IPV4, mib, pings);
             double[] http = run(dir, EndpointType.HTTP, mib, pings);
-            System.out.printf("[%s] stream %d MiB through the relay: UDP %.1f MB/s, TCP %.1f MB/s (ratio %.2f),"
-                    + " HTTP %.1f MB/s (ratio %.2f)%n", tag, mib, udp[0], tcp[0], tcp[0] / udp[0], http[0],
-                    http[0] / udp[0]);
-            System.out.printf("[%s] PING RTT through the relay, median of %d: UDP %.0f us, TCP %.0f us (%.2fx),"
-                    + " HTTP %.0f us (%.2fx)%n", tag, pings, udp[1] / 1e3, tcp[1] / 1e3, tcp[1] / udp[1], http[1] / 1e3,
-                    http[1] / udp[1]);
+            System.out.printf(
+                    "[%s] stream %d MiB through the relay: UDP %.1f MB/s, TCP %.1f MB/s (ratio %.2f),"
+                            + " HTTP %.1f MB/s (ratio %.2f)%n",
+                    tag, mib, udp[0], tcp[0], tcp[0] / udp[0], http[0], http[0] / udp[0]);
+            System.out.printf(
+                    "[%s] PING RTT through the relay, median of %d: UDP %.0f us, TCP %.0f us (%.2fx),"
+                            + " HTTP %.0f us (%.2fx)%n",
+                    tag, pings, udp[1] / 1e3, tcp[1] / 1e3, tcp[1] / udp[1], http[1] / 1e3, http[1] / udp[1]);
         }
     }
 
@@ -63,8 +68,13 @@ public final class FallbackBench {
     }
 
     private static Path zoneFile(Path dir, AnodeNode relay, int udp, int tcp, String http) throws Exception {
-        ZoneFile.Builder b = ZoneFile.builder().name("bench").description("fallback bench").contact("bench@example.org")
-                .revision(1).ttl(Duration.ofSeconds(3600)).relay(List.of(LOOPBACK), udp, tcp, List.of(relay.address()));
+        ZoneFile.Builder b = ZoneFile.builder()
+                .name("bench")
+                .description("fallback bench")
+                .contact("bench@example.org")
+                .revision(1)
+                .ttl(Duration.ofSeconds(3600))
+                .relay(List.of(LOOPBACK), udp, tcp, List.of(relay.address()));
         if (http != null) {
             b.put(ZoneHttpEndpoints.keyFor(0), http);
         }
@@ -76,12 +86,19 @@ public final class FallbackBench {
     /** {MB/s, median PING RTT in ns} with A's relay carrier {@code carrier}. */
     private static double[] run(Path dir, EndpointType carrier, int mib, int pings) throws Exception {
         RelayLimits open = RelayLimits.defaults().withRates(100_000_000, 100_000_000, 100_000_000);
-        try (AnodeNode relay = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().relay(open).announce(false)
-                .tcpPort(0).httpPort(0).build());
+        try (AnodeNode relay = AnodeNode.start(
+                        AnodeIdentity.generate(ZONE),
+                        loopback()
+                                .relay(open)
+                                .announce(false)
+                                .tcpPort(0)
+                                .httpPort(0)
+                                .build());
                 DatagramChannel silent = DatagramChannel.open().bind(new InetSocketAddress(LOOPBACK, 0))) {
             int udp = relay.localEndpoints().get(0).getPort();
             int tcp = relay.tcpEndpoint().orElseThrow().getPort();
-            String http = "http://127.0.0.1:" + relay.httpEndpoint().orElseThrow().getPort() + "/a";
+            String http =
+                    "http://127.0.0.1:" + relay.httpEndpoint().orElseThrow().getPort() + "/a";
             int closed;
             try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
                 closed = s.getLocalPort();
@@ -93,10 +110,12 @@ public final class FallbackBench {
                 default -> zoneFile(dir, relay, udp, tcp, http);
             };
             Path zB = zoneFile(dir, relay, udp, tcp, null);
-            try (AnodeNode a = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().zoneSource(ZONE, zA.toString())
-                    .build());
-                    AnodeNode b = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().zoneSource(ZONE,
-                            zB.toString()).build())) {
+            try (AnodeNode a = AnodeNode.start(
+                            AnodeIdentity.generate(ZONE),
+                            loopback().zoneSource(ZONE, zA.toString()).build());
+                    AnodeNode b = AnodeNode.start(
+                            AnodeIdentity.generate(ZONE),
+                            loopback().zoneSource(ZONE, zB.toString()).build())) {
                 long deadline = System.nanoTime() + 30_000_000_000L;
                 while (relay.relayStatistics().registrations() < 2 && System.nanoTime() < deadline) {
                     Thread.sleep(10);
@@ -124,16 +143,18 @@ public final class FallbackBench {
         long size = (long) mib << 20;
         try (AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
             ss.bind(AnodeSocketAddress.of(b.address(), 80));
-            Thread sink = new Thread(() -> {
-                try (AnodeSocketChannel c = ss.accept()) {
-                    ByteBuffer buf = ByteBuffer.allocate(65536);
-                    while (c.read(buf.clear()) >= 0) {
-                        // Discard.
-                    }
-                } catch (Exception e) {
-                    e.printStackTrace();
-                }
-            }, "bulk-sink");
+            Thread sink = new Thread(
+                    () -> {
+                        try (AnodeSocketChannel c = ss.accept()) {
+                            ByteBuffer buf = ByteBuffer.allocate(65536);
+                            while (c.read(buf.clear()) >= 0) {
+                                // Discard.
+                            }
+                        } catch (Exception e) {
+                            e.printStackTrace();
+                        }
+                    },
+                    "bulk-sink");
             sink.start();
             try (AnodeSocketChannel c = AnodeSocketChannel.open(a)) {
                 c.connect(AnodeSocketAddress.of(b.address(), 80));

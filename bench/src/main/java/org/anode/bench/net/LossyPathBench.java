@@ -48,8 +48,7 @@ public final class LossyPathBench {
     private static final long MS = 1_000_000L;
     private static final int CHUNK = 64 * 1024;
 
-    private LossyPathBench() {
-    }
+    private LossyPathBench() {}
 
     public static void main(String[] args) throws Exception {
         int seconds = 4;
@@ -72,8 +71,14 @@ public final class LossyPathBench {
                 LinkProfile p = LinkProfile.CLEAN.withLoss(loss).withDelay(delay * MS, 0);
                 double anode = only.contains("anode") ? anode(p, seconds, 1) : Double.NaN;
                 double kwik = only.contains("kwik") ? kwik(p, seconds, ks, 2) : Double.NaN;
-                String row = String.format(Locale.ROOT, "| %.0f%% | %d ms | %.2f | %.2f | %.2f |", loss * 100, delay,
-                        anode / 1e6, kwik / 1e6, anode / kwik);
+                String row = String.format(
+                        Locale.ROOT,
+                        "| %.0f%% | %d ms | %.2f | %.2f | %.2f |",
+                        loss * 100,
+                        delay,
+                        anode / 1e6,
+                        kwik / 1e6,
+                        anode / kwik);
                 System.out.println(row);
                 rows.add(row);
             }
@@ -88,7 +93,8 @@ public final class LossyPathBench {
                 System.clearProperty("anode.stream.cc");
             }
             rows.add("");
-            rows.add(String.format(Locale.ROOT, "Anode with NewReno (loss-based) at 5%% / 10 ms: %.3f MB/s", reno / 1e6));
+            rows.add(String.format(
+                    Locale.ROOT, "Anode with NewReno (loss-based) at 5%% / 10 ms: %.3f MB/s", reno / 1e6));
         }
         System.out.println();
         rows.forEach(System.out::println);
@@ -97,30 +103,34 @@ public final class LossyPathBench {
     /** Anode's goodput in bytes per second through an emulator with profile {@code p}. */
     static double anode(LinkProfile p, int seconds, long seed) throws Exception {
         AnodeNodeConfig cfg = AnodeNodeConfig.builder()
-                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build();
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .build();
         try (AnodeNode client = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
                 AnodeNode server = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
-                LinkEmulator emu = new LinkEmulator(client.localEndpoints().get(0), server.localEndpoints().get(0),
-                        seed)) {
+                LinkEmulator emu = new LinkEmulator(
+                        client.localEndpoints().get(0), server.localEndpoints().get(0), seed)) {
             emu.setProfile(p);
             client.addPeerEndpoint(server.address(), emu.addressForA());
             server.addPeerEndpoint(client.address(), emu.addressForB());
             try (AnodeServerSocketChannel listener = AnodeServerSocketChannel.open(server)) {
                 listener.bind(AnodeSocketAddress.of(server.address(), 0), 4);
-                try (AnodeSocketChannel c = AnodeSocketChannel.open(client,
-                        (AnodeSocketAddress) listener.getLocalAddress()); AnodeSocketChannel s = listener.accept()) {
+                try (AnodeSocketChannel c =
+                                AnodeSocketChannel.open(client, (AnodeSocketAddress) listener.getLocalAddress());
+                        AnodeSocketChannel s = listener.accept()) {
                     AtomicBoolean stop = new AtomicBoolean();
-                    Thread writer = new Thread(() -> {
-                        ByteBuffer b = ByteBuffer.allocate(CHUNK);
-                        try {
-                            while (!stop.get()) {
-                                b.clear();
-                                c.write(b);
-                            }
-                        } catch (IOException e) {
-                            // Closed at the end of the cell.
-                        }
-                    }, "anode-writer");
+                    Thread writer = new Thread(
+                            () -> {
+                                ByteBuffer b = ByteBuffer.allocate(CHUNK);
+                                try {
+                                    while (!stop.get()) {
+                                        b.clear();
+                                        c.write(b);
+                                    }
+                                } catch (IOException e) {
+                                    // Closed at the end of the cell.
+                                }
+                            },
+                            "anode-writer");
                     writer.setDaemon(true);
                     writer.start();
                     ByteBuffer r = ByteBuffer.allocate(CHUNK);
@@ -153,33 +163,42 @@ public final class LossyPathBench {
         try (InputStream in = Files.newInputStream(ksFile)) {
             ks.load(in, "secret".toCharArray());
         }
-        java.net.DatagramSocket serverSocket = new java.net.DatagramSocket(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        java.net.DatagramSocket serverSocket =
+                new java.net.DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         AtomicLong got = new AtomicLong();
         AtomicLong firstByte = new AtomicLong();
-        ServerConnector server = ServerConnector.builder().withPort(serverSocket.getLocalPort()).withSocket(serverSocket)
+        ServerConnector server = ServerConnector.builder()
+                .withPort(serverSocket.getLocalPort())
+                .withSocket(serverSocket)
                 .withKeyStore(ks, "bench", "secret".toCharArray())
-                .withConfiguration(ServerConnectionConfig.builder().maxIdleTimeoutInSeconds(30)
-                        .maxOpenPeerInitiatedBidirectionalStreams(4).maxBidirectionalStreamBufferSize(4_000_000)
-                        .maxConnectionBufferSize(8_000_000).retryRequired(false).build())
-                .withLogger(new NullLogger()).build();
+                .withConfiguration(ServerConnectionConfig.builder()
+                        .maxIdleTimeoutInSeconds(30)
+                        .maxOpenPeerInitiatedBidirectionalStreams(4)
+                        .maxBidirectionalStreamBufferSize(4_000_000)
+                        .maxConnectionBufferSize(8_000_000)
+                        .retryRequired(false)
+                        .build())
+                .withLogger(new NullLogger())
+                .build();
         server.registerApplicationProtocol("bench", new ApplicationProtocolConnectionFactory() {
             @Override
             public ApplicationProtocolConnection createConnection(String protocol, QuicConnection conn) {
                 return new ApplicationProtocolConnection() {
                     @Override
                     public void acceptPeerInitiatedStream(QuicStream stream) {
-                        Thread t = new Thread(() -> {
-                            byte[] buf = new byte[CHUNK];
-                            try (InputStream in = stream.getInputStream()) {
-                                for (int n; (n = in.read(buf)) >= 0;) {
-                                    firstByte.compareAndSet(0, System.nanoTime());
-                                    got.addAndGet(n);
-                                }
-                            } catch (IOException e) {
-                                // The connection closes at the end of the cell.
-                            }
-                        }, "kwik-reader");
+                        Thread t = new Thread(
+                                () -> {
+                                    byte[] buf = new byte[CHUNK];
+                                    try (InputStream in = stream.getInputStream()) {
+                                        for (int n; (n = in.read(buf)) >= 0; ) {
+                                            firstByte.compareAndSet(0, System.nanoTime());
+                                            got.addAndGet(n);
+                                        }
+                                    } catch (IOException e) {
+                                        // The connection closes at the end of the cell.
+                                    }
+                                },
+                                "kwik-reader");
                         t.setDaemon(true);
                         t.start();
                     }
@@ -192,27 +211,32 @@ public final class LossyPathBench {
             }
         });
         server.start();
-        try (LinkEmulator emu = new LinkEmulator(null, (InetSocketAddress) serverSocket.getLocalSocketAddress(),
-                seed)) {
+        try (LinkEmulator emu =
+                new LinkEmulator(null, (InetSocketAddress) serverSocket.getLocalSocketAddress(), seed)) {
             emu.setProfile(p);
             InetSocketAddress a = emu.addressForA();
             QuicClientConnection conn = QuicClientConnection.newBuilder()
-                    .uri(URI.create("https://127.0.0.1:" + a.getPort())).applicationProtocol("bench")
-                    .noServerCertificateCheck().connectTimeout(java.time.Duration.ofSeconds(20))
-                    .logger(new NullLogger()).build();
+                    .uri(URI.create("https://127.0.0.1:" + a.getPort()))
+                    .applicationProtocol("bench")
+                    .noServerCertificateCheck()
+                    .connectTimeout(java.time.Duration.ofSeconds(20))
+                    .logger(new NullLogger())
+                    .build();
             conn.connect();
             QuicStream stream = conn.createStream(true);
             AtomicBoolean stop = new AtomicBoolean();
-            Thread writer = new Thread(() -> {
-                byte[] b = new byte[CHUNK];
-                try (OutputStream out = stream.getOutputStream()) {
-                    while (!stop.get()) {
-                        out.write(b);
-                    }
-                } catch (IOException e) {
-                    // Closed at the end of the cell.
-                }
-            }, "kwik-writer");
+            Thread writer = new Thread(
+                    () -> {
+                        byte[] b = new byte[CHUNK];
+                        try (OutputStream out = stream.getOutputStream()) {
+                            while (!stop.get()) {
+                                out.write(b);
+                            }
+                        } catch (IOException e) {
+                            // Closed at the end of the cell.
+                        }
+                    },
+                    "kwik-writer");
             writer.setDaemon(true);
             writer.start();
             long start = System.nanoTime();
@@ -234,10 +258,31 @@ public final class LossyPathBench {
     private static Path keyStore() throws Exception {
         Path dir = Files.createTempDirectory("lossy-bench");
         Path f = dir.resolve("bench.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process pr = new ProcessBuilder(keytool, "-genkeypair", "-alias", "bench", "-keyalg", "RSA", "-keysize",
-                "2048", "-dname", "CN=localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore", f.toString(),
-                "-storepass", "secret", "-keypass", "secret").redirectErrorStream(true).start();
+        String keytool =
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process pr = new ProcessBuilder(
+                        keytool,
+                        "-genkeypair",
+                        "-alias",
+                        "bench",
+                        "-keyalg",
+                        "RSA",
+                        "-keysize",
+                        "2048",
+                        "-dname",
+                        "CN=localhost",
+                        "-validity",
+                        "2",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        f.toString(),
+                        "-storepass",
+                        "secret",
+                        "-keypass",
+                        "secret")
+                .redirectErrorStream(true)
+                .start();
         pr.getInputStream().transferTo(OutputStream.nullOutputStream());
         if (!pr.waitFor(60, TimeUnit.SECONDS) || pr.exitValue() != 0) {
             throw new IOException("keytool failed");

@@ -40,26 +40,32 @@ public final class RelayBench {
     private static final Zone ZONE = new Zone(0x0a0b0c0f);
     private static final int PACKET = 1400;
 
-    private RelayBench() {
-    }
+    private RelayBench() {}
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
         int mib = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int trials = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-        System.out.printf("JDK %s (%s), %d CPUs, %s %s%n", System.getProperty("java.version"),
-                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("os.name"), System.getProperty("os.arch"));
+        System.out.printf(
+                "JDK %s (%s), %d CPUs, %s %s%n",
+                System.getProperty("java.version"),
+                System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"));
         Path dir = Files.createTempDirectory("relaybench");
         for (int repeat = 0; repeat < 2; repeat++) {
             String tag = repeat == 0 ? "warm-up" : "measured";
             double plain = plainForwarder(seconds);
             double anode = anodeForwarder(dir, seconds);
-            System.out.printf("[%s] forwarding 1400-byte packets: plain JDK forwarder %.0f pkt/s, Anode relay %.0f"
-                    + " pkt/s, ratio %.2f%n", tag, plain, anode, anode / plain);
+            System.out.printf(
+                    "[%s] forwarding 1400-byte packets: plain JDK forwarder %.0f pkt/s, Anode relay %.0f"
+                            + " pkt/s, ratio %.2f%n",
+                    tag, plain, anode, anode / plain);
             double[] bulk = bulk(dir, mib);
-            System.out.printf("[%s] stream %d MiB: direct %.1f MB/s, through the relay %.1f MB/s, ratio %.2f%n", tag,
-                    mib, bulk[0], bulk[1], bulk[1] / bulk[0]);
+            System.out.printf(
+                    "[%s] stream %d MiB: direct %.1f MB/s, through the relay %.1f MB/s, ratio %.2f%n",
+                    tag, mib, bulk[0], bulk[1], bulk[1] / bulk[0]);
             firstByte(dir, trials, tag);
         }
     }
@@ -68,26 +74,29 @@ public final class RelayBench {
 
     /** Sends 1400-byte datagrams to {@code to} from one thread until {@code stop}. */
     private static Thread blaster(ByteBuffer packet, InetSocketAddress to, AtomicBoolean stop) {
-        Thread t = new Thread(() -> {
-            try (DatagramChannel s = DatagramChannel.open()) {
-                s.bind(new InetSocketAddress(LOOPBACK, 0));
-                s.connect(to);
-                while (!stop.get()) {
-                    packet.rewind();
-                    s.write(packet);
-                }
-            } catch (Exception e) {
-                if (!stop.get()) {
-                    e.printStackTrace();
-                }
-            }
-        }, "blaster");
+        Thread t = new Thread(
+                () -> {
+                    try (DatagramChannel s = DatagramChannel.open()) {
+                        s.bind(new InetSocketAddress(LOOPBACK, 0));
+                        s.connect(to);
+                        while (!stop.get()) {
+                            packet.rewind();
+                            s.write(packet);
+                        }
+                    } catch (Exception e) {
+                        if (!stop.get()) {
+                            e.printStackTrace();
+                        }
+                    }
+                },
+                "blaster");
         t.setDaemon(true);
         return t;
     }
 
     private static double plainForwarder(double seconds) throws Exception {
-        try (DatagramChannel fwd = DatagramChannel.open(); DatagramChannel sink = DatagramChannel.open()) {
+        try (DatagramChannel fwd = DatagramChannel.open();
+                DatagramChannel sink = DatagramChannel.open()) {
             fwd.setOption(StandardSocketOptions.SO_RCVBUF, 256 * 1024);
             sink.setOption(StandardSocketOptions.SO_RCVBUF, 256 * 1024);
             fwd.bind(new InetSocketAddress(LOOPBACK, 0));
@@ -95,22 +104,24 @@ public final class RelayBench {
             InetSocketAddress sinkAddr = (InetSocketAddress) sink.getLocalAddress();
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong forwarded = new AtomicLong();
-            Thread f = new Thread(() -> {
-                ByteBuffer b = ByteBuffer.allocateDirect(2048);
-                try {
-                    while (!stop.get()) {
-                        b.clear();
-                        fwd.receive(b);
-                        b.flip();
-                        b.put(0, (byte) (b.get(0) + 1));
-                        if (fwd.send(b, sinkAddr) > 0) {
-                            forwarded.incrementAndGet();
+            Thread f = new Thread(
+                    () -> {
+                        ByteBuffer b = ByteBuffer.allocateDirect(2048);
+                        try {
+                            while (!stop.get()) {
+                                b.clear();
+                                fwd.receive(b);
+                                b.flip();
+                                b.put(0, (byte) (b.get(0) + 1));
+                                if (fwd.send(b, sinkAddr) > 0) {
+                                    forwarded.incrementAndGet();
+                                }
+                            }
+                        } catch (Exception e) {
+                            // Closed at the end.
                         }
-                    }
-                } catch (Exception e) {
-                    // Closed at the end.
-                }
-            }, "forwarder");
+                    },
+                    "forwarder");
             Thread drain = drainer(sink, stop);
             f.start();
             drain.start();
@@ -127,17 +138,19 @@ public final class RelayBench {
     }
 
     private static Thread drainer(DatagramChannel sink, AtomicBoolean stop) {
-        Thread t = new Thread(() -> {
-            ByteBuffer b = ByteBuffer.allocateDirect(2048);
-            try {
-                while (!stop.get()) {
-                    b.clear();
-                    sink.receive(b);
-                }
-            } catch (Exception e) {
-                // Closed at the end.
-            }
-        }, "sink");
+        Thread t = new Thread(
+                () -> {
+                    ByteBuffer b = ByteBuffer.allocateDirect(2048);
+                    try {
+                        while (!stop.get()) {
+                            b.clear();
+                            sink.receive(b);
+                        }
+                    } catch (Exception e) {
+                        // Closed at the end.
+                    }
+                },
+                "sink");
         t.setDaemon(true);
         return t;
     }
@@ -161,11 +174,17 @@ public final class RelayBench {
     private static double anodeForwarder(Path dir, double seconds) throws Exception {
         AnodeIdentity rid = AnodeIdentity.generate(ZONE);
         RelayLimits open = RelayLimits.defaults().withRates(100_000_000, 100_000_000, 100_000_000);
-        try (AnodeNode relay = AnodeNode.start(rid, loopback().relay(open).announce(false)
-                .receiveBufferSize(256 * 1024).build())) {
+        try (AnodeNode relay = AnodeNode.start(
+                rid,
+                loopback()
+                        .relay(open)
+                        .announce(false)
+                        .receiveBufferSize(256 * 1024)
+                        .build())) {
             Path zone = zoneFile(dir, relay);
-            try (AnodeNode b = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback()
-                    .zoneSource(ZONE, zone.toString()).build())) {
+            try (AnodeNode b = AnodeNode.start(
+                    AnodeIdentity.generate(ZONE),
+                    loopback().zoneSource(ZONE, zone.toString()).build())) {
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (relay.relayStatistics().registrations() < 1 && System.nanoTime() < deadline) {
                     Thread.sleep(5);
@@ -191,14 +210,23 @@ public final class RelayBench {
     private static AnodeNodeConfig.Builder loopback() {
         // LAN discovery off: it would find the peer directly over loopback, bypassing the relay
         // being measured (a proven direct path beats a relayed one, DECISIONS 31).
-        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0)).lan(false);
+        return AnodeNodeConfig.builder()
+                .bind(new InetSocketAddress(LOOPBACK, 0))
+                .lan(false);
     }
 
     private static Path zoneFile(Path dir, AnodeNode relay) throws Exception {
-        ZoneFile f = ZoneFile.builder().name("bench").description("relay bench").contact("bench@example.org")
-                .revision(1).ttl(Duration.ofSeconds(3600))
-                .relay(List.of(LOOPBACK), relay.localEndpoints().get(0).getPort(),
-                        relay.localEndpoints().get(0).getPort(), List.of(relay.address()))
+        ZoneFile f = ZoneFile.builder()
+                .name("bench")
+                .description("relay bench")
+                .contact("bench@example.org")
+                .revision(1)
+                .ttl(Duration.ofSeconds(3600))
+                .relay(
+                        List.of(LOOPBACK),
+                        relay.localEndpoints().get(0).getPort(),
+                        relay.localEndpoints().get(0).getPort(),
+                        List.of(relay.address()))
                 .build();
         Path p = Files.createTempFile(dir, "zone", ".txt");
         Files.writeString(p, f.write());
@@ -210,20 +238,25 @@ public final class RelayBench {
     /** MB/s of one {@code mib} MiB transfer on a direct path, then through a relay. */
     private static double[] bulk(Path dir, int mib) throws Exception {
         double direct;
-        try (AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), loopback().build());
-                AnodeNode b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), loopback().build())) {
+        try (AnodeNode a = AnodeNode.start(
+                        AnodeIdentity.generate(Zone.DEFAULT), loopback().build());
+                AnodeNode b = AnodeNode.start(
+                        AnodeIdentity.generate(Zone.DEFAULT), loopback().build())) {
             a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
             b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
             direct = transfer(a, b, mib);
         }
         RelayLimits open = RelayLimits.defaults().withRates(100_000_000, 100_000_000, 100_000_000);
-        try (AnodeNode relay = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().relay(open).announce(false)
-                .build())) {
+        try (AnodeNode relay = AnodeNode.start(
+                AnodeIdentity.generate(ZONE),
+                loopback().relay(open).announce(false).build())) {
             Path zone = zoneFile(dir, relay);
-            try (AnodeNode a = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().zoneSource(ZONE,
-                    zone.toString()).build());
-                    AnodeNode b = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().zoneSource(ZONE,
-                            zone.toString()).build())) {
+            try (AnodeNode a = AnodeNode.start(
+                            AnodeIdentity.generate(ZONE),
+                            loopback().zoneSource(ZONE, zone.toString()).build());
+                    AnodeNode b = AnodeNode.start(
+                            AnodeIdentity.generate(ZONE),
+                            loopback().zoneSource(ZONE, zone.toString()).build())) {
                 waitRegistered(relay, 2);
                 double relayed = transfer(a, b, mib);
                 if (!a.pathTo(b.address()).orElseThrow().relayed()) {
@@ -245,16 +278,18 @@ public final class RelayBench {
         long size = (long) mib << 20;
         try (AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
             ss.bind(AnodeSocketAddress.of(b.address(), 80));
-            Thread sink = new Thread(() -> {
-                try (AnodeSocketChannel c = ss.accept()) {
-                    ByteBuffer buf = ByteBuffer.allocate(65536);
-                    while (c.read(buf.clear()) >= 0) {
-                        // Discard.
-                    }
-                } catch (Exception e) {
-                    e.printStackTrace();
-                }
-            }, "bulk-sink");
+            Thread sink = new Thread(
+                    () -> {
+                        try (AnodeSocketChannel c = ss.accept()) {
+                            ByteBuffer buf = ByteBuffer.allocate(65536);
+                            while (c.read(buf.clear()) >= 0) {
+                                // Discard.
+                            }
+                        } catch (Exception e) {
+                            e.printStackTrace();
+                        }
+                    },
+                    "bulk-sink");
             sink.start();
             try (AnodeSocketChannel c = AnodeSocketChannel.open(a)) {
                 c.connect(AnodeSocketAddress.of(b.address(), 80));
@@ -279,37 +314,42 @@ public final class RelayBench {
     /** Cold and warm time to first byte through a relay, in relayed PING round trips (medians). */
     private static void firstByte(Path dir, int trials, String tag) throws Exception {
         RelayLimits open = RelayLimits.defaults();
-        try (AnodeNode relay = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().relay(open).announce(false)
-                .build())) {
+        try (AnodeNode relay = AnodeNode.start(
+                AnodeIdentity.generate(ZONE),
+                loopback().relay(open).announce(false).build())) {
             Path zone = zoneFile(dir, relay);
-            try (AnodeNode b = AnodeNode.start(AnodeIdentity.generate(ZONE), loopback().zoneSource(ZONE,
-                    zone.toString()).build());
+            try (AnodeNode b = AnodeNode.start(
+                            AnodeIdentity.generate(ZONE),
+                            loopback().zoneSource(ZONE, zone.toString()).build());
                     AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
                 waitRegistered(relay, 1);
                 ss.bind(AnodeSocketAddress.of(b.address(), 7));
-                Thread echo = new Thread(() -> {
-                    try {
-                        while (true) {
-                            try (AnodeSocketChannel c = ss.accept()) {
-                                ByteBuffer one = ByteBuffer.allocate(1);
-                                if (c.read(one) == 1) {
-                                    one.flip();
-                                    c.write(one);
+                Thread echo = new Thread(
+                        () -> {
+                            try {
+                                while (true) {
+                                    try (AnodeSocketChannel c = ss.accept()) {
+                                        ByteBuffer one = ByteBuffer.allocate(1);
+                                        if (c.read(one) == 1) {
+                                            one.flip();
+                                            c.write(one);
+                                        }
+                                    }
                                 }
+                            } catch (Exception e) {
+                                // Closed at the end.
                             }
-                        }
-                    } catch (Exception e) {
-                        // Closed at the end.
-                    }
-                }, "echo-1");
+                        },
+                        "echo-1");
                 echo.setDaemon(true);
                 echo.start();
                 long[] cold = new long[trials];
                 long[] warm = new long[trials];
                 long[] rtt = new long[trials];
                 for (int i = 0; i < trials; i++) {
-                    try (AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), loopback()
-                            .zoneSource(ZONE, zone.toString()).build())) {
+                    try (AnodeNode a = AnodeNode.start(
+                            AnodeIdentity.generate(Zone.DEFAULT),
+                            loopback().zoneSource(ZONE, zone.toString()).build())) {
                         cold[i] = oneByte(a, b.address());
                         warm[i] = oneByte(a, b.address());
                         rtt[i] = a.ping(b.address(), Duration.ofSeconds(5)).toNanos();
@@ -319,9 +359,16 @@ public final class RelayBench {
                 Arrays.sort(warm);
                 Arrays.sort(rtt);
                 double r = rtt[trials / 2];
-                System.out.printf("[%s] time to first byte by address alone (%d trials, medians): relayed PING RTT"
-                        + " %.0f us; cold %.0f us = %.1f RTT; warm %.0f us = %.1f RTT%n", tag, trials, r / 1e3,
-                        cold[trials / 2] / 1e3, cold[trials / 2] / r, warm[trials / 2] / 1e3, warm[trials / 2] / r);
+                System.out.printf(
+                        "[%s] time to first byte by address alone (%d trials, medians): relayed PING RTT"
+                                + " %.0f us; cold %.0f us = %.1f RTT; warm %.0f us = %.1f RTT%n",
+                        tag,
+                        trials,
+                        r / 1e3,
+                        cold[trials / 2] / 1e3,
+                        cold[trials / 2] / r,
+                        warm[trials / 2] / 1e3,
+                        warm[trials / 2] / r);
             }
         }
     }

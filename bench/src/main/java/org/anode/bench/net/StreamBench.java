@@ -73,6 +73,7 @@ public final class StreamBench {
      * before they are compiled (until 2026-11-26 13:20: 1000).
      */
     private final int connectWarm;
+
     private final int rounds;
     private final int connects;
     private final int idle;
@@ -105,12 +106,16 @@ public final class StreamBench {
             opts.put(a.substring(0, eq), a.substring(eq + 1));
         }
         StreamBench b = new StreamBench(opts);
-        System.out.printf("JDK %s (%s), %d CPUs, %s %s; options %s%n", System.getProperty("java.version"),
-                System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("os.name"), System.getProperty("os.arch"), opts);
+        System.out.printf(
+                "JDK %s (%s), %d CPUs, %s %s; options %s%n",
+                System.getProperty("java.version"),
+                System.getProperty("java.vm.name"),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"),
+                opts);
         b.run(opts.get("only"));
     }
-
 
     private interface Phase<T> {
         T run() throws Exception;
@@ -140,8 +145,7 @@ public final class StreamBench {
         long t0 = System.nanoTime();
         T r = guard(p, skipped);
         long wall = System.nanoTime() - t0;
-        System.out.printf("  %.1f s, process CPU %.2f cores%n", wall / 1e9,
-                (double) (processCpuNanos() - cpu0) / wall);
+        System.out.printf("  %.1f s, process CPU %.2f cores%n", wall / 1e9, (double) (processCpuNanos() - cpu0) / wall);
         return r;
     }
 
@@ -150,8 +154,15 @@ public final class StreamBench {
         double udpBps = phase(only, "udp-oneway", () -> udpOneWay(seconds), Double.NaN);
         double tcpBps = phase(only, "tcp-bulk", () -> tcpBulk(seconds), Double.NaN);
         long[] udpRtt = phase(only, "udp-rtt", () -> udpRtt(rounds), null);
-        long[] tcpRtt = phase(only, "tcp-rtt", () -> streamRtt(SelectorProvider.provider(),
-                SelectorProvider.provider(), new InetSocketAddress(LOOPBACK, 0), rounds), null);
+        long[] tcpRtt = phase(
+                only,
+                "tcp-rtt",
+                () -> streamRtt(
+                        SelectorProvider.provider(),
+                        SelectorProvider.provider(),
+                        new InetSocketAddress(LOOPBACK, 0),
+                        rounds),
+                null);
         double[] anodeBulk = phase(only, "anode-bulk", this::anodeBulk, null);
         long[] anodeRtt = phase(only, "anode-rtt", this::anodeRtt, null);
         long[] anodeConnect = phase(only, "anode-connect", this::anodeConnect, null);
@@ -161,40 +172,78 @@ public final class StreamBench {
         System.out.println();
         System.out.println("| measurement | plain baseline | Anode | ratio | target |");
         System.out.println("|---|---|---|---|---|");
-        System.out.printf("| one-way bulk, MB/s (UDP: 1400-byte datagrams; Anode: %d-byte packets) | UDP %.1f (%.0f pkt/s);"
-                + " TCP %.1f | %s | %s of UDP | >= 0.50 |%n", packet, udpBps / 1e6, udpBps / UDP_PAYLOAD, tcpBps / 1e6,
-                anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.1f (%.0f writes/s of 64 KiB)",
-                        anodeBulk[0] / 1e6, anodeBulk[0] / BULK_CHUNK),
+        System.out.printf(
+                "| one-way bulk, MB/s (UDP: 1400-byte datagrams; Anode: %d-byte packets) | UDP %.1f (%.0f pkt/s);"
+                        + " TCP %.1f | %s | %s of UDP | >= 0.50 |%n",
+                packet,
+                udpBps / 1e6,
+                udpBps / UDP_PAYLOAD,
+                tcpBps / 1e6,
+                anodeBulk == null
+                        ? "n/a"
+                        : String.format(
+                                Locale.ROOT,
+                                "%.1f (%.0f writes/s of 64 KiB)",
+                                anodeBulk[0] / 1e6,
+                                anodeBulk[0] / BULK_CHUNK),
                 anodeBulk == null ? "n/a" : String.format(Locale.ROOT, "%.2f", anodeBulk[0] / udpBps));
-        System.out.printf("| 64-byte RTT median / p99, us | UDP %s; TCP %s | %s | %s (median vs UDP) | <= 1.5 |%n",
-                latency(udpRtt), latency(tcpRtt), latency(anodeRtt),
+        System.out.printf(
+                "| 64-byte RTT median / p99, us | UDP %s; TCP %s | %s | %s (median vs UDP) | <= 1.5 |%n",
+                latency(udpRtt),
+                latency(tcpRtt),
+                latency(anodeRtt),
                 anodeRtt == null ? "n/a" : String.format(Locale.ROOT, "%.2f", percentile(anodeRtt, 0.5) / udpMedian));
-        System.out.printf("| connect median / p99, us | UDP RTT %s | %s | %s (median vs UDP RTT) | <= 2.0 |%n",
-                latency(udpRtt), latency(anodeConnect),
-                anodeConnect == null ? "n/a"
+        System.out.printf(
+                "| connect median / p99, us | UDP RTT %s | %s | %s (median vs UDP RTT) | <= 2.0 |%n",
+                latency(udpRtt),
+                latency(anodeConnect),
+                anodeConnect == null
+                        ? "n/a"
                         : String.format(Locale.ROOT, "%.2f", percentile(anodeConnect, 0.5) / udpMedian));
-        System.out.printf("| heap per idle connection, bytes (%d connections) | - | %s | - | < 8192 |%n", idle,
-                idleHeap == null ? "n/a" : String.format(Locale.ROOT,
-                        "%.0f per connection (both ends), %.0f per channel; %d connected. %d of them carried"
-                        + " 64 bytes: +%.0f per connection while active, +%.0f after 6.5 s idle",
-                        idleHeap[0], idleHeap[0] / 2, (long) idleHeap[1], (long) idleHeap[4], idleHeap[2],
-                        idleHeap[3]));
-        System.out.printf("%nwhole run: %.1f s, load average at the end %s%n", (System.nanoTime() - start) / 1e9,
-                loadAverage());
+        System.out.printf(
+                "| heap per idle connection, bytes (%d connections) | - | %s | - | < 8192 |%n",
+                idle,
+                idleHeap == null
+                        ? "n/a"
+                        : String.format(
+                                Locale.ROOT,
+                                "%.0f per connection (both ends), %.0f per channel; %d connected. %d of them carried"
+                                        + " 64 bytes: +%.0f per connection while active, +%.0f after 6.5 s idle",
+                                idleHeap[0],
+                                idleHeap[0] / 2,
+                                (long) idleHeap[1],
+                                (long) idleHeap[4],
+                                idleHeap[2],
+                                idleHeap[3]));
+        System.out.printf(
+                "%nwhole run: %.1f s, load average at the end %s%n", (System.nanoTime() - start) / 1e9, loadAverage());
         if (plotDir != null) {
-            plot(java.nio.file.Path.of(plotDir), udpBps, tcpBps, anodeBulk == null ? Double.NaN : anodeBulk[0], udpRtt,
-                    tcpRtt, anodeRtt, anodeConnect);
+            plot(
+                    java.nio.file.Path.of(plotDir),
+                    udpBps,
+                    tcpBps,
+                    anodeBulk == null ? Double.NaN : anodeBulk[0],
+                    udpRtt,
+                    tcpRtt,
+                    anodeRtt,
+                    anodeConnect);
         }
     }
 
     /** The 1-, 5- and 15-minute load averages (Linux), to show how busy the machine was. */
     private static String loadAverage() {
         try {
-            String[] f = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/loadavg")),
-                    java.nio.charset.StandardCharsets.US_ASCII).trim().split(" ");
+            String[] f = new String(
+                            java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/loadavg")),
+                            java.nio.charset.StandardCharsets.US_ASCII)
+                    .trim()
+                    .split(" ");
             return f[0] + " " + f[1] + " " + f[2];
         } catch (IOException | RuntimeException e) {
-            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            return String.format(
+                    Locale.ROOT,
+                    "%.2f",
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         }
     }
 
@@ -209,28 +258,46 @@ public final class StreamBench {
         if (samples == null) {
             return "n/a";
         }
-        return String.format(Locale.ROOT, "%.1f / %.1f", percentile(samples, 0.5) / 1e3, percentile(samples, 0.99) / 1e3);
+        return String.format(
+                Locale.ROOT, "%.1f / %.1f", percentile(samples, 0.5) / 1e3, percentile(samples, 0.99) / 1e3);
     }
 
     /** This run's throughput and RTT figures as SVG, each against its same-run baselines. */
-    private static void plot(java.nio.file.Path dir, double udpBps, double tcpBps, double anodeBps, long[] udpRtt,
-            long[] tcpRtt, long[] anodeRtt, long[] anodeConnect) throws java.io.IOException {
-        String note = String.format(Locale.ROOT, "StreamBench, JDK %s, %d CPUs, loopback", System.getProperty("java.version"),
+    private static void plot(
+            java.nio.file.Path dir,
+            double udpBps,
+            double tcpBps,
+            double anodeBps,
+            long[] udpRtt,
+            long[] tcpRtt,
+            long[] anodeRtt,
+            long[] anodeConnect)
+            throws java.io.IOException {
+        String note = String.format(
+                Locale.ROOT,
+                "StreamBench, JDK %s, %d CPUs, loopback",
+                System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         org.anode.bench.plot.BarChart t = new org.anode.bench.plot.BarChart(
-                "Stream bulk throughput on loopback (higher is better)", "MB/s", note)
-                .group("one-way bulk", String.format(Locale.ROOT, "%.2f of UDP", anodeBps / udpBps),
+                        "Stream bulk throughput on loopback (higher is better)", "MB/s", note)
+                .group(
+                        "one-way bulk",
+                        String.format(Locale.ROOT, "%.2f of UDP", anodeBps / udpBps),
                         new org.anode.bench.plot.BarChart.Bar("Anode stream", anodeBps / 1e6),
                         new org.anode.bench.plot.BarChart.Bar("plain UDP", udpBps / 1e6),
                         new org.anode.bench.plot.BarChart.Bar("TCP", tcpBps / 1e6));
         double udpMedian = median(udpRtt);
         org.anode.bench.plot.BarChart r = new org.anode.bench.plot.BarChart(
-                "Stream round trip on loopback, 64 bytes, median (lower is better)", "microseconds", note)
-                .group("request/response", String.format(Locale.ROOT, "%.2f of UDP", median(anodeRtt) / udpMedian),
+                        "Stream round trip on loopback, 64 bytes, median (lower is better)", "microseconds", note)
+                .group(
+                        "request/response",
+                        String.format(Locale.ROOT, "%.2f of UDP", median(anodeRtt) / udpMedian),
                         new org.anode.bench.plot.BarChart.Bar("Anode stream", median(anodeRtt) / 1e3),
                         new org.anode.bench.plot.BarChart.Bar("plain UDP", udpMedian / 1e3),
                         new org.anode.bench.plot.BarChart.Bar("TCP", median(tcpRtt) / 1e3))
-                .group("connect", String.format(Locale.ROOT, "%.2f of a UDP RTT", median(anodeConnect) / udpMedian),
+                .group(
+                        "connect",
+                        String.format(Locale.ROOT, "%.2f of a UDP RTT", median(anodeConnect) / udpMedian),
                         new org.anode.bench.plot.BarChart.Bar("Anode stream", median(anodeConnect) / 1e3),
                         new org.anode.bench.plot.BarChart.Bar("plain UDP", udpMedian / 1e3));
         t.write(dir.resolve("stream-throughput.svg"));
@@ -257,7 +324,8 @@ public final class StreamBench {
 
     /** Payload bytes per second of 1400-byte datagrams delivered to a receiving channel. */
     private static double udpOneWay(double seconds) throws Exception {
-        try (DatagramChannel rx = DatagramChannel.open(); DatagramChannel tx = DatagramChannel.open()) {
+        try (DatagramChannel rx = DatagramChannel.open();
+                DatagramChannel tx = DatagramChannel.open()) {
             rx.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
             rx.bind(new InetSocketAddress(LOOPBACK, 0));
             tx.bind(new InetSocketAddress(LOOPBACK, 0));
@@ -285,12 +353,17 @@ public final class StreamBench {
 
     /** Bytes per second over one TCP connection, blocking writer and reader. */
     private static double tcpBulk(double seconds) throws Exception {
-        return streamBulk(SelectorProvider.provider(), SelectorProvider.provider(),
-                new InetSocketAddress(LOOPBACK, 0), seconds, 0);
+        return streamBulk(
+                SelectorProvider.provider(),
+                SelectorProvider.provider(),
+                new InetSocketAddress(LOOPBACK, 0),
+                seconds,
+                0);
     }
 
     private static long[] udpRtt(int rounds) throws Exception {
-        try (DatagramChannel server = DatagramChannel.open(); DatagramChannel client = DatagramChannel.open()) {
+        try (DatagramChannel server = DatagramChannel.open();
+                DatagramChannel client = DatagramChannel.open()) {
             server.bind(new InetSocketAddress(LOOPBACK, 0));
             client.bind(new InetSocketAddress(LOOPBACK, 0));
             client.connect(server.getLocalAddress());
@@ -356,8 +429,13 @@ public final class StreamBench {
      * writes 64 KiB buffers as fast as the channel takes them, a reader counts; bytes per second
      * received after a warm-up.
      */
-    private static double streamBulk(SelectorProvider serverProvider, SelectorProvider clientProvider,
-            SocketAddress bind, double seconds, int bufferSize) throws Exception {
+    private static double streamBulk(
+            SelectorProvider serverProvider,
+            SelectorProvider clientProvider,
+            SocketAddress bind,
+            double seconds,
+            int bufferSize)
+            throws Exception {
         try (ServerSocketChannel listener = serverProvider.openServerSocketChannel()) {
             listener.bind(bind);
             AtomicLong bytes = new AtomicLong();
@@ -404,8 +482,9 @@ public final class StreamBench {
     }
 
     /** 64-byte request/response over one established stream with TCP_NODELAY on both ends. */
-    private static long[] streamRtt(SelectorProvider serverProvider, SelectorProvider clientProvider,
-            SocketAddress bind, int rounds) throws Exception {
+    private static long[] streamRtt(
+            SelectorProvider serverProvider, SelectorProvider clientProvider, SocketAddress bind, int rounds)
+            throws Exception {
         try (ServerSocketChannel listener = serverProvider.openServerSocketChannel()) {
             listener.bind(bind);
             ConcurrentLinkedQueue<SocketChannel> opened = new ConcurrentLinkedQueue<>();
@@ -472,13 +551,18 @@ public final class StreamBench {
 
     /** Two nodes on 127.0.0.1 that know each other's endpoint and have exchanged a PING. */
     private AnodeNode[] nodePair() throws Exception {
-        AnodeNodeConfig.Builder cfg = AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0))
+        AnodeNodeConfig.Builder cfg = AnodeNodeConfig.builder()
+                .bind(new InetSocketAddress(LOOPBACK, 0))
                 .maxPacketIpv4(packet);
         // Distinct thread names, so that a profile tells the two event loops apart.
-        AnodeNode a = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg.threadName("anode-server").build());
+        AnodeNode a = AnodeNode.start(
+                AnodeIdentity.generate(Zone.DEFAULT),
+                cfg.threadName("anode-server").build());
         AnodeNode b;
         try {
-            b = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg.threadName("anode-client").build());
+            b = AnodeNode.start(
+                    AnodeIdentity.generate(Zone.DEFAULT),
+                    cfg.threadName("anode-client").build());
         } catch (Exception e) {
             a.close();
             throw e;
@@ -499,18 +583,27 @@ public final class StreamBench {
 
     private double[] anodeBulk() throws Exception {
         AnodeNode[] n = nodePair();
-        try (AnodeNode server = n[0]; AnodeNode client = n[1]) {
-            double rate = streamBulk(server.selectorProvider(), client.selectorProvider(),
-                    AnodeSocketAddress.of(server.address(), 9000), seconds, buf);
+        try (AnodeNode server = n[0];
+                AnodeNode client = n[1]) {
+            double rate = streamBulk(
+                    server.selectorProvider(),
+                    client.selectorProvider(),
+                    AnodeSocketAddress.of(server.address(), 9000),
+                    seconds,
+                    buf);
             return new double[] {rate};
         }
     }
 
     private long[] anodeRtt() throws Exception {
         AnodeNode[] n = nodePair();
-        try (AnodeNode server = n[0]; AnodeNode client = n[1]) {
-            return streamRtt(server.selectorProvider(), client.selectorProvider(),
-                    AnodeSocketAddress.of(server.address(), 9001), rounds);
+        try (AnodeNode server = n[0];
+                AnodeNode client = n[1]) {
+            return streamRtt(
+                    server.selectorProvider(),
+                    client.selectorProvider(),
+                    AnodeSocketAddress.of(server.address(), 9001),
+                    rounds);
         }
     }
 
@@ -529,8 +622,14 @@ public final class StreamBench {
     }
 
     private static void report(String what, long[] r) {
-        System.out.printf("  %s: %d samples, p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us%n", what, r.length,
-                percentile(r, 0.5) / 1e3, percentile(r, 0.9) / 1e3, percentile(r, 0.99) / 1e3, r[r.length - 1] / 1e3);
+        System.out.printf(
+                "  %s: %d samples, p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us%n",
+                what,
+                r.length,
+                percentile(r, 0.5) / 1e3,
+                percentile(r, 0.9) / 1e3,
+                percentile(r, 0.99) / 1e3,
+                r[r.length - 1] / 1e3);
     }
 
     private long[] connectSeries(boolean closeEach) throws Exception {
@@ -539,7 +638,8 @@ public final class StreamBench {
         int warm = connectWarm;
         List<SocketChannel> open = new ArrayList<>(warm + connects);
         ConcurrentLinkedQueue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
-        try (AnodeNode server = n[0]; AnodeNode client = n[1];
+        try (AnodeNode server = n[0];
+                AnodeNode client = n[1];
                 ServerSocketChannel listener = server.selectorProvider().openServerSocketChannel()) {
             listener.bind(AnodeSocketAddress.of(server.address(), 9002), warm + connects);
             Thread acceptor = daemon("connect-acceptor", () -> {
@@ -602,7 +702,8 @@ public final class StreamBench {
     private double[] anodeIdle() throws Exception {
         AnodeNode[] n = nodePair();
         List<SocketChannel> channels = new ArrayList<>(2 * idle);
-        try (AnodeNode server = n[0]; AnodeNode client = n[1];
+        try (AnodeNode server = n[0];
+                AnodeNode client = n[1];
                 ServerSocketChannel listener = server.selectorProvider().openServerSocketChannel()) {
             listener.bind(AnodeSocketAddress.of(server.address(), 9003), idle);
             ConcurrentLinkedQueue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
@@ -640,7 +741,8 @@ public final class StreamBench {
             long[] sorted = Arrays.copyOf(connectTimes, made);
             Arrays.sort(sorted);
             // Connects that close nothing in between: a second view of the connect time.
-            System.out.printf("  connect while opening idle connections: median %.1f us, p99 %.1f us%n",
+            System.out.printf(
+                    "  connect while opening idle connections: median %.1f us, p99 %.1f us%n",
                     percentile(sorted, 0.5) / 1e3, percentile(sorted, 0.99) / 1e3);
             long waitAccepts = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (accepted.size() < made && System.nanoTime() < waitAccepts) {
@@ -652,8 +754,8 @@ public final class StreamBench {
             long used = usedHeapAfterGc();
             List<SocketChannel> servers = new ArrayList<>(accepted);
             channels.addAll(servers);
-            System.out.printf("  idle: %d connected, %d accepted, heap %d -> %d bytes%n", made, acceptedCount,
-                    base, used);
+            System.out.printf(
+                    "  idle: %d connected, %d accepted, heap %d -> %d bytes%n", made, acceptedCount, base, used);
             // Then some connections carry 64 bytes each: heap while their buffers are held, and again
             // after they stayed idle longer than the stream layer keeps empty buffers
             // (StreamConfig.idleRelease, 5 s). Only a subset: an active connection holds its full
@@ -663,12 +765,18 @@ public final class StreamBench {
             long usedActive = usedHeapAfterGc();
             Thread.sleep(6500);
             long usedAfterData = usedHeapAfterGc();
-            System.out.printf("  64 bytes over %d connections: heap %d bytes at once, %d bytes after 6.5 s idle%n",
+            System.out.printf(
+                    "  64 bytes over %d connections: heap %d bytes at once, %d bytes after 6.5 s idle%n",
                     carried, usedActive, usedAfterData);
             listener.close();
             acceptor.join(5000);
-            return new double[] {(double) (used - base) / made, made, (double) (usedActive - used) / used1,
-                    (double) (usedAfterData - used) / used1, used1};
+            return new double[] {
+                (double) (used - base) / made,
+                made,
+                (double) (usedActive - used) / used1,
+                (double) (usedAfterData - used) / used1,
+                used1
+            };
         } finally {
             for (SocketChannel ch : channels) {
                 try {

@@ -30,8 +30,7 @@ import org.anode.nio.AnodeSystemSelectorProvider;
  * <pre>java -cp bench.jar org.anode.bench.net.SystemProviderBench [rounds] [roundTrips] [megabytes]</pre>
  */
 public final class SystemProviderBench {
-    private SystemProviderBench() {
-    }
+    private SystemProviderBench() {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
@@ -81,7 +80,8 @@ public final class SystemProviderBench {
                     cpuTpSys[r] = cpu;
                 }
             }
-            System.out.printf("round %d: rtt jdk %.2f us, system %.2f us; throughput jdk %.0f MB/s, system %.0f MB/s%n",
+            System.out.printf(
+                    "round %d: rtt jdk %.2f us, system %.2f us; throughput jdk %.0f MB/s, system %.0f MB/s%n",
                     r, rttJdk[r], rttSys[r], tpJdk[r], tpSys[r]);
         }
         double[] cpuRttRatio = new double[rounds];
@@ -90,9 +90,11 @@ public final class SystemProviderBench {
             cpuRttRatio[r] = cpuRttSys[r] / cpuRttJdk[r];
             cpuTpRatio[r] = cpuTpSys[r] / cpuTpJdk[r];
         }
-        System.out.printf("CPU per round trip: jdk %.2f us, system %.2f us, ratio %.3f (per-round %.3f..%.3f)%n",
+        System.out.printf(
+                "CPU per round trip: jdk %.2f us, system %.2f us, ratio %.3f (per-round %.3f..%.3f)%n",
                 median(cpuRttJdk), median(cpuRttSys), median(cpuRttRatio), min(cpuRttRatio), max(cpuRttRatio));
-        System.out.printf("CPU per MiB echoed: jdk %.0f us, system %.0f us, ratio %.3f (per-round %.3f..%.3f)%n",
+        System.out.printf(
+                "CPU per MiB echoed: jdk %.0f us, system %.0f us, ratio %.3f (per-round %.3f..%.3f)%n",
                 median(cpuTpJdk), median(cpuTpSys), median(cpuTpRatio), min(cpuTpRatio), max(cpuTpRatio));
         double[] rttRatio = new double[rounds];
         double[] tpRatio = new double[rounds];
@@ -100,16 +102,19 @@ public final class SystemProviderBench {
             rttRatio[r] = rttSys[r] / rttJdk[r];
             tpRatio[r] = tpSys[r] / tpJdk[r];
         }
-        System.out.printf("RTT (64 B, median of %d x %d): jdk %.2f us, system %.2f us, ratio %.3f (per-round ratios %.3f..%.3f)%n",
+        System.out.printf(
+                "RTT (64 B, median of %d x %d): jdk %.2f us, system %.2f us, ratio %.3f (per-round ratios %.3f..%.3f)%n",
                 rounds, trips, median(rttJdk), median(rttSys), median(rttRatio), min(rttRatio), max(rttRatio));
-        System.out.printf("throughput (%d MiB echo, median of %d): jdk %.0f MB/s, system %.0f MB/s, ratio %.3f (per-round %.3f..%.3f)%n",
+        System.out.printf(
+                "throughput (%d MiB echo, median of %d): jdk %.0f MB/s, system %.0f MB/s, ratio %.3f (per-round %.3f..%.3f)%n",
                 mb, rounds, median(tpJdk), median(tpSys), median(tpRatio), min(tpRatio), max(tpRatio));
         System.exit(0);
     }
 
     /** CPU time of this process (all threads: client, echo server, JIT and GC alike for both). */
     private static long cpuNanos() {
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
             return sun.getProcessCpuTime();
         }
@@ -215,7 +220,9 @@ public final class SystemProviderBench {
 
     /** Median-free mean RTT in microseconds of {@code trips} 64-byte round trips through selectors. */
     private static double rtt(SelectorProvider p, int trips) throws IOException {
-        try (Echo echo = new Echo(p); Selector sel = p.openSelector(); SocketChannel c = p.openSocketChannel()) {
+        try (Echo echo = new Echo(p);
+                Selector sel = p.openSelector();
+                SocketChannel c = p.openSocketChannel()) {
             c.connect(echo.address());
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.configureBlocking(false);
@@ -245,7 +252,9 @@ public final class SystemProviderBench {
 
     /** Echo throughput in MB/s: the client writes {@code mb} MiB and reads them back concurrently. */
     private static double throughput(SelectorProvider p, int mb) throws IOException {
-        try (Echo echo = new Echo(p); Selector sel = p.openSelector(); SocketChannel c = p.openSocketChannel()) {
+        try (Echo echo = new Echo(p);
+                Selector sel = p.openSelector();
+                SocketChannel c = p.openSocketChannel()) {
             c.connect(echo.address());
             c.configureBlocking(false);
             SelectionKey key = c.register(sel, SelectionKey.OP_READ | SelectionKey.OP_WRITE);

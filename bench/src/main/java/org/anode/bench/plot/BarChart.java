@@ -17,12 +17,10 @@ import java.util.Locale;
  */
 public final class BarChart {
     /** One bar. */
-    public record Bar(String series, double value) {
-    }
+    public record Bar(String series, double value) {}
 
     /** A measurement: its bars, and the text of the Anode-to-baseline ratio (null: none). */
-    public record Group(String label, List<Bar> bars, String ratio) {
-    }
+    public record Group(String label, List<Bar> bars, String ratio) {}
 
     private static final int WIDTH = 760;
     private static final int LEFT = 230;
@@ -91,8 +89,14 @@ public final class BarChart {
         int height = TOP + bars * (BAR + GAP) + groups.size() * GROUP_GAP + 60;
         StringBuilder s = new StringBuilder();
         s.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
-                + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n", WIDTH, height, WIDTH, height));
+        s.append(String.format(
+                Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+                        + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n",
+                WIDTH,
+                height,
+                WIDTH,
+                height));
         s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>%n", WIDTH, height));
         s.append(text(10, 20, "font-size=\"15\" font-weight=\"bold\"", title));
         if (note != null) {
@@ -103,8 +107,13 @@ public final class BarChart {
         for (int i = 0; i <= 5; i++) {
             double v = scaleMax * i / 5;
             int x = LEFT + (int) Math.round(plotW * (double) i / 5);
-            s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#dddddd\"/>%n",
-                    x, TOP - 6, x, axisY));
+            s.append(String.format(
+                    Locale.ROOT,
+                    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#dddddd\"/>%n",
+                    x,
+                    TOP - 6,
+                    x,
+                    axisY));
             s.append(text(x, axisY + 16, "text-anchor=\"middle\" fill=\"#555555\"", number(v)));
         }
         s.append(text(LEFT + plotW / 2, axisY + 32, "text-anchor=\"middle\" fill=\"#555555\"", unit));
@@ -115,9 +124,17 @@ public final class BarChart {
                 Bar b = g.bars().get(i);
                 int w = (int) Math.round(plotW * b.value() / scaleMax);
                 String colour = COLOURS[series.indexOf(b.series()) % COLOURS.length];
-                s.append(String.format(Locale.ROOT,
+                s.append(String.format(
+                        Locale.ROOT,
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%s: %s %s</title></rect>%n",
-                        LEFT, y, Math.max(w, 1), BAR, colour, escape(b.series()), number(b.value()), escape(unit)));
+                        LEFT,
+                        y,
+                        Math.max(w, 1),
+                        BAR,
+                        colour,
+                        escape(b.series()),
+                        number(b.value()),
+                        escape(unit)));
                 String label = b.series() + "  " + number(b.value());
                 if (i == 0 && g.ratio() != null) {
                     label += "  (" + g.ratio() + ")";
@@ -128,8 +145,13 @@ public final class BarChart {
             s.append(text(LEFT - 8, (groupTop + y - GAP) / 2 + 4, "text-anchor=\"end\"", g.label()));
             y += GROUP_GAP;
         }
-        s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333333\"/>%n",
-                LEFT, TOP - 6, LEFT, axisY));
+        s.append(String.format(
+                Locale.ROOT,
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333333\"/>%n",
+                LEFT,
+                TOP - 6,
+                LEFT,
+                axisY));
         s.append("</svg>\n");
         return s.toString();
     }
@@ -170,8 +192,13 @@ public final class BarChart {
     }
 
     private static String text(int x, int y, String attrs, String content) {
-        return String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\"%s>%s</text>%n", x, y,
-                attrs.isEmpty() ? "" : " " + attrs, escape(content));
+        return String.format(
+                Locale.ROOT,
+                "<text x=\"%d\" y=\"%d\"%s>%s</text>%n",
+                x,
+                y,
+                attrs.isEmpty() ? "" : " " + attrs,
+                escape(content));
     }
 
     static String escape(String s) {

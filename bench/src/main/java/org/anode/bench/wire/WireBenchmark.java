@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class WireBenchmark {
     static final int PACKET = 1400;
-    static final byte[] KEY = HexFormat.of().parseHex("a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a");
+    static final byte[] KEY =
+            HexFormat.of().parseHex("a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a");
 
     private AnodeAddress self;
     private AnodeAddress peer;
@@ -52,8 +53,10 @@ public class WireBenchmark {
     @Setup(Level.Trial)
     public void setup() throws Exception {
         HexFormat hex = HexFormat.of();
-        self = AnodeAddress.fromBytes(hex.parseHex("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1"));
-        peer = AnodeAddress.fromBytes(hex.parseHex("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e"));
+        self = AnodeAddress.fromBytes(
+                hex.parseHex("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1"));
+        peer = AnodeAddress.fromBytes(
+                hex.parseHex("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e"));
         // Short ids are computed once per address and cached, as in the engine.
         self.shortId();
         peer.shortId();
@@ -95,7 +98,10 @@ public class WireBenchmark {
     public int decodeAndVerify() throws Exception {
         PacketReader r = reader.wrap(received);
         ByteBuffer b = r.buffer();
-        if (r.isAuthErrorResponse() || r.messageType() != MessageType.S_DATA || !r.recipientIs(peer) || !r.senderIs(self)) {
+        if (r.isAuthErrorResponse()
+                || r.messageType() != MessageType.S_DATA
+                || !r.recipientIs(peer)
+                || !r.senderIs(self)) {
             return -1;
         }
         int off = r.payloadOffset();
@@ -122,7 +128,10 @@ public class WireBenchmark {
     public int decodeOnly() throws Exception {
         PacketReader r = reader.wrap(received);
         ByteBuffer b = r.buffer();
-        if (r.isAuthErrorResponse() || r.messageType() != MessageType.S_DATA || !r.recipientIs(peer) || !r.senderIs(self)) {
+        if (r.isAuthErrorResponse()
+                || r.messageType() != MessageType.S_DATA
+                || !r.recipientIs(peer)
+                || !r.senderIs(self)) {
             return -1;
         }
         int off = r.payloadOffset();

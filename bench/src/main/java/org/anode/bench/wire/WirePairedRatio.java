@@ -15,8 +15,7 @@ import java.util.Locale;
 public final class WirePairedRatio {
     private static final int BLOCK = 200;
 
-    private WirePairedRatio() {
-    }
+    private WirePairedRatio() {}
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 4000;
@@ -50,10 +49,18 @@ public final class WirePairedRatio {
         }
         System.out.printf(Locale.ROOT, "rounds=%d block=%d%n", rounds, BLOCK);
         System.out.printf(Locale.ROOT, "bare folded CMAC, 1399 bytes: median %.1f ns/op%n", median(bareNs));
-        System.out.printf(Locale.ROOT, "encode+MAC / bare:    median %.3f  (p25 %.3f, p75 %.3f)%n",
-                median(enc), quantile(enc, 0.25), quantile(enc, 0.75));
-        System.out.printf(Locale.ROOT, "decode+verify / bare: median %.3f  (p25 %.3f, p75 %.3f)%n",
-                median(dec), quantile(dec, 0.25), quantile(dec, 0.75));
+        System.out.printf(
+                Locale.ROOT,
+                "encode+MAC / bare:    median %.3f  (p25 %.3f, p75 %.3f)%n",
+                median(enc),
+                quantile(enc, 0.25),
+                quantile(enc, 0.75));
+        System.out.printf(
+                Locale.ROOT,
+                "decode+verify / bare: median %.3f  (p25 %.3f, p75 %.3f)%n",
+                median(dec),
+                quantile(dec, 0.25),
+                quantile(dec, 0.75));
         if (sink == 42) {
             System.out.println();
         }

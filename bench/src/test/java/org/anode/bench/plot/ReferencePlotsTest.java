@@ -18,7 +18,8 @@ import org.w3c.dom.Document;
  * plot is well-formed SVG with one bar per value.
  */
 class ReferencePlotsTest {
-    private static final Path DOCS = Path.of(System.getProperty("basedir", "."), "..", "docs", "benchmarks").normalize();
+    private static final Path DOCS = Path.of(System.getProperty("basedir", "."), "..", "docs", "benchmarks")
+            .normalize();
 
     private static Document parse(String svg) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
@@ -29,12 +30,17 @@ class ReferencePlotsTest {
 
     @Test
     void committedPlotsAreTheRenderedOnes() throws Exception {
-        assertEquals(ReferencePlots.throughput().toSvg(), Files.readString(DOCS.resolve("throughput.svg")),
+        assertEquals(
+                ReferencePlots.throughput().toSvg(),
+                Files.readString(DOCS.resolve("throughput.svg")),
                 "docs/benchmarks/throughput.svg is stale: run ReferencePlots");
-        assertEquals(ReferencePlots.rtt().toSvg(), Files.readString(DOCS.resolve("rtt.svg")),
+        assertEquals(
+                ReferencePlots.rtt().toSvg(),
+                Files.readString(DOCS.resolve("rtt.svg")),
                 "docs/benchmarks/rtt.svg is stale: run ReferencePlots");
         String doc = Files.readString(DOCS.resolveSibling("BENCHMARKS.md"));
-        assertTrue(doc.contains("](benchmarks/throughput.svg)") && doc.contains("](benchmarks/rtt.svg)"),
+        assertTrue(
+                doc.contains("](benchmarks/throughput.svg)") && doc.contains("](benchmarks/rtt.svg)"),
                 "BENCHMARKS.md shows both plots");
     }
 
@@ -44,9 +50,13 @@ class ReferencePlotsTest {
         assertEquals("svg", d.getDocumentElement().getLocalName());
         assertEquals("http://www.w3.org/2000/svg", d.getDocumentElement().getNamespaceURI());
         // 2 + 3 + 2 bars, and the background.
-        assertEquals(8, d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
+        assertEquals(
+                8,
+                d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
         Document t = parse(ReferencePlots.throughput().toSvg());
-        assertEquals(8, t.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
+        assertEquals(
+                8,
+                t.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
     }
 
     @Test
@@ -56,7 +66,9 @@ class ReferencePlotsTest {
                 .group("empty", null, new BarChart.Bar("z", Double.NaN))
                 .toSvg();
         Document d = parse(svg);
-        assertEquals(2, d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
+        assertEquals(
+                2,
+                d.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength());
         assertFalse(svg.contains("empty"));
         assertTrue(svg.contains("a &lt; b &amp; c"));
     }

@@ -23,10 +23,13 @@ import org.w3c.dom.NodeList;
  * but this test keeps its version in step with the parent's.
  */
 class PublishedArtifactsTest {
-    private static final Path ROOT = Path.of(System.getProperty("basedir", "."), "..").normalize();
+    private static final Path ROOT =
+            Path.of(System.getProperty("basedir", "."), "..").normalize();
 
     private static Document pom(String module) throws Exception {
-        Path p = module.isEmpty() ? ROOT.resolve("pom.xml") : ROOT.resolve(module).resolve("pom.xml");
+        Path p = module.isEmpty()
+                ? ROOT.resolve("pom.xml")
+                : ROOT.resolve(module).resolve("pom.xml");
         assertTrue(Files.isRegularFile(p), p + " exists");
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
@@ -63,7 +66,8 @@ class PublishedArtifactsTest {
         assertEquals("pom", text(bom, "packaging"));
         assertEquals(null, child(bom, "parent"), "the BOM must not inherit the parent's dependencyManagement");
         List<String> managed = new ArrayList<>();
-        NodeList deps = child(child(bom, "dependencyManagement"), "dependencies").getElementsByTagName("dependency");
+        NodeList deps =
+                child(child(bom, "dependencyManagement"), "dependencies").getElementsByTagName("dependency");
         for (int i = 0; i < deps.getLength(); i++) {
             Element d = (Element) deps.item(i);
             assertEquals("org.anode", text(d, "groupId"));

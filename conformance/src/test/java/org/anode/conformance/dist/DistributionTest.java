@@ -25,8 +25,7 @@ class DistributionTest {
     static final String VERSION = System.getProperty("anode.expected.version", "version-not-set");
 
     /** Exit status, standard output and standard error of one run. */
-    record Run(int rc, String out, String err) {
-    }
+    record Run(int rc, String out, String err) {}
 
     static Run run(String stdin, List<String> command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command);
@@ -66,7 +65,12 @@ class DistributionTest {
     void layoutHoldsTheCommandTheJarsAndTheLicence() {
         assertTrue(Files.isDirectory(DIST), DIST + " exists (made by anode-nio's package phase)");
         assertTrue(Files.isExecutable(DIST.resolve("bin/anode")));
-        for (String f : List.of("LICENSE", "NOTICE", "README.md", "CHANGELOG.md", "lib/anode-nio-" + VERSION + ".jar",
+        for (String f : List.of(
+                "LICENSE",
+                "NOTICE",
+                "README.md",
+                "CHANGELOG.md",
+                "lib/anode-nio-" + VERSION + ".jar",
                 "lib/anode-provider-" + VERSION + ".jar")) {
             assertTrue(Files.isRegularFile(DIST.resolve(f)), f);
         }
@@ -103,8 +107,13 @@ class DistributionTest {
     @Test
     void javaDashJarRunsTheCommand() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Run r = run("test", List.of(java.toString(), "-jar", DIST.resolve("lib/anode-nio-" + VERSION + ".jar").toString(),
-                "digest"));
+        Run r = run(
+                "test",
+                List.of(
+                        java.toString(),
+                        "-jar",
+                        DIST.resolve("lib/anode-nio-" + VERSION + ".jar").toString(),
+                        "digest"));
         assertEquals(0, r.rc(), r.err());
         // libanode-reference.jsonl: AES-DIGEST("test")
         assertEquals("754fde1267fbcac5a64c8732def880e2  -", r.out().strip());

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class ExamplesTest {
-    private static final Path EXAMPLES = Path.of(System.getProperty("basedir", "."), "..", "docs", "examples").normalize();
+    private static final Path EXAMPLES = Path.of(System.getProperty("basedir", "."), "..", "docs", "examples")
+            .normalize();
     private static final Pattern NODE_LINE = Pattern.compile("^node ([a-z2-7]{64}) udp=([0-9.]+):(\\d+)$");
 
     /** Maps the documented paths into {@code root}. */
@@ -62,7 +63,8 @@ class ExamplesTest {
     private static Matcher awaitNodeLine(Process p) throws Exception {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String l;
                 while ((l = r.readLine()) != null) {
                     lines.add(l);
@@ -88,12 +90,20 @@ class ExamplesTest {
         try {
             Matcher m = awaitNodeLine(p);
             String address = m.group(1);
-            DistributionTest.Run status = DistributionTest.run("",
-                    DistributionTest.anode("status", "--control", root.resolve("run").toString()));
+            DistributionTest.Run status = DistributionTest.run(
+                    "",
+                    DistributionTest.anode(
+                            "status", "--control", root.resolve("run").toString()));
             assertEquals(0, status.rc(), status.err() + Files.readString(root.resolve("stderr.txt")));
             assertTrue(status.out().startsWith("node      " + address + "\n"), status.out());
-            DistributionTest.Run check = DistributionTest.run("", DistributionTest.anode("conformance", "--target",
-                    address + "@" + m.group(2) + ":" + m.group(3), "--timeout", "5000"));
+            DistributionTest.Run check = DistributionTest.run(
+                    "",
+                    DistributionTest.anode(
+                            "conformance",
+                            "--target",
+                            address + "@" + m.group(2) + ":" + m.group(3),
+                            "--timeout",
+                            "5000"));
             assertEquals(0, check.rc(), check.out() + check.err());
             assertTrue(check.out().contains("0 failed"), check.out());
         } finally {
@@ -114,8 +124,10 @@ class ExamplesTest {
         assertEquals("/opt/anode/bin/anode node --config /etc/anode/node.conf", exec.group(1));
         assertTrue(unit.contains("RuntimeDirectoryMode=0700"), "the control directory is owner-only");
         writeConfig(root);
-        DistributionTest.Run keygen = DistributionTest.run("",
-                DistributionTest.anode("keygen", "--out", root.resolve("var/node.id").toString()));
+        DistributionTest.Run keygen = DistributionTest.run(
+                "",
+                DistributionTest.anode(
+                        "keygen", "--out", root.resolve("var/node.id").toString()));
         assertEquals(0, keygen.rc(), keygen.err());
         Process p = start(List.of(map(exec.group(1), root).split(" ")), root);
         checkRunningNode(p, root);

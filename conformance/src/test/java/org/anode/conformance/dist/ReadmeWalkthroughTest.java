@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class ReadmeWalkthroughTest {
-    private static final Path README = Path.of(System.getProperty("basedir", "."), "..", "README.md").normalize();
+    private static final Path README =
+            Path.of(System.getProperty("basedir", "."), "..", "README.md").normalize();
 
     static List<String> walkthrough() throws Exception {
         String readme = Files.readString(README, StandardCharsets.UTF_8);
@@ -62,7 +63,8 @@ class ReadmeWalkthroughTest {
             script.append('\n');
         }
         String ping = lines.get(lines.size() - 1).replace("8080", String.valueOf(port));
-        script.append("ok=\nfor i in $(seq 1 40); do if ").append(ping)
+        script.append("ok=\nfor i in $(seq 1 40); do if ")
+                .append(ping)
                 .append("; then ok=1; break; fi; sleep 0.5; done\n[ -n \"$ok\" ]\n");
         ProcessBuilder pb = new ProcessBuilder("sh", "-c", script.toString()).directory(dir.toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
@@ -80,7 +82,8 @@ class ReadmeWalkthroughTest {
         String err = Files.readString(dir.resolve("stderr.txt"));
         assertEquals(0, p.exitValue(), out + err);
         String node = Files.readString(dir.resolve("node.id")).split(":")[1];
-        assertTrue(out.lines().anyMatch(l -> l.matches("reply from " + node + " rtt=\\d+\\.\\d\\dms path=relay hops=1")),
+        assertTrue(
+                out.lines().anyMatch(l -> l.matches("reply from " + node + " rtt=\\d+\\.\\d\\dms path=relay hops=1")),
                 out + err);
     }
 }

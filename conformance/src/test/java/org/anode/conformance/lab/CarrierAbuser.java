@@ -19,8 +19,7 @@ import java.util.Random;
  * relay cut off (read -1 or reset) while they misbehaved.
  */
 public final class CarrierAbuser {
-    private CarrierAbuser() {
-    }
+    private CarrierAbuser() {}
 
     public static void main(String[] args) throws Exception {
         String ip = args[0];
@@ -56,15 +55,23 @@ public final class CarrierAbuser {
                             rnd.nextBytes(g);
                             out.write(g);
                         }
-                        case 1 -> out.write(("POST /a?s=abuse" + round + " HTTP/1.1\r\nContent-Length: 7\r\n\r\n\u0000\u0003abcde")
-                                .getBytes(StandardCharsets.ISO_8859_1));
+                        case 1 ->
+                            out.write(("POST /a?s=abuse" + round
+                                            + " HTTP/1.1\r\nContent-Length: 7\r\n\r\n\u0000\u0003abcde")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                         case 2 -> out.write(new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3}); // oversized frame
-                        case 3 -> out.write("POST /a HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                        case 3 ->
+                            out.write("POST /a HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                         case 4 -> out.write(new byte[] {0, 100, 1}); // a frame never completed
-                        case 5 -> out.write("POST /a HTTP/1.1\r\nContent-Le".getBytes(StandardCharsets.ISO_8859_1)); // slowloris
+                        case 5 ->
+                            out.write("POST /a HTTP/1.1\r\nContent-Le"
+                                    .getBytes(StandardCharsets.ISO_8859_1)); // slowloris
                         case 6 -> { // silent
                         }
-                        default -> out.write("POST /a?s=x HTTP/1.1\r\nContent-Length: 100\r\n\r\nab".getBytes(StandardCharsets.ISO_8859_1));
+                        default ->
+                            out.write("POST /a?s=x HTTP/1.1\r\nContent-Length: 100\r\n\r\nab"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                     }
                     out.flush();
                 } catch (IOException e) {

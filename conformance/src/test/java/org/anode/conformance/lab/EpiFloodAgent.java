@@ -28,8 +28,7 @@ import org.anode.wire.Message;
  * never sends by itself.
  */
 public final class EpiFloodAgent {
-    private EpiFloodAgent() {
-    }
+    private EpiFloodAgent() {}
 
     public static void main(String[] args) throws Exception {
         AnodeIdentity id = AnodeIdentity.load(Path.of(args[0]));
@@ -37,17 +36,24 @@ public final class EpiFloodAgent {
         InetAddress victim = InetAddress.getByName(args[2]);
         int rate = Integer.parseInt(args[3]);
         int seconds = Integer.parseInt(args[4]);
-        try (AnodeNode node = AnodeNode.start(id, AnodeNodeConfig.builder().port(0).natTraversal(false).build())) {
+        try (AnodeNode node = AnodeNode.start(
+                id, AnodeNodeConfig.builder().port(0).natTraversal(false).build())) {
             node.ping(target, Duration.ofSeconds(10));
-            System.out.println("reached " + target + " over " + node.pathTo(target).orElseThrow().kind());
+            System.out.println("reached " + target + " over "
+                    + node.pathTo(target).orElseThrow().kind());
             Method engineOf = AnodeNode.class.getDeclaredMethod("engine");
             engineOf.setAccessible(true);
             Engine engine = (Engine) engineOf.invoke(node);
             Method loopOf = AnodeNode.class.getDeclaredMethod("loop");
             loopOf.setAccessible(true);
             EventLoop loop = (EventLoop) loopOf.invoke(node);
-            Method send = Engine.class.getDeclaredMethod("sendMessageTo", Peer.class, Transport.class,
-                    InetSocketAddress.class, Message.class, boolean.class);
+            Method send = Engine.class.getDeclaredMethod(
+                    "sendMessageTo",
+                    Peer.class,
+                    Transport.class,
+                    InetSocketAddress.class,
+                    Message.class,
+                    boolean.class);
             send.setAccessible(true);
             long sent = 0;
             int port = 1024;
@@ -55,18 +61,19 @@ public final class EpiFloodAgent {
                 long start = System.nanoTime();
                 int p0 = port;
                 sent += loop.submit(() -> {
-                    Peer p = engine.peer(target);
-                    PeerEndpoint via = p.bestEndpoint();
-                    int n = 0;
-                    for (int i = 0; i < rate; i++) {
-                        Message.Epi epi = new Message.Epi(Endpoint.udp(new InetSocketAddress(victim, p0 + i)), 1,
-                                new byte[0]);
-                        if ((Boolean) send.invoke(engine, p, via.transport(), via.address(), epi, true)) {
-                            n++;
-                        }
-                    }
-                    return n;
-                }).get();
+                            Peer p = engine.peer(target);
+                            PeerEndpoint via = p.bestEndpoint();
+                            int n = 0;
+                            for (int i = 0; i < rate; i++) {
+                                Message.Epi epi = new Message.Epi(
+                                        Endpoint.udp(new InetSocketAddress(victim, p0 + i)), 1, new byte[0]);
+                                if ((Boolean) send.invoke(engine, p, via.transport(), via.address(), epi, true)) {
+                                    n++;
+                                }
+                            }
+                            return n;
+                        })
+                        .get();
                 port += rate;
                 long left = 1_000_000_000L - (System.nanoTime() - start);
                 if (left > 0) {

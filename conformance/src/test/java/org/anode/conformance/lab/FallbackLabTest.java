@@ -31,22 +31,32 @@ class FallbackLabTest {
     private static final int PROXY_PORT = 8888;
     private static final int HTTP_PORT = 80;
 
-    private record World(Lab lab, Host relayHost, Id relayId, Path zone, String zoneOpt) {
-    }
+    private record World(Lab lab, Host relayHost, Id relayId, Path zone, String zoneOpt) {}
 
     private static World world(Lab lab) {
         Host relayHost = lab.publicHost("r1", 10);
         Id relayId = ZoneLab.identity(lab, "r1");
-        String text = ZoneLab.zoneFile(1, new String[] {relayHost.ip()}, new Id[] {relayId})
-                + "zh.0=http://" + relayHost.ip() + ":" + HTTP_PORT + "/a\n";
+        String text = ZoneLab.zoneFile(1, new String[] {relayHost.ip()}, new Id[] {relayId}) + "zh.0=http://"
+                + relayHost.ip() + ":" + HTTP_PORT + "/a\n";
         Path zone = lab.write("z", text);
         return new World(lab, relayHost, relayId, zone, ZoneLab.zoneOption(zone));
     }
 
     private static LabProcess relay(World w, String name) {
-        LabProcess relay = w.relayHost.anode(name, Redirect.PIPE, "relay", "--identity", w.relayId.file().toString(),
-                "--udp", Integer.toString(ZoneLab.RELAY_UDP), "--tcp", Integer.toString(ZoneLab.RELAY_TCP),
-                "--zone-file", w.zone.toString(), "--http", Integer.toString(HTTP_PORT));
+        LabProcess relay = w.relayHost.anode(
+                name,
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                w.relayId.file().toString(),
+                "--udp",
+                Integer.toString(ZoneLab.RELAY_UDP),
+                "--tcp",
+                Integer.toString(ZoneLab.RELAY_TCP),
+                "--zone-file",
+                w.zone.toString(),
+                "--http",
+                Integer.toString(HTTP_PORT));
         w.relayHost.awaitUdpPort(ZoneLab.RELAY_UDP, START);
         w.relayHost.awaitTcpPort(ZoneLab.RELAY_TCP, START);
         w.relayHost.awaitTcpPort(HTTP_PORT, START);
@@ -55,16 +65,18 @@ class FallbackLabTest {
 
     /** Drops UDP between {@code h} and the internet, both ways, at its router. */
     private static void blockUdp(Host h) {
-        h.router().nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
-                + "    meta l4proto udp drop\n  }\n}\n");
+        h.router()
+                .nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
+                        + "    meta l4proto udp drop\n  }\n}\n");
     }
 
     /** Lets {@code h} out only to the proxy's TCP port (and the answers back in). */
     private static void onlyProxy(Host h, Host proxy) {
-        h.router().nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
-                + "    ct state established,related accept\n"
-                + "    iifname \"lan0\" ip daddr " + proxy.ip() + " tcp dport " + PROXY_PORT + " accept\n"
-                + "    drop\n  }\n}\n");
+        h.router()
+                .nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
+                        + "    ct state established,related accept\n"
+                        + "    iifname \"lan0\" ip daddr " + proxy.ip() + " tcp dport " + PROXY_PORT + " accept\n"
+                        + "    drop\n  }\n}\n");
     }
 
     private static void unblock(Host h) {
@@ -80,8 +92,10 @@ class FallbackLabTest {
             }
             Assumptions.abort("tinyproxy not installed (apt-get install -y tinyproxy)");
         }
-        Path conf = lab.write("tinyproxy.conf", "Port " + PROXY_PORT + "\nListen " + proxy.ip() + "\nTimeout 600\n"
-                + "MaxClients 100\nAllow 10.0.0.0/8\nAllow 198.18.0.0/24\nConnectPort 80\nLogLevel Info\n");
+        Path conf = lab.write(
+                "tinyproxy.conf",
+                "Port " + PROXY_PORT + "\nListen " + proxy.ip() + "\nTimeout 600\n"
+                        + "MaxClients 100\nAllow 10.0.0.0/8\nAllow 198.18.0.0/24\nConnectPort 80\nLogLevel Info\n");
         LabProcess p = proxy.start("tinyproxy", Redirect.PIPE, java.util.List.of(tp, "-d", "-c", conf.toString()));
         proxy.awaitTcpPort(PROXY_PORT, START);
         return p;
@@ -91,15 +105,23 @@ class FallbackLabTest {
         return info.getTestMethod().orElseThrow().getName();
     }
 
-    private static LabProcess transfer(World w, Host from, Id fromId, Host to, Id toId, int bytes, Duration timeout,
-            Runnable midway, String... extra) {
+    private static LabProcess transfer(
+            World w,
+            Host from,
+            Id fromId,
+            Host to,
+            Id toId,
+            int bytes,
+            Duration timeout,
+            Runnable midway,
+            String... extra) {
         byte[] data = ZoneLab.data(bytes, 3);
         Path in = w.lab.write("data.bin", data);
-        LabProcess listen = to.anode("listen", Redirect.PIPE, "listen", "--identity", toId.file().toString(), "--zone",
-                w.zoneOpt, "5000");
+        LabProcess listen = to.anode(
+                "listen", Redirect.PIPE, "listen", "--identity", toId.file().toString(), "--zone", w.zoneOpt, "5000");
         w.relayHost.awaitPackets("from_" + to.ip().replace('.', '_'), 1, START);
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("cat", "--identity",
-                fromId.file().toString(), "--zone", w.zoneOpt));
+        java.util.List<String> args = new java.util.ArrayList<>(
+                java.util.List.of("cat", "--identity", fromId.file().toString(), "--zone", w.zoneOpt));
         args.addAll(java.util.List.of(extra));
         args.add(toId.address() + ":5000");
         LabProcess cat = from.anode("cat", Redirect.from(in.toFile()), args.toArray(new String[0]));
@@ -126,8 +148,8 @@ class FallbackLabTest {
                         + cat.tails() + listen.tails());
             }
             if (!listen.isAlive() || System.nanoTime() - deadline > 0) {
-                throw new AssertionError(ZoneLab.size(listen.stdoutFile()) + " of " + n + " bytes" + listen.tails()
-                        + cat.tails());
+                throw new AssertionError(
+                        ZoneLab.size(listen.stdoutFile()) + " of " + n + " bytes" + listen.tails() + cat.tails());
             }
             LabProcess.sleep(Duration.ofMillis(100));
         }
@@ -180,18 +202,31 @@ class FallbackLabTest {
             LabProcess relay = relay(w, "relay");
             String k = h1.ip().replace('.', '_');
             long[] atReopen = new long[2];
-            LabProcess cat = transfer(w, h1, id1, h2, id2, 64 << 20, Duration.ofSeconds(900), () -> {
-                atReopen[0] = w.relayHost.packets("via_proxy");
-                assertTrue(atReopen[0] > 100, "h1 went through the proxy" + tp.tails());
-                assertEquals(0, w.relayHost.packets("udp_" + k), "no UDP from h1 before the reopening");
-                assertEquals(0, w.relayHost.packets("tcp_" + k) + w.relayHost.packets("http_" + k),
-                        "nothing but the proxy reached the relay from h1");
-                unblock(h1);
-            }, "--http-proxy", proxy.ip() + ":" + PROXY_PORT);
+            LabProcess cat = transfer(
+                    w,
+                    h1,
+                    id1,
+                    h2,
+                    id2,
+                    64 << 20,
+                    Duration.ofSeconds(900),
+                    () -> {
+                        atReopen[0] = w.relayHost.packets("via_proxy");
+                        assertTrue(atReopen[0] > 100, "h1 went through the proxy" + tp.tails());
+                        assertEquals(0, w.relayHost.packets("udp_" + k), "no UDP from h1 before the reopening");
+                        assertEquals(
+                                0,
+                                w.relayHost.packets("tcp_" + k) + w.relayHost.packets("http_" + k),
+                                "nothing but the proxy reached the relay from h1");
+                        unblock(h1);
+                    },
+                    "--http-proxy",
+                    proxy.ip() + ":" + PROXY_PORT);
             long udp = w.relayHost.packets("udp_" + k);
             assertTrue(udp > 1000, "h1 returned to UDP: " + udp + " UDP packets at the relay" + relay.tails());
             String log = cat.stderr();
-            assertTrue(log.contains("now over HTTP") && log.indexOf("now over UDP") > log.indexOf("now over HTTP"),
+            assertTrue(
+                    log.contains("now over HTTP") && log.indexOf("now over UDP") > log.indexOf("now over HTTP"),
                     "h1 went from HTTP back to UDP" + cat.tails());
         }
     }
@@ -210,12 +245,15 @@ class FallbackLabTest {
             countFrom(w, h3);
             blockUdp(h1);
             // h3: HTTP only (no UDP, no TCP to 4344), straight to the relay.
-            h3.router().nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
-                    + "    ct state established,related accept\n"
-                    + "    iifname \"lan0\" tcp dport " + HTTP_PORT + " accept\n    drop\n  }\n}\n");
+            h3.router()
+                    .nft("table ip fw {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
+                            + "    ct state established,related accept\n"
+                            + "    iifname \"lan0\" tcp dport " + HTTP_PORT + " accept\n    drop\n  }\n}\n");
             LabProcess relay = relay(w, "relay");
-            LabProcess n1 = h1.anode("node1", Redirect.PIPE, "node", "--identity", id1.file().toString(), "--zone", w.zoneOpt);
-            LabProcess n3 = h3.anode("node3", Redirect.PIPE, "node", "--identity", id3.file().toString(), "--zone", w.zoneOpt);
+            LabProcess n1 = h1.anode(
+                    "node1", Redirect.PIPE, "node", "--identity", id1.file().toString(), "--zone", w.zoneOpt);
+            LabProcess n3 = h3.anode(
+                    "node3", Redirect.PIPE, "node", "--identity", id3.file().toString(), "--zone", w.zoneOpt);
             n1.awaitStderr("now over TCP", START);
             n3.awaitStderr("now over HTTP", START);
             w.relayHost.awaitPackets("tcp_" + h1.ip().replace('.', '_'), 3, START);
@@ -247,8 +285,14 @@ class FallbackLabTest {
             countFrom(w, h2);
             blockUdp(h1);
             LabProcess relay = relay(w, "relay");
-            LabProcess abuser = bad.java("abuser", Redirect.PIPE, CarrierAbuser.class.getName(), w.relayHost.ip(),
-                    Integer.toString(ZoneLab.RELAY_TCP), Integer.toString(HTTP_PORT), "40");
+            LabProcess abuser = bad.java(
+                    "abuser",
+                    Redirect.PIPE,
+                    CarrierAbuser.class.getName(),
+                    w.relayHost.ip(),
+                    Integer.toString(ZoneLab.RELAY_TCP),
+                    Integer.toString(HTTP_PORT),
+                    "40");
             transfer(w, h1, id1, h2, id2, 8 << 20, Duration.ofSeconds(300), null);
             Matcher m = abuser.await("abuse opened=(\\d+) closedByRelay=(\\d+) refused=(\\d+)", Duration.ofSeconds(90));
             long opened = Long.parseLong(m.group(1));
@@ -256,7 +300,9 @@ class FallbackLabTest {
             long refused = Long.parseLong(m.group(3));
             lab.write("measured.txt", "abuser: " + m.group() + "\n");
             assertTrue(opened + refused > 500, "the abuse happened: " + m.group());
-            assertTrue(closed + refused > (opened + refused) / 2, "the relay cut off most of it: " + m.group() + relay.tails());
+            assertTrue(
+                    closed + refused > (opened + refused) / 2,
+                    "the relay cut off most of it: " + m.group() + relay.tails());
             assertTrue(relay.isAlive(), relay.tails());
         }
     }
@@ -280,8 +326,17 @@ class FallbackLabTest {
         String tails = "";
         long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
         for (int attempt = 1; System.nanoTime() - deadline < 0; attempt++) {
-            LabProcess p = from.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--identity", fromId.file().toString(),
-                    "--zone", w.zoneOpt, to.address(), "-c", "3");
+            LabProcess p = from.anode(
+                    name + "-" + attempt,
+                    Redirect.PIPE,
+                    "ping",
+                    "--identity",
+                    fromId.file().toString(),
+                    "--zone",
+                    w.zoneOpt,
+                    to.address(),
+                    "-c",
+                    "3");
             if (p.awaitExit(Duration.ofSeconds(90)) == 0 && p.stdout().contains("rtt=")) {
                 return;
             }

@@ -61,7 +61,8 @@ public final class Host {
         Path etc = Path.of("/etc/netns", ns);
         try {
             Files.createDirectories(etc);
-            Files.writeString(etc.resolve("resolv.conf"), "nameserver " + Lab.DNS_IP + "\noptions timeout:1 attempts:2\n");
+            Files.writeString(
+                    etc.resolve("resolv.conf"), "nameserver " + Lab.DNS_IP + "\noptions timeout:1 attempts:2\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -154,7 +155,8 @@ public final class Host {
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("in " + ns + ": nothing bound to " + proto + " port " + port + " within " + timeout + "\n" + out);
+                throw new AssertionError("in " + ns + ": nothing bound to " + proto + " port " + port + " within "
+                        + timeout + "\n" + out);
             }
             LabProcess.sleep(Duration.ofMillis(100));
         }
@@ -169,7 +171,8 @@ public final class Host {
                 return c;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("in " + ns + ": counter " + name + " at " + c + ", not " + n + ", after " + timeout);
+                throw new AssertionError(
+                        "in " + ns + ": counter " + name + " at " + c + ", not " + n + ", after " + timeout);
             }
             LabProcess.sleep(Duration.ofMillis(100));
         }
@@ -207,7 +210,10 @@ public final class Host {
         full.addAll(cmd);
         Path out = lab.dir().resolve(name + ".out");
         Path err = lab.dir().resolve(name + ".err");
-        ProcessBuilder pb = new ProcessBuilder(full).redirectInput(stdin).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(full)
+                .redirectInput(stdin)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
         pb.environment().put("PATH", Lab.searchPath());
         // A lab process must not inherit agent or debug options meant for the test JVM.
         pb.environment().remove("JAVA_TOOL_OPTIONS");
@@ -226,7 +232,8 @@ public final class Host {
      * classes). Small heap and serial GC: the machine has two cores and several of these at once.
      */
     public LabProcess java(String name, Redirect stdin, String mainClass, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Lab.javaLauncher(), "-Xmx256m", "-XX:+UseSerialGC", "-cp", Lab.testClassPath(), mainClass));
+        List<String> cmd = new ArrayList<>(
+                List.of(Lab.javaLauncher(), "-Xmx256m", "-XX:+UseSerialGC", "-cp", Lab.testClassPath(), mainClass));
         cmd.addAll(Arrays.asList(args));
         return start(name, stdin, cmd);
     }

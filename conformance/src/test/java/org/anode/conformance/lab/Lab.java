@@ -148,7 +148,9 @@ public final class Lab implements AutoCloseable {
         attachToInternet(router, router.ip);
         Host host = new Host(this, role, lan + ".2", router);
         host.create();
-        root("ip", "-n", router.ns, "link", "add", "name", "lan0", "type", "veth", "peer", "name", "eth0", "netns", host.ns);
+        root(
+                "ip", "-n", router.ns, "link", "add", "name", "lan0", "type", "veth", "peer", "name", "eth0", "netns",
+                host.ns);
         router.exec("ip", "addr", "add", lan + ".1/24", "dev", "lan0");
         router.exec("ip", "link", "set", "lan0", "up");
         host.exec("ip", "addr", "add", host.ip + "/24", "dev", "eth0");
@@ -180,9 +182,18 @@ public final class Lab implements AutoCloseable {
      * REFUSED, since it has no upstream. Queries are logged to its standard error.
      */
     public LabProcess dns(Map<String, String> names) {
-        List<String> cmd = new ArrayList<>(List.of(tool("dnsmasq"), "-k", "--user=root", "--conf-file=/dev/null",
-                "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + DNS_IP,
-                "--pid-file=" + dir.resolve("dnsmasq.pid"), "--log-queries", "--log-facility=-"));
+        List<String> cmd = new ArrayList<>(List.of(
+                tool("dnsmasq"),
+                "-k",
+                "--user=root",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=" + DNS_IP,
+                "--pid-file=" + dir.resolve("dnsmasq.pid"),
+                "--log-queries",
+                "--log-facility=-"));
         names.forEach((name, ip) -> cmd.add("--address=/" + name + "/" + ip));
         LabProcess p = internet.start("dnsmasq", Redirect.PIPE, cmd);
         p.awaitStderr("started, version", Duration.ofSeconds(10));
@@ -255,7 +266,21 @@ public final class Lab implements AutoCloseable {
         // The veth is created inside the internet namespace with its peer placed straight into the
         // host's: neither end ever exists in the root namespace, so labs never collide on names.
         String port = "p-" + h.role;
-        root("ip", "-n", internet.ns, "link", "add", "name", port, "type", "veth", "peer", "name", "eth0", "netns", h.ns);
+        root(
+                "ip",
+                "-n",
+                internet.ns,
+                "link",
+                "add",
+                "name",
+                port,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                h.ns);
         internet.exec("ip", "link", "set", port, "master", "br0");
         internet.exec("ip", "link", "set", port, "up");
         h.exec("ip", "addr", "add", ip + "/24", "dev", "eth0");
@@ -277,14 +302,14 @@ public final class Lab implements AutoCloseable {
     // ------------------------------------------------------------------ commands
 
     /** The outcome of a finished command. */
-    record Result(int status, String out, String err) {
-    }
+    record Result(int status, String out, String err) {}
 
     /** Runs a command in the root namespace; fails the test on a non-zero status. */
     String root(String... cmd) {
         Result r = run(null, Arrays.asList(cmd), COMMAND_TIMEOUT);
         if (r.status != 0) {
-            throw new AssertionError("lab command failed (" + r.status + "): " + String.join(" ", cmd) + "\n" + r.err + r.out);
+            throw new AssertionError(
+                    "lab command failed (" + r.status + "): " + String.join(" ", cmd) + "\n" + r.err + r.out);
         }
         return r.out;
     }
@@ -295,7 +320,8 @@ public final class Lab implements AutoCloseable {
         full.set(0, tool(full.get(0)));
         Path out = nextCommandFile(".out");
         Path err = nextCommandFile(".err");
-        ProcessBuilder pb = new ProcessBuilder(full).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(full).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().put("PATH", searchPath());
         try {
             Process p = pb.start();
@@ -322,7 +348,8 @@ public final class Lab implements AutoCloseable {
 
     // ------------------------------------------------------------------ environment
 
-    private static final List<String> SBIN = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+    private static final List<String> SBIN =
+            List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
 
     static String searchPath() {
         String path = System.getenv("PATH");
@@ -365,8 +392,8 @@ public final class Lab implements AutoCloseable {
             }
         }
         if (!missing.isEmpty()) {
-            return unavailable = "missing tools " + missing
-                    + " (apt-get install -y iproute2 nftables dnsmasq-base conntrack)";
+            return unavailable =
+                    "missing tools " + missing + " (apt-get install -y iproute2 nftables dnsmasq-base conntrack)";
         }
         String probe = FAMILY + ProcessHandle.current().pid() + "x0-probe";
         try {
@@ -377,7 +404,10 @@ public final class Lab implements AutoCloseable {
                 p.destroyForcibly();
                 return unavailable = "cannot create a network namespace: " + msg;
             }
-            new ProcessBuilder(tool("ip"), "netns", "del", probe).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+            new ProcessBuilder(tool("ip"), "netns", "del", probe)
+                    .inheritIO()
+                    .start()
+                    .waitFor(10, TimeUnit.SECONDS);
         } catch (IOException e) {
             return unavailable = "cannot run ip: " + e.getMessage();
         } catch (InterruptedException e) {
@@ -403,7 +433,11 @@ public final class Lab implements AutoCloseable {
     private static Path buildDir() {
         try {
             // target/test-classes (or the -Danode.build directory's): its parent is the build directory.
-            Path classes = Path.of(Lab.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path classes = Path.of(Lab.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             return classes.getParent();
         } catch (URISyntaxException | RuntimeException e) {
             return Path.of(System.getProperty("java.io.tmpdir"));
@@ -448,12 +482,15 @@ public final class Lab implements AutoCloseable {
             return false;
         }
         long pid = Long.parseLong(m.group(1));
-        return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true);
+        return pid != ProcessHandle.current().pid()
+                && ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true);
     }
 
     static List<String> listNamespaces() {
         try {
-            Process p = new ProcessBuilder(tool("ip"), "netns", "list").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(tool("ip"), "netns", "list")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor(10, TimeUnit.SECONDS);
             List<String> names = new ArrayList<>();
@@ -477,10 +514,16 @@ public final class Lab implements AutoCloseable {
         StringBuilder errors = new StringBuilder();
         try {
             for (int round = 0; round < 50; round++) {
-                Process p = new ProcessBuilder(tool("ip"), "netns", "pids", ns).redirectErrorStream(true).start();
+                Process p = new ProcessBuilder(tool("ip"), "netns", "pids", ns)
+                        .redirectErrorStream(true)
+                        .start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 p.waitFor(10, TimeUnit.SECONDS);
-                List<Long> pids = out.lines().map(String::trim).filter(s -> s.matches("\\d+")).map(Long::parseLong).toList();
+                List<Long> pids = out.lines()
+                        .map(String::trim)
+                        .filter(s -> s.matches("\\d+"))
+                        .map(Long::parseLong)
+                        .toList();
                 if (pids.isEmpty()) {
                     break;
                 }
@@ -489,10 +532,16 @@ public final class Lab implements AutoCloseable {
                 }
                 Thread.sleep(100);
             }
-            Process del = new ProcessBuilder(tool("ip"), "netns", "del", ns).redirectErrorStream(true).start();
+            Process del = new ProcessBuilder(tool("ip"), "netns", "del", ns)
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(del.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!del.waitFor(10, TimeUnit.SECONDS) || del.exitValue() != 0) {
-                errors.append("ip netns del ").append(ns).append(": ").append(out.trim()).append('\n');
+                errors.append("ip netns del ")
+                        .append(ns)
+                        .append(": ")
+                        .append(out.trim())
+                        .append('\n');
             }
         } catch (IOException e) {
             errors.append(ns).append(": ").append(e.getMessage()).append('\n');

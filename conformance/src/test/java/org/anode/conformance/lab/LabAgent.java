@@ -41,8 +41,7 @@ public final class LabAgent {
     private static final PrintStream OUT = System.out;
     private final Map<Integer, DatagramSocket> senders = new ConcurrentHashMap<>();
 
-    private LabAgent() {
-    }
+    private LabAgent() {}
 
     public static void main(String[] args) throws IOException {
         LabAgent agent = new LabAgent();
@@ -98,7 +97,11 @@ public final class LabAgent {
                 return tcpConnect(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]));
             case "flood":
                 // flood HOST PORT COUNT PPS HEX -> "sent N" once done
-                return flood(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), Integer.parseInt(w[4]),
+                return flood(
+                        w[1],
+                        Integer.parseInt(w[2]),
+                        Integer.parseInt(w[3]),
+                        Integer.parseInt(w[4]),
                         HexFormat.of().parseHex(w[5]));
             default:
                 throw new IllegalArgumentException("unknown command " + w[0]);
@@ -114,7 +117,8 @@ public final class LabAgent {
         try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
             body = in == null ? new byte[0] : in.readAllBytes();
         }
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
         return status + " " + body.length + " " + sha;
     }
 
@@ -134,7 +138,8 @@ public final class LabAgent {
                 try (OutputStream o = ex.getResponseBody()) {
                     o.write(body);
                 }
-                say("http GET /" + name + " from " + ex.getRemoteAddress().getAddress().getHostAddress());
+                say("http GET /" + name + " from "
+                        + ex.getRemoteAddress().getAddress().getHostAddress());
             }
         });
         server.setExecutor(Executors.newSingleThreadExecutor());
@@ -144,22 +149,25 @@ public final class LabAgent {
 
     private static String udpListen(int port) throws IOException {
         DatagramSocket s = new DatagramSocket(port);
-        Thread t = new Thread(() -> {
-            byte[] buf = new byte[2048];
-            while (true) {
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                try {
-                    s.receive(p);
-                    String text = new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
-                    say("udp " + port + " from " + p.getAddress().getHostAddress() + ":" + p.getPort() + " " + text);
-                    byte[] echo = ("echo " + text).getBytes(StandardCharsets.UTF_8);
-                    s.send(new DatagramPacket(echo, echo.length, p.getSocketAddress()));
-                } catch (IOException e) {
-                    say("udp " + port + " error " + e);
-                    return;
-                }
-            }
-        }, "udp-" + port);
+        Thread t = new Thread(
+                () -> {
+                    byte[] buf = new byte[2048];
+                    while (true) {
+                        DatagramPacket p = new DatagramPacket(buf, buf.length);
+                        try {
+                            s.receive(p);
+                            String text = new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
+                            say("udp " + port + " from " + p.getAddress().getHostAddress() + ":" + p.getPort() + " "
+                                    + text);
+                            byte[] echo = ("echo " + text).getBytes(StandardCharsets.UTF_8);
+                            s.send(new DatagramPacket(echo, echo.length, p.getSocketAddress()));
+                        } catch (IOException e) {
+                            say("udp " + port + " error " + e);
+                            return;
+                        }
+                    }
+                },
+                "udp-" + port);
         t.setDaemon(true);
         t.start();
         return "listening " + port;
@@ -197,7 +205,8 @@ public final class LabAgent {
         DatagramPacket p = new DatagramPacket(buf, buf.length);
         try {
             s.receive(p);
-            return p.getAddress().getHostAddress() + ":" + p.getPort() + " " + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
+            return p.getAddress().getHostAddress() + ":" + p.getPort() + " "
+                    + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
         } catch (SocketTimeoutException e) {
             return "nothing";
         }
@@ -205,16 +214,18 @@ public final class LabAgent {
 
     private static String tcpListen(int port) throws IOException {
         ServerSocket ss = new ServerSocket(port);
-        Thread t = new Thread(() -> {
-            while (true) {
-                try (Socket c = ss.accept()) {
-                    say("tcp " + port + " from " + c.getInetAddress().getHostAddress() + ":" + c.getPort());
-                } catch (IOException e) {
-                    say("tcp " + port + " error " + e);
-                    return;
-                }
-            }
-        }, "tcp-" + port);
+        Thread t = new Thread(
+                () -> {
+                    while (true) {
+                        try (Socket c = ss.accept()) {
+                            say("tcp " + port + " from " + c.getInetAddress().getHostAddress() + ":" + c.getPort());
+                        } catch (IOException e) {
+                            say("tcp " + port + " error " + e);
+                            return;
+                        }
+                    }
+                },
+                "tcp-" + port);
         t.setDaemon(true);
         t.start();
         return "listening " + port;

@@ -75,7 +75,8 @@ public final class LabProcess implements AutoCloseable {
             in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
         } catch (IOException e) {
-            throw new AssertionError(name + ": cannot write to its standard input (" + e.getMessage() + ")" + tails(), e);
+            throw new AssertionError(
+                    name + ": cannot write to its standard input (" + e.getMessage() + ")" + tails(), e);
         }
     }
 
@@ -103,8 +104,8 @@ public final class LabProcess implements AutoCloseable {
                 }
             }
             if (!alive) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + " before printing a line matching /"
-                        + pattern + "/" + tails());
+                throw new AssertionError(name + " exited with " + process.exitValue()
+                        + " before printing a line matching /" + pattern + "/" + tails());
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError(name + ": no line matching /" + pattern + "/ within " + timeout + tails());
@@ -158,10 +159,12 @@ public final class LabProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!stderr().contains(text)) {
             if (!process.isAlive()) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + " before printing \"" + text + "\"" + tails());
+                throw new AssertionError(
+                        name + " exited with " + process.exitValue() + " before printing \"" + text + "\"" + tails());
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError(name + ": \"" + text + "\" not on its standard error within " + timeout + tails());
+                throw new AssertionError(
+                        name + ": \"" + text + "\" not on its standard error within " + timeout + tails());
             }
             sleep(POLL);
         }
@@ -183,8 +186,8 @@ public final class LabProcess implements AutoCloseable {
 
     /** The last lines of both output files, for failure messages. */
     public String tails() {
-        return "\n--- " + name + " in " + namespace + ": stdout (" + out + ") ---\n" + tail(stdout())
-                + "\n--- stderr (" + err + ") ---\n" + tail(stderr());
+        return "\n--- " + name + " in " + namespace + ": stdout (" + out + ") ---\n" + tail(stdout()) + "\n--- stderr ("
+                + err + ") ---\n" + tail(stderr());
     }
 
     /** Stops the process: SIGTERM, then SIGKILL if it has not gone within two seconds. */

@@ -44,12 +44,15 @@ class LabSmokeLabTest {
 
             // DNS: the draft's zone host name resolves, inside the lab, to the relay host.
             assertEquals(relay.ip(), a.call("resolve " + Lab.zoneHost(ZONE), T));
-            assertTrue(dns.stderr().contains("query[A] " + Lab.zoneHost(ZONE) + " from " + easy.router().ip()),
+            assertTrue(
+                    dns.stderr()
+                            .contains("query[A] " + Lab.zoneHost(ZONE) + " from "
+                                    + easy.router().ip()),
                     "the query went through h1's NAT to the lab DNS\n" + dns.stderr());
 
             // HTTP: the zone file comes back whole from http://a--XXXXXXXX.net/z.
-            String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(zoneText.getBytes(StandardCharsets.UTF_8)));
+            String sha = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(zoneText.getBytes(StandardCharsets.UTF_8)));
             String url = "http://" + Lab.zoneHost(ZONE) + "/z";
             assertEquals("200 " + zoneText.length() + " " + sha, a.call("fetch " + url, T));
             assertEquals("200 " + zoneText.length() + " " + sha, b.call("fetch " + url, T));
@@ -62,7 +65,9 @@ class LabSmokeLabTest {
             // Easy NAT: the public source is the router's address with the host's own port, for
             // every destination; answers come back.
             for (int port = 7000; port <= 7002; port++) {
-                assertEquals("echo e" + port, a.call("udp-send 40000 " + relay.ip() + " " + port + " e" + port + " 3000", T));
+                assertEquals(
+                        "echo e" + port,
+                        a.call("udp-send 40000 " + relay.ip() + " " + port + " e" + port + " 3000", T));
                 server.await("^udp " + port + " from " + easy.router().ip() + ":40000 e" + port + "$", T);
             }
 
@@ -70,8 +75,12 @@ class LabSmokeLabTest {
             // mapping; three equal picks would be a one-in-four-billion coincidence).
             Set<String> hardPorts = new HashSet<>();
             for (int port = 7000; port <= 7002; port++) {
-                assertEquals("echo x" + port, b.call("udp-send 40000 " + relay.ip() + " " + port + " x" + port + " 3000", T));
-                Matcher m = server.await("^udp " + port + " from " + hard.router().ip().replace(".", "\\.") + ":(\\d+) x" + port + "$", T);
+                assertEquals(
+                        "echo x" + port,
+                        b.call("udp-send 40000 " + relay.ip() + " " + port + " x" + port + " 3000", T));
+                Matcher m = server.await(
+                        "^udp " + port + " from " + hard.router().ip().replace(".", "\\.") + ":(\\d+) x" + port + "$",
+                        T);
                 hardPorts.add(m.group(1));
             }
             assertTrue(hardPorts.size() > 1, "a hard NAT maps each destination apart: " + hardPorts);
@@ -95,7 +104,9 @@ class LabSmokeLabTest {
         }
         // Closing the lab took every namespace (and with them the veths and the bridge) away.
         String p = prefix;
-        assertEquals(java.util.List.of(), Lab.listNamespaces().stream().filter(n -> n.startsWith(p + "-")).toList());
+        assertEquals(
+                java.util.List.of(),
+                Lab.listNamespaces().stream().filter(n -> n.startsWith(p + "-")).toList());
         assertTrue(java.nio.file.Files.notExists(java.nio.file.Path.of("/etc/netns", p + "-h1")));
     }
 }

@@ -60,8 +60,8 @@ class LanDiscoveryLabTest {
     }
 
     static LabProcess launch(Lab lab, Host h, String name, AnodeIdentity id, String... extra) {
-        List<String> args = new ArrayList<>(List.of("node", "--identity", lab.dir().resolve(name + ".id").toString(),
-                "--console"));
+        List<String> args = new ArrayList<>(
+                List.of("node", "--identity", lab.dir().resolve(name + ".id").toString(), "--console"));
         args.addAll(List.of(extra));
         return h.anode(name, Redirect.PIPE, args.toArray(String[]::new));
     }
@@ -95,7 +95,11 @@ class LanDiscoveryLabTest {
         for (int i = 0; i < nodes.size(); i++) {
             for (int j = 0; j < nodes.size(); j++) {
                 if (i != j) {
-                    pending.add(new int[] {i, j, nodes.get(i).process().request("ping " + nodes.get(j).address())});
+                    pending.add(new int[] {
+                        i,
+                        j,
+                        nodes.get(i).process().request("ping " + nodes.get(j).address())
+                    });
                 }
             }
         }
@@ -103,8 +107,9 @@ class LanDiscoveryLabTest {
         for (int[] p : pending) {
             Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
             String a = nodes.get(p[0]).process().answer(p[2], "ping", left);
-            assertTrue(a.matches("rtt=\\d+\\.\\d\\d path=direct hops=0"), nodes.get(p[0]).host() + " -> "
-                    + nodes.get(p[1]).host() + ": " + a);
+            assertTrue(
+                    a.matches("rtt=\\d+\\.\\d\\d path=direct hops=0"),
+                    nodes.get(p[0]).host() + " -> " + nodes.get(p[1]).host() + ": " + a);
         }
         String sha = streamSha(STREAM_BYTES);
         for (int i = 0; i < nodes.size(); i++) {
@@ -154,10 +159,14 @@ class LanDiscoveryLabTest {
             everyPairTalks(List.of(n4, nodes.get(2)));
             n4.process().close();
             // The plain command, with a throw-away identity: anode ping ADDRESS.
-            LabProcess ping = h4.anode("ping", Redirect.PIPE, "ping", nodes.get(1).address());
+            LabProcess ping =
+                    h4.anode("ping", Redirect.PIPE, "ping", nodes.get(1).address());
             assertEquals(0, ping.awaitExit(START), ping.tails());
-            assertTrue(ping.stdout().matches("reply from " + nodes.get(1).address()
-                    + " rtt=\\d+\\.\\d\\dms path=direct hops=0\n"), ping.tails());
+            assertTrue(
+                    ping.stdout()
+                            .matches("reply from " + nodes.get(1).address()
+                                    + " rtt=\\d+\\.\\d\\dms path=direct hops=0\n"),
+                    ping.tails());
 
             // --no-lan: in h4 now, counted from its start. It neither answers nor sends anything.
             h4.countSent("nolan_udp", "meta l4proto udp");
@@ -267,8 +276,16 @@ class LanDiscoveryLabTest {
 
             // A flood of announcements of made-up addresses: read within the budget, kept within
             // the bound, never answered.
-            LabProcess random = f.java("f-random", Redirect.PIPE, LanForger.class.getName(), "random", bcast, "8737",
-                    "20000", "10000", "1");
+            LabProcess random = f.java(
+                    "f-random",
+                    Redirect.PIPE,
+                    LanForger.class.getName(),
+                    "random",
+                    bcast,
+                    "8737",
+                    "20000",
+                    "10000",
+                    "1");
             random.await("^sent 20000", T.plusSeconds(20));
             Map<String, Long> s = stats(n1.call("lan", T));
             assertTrue(s.get("hints") <= 256, "hints bounded: " + s);
@@ -276,8 +293,16 @@ class LanDiscoveryLabTest {
             assertTrue(s.get("announcementsRead") <= 200 + 200 * 10, "read within the budget: " + s);
 
             // Queries for addresses nobody here has: no answer, no state.
-            LabProcess queries = f.java("f-queries", Redirect.PIPE, LanForger.class.getName(), "queries", bcast, "8737",
-                    "3000", "1000", "2");
+            LabProcess queries = f.java(
+                    "f-queries",
+                    Redirect.PIPE,
+                    LanForger.class.getName(),
+                    "queries",
+                    bcast,
+                    "8737",
+                    "3000",
+                    "1000",
+                    "2");
             queries.await("^sent 3000", T.plusSeconds(20));
             Map<String, Long> s1 = stats(n1.call("lan", T));
             assertEquals(s.get("peers"), s1.get("peers"), "no peer from a query for someone else: " + s1);
@@ -285,8 +310,8 @@ class LanDiscoveryLabTest {
 
             // Announcements naming X's address, from f: a hint only, nothing sent to f for it...
             String forged = HexFormat.of().formatHex(LanForger.announcement(x.identity()));
-            LabProcess forge = f.java("f-forge", Redirect.PIPE, LanForger.class.getName(), "forge", bcast, "8737",
-                    "200", "100", forged);
+            LabProcess forge = f.java(
+                    "f-forge", Redirect.PIPE, LanForger.class.getName(), "forge", bcast, "8737", "200", "100", forged);
             forge.await("^sent 200", T);
             assertEquals(0, h1.packets("to_f"), "nothing sent to a hint's source while its address is not wanted");
             assertEquals(0, h2.packets("x_to_f"), "X answers no one's queries but its own");

@@ -27,8 +27,7 @@ import org.anode.engine.Peer;
  * </pre>
  */
 public final class LanForger {
-    private LanForger() {
-    }
+    private LanForger() {}
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
@@ -54,7 +53,8 @@ public final class LanForger {
             case "queries" -> {
                 Engine me = new Engine(AnodeIdentity.generate(Zone.DEFAULT), EngineConfig.defaults(), System::nanoTime);
                 for (int i = 0; i < 64; i++) {
-                    Peer absent = me.peerFor(AnodeIdentity.generate(Zone.DEFAULT).address());
+                    Peer absent =
+                            me.peerFor(AnodeIdentity.generate(Zone.DEFAULT).address());
                     ByteBuffer b = ByteBuffer.allocate(512);
                     me.writeQuery(b, absent);
                     b.flip();
@@ -84,7 +84,7 @@ public final class LanForger {
     /** The announcement {@code id} broadcasts (as its node would). */
     static byte[] announcement(AnodeIdentity id) {
         Engine e = new Engine(id, EngineConfig.defaults(), System::nanoTime);
-        ByteBuffer a = new Discovery(e, p -> { }, Discovery.ANNOUNCE_INTERVAL_NANOS).announcement();
+        ByteBuffer a = new Discovery(e, p -> {}, Discovery.ANNOUNCE_INTERVAL_NANOS).announcement();
         byte[] b = new byte[a.remaining()];
         a.get(b);
         return b;

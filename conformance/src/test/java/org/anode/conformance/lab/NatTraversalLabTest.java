@@ -36,8 +36,7 @@ class NatTraversalLabTest {
     private static final Pattern REPLY = Pattern.compile(
             "reply from \\S+ rtt=([0-9.]+)ms path=(relay|direct) hops=(\\d+) nat=(\\S+)/(\\S+)(?: switched=([0-9.]+)ms)?");
 
-    private record World(Lab lab, Host relayHost, LabProcess relay, Host h1, Host h2, Id id1, Id id2) {
-    }
+    private record World(Lab lab, Host relayHost, LabProcess relay, Host h1, Host h2, Id id1, Id id2) {}
 
     /** The zone relay (DNS + HTTP for the zone file) and two hosts, each behind its own router (or public). */
     private static World world(Lab lab, Lab.Nat nat1, Lab.Nat nat2) {
@@ -57,10 +56,21 @@ class NatTraversalLabTest {
         // At h2: packets straight from h1 (its router's public address) and packets the relay forwarded.
         h2.count("direct_in", "ip saddr " + from1 + " meta l4proto udp");
         h2.count("relay_in", "ip saddr " + relayHost.ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
-        relayHost.count("from_h2", "ip saddr " + (h2.router() != null ? h2.router().ip() : h2.ip()) + " udp dport "
-                + ZoneLab.RELAY_UDP);
-        LabProcess relay = relayHost.anode("relay", Redirect.PIPE, "relay", "--identity", relayId.file().toString(),
-                "--udp", Integer.toString(ZoneLab.RELAY_UDP), "--zone-file", zone.toString(), "--http", "80");
+        relayHost.count(
+                "from_h2",
+                "ip saddr " + (h2.router() != null ? h2.router().ip() : h2.ip()) + " udp dport " + ZoneLab.RELAY_UDP);
+        LabProcess relay = relayHost.anode(
+                "relay",
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                relayId.file().toString(),
+                "--udp",
+                Integer.toString(ZoneLab.RELAY_UDP),
+                "--zone-file",
+                zone.toString(),
+                "--http",
+                "80");
         relayHost.awaitUdpPort(ZoneLab.RELAY_UDP, START);
         relayHost.awaitTcpPort(80, START);
         return new World(lab, relayHost, relay, h1, h2, id1, id2);
@@ -75,18 +85,31 @@ class NatTraversalLabTest {
     }
 
     /** One {@code anode ping -v} run: its replies in order. */
-    private record Reply(double rttMs, boolean direct, String localNat, String remoteNat, double switchedMs) {
-    }
+    private record Reply(double rttMs, boolean direct, String localNat, String remoteNat, double switchedMs) {}
 
     private static List<Reply> ping(World w, String name, int count, int intervalMs) {
-        LabProcess p = w.h1.anode(name, Redirect.PIPE, "ping", "--identity", w.id1.file().toString(), "-v", "-c",
-                Integer.toString(count), "-i", Integer.toString(intervalMs), w.id2.address());
+        LabProcess p = w.h1.anode(
+                name,
+                Redirect.PIPE,
+                "ping",
+                "--identity",
+                w.id1.file().toString(),
+                "-v",
+                "-c",
+                Integer.toString(count),
+                "-i",
+                Integer.toString(intervalMs),
+                w.id2.address());
         int rc = p.awaitExit(Duration.ofSeconds(120));
         List<Reply> l = new ArrayList<>();
         for (String line : p.lines()) {
             Matcher m = REPLY.matcher(line);
             if (m.find()) {
-                l.add(new Reply(Double.parseDouble(m.group(1)), m.group(2).equals("direct"), m.group(4), m.group(5),
+                l.add(new Reply(
+                        Double.parseDouble(m.group(1)),
+                        m.group(2).equals("direct"),
+                        m.group(4),
+                        m.group(5),
                         m.group(6) == null ? -1 : Double.parseDouble(m.group(6))));
             }
         }
@@ -105,7 +128,8 @@ class NatTraversalLabTest {
     }
 
     private static LabProcess node(World w) {
-        LabProcess n = w.h2.anode("node", Redirect.PIPE, "node", "--identity", w.id2.file().toString());
+        LabProcess n = w.h2.anode(
+                "node", Redirect.PIPE, "node", "--identity", w.id2.file().toString());
         w.relayHost.awaitPackets("from_h2", 1, START);
         return n;
     }
@@ -129,9 +153,15 @@ class NatTraversalLabTest {
             for (int i = 0; i < n; i++) {
                 List<Reply> l = ping(w, "ping" + i, 30, 100);
                 Reply d = firstDirect(l);
-                log.append("trial ").append(i).append(": ").append(l.size()).append(" replies, first ")
-                        .append(l.get(0).direct() ? "direct" : "relay").append(", first direct ")
-                        .append(d == null ? "none" : "switched=" + d.switchedMs() + "ms").append('\n');
+                log.append("trial ")
+                        .append(i)
+                        .append(": ")
+                        .append(l.size())
+                        .append(" replies, first ")
+                        .append(l.get(0).direct() ? "direct" : "relay")
+                        .append(", first direct ")
+                        .append(d == null ? "none" : "switched=" + d.switchedMs() + "ms")
+                        .append('\n');
                 if (d != null && d.switchedMs() >= 0 && d.switchedMs() <= 2000) {
                     within2s++;
                     switched.add(d.switchedMs());
@@ -141,9 +171,14 @@ class NatTraversalLabTest {
                         }
                     }
                 }
-                if (!"EASY/EASY".equals(l.get(l.size() - 1).localNat() + "/" + l.get(l.size() - 1).remoteNat())) {
-                    log.append("  NAT types at the end: ").append(l.get(l.size() - 1).localNat()).append('/')
-                            .append(l.get(l.size() - 1).remoteNat()).append('\n');
+                if (!"EASY/EASY"
+                        .equals(l.get(l.size() - 1).localNat() + "/"
+                                + l.get(l.size() - 1).remoteNat())) {
+                    log.append("  NAT types at the end: ")
+                            .append(l.get(l.size() - 1).localNat())
+                            .append('/')
+                            .append(l.get(l.size() - 1).remoteNat())
+                            .append('\n');
                 } else {
                     easyEasy++;
                 }
@@ -202,8 +237,7 @@ class NatTraversalLabTest {
     }
 
     /** One sample of a stream's progress at the receiver. */
-    private record Sample(long nanos, long bytes, long direct, long relayed, long relayedBytes) {
-    }
+    private record Sample(long nanos, long bytes, long direct, long relayed, long relayedBytes) {}
 
     private static final Pattern COUNTER = Pattern.compile("packets (\\d+) bytes (\\d+)");
 
@@ -218,7 +252,12 @@ class NatTraversalLabTest {
         int size = mib << 20;
         byte[] data = ZoneLab.data(size, 7);
         Path in = lab.write("data.bin", data);
-        LabProcess listen = w.h2.anode("listen", Redirect.PIPE, "listen", "--identity", w.id2.file().toString(),
+        LabProcess listen = w.h2.anode(
+                "listen",
+                Redirect.PIPE,
+                "listen",
+                "--identity",
+                w.id2.file().toString(),
                 Integer.toString(STREAM_PORT));
         w.relayHost.awaitPackets("from_h2", 1, START);
         List<Sample> samples = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -226,23 +265,35 @@ class NatTraversalLabTest {
         boolean[] held = {holdMiB > 0};
         if (held[0]) {
             String gw1 = w.h1.router().ip();
-            w.h2.router().nft("table ip hold {\n  chain pre { type filter hook prerouting priority -5; policy accept;\n"
-                    + "    ip saddr " + gw1 + " drop\n    ip daddr " + gw1 + " drop\n  }\n}\n");
+            w.h2.router()
+                    .nft("table ip hold {\n  chain pre { type filter hook prerouting priority -5; policy accept;\n"
+                            + "    ip saddr " + gw1 + " drop\n    ip daddr " + gw1 + " drop\n  }\n}\n");
         }
-        Thread sampler = new Thread(() -> {
-            while (!done.get()) {
-                if (held[0] && ZoneLab.size(listen.stdoutFile()) >= ((long) holdMiB << 20)) {
-                    w.h2.router().exec("nft", "delete", "table", "ip", "hold");
-                    held[0] = false;
-                }
-                long[] r = counter(w.h2, "relay_in");
-                samples.add(new Sample(System.nanoTime(), ZoneLab.size(listen.stdoutFile()),
-                        counter(w.h2, "direct_in")[0], r[0], r[1]));
-                LabProcess.sleep(Duration.ofMillis(100));
-            }
-        }, "sampler");
+        Thread sampler = new Thread(
+                () -> {
+                    while (!done.get()) {
+                        if (held[0] && ZoneLab.size(listen.stdoutFile()) >= ((long) holdMiB << 20)) {
+                            w.h2.router().exec("nft", "delete", "table", "ip", "hold");
+                            held[0] = false;
+                        }
+                        long[] r = counter(w.h2, "relay_in");
+                        samples.add(new Sample(
+                                System.nanoTime(),
+                                ZoneLab.size(listen.stdoutFile()),
+                                counter(w.h2, "direct_in")[0],
+                                r[0],
+                                r[1]));
+                        LabProcess.sleep(Duration.ofMillis(100));
+                    }
+                },
+                "sampler");
         long t0 = System.nanoTime();
-        LabProcess cat = w.h1.anode("cat", Redirect.from(in.toFile()), "cat", "--identity", w.id1.file().toString(),
+        LabProcess cat = w.h1.anode(
+                "cat",
+                Redirect.from(in.toFile()),
+                "cat",
+                "--identity",
+                w.id1.file().toString(),
                 w.id2.address() + ":" + STREAM_PORT);
         sampler.start();
         try {
@@ -255,8 +306,10 @@ class NatTraversalLabTest {
         assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), data.length), "the stream's bytes");
         LabProcess.sleep(Duration.ofMillis(500));
         assertEquals(data.length, ZoneLab.size(listen.stdoutFile()), "nothing after the data" + listen.tails());
-        String m = String.format("%d MiB in %.1f s (%.1f MiB/s, JVM start included); packets at h2: %d direct, %d relayed%n",
-                mib, secs, mib / secs, w.h2.packets("direct_in"), w.h2.packets("relay_in")) + analyse(samples);
+        String m = String.format(
+                        "%d MiB in %.1f s (%.1f MiB/s, JVM start included); packets at h2: %d direct, %d relayed%n",
+                        mib, secs, mib / secs, w.h2.packets("direct_in"), w.h2.packets("relay_in"))
+                + analyse(samples);
         lab.write("measured.txt", m);
         System.out.println(m);
         return m;
@@ -290,26 +343,34 @@ class NatTraversalLabTest {
         }
         Sample last = s.isEmpty() ? null : s.get(s.size() - 1);
         if (first != null && switched != null && switched.nanos() > first.nanos()) {
-            b.append(String.format("relay phase: %.1f MiB in %.2f s (%.1f MiB/s), %d bytes through the relay before the"
-                    + " switch%n", (switched.bytes() - first.bytes()) / 1048576.0, (switched.nanos() - first.nanos()) / 1e9,
+            b.append(String.format(
+                    "relay phase: %.1f MiB in %.2f s (%.1f MiB/s), %d bytes through the relay before the" + " switch%n",
+                    (switched.bytes() - first.bytes()) / 1048576.0,
+                    (switched.nanos() - first.nanos()) / 1e9,
                     (switched.bytes() - first.bytes()) / 1048576.0 / ((switched.nanos() - first.nanos()) / 1e9),
                     switched.relayedBytes()));
         } else if (switched != null) {
-            b.append(String.format("switched before the first data reached the stream's output; %d bytes through the"
-                    + " relay before the switch%n", switched.relayedBytes()));
+            b.append(String.format(
+                    "switched before the first data reached the stream's output; %d bytes through the"
+                            + " relay before the switch%n",
+                    switched.relayedBytes()));
         }
         if (switched != null && last != null && last.nanos() > switched.nanos()) {
-            b.append(String.format("direct phase: %.1f MiB in %.2f s (%.1f MiB/s)%n",
-                    (last.bytes() - switched.bytes()) / 1048576.0, (last.nanos() - switched.nanos()) / 1e9,
+            b.append(String.format(
+                    "direct phase: %.1f MiB in %.2f s (%.1f MiB/s)%n",
+                    (last.bytes() - switched.bytes()) / 1048576.0,
+                    (last.nanos() - switched.nanos()) / 1e9,
                     (last.bytes() - switched.bytes()) / 1048576.0 / ((last.nanos() - switched.nanos()) / 1e9)));
         }
         if (switched == null && first != null && last != null && last.nanos() > first.nanos()) {
-            b.append(String.format("relay only: %.1f MiB in %.2f s (%.1f MiB/s)%n", (last.bytes() - first.bytes()) / 1048576.0,
+            b.append(String.format(
+                    "relay only: %.1f MiB in %.2f s (%.1f MiB/s)%n",
+                    (last.bytes() - first.bytes()) / 1048576.0,
                     (last.nanos() - first.nanos()) / 1e9,
                     (last.bytes() - first.bytes()) / 1048576.0 / ((last.nanos() - first.nanos()) / 1e9)));
         }
-        b.append(String.format("longest stall in the output once data flowed: %d ms (100 ms sampling)%n",
-                longestStall / 1_000_000));
+        b.append(String.format(
+                "longest stall in the output once data flowed: %d ms (100 ms sampling)%n", longestStall / 1_000_000));
         return b.toString();
     }
 
@@ -334,10 +395,17 @@ class NatTraversalLabTest {
                     direct++;
                     switched.add(d.switchedMs());
                 }
-                log.append("trial ").append(i).append(": ").append(l.size()).append(" replies, ")
+                log.append("trial ")
+                        .append(i)
+                        .append(": ")
+                        .append(l.size())
+                        .append(" replies, ")
                         .append(d == null ? "relayed throughout" : "direct, switched=" + d.switchedMs() + "ms")
-                        .append(", nat ").append(l.get(l.size() - 1).localNat()).append('/')
-                        .append(l.get(l.size() - 1).remoteNat()).append('\n');
+                        .append(", nat ")
+                        .append(l.get(l.size() - 1).localNat())
+                        .append('/')
+                        .append(l.get(l.size() - 1).remoteNat())
+                        .append('\n');
                 if ("HARD_RANDOM".equals(l.get(l.size() - 1).remoteNat())) {
                     announced++;
                 }
@@ -398,8 +466,9 @@ class NatTraversalLabTest {
             String lan2 = "10.99.0";
             Host h2 = new Host(lab, "h2", lan2 + ".2", router);
             h2.create();
-            lab.root("ip", "-n", router.ns, "link", "add", "name", "lan1", "type", "veth", "peer", "name", "eth0", "netns",
-                    h2.ns);
+            lab.root(
+                    "ip", "-n", router.ns, "link", "add", "name", "lan1", "type", "veth", "peer", "name", "eth0",
+                    "netns", h2.ns);
             router.exec("ip", "addr", "add", lan2 + ".1/24", "dev", "lan1");
             router.exec("ip", "link", "set", "lan1", "up");
             h2.exec("ip", "addr", "add", h2.ip() + "/24", "dev", "eth0");
@@ -430,21 +499,33 @@ class NatTraversalLabTest {
             int size = 24 << 20;
             byte[] data = ZoneLab.data(size, 9);
             Path in = lab.write("data.bin", data);
-            LabProcess listen = w.h2.anode("listen", Redirect.PIPE, "listen", "--identity", w.id2.file().toString(),
+            LabProcess listen = w.h2.anode(
+                    "listen",
+                    Redirect.PIPE,
+                    "listen",
+                    "--identity",
+                    w.id2.file().toString(),
                     Integer.toString(STREAM_PORT));
             w.relayHost.awaitPackets("from_h2", 1, START);
             // A paced sender (1 MiB every 0.4 s), so the stream is still running when the path is cut.
-            LabProcess sender = w.h1.start("sender", Redirect.PIPE, List.of("sh", "-c",
-                    "i=0; while [ $i -lt " + (size >> 20) + " ]; do dd if=" + in + " bs=1M skip=$i count=1 iflag=fullblock"
-                            + " 2>/dev/null; i=$((i+1)); sleep 0.4; done | " + String.join(" ", javaCmd())
-                            + " cat --identity " + w.id1.file() + " " + w.id2.address() + ":" + STREAM_PORT));
+            LabProcess sender = w.h1.start(
+                    "sender",
+                    Redirect.PIPE,
+                    List.of(
+                            "sh",
+                            "-c",
+                            "i=0; while [ $i -lt " + (size >> 20) + " ]; do dd if=" + in
+                                    + " bs=1M skip=$i count=1 iflag=fullblock"
+                                    + " 2>/dev/null; i=$((i+1)); sleep 0.4; done | " + String.join(" ", javaCmd())
+                                    + " cat --identity " + w.id1.file() + " " + w.id2.address() + ":" + STREAM_PORT));
             awaitAtLeast(listen, 2 << 20, Duration.ofSeconds(120), sender);
             awaitDirect(w, Duration.ofSeconds(10));
             long relayBefore = w.h2.packets("relay_in");
             String gw1 = w.h1.router().ip();
             String gw2 = w.h2.router().ip();
-            w.h2.router().nft("table ip cut {\n  chain pre { type filter hook prerouting priority -5; policy accept;\n"
-                    + "    ip saddr " + gw1 + " drop\n    ip daddr " + gw1 + " drop\n  }\n}\n");
+            w.h2.router()
+                    .nft("table ip cut {\n  chain pre { type filter hook prerouting priority -5; policy accept;\n"
+                            + "    ip saddr " + gw1 + " drop\n    ip daddr " + gw1 + " drop\n  }\n}\n");
             LabProcess.sleep(Duration.ofSeconds(10));
             long relayDuring = w.h2.packets("relay_in") - relayBefore;
             w.h2.router().exec("nft", "delete", "table", "ip", "cut");
@@ -473,8 +554,15 @@ class NatTraversalLabTest {
             Host victim = lab.publicHost("v", 40);
             victim.count("probes", "ip saddr " + w.h2.router().ip() + " meta l4proto udp");
             node(w);
-            LabProcess flood = w.h1.java("flood", Redirect.PIPE, EpiFloodAgent.class.getName(), w.id1.file().toString(),
-                    w.id2.address(), victim.ip(), "1000", "10");
+            LabProcess flood = w.h1.java(
+                    "flood",
+                    Redirect.PIPE,
+                    EpiFloodAgent.class.getName(),
+                    w.id1.file().toString(),
+                    w.id2.address(),
+                    victim.ip(),
+                    "1000",
+                    "10");
             assertEquals(0, flood.awaitExit(Duration.ofSeconds(120)), "the flood agent" + flood.tails());
             assertTrue(flood.stdout().contains("sent "), flood.tails());
             LabProcess.sleep(Duration.ofSeconds(6));
@@ -492,15 +580,21 @@ class NatTraversalLabTest {
     }
 
     private static List<String> javaCmd() {
-        return List.of(Lab.javaLauncher(), "-Xmx256m", "-XX:+UseSerialGC", "-cp", Lab.testClassPath(),
+        return List.of(
+                Lab.javaLauncher(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-cp",
+                Lab.testClassPath(),
                 "org.anode.cli.AnodeCli");
     }
 
     private static void awaitAtLeast(LabProcess p, long n, Duration timeout, LabProcess sender) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (ZoneLab.size(p.stdoutFile()) < n) {
-            assertTrue(System.nanoTime() - deadline < 0, "only " + ZoneLab.size(p.stdoutFile()) + " bytes"
-                    + p.tails() + sender.tails());
+            assertTrue(
+                    System.nanoTime() - deadline < 0,
+                    "only " + ZoneLab.size(p.stdoutFile()) + " bytes" + p.tails() + sender.tails());
             LabProcess.sleep(Duration.ofMillis(100));
         }
     }
@@ -527,7 +621,8 @@ class NatTraversalLabTest {
         for (double x : s) {
             sum += x;
         }
-        return String.format("n=%d min=%.1f median=%.1f mean=%.1f max=%.1f", s.size(), s.get(0), s.get(s.size() / 2),
-                sum / s.size(), s.get(s.size() - 1));
+        return String.format(
+                "n=%d min=%.1f median=%.1f mean=%.1f max=%.1f",
+                s.size(), s.get(0), s.get(s.size() / 2), sum / s.size(), s.get(s.size() - 1));
     }
 }

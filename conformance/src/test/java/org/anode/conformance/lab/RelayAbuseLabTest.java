@@ -70,10 +70,32 @@ class RelayAbuseLabTest {
             relay(b, rb);
             // --no-lan everywhere here: the relays are under test, and LAN discovery would find X
             // directly on the shared segment (a proven direct path beats a relayed one, DECISIONS 31).
-            LabProcess xa = x.anode("x-via-a", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zoneA), "--bind", b2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
-            LabProcess xb = x.anode("x-via-b", Redirect.PIPE, "node", "--no-lan", "--identity", xid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zoneB), "--bind", a2, "--udp", Integer.toString(ZoneLab.RELAY_UDP));
+            LabProcess xa = x.anode(
+                    "x-via-a",
+                    Redirect.PIPE,
+                    "node",
+                    "--no-lan",
+                    "--identity",
+                    xid.file().toString(),
+                    "--zone",
+                    ZoneLab.zoneOption(zoneA),
+                    "--bind",
+                    b2,
+                    "--udp",
+                    Integer.toString(ZoneLab.RELAY_UDP));
+            LabProcess xb = x.anode(
+                    "x-via-b",
+                    Redirect.PIPE,
+                    "node",
+                    "--no-lan",
+                    "--identity",
+                    xid.file().toString(),
+                    "--zone",
+                    ZoneLab.zoneOption(zoneB),
+                    "--bind",
+                    a2,
+                    "--udp",
+                    Integer.toString(ZoneLab.RELAY_UDP));
             // X's first PING reached each relay, and X is registered at both: a ping through each
             // relay gets its answer.
             a.awaitPackets("from_x", 1, START);
@@ -91,13 +113,25 @@ class RelayAbuseLabTest {
             b.exec("ip", "neigh", "flush", "all");
             Map<String, Long> before = quiet(a, b);
 
-            LabProcess ping = s.anode("ping", Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zoneA), xid.address(), "-c", "1");
+            LabProcess ping = s.anode(
+                    "ping",
+                    Redirect.PIPE,
+                    "ping",
+                    "--no-lan",
+                    "--identity",
+                    sid.file().toString(),
+                    "--zone",
+                    ZoneLab.zoneOption(zoneA),
+                    xid.address(),
+                    "-c",
+                    "1");
             // Nobody answers for X now: the ping fails, and that is not what this test is about.
             ping.awaitExit(Duration.ofSeconds(60));
             Map<String, Long> after = quiet(a, b);
-            lab.write("measured.txt", "loop counters before " + before + "\nafter " + after + "\nX's packets at A "
-                    + a.packets("from_x") + ", at B " + b.packets("from_x") + "\n");
+            lab.write(
+                    "measured.txt",
+                    "loop counters before " + before + "\nafter " + after + "\nX's packets at A " + a.packets("from_x")
+                            + ", at B " + b.packets("from_x") + "\n");
 
             long loops = after.get("b/hop1") - before.get("b/hop1");
             String counts = "before " + before + "\nafter  " + after + ping.tails();
@@ -115,8 +149,18 @@ class RelayAbuseLabTest {
         // Tries for up to about 40 s, beyond X's next announce (25 s): how soon a relay takes a
         // registration (at once, or after an endpoint check) is the relay's business.
         for (int attempt = 1; ; attempt++) {
-            LabProcess p = s.anode(name + "-" + attempt, Redirect.PIPE, "ping", "--no-lan", "--identity", sid.file().toString(), "--zone",
-                    ZoneLab.zoneOption(zone), x.address(), "-c", "1");
+            LabProcess p = s.anode(
+                    name + "-" + attempt,
+                    Redirect.PIPE,
+                    "ping",
+                    "--no-lan",
+                    "--identity",
+                    sid.file().toString(),
+                    "--zone",
+                    ZoneLab.zoneOption(zone),
+                    x.address(),
+                    "-c",
+                    "1");
             int status = p.awaitExit(Duration.ofSeconds(60));
             if (status == 0) {
                 p.await("rtt=[0-9.]+ms path=relay hops=1", Duration.ofSeconds(1));
@@ -131,8 +175,14 @@ class RelayAbuseLabTest {
 
     /** Starts {@code anode relay} on {@code h} and waits for its UDP port. */
     private static LabProcess relay(Host h, Id id) {
-        LabProcess p = h.anode("relay-" + h.namespace().substring(h.namespace().lastIndexOf('-') + 1), Redirect.PIPE,
-                "relay", "--identity", id.file().toString(), "--udp", Integer.toString(ZoneLab.RELAY_UDP));
+        LabProcess p = h.anode(
+                "relay-" + h.namespace().substring(h.namespace().lastIndexOf('-') + 1),
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                id.file().toString(),
+                "--udp",
+                Integer.toString(ZoneLab.RELAY_UDP));
         h.awaitUdpPort(ZoneLab.RELAY_UDP, START);
         return p;
     }
@@ -196,20 +246,29 @@ class RelayAbuseLabTest {
             LabProcess flooder = f.agent("flooder");
             byte[] data = ZoneLab.data(2 << 20, 2);
             Path in = lab.write("data.bin", data);
-            LabProcess listen = h2.anode("listen", Redirect.PIPE, "listen", "--identity", id2.file().toString(), "--zone",
-                    zoneOpt, "5000");
+            LabProcess listen = h2.anode(
+                    "listen", Redirect.PIPE, "listen", "--identity", id2.file().toString(), "--zone", zoneOpt, "5000");
             relayHost.count("from_h2", "ip saddr " + h2.router().ip() + RELAY);
             relayHost.awaitPackets("from_h2", 1, START);
-            LabProcess cat = h1.anode("cat", Redirect.from(in.toFile()), "cat", "--identity", id1.file().toString(),
-                    "--zone", zoneOpt, id2.address() + ":5000");
+            LabProcess cat = h1.anode(
+                    "cat",
+                    Redirect.from(in.toFile()),
+                    "cat",
+                    "--identity",
+                    id1.file().toString(),
+                    "--zone",
+                    zoneOpt,
+                    id2.address() + ":5000");
             // The transfer is under way through the relay before the flood starts.
             h2.awaitPackets("from_relay", 20, START);
 
             int count = 120_000;
             int pps = 40_000;
             long t0 = System.nanoTime();
-            String sent = flooder.call("flood " + relayHost.ip() + " " + ZoneLab.RELAY_UDP + " " + count + " " + pps + " "
-                    + HexFormat.of().formatHex(flood), Duration.ofSeconds(60));
+            String sent = flooder.call(
+                    "flood " + relayHost.ip() + " " + ZoneLab.RELAY_UDP + " " + count + " " + pps + " "
+                            + HexFormat.of().formatHex(flood),
+                    Duration.ofSeconds(60));
             double floodSeconds = (System.nanoTime() - t0) / 1e9;
             assertTrue(sent.startsWith("sent " + count), sent);
             LabProcess.sleep(Duration.ofSeconds(1));
@@ -222,15 +281,16 @@ class RelayAbuseLabTest {
             // a backlog late is covered too).
             double seconds = (System.nanoTime() - t0) / 1e9;
             long bound = 2_000 + (long) Math.ceil(10_000 * seconds);
-            String report = "flood: " + count + " sent in " + floodSeconds + " s, " + arrived + " at the relay, " + forwarded
-                    + " forwarded within " + seconds + " s (bound " + bound + ")";
+            String report = "flood: " + count + " sent in " + floodSeconds + " s, " + arrived + " at the relay, "
+                    + forwarded + " forwarded within " + seconds + " s (bound " + bound + ")";
             lab.write("measured.txt", report + "\n");
             assertTrue(arrived > bound, "the flood must exceed the relay's limit to test it: " + report);
             assertTrue(forwarded > 0, "the relay forwarded the forged packets at all: " + report);
             assertTrue(forwarded <= bound, report + relay.tails());
 
             ZoneRelayLabTest.awaitBytes(listen, data.length, Duration.ofSeconds(180), cat);
-            assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), data.length), "the transfer's bytes");
+            assertEquals(
+                    ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), data.length), "the transfer's bytes");
         }
     }
 

@@ -30,8 +30,9 @@ class RelayIpv6AndPeerIdLabTest {
     }
 
     private static LabProcess node(Host h, String name, Id id, Path zone, String... extra) {
-        String[] base = {"node", "--identity", id.file().toString(), "--zone", ZoneLab.zoneOption(zone), "--no-lan",
-            "--console"};
+        String[] base = {
+            "node", "--identity", id.file().toString(), "--zone", ZoneLab.zoneOption(zone), "--no-lan", "--console"
+        };
         String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
         LabProcess p = h.anode(name, Redirect.PIPE, args);
@@ -77,8 +78,17 @@ class RelayIpv6AndPeerIdLabTest {
             Id idb = ZoneLab.identity(lab, "b");
             // A zr entry with a bare IPv6 literal (DECISIONS 12, 40).
             Path zone = lab.write("z", ZoneLab.zoneFile(1, new String[] {v6[0]}, new Id[] {relayId}));
-            LabProcess relay = r.anode("relay", Redirect.PIPE, "relay", "--identity", relayId.file().toString(),
-                    "--udp", Integer.toString(ZoneLab.RELAY_UDP), "--zone-file", zone.toString(), "--no-lan");
+            LabProcess relay = r.anode(
+                    "relay",
+                    Redirect.PIPE,
+                    "relay",
+                    "--identity",
+                    relayId.file().toString(),
+                    "--udp",
+                    Integer.toString(ZoneLab.RELAY_UDP),
+                    "--zone-file",
+                    zone.toString(),
+                    "--no-lan");
             r.awaitUdpPort(ZoneLab.RELAY_UDP, START);
             LabProcess nb = node(b, "b", idb, zone);
             LabProcess na = node(a, "a", ida, zone);
@@ -106,8 +116,17 @@ class RelayIpv6AndPeerIdLabTest {
             Id x = ZoneLab.identity(lab, "x");
             Id idc = ZoneLab.identity(lab, "c");
             Path zone = lab.write("z", ZoneLab.zoneFile(1, new String[] {r.ip()}, new Id[] {relayId}));
-            LabProcess relay = r.anode("relay", Redirect.PIPE, "relay", "--identity", relayId.file().toString(),
-                    "--udp", Integer.toString(ZoneLab.RELAY_UDP), "--zone-file", zone.toString(), "--no-lan");
+            LabProcess relay = r.anode(
+                    "relay",
+                    Redirect.PIPE,
+                    "relay",
+                    "--identity",
+                    relayId.file().toString(),
+                    "--udp",
+                    Integer.toString(ZoneLab.RELAY_UDP),
+                    "--zone-file",
+                    zone.toString(),
+                    "--no-lan");
             r.awaitUdpPort(ZoneLab.RELAY_UDP, START);
             // What the relay forwards (hop count 1) to each device.
             r.countSent("to_d1", "ip daddr " + d1.ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");

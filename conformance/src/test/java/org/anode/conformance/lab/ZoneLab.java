@@ -28,12 +28,10 @@ final class ZoneLab {
     /** The relays' TCP port, as written in zr entries (DECISIONS 12). */
     static final int RELAY_TCP = 4344;
 
-    private ZoneLab() {
-    }
+    private ZoneLab() {}
 
     /** A stored identity: its file (for {@code --identity}) and its address in base32. */
-    record Id(Path file, String address) {
-    }
+    record Id(Path file, String address) {}
 
     /** A new identity in the lab zone, stored in the lab directory as {@code <name>.id}. */
     static Id identity(Lab lab, String name) {
@@ -49,10 +47,20 @@ final class ZoneLab {
 
     /** A zone file (the five required keys of draft 2.1) with one zr entry per relay. */
     static String zoneFile(int revision, String[] relayIps, Id[] relays) {
-        StringBuilder sb = new StringBuilder("n=lab\nd=Anode network lab\nc=lab@example.invalid\nr=" + revision + "\nttl=60\n");
+        StringBuilder sb =
+                new StringBuilder("n=lab\nd=Anode network lab\nc=lab@example.invalid\nr=" + revision + "\nttl=60\n");
         for (int i = 0; i < relays.length; i++) {
-            sb.append("zr.").append(Integer.toHexString(i)).append('=').append(relayIps[i]).append(':').append(RELAY_UDP)
-                    .append(':').append(RELAY_TCP).append(':').append(relays[i].address()).append('\n');
+            sb.append("zr.")
+                    .append(Integer.toHexString(i))
+                    .append('=')
+                    .append(relayIps[i])
+                    .append(':')
+                    .append(RELAY_UDP)
+                    .append(':')
+                    .append(RELAY_TCP)
+                    .append(':')
+                    .append(relays[i].address())
+                    .append('\n');
         }
         return sb.toString();
     }

@@ -30,9 +30,8 @@ class ZoneRelayLabTest {
     private static final int STREAM_PORT = 5000;
 
     /** The public zone relay with DNS and HTTP for the lab zone, and two hosts behind their own NATs. */
-    private record World(Lab lab, Host relayHost, LabProcess relay, LabProcess dns, Host h1, Host h2, Id relayId, Id id1,
-            Id id2) {
-    }
+    private record World(
+            Lab lab, Host relayHost, LabProcess relay, LabProcess dns, Host h1, Host h2, Id relayId, Id id1, Id id2) {}
 
     private static World world(Lab lab, Lab.Nat nat1, Lab.Nat nat2) {
         Host relayHost = lab.publicHost("r1", 10);
@@ -44,12 +43,24 @@ class ZoneRelayLabTest {
         Id id2 = ZoneLab.identity(lab, "h2");
         Path zone = lab.write("z", ZoneLab.zoneFile(1, new String[] {relayHost.ip()}, new Id[] {relayId}));
         // What the relay forwards (hop count 1 on the wire) to each NAT, and what reaches it from them.
-        relayHost.countSent("fwd_h1", "ip daddr " + h1.router().ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
-        relayHost.countSent("fwd_h2", "ip daddr " + h2.router().ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
+        relayHost.countSent(
+                "fwd_h1", "ip daddr " + h1.router().ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
+        relayHost.countSent(
+                "fwd_h2", "ip daddr " + h2.router().ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
         relayHost.count("from_h1", "ip saddr " + h1.router().ip() + " udp dport " + ZoneLab.RELAY_UDP);
         relayHost.count("from_h2", "ip saddr " + h2.router().ip() + " udp dport " + ZoneLab.RELAY_UDP);
-        LabProcess relay = relayHost.anode("relay", Redirect.PIPE, "relay", "--identity", relayId.file().toString(),
-                "--udp", Integer.toString(ZoneLab.RELAY_UDP), "--zone-file", zone.toString(), "--http", "80");
+        LabProcess relay = relayHost.anode(
+                "relay",
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                relayId.file().toString(),
+                "--udp",
+                Integer.toString(ZoneLab.RELAY_UDP),
+                "--zone-file",
+                zone.toString(),
+                "--http",
+                "80");
         relayHost.awaitUdpPort(ZoneLab.RELAY_UDP, START);
         relayHost.awaitTcpPort(80, START);
         return new World(lab, relayHost, relay, dns, h1, h2, relayId, id1, id2);
@@ -71,11 +82,21 @@ class ZoneRelayLabTest {
             byte[] data = ZoneLab.data(3 << 20, 1);
             Path in = lab.write("data.bin", data);
 
-            LabProcess listen = w.h2.anode("listen", Redirect.PIPE, "listen", "--identity", w.id2.file().toString(),
+            LabProcess listen = w.h2.anode(
+                    "listen",
+                    Redirect.PIPE,
+                    "listen",
+                    "--identity",
+                    w.id2.file().toString(),
                     Integer.toString(STREAM_PORT));
             // Registered: the listener's PING reached the relay through its NAT.
             w.relayHost.awaitPackets("from_h2", 1, START);
-            LabProcess cat = w.h1.anode("cat", Redirect.from(in.toFile()), "cat", "--identity", w.id1.file().toString(),
+            LabProcess cat = w.h1.anode(
+                    "cat",
+                    Redirect.from(in.toFile()),
+                    "cat",
+                    "--identity",
+                    w.id1.file().toString(),
                     w.id2.address() + ":" + STREAM_PORT);
 
             awaitBytes(listen, data.length, Duration.ofSeconds(180), cat);
@@ -86,7 +107,10 @@ class ZoneRelayLabTest {
             // Both found the zone file by the draft's DNS name (the IP fallback is an empty address).
             String log = w.dns.stderr();
             for (Host h : new Host[] {w.h1, w.h2}) {
-                assertTrue(log.contains(Lab.zoneHost(ZoneLab.ZONE) + " from " + h.router().ip()), h + " asked the lab DNS\n" + log);
+                assertTrue(
+                        log.contains(Lab.zoneHost(ZoneLab.ZONE) + " from "
+                                + h.router().ip()),
+                        h + " asked the lab DNS\n" + log);
             }
             // And the relay carried the first packets from each to the other.
             assertTrue(w.relayHost.packets("fwd_h2") > 0, "the relay forwarded to h2" + w.relay.tails());
@@ -107,7 +131,8 @@ class ZoneRelayLabTest {
             // well under the 40 s idle below.
             w.h1.router().udpTimeouts(30, 30);
             w.h2.router().udpTimeouts(30, 30);
-            LabProcess node = w.h2.anode("node", Redirect.PIPE, "node", "--identity", w.id2.file().toString());
+            LabProcess node = w.h2.anode(
+                    "node", Redirect.PIPE, "node", "--identity", w.id2.file().toString());
             w.relayHost.awaitPackets("from_h2", 1, START);
             ping(w, "ping1");
             Mapping before = mapping(w.h2, w.relayHost);
@@ -123,38 +148,45 @@ class ZoneRelayLabTest {
 
             // Hold h2's traffic at its router while flushing, so no keepalive can slip in between the
             // flush and the check that the mapping is gone.
-            w.h2.router().nft("table ip hold {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
-                    + "    iifname \"lan0\" drop\n  }\n}\n");
+            w.h2.router()
+                    .nft("table ip hold {\n  chain forward { type filter hook forward priority -5; policy accept;\n"
+                            + "    iifname \"lan0\" drop\n  }\n}\n");
             w.h2.router().flushConntrack();
             assertEquals(null, findMapping(w.h2, w.relayHost), "the flush removed the mapping");
             w.h2.router().exec("nft", "delete", "table", "ip", "hold");
             // The node's next keepalive (within 25 s) makes a new mapping and re-registers through it.
             Mapping renewed = awaitMapping(w.h2, w.relayHost, Duration.ofSeconds(40));
-            lab.write("measured.txt", "h2's mapping: " + before + " before and " + after + " after the idle period, "
-                    + renewed + " after the flush\n");
+            lab.write(
+                    "measured.txt",
+                    "h2's mapping: " + before + " before and " + after + " after the idle period, " + renewed
+                            + " after the flush\n");
             ping(w, "ping3");
         }
     }
 
     /** {@code anode ping} from h1 to h2's address, by address alone; it must get answers. */
     private static void ping(World w, String name) {
-        LabProcess p = w.h1.anode(name, Redirect.PIPE, "ping", "--identity", w.id1.file().toString(), w.id2.address(), "-c", "3");
+        LabProcess p = w.h1.anode(
+                name, Redirect.PIPE, "ping", "--identity", w.id1.file().toString(), w.id2.address(), "-c", "3");
         p.await("rtt=[0-9.]+ms path=\\S+ hops=\\d+", Duration.ofSeconds(60));
         assertEquals(0, p.awaitExit(Duration.ofSeconds(60)), "ping's exit status" + p.tails());
     }
 
-    private static final Pattern CONNTRACK = Pattern.compile("src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) packets=(\\d+)"
-            + " .*?src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+)");
+    private static final Pattern CONNTRACK =
+            Pattern.compile("src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) packets=(\\d+)"
+                    + " .*?src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+)");
 
     /** A NAT mapping: the public port, and the packets it has carried outward. */
-    private record Mapping(String publicPort, long packets) {
-    }
+    private record Mapping(String publicPort, long packets) {}
 
     /** h's router's mapping of h's traffic to the relay, or null when there is none. */
     private static Mapping findMapping(Host h, Host relay) {
         for (String line : h.router().conntrack().split("\n")) {
             Matcher m = CONNTRACK.matcher(line);
-            if (line.startsWith("udp") && m.find() && m.group(1).equals(h.ip()) && m.group(2).equals(relay.ip())
+            if (line.startsWith("udp")
+                    && m.find()
+                    && m.group(1).equals(h.ip())
+                    && m.group(2).equals(relay.ip())
                     && m.group(4).equals(Integer.toString(ZoneLab.RELAY_UDP))) {
                 return new Mapping(m.group(9), Long.parseLong(m.group(5)));
             }
@@ -164,7 +196,9 @@ class ZoneRelayLabTest {
 
     private static Mapping mapping(Host h, Host relay) {
         Mapping m = findMapping(h, relay);
-        assertTrue(m != null, "a mapping from " + h + " to the relay in\n" + h.router().conntrack());
+        assertTrue(
+                m != null,
+                "a mapping from " + h + " to the relay in\n" + h.router().conntrack());
         return m;
     }
 
@@ -185,12 +219,12 @@ class ZoneRelayLabTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (ZoneLab.size(p.stdoutFile()) < n) {
             if (!p.isAlive()) {
-                throw new AssertionError(p.name() + " ended after " + ZoneLab.size(p.stdoutFile()) + " of " + n + " bytes"
-                        + p.tails() + sender.tails());
+                throw new AssertionError(p.name() + " ended after " + ZoneLab.size(p.stdoutFile()) + " of " + n
+                        + " bytes" + p.tails() + sender.tails());
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError(p.name() + ": " + ZoneLab.size(p.stdoutFile()) + " of " + n + " bytes after " + timeout
-                        + p.tails() + sender.tails());
+                throw new AssertionError(p.name() + ": " + ZoneLab.size(p.stdoutFile()) + " of " + n + " bytes after "
+                        + timeout + p.tails() + sender.tails());
             }
             LabProcess.sleep(Duration.ofMillis(100));
         }

@@ -44,10 +44,12 @@ class EmulatedPathStreamTest {
 
         Pair(long seed) throws IOException {
             AnodeNodeConfig cfg = AnodeNodeConfig.builder()
-                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build();
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                    .build();
             client = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
             server = AnodeNode.start(AnodeIdentity.generate(Zone.DEFAULT), cfg);
-            emu = new LinkEmulator(client.localEndpoints().get(0), server.localEndpoints().get(0), seed);
+            emu = new LinkEmulator(
+                    client.localEndpoints().get(0), server.localEndpoints().get(0), seed);
             client.addPeerEndpoint(server.address(), emu.addressForA());
             server.addPeerEndpoint(client.address(), emu.addressForB());
             listener = AnodeServerSocketChannel.open(server);
@@ -73,7 +75,8 @@ class EmulatedPathStreamTest {
             p.emu.setProfile(LinkProfile.CLEAN.withLoss(0.05).withDelay(10 * MS, 3 * MS));
             byte[] data = new byte[2 << 20];
             new Random(5).nextBytes(data);
-            try (AnodeSocketChannel c = p.connect(); AnodeSocketChannel s = p.listener.accept()) {
+            try (AnodeSocketChannel c = p.connect();
+                    AnodeSocketChannel s = p.listener.accept()) {
                 CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                     try {
                         ByteBuffer b = ByteBuffer.wrap(data);
@@ -100,7 +103,8 @@ class EmulatedPathStreamTest {
     @Test
     void aBlockedReaderLearnsThatItsPeerIsGone() throws Exception {
         try (Pair p = new Pair(12)) {
-            try (AnodeSocketChannel c = p.connect(); AnodeSocketChannel s = p.listener.accept()) {
+            try (AnodeSocketChannel c = p.connect();
+                    AnodeSocketChannel s = p.listener.accept()) {
                 s.setOption(AnodeSocketOptions.PEER_SILENCE_TIMEOUT, 2000);
                 assertEquals(2000, s.getOption(AnodeSocketOptions.PEER_SILENCE_TIMEOUT));
                 c.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
@@ -120,9 +124,11 @@ class EmulatedPathStreamTest {
 
     @Test
     void invalidTimeoutsAreRefused() throws Exception {
-        try (Pair p = new Pair(13); AnodeSocketChannel c = AnodeSocketChannel.open(p.client)) {
+        try (Pair p = new Pair(13);
+                AnodeSocketChannel c = AnodeSocketChannel.open(p.client)) {
             assertThrows(IllegalArgumentException.class, () -> c.setOption(AnodeSocketOptions.USER_TIMEOUT, 0));
-            assertThrows(IllegalArgumentException.class, () -> c.setOption(AnodeSocketOptions.PEER_SILENCE_TIMEOUT, -1));
+            assertThrows(
+                    IllegalArgumentException.class, () -> c.setOption(AnodeSocketOptions.PEER_SILENCE_TIMEOUT, -1));
             c.setOption(AnodeSocketOptions.USER_TIMEOUT, 45_000);
             assertEquals(45_000, c.getOption(AnodeSocketOptions.USER_TIMEOUT));
             assertEquals(30_000, c.getOption(AnodeSocketOptions.PEER_SILENCE_TIMEOUT));

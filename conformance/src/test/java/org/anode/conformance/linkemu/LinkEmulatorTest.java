@@ -59,9 +59,10 @@ class LinkEmulatorTest {
 
     @Test
     void forwardsBothWaysAndBSeesTheEmulatorAsA() throws IOException {
-        try (DatagramChannel a = bind(); DatagramChannel b = bind();
-                LinkEmulator emu = new LinkEmulator((InetSocketAddress) a.getLocalAddress(),
-                        (InetSocketAddress) b.getLocalAddress(), 1)) {
+        try (DatagramChannel a = bind();
+                DatagramChannel b = bind();
+                LinkEmulator emu = new LinkEmulator(
+                        (InetSocketAddress) a.getLocalAddress(), (InetSocketAddress) b.getLocalAddress(), 1)) {
             SocketAddress[] from = new SocketAddress[1];
             for (int i = 0; i < 50; i++) {
                 byte[] msg = ("ping " + i).getBytes();
@@ -80,7 +81,8 @@ class LinkEmulatorTest {
 
     @Test
     void learnsAFromItsFirstDatagram() throws IOException {
-        try (DatagramChannel a = bind(); DatagramChannel b = bind();
+        try (DatagramChannel a = bind();
+                DatagramChannel b = bind();
                 LinkEmulator emu = new LinkEmulator(null, (InetSocketAddress) b.getLocalAddress(), 2)) {
             a.send(ByteBuffer.wrap(new byte[] {1}), emu.addressForA());
             SocketAddress[] from = new SocketAddress[1];
@@ -92,9 +94,10 @@ class LinkEmulatorTest {
 
     @Test
     void totalLossForwardsNothingAndCountsIt() throws IOException {
-        try (DatagramChannel a = bind(); DatagramChannel b = bind();
-                LinkEmulator emu = new LinkEmulator((InetSocketAddress) a.getLocalAddress(),
-                        (InetSocketAddress) b.getLocalAddress(), 3)) {
+        try (DatagramChannel a = bind();
+                DatagramChannel b = bind();
+                LinkEmulator emu = new LinkEmulator(
+                        (InetSocketAddress) a.getLocalAddress(), (InetSocketAddress) b.getLocalAddress(), 3)) {
             emu.setAToB(LinkProfile.CLEAN.withLoss(1.0));
             for (int i = 0; i < 20; i++) {
                 a.send(ByteBuffer.wrap(new byte[] {(byte) i}), emu.addressForA());
@@ -110,9 +113,10 @@ class LinkEmulatorTest {
 
     @Test
     void corruptionDuplicationAndJitterOnTheRealPath() throws IOException {
-        try (DatagramChannel a = bind(); DatagramChannel b = bind();
-                LinkEmulator emu = new LinkEmulator((InetSocketAddress) a.getLocalAddress(),
-                        (InetSocketAddress) b.getLocalAddress(), 4)) {
+        try (DatagramChannel a = bind();
+                DatagramChannel b = bind();
+                LinkEmulator emu = new LinkEmulator(
+                        (InetSocketAddress) a.getLocalAddress(), (InetSocketAddress) b.getLocalAddress(), 4)) {
             emu.setAToB(LinkProfile.CLEAN.withCorrupt(1.0).withDuplicate(1.0).withDelay(3_000_000, 2_000_000));
             int n = 40;
             for (int i = 0; i < n; i++) {
@@ -149,9 +153,10 @@ class LinkEmulatorTest {
 
     @Test
     void queueLimitBoundsWhatIsHeld() throws IOException {
-        try (DatagramChannel a = bind(); DatagramChannel b = bind();
-                LinkEmulator emu = new LinkEmulator((InetSocketAddress) a.getLocalAddress(),
-                        (InetSocketAddress) b.getLocalAddress(), 5)) {
+        try (DatagramChannel a = bind();
+                DatagramChannel b = bind();
+                LinkEmulator emu = new LinkEmulator(
+                        (InetSocketAddress) a.getLocalAddress(), (InetSocketAddress) b.getLocalAddress(), 5)) {
             // 10 kB/s: each 1000-byte datagram takes about 100 ms, so a burst of 30 overflows 5 slots.
             emu.setAToB(LinkProfile.CLEAN.withRate(10_000).withLimit(5));
             for (int i = 0; i < 30; i++) {

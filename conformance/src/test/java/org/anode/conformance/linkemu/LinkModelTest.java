@@ -149,8 +149,13 @@ class LinkModelTest {
 
     @Test
     void sameSeedSameDecisions() {
-        LinkProfile p = LinkProfile.CLEAN.withLoss(0.1).withDuplicate(0.05).withCorrupt(0.02).withReorder(0.1)
-                .withDelay(10 * MS, 3 * MS).withRate(5_000_000);
+        LinkProfile p = LinkProfile.CLEAN
+                .withLoss(0.1)
+                .withDuplicate(0.05)
+                .withCorrupt(0.02)
+                .withReorder(0.1)
+                .withDelay(10 * MS, 3 * MS)
+                .withRate(5_000_000);
         LinkModel x = new LinkModel(9, p);
         LinkModel y = new LinkModel(9, p);
         LinkModel.Decision dx = new LinkModel.Decision();

@@ -54,9 +54,12 @@ class JcaReferenceVectorsTest {
 
     private static String name(Map<String, String> v) {
         return switch (v.get("kind")) {
-            case "aes-digest", "cmac-aes256" -> v.get("kind") + " len " + v.get("message").length() / 2;
+            case "aes-digest", "cmac-aes256" ->
+                v.get("kind") + " len " + v.get("message").length() / 2;
             case "identity" -> "identity " + v.get("address_base32");
-            case "key-agreement" -> "key-agreement n=" + v.get("key_length") + " " + v.get("peer_address").substring(0, 16);
+            case "key-agreement" ->
+                "key-agreement n=" + v.get("key_length") + " "
+                        + v.get("peer_address").substring(0, 16);
             default -> "unknown kind " + v.get("kind");
         };
     }
@@ -120,14 +123,15 @@ class JcaReferenceVectorsTest {
         assertEquals(address, identity.address());
         // Secret -> public key through KeyFactory; address <-> public key through the address spec.
         KeyFactory kf = KeyFactory.getInstance("Anode", P);
-        PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(new BigInteger(1, HEX.parseHex(v.get("secret"))),
-                ((AnodePublicKey) address.publicKey()).getParams()));
+        PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(
+                new BigInteger(1, HEX.parseHex(v.get("secret"))), ((AnodePublicKey) address.publicKey()).getParams()));
         assertEquals(identity.privateKey(), priv);
         assertEquals(priv, kf.generatePrivate(new PKCS8EncodedKeySpec(priv.getEncoded())));
         PublicKey pub = kf.generatePublic(new AnodeAddressKeySpec(address));
         assertEquals(address, kf.getKeySpec(pub, AnodeAddressKeySpec.class).address());
         PublicKey viaX509 = kf.generatePublic(new X509EncodedKeySpec(pub.getEncoded()));
-        assertArrayEquals(address.compressedKey(), ((AnodePublicKey) viaX509).address().compressedKey());
+        assertArrayEquals(
+                address.compressedKey(), ((AnodePublicKey) viaX509).address().compressedKey());
         // The secret's public key is the address's key: an agreement with ourselves matches both ways.
         KeyAgreement ka = KeyAgreement.getInstance("AnodeECDH", P);
         KeyPair other = java.security.KeyPairGenerator.getInstance("Anode", P).generateKeyPair();
@@ -142,8 +146,10 @@ class JcaReferenceVectorsTest {
     private static void agreement(Map<String, String> v) throws Exception {
         int n = Integer.parseInt(v.get("key_length"));
         KeyFactory kf = KeyFactory.getInstance("Anode", P);
-        PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(new BigInteger(1, HEX.parseHex(v.get("secret"))),
-                org.anode.crypto.AnodePrivateKey.fromBytes(HEX.parseHex(v.get("secret"))).getParams()));
+        PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(
+                new BigInteger(1, HEX.parseHex(v.get("secret"))),
+                org.anode.crypto.AnodePrivateKey.fromBytes(HEX.parseHex(v.get("secret")))
+                        .getParams()));
         AnodeAddress peer = AnodeAddress.fromBytes(HEX.parseHex(v.get("peer_address")));
         PublicKey peerKey = kf.generatePublic(new AnodeAddressKeySpec(peer));
         KeyAgreement ka = KeyAgreement.getInstance("AnodeECDH", P);

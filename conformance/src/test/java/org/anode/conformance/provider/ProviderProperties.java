@@ -84,8 +84,8 @@ class ProviderProperties {
     }
 
     @Property(tries = 500)
-    void anyNonBase32CharacterIsRejected(@ForAll("addresses") AnodeAddress a, @ForAll @IntRange(max = 63) int at,
-            @ForAll char c) {
+    void anyNonBase32CharacterIsRejected(
+            @ForAll("addresses") AnodeAddress a, @ForAll @IntRange(max = 63) int at, @ForAll char c) {
         Assume.that(ALPHABET.indexOf(c) < 0 && ALPHABET.toUpperCase(Locale.ROOT).indexOf(c) < 0);
         StringBuilder s = new StringBuilder(a.toString());
         s.setCharAt(at, c);
@@ -169,8 +169,9 @@ class ProviderProperties {
     }
 
     @Property(tries = 200)
-    void macsIncrementalEqualOneShot(@ForAll @Size(32) byte[] key, @ForAll @Size(max = 1500) byte[] msg,
-            @ForAll("splitPoints") int[] splits) throws Exception {
+    void macsIncrementalEqualOneShot(
+            @ForAll @Size(32) byte[] key, @ForAll @Size(max = 1500) byte[] msg, @ForAll("splitPoints") int[] splits)
+            throws Exception {
         for (String alg : new String[] {"AESCMAC", "AnodeMAC"}) {
             Mac mac = Mac.getInstance(alg, P);
             mac.init(new SecretKeySpec(key, "AES"));
@@ -206,8 +207,11 @@ class ProviderProperties {
     // ---- agreement (DECISIONS 2, 4)
 
     @Property(tries = 40)
-    void agreementIsSymmetric(@ForAll("identities") AnodeIdentity a, @ForAll("identities") AnodeIdentity b,
-            @ForAll @IntRange(min = 1, max = 100) int n) throws Exception {
+    void agreementIsSymmetric(
+            @ForAll("identities") AnodeIdentity a,
+            @ForAll("identities") AnodeIdentity b,
+            @ForAll @IntRange(min = 1, max = 100) int n)
+            throws Exception {
         KeyAgreement ka = KeyAgreement.getInstance("AnodeECDH", P);
         ka.init(a.privateKey(), new AnodeKeyLengthParameterSpec(n));
         ka.doPhase(b.address().publicKey(), true);
@@ -241,8 +245,11 @@ class ProviderProperties {
      * for n &gt;= 32, {@code out[j] = raw[j mod 32]}.
      */
     @Property(tries = 60)
-    void kdfMatchesTheFoldDefinition(@ForAll("identities") AnodeIdentity a, @ForAll("identities") AnodeIdentity b,
-            @ForAll @IntRange(min = 1, max = 200) int n) throws Exception {
+    void kdfMatchesTheFoldDefinition(
+            @ForAll("identities") AnodeIdentity a,
+            @ForAll("identities") AnodeIdentity b,
+            @ForAll @IntRange(min = 1, max = 200) int n)
+            throws Exception {
         byte[] raw = a.agree(b.address());
         assertEquals(32, raw.length);
         KeyAgreement ka = KeyAgreement.getInstance("AnodeECDH", P);
@@ -263,15 +270,19 @@ class ProviderProperties {
             assertEquals((byte) expected, derived[j], "byte " + j + " of " + n);
         }
         // The raw key is the big-endian x-coordinate of the shared point: below the field prime.
-        assertTrue(new BigInteger(1, raw).compareTo(new BigInteger(
-                "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16)) < 0);
+        assertTrue(new BigInteger(1, raw)
+                        .compareTo(
+                                new BigInteger("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16))
+                < 0);
     }
 
     // ---- corruption (DECISIONS 5, 8)
 
     @Property(tries = 400)
-    void corruptingAnyAddressByteIsRejectedOrChangesTheShortId(@ForAll("addresses") AnodeAddress a,
-            @ForAll @IntRange(max = 39) int at, @ForAll @IntRange(min = 1, max = 255) int flip) {
+    void corruptingAnyAddressByteIsRejectedOrChangesTheShortId(
+            @ForAll("addresses") AnodeAddress a,
+            @ForAll @IntRange(max = 39) int at,
+            @ForAll @IntRange(min = 1, max = 255) int flip) {
         byte[] b = a.toByteArray();
         b[at] ^= (byte) flip;
         AnodeAddress corrupted;
@@ -289,8 +300,8 @@ class ProviderProperties {
     }
 
     @Property(tries = 100)
-    void corruptedTextIsRejectedOrIsADifferentAddress(@ForAll("addresses") AnodeAddress a,
-            @ForAll @IntRange(max = 63) int at, @ForAll("base32Chars") char c) {
+    void corruptedTextIsRejectedOrIsADifferentAddress(
+            @ForAll("addresses") AnodeAddress a, @ForAll @IntRange(max = 63) int at, @ForAll("base32Chars") char c) {
         String text = a.toString();
         Assume.that(text.charAt(at) != c);
         String corrupted = text.substring(0, at) + c + text.substring(at + 1);

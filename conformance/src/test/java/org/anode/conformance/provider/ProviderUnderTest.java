@@ -13,8 +13,7 @@ import org.anode.crypto.AnodeProvider;
 final class ProviderUnderTest {
     static final String PROPERTY = "anode.conformance.provider";
 
-    private ProviderUnderTest() {
-    }
+    private ProviderUnderTest() {}
 
     static Provider get() {
         String name = System.getProperty(PROPERTY);
@@ -22,10 +21,13 @@ final class ProviderUnderTest {
             return new AnodeProvider();
         }
         try {
-            return (Provider) Class.forName(name.strip()).getDeclaredConstructor().newInstance();
+            return (Provider)
+                    Class.forName(name.strip()).getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalStateException(PROPERTY + "=" + name + " is not a java.security.Provider with a"
-                    + " public no-argument constructor", e);
+            throw new IllegalStateException(
+                    PROPERTY + "=" + name + " is not a java.security.Provider with a"
+                            + " public no-argument constructor",
+                    e);
         }
     }
 }

@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.anode.stream.ConnectionTrace;
 import org.anode.stream.StreamConfig;
 import org.anode.stream.TracePlot;
@@ -27,7 +26,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class ConnectionTraceTest {
     private static final long MS = 1_000_000L;
-    private static final Pattern LINE = Pattern.compile("\\{\"t\":\\d+,\"ev\":\"([a-z]+)\"(,\"[a-z]+\":(-?\\d+|true|false|\"[^\"]*\"))*\\}");
+    private static final Pattern LINE =
+            Pattern.compile("\\{\"t\":\\d+,\"ev\":\"([a-z]+)\"(,\"[a-z]+\":(-?\\d+|true|false|\"[^\"]*\"))*\\}");
 
     @Test
     void aLossyTransferIsTracedAndPlotted() throws Exception {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamException;
 import org.junit.jupiter.api.Test;

@@ -28,8 +28,7 @@ class LossyPathGoodputProperties {
     private static final long CAPACITY = 4_000_000;
 
     /** Outcome and goodput (bytes per second of virtual time) of one transfer. */
-    record Result(SimNetwork.Outcome outcome, double goodput, String state) {
-    }
+    record Result(SimNetwork.Outcome outcome, double goodput, String state) {}
 
     static Result transfer(CongestionControl cc, double loss, long bytes, long seed) {
         StreamConfig c = new StreamConfig().congestionControl(cc);
@@ -73,7 +72,8 @@ class LossyPathGoodputProperties {
                 Result r = transfer(CongestionControl.BBR, loss, 8 << 20, seed);
                 assertNull(r.outcome().aFailure, r.state());
                 assertEquals(8 << 20, r.outcome().bReceived, r.state());
-                assertTrue(r.goodput() >= fractions[i] * CAPACITY,
+                assertTrue(
+                        r.goodput() >= fractions[i] * CAPACITY,
                         "BBR at " + loss + " loss, seed " + seed + ": " + r.goodput() + " B/s; " + r.state());
             }
         }

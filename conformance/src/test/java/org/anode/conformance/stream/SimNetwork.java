@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Random;
-
 import org.anode.stream.AckRanges;
 import org.anode.stream.StreamAcceptor;
 import org.anode.stream.StreamConfig;
@@ -142,6 +141,7 @@ final class SimNetwork {
         long packetsDropped;
         /** Data packets A sent, and how many of them carried a number A had sent before. */
         long dataSentA;
+
         long retransmissionsA;
         long maxAllocatedA;
         long maxAllocatedB;
@@ -327,7 +327,9 @@ final class SimNetwork {
         if (TRACE) {
             System.out.println((now / 1000) + "us " + (fromA ? "A>" : "B>") + " type=" + p.type + " seq=" + p.seq
                     + " win=" + p.window + " len=" + (p.payload == null ? -1 : p.payload.length) + " reason=" + p.reason
-                    + (p.firsts == null ? "" : " acks=" + java.util.Arrays.toString(p.firsts) + java.util.Arrays.toString(p.counts)));
+                    + (p.firsts == null
+                            ? ""
+                            : " acks=" + java.util.Arrays.toString(p.firsts) + java.util.Arrays.toString(p.counts)));
         }
         Path path = fromA ? ab : ba;
         int copies = rnd.nextDouble() < path.duplicate ? 2 : 1;
@@ -498,8 +500,14 @@ final class SimNetwork {
         long packets = c.maxPacketsInFlight();
         long chunk = Math.max(c.maxPayload(), 65535);
         // 21 bytes per send descriptor, 33 per packet of the BBR controller's delivery-rate state.
-        return c.sendBufferSize() + packets * (21 + 33) + c.receiveBufferSize() + packets * 12
-                + c.receiveBufferSize() + chunk + 16L * chunk + chunk;
+        return c.sendBufferSize()
+                + packets * (21 + 33)
+                + c.receiveBufferSize()
+                + packets * 12
+                + c.receiveBufferSize()
+                + chunk
+                + 16L * chunk
+                + chunk;
     }
 
     private boolean finished() {

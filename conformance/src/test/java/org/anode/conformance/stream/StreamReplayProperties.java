@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-
 import org.anode.stream.AckRanges;
 import org.anode.stream.StreamAcceptor;
 import org.anode.stream.StreamConfig;
@@ -94,7 +93,8 @@ class StreamReplayProperties {
 
             // The replay: a fresh acceptor (another random ISN) fed the capture, shuffled and
             // with duplicates, at a steady pace.
-            StreamConfig fresh = new StreamConfig(cb).random(new Random(seed * 7919 + 1))
+            StreamConfig fresh = new StreamConfig(cb)
+                    .random(new Random(seed * 7919 + 1))
                     .connectTimeout(Duration.ofSeconds(5 + r.nextInt(25)));
             long now = 1000 * SECOND;
             long start = now;
@@ -115,8 +115,8 @@ class StreamReplayProperties {
                     case SimNetwork.OPEN -> b.onOpen(now, p.window, p.isn, p.flags);
                     case SimNetwork.DATA -> b.onData(now, p.seq, ByteBuffer.wrap(p.payload));
                     case SimNetwork.ACK -> b.onAck(now, p.window, fill(ranges, p));
-                    case SimNetwork.DACK -> b.onDataAck(now, p.window, fill(ranges, p), p.seq,
-                            ByteBuffer.wrap(p.payload));
+                    case SimNetwork.DACK ->
+                        b.onDataAck(now, p.window, fill(ranges, p), p.seq, ByteBuffer.wrap(p.payload));
                     case SimNetwork.CLOSE -> b.onClose(now, p.reason, p.isn, p.seq);
                     default -> throw new AssertionError();
                 }
@@ -132,20 +132,25 @@ class StreamReplayProperties {
             }
             for (int i = 0; i < 100 && !b.isTerminated(); i++) {
                 long t = b.nextTimeoutNanos();
-                assertTrue(t != StreamConnection.NO_TIMEOUT, "seed " + seed + ": an unconfirmed acceptor keeps a timer");
+                assertTrue(
+                        t != StreamConnection.NO_TIMEOUT, "seed " + seed + ": an unconfirmed acceptor keeps a timer");
                 now = Math.max(now, t);
                 b.onTimer(now);
                 b.transmit(now, sent, 64);
             }
             assertTrue(b.isTerminated(), "seed " + seed + ": the replayed connection is given up");
             assertFalse(b.isPeerConfirmed(), "seed " + seed);
-            assertTrue(now - start <= fresh.connectTimeoutNanos() + replay.size() * 2_000_000L,
+            assertTrue(
+                    now - start <= fresh.connectTimeoutNanos() + replay.size() * 2_000_000L,
                     "seed " + seed + ": given up within the connect timeout");
             for (int type : sent.out) {
                 assertEquals(SimNetwork.OPEN, type, "seed " + seed + ": the replay got a packet of type " + type);
             }
-            assertFalse(sent.out.contains(SimNetwork.ACK) || sent.out.contains(SimNetwork.DACK)
-                    || sent.out.contains(SimNetwork.DATA), "seed " + seed + ": nothing acknowledged, nothing sent");
+            assertFalse(
+                    sent.out.contains(SimNetwork.ACK)
+                            || sent.out.contains(SimNetwork.DACK)
+                            || sent.out.contains(SimNetwork.DATA),
+                    "seed " + seed + ": nothing acknowledged, nothing sent");
         }
         assertTrue(withData > cases / 2, "most recordings carried delivered data: " + withData);
     }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.util.Random;
-
 import org.anode.stream.StreamConfig;
 import org.anode.stream.StreamException;
 import org.junit.jupiter.api.Test;
@@ -191,7 +190,8 @@ class StreamSimulationProperties {
             }
             totalData += o.dataSentA;
             totalRetx += o.retransmissionsA;
-            assertTrue(o.retransmissionsA * 10 <= o.dataSentA,
+            assertTrue(
+                    o.retransmissionsA * 10 <= o.dataSentA,
                     "seed " + seed + ": " + o.retransmissionsA + " spurious retransmissions of " + o.dataSentA);
         }
         // The reorder window adapts: spurious retransmissions stay a small fraction overall.
@@ -212,8 +212,8 @@ class StreamSimulationProperties {
 
     @Test
     void connectTimesOutWhenNoAnswerComes() {
-        SimNetwork net = new SimNetwork(8, new StreamConfig().connectTimeout(Duration.ofSeconds(20)),
-                new StreamConfig());
+        SimNetwork net =
+                new SimNetwork(8, new StreamConfig().connectTimeout(Duration.ofSeconds(20)), new StreamConfig());
         net.ab.loss = 1.0;
         SimNetwork.Workload w = new SimNetwork.Workload();
         long start = net.now;
@@ -228,8 +228,12 @@ class StreamSimulationProperties {
     @Test
     void permanentPartitionFailsWithTimeoutOnBothSides() {
         for (long seed = 30_001; seed <= 30_020; seed++) {
-            StreamConfig ca = new StreamConfig().deadPeerTimeout(Duration.ofSeconds(30)).keepAlive(true)
-                    .keepAliveIdle(Duration.ofSeconds(10)).keepAliveInterval(Duration.ofSeconds(2)).keepAliveProbes(3);
+            StreamConfig ca = new StreamConfig()
+                    .deadPeerTimeout(Duration.ofSeconds(30))
+                    .keepAlive(true)
+                    .keepAliveIdle(Duration.ofSeconds(10))
+                    .keepAliveInterval(Duration.ofSeconds(2))
+                    .keepAliveProbes(3);
             StreamConfig cb = new StreamConfig(ca);
             SimNetwork net = new SimNetwork(seed, ca, cb);
             net.ab.partitionFrom = net.now + SECOND / 2;

@@ -25,15 +25,16 @@ import java.util.concurrent.TimeUnit;
  * that know nothing of Anode: {@link Netty42UnmodifiedTest} runs them with JVM flags only (issue 15).
  */
 final class Netty42EchoPrograms {
-    private Netty42EchoPrograms() {
-    }
+    private Netty42EchoPrograms() {}
 
     /** Prints {@code READY <port>} and echoes until standard input closes. */
     static final class Server {
         public static void main(String[] args) throws Exception {
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
             try {
-                Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                Channel ch = new ServerBootstrap()
+                        .group(group)
+                        .channel(NioServerSocketChannel.class)
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel c) {
@@ -44,7 +45,10 @@ final class Netty42EchoPrograms {
                                     }
                                 });
                             }
-                        }).bind(Integer.parseInt(args[0])).sync().channel();
+                        })
+                        .bind(Integer.parseInt(args[0]))
+                        .sync()
+                        .channel();
                 System.out.println("READY " + ((InetSocketAddress) ch.localAddress()).getPort());
                 while (System.in.read() >= 0) {
                     // Serve until the parent closes our input.
@@ -63,7 +67,9 @@ final class Netty42EchoPrograms {
             CompletableFuture<String> echoed = new CompletableFuture<>();
             String msg = args[2];
             try {
-                Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                Channel ch = new Bootstrap()
+                        .group(group)
+                        .channel(NioSocketChannel.class)
                         .handler(new ChannelInboundHandlerAdapter() {
                             private final StringBuilder got = new StringBuilder();
 
@@ -86,7 +92,10 @@ final class Netty42EchoPrograms {
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                                 echoed.completeExceptionally(cause);
                             }
-                        }).connect(args[0], Integer.parseInt(args[1])).sync().channel();
+                        })
+                        .connect(args[0], Integer.parseInt(args[1]))
+                        .sync()
+                        .channel();
                 System.out.println("ECHO " + echoed.get(30, TimeUnit.SECONDS) + " REMOTE " + ch.remoteAddress());
                 ch.close().sync();
             } finally {

@@ -45,20 +45,28 @@ class Netty42UnmodifiedTest {
         try (ServerSocket ss = new ServerSocket(0)) {
             port = ss.getLocalPort();
         }
-        List<String> common = List.of("-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider",
-                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED");
+        List<String> common = List.of(
+                "-Djava.nio.channels.spi.SelectorProvider=org.anode.nio.AnodeSystemSelectorProvider",
+                "--add-exports",
+                "java.base/sun.nio.ch=ALL-UNNAMED");
         List<String> sf = new ArrayList<>(common);
-        sf.addAll(List.of("-Danode.identity=" + dir.resolve("s.id"), "-Danode.bind=127.0.0.1:" + us,
-                "-Danode.peers=" + c.address() + "@127.0.0.1:" + uc, "-Danode.listenWildcard=true"));
+        sf.addAll(List.of(
+                "-Danode.identity=" + dir.resolve("s.id"),
+                "-Danode.bind=127.0.0.1:" + us,
+                "-Danode.peers=" + c.address() + "@127.0.0.1:" + uc,
+                "-Danode.listenWildcard=true"));
         List<String> cf = new ArrayList<>(common);
-        cf.addAll(List.of("-Danode.identity=" + dir.resolve("c.id"), "-Danode.bind=127.0.0.1:" + uc,
+        cf.addAll(List.of(
+                "-Danode.identity=" + dir.resolve("c.id"),
+                "-Danode.bind=127.0.0.1:" + uc,
                 "-Danode.peers=" + s.address() + "@127.0.0.1:" + us));
         Process server = start(sf, Netty42EchoPrograms.Server.class.getName(), Integer.toString(port));
         try {
             LinkedBlockingQueue<String> sout = pump(server);
             await(sout, "READY", server);
             String literal = AnodeSocketAddress.syntheticAddress(s.address()).getHostAddress();
-            Process client = start(cf, Netty42EchoPrograms.Client.class.getName(), literal, Integer.toString(port), "hello-4.2");
+            Process client =
+                    start(cf, Netty42EchoPrograms.Client.class.getName(), literal, Integer.toString(port), "hello-4.2");
             try {
                 String line = await(pump(client), "ECHO", client);
                 assertTrue(line.startsWith("ECHO hello-4.2 REMOTE "), line);
@@ -91,21 +99,26 @@ class Netty42UnmodifiedTest {
         cmd.addAll(jvmArgs);
         cmd.add(main);
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     private static LinkedBlockingQueue<String> pump(Process p) {
         LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    q.add(l);
-                }
-            } catch (IOException e) {
-                // The child went away.
-            }
-        }, "child-out");
+        Thread t = new Thread(
+                () -> {
+                    try (BufferedReader r =
+                            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        String l;
+                        while ((l = r.readLine()) != null) {
+                            q.add(l);
+                        }
+                    } catch (IOException e) {
+                        // The child went away.
+                    }
+                },
+                "child-out");
         t.setDaemon(true);
         t.start();
         return q;

@@ -26,8 +26,13 @@ class FramingProperties {
 
     @Provide
     Arbitrary<List<byte[]>> packetLists() {
-        return Arbitraries.bytes().array(byte[].class).ofMinSize(PacketFormat.MIN_HEADER_LENGTH).ofMaxSize(400)
-                .list().ofMinSize(0).ofMaxSize(12);
+        return Arbitraries.bytes()
+                .array(byte[].class)
+                .ofMinSize(PacketFormat.MIN_HEADER_LENGTH)
+                .ofMaxSize(400)
+                .list()
+                .ofMinSize(0)
+                .ofMaxSize(12);
     }
 
     private static byte[] stream(List<byte[]> packets) {
@@ -91,7 +96,8 @@ class FramingProperties {
     }
 
     @Property(tries = 200)
-    void truncatedStreamLeavesAPartialFrame(@ForAll("packetLists") List<byte[]> packets, @ForAll @IntRange(min = 1, max = 500) int cut)
+    void truncatedStreamLeavesAPartialFrame(
+            @ForAll("packetLists") List<byte[]> packets, @ForAll @IntRange(min = 1, max = 500) int cut)
             throws Exception {
         byte[] s = stream(packets);
         if (s.length == 0) {

@@ -60,8 +60,7 @@ class GoldenPacketsTest {
     private static final String B_SHORT = "20b55c199017cdb7";
     static final String KEY = "a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a";
 
-    record Row(String name, String flags, String type, String body, Message message) {
-    }
+    record Row(String name, String flags, String type, String body, Message message) {}
 
     private static InetAddress ip(String hex) throws Exception {
         byte[] b = HEX.parseHex(hex);
@@ -84,47 +83,101 @@ class GoldenPacketsTest {
                 new Row("EPC", "00", "04", "cafebabe", new Message.Epc(0xcafebabe)),
                 // EPI 0x05 (4.2.6): flags 00; endpoint type 02 UDP/IPv4 (2.10) ip c0a80102 = 192.168.1.2,
                 // port 2221 = 8737; NAT-T mode 00; no options.
-                new Row("EPI udp4", "00", "05", "00" + "02c0a80102" + "2221" + "00",
+                new Row(
+                        "EPI udp4",
+                        "00",
+                        "05",
+                        "00" + "02c0a80102" + "2221" + "00",
                         new Message.Epi(new Endpoint.Ip(EndpointType.UDP_IPV4, ip("c0a80102"), 8737), 0, new byte[0])),
                 // EPI: flags 00; endpoint type 01 Ethernet, mac 0a0b0c0d0e0f; NAT-T mode 07; options aa bb.
-                new Row("EPI ether", "00", "05", "00" + "010a0b0c0d0e0f" + "07" + "aabb",
-                        new Message.Epi(new Endpoint.Ethernet(0x0a0b0c0d0e0fL), 7, new byte[] {(byte) 0xaa, (byte) 0xbb})),
+                new Row(
+                        "EPI ether",
+                        "00",
+                        "05",
+                        "00" + "010a0b0c0d0e0f" + "07" + "aabb",
+                        new Message.Epi(
+                                new Endpoint.Ethernet(0x0a0b0c0d0e0fL), 7, new byte[] {(byte) 0xaa, (byte) 0xbb})),
                 // EPI: flags 00; endpoint type 06 HTTP, "http://a/z" in ASCII = 687474703a2f2f612f7a, NUL 00
                 // (DECISIONS 15); NAT-T mode 00.
-                new Row("EPI http", "00", "05", "00" + "06687474703a2f2f612f7a00" + "00",
+                new Row(
+                        "EPI http",
+                        "00",
+                        "05",
+                        "00" + "06687474703a2f2f612f7a00" + "00",
                         new Message.Epi(new Endpoint.Http("http://a/z"), 0, new byte[0])),
                 // NAT_T 0x06 (4.2.7): mode 01, options ff.
                 new Row("NAT_T", "00", "06", "01ff", new Message.NatT(1, new byte[] {(byte) 0xff})),
                 // NETID_REQ 0x07 (4.2.8): request id 00000001, endpoint 00 unspecified (no address).
-                new Row("NETID_REQ", "00", "07", "00000001" + "00", new Message.NetIdReq(1, Endpoint.Unspecified.INSTANCE)),
+                new Row(
+                        "NETID_REQ",
+                        "00",
+                        "07",
+                        "00000001" + "00",
+                        new Message.NetIdReq(1, Endpoint.Unspecified.INSTANCE)),
                 // NETID 0x08 (4.2.9): request id 00000001; endpoint type 05 TCP/IPv6, ip ::1 (15 zero bytes then 01),
                 // port 01bb = 443.
-                new Row("NETID", "03", "08", "00000001" + "05" + "00000000000000000000000000000001" + "01bb",
-                        new Message.NetId(1, new Endpoint.Ip(EndpointType.TCP_IPV6, ip("00000000000000000000000000000001"), 443))),
+                new Row(
+                        "NETID",
+                        "03",
+                        "08",
+                        "00000001" + "05" + "00000000000000000000000000000001" + "01bb",
+                        new Message.NetId(
+                                1,
+                                new Endpoint.Ip(EndpointType.TCP_IPV6, ip("00000000000000000000000000000001"), 443))),
                 // NETID: request id ffffffff; endpoint type 04 UDP/IPv6, ip ::ffff:127.0.0.1 (stays IPv6), port 0001.
-                new Row("NETID mapped", "00", "08", "ffffffff" + "04" + "00000000000000000000ffff7f000001" + "0001",
-                        new Message.NetId(-1, new Endpoint.Ip(EndpointType.UDP_IPV6, ip("00000000000000000000ffff7f000001"), 1))),
+                new Row(
+                        "NETID mapped",
+                        "00",
+                        "08",
+                        "ffffffff" + "04" + "00000000000000000000ffff7f000001" + "0001",
+                        new Message.NetId(
+                                -1, new Endpoint.Ip(EndpointType.UDP_IPV6, ip("00000000000000000000ffff7f000001"), 1))),
                 // DGRAM 0x09 (4.2.10): source port 0001, destination port 0002, payload "hello" = 68656c6c6f.
-                new Row("DGRAM", "00", "09", "0001" + "0002" + "68656c6c6f",
+                new Row(
+                        "DGRAM",
+                        "00",
+                        "09",
+                        "0001" + "0002" + "68656c6c6f",
                         new Message.Dgram(1, 2, "hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII))),
                 // S_OPEN 20 = 0x14 (5.2.1): link 1234, port 0050 = 80, window 0040 = 64 KiB, ISN deadbeef, flags 01.
-                new Row("S_OPEN", "01", "14", "1234" + "0050" + "0040" + "deadbeef" + "01",
+                new Row(
+                        "S_OPEN",
+                        "01",
+                        "14",
+                        "1234" + "0050" + "0040" + "deadbeef" + "01",
                         new Message.SOpen(0x1234, 80, 64, 0xdeadbeef, true)),
                 // S_CLOSE 21 = 0x15 (5.2.2): link 1234, port 0050, flags 00, reason 01 refused,
                 // ISN deadbeef, current deadbeef (equal: refusal, DECISIONS 21).
-                new Row("S_CLOSE", "00", "15", "1234" + "0050" + "00" + "01" + "deadbeef" + "deadbeef",
+                new Row(
+                        "S_CLOSE",
+                        "00",
+                        "15",
+                        "1234" + "0050" + "00" + "01" + "deadbeef" + "deadbeef",
                         new Message.SClose(0x1234, 80, CloseReason.REFUSED, 0xdeadbeef, 0xdeadbeef)),
                 // S_DATA 22 = 0x16 (5.2.3): link 1234, port 0050, sequence deadbef0, payload "abcd" = 61626364.
-                new Row("S_DATA", "00", "16", "1234" + "0050" + "deadbef0" + "61626364",
+                new Row(
+                        "S_DATA",
+                        "00",
+                        "16",
+                        "1234" + "0050" + "deadbef0" + "61626364",
                         new Message.SData(0x1234, 80, 0xdeadbef0, new byte[] {'a', 'b', 'c', 'd'})),
                 // S_ACK 23 = 0x17 (5.2.4): link 1234, port 0050, window 0040; ranges (1, 4) = 00000001 04 (the
                 // draft's own example) and (10, 1) = 0000000a 01, to the end of the message (DECISIONS 22).
-                new Row("S_ACK", "00", "17", "1234" + "0050" + "0040" + "0000000104" + "0000000a01",
+                new Row(
+                        "S_ACK",
+                        "00",
+                        "17",
+                        "1234" + "0050" + "0040" + "0000000104" + "0000000a01",
                         new Message.SAck(0x1234, 80, 64, List.of(new AckRange(1, 4), new AckRange(10, 1)))),
                 // S_DACK 24 = 0x18 (5.2.5): link 1234, port 0050, window 0000, Num. Acks 01, range (deadbeef, 255)
                 // = deadbeef ff, then the data as S_DATA carries it (addendum A1): sequence 00000007, payload 7a.
-                new Row("S_DACK", "00", "18", "1234" + "0050" + "0000" + "01" + "deadbeefff" + "00000007" + "7a",
-                        new Message.SDack(0x1234, 80, 0, List.of(new AckRange(0xdeadbeef, 255)), 7, new byte[] {0x7a})));
+                new Row(
+                        "S_DACK",
+                        "00",
+                        "18",
+                        "1234" + "0050" + "0000" + "01" + "deadbeefff" + "00000007" + "7a",
+                        new Message.SDack(
+                                0x1234, 80, 0, List.of(new AckRange(0xdeadbeef, 255)), 7, new byte[] {0x7a})));
     }
 
     /** The packet bytes with the MAC computed independently of the codec (see class comment). */
@@ -148,8 +201,14 @@ class GoldenPacketsTest {
         int flags = Integer.parseInt(r.flags, 16);
         AnodeAddress a = AnodeAddress.fromBytes(HEX.parseHex(A_FULL));
         AnodeAddress b = AnodeAddress.fromBytes(HEX.parseHex(B_FULL));
-        return new Packet(0, (flags & 4) != 0, (flags & 1) != 0 ? AddressField.full(a) : AddressField.shortOf(a),
-                (flags & 2) != 0 ? AddressField.full(b) : AddressField.shortOf(b), 1, 2, r.message);
+        return new Packet(
+                0,
+                (flags & 4) != 0,
+                (flags & 1) != 0 ? AddressField.full(a) : AddressField.shortOf(a),
+                (flags & 2) != 0 ? AddressField.full(b) : AddressField.shortOf(b),
+                1,
+                2,
+                r.message);
     }
 
     @Test
@@ -186,10 +245,13 @@ class GoldenPacketsTest {
         // the folds were then done by hand: f8fa54c7390f40d2 ^ 4d5fa60179a30d43 = b5a5f2c640ac4d91 (PING) and
         // ebcc6d5a46ae6786 ^ 9e7040df4685fde5 = 75bc2d85002b9a63 (S_DATA).
         AesCmac cmac = AesCmac.forKey(HEX.parseHex(KEY));
-        assertEquals("0000" + "b5a5f2c640ac4d91" + A_SHORT + B_SHORT + "12" + "01" + "01020304",
+        assertEquals(
+                "0000" + "b5a5f2c640ac4d91" + A_SHORT + B_SHORT + "12" + "01" + "01020304",
                 HEX.formatHex(packet(rows().get(2)).toByteArray(cmac)));
-        Row data = rows().stream().filter(r -> r.name.equals("S_DATA")).findFirst().orElseThrow();
-        assertEquals("0000" + "75bc2d85002b9a63" + A_SHORT + B_SHORT + "12" + "16" + "12340050deadbef061626364",
+        Row data =
+                rows().stream().filter(r -> r.name.equals("S_DATA")).findFirst().orElseThrow();
+        assertEquals(
+                "0000" + "75bc2d85002b9a63" + A_SHORT + B_SHORT + "12" + "16" + "12340050deadbef061626364",
                 HEX.formatHex(packet(data).toByteArray(cmac)));
         assertArrayEquals(expected(data), packet(data).toByteArray(cmac));
     }
@@ -244,17 +306,38 @@ class GoldenPacketsTest {
             // S_ACK with 4 trailing bytes.
             {hdr + "17" + "12340050004000000001010000", "5 bytes each", "S_ACK with 4 trailing bytes"},
             // S_DACK claiming 3 ranges with room for 1 (a lying count).
-            {hdr + "18" + "12340050004003" + "0000000101", "claims 3", "S_DACK claiming 3 ranges with room for 1 (a lying count)"},
+            {
+                hdr + "18" + "12340050004003" + "0000000101",
+                "claims 3",
+                "S_DACK claiming 3 ranges with room for 1 (a lying count)"
+            },
             // S_DACK with Num. Acks 0.
             {hdr + "18" + "12340050004000", "Num. Acks is 0", "S_DACK with Num. Acks 0"},
             // S_DACK with one range but no room for its data's sequence number (addendum A1).
-            {hdr + "18" + "12340050004001" + "0000000101" + "000000", "4-byte sequence number", "S_DACK with one range but no room for its data's sequence number (addendum A1)"},
+            {
+                hdr + "18" + "12340050004001" + "0000000101" + "000000",
+                "4-byte sequence number",
+                "S_DACK with one range but no room for its data's sequence number (addendum A1)"
+            },
             // Full sender flag, address type 02.
-            {"0001" + "0000000000000000" + "02" + A_FULL.substring(2) + B_SHORT + "1201", "address has unknown type", "Full sender flag, address type 02"},
+            {
+                "0001" + "0000000000000000" + "02" + A_FULL.substring(2) + B_SHORT + "1201",
+                "address has unknown type",
+                "Full sender flag, address type 02"
+            },
             // Full sender flag, unused bytes non-zero.
-            {"0001" + "0000000000000000" + A_FULL.substring(0, 10) + "0100" + A_FULL.substring(14) + B_SHORT + "1201", "unused", "Full sender flag, unused bytes non-zero"},
+            {
+                "0001" + "0000000000000000" + A_FULL.substring(0, 10) + "0100" + A_FULL.substring(14) + B_SHORT
+                        + "1201",
+                "unused",
+                "Full sender flag, unused bytes non-zero"
+            },
             // Full recipient flag but the packet ends inside the address.
-            {"0002" + "0000000000000000" + A_SHORT + B_FULL.substring(0, 40), "header", "Full recipient flag but the packet ends inside the address"},
+            {
+                "0002" + "0000000000000000" + A_SHORT + B_FULL.substring(0, 40),
+                "header",
+                "Full recipient flag but the packet ends inside the address"
+            },
         };
     }
 
@@ -264,7 +347,8 @@ class GoldenPacketsTest {
         String[][] bad = rejections();
         PacketReader reader = new PacketReader();
         for (String[] c : bad) {
-            WireException e = assertThrows(WireException.class, () -> reader.wrap(ByteBuffer.wrap(HEX.parseHex(c[0]))), c[0]);
+            WireException e =
+                    assertThrows(WireException.class, () -> reader.wrap(ByteBuffer.wrap(HEX.parseHex(c[0]))), c[0]);
             assertTrue(e.getMessage().contains(c[1]), c[1] + " not in: " + e.getMessage());
             assertFalse(reader.isValid());
             assertThrows(WireException.class, () -> Packet.decode(ByteBuffer.wrap(HEX.parseHex(c[0]))));

@@ -58,10 +58,12 @@ class HotPathAllocationTest {
         // A single per-packet object would be >= 16 B x 40 000 packets = 640 000 bytes. The bound
         // leaves room for what the JVM may charge to this thread now and then (JIT recompilation,
         // lazily initialised JDK internals), which is not per packet: a few KiB were seen in CI.
-        assertTrue(allocated < 64 * 1024, "hot path allocated " + allocated + " bytes over " + (2 * ROUNDS) + " packets");
+        assertTrue(
+                allocated < 64 * 1024, "hot path allocated " + allocated + " bytes over " + (2 * ROUNDS) + " packets");
     }
 
-    private static long roundTrip(PacketWriter w, PacketReader r, AesCmac k, ByteBuffer buf, ByteBuffer payload, int seq)
+    private static long roundTrip(
+            PacketWriter w, PacketReader r, AesCmac k, ByteBuffer buf, ByteBuffer payload, int seq)
             throws WireException {
         buf.clear();
         w.begin(buf, WireArbitraries.A, SenderForm.SHORT, WireArbitraries.B, 1, 2, MessageType.S_DATA);

@@ -164,8 +164,7 @@ final class MiniJson {
         for (Map.Entry<String, Object> e : schema.entrySet()) {
             Object arg = e.getValue();
             switch (e.getKey()) {
-                case "$schema", "$id", "title", "description" -> {
-                }
+                case "$schema", "$id", "title", "description" -> {}
                 case "type" -> {
                     boolean ok = switch ((String) arg) {
                         case "object" -> v instanceof Map;
@@ -183,7 +182,8 @@ final class MiniJson {
                     }
                 }
                 case "pattern" -> {
-                    if (v instanceof String str && !Pattern.compile((String) arg).matcher(str).find()) {
+                    if (v instanceof String str
+                            && !Pattern.compile((String) arg).matcher(str).find()) {
                         errors.add(at + ": does not match " + arg);
                     }
                 }
@@ -210,8 +210,8 @@ final class MiniJson {
                     if (v instanceof Map<?, ?> m) {
                         for (Map.Entry<String, Object> p : ((Map<String, Object>) arg).entrySet()) {
                             if (m.containsKey(p.getKey())) {
-                                errors.addAll(validate(m.get(p.getKey()), (Map<String, Object>) p.getValue(),
-                                        at + "." + p.getKey()));
+                                errors.addAll(validate(
+                                        m.get(p.getKey()), (Map<String, Object>) p.getValue(), at + "." + p.getKey()));
                             }
                         }
                     }

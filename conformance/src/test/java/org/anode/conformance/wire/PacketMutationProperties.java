@@ -46,12 +46,14 @@ class PacketMutationProperties {
     static void enoughMutants() {
         // The brief's floor; fails loudly if someone lowers the tries.
         if (MUTANTS.get() > 0 && MUTANTS.get() < 100_000) {
-            throw new AssertionError("only " + MUTANTS.get() + " mutated packets were decoded; at least 10^5 are required");
+            throw new AssertionError(
+                    "only " + MUTANTS.get() + " mutated packets were decoded; at least 10^5 are required");
         }
     }
 
     @Property(tries = 1000)
-    void mutantsDecodeToTypedFailureOrAnotherValidPacket(@ForAll("packets") Packet p, @ForAll long seed) throws Exception {
+    void mutantsDecodeToTypedFailureOrAnotherValidPacket(@ForAll("packets") Packet p, @ForAll long seed)
+            throws Exception {
         AesCmac k = AesCmac.forKey(WireArbitraries.KEY);
         byte[] good = p.toByteArray(k);
         Random rnd = new Random(seed);

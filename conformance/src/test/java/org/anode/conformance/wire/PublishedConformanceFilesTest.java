@@ -25,26 +25,37 @@ import org.junit.jupiter.api.Test;
  * schema.
  */
 class PublishedConformanceFilesTest {
-    private static final Path DIR = Path.of(System.getProperty("basedir", "."), "..", "docs", "conformance").normalize();
+    private static final Path DIR = Path.of(System.getProperty("basedir", "."), "..", "docs", "conformance")
+            .normalize();
     private static final HexFormat HEX = HexFormat.of();
 
     static String goldenPacketsJsonl() throws Exception {
         StringBuilder sb = new StringBuilder();
         for (GoldenPacketsTest.Row r : GoldenPacketsTest.rows()) {
-            sb.append("{\"kind\":\"packet\",\"name\":\"").append(r.name())
-                    .append("\",\"message_type\":").append(Integer.parseInt(r.type(), 16))
-                    .append(",\"flags\":").append(Integer.parseInt(r.flags(), 16))
-                    .append(",\"sender\":\"").append(GoldenPacketsTest.A_FULL)
-                    .append("\",\"recipient\":\"").append(GoldenPacketsTest.B_FULL)
+            sb.append("{\"kind\":\"packet\",\"name\":\"")
+                    .append(r.name())
+                    .append("\",\"message_type\":")
+                    .append(Integer.parseInt(r.type(), 16))
+                    .append(",\"flags\":")
+                    .append(Integer.parseInt(r.flags(), 16))
+                    .append(",\"sender\":\"")
+                    .append(GoldenPacketsTest.A_FULL)
+                    .append("\",\"recipient\":\"")
+                    .append(GoldenPacketsTest.B_FULL)
                     .append("\",\"sender_peer_id\":1,\"recipient_peer_id\":2")
-                    .append(",\"mac_key\":\"").append(GoldenPacketsTest.KEY)
-                    .append("\",\"body\":\"").append(r.body())
-                    .append("\",\"packet\":\"").append(HEX.formatHex(GoldenPacketsTest.expected(r)))
+                    .append(",\"mac_key\":\"")
+                    .append(GoldenPacketsTest.KEY)
+                    .append("\",\"body\":\"")
+                    .append(r.body())
+                    .append("\",\"packet\":\"")
+                    .append(HEX.formatHex(GoldenPacketsTest.expected(r)))
                     .append("\"}\n");
         }
         for (String[] bad : GoldenPacketsTest.rejections()) {
-            sb.append("{\"kind\":\"invalid-packet\",\"packet\":\"").append(bad[0])
-                    .append("\",\"reason\":\"").append(bad[2].replace("\\", "\\\\").replace("\"", "\\\""))
+            sb.append("{\"kind\":\"invalid-packet\",\"packet\":\"")
+                    .append(bad[0])
+                    .append("\",\"reason\":\"")
+                    .append(bad[2].replace("\\", "\\\\").replace("\"", "\\\""))
                     .append("\"}\n");
         }
         return sb.toString();
@@ -57,7 +68,9 @@ class PublishedConformanceFilesTest {
         if (Boolean.getBoolean("anode.conformance.regenerate")) {
             Files.writeString(file, expected, StandardCharsets.UTF_8);
         }
-        assertEquals(expected, Files.readString(file, StandardCharsets.UTF_8),
+        assertEquals(
+                expected,
+                Files.readString(file, StandardCharsets.UTF_8),
                 "docs/conformance/golden-packets.jsonl is stale: run this test with -Danode.conformance.regenerate=true");
     }
 
@@ -76,8 +89,8 @@ class PublishedConformanceFilesTest {
 
     @SuppressWarnings("unchecked")
     private static int checkAgainstSchema(String name) throws IOException {
-        Map<String, Object> schema = (Map<String, Object>) MiniJson.parse(
-                Files.readString(DIR.resolve(name + ".schema.json"), StandardCharsets.UTF_8));
+        Map<String, Object> schema = (Map<String, Object>)
+                MiniJson.parse(Files.readString(DIR.resolve(name + ".schema.json"), StandardCharsets.UTF_8));
         List<String> lines = Files.readAllLines(DIR.resolve(name + ".jsonl"), StandardCharsets.UTF_8);
         int n = 0;
         for (String line : lines) {
@@ -91,8 +104,8 @@ class PublishedConformanceFilesTest {
     @Test
     void theValidatorRejectsWhatTheSchemaForbids() throws IOException {
         @SuppressWarnings("unchecked")
-        Map<String, Object> schema = (Map<String, Object>) MiniJson.parse(
-                Files.readString(DIR.resolve("golden-packets.schema.json"), StandardCharsets.UTF_8));
+        Map<String, Object> schema = (Map<String, Object>)
+                MiniJson.parse(Files.readString(DIR.resolve("golden-packets.schema.json"), StandardCharsets.UTF_8));
         String ok = "{\"kind\":\"invalid-packet\",\"packet\":\"00\",\"reason\":\"r\"}";
         assertTrue(MiniJson.validate(MiniJson.parse(ok), schema, "ok").isEmpty());
         for (String bad : List.of(

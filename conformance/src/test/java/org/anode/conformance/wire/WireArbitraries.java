@@ -24,13 +24,15 @@ import org.anode.wire.Packet;
 final class WireArbitraries {
     static final HexFormat HEX = HexFormat.of();
     /** Identities 1 and 2 of the libanode vectors. */
-    static final AnodeAddress A = addr("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1");
-    static final AnodeAddress B = addr("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e");
+    static final AnodeAddress A =
+            addr("0100000000000002be76c8a8bf2b288539c951923454c61aba50a9fba107537b3c5a7f953741f3d1");
+
+    static final AnodeAddress B =
+            addr("01d730b30b000002f8138f80c464749f8dee9ca0c8eaca4aee6491d0c594762509697a22412b750e");
     /** The A-B MAC key from the vectors' key-agreement line. */
     static final byte[] KEY = HEX.parseHex("a2baf33730b799118f6a1c030ae845492da8b1f8e0488fa0b11060038cf6567a");
 
-    private WireArbitraries() {
-    }
+    private WireArbitraries() {}
 
     static AnodeAddress addr(String hex) {
         try {
@@ -66,7 +68,8 @@ final class WireArbitraries {
 
     static Arbitrary<Endpoint> endpoints() {
         Arbitrary<byte[]> v4 = Arbitraries.bytes().array(byte[].class).ofSize(4);
-        Arbitrary<byte[]> v6 = Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofSize(16),
+        Arbitrary<byte[]> v6 = Arbitraries.oneOf(
+                Arbitraries.bytes().array(byte[].class).ofSize(16),
                 // IPv4-mapped IPv6 addresses must keep their IPv6 type.
                 v4.map(b -> {
                     byte[] m = new byte[16];
@@ -75,19 +78,28 @@ final class WireArbitraries {
                     System.arraycopy(b, 0, m, 12, 4);
                     return m;
                 }));
-        Arbitrary<Endpoint> ipv4 = Combinators.combine(Arbitraries.of(EndpointType.UDP_IPV4, EndpointType.TCP_IPV4), v4, u16())
+        Arbitrary<Endpoint> ipv4 = Combinators.combine(
+                        Arbitraries.of(EndpointType.UDP_IPV4, EndpointType.TCP_IPV4), v4, u16())
                 .as((t, a, p) -> new Endpoint.Ip(t, ip(a), p));
-        Arbitrary<Endpoint> ipv6 = Combinators.combine(Arbitraries.of(EndpointType.UDP_IPV6, EndpointType.TCP_IPV6), v6, u16())
+        Arbitrary<Endpoint> ipv6 = Combinators.combine(
+                        Arbitraries.of(EndpointType.UDP_IPV6, EndpointType.TCP_IPV6), v6, u16())
                 .as((t, a, p) -> new Endpoint.Ip(t, ip(a), p));
-        Arbitrary<Endpoint> ether = Arbitraries.longs().between(0, (1L << 48) - 1).map(Endpoint.Ethernet::new);
-        Arbitrary<Endpoint> http = Arbitraries.strings().withCharRange((char) 0x21, (char) 0x7e).ofMinLength(1).ofMaxLength(60)
+        Arbitrary<Endpoint> ether =
+                Arbitraries.longs().between(0, (1L << 48) - 1).map(Endpoint.Ethernet::new);
+        Arbitrary<Endpoint> http = Arbitraries.strings()
+                .withCharRange((char) 0x21, (char) 0x7e)
+                .ofMinLength(1)
+                .ofMaxLength(60)
                 .map(Endpoint.Http::new);
         return Arbitraries.oneOf(Arbitraries.just(Endpoint.Unspecified.INSTANCE), ether, ipv4, ipv6, http);
     }
 
     static Arbitrary<List<AckRange>> ranges(int max) {
-        return Combinators.combine(u32(), Arbitraries.integers().between(1, 255)).as(AckRange::new)
-                .list().ofMinSize(1).ofMaxSize(max);
+        return Combinators.combine(u32(), Arbitraries.integers().between(1, 255))
+                .as(AckRange::new)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(max);
     }
 
     static Arbitrary<Message> messages() {
@@ -102,21 +114,32 @@ final class WireArbitraries {
                 Combinators.combine(u32(), endpoints()).as(Message.NetIdReq::new),
                 Combinators.combine(u32(), endpoints()).as(Message.NetId::new),
                 Combinators.combine(u16(), u16(), bytes(200)).as(Message.Dgram::new),
-                Combinators.combine(u16(), u16(), u16(), u32(), Arbitraries.of(true, false)).as(Message.SOpen::new),
-                Combinators.combine(u16(), u16(), Arbitraries.of(CloseReason.class), u32(), u32()).as(Message.SClose::new),
+                Combinators.combine(u16(), u16(), u16(), u32(), Arbitraries.of(true, false))
+                        .as(Message.SOpen::new),
+                Combinators.combine(u16(), u16(), Arbitraries.of(CloseReason.class), u32(), u32())
+                        .as(Message.SClose::new),
                 Combinators.combine(u16(), u16(), u32(), bytes(200)).as(Message.SData::new),
                 Combinators.combine(u16(), u16(), u16(), ranges(20)).as(Message.SAck::new),
-                Combinators.combine(u16(), u16(), u16(), ranges(20), Arbitraries.integers(), bytes(100)).as(Message.SDack::new)));
+                Combinators.combine(u16(), u16(), u16(), ranges(20), Arbitraries.integers(), bytes(100))
+                        .as(Message.SDack::new)));
     }
 
     static Arbitrary<AddressField> addressFields(AnodeAddress own) {
-        return Arbitraries.oneOf(Arbitraries.just(AddressField.full(own)), Arbitraries.just(AddressField.shortOf(own)),
+        return Arbitraries.oneOf(
+                Arbitraries.just(AddressField.full(own)),
+                Arbitraries.just(AddressField.shortOf(own)),
                 Arbitraries.longs().map(v -> new AddressField.Short(new ShortId(v))));
     }
 
     static Arbitrary<Packet> packets() {
-        return Combinators.combine(u8(), Arbitraries.of(true, false), addressFields(A), addressFields(B),
-                Arbitraries.integers().between(0, 15), Arbitraries.integers().between(0, 15), messages())
+        return Combinators.combine(
+                        u8(),
+                        Arbitraries.of(true, false),
+                        addressFields(A),
+                        addressFields(B),
+                        Arbitraries.integers().between(0, 15),
+                        Arbitraries.integers().between(0, 15),
+                        messages())
                 .as(Packet::new);
     }
 }

@@ -6,22 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Arbitraries;
 import org.anode.crypto.internal.AesCmac;
 import org.anode.wire.AckRange;
 import org.anode.wire.AddressField;
-import org.anode.wire.MessageType;
-import org.anode.wire.PacketWriter;
-import org.anode.wire.SenderForm;
 import org.anode.wire.Endpoint;
 import org.anode.wire.Message;
 import org.anode.wire.MessageFields;
+import org.anode.wire.MessageType;
 import org.anode.wire.Packet;
 import org.anode.wire.PacketReader;
+import org.anode.wire.PacketWriter;
+import org.anode.wire.SenderForm;
 
 /** decode(encode(x)) == x for every endpoint, message and packet form (draft 2.10, 3, 4, 5). */
 class WireRoundTripProperties {
@@ -61,7 +61,8 @@ class WireRoundTripProperties {
         b.flip();
         MessageFields.validate(m.type().code(), b, 0, b.limit());
         assertEquals(m, Message.decode(m.type(), b));
-        assertEquals(m.hashCode(), Message.decode(m.type().code(), b, 0, b.limit()).hashCode());
+        assertEquals(
+                m.hashCode(), Message.decode(m.type().code(), b, 0, b.limit()).hashCode());
     }
 
     @Property(tries = 1000)
@@ -79,8 +80,11 @@ class WireRoundTripProperties {
 
     @Provide
     Arbitrary<Message> dataPathMessages() {
-        return WireArbitraries.messages().filter(m -> m.type() == MessageType.S_DATA || m.type() == MessageType.S_ACK
-                || m.type() == MessageType.S_DACK || m.type() == MessageType.DGRAM);
+        return WireArbitraries.messages()
+                .filter(m -> m.type() == MessageType.S_DATA
+                        || m.type() == MessageType.S_ACK
+                        || m.type() == MessageType.S_DACK
+                        || m.type() == MessageType.DGRAM);
     }
 
     /**
@@ -88,14 +92,32 @@ class WireRoundTripProperties {
      * and the records agree byte for byte and field for field.
      */
     @Property(tries = 500)
-    void hotPathAgreesWithRecords(@ForAll("dataPathMessages") Message m, @ForAll boolean senderFull,
-            @ForAll("peerIds") int sp, @ForAll("peerIds") int rp) throws Exception {
+    void hotPathAgreesWithRecords(
+            @ForAll("dataPathMessages") Message m,
+            @ForAll boolean senderFull,
+            @ForAll("peerIds") int sp,
+            @ForAll("peerIds") int rp)
+            throws Exception {
         AesCmac k = AesCmac.forKey(WireArbitraries.KEY);
-        byte[] expected = new Packet(0, false, senderFull ? AddressField.full(WireArbitraries.A)
-                : AddressField.shortOf(WireArbitraries.A), AddressField.shortOf(WireArbitraries.B), sp, rp, m).toByteArray(k);
+        byte[] expected = new Packet(
+                        0,
+                        false,
+                        senderFull ? AddressField.full(WireArbitraries.A) : AddressField.shortOf(WireArbitraries.A),
+                        AddressField.shortOf(WireArbitraries.B),
+                        sp,
+                        rp,
+                        m)
+                .toByteArray(k);
         ByteBuffer b = ByteBuffer.allocate(expected.length + 10).position(10);
         PacketWriter w = new PacketWriter();
-        w.begin(b, WireArbitraries.A, senderFull ? SenderForm.FULL : SenderForm.SHORT, WireArbitraries.B, sp, rp, m.type());
+        w.begin(
+                b,
+                WireArbitraries.A,
+                senderFull ? SenderForm.FULL : SenderForm.SHORT,
+                WireArbitraries.B,
+                sp,
+                rp,
+                m.type());
         if (m instanceof Message.SData d) {
             MessageFields.writeSDataHeader(b, d.senderLinkId(), d.destinationPort(), d.sequence());
             b.put(d.payload());
@@ -108,7 +130,12 @@ class WireRoundTripProperties {
                 MessageFields.writeAckRange(b, r.first(), r.count());
             }
         } else if (m instanceof Message.SDack a) {
-            MessageFields.writeSDackHeader(b, a.senderLinkId(), a.destinationPort(), a.window(), a.ranges().size());
+            MessageFields.writeSDackHeader(
+                    b,
+                    a.senderLinkId(),
+                    a.destinationPort(),
+                    a.window(),
+                    a.ranges().size());
             for (AckRange r : a.ranges()) {
                 MessageFields.writeAckRange(b, r.first(), r.count());
             }
@@ -139,14 +166,18 @@ class WireRoundTripProperties {
             assertEquals(a.ranges().size(), MessageFields.sAckRangeCount(off, lim));
             for (int i = 0; i < a.ranges().size(); i++) {
                 int ro = MessageFields.sAckRangesOffset(off) + MessageFields.ACK_RANGE_LENGTH * i;
-                assertEquals(a.ranges().get(i), new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
+                assertEquals(
+                        a.ranges().get(i),
+                        new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
             }
         } else if (m instanceof Message.SDack a) {
             assertEquals(a.window(), MessageFields.window(buf, off));
             assertEquals(a.ranges().size(), MessageFields.sDackRangeCount(buf, off));
             for (int i = 0; i < a.ranges().size(); i++) {
                 int ro = MessageFields.sDackRangesOffset(off) + MessageFields.ACK_RANGE_LENGTH * i;
-                assertEquals(a.ranges().get(i), new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
+                assertEquals(
+                        a.ranges().get(i),
+                        new AckRange(MessageFields.ackFirst(buf, ro), MessageFields.ackCount(buf, ro)));
             }
             assertEquals(a.sequence(), MessageFields.sDackSequence(buf, off));
             assertEquals(a.payload().length, lim - MessageFields.sDackPayloadOffset(buf, off));

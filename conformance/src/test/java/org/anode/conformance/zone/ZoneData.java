@@ -6,8 +6,7 @@ import org.anode.address.InvalidAddressException;
 
 /** Valid addresses for the zone suites: address_base32 of identity vectors in libanode-reference.jsonl. */
 final class ZoneData {
-    private ZoneData() {
-    }
+    private ZoneData() {}
 
     static final List<String> VECTOR_ADDRESSES = List.of(
             "aeaaaaaaaaaafptwzcul6kziqu44sumsgrkmmgv2kcu7xiihkn5tywt7su3ud46r",

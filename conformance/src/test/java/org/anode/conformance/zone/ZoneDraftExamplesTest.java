@@ -90,12 +90,17 @@ class ZoneDraftExamplesTest {
     /** Draft 2.3.1: with several IPs the peer chooses at random among those of the wanted type. */
     @Test
     void randomChoiceAmongIpsOfTheWantedType() throws Exception {
-        ZoneRelay r = ZoneFile.parse(REQUIRED + "zr.0=10.0.0.1,2001:db8::1,10.0.0.2:4343:4344:"
-                + ZoneData.VECTOR_ADDRESSES.get(0)).relays().get(0);
+        ZoneRelay r = ZoneFile.parse(
+                        REQUIRED + "zr.0=10.0.0.1,2001:db8::1,10.0.0.2:4343:4344:" + ZoneData.VECTOR_ADDRESSES.get(0))
+                .relays()
+                .get(0);
         Random rnd = new Random(7);
         for (int i = 0; i < 50; i++) {
-            assertTrue(r.ips(StandardProtocolFamily.INET).contains(r.pickIp(StandardProtocolFamily.INET, rnd).orElseThrow()));
-            assertEquals(InetAddress.getByName("2001:db8::1"), r.pickIp(StandardProtocolFamily.INET6, rnd).orElseThrow());
+            assertTrue(r.ips(StandardProtocolFamily.INET)
+                    .contains(r.pickIp(StandardProtocolFamily.INET, rnd).orElseThrow()));
+            assertEquals(
+                    InetAddress.getByName("2001:db8::1"),
+                    r.pickIp(StandardProtocolFamily.INET6, rnd).orElseThrow());
         }
     }
 
@@ -103,15 +108,21 @@ class ZoneDraftExamplesTest {
     @Test
     void zoneUrls() {
         Zone z = new Zone(0x01020304);
-        assertEquals(URI.create("http://a--01020304.net/z"), ZoneLocator.defaults().primaryUri(z));
-        assertEquals(URI.create("http://1.2.3.4/z"), ZoneLocator.defaults().fallbackUri(z).orElseThrow());
+        assertEquals(
+                URI.create("http://a--01020304.net/z"), ZoneLocator.defaults().primaryUri(z));
+        assertEquals(
+                URI.create("http://1.2.3.4/z"),
+                ZoneLocator.defaults().fallbackUri(z).orElseThrow());
     }
 
     /** Draft 2.8: "anode:<address in base32 ASCII encoding>". */
     @Test
     void dnsTxtRecord() throws Exception {
         AnodeAddress a = ZoneData.vector(2);
-        assertEquals(a, AnodeTxtRecords.parse("anode:" + ZoneData.VECTOR_ADDRESSES.get(2)).orElseThrow());
+        assertEquals(
+                a,
+                AnodeTxtRecords.parse("anode:" + ZoneData.VECTOR_ADDRESSES.get(2))
+                        .orElseThrow());
         assertEquals(List.of(a), AnodeTxtRecords.addresses(List.of("v=spf1 -all", AnodeTxtRecords.format(a))));
     }
 }

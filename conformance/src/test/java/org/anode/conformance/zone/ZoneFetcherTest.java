@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,7 +40,8 @@ class ZoneFetcherTest {
     private static ExecutorService executor;
     private static String base;
     private static final byte[] ZONE_BODY = ("n=loopback\nd=test\nc=a@b\nr=3\nttl=60\nzr.0=127.0.0.1:4343:4344:"
-            + ZoneData.VECTOR_ADDRESSES.get(0) + "\n").getBytes(StandardCharsets.UTF_8);
+                    + ZoneData.VECTOR_ADDRESSES.get(0) + "\n")
+            .getBytes(StandardCharsets.UTF_8);
 
     @BeforeAll
     static void start() throws IOException {
@@ -65,7 +65,8 @@ class ZoneFetcherTest {
             ex.getResponseHeaders().add("Location", base + "/ok/d730b30b/z");
             respond(ex, 302, new byte[0]);
         });
-        server.createContext("/invalid", ex -> respond(ex, 200, "n=x\nno equals here\n".getBytes(StandardCharsets.UTF_8)));
+        server.createContext(
+                "/invalid", ex -> respond(ex, 200, "n=x\nno equals here\n".getBytes(StandardCharsets.UTF_8)));
         server.createContext("/declared-big", ex -> respond(ex, 200, new byte[LIMITS.maxSize() + 1]));
         server.createContext("/chunked-big", ex -> streamChunks(ex, 200, LIMITS.maxSize() / 100 + 10, 0));
         server.createContext("/slow", ex -> streamChunks(ex, 200, 100, 100));
@@ -112,8 +113,12 @@ class ZoneFetcherTest {
     }
 
     private static ZoneFetcher fetcher(String primary, String fallback) {
-        return ZoneFetcher.builder().locator(ZoneLocator.of(primary, fallback)).limits(LIMITS)
-                .connectTimeout(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(5)).build();
+        return ZoneFetcher.builder()
+                .locator(ZoneLocator.of(primary, fallback))
+                .limits(LIMITS)
+                .connectTimeout(Duration.ofSeconds(5))
+                .timeout(Duration.ofSeconds(5))
+                .build();
     }
 
     private static ZoneFetchException fails(String path, Duration timeout) {
@@ -138,7 +143,8 @@ class ZoneFetcherTest {
 
     @Test
     void bothUrlsFailingReportsBoth() {
-        ZoneFetchException e = assertThrows(ZoneFetchException.class,
+        ZoneFetchException e = assertThrows(
+                ZoneFetchException.class,
                 () -> fetcher(base + "/missing/a", base + "/invalid").fetch(ZONE));
         assertEquals(ZoneFetchException.Reason.INVALID_ZONE_FILE, e.reason());
         assertInstanceOf(ZoneFileException.class, e.getCause());
@@ -170,12 +176,16 @@ class ZoneFetcherTest {
 
     @Test
     void declaredOversizedBodyIsRefused() {
-        assertEquals(ZoneFetchException.Reason.TOO_LARGE, fails("/declared-big", Duration.ofSeconds(5)).reason());
+        assertEquals(
+                ZoneFetchException.Reason.TOO_LARGE,
+                fails("/declared-big", Duration.ofSeconds(5)).reason());
     }
 
     @Test
     void undeclaredOversizedBodyIsCutOff() {
-        assertEquals(ZoneFetchException.Reason.TOO_LARGE, fails("/chunked-big", Duration.ofSeconds(5)).reason());
+        assertEquals(
+                ZoneFetchException.Reason.TOO_LARGE,
+                fails("/chunked-big", Duration.ofSeconds(5)).reason());
     }
 
     @Test
@@ -193,9 +203,11 @@ class ZoneFetcherTest {
         try (java.nio.channels.SocketChannel holder = java.nio.channels.SocketChannel.open()) {
             holder.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             int port = ((InetSocketAddress) holder.getLocalAddress()).getPort();
-            ZoneFetchException e = assertThrows(ZoneFetchException.class,
+            ZoneFetchException e = assertThrows(
+                    ZoneFetchException.class,
                     () -> fetcher("http://127.0.0.1:" + port + "/{zone}", null).fetch(ZONE));
-            assertTrue(e.reason() == ZoneFetchException.Reason.IO || e.reason() == ZoneFetchException.Reason.TIMEOUT,
+            assertTrue(
+                    e.reason() == ZoneFetchException.Reason.IO || e.reason() == ZoneFetchException.Reason.TIMEOUT,
                     e.toString());
         }
     }
@@ -203,7 +215,8 @@ class ZoneFetcherTest {
     @Test
     void builderRejectsNonsense() {
         assertThrows(IllegalArgumentException.class, () -> ZoneFetcher.builder().timeout(Duration.ZERO));
-        assertThrows(IllegalArgumentException.class, () -> ZoneFetcher.builder().connectTimeout(Duration.ofSeconds(-1)));
+        assertThrows(
+                IllegalArgumentException.class, () -> ZoneFetcher.builder().connectTimeout(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> ZoneFetcher.builder().locator(null));
     }
 }
