@@ -33,7 +33,7 @@ import org.anode.zone.AnodeTxtRecords;
  *       ({@link AnodeTxtRecords}) through the system's DNS, asked through the JDK's JNDI DNS
  *       provider. Answers, including "no such name" and "no Anode record", are cached for
  *       {@code anode.names.ttl} seconds (default 60): JNDI does not report a record's TTL, so the
- *       cache time is a setting (ceiling of the TTL reading of DECISIONS 39).
+ *       cache time is a setting (addendum A14).
  * </ul>
  *
  * <p>In IP terms an Anode address is its synthetic {@code fd..} IPv6 address (addendum A2):
