@@ -713,7 +713,7 @@ public final class NatTraversal {
             List<Transport> socks = new ArrayList<>(MANY_SOCKETS);
             try {
                 for (int i = 0; i < MANY_SOCKETS; i++) {
-                    Transport t = env.openExtraSocket(rel.transport());
+                    Transport t = env.openExtraSocket(rel.transport().underlying());
                     if (t == null) {
                         break;
                     }
@@ -793,12 +793,12 @@ public final class NatTraversal {
     /** The transport probes go out on: the one the relay is reached over, if it reaches there. */
     private Transport mainTransport(Session s, InetSocketAddress to) {
         PeerEndpoint rel = relayedEndpoint(s.peer);
-        if (rel != null && rel.transport().canReach(to)) {
-            return rel.transport();
+        if (rel != null && rel.transport().underlying().canReach(to)) {
+            return rel.transport().underlying();
         }
         for (RelayRef r : env.relays()) {
-            if (r.transport().canReach(to)) {
-                return r.transport();
+            if (r.transport().underlying().canReach(to)) {
+                return r.transport().underlying();
             }
         }
         return null;
@@ -1106,6 +1106,7 @@ public final class NatTraversal {
             }
             pending.remove(hit);
             lastAnswered.put(hit, now);
+            via = via.underlying(); // a relay link's mapping is its UDP socket's
             java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs =
                     seen.computeIfAbsent(via, k -> new java.util.LinkedHashMap<>());
             obs.put(source, ip.toSocketAddress());
@@ -1149,7 +1150,7 @@ public final class NatTraversal {
         }
 
         InetSocketAddress publicEndpoint(Transport t) {
-            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t);
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t.underlying());
             if (obs == null || obs.isEmpty()) {
                 return null;
             }
@@ -1161,12 +1162,12 @@ public final class NatTraversal {
         }
 
         NatType type(Transport t) {
-            NatType n = types.get(t);
+            NatType n = types.get(t.underlying());
             return n == null ? NatType.UNKNOWN : n;
         }
 
         int step(Transport t) {
-            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t);
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t.underlying());
             return obs == null ? 0 : NatType.sequentialStep(new ArrayList<>(obs.values()));
         }
     }

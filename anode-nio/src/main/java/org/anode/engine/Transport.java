@@ -49,4 +49,14 @@ public interface Transport extends AutoCloseable {
     /** Releases the transport's socket(s). Idempotent. */
     @Override
     void close();
+
+    /**
+     * The transport that actually carries packets to any destination: itself, except for a carrier
+     * bound to one peer (a relay link, DECISIONS 38), which answers the UDP transport under it. NAT
+     * traversal (DECISIONS 35, 36) learns public endpoints and probes on this one, since a relay link
+     * sends everything to its relay.
+     */
+    default Transport underlying() {
+        return this;
+    }
 }

@@ -144,6 +144,11 @@ public final class RelayLink implements Transport {
         return udp;
     }
 
+    @Override
+    public Transport underlying() {
+        return udp;
+    }
+
     /** A packet from the relay arrived over UDP (the node then hands it to the engine via this link). */
     public void udpHeard() {
         FallbackPolicy.Carrier before;
