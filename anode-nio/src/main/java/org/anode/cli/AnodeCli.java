@@ -46,7 +46,8 @@ public final class AnodeCli {
             "  resolve NAME                          Anode addresses of a host name (anode: TXT, NAME.anode)",
             "  version                               print the version (also --version)",
             "network commands also take --identity FILE, --zone HEX=URL|FILE (repeatable), --udp PORT,",
-            "and --no-lan (no LAN discovery), --lan-port PORT, --peer-id 1..15, --http-proxy HOST:PORT",
+            "and --no-lan (no LAN discovery), --no-nat (no NAT traversal), --lan-port PORT, --peer-id 1..15,",
+            "and --http-proxy HOST:PORT",
             "exit status: 0 success, 1 runtime failure, 2 usage error",
             "");
 

@@ -64,6 +64,8 @@ final class NetCommands {
         InetAddress bind;
         /** LAN discovery (DECISIONS 37): off with --no-lan; --lan-port moves it off 8737. */
         boolean noLan;
+        /** --no-nat: no NAT traversal (DECISIONS 35, 36); traffic stays on relayed paths. */
+        boolean noNat;
 
         int lanPort = org.anode.engine.Discovery.PORT;
         /** --peer-id (draft 3.4, DECISIONS 41). */
@@ -116,6 +118,7 @@ final class NetCommands {
                     c.udpGiven = true;
                 }
                 case "--no-lan" -> c.noLan = true;
+                case "--no-nat" -> c.noNat = true;
                 case "--console" -> c.console = true;
                 case "--lan-port" -> {
                     c.lanPort = port(AnodeCli.value(args, ++i, a), a);
@@ -208,6 +211,9 @@ final class NetCommands {
         }
         if (c.noLan) {
             b.lan(false); // the file's discovery setting stands unless --no-lan is given
+        }
+        if (c.noNat) {
+            b.natTraversal(false);
         }
         b.lanPort(c.lanPort).peerId(c.peerId);
         if (c.httpProxy != null) {

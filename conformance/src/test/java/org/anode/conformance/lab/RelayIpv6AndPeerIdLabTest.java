@@ -31,7 +31,14 @@ class RelayIpv6AndPeerIdLabTest {
 
     private static LabProcess node(Host h, String name, Id id, Path zone, String... extra) {
         String[] base = {
-            "node", "--identity", id.file().toString(), "--zone", ZoneLab.zoneOption(zone), "--no-lan", "--console"
+            "node",
+            "--identity",
+            id.file().toString(),
+            "--zone",
+            ZoneLab.zoneOption(zone),
+            "--no-lan",
+            "--no-nat",
+            "--console"
         };
         String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
