@@ -914,8 +914,10 @@ public final class Engine {
         int off = r.payloadOffset();
         switch (t) {
             case PING -> {
-                sendLoopPacket(peer, via, source, MessageType.PONG, b, off, r.payloadLimit());
+                // Counted before sending: the PONG can reach its asker, and a reader of this
+                // counter, before this thread returns from the send.
                 stats.pongsSent++;
+                sendLoopPacket(peer, via, source, MessageType.PONG, b, off, r.payloadLimit());
             }
             case PONG -> onPong(peer, b, off, r.payloadLength(), now, r.hopCount());
             case EPC_REQ -> sendLoopPacket(peer, via, source, MessageType.EPC, b, off, r.payloadLimit());
