@@ -379,12 +379,16 @@ public final class Relay {
         int lim = packet.limit();
         try {
             packet.limit(end).position(start);
+            // Counted before the send and taken back if it fails: the recipient's answer can come
+            // back through this relay, and be read by an observer, before this thread returns.
+            stats.forwarded++;
             if (to.transport.send(packet, to.endpoint)) {
-                stats.forwarded++;
                 return true;
             }
+            stats.forwarded--;
             stats.droppedSendFailed++;
         } catch (IOException | RuntimeException e) {
+            stats.forwarded--;
             stats.droppedSendFailed++;
             if (LOG.isLoggable(System.Logger.Level.TRACE)) {
                 LOG.log(System.Logger.Level.TRACE, "forward to " + to.endpoint + " failed: " + e);
