@@ -108,7 +108,7 @@ public abstract class NettyStreamSuite {
         final SelectorProvider clientProvider;
         final SocketAddress serverBind;
         private final List<AnodeNode> nodes = new ArrayList<>();
-        private final List<EventLoopGroup> groups = new ArrayList<>();
+        final List<EventLoopGroup> groups = new ArrayList<>();
         final AnodeNode serverNode;
         final AnodeNode clientNode;
 
@@ -390,6 +390,48 @@ public abstract class NettyStreamSuite {
     }
 
     // ------------------------------------------------------------------ tests
+
+    /**
+     * Issue 15: one event loop group of one thread, on an Anode node's provider, serves an IP
+     * listener (a JDK channel) and an Anode listener (draft section 5 streams) at once, both
+     * echoing; one client group of one thread drives an IP and an Anode client at once. A loop
+     * on our selector must serve the JDK's channels too (design checklist: mixed registration).
+     */
+    @Test
+    public void oneEventLoopServesIpAndAnodeListeners() throws Exception {
+        try (Env env = new Env(Transport.ANODE)) {
+            EventLoopGroup serverGroup = newEventLoopGroup(1, env.serverProvider);
+            EventLoopGroup clientGroup = newEventLoopGroup(1, env.clientProvider);
+            env.groups.add(serverGroup);
+            env.groups.add(clientGroup);
+            InetSocketAddress ipBind = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
+            Channel ipListener = await(new ServerBootstrap()
+                    .group(serverGroup)
+                    .channelFactory(() -> new NioServerSocketChannel(SelectorProvider.provider()))
+                    .childHandler(init(EchoHandler::new))
+                    .bind(ipBind));
+            Channel anodeListener = await(new ServerBootstrap()
+                    .group(serverGroup)
+                    .channelFactory(() -> new NioServerSocketChannel(env.serverProvider))
+                    .childHandler(init(EchoHandler::new))
+                    .bind(env.serverBind));
+            assertInstanceOf(AnodeSocketAddress.class, anodeListener.localAddress());
+
+            BulkClient ipClient = new BulkClient(256 * 1024, 15);
+            BulkClient anodeClient = new BulkClient(256 * 1024, 16);
+            await(new Bootstrap()
+                    .group(clientGroup)
+                    .channelFactory(() -> new NioSocketChannel(SelectorProvider.provider()))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                    .handler(ipClient)
+                    .connect(ipListener.localAddress()));
+            await(env.client(clientGroup, anodeClient).connect(anodeListener.localAddress()));
+            assertTrue(ipClient.await(), "IP echo through the shared loop");
+            assertTrue(anodeClient.await(), "Anode echo through the shared loop");
+            await(ipListener.close());
+            await(anodeListener.close());
+        }
+    }
 
     @ParameterizedTest
     @EnumSource(Transport.class)
