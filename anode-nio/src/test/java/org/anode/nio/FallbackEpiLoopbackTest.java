@@ -113,6 +113,11 @@ class FallbackEpiLoopbackTest {
             // The relay sees A as a TCP client of its listener.
             AnodePath atRelay = n.relay.pathTo(n.a.address()).orElseThrow();
             assertEquals("direct/tcp", atRelay.label(), atRelay.toString());
+            String line = java.util.Arrays.stream(NodeManagement.peerLines(n.relay))
+                    .filter(l -> l.startsWith(n.a.address().toString()))
+                    .findFirst()
+                    .orElseThrow();
+            assertTrue(line.matches("\\S+ 127\\.0\\.0\\.1:\\d+/0/tcp"), "anode status marks the TCP client: " + line);
             assertEquals(EndpointType.TCP_IPV4, n.a.carrierTo(n.b.address()).orElseThrow());
         }
     }
