@@ -117,6 +117,7 @@ public record AnodePath(
             EndpointType carrier,
             List<Route> routes,
             List<Endpoint> advertised) {
+        // The routes come from one snapshot of the peer's endpoints: their count is the path count.
         return new AnodePath(
                 p.peer(),
                 p.relayed(),
@@ -124,7 +125,7 @@ public record AnodePath(
                 p.relay(),
                 p.hops(),
                 p.rtt(),
-                p.paths(),
+                routes.size(),
                 localNat,
                 remoteNat,
                 carrier,
