@@ -468,7 +468,8 @@ final class NetCommands {
                     + " [--timeout SECONDS] ADDRESS");
             out.println("PINGs an Anode address (draft 4.2.2), finding a path by its zone relay if needed.");
             out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'");
-            out.println("(path and hops of that very reply; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides).");
+            out.println("(path and hops of that very reply, 'relay/tcp' or 'relay/http' when the relay is reached");
+            out.println("over TCP or HTTP; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides).");
             out.println("Exits 1 with the reason on stderr when the address cannot be reached.");
             return 0;
         }
@@ -493,6 +494,10 @@ final class NetCommands {
                     java.util.OptionalInt h = node.lastReplyHops(target);
                     String kind =
                             h.isPresent() ? (h.getAsInt() == 0 ? "direct" : "relay") : p == null ? "unknown" : p.kind();
+                    if (p != null && kind.equals(p.kind())) {
+                        // "relay/tcp", "relay/http": the relay is reached over a fallback carrier (DECISIONS 38).
+                        kind = p.label();
+                    }
                     int hops = h.isPresent() ? h.getAsInt() : p == null ? 0 : p.hops();
                     String nat = !verbose
                             ? ""

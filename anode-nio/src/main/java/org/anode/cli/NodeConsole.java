@@ -26,13 +26,14 @@ import org.anode.nio.LanStatistics;
  * {@code ID ok RESULT} or {@code ID err REASON} (so several may be outstanding). It lets a script
  * or a test drive a running node by address alone (draft 4.2.2, 4.2.10, 5; DECISIONS 31):
  * <ul>
- *   <li>{@code ping ADDRESS} - {@code rtt=MS path=direct|relay hops=N};
+ *   <li>{@code ping ADDRESS} - {@code rtt=MS path=direct|relay hops=N} ({@code relay/tcp} or
+ *       {@code relay/http} when the relay is reached over TCP or HTTP, DECISIONS 38);
  *   <li>{@code dgram ADDRESS TEXT} - sends TEXT to the address's echo port ({@value NetCommands#ECHO_PORT})
  *       and answers with what came back;
  *   <li>{@code stream ADDRESS BYTES [PEERID]} - opens a stream to the echo port (of the device with
  *       that peer id, draft 3.4, when given), sends BYTES deterministic bytes, reads them back,
  *       answers {@code SHA-256 COUNT};
- *   <li>{@code path ADDRESS} - how the address is reached now, or {@code none};
+ *   <li>{@code path ADDRESS} - how the address is reached now ({@link #pathLine}), or {@code none};
  *   <li>{@code lan} - the LAN discovery counters ({@link LanStatistics}) and the peer count.
  * </ul>
  */
@@ -89,6 +90,30 @@ final class NodeConsole {
         }
     }
 
+    /**
+     * {@code relay[/tcp|/http] hops=N endpoint=E}, then {@code advertised=} and the peer's TCP and
+     * HTTP endpoints (draft 2.10 types) if its EPIs named any (addendum A16).
+     */
+    static String pathLine(AnodePath p) {
+        StringBuilder sb = new StringBuilder(p.label())
+                .append(" hops=")
+                .append(p.hops())
+                .append(" endpoint=")
+                .append(p.endpoint());
+        String sep = " advertised=";
+        for (org.anode.wire.Endpoint e : p.advertised()) {
+            sb.append(sep);
+            sep = ",";
+            if (e instanceof org.anode.wire.Endpoint.Http h) {
+                sb.append(h.uri());
+            } else {
+                java.net.InetSocketAddress a = e.socketAddress().orElseThrow();
+                sb.append("tcp:").append(ConformanceCheck.hostPort(a));
+            }
+        }
+        return sb.toString();
+    }
+
     private String execute(String[] w) throws Exception {
         if (w.length < 2) {
             throw new IllegalArgumentException("expected ID COMMAND [ARGS]");
@@ -102,7 +127,7 @@ final class NodeConsole {
                         Locale.ROOT,
                         "rtt=%.2f path=%s hops=%d",
                         rtt.toNanos() / 1e6,
-                        p == null ? "unknown" : p.kind(),
+                        p == null ? "unknown" : p.label(),
                         p == null ? 0 : p.hops());
             }
             case "dgram":
@@ -115,7 +140,7 @@ final class NodeConsole {
             }
             case "path": {
                 AnodePath p = node.pathTo(AnodeAddress.parse(arg(w, 2))).orElse(null);
-                return p == null ? "none" : p.kind() + " hops=" + p.hops() + " endpoint=" + p.endpoint();
+                return p == null ? "none" : pathLine(p);
             }
             case "lan": {
                 LanStatistics s = node.lanStatistics();

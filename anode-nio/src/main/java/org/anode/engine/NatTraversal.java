@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.anode.address.AnodeAddress;
 import org.anode.wire.Endpoint;
+import org.anode.wire.EndpointType;
 import org.anode.wire.Message;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketReader;
@@ -35,9 +36,10 @@ import org.anode.wire.WireException;
  * <p><b>EPI</b> (draft 4.2.6): on the first packet a peer sends over a relay (and on every retry)
  * both sides send, over that relay, one EPI per endpoint they may be reached at: the public
  * endpoint with the NAT-T mode of their NAT (0 none, 1 easy, 2 sequential with its step, 3 random
- * with its socket count) and each interface address with mode 0. A node that receives an
- * authenticated EPI answers with its own (unless it sent them within the last 250 ms) and
- * probes the endpoints named.
+ * with its socket count) and each interface address with mode 0, then the TCP and HTTP endpoints
+ * it serves, if any (draft 2.9.2, 2.9.3). A node that receives an authenticated EPI answers with
+ * its own (unless it sent them within the last 250 ms) and probes the UDP endpoints named; TCP
+ * and HTTP endpoints are only recorded ({@link #carrierEndpoints(AnodeAddress)}, addendum A16).
  *
  * <p><b>Probing</b> (DECISIONS 36): modes 0 and 1, an EPC_REQ every {@link #PROBE_INTERVAL_NANOS}
  * for up to {@link #PROBE_WINDOW_NANOS}; mode 2 (step s, count k), the same for the next k ports
@@ -110,6 +112,8 @@ public final class NatTraversal {
     static final int MAX_SESSIONS = 256;
     /** Endpoints probed per peer (EPI endpoints plus predicted ports). */
     static final int MAX_CANDIDATES = 8;
+    /** TCP and HTTP endpoints sent in one EPI round, and recorded per peer (addendum A16). */
+    static final int MAX_CARRIER_EPIS = 4;
     /** Predicted ports probed for a mode-2 EPI. */
     static final int MAX_PREDICT = 4;
     /** Probes to unproven endpoints per second, node-wide (mode 0-2). */
@@ -144,6 +148,14 @@ public final class NatTraversal {
          * engine (mode 3), or returns null if the node cannot.
          */
         Transport openExtraSocket(Transport like) throws IOException;
+
+        /**
+         * The TCP (0x03, 0x05) and HTTP (0x06) endpoints this node serves (draft 2.9.2, 2.9.3),
+         * sent in EPIs after the UDP ones; the peer only records them (addendum A16).
+         */
+        default List<Endpoint> carrierEndpoints() {
+            return List.of();
+        }
     }
 
     /** Counters (event loop writes, any thread reads). */
@@ -235,6 +247,9 @@ public final class NatTraversal {
         int failures;
         NatType remoteNat = NatType.UNKNOWN;
         final List<Candidate> candidates = new ArrayList<>(MAX_CANDIDATES);
+        /** TCP and HTTP endpoints its EPIs named, recorded only (addendum A16). */
+        final List<Endpoint> carriers = new ArrayList<>(MAX_CARRIER_EPIS);
+
         ManyPorts many;
         /** Mode 3, hard side: the extra sockets and where they send. */
         List<Transport> extra;
@@ -324,6 +339,9 @@ public final class NatTraversal {
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private final java.util.concurrent.ConcurrentHashMap<AnodeAddress, Boolean> directPeers =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final java.util.concurrent.ConcurrentHashMap<AnodeAddress, List<Endpoint>> advertised =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The public endpoint NETID reported for {@code t}, or null. Event loop. */
@@ -510,6 +528,10 @@ public final class NatTraversal {
                 sent.add(i);
             }
         }
+        List<Endpoint> carriers = env.carrierEndpoints();
+        for (int i = 0; i < carriers.size() && i < MAX_CARRIER_EPIS; i++) {
+            send(s, via, new Message.Epi(carriers.get(i), MODE_NONE, new byte[0]));
+        }
     }
 
     private void send(Session s, PeerEndpoint via, Message m) {
@@ -553,6 +575,10 @@ public final class NatTraversal {
     /** An authenticated EPI (draft 4.2.6): remember and probe its endpoint, answer with ours. */
     void onEpi(Peer peer, Transport via, InetSocketAddress source, int hops, Message.Epi epi, long now) {
         stats.episReceived++;
+        if (epi.endpoint().type().isTcp() || epi.endpoint().type() == EndpointType.HTTP) {
+            recordCarrier(peer, epi.endpoint(), now);
+            return;
+        }
         InetSocketAddress ep;
         if (epi.endpoint() instanceof Endpoint.Ip ip && ip.isUdp()) {
             ep = ip.toSocketAddress();
@@ -656,6 +682,44 @@ public final class NatTraversal {
             }
             default -> {}
         }
+    }
+
+    /**
+     * A TCP or HTTP endpoint the peer serves (addendum A16): recorded for {@link #carrierEndpoints},
+     * at most {@link #MAX_CARRIER_EPIS} per peer (the newest replace the oldest), and never
+     * connected to nor probed, so an EPI naming a third party's host makes this node open nothing.
+     */
+    private void recordCarrier(Peer peer, Endpoint e, long now) {
+        if (e instanceof Endpoint.Ip ip) {
+            InetAddress a = ip.address();
+            if (ip.port() == 0 || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+                return;
+            }
+        }
+        Session s = sessions.get(peer);
+        if (s == null) {
+            s = newSession(peer, now);
+            if (s == null) {
+                return;
+            }
+        }
+        s.lastContact = now;
+        if (s.carriers.contains(e)) {
+            return;
+        }
+        if (s.carriers.size() >= MAX_CARRIER_EPIS) {
+            s.carriers.remove(0);
+        }
+        s.carriers.add(e);
+        advertised.put(peer.address(), List.copyOf(s.carriers));
+    }
+
+    /**
+     * The TCP and HTTP endpoints the peer's EPIs named (addendum A16), oldest first; unproven and
+     * never used for sending. Thread-safe.
+     */
+    public List<Endpoint> carrierEndpoints(AnodeAddress peer) {
+        return advertised.getOrDefault(peer, List.of());
     }
 
     /**
@@ -903,6 +967,7 @@ public final class NatTraversal {
     private void dropSession(Session s) {
         remoteNats.remove(s.peer.address());
         directPeers.remove(s.peer.address());
+        advertised.remove(s.peer.address());
         endMany(s);
         // Every extra socket goes, the direct path's too: the session that owned it is gone.
         closeExtra(s, null);

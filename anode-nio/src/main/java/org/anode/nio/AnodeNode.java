@@ -195,7 +195,7 @@ public final class AnodeNode implements AutoCloseable {
                 new Receiver(),
                 relay -> pingAsync(relay, Duration.ofSeconds(3)).exceptionally(e -> null)));
         // ---- NAT traversal (DECISIONS 35, 36)
-        this.nat = config.natTraversal() ? new NodeNatTraversal(loop, engine, router, Receiver::new) : null;
+        this.nat = config.natTraversal() ? new NodeNatTraversal(loop, engine, router, Receiver::new, carriers) : null;
     }
 
     /**
@@ -491,16 +491,42 @@ public final class AnodeNode implements AutoCloseable {
     }
 
     /**
-     * How {@code address} is reached right now (draft 3.1, 2.3): direct endpoint or relay (which),
-     * hop count, RTT; empty if the node knows no path. Does not look for one (see {@link #findPath}).
+     * How {@code address} is reached right now (draft 3.1, 2.3, 2.9): direct endpoint or relay
+     * (which), hop count, RTT, the carrier of each path (UDP, or TCP/HTTP to a relay, DECISIONS 38)
+     * and the TCP/HTTP endpoints the peer advertised (addendum A16); empty if the node knows no
+     * path. Does not look for one (see {@link #findPath}).
      */
     public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
         org.anode.engine.NatTraversal t = nat == null ? null : nat.traversal();
-        return router.pathTo(Objects.requireNonNull(address, "address"))
-                .map(p -> AnodePath.of(
-                        p,
-                        t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
-                        t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address)));
+        return router.pathTo(Objects.requireNonNull(address, "address")).map(p -> {
+            org.anode.engine.Peer peer = engine.peer(address);
+            org.anode.engine.PeerEndpoint[] eps =
+                    peer == null ? new org.anode.engine.PeerEndpoint[0] : peer.endpoints();
+            List<AnodePath.Route> routes = new ArrayList<>(eps.length);
+            org.anode.wire.EndpointType carrier = null;
+            for (org.anode.engine.PeerEndpoint e : eps) {
+                AnodePath.Route r = new AnodePath.Route(
+                        e.address(), e.hops(), NodeCarriers.carrierType(e.transport(), e.address()));
+                if (carrier == null && e.address().equals(p.endpoint())) {
+                    carrier = r.carrier();
+                    routes.add(0, r);
+                } else {
+                    routes.add(r);
+                }
+            }
+            if (carrier == null) {
+                // The peer's endpoints changed between the two snapshots: the best path alone.
+                carrier = carriers.carrierOf(p.endpoint()).orElse(AnodePath.udp(p.endpoint()));
+                routes.add(0, new AnodePath.Route(p.endpoint(), p.hops(), carrier));
+            }
+            return AnodePath.of(
+                    p,
+                    t == null ? org.anode.engine.NatType.UNKNOWN : t.localNat(),
+                    t == null ? org.anode.engine.NatType.UNKNOWN : t.remoteNat(address),
+                    carrier,
+                    routes,
+                    t == null ? List.of() : t.carrierEndpoints(address));
+        });
     }
 
     /**

@@ -68,7 +68,8 @@ public interface AnodeNodeMXBean {
 
     /**
      * {@return one line per peer: its address, then each IP endpoint (best first) with its hop count,
-     * for example {@code "abcd... 192.0.2.1:40000/0 192.0.2.2:40000/1"}}
+     * and {@code /tcp} or {@code /http} when a TCP or HTTP carrier takes it (DECISIONS 38), for
+     * example {@code "abcd... 192.0.2.1:40000/0 192.0.2.2:40000/1/tcp"}}
      */
     String[] getPeers();
 }

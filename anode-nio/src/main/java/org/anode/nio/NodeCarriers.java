@@ -116,17 +116,35 @@ final class NodeCarriers {
     /** The endpoint type the relay at {@code udpEndpoint} is reached over now (draft 2.10). */
     Optional<EndpointType> carrierOf(InetSocketAddress udpEndpoint) {
         RelayLink l = links.get(udpEndpoint);
-        if (l == null) {
-            return Optional.empty();
+        return l == null ? Optional.empty() : Optional.of(type(l.carrier(), udpEndpoint));
+    }
+
+    /**
+     * The endpoint type (draft 2.10) of what carries packets sent with {@code t} to {@code to}: a
+     * relay link's current carrier, a TCP or HTTP client connected to this node's listeners, or
+     * UDP. Thread-safe.
+     */
+    static EndpointType carrierType(Transport t, InetSocketAddress to) {
+        FallbackPolicy.Carrier c;
+        if (t instanceof RelayLink l) {
+            c = l.carrier();
+        } else if (t instanceof TcpTransport) {
+            c = FallbackPolicy.Carrier.TCP;
+        } else if (t instanceof HttpTransport) {
+            c = FallbackPolicy.Carrier.HTTP;
+        } else {
+            c = FallbackPolicy.Carrier.UDP;
         }
-        boolean v6 = udpEndpoint.getAddress() instanceof java.net.Inet6Address;
-        FallbackPolicy.Carrier c = l.carrier();
-        return Optional.of(
-                switch (c) {
-                    case UDP -> v6 ? EndpointType.UDP_IPV6 : EndpointType.UDP_IPV4;
-                    case TCP -> v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4;
-                    case HTTP -> EndpointType.HTTP;
-                });
+        return type(c, to);
+    }
+
+    private static EndpointType type(FallbackPolicy.Carrier c, InetSocketAddress to) {
+        boolean v6 = to.getAddress() instanceof java.net.Inet6Address;
+        return switch (c) {
+            case UDP -> v6 ? EndpointType.UDP_IPV6 : EndpointType.UDP_IPV4;
+            case TCP -> v6 ? EndpointType.TCP_IPV6 : EndpointType.TCP_IPV4;
+            case HTTP -> EndpointType.HTTP;
+        };
     }
 
     List<RelayLink> links() {

@@ -77,7 +77,8 @@ final class NodeManagement implements AnodeNodeMXBean {
     }
 
     /**
-     * One line per peer: its address, then each endpoint (best first) as {@code ip:port/hops}.
+     * One line per peer: its address, then each endpoint (best first) as {@code ip:port/hops},
+     * followed by {@code /tcp} or {@code /http} when a TCP or HTTP carrier takes it (DECISIONS 38).
      * Read from the peer table's concurrent map and each peer's endpoint snapshot, so it is safe
      * from any thread.
      */
@@ -93,6 +94,13 @@ final class NodeManagement implements AnodeNodeMXBean {
                         .append(a.getPort())
                         .append('/')
                         .append(e.hops());
+                // A path carried over TCP or HTTP says so (DECISIONS 38): "1.2.3.4:5/1/tcp".
+                org.anode.wire.EndpointType t = NodeCarriers.carrierType(e.transport(), a);
+                if (t.isTcp()) {
+                    sb.append("/tcp");
+                } else if (t == org.anode.wire.EndpointType.HTTP) {
+                    sb.append("/http");
+                }
             }
             lines.add(sb.toString());
         }

@@ -123,6 +123,9 @@ final class NatSim {
         final SimTransport main;
         NatTraversal traversal;
         final List<NatTraversal.RelayRef> relays = new ArrayList<>();
+        /** The TCP and HTTP endpoints this host says in its EPIs that it serves (addendum A16). */
+        final List<org.anode.wire.Endpoint> carriers = new ArrayList<>();
+
         int nextPort = 40000;
 
         Host(AnodeIdentity id, String ip, int port, Nat nat) {
@@ -145,6 +148,11 @@ final class NatSim {
                         @Override
                         public List<InetSocketAddress> interfaceEndpoints(Transport t) {
                             return List.of(t.localAddress());
+                        }
+
+                        @Override
+                        public List<org.anode.wire.Endpoint> carrierEndpoints() {
+                            return carriers;
                         }
 
                         @Override

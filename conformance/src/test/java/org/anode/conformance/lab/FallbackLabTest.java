@@ -260,6 +260,9 @@ class FallbackLabTest {
             w.relayHost.awaitPackets("http_" + h3.ip().replace('.', '_'), 3, START);
             ping(w, h2, id2, id1, "ping1");
             ping(w, h2, id2, id3, "ping3");
+            // From h1 (UDP blocked) the relay is reached over TCP, and ping says so (addendum A16).
+            String fromH1 = ping(w, h1, id1, id3, "ping13");
+            assertTrue(fromH1.contains(" path=relay/tcp hops=1"), fromH1);
             relay.close();
             LabProcess.sleep(Duration.ofSeconds(3));
             LabProcess relay2 = relay(w, "relay2");
@@ -322,7 +325,7 @@ class FallbackLabTest {
      * state lapses (60 s after the old relay last answered), which the new relay cannot
      * authenticate; its next keepalive after that registers it.
      */
-    private static void ping(World w, Host from, Id fromId, Id to, String name) {
+    private static String ping(World w, Host from, Id fromId, Id to, String name) {
         String tails = "";
         long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
         for (int attempt = 1; System.nanoTime() - deadline < 0; attempt++) {
@@ -338,11 +341,11 @@ class FallbackLabTest {
                     "-c",
                     "3");
             if (p.awaitExit(Duration.ofSeconds(90)) == 0 && p.stdout().contains("rtt=")) {
-                return;
+                return p.stdout();
             }
             tails = p.tails();
             LabProcess.sleep(Duration.ofSeconds(2));
         }
-        fail("no answer from " + to.address() + " within 150 s of ping runs; the last:" + tails);
+        return fail("no answer from " + to.address() + " within 150 s of ping runs; the last:" + tails);
     }
 }

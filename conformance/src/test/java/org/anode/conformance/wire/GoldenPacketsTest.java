@@ -89,6 +89,24 @@ class GoldenPacketsTest {
                         "05",
                         "00" + "02c0a80102" + "2221" + "00",
                         new Message.Epi(new Endpoint.Ip(EndpointType.UDP_IPV4, ip("c0a80102"), 8737), 0, new byte[0])),
+                // EPI: flags 00; endpoint type 03 TCP/IPv4 (2.10) ip c0000207 = 192.0.2.7, port 20fb = 8443;
+                // NAT-T mode 00: a node's TCP listener (2.9.2, addendum A16).
+                new Row(
+                        "EPI tcp4",
+                        "00",
+                        "05",
+                        "00" + "03c0000207" + "20fb" + "00",
+                        new Message.Epi(new Endpoint.Ip(EndpointType.TCP_IPV4, ip("c0000207"), 8443), 0, new byte[0])),
+                // EPI: flags 00; endpoint type 05 TCP/IPv6, ip 2001:db8::7, port 20fb; NAT-T mode 00.
+                new Row(
+                        "EPI tcp6",
+                        "00",
+                        "05",
+                        "00" + "0520010db8000000000000000000000007" + "20fb" + "00",
+                        new Message.Epi(
+                                new Endpoint.Ip(EndpointType.TCP_IPV6, ip("20010db8000000000000000000000007"), 8443),
+                                0,
+                                new byte[0])),
                 // EPI: flags 00; endpoint type 01 Ethernet, mac 0a0b0c0d0e0f; NAT-T mode 07; options aa bb.
                 new Row(
                         "EPI ether",

@@ -84,7 +84,7 @@ class PublishedConformanceFilesTest {
     @Test
     void everyLineSatisfiesItsSchema() throws IOException {
         assertEquals(106, checkAgainstSchema("libanode-reference"));
-        assertEquals(15 + 4 + 27, checkAgainstSchema("golden-packets"));
+        assertEquals(15 + 6 + 27, checkAgainstSchema("golden-packets"));
     }
 
     @SuppressWarnings("unchecked")
