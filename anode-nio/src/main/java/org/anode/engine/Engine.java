@@ -46,9 +46,9 @@ import org.anode.wire.WireException;
  *       cookie is sent back in a PING, and nothing else happens.
  *   <li>The sender is resolved: a full address is looked up (for an unknown one, a key is agreed,
  *       rate-limited; while that budget is under pressure, only for a source that proved its
- *       address, the others get an address cookie, addendum A15); a short id is tried against every peer that has it, the first whose MAC
- *       verifies wins (draft 3.5). No verifying key: dropped, optionally answered with an ERROR
- *       no larger than the packet (DECISIONS 30).
+ *       address, the others get an address cookie, addendum A15); a short id is tried against
+ *       every peer that has it, the first whose MAC verifies wins (draft 3.5). No verifying key:
+ *       dropped, optionally answered with an ERROR no larger than the packet (DECISIONS 30).
  *   <li>The peer is marked as having answered (draft 3.2). If the source is one of its proven
  *       endpoints, that endpoint is refreshed with the packet's hop count (draft 3.1); a peer with
  *       no endpoint yet learns the source as its first. A source that is new for a peer which
@@ -78,10 +78,10 @@ import org.anode.wire.WireException;
  * sender is admitted only if a token is left in its source's bucket and in the node-wide
  * key-agreement budget, and only if the table has room or holds a learned, unpinned peer idle in
  * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}). While less than a
- * quarter of the node-wide budget is left, a direct first contact is served only if its source proved it
- * receives at its address (an echoed {@link AddressCookies address cookie}, an endpoint check, a
- * challenge, or configuration), from a budget of its own; the others are answered with a cookie
- * (addendum A15).
+ * quarter of the node-wide budget is left, a direct first contact is served only if its source
+ * proved it receives at its address (an echoed {@link AddressCookies address cookie}, an endpoint
+ * check, a challenge, or configuration), from a budget of its own; the others are answered with a
+ * cookie (addendum A15).
  */
 public final class Engine {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
