@@ -251,4 +251,31 @@ class EngineCookieTest {
         assertEquals(1, b.stats().cookieReplies());
         assertTrue(tb.last().bytes().length <= emptyPing.length);
     }
+
+    @Test
+    void aSenderThatIgnoresCookiesIsServedOnceThePressureIsOver() throws Exception {
+        pressB();
+        AnodeIdentity old = AnodeIdentity.generate(Zone.DEFAULT);
+        byte[] contact = EngineTest.firstContact(old);
+        b.receive(tb, src(7, 7000), ByteBuffer.wrap(contact));
+        assertNull(b.peer(old.address()), "under pressure: a cookie, which this sender ignores");
+        assertEquals(1, b.stats().cookieReplies());
+        now += EngineTest.SECOND; // the flood stopped; the budget refilled
+        b.receive(tb, src(7, 7000), ByteBuffer.wrap(contact));
+        assertNotNull(b.peer(old.address()), "served as before A15");
+        assertEquals(1, b.stats().cookieReplies());
+    }
+
+    @Test
+    void aConfiguredEndpointCountsAsAProvenSource() throws Exception {
+        AnodeIdentity known = AnodeIdentity.generate(Zone.DEFAULT);
+        InetSocketAddress host = src(8, 8000);
+        b.addPeer(known.address(), tb, host);
+        pressB();
+        AnodeIdentity other = AnodeIdentity.generate(Zone.DEFAULT);
+        b.receive(tb, host, ByteBuffer.wrap(EngineTest.firstContact(other)));
+        assertNotNull(b.peer(other.address()), "another identity at a configured endpoint: no cookie needed");
+        assertEquals(0, b.stats().cookieReplies());
+        assertEquals(1, b.provenSourceCount());
+    }
 }
