@@ -41,11 +41,14 @@ import org.anode.wire.WireException;
  *       with hop count 0 registers its sender at the relay (DECISIONS 33).
  *   <li>A flag 0x04 packet (authentication error response) is only reported to the
  *       {@link Handlers.ErrorHandler}: it never changes any state and is never answered
- *       (draft 3.2, DECISIONS 18).
+ *       (draft 3.2, DECISIONS 18). The one exception is an address cookie reply (addendum A15):
+ *       if it echoes the MAC of a packet this node sent, from that packet's destination, the
+ *       cookie is sent back in a PING, and nothing else happens.
  *   <li>The sender is resolved: a full address is looked up (for an unknown one, a key is agreed,
- *       rate-limited); a short id is tried against every peer that has it, the first whose MAC
- *       verifies wins (draft 3.5). No verifying key: dropped, optionally answered with an ERROR
- *       no larger than the packet (DECISIONS 30).
+ *       rate-limited; while that budget is under pressure, only for a source that proved its
+ *       address, the others get an address cookie, addendum A15); a short id is tried against
+ *       every peer that has it, the first whose MAC verifies wins (draft 3.5). No verifying key:
+ *       dropped, optionally answered with an ERROR no larger than the packet (DECISIONS 30).
  *   <li>The peer is marked as having answered (draft 3.2). If the source is one of its proven
  *       endpoints, that endpoint is refreshed with the packet's hop count (draft 3.1); a peer with
  *       no endpoint yet learns the source as its first. A source that is new for a peer which
@@ -74,7 +77,11 @@ import org.anode.wire.WireException;
  * <p>Peer table (draft 3 sets no bound; ours is {@link EngineConfig#maxPeers()}): an unknown
  * sender is admitted only if a token is left in its source's bucket and in the node-wide
  * key-agreement budget, and only if the table has room or holds a learned, unpinned peer idle in
- * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}).
+ * both directions for the draft 3.2 answer timeout (see {@link Peer#pin()}). While less than a
+ * quarter of the node-wide budget is left, a direct first contact is served only if its source
+ * proved it receives at its address (an echoed {@link AddressCookies address cookie}, an endpoint
+ * check, a challenge, or configuration), from a budget of its own; the others are answered with a
+ * cookie (addendum A15).
  */
 public final class Engine {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -92,6 +99,18 @@ public final class Engine {
     static final long CHECK_RESEND_NANOS = 1_000_000_000L;
     /** Sources remembered by the per-source key-agreement limit. */
     static final int MAX_SOURCES = 4096;
+    /** Addendum A15: sources remembered as proven, and for how long. */
+    static final int MAX_PROVEN_SOURCES = 4096;
+
+    static final long PROVEN_SOURCE_LIFETIME_NANOS = 120_000_000_000L;
+    /** Addendum A15: the arguments of an address cookie reply (code, cookie, echoed MAC field). */
+    static final int COOKIE_REPLY_ARGS = 2 + AddressCookies.LENGTH + Long.BYTES;
+    /** Addendum A15: a PING that carries a cookie has this payload: an 8-byte id, then the cookie. */
+    static final int COOKIE_PING_PAYLOAD = Long.BYTES + AddressCookies.LENGTH;
+    /** Addendum A15: cookie replies are answered at most this often per peer. */
+    static final long COOKIE_PING_INTERVAL_NANOS = 1_000_000_000L;
+    /** Addendum A15: outstanding pings re-sent with one cookie, at most. */
+    static final int MAX_COOKIE_PINGS = 4;
 
     private final AnodeIdentity identity;
     private final AnodeAddress self;
@@ -110,6 +129,15 @@ public final class Engine {
 
     private final TokenBucket errorReplyBudget;
     private final SecureRandom random = new SecureRandom();
+    // ---- Addendum A15: address cookies for first contacts while the key-agreement budget is pressed.
+    private final AddressCookies cookies = new AddressCookies(random);
+    /** Sources that proved they receive at their address (cookie, endpoint check, challenge, configuration). */
+    private final ProvenSources provenSources = new ProvenSources(MAX_PROVEN_SOURCES, PROVEN_SOURCE_LIFETIME_NANOS);
+    /** Key agreements for unknown senders from proven sources while {@link #newPeerBudget} is pressed. */
+    private final TokenBucket provenPeerBudget;
+
+    private final TokenBucket cookieReplyBudget;
+    private final SourceBuckets cookieReplySourceBudget;
     private final Map<Long, PendingPing> pings = new HashMap<>();
     private final Handlers.MessageHandler[] handlers = new Handlers.MessageHandler[256];
     private volatile Handlers.DatagramHandler datagramHandler;
@@ -158,6 +186,9 @@ public final class Engine {
         volatile long endpointChecks;
         volatile long endpointsProven;
         volatile long relayedReceived;
+        volatile long cookieReplies;
+        volatile long cookiesAccepted;
+        volatile long cookiePings;
 
         /** Packets handed to the engine. */
         public long received() {
@@ -241,6 +272,25 @@ public final class Engine {
         public long endpointsProven() {
             return endpointsProven;
         }
+
+        /**
+         * Address cookie replies sent (addendum A15): first contacts answered with a cookie instead
+         * of a key agreement while the budget for unknown senders was under pressure (also counted
+         * in {@link #unknownSenderDropped()}).
+         */
+        public long cookieReplies() {
+            return cookieReplies;
+        }
+
+        /** Valid address cookies received (addendum A15): sources that proved their address. */
+        public long cookiesAccepted() {
+            return cookiesAccepted;
+        }
+
+        /** PINGs sent carrying a cookie, answering another node's cookie reply (addendum A15). */
+        public long cookiePings() {
+            return cookiePings;
+        }
     }
 
     /**
@@ -259,6 +309,19 @@ public final class Engine {
         int perRelay = relayedNewPeerRate(config);
         this.newPeerRelayBudget = new SourceBuckets(perRelay, Math.max(1, perRelay / 4), MAX_SOURCES);
         this.errorReplyBudget = new TokenBucket(config.errorReplyRate(), Math.max(1, config.errorReplyRate() / 4));
+        this.provenPeerBudget = new TokenBucket(config.newPeerRate(), Math.max(1, config.newPeerRate() / 4));
+        int cookieRate = cookieReplyRate(config);
+        this.cookieReplyBudget = new TokenBucket(cookieRate, Math.max(1, cookieRate / 4));
+        this.cookieReplySourceBudget = new SourceBuckets(perSource, Math.max(1, perSource / 4), MAX_SOURCES);
+    }
+
+    /**
+     * Addendum A15: node-wide rate of address cookie replies - far above the key-agreement rate (a
+     * reply costs one HMAC and is never larger than the packet it answers), so a flood from many
+     * sources must be large before a legitimate newcomer misses its cookie.
+     */
+    static int cookieReplyRate(EngineConfig config) {
+        return (int) Math.min(1_000_000, Math.max(1024L, 16L * config.newPeerRate()));
     }
 
     public AnodeAddress address() {
@@ -510,7 +573,8 @@ public final class Engine {
         }
         Peer p = table.findFull(r.buffer(), r.senderOffset());
         if (p == null) {
-            p = admitUnknown(r, via, source, now);
+            // A LAN query is answered by an endpoint check, not a cookie: the usual budgets only.
+            p = admitUnknown(r, via, source, now, false);
         } else if (!verify(p, r)) {
             stats.authFailed++;
             p = null;
@@ -570,6 +634,8 @@ public final class Engine {
             p.markConfigured();
         }
         p.addEndpoint(new PeerEndpoint(via, endpoint, 0, PeerEndpoint.NEVER, true), config.maxEndpointsPerPeer());
+        // Addendum A15: the application vouches for this endpoint.
+        provenSources.prove(endpoint, clock.getAsLong());
         EngineEvents.pathChanged(address, endpoint, 0, EngineEvents.PathChangeKind.CONFIGURED);
         return p;
     }
@@ -721,7 +787,11 @@ public final class Engine {
         }
         if (r.isAuthErrorResponse()) {
             stats.authErrorResponses++;
-            reportUnauthenticated(r, source);
+            if (isCookieReply(r)) {
+                onCookieReply(r, via, source, now);
+            } else {
+                reportUnauthenticated(r, source);
+            }
             return;
         }
         Peer peer = resolveSender(r, via, source, now, hint, hintMac);
@@ -768,7 +838,7 @@ public final class Engine {
                 authFailed(r, via, source, now);
                 return null;
             }
-            return admitUnknown(r, via, source, now);
+            return admitUnknown(r, via, source, now, true);
         }
         long id = r.senderShortId();
         // Draft 3.5: every peer with this short id is a candidate; the MAC decides.
@@ -788,14 +858,41 @@ public final class Engine {
         }
     }
 
-    /** A full sender address not in the table: agree a key (rate-limited), verify, then admit. */
-    private Peer admitUnknown(PacketReader r, Transport via, InetSocketAddress source, long now) {
-        // Per source first, so one source's flood spends its own tokens, not everyone's; a zone
-        // relay this node uses stands for many sources and has a larger bucket (addendum A10).
-        SourceBuckets perSource = r.hopCount() > 0 && isUsedRelay(source) ? newPeerRelayBudget : newPeerSourceBudget;
-        if (!perSource.tryTake(source.getAddress(), now) || !newPeerBudget.tryTake(now)) {
-            stats.unknownSenderDropped++;
-            return null;
+    /**
+     * A full sender address not in the table: agree a key (rate-limited), verify, then admit.
+     *
+     * @param cookiesAllowed whether a direct packet may be answered by an address cookie while the
+     *     budget is under pressure (addendum A15)
+     */
+    private Peer admitUnknown(
+            PacketReader r, Transport via, InetSocketAddress source, long now, boolean cookiesAllowed) {
+        boolean cookieProven = false;
+        if (cookiesAllowed && r.hopCount() == 0 && newPeerBudget.mostlySpent(now)) {
+            // Addendum A15: under pressure, only a source that proved it receives at its address gets
+            // a key agreement, from a budget the unproven flood cannot reach; the others get a
+            // cookie, which costs one HMAC and no state.
+            cookieProven = carriesCookie(r) && cookies.check(source, now, r.buffer(), r.payloadOffset() + Long.BYTES);
+            if (cookieProven) {
+                provenSources.prove(source, now);
+                stats.cookiesAccepted++;
+            } else if (!provenSources.isProven(source, now)) {
+                stats.unknownSenderDropped++;
+                sendCookieReply(r, via, source, now);
+                return null;
+            }
+            if (!newPeerSourceBudget.tryTake(source.getAddress(), now) || !provenPeerBudget.tryTake(now)) {
+                stats.unknownSenderDropped++;
+                return null;
+            }
+        } else {
+            // Per source first, so one source's flood spends its own tokens, not everyone's; a zone
+            // relay this node uses stands for many sources and has a larger bucket (addendum A10).
+            SourceBuckets perSource =
+                    r.hopCount() > 0 && isUsedRelay(source) ? newPeerRelayBudget : newPeerSourceBudget;
+            if (!perSource.tryTake(source.getAddress(), now) || !newPeerBudget.tryTake(now)) {
+                stats.unknownSenderDropped++;
+                return null;
+            }
         }
         if (!table.canAdmitLearned(now)) {
             stats.unknownSenderDropped++;
@@ -825,6 +922,11 @@ public final class Engine {
             return null;
         }
         Peer p = new Peer(a, mac, false);
+        if (cookieProven) {
+            // The cookie came back to this very source: the peer receives at its address (A13).
+            // A source proven earlier is not enough for that, since a blind sender can spoof it.
+            p.markSourceProven();
+        }
         Peer evicted = table.insert(p, now);
         if (evicted == p) {
             stats.unknownSenderDropped++;
@@ -833,6 +935,133 @@ public final class Engine {
         }
         logEviction(evicted);
         return p;
+    }
+
+    // ------------------------------------------------------------------ address cookies (A15)
+
+    /** Whether the packet is a PING whose payload may hold an address cookie after its 8-byte id. */
+    private static boolean carriesCookie(PacketReader r) {
+        return r.messageType() == MessageType.PING && r.payloadLength() == COOKIE_PING_PAYLOAD;
+    }
+
+    /**
+     * Answers a first contact under pressure with an address cookie (addendum A15): ERROR 0x80
+     * under flag 0x04, from our short id to the sender's short id, without a MAC (no key agreed),
+     * carrying the cookie for the packet's source and the packet's MAC field. Rate-limited per
+     * source and node-wide; never larger than the packet it answers (DECISIONS 30).
+     */
+    private void sendCookieReply(PacketReader r, Transport via, InetSocketAddress source, long now) {
+        int size = PacketFormat.MIN_HEADER_LENGTH + COOKIE_REPLY_ARGS;
+        if (size > r.length()
+                || !cookieReplySourceBudget.tryTake(source.getAddress(), now)
+                || !cookieReplyBudget.tryTake(now)) {
+            return;
+        }
+        try {
+            ShortId recipient = r.senderAddress().shortId();
+            ByteBuffer b = loopOut.buf;
+            b.clear();
+            loopOut.writer.begin(
+                    b,
+                    0,
+                    true,
+                    new AddressField.Short(self.shortId()),
+                    new AddressField.Short(recipient),
+                    config.localPeerId(),
+                    r.senderPeerId(),
+                    MessageType.ERROR);
+            b.putShort((short) ErrorCode.ADDRESS_COOKIE.code());
+            cookies.write(source, now, b);
+            b.putLong(r.macField());
+            int len = loopOut.writer.finishWithoutMac();
+            b.flip();
+            // Counted before sending, as PONGs are: the answer can arrive before this returns.
+            stats.cookieReplies++;
+            if (len > r.length() || !via.send(b, source)) {
+                stats.cookieReplies--;
+            }
+        } catch (WireException | IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cookie reply to " + source + " not sent: " + e);
+        }
+    }
+
+    /** An ERROR 0x80 under flag 0x04 with the arguments of addendum A15. */
+    private static boolean isCookieReply(PacketReader r) {
+        return r.messageType() == MessageType.ERROR
+                && r.payloadLength() == COOKIE_REPLY_ARGS
+                && (r.buffer().getShort(r.payloadOffset()) & 0xffff) == ErrorCode.ADDRESS_COOKIE.code();
+    }
+
+    /**
+     * Another node asks this one to prove its address before it agrees a key (addendum A15). The
+     * reply is unauthenticated, so it is used for one thing only (DECISIONS 18 otherwise holds):
+     * if it comes directly from an endpoint of a peer this node is sending to and echoes the MAC
+     * of one of the last full-sender packets sent to that peer, the cookie is sent back in a PING
+     * - one for each outstanding ping to the peer (so they complete), or one of its own. No other
+     * state changes; at most one such answer per peer a second.
+     */
+    private void onCookieReply(PacketReader r, Transport via, InetSocketAddress source, long now) {
+        if (r.hopCount() != 0) {
+            return;
+        }
+        ByteBuffer b = r.buffer();
+        int cookieAt = r.payloadOffset() + 2;
+        long echoed = b.getLong(cookieAt + AddressCookies.LENGTH);
+        boolean full = r.senderIsFull();
+        Peer p = full ? table.findFull(b, r.senderOffset()) : table.withShortId(r.senderShortId());
+        for (; p != null; p = full ? null : p.nextSameShortId) {
+            if (p.hasEndpoint(via, source) && p.takeSentFullMac(echoed)) {
+                if (p.cookiePingAt == SenderForm.NEVER_ANSWERED || now - p.cookiePingAt >= COOKIE_PING_INTERVAL_NANOS) {
+                    p.cookiePingAt = now;
+                    sendCookiePings(p, via, source, b, cookieAt);
+                }
+                return;
+            }
+        }
+        LOG.log(System.Logger.Level.DEBUG, "cookie reply from {0} matches nothing sent: ignored", source);
+    }
+
+    private void sendCookiePings(Peer p, Transport via, InetSocketAddress dest, ByteBuffer cookie, int cookieAt) {
+        int n = 0;
+        for (Map.Entry<Long, PendingPing> e : pings.entrySet()) {
+            if (n == MAX_COOKIE_PINGS) {
+                break;
+            }
+            if (e.getValue().peer == p) {
+                sendCookiePing(p, via, dest, e.getKey(), cookie, cookieAt);
+                n++;
+            }
+        }
+        if (n == 0) {
+            // No ping to complete (the first packet was a DGRAM or an S_OPEN): a PING of its own,
+            // whose PONG matches nothing; the peer's retransmissions find this node known.
+            sendCookiePing(p, via, dest, random.nextLong(), cookie, cookieAt);
+        }
+    }
+
+    private void sendCookiePing(
+            Peer p, Transport via, InetSocketAddress dest, long id, ByteBuffer cookie, int cookieAt) {
+        try {
+            ByteBuffer b =
+                    beginTo(loopOut, p, via, dest, MessageType.PING, 0, via.maxPacketSize(dest), SenderForm.FULL);
+            if (b.remaining() < COOKIE_PING_PAYLOAD) {
+                return;
+            }
+            b.putLong(id);
+            b.put(b.position(), cookie, cookieAt, AddressCookies.LENGTH);
+            b.position(b.position() + AddressCookies.LENGTH);
+            stats.cookiePings++;
+            if (!finish(loopOut)) {
+                stats.cookiePings--;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cookie PING to " + dest + " not sent: " + e);
+        }
+    }
+
+    /** Sources remembered as proven (addendum A15); event loop, for tests of this package. */
+    int provenSourceCount() {
+        return provenSources.size();
     }
 
     private void authFailed(PacketReader r, Transport via, InetSocketAddress source, long now) {
@@ -919,7 +1148,7 @@ public final class Engine {
                 stats.pongsSent++;
                 sendLoopPacket(peer, via, source, MessageType.PONG, b, off, r.payloadLimit());
             }
-            case PONG -> onPong(peer, b, off, r.payloadLength(), now, r.hopCount());
+            case PONG -> onPong(peer, source, b, off, r.payloadLength(), now, r.hopCount());
             case EPC_REQ -> sendLoopPacket(peer, via, source, MessageType.EPC, b, off, r.payloadLimit());
             case EPC -> onEpc(peer, via, source, r.hopCount(), MessageFields.requestId(b, off), now);
             case ERROR -> {
@@ -1068,6 +1297,9 @@ public final class Engine {
     /** An endpoint answered an EPC_REQ sent to it (draft 4.2.5): it becomes a fresh endpoint of the peer. */
     private void adoptProven(Peer peer, Transport via, InetSocketAddress source, int hops, long now) {
         peer.proven(via, source, hops, now, config.maxEndpointsPerPeer());
+        if (hops == 0) {
+            provenSources.prove(source, now);
+        }
         Relay rl = relay;
         if (rl != null && hops == 0) {
             rl.register(peer.address(), peer.remotePeerId(), via, source, now);
@@ -1211,13 +1443,17 @@ public final class Engine {
         }
     }
 
-    private void onPong(Peer peer, ByteBuffer b, int off, int len, long now, int hops) {
-        if (len != Long.BYTES) {
+    private void onPong(Peer peer, InetSocketAddress source, ByteBuffer b, int off, int len, long now, int hops) {
+        // A ping re-sent with an address cookie (A15) comes back with the cookie after its id.
+        if (len != Long.BYTES && len != COOKIE_PING_PAYLOAD) {
             return;
         }
         long id = b.getLong(off);
         if (peer.challenge != 0 && id == peer.challenge) {
             peer.markSourceProven();
+            if (hops == 0) {
+                provenSources.prove(source, now);
+            }
             return;
         }
         PendingPing p = pings.get(id);
@@ -1399,6 +1635,9 @@ public final class Engine {
         }
         synchronized (p) {
             PacketWriter.finishAll(ws, n, p.cmac());
+            for (int i = 0; i < n; i++) {
+                noteFullMac(os[i], p);
+            }
         }
         java.util.Arrays.fill(ws, 0, n, null);
         int sent = 0;
@@ -1420,6 +1659,17 @@ public final class Engine {
         return sent;
     }
 
+    /**
+     * Addendum A15: remembers the MAC of a packet sent with the full sender address, which a cookie
+     * reply must echo. A flag test per packet; caller holds {@code p}'s monitor.
+     */
+    private static void noteFullMac(Outbound o, Peer p) {
+        ByteBuffer b = o.buf;
+        if ((b.get(o.start + PacketFormat.FLAGS) & PacketFormat.FLAG_SENDER_FULL) != 0) {
+            p.noteSentFullMac(b.getLong(o.start + PacketFormat.MAC));
+        }
+    }
+
     /** Per-thread scratch of {@link #finishAll}. */
     private static final ThreadLocal<PacketWriter[]> WRITERS =
             ThreadLocal.withInitial(() -> new PacketWriter[org.anode.crypto.internal.AesCmac.MAX_MANY]);
@@ -1436,6 +1686,7 @@ public final class Engine {
         ByteBuffer b = o.buf;
         synchronized (p) {
             o.writer.finish(p.cmac());
+            noteFullMac(o, p);
         }
         b.flip();
         if (o.transport.send(b, o.destination)) {

@@ -64,6 +64,17 @@ public final class Peer {
     long challengeSentAt = SenderForm.NEVER_ANSWERED;
 
     long firstChallengeAt = SenderForm.NEVER_ANSWERED;
+    /**
+     * Addendum A15: the MACs of the last two packets sent to this peer with the full sender
+     * address (guarded by {@code this}, 0 = none). An address cookie reply must echo one of them,
+     * so only someone who saw such a packet can hand this node a cookie.
+     */
+    private long sentFullMac0;
+
+    private long sentFullMac1;
+    /** When a PING carrying an address cookie last went to this peer (event loop only). */
+    long cookiePingAt = SenderForm.NEVER_ANSWERED;
+
     private volatile int remotePeerId;
     /** Chain of peers sharing a short id or key prefix (event loop only). */
     Peer nextSameShortId;
@@ -160,6 +171,41 @@ public final class Peer {
      */
     boolean failedChallenge(long now, long grace) {
         return !isSourceProven() && firstChallengeAt != SenderForm.NEVER_ANSWERED && now - firstChallengeAt >= grace;
+    }
+
+    /** Notes the MAC of a packet sent with the full sender address; caller holds this monitor (A15). */
+    void noteSentFullMac(long mac) {
+        sentFullMac1 = sentFullMac0;
+        sentFullMac0 = mac;
+    }
+
+    /**
+     * Whether {@code mac} is the MAC of one of the last two full-sender packets sent to this peer;
+     * a match is used up, so one packet can draw at most one answer to a cookie reply (A15).
+     */
+    synchronized boolean takeSentFullMac(long mac) {
+        if (mac == 0) {
+            return false;
+        }
+        if (mac == sentFullMac0) {
+            sentFullMac0 = 0;
+            return true;
+        }
+        if (mac == sentFullMac1) {
+            sentFullMac1 = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether {@code (via, address)} is one of this peer's endpoints. */
+    boolean hasEndpoint(Transport via, InetSocketAddress address) {
+        for (PeerEndpoint e : endpoints) {
+            if (e.is(via, address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** When a packet to this peer was last sent, or {@link SenderForm#NEVER_ANSWERED} if never. */

@@ -22,6 +22,25 @@ final class TokenBucket {
 
     /** Takes one token if available at time {@code now}. */
     boolean tryTake(long now) {
+        refill(now);
+        if (credit >= nanosPerToken) {
+            credit -= nanosPerToken;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Whether less than a quarter of the burst, or less than one token, is left at {@code now}: the
+     * bucket is being spent about as fast as it refills (addendum A15's "pressure"). Never false
+     * when {@link #tryTake} would fail. Takes nothing.
+     */
+    boolean mostlySpent(long now) {
+        refill(now);
+        return credit < Math.max(nanosPerToken, capacityNanos / 4);
+    }
+
+    private void refill(long now) {
         if (!started) {
             started = true;
             last = now;
@@ -31,10 +50,5 @@ final class TokenBucket {
             credit = Math.min(capacityNanos, credit + Math.min(elapsed, capacityNanos));
             last = now;
         }
-        if (credit >= nanosPerToken) {
-            credit -= nanosPerToken;
-            return true;
-        }
-        return false;
     }
 }

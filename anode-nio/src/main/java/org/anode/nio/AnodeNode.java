@@ -139,6 +139,11 @@ public final class AnodeNode implements AutoCloseable {
      * @param forwarded packets this node forwarded as a relay (DECISIONS 34; 0 unless it relays)
      * @param droppedByPolicy packets this node's relay dropped: hop limit, unregistered recipient,
      *     loop, rate limit (details in {@link #relayStatistics()})
+     * @param cookieReplies first contacts answered with an address cookie instead of a key
+     *     agreement, while the budget for unknown senders was under pressure (addendum A15); also in
+     *     {@code unknownSenderDropped}
+     * @param cookiesAccepted valid address cookies received: sources that proved their address (A15)
+     * @param cookiePings PINGs this node sent carrying another node's address cookie (A15)
      */
     public record Statistics(
             long received,
@@ -159,7 +164,10 @@ public final class AnodeNode implements AutoCloseable {
             int peers,
             long relayed,
             long forwarded,
-            long droppedByPolicy) {}
+            long droppedByPolicy,
+            long cookieReplies,
+            long cookiesAccepted,
+            long cookiePings) {}
 
     private AnodeNode(AnodeIdentity identity, AnodeNodeConfig config) throws IOException {
         this.identity = identity;
@@ -711,7 +719,10 @@ public final class AnodeNode implements AutoCloseable {
                 engine.peerCount(),
                 s.relayedReceived(),
                 rl == null ? 0 : rl.stats().forwarded(),
-                rl == null ? 0 : rl.stats().droppedByPolicy());
+                rl == null ? 0 : rl.stats().droppedByPolicy(),
+                s.cookieReplies(),
+                s.cookiesAccepted(),
+                s.cookiePings());
     }
 
     /** Number of peers in the table. */

@@ -63,6 +63,15 @@ public interface AnodeNodeMXBean {
     /** {@return endpoints proven by an endpoint check (draft 4.2.5)} */
     long getEndpointsProven();
 
+    /** {@return first contacts answered with an address cookie (addendum A15)} */
+    long getCookieReplies();
+
+    /** {@return valid address cookies received: sources that proved their address (addendum A15)} */
+    long getCookiesAccepted();
+
+    /** {@return PINGs sent carrying another node's address cookie (addendum A15)} */
+    long getCookiePings();
+
     /** {@return peers in the table} */
     int getPeerCount();
 

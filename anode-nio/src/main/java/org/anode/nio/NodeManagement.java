@@ -199,6 +199,21 @@ final class NodeManagement implements AnodeNodeMXBean {
     }
 
     @Override
+    public long getCookieReplies() {
+        return node.statistics().cookieReplies();
+    }
+
+    @Override
+    public long getCookiesAccepted() {
+        return node.statistics().cookiesAccepted();
+    }
+
+    @Override
+    public long getCookiePings() {
+        return node.statistics().cookiePings();
+    }
+
+    @Override
     public int getPeerCount() {
         return node.peerCount();
     }

@@ -1,6 +1,9 @@
 package org.anode.wire;
 
-/** ERROR message codes (draft 4.2.1). */
+/**
+ * ERROR message codes (draft 4.2.1), and the address cookie reply of addendum A15
+ * (docs/DECISIONS-addenda.md).
+ */
 public enum ErrorCode {
     /** 0x01: message not valid. */
     MESSAGE_NOT_VALID(0x01),
@@ -9,7 +12,13 @@ public enum ErrorCode {
     /** 0x03: relaying and related features not authorised. */
     RELAY_NOT_AUTHORIZED(0x03),
     /** 0x04: relay recipient not reachable. */
-    RELAY_RECIPIENT_UNREACHABLE(0x04);
+    RELAY_RECIPIENT_UNREACHABLE(0x04),
+    /**
+     * 0x80 (addendum A15): "prove your address first" - sent with packet flag 0x04 instead of a
+     * key agreement while a node's budget for unknown senders is under pressure. Arguments: a
+     * 16-byte address cookie, then the 8-byte MAC field of the packet it answers.
+     */
+    ADDRESS_COOKIE(0x80);
 
     private final int code;
 
@@ -33,6 +42,8 @@ public enum ErrorCode {
                 return RELAY_NOT_AUTHORIZED;
             case 0x04:
                 return RELAY_RECIPIENT_UNREACHABLE;
+            case 0x80:
+                return ADDRESS_COOKIE;
             default:
                 return null;
         }
@@ -42,8 +53,8 @@ public enum ErrorCode {
     public static ErrorCode fromCode(int code) throws WireException {
         ErrorCode c = forCode(code);
         if (c == null) {
-            throw new WireException(
-                    "unknown ERROR code 0x" + Integer.toHexString(code) + " (draft 4.2.1 defines 0x01-0x04)");
+            throw new WireException("unknown ERROR code 0x" + Integer.toHexString(code)
+                    + " (draft 4.2.1 defines 0x01-0x04, addendum A15 adds 0x80)");
         }
         return c;
     }
