@@ -13,11 +13,14 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
 import java.nio.channels.SelectionKey;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.anode.engine.Discovery;
@@ -31,7 +34,10 @@ import org.anode.engine.Router;
  * <p><b>Listening.</b> One socket per family on the discovery port (8737 unless configured) of the
  * wildcard address, with SO_REUSEADDR so that several nodes on one host all receive what is
  * broadcast there. What arrives is handed to {@link Discovery#receive} as if it had come in on the
- * node's own socket of that family, which any answer goes out of.
+ * node's own socket of that family, which any answer goes out of. The IPv6 socket joins ff02::1
+ * on every interface it sends to: every interface is in that group, but newer JDKs (25, not 17)
+ * open a DatagramChannel on Linux with IPV6_MULTICAST_ALL off, so it hears only the groups the
+ * socket itself joined.
  *
  * <p><b>Sending.</b> Broadcasts go out of the node's own sockets (an announcement's unspecified
  * endpoint means "the packet's source", draft 4.2.6, so it must be the node's own address and
@@ -66,6 +72,11 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
     private final UdpTransport main4;
     private final UdpTransport main6;
     private final List<DatagramChannel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The IPv6 listening socket, or null; touched on the loop thread only. */
+    private DatagramChannel listen6;
+    /** ff02::1 memberships of {@link #listen6}, by interface name; loop thread only. */
+    private final Map<String, MembershipKey> joined = new HashMap<>();
+
     private final ByteBuffer rx = ByteBuffer.allocate(2048);
     private volatile Set<InetSocketAddress> targets = Set.of();
     private EventLoop.Timer tickTimer;
@@ -134,8 +145,44 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
             listen(StandardProtocolFamily.INET6, new InetSocketAddress(anyAddress(16), port), main6);
         }
         targets = findTargets();
+        joinAllNodes(targets);
         reschedule();
         pollTimer = loop.schedule(INTERFACE_POLL_NANOS, this::pollInterfaces);
+    }
+
+    /**
+     * Keeps the IPv6 listening socket a member of ff02::1 on exactly the interfaces it sends to.
+     * A join that fails (an interface gone meanwhile) is retried at the next poll.
+     */
+    private void joinAllNodes(Set<InetSocketAddress> now) {
+        DatagramChannel ch = listen6;
+        if (ch == null || !ch.isOpen()) {
+            return;
+        }
+        Map<String, NetworkInterface> wanted = new HashMap<>();
+        for (InetSocketAddress t : now) {
+            if (t.getAddress() instanceof Inet6Address a && a.isMulticastAddress() && a.getScopedInterface() != null) {
+                wanted.put(a.getScopedInterface().getName(), a.getScopedInterface());
+            }
+        }
+        joined.entrySet().removeIf(e -> {
+            if (!wanted.containsKey(e.getKey()) || !e.getValue().isValid()) {
+                e.getValue().drop();
+                return true;
+            }
+            return false;
+        });
+        for (Map.Entry<String, NetworkInterface> e : wanted.entrySet()) {
+            if (joined.containsKey(e.getKey())) {
+                continue;
+            }
+            try {
+                InetAddress group = Inet6Address.getByAddress(null, ALL_NODES, e.getValue());
+                joined.put(e.getKey(), ch.join(group, e.getValue()));
+            } catch (IOException | RuntimeException ex) {
+                LOG.log(System.Logger.Level.DEBUG, "ff02::1 not joined on " + e.getKey() + ": " + ex);
+            }
+        }
     }
 
     private void listen(StandardProtocolFamily family, InetSocketAddress bind, UdpTransport main) {
@@ -149,6 +196,9 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
             boolean v6 = family == StandardProtocolFamily.INET6;
             loop.register(ch, SelectionKey.OP_READ, k -> onReadable(c, main, v6));
             channels.add(ch);
+            if (v6) {
+                listen6 = ch;
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.INFO, "LAN discovery not listening on " + bind + ": " + e);
             if (ch != null) {
@@ -233,6 +283,7 @@ public final class LanDiscovery implements Router.Lan, Discovery.Io, AutoCloseab
         Set<InetSocketAddress> old = targets;
         Set<InetSocketAddress> now = findTargets();
         targets = now;
+        joinAllNodes(now);
         if (!old.containsAll(now)) {
             LOG.log(System.Logger.Level.DEBUG, "LAN discovery targets now {0}", now);
             discovery.interfacesChanged(engine.now());
