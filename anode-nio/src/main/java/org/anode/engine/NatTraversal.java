@@ -323,6 +323,33 @@ public final class NatTraversal {
         return stats;
     }
 
+    /**
+     * Runs, once at start, the code the first traversal needs - its messages' encoding and
+     * decoding, the random source, the logger - so that a node contacting a peer right after it
+     * started (a command-line ping, say) does not load and initialise it between the first relayed
+     * packet and the switch. Event loop.
+     */
+    public void prepare() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        Endpoint any = Endpoint.udp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1));
+        Message[] samples = {
+            new Message.Epi(any, MODE_SIMULTANEOUS, new byte[0]),
+            new Message.EpcReq(random.nextInt()),
+            new Message.NetIdReq(random.nextInt(), Endpoint.Unspecified.INSTANCE),
+            new Message.NetId(0, any)
+        };
+        for (Message m : samples) {
+            b.clear();
+            m.writeTo(b);
+            try {
+                Message.decode(m.type().code(), b, 0, b.position());
+            } catch (WireException e) {
+                throw new IllegalStateException("NAT traversal messages do not round-trip", e);
+            }
+        }
+        LOG.isLoggable(System.Logger.Level.DEBUG);
+    }
+
     /** This node's NAT as its NETID answers classify it. */
     public NatType localNat() {
         return localNat;
