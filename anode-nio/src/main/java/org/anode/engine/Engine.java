@@ -444,6 +444,11 @@ public final class Engine {
             logEviction(evicted);
         }
         p.addEndpoint(new PeerEndpoint(via, relayEndpoint, 1, PeerEndpoint.NEVER, false), config.maxEndpointsPerPeer());
+        // ---- NAT traversal hook: the first packet over this relay is about to go (DECISIONS 36).
+        NatTraversal nt = nat;
+        if (nt != null) {
+            nt.relayedPath(p, now);
+        }
         return p;
     }
 

@@ -33,13 +33,17 @@ import org.anode.wire.WireException;
  * (any node may be a zone relay): only to the request's own source, rate-limited, and only
  * for a request that arrived directly (hop count 0).
  *
- * <p><b>EPI</b> (draft 4.2.6): on the first packet a peer sends over a relay (and on every retry)
- * both sides send, over that relay, one EPI per endpoint they may be reached at: the public
- * endpoint with the NAT-T mode of their NAT (0 none, 1 easy, 2 sequential with its step, 3 random
- * with its socket count) and each interface address with mode 0, then the TCP and HTTP endpoints
- * it serves, if any (draft 2.9.2, 2.9.3). A node that receives an authenticated EPI answers with
- * its own (unless it sent them within the last 250 ms) and probes the UDP endpoints named; TCP
- * and HTTP endpoints are only recorded ({@link #carrierEndpoints(AnodeAddress)}, addendum A16).
+ * <p><b>EPI</b> (draft 4.2.6): on the first packet over a relay between two nodes - the sender's
+ * EPIs go out as the engine adds the relayed path, right behind that packet, the receiver's when
+ * it arrives - and on every retry, both sides send, over that relay, one EPI per endpoint they may
+ * be reached at: the public endpoint with the NAT-T mode of their NAT (0 none, 1 easy, 2
+ * sequential with its step, 3 random with its socket count) and each interface address with mode
+ * 0, then the TCP and HTTP endpoints it serves, if any (draft 2.9.2, 2.9.3). A node that does not
+ * know its public endpoint yet asks NETID at once and sends its EPIs again when the answer comes.
+ * A node that receives an authenticated EPI probes the UDP endpoints named and answers with its
+ * own unless it sent them within the last 250 ms; at once, once per batch, if the EPI names an
+ * endpoint it did not have. TCP and HTTP endpoints are only recorded
+ * ({@link #carrierEndpoints(AnodeAddress)}, addendum A16).
  *
  * <p><b>Probing</b> (DECISIONS 36): modes 0 and 1, an EPC_REQ every {@link #PROBE_INTERVAL_NANOS}
  * for up to {@link #PROBE_WINDOW_NANOS}; mode 2 (step s, count k), the same for the next k ports
@@ -94,6 +98,11 @@ public final class NatTraversal {
 
     static final int EPI_SENDS_PER_ROUND = EPI_SCHEDULE_NANOS.length;
     static final long EPI_REPEAT_NANOS = 1_000_000_000L;
+    /**
+     * EPIs of a peer arriving within this of each other are one batch (a node sends its EPIs back
+     * to back): an EPI naming an endpoint not yet known is answered with ours once per batch.
+     */
+    static final long EPI_BATCH_NANOS = 10_000_000L;
     /** A direct path sent to and silent this long is given up. */
     static final long SILENT_NANOS = 3_000_000_000L;
     /** A direct path silent this long while sent to gets a PING (an answer proves it alive). */
@@ -202,7 +211,11 @@ public final class NatTraversal {
             return netIdAnswers;
         }
 
-        /** Nanoseconds from the first relayed packet of a peer to its direct path, last time; -1 if never. */
+        /**
+         * Nanoseconds from the first packet over the relay between this node and a peer (sent or
+         * received; or the loss of the previous direct path) to the proof of its direct path, last
+         * time; -1 if never.
+         */
         public long lastSwitchNanos() {
             return lastSwitchNanos;
         }
@@ -236,12 +249,21 @@ public final class NatTraversal {
     /** Traversal state of one peer. */
     final class Session {
         final Peer peer;
-        final long firstContact;
+        /**
+         * Since when the relay carries this peer's traffic: the first packet over the relay (sent
+         * or received), or the loss of the last direct path. The switch time counts from here.
+         */
+        long relayedSince;
+        /** False while the peer has sent nothing (the session began with our first relayed packet). */
+        boolean contacted;
+
         long lastContact;
         int probeId;
         int previousProbeId;
         long roundStart = Long.MIN_VALUE;
         long lastEpiSent = Long.MIN_VALUE;
+        long lastEpiHeard = Long.MIN_VALUE;
+        boolean batchAnswered;
         int episThisRound;
         long nextAttempt;
         int failures;
@@ -270,7 +292,7 @@ public final class NatTraversal {
 
         Session(Peer peer, long now) {
             this.peer = peer;
-            this.firstContact = now;
+            this.relayedSince = now;
             this.lastContact = now;
         }
 
@@ -291,8 +313,6 @@ public final class NatTraversal {
     private final NetIdClient netId;
     private final Stats stats = new Stats();
     private int manyRunning;
-    private long lastNetIdTick = Long.MIN_VALUE;
-    private static final long NETID_TICK_NANOS = 250_000_000L;
     private volatile NatType localNat = NatType.UNKNOWN;
 
     /** Connects itself to the engine: its hooks and the EPI, NAT_T, NETID_REQ and NETID handlers. */
@@ -317,6 +337,33 @@ public final class NatTraversal {
 
     public Stats stats() {
         return stats;
+    }
+
+    /**
+     * Runs, once at start, the code the first traversal needs - its messages' encoding and
+     * decoding, the random source, the logger - so that a node contacting a peer right after it
+     * started (a command-line ping, say) does not load and initialise it between the first relayed
+     * packet and the switch. Event loop.
+     */
+    public void prepare() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        Endpoint any = Endpoint.udp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1));
+        Message[] samples = {
+            new Message.Epi(any, MODE_SIMULTANEOUS, new byte[0]),
+            new Message.EpcReq(random.nextInt()),
+            new Message.NetIdReq(random.nextInt(), Endpoint.Unspecified.INSTANCE),
+            new Message.NetId(0, any)
+        };
+        for (Message m : samples) {
+            b.clear();
+            m.writeTo(b);
+            try {
+                Message.decode(m.type().code(), b, 0, b.position());
+            } catch (WireException e) {
+                throw new IllegalStateException("NAT traversal messages do not round-trip", e);
+            }
+        }
+        LOG.isLoggable(System.Logger.Level.DEBUG);
     }
 
     /** This node's NAT as its NETID answers classify it. */
@@ -362,6 +409,24 @@ public final class NatTraversal {
 
     // ------------------------------------------------------------------ engine hooks
 
+    /**
+     * The engine gave a peer a relayed path and is about to send it its first packet over the
+     * relay: the round starts now, so this node's EPIs travel right behind that packet and the
+     * peer can probe as soon as it hears from us, a relayed round trip earlier than if we waited
+     * for its answer. A peer that never answers costs one round of EPIs; no further round starts
+     * until it does ({@link #relayedContact}).
+     */
+    void relayedPath(Peer peer, long now) {
+        if (sessions.containsKey(peer)) {
+            return;
+        }
+        Session s = newSession(peer, now);
+        if (s != null) {
+            s.contacted = false;
+            startRound(s, now);
+        }
+    }
+
     /** An authenticated packet of {@code peer} arrived over a relay (hop count above 0). */
     void relayedContact(Peer peer, long now) {
         Session s = sessions.get(peer);
@@ -372,6 +437,18 @@ public final class NatTraversal {
             }
         }
         s.lastContact = now;
+        if (!s.contacted) {
+            // The first word of a peer we started a round for: if our EPIs went long before (it
+            // was not there yet), it needs them again; if that round is over, a new one starts at
+            // once, whatever its backoff, since the peer could not have taken part in it.
+            s.contacted = true;
+            if (!inRound(s, now)) {
+                s.relayedSince = now;
+                s.nextAttempt = now;
+            } else if (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] && s.episThisRound < EPI_SENDS_PER_ROUND) {
+                sendEpis(s, now);
+            }
+        }
         if (s.hasDirect()) {
             // The peer talks over the relay while our direct path is quiet: it no longer has that
             // path (it restarted on another port, or lost the mapping). Start over at once.
@@ -400,6 +477,7 @@ public final class NatTraversal {
             }
         }
         Session s = new Session(peer, now);
+        s.contacted = true;
         s.nextAttempt = now;
         sessions.put(peer, s);
         return s;
@@ -472,7 +550,7 @@ public final class NatTraversal {
         s.failures = 0;
         if (!wasDirect) {
             stats.directPaths++;
-            stats.lastSwitchNanos = now - s.firstContact;
+            stats.lastSwitchNanos = now - s.relayedSince;
             LOG.log(
                     System.Logger.Level.DEBUG,
                     "direct path to {0} at {1} over {2}",
@@ -513,6 +591,11 @@ public final class NatTraversal {
         s.episThisRound++;
         Transport t = via.transport();
         InetSocketAddress pub = netId.publicEndpoint(t);
+        if (pub == null) {
+            // Not known yet (a node that just started): ask the relays now rather than at the next
+            // tick; the answer sends the EPIs again with it (onNetId).
+            netId.tick(now);
+        }
         NatType mine = netId.type(t);
         List<InetSocketAddress> sent = new ArrayList<>(4);
         if (pub != null && probeable(pub)) {
@@ -598,6 +681,11 @@ public final class NatTraversal {
             }
         }
         s.lastContact = now;
+        s.contacted = true;
+        if (s.lastEpiHeard == Long.MIN_VALUE || now - s.lastEpiHeard >= EPI_BATCH_NANOS) {
+            s.batchAnswered = false;
+        }
+        s.lastEpiHeard = now;
         NatType announced = NatType.ofMode(epi.natTMode());
         if (announced != NatType.UNKNOWN
                 && (s.remoteNat == NatType.UNKNOWN || announced.ordinal() > s.remoteNat.ordinal())) {
@@ -615,6 +703,8 @@ public final class NatTraversal {
                     && ep.getPort() != s.directEndpoint.getPort();
             if (moved) {
                 if (!inRound(s, now)) {
+                    // A new process of the peer: its traffic is on the relay from now on.
+                    s.relayedSince = now;
                     startRound(s, now);
                 } else if (now - s.lastEpiSent >= PROBE_INTERVAL_NANOS * 2) {
                     // The peer needs ours to open its NAT toward us.
@@ -645,8 +735,15 @@ public final class NatTraversal {
                 return;
             }
             startRound(s, now);
-        } else if (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] && s.episThisRound < EPI_SENDS_PER_ROUND) {
+        } else if (s.episThisRound < EPI_SENDS_PER_ROUND
+                && (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] || (!isCandidate(s, ep) && !s.batchAnswered))) {
             // The peer's EPI may be its answer to ours, or a new round of its own: ours again, soon.
+            // At once if it names an endpoint we did not have: the peer has news (typically its
+            // public endpoint, which it had not learned when the round began), so it is still
+            // building its side, and ours may have been lost on the way - crossing a relay that
+            // still forwarded to the endpoint of the peer's previous process, say. One answer
+            // per batch of the peer's EPIs.
+            s.batchAnswered = true;
             sendEpis(s, now);
         }
         addCandidate(s, ep, epi.natTMode(), now);
@@ -743,6 +840,15 @@ public final class NatTraversal {
     private NatType localNatOf(Peer peer) {
         PeerEndpoint e = relayedEndpoint(peer);
         return e == null ? localNat : netId.type(e.transport());
+    }
+
+    private static boolean isCandidate(Session s, InetSocketAddress ep) {
+        for (Candidate c : s.candidates) {
+            if (c.endpoint.equals(ep)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void addCandidate(Session s, InetSocketAddress ep, int mode, long now) {
@@ -894,10 +1000,7 @@ public final class NatTraversal {
 
     /** Timers: probes, NETID, liveness, keepalive, retries, expiry. Event loop. */
     public void tick(long now) {
-        if (now - lastNetIdTick >= NETID_TICK_NANOS || lastNetIdTick == Long.MIN_VALUE) {
-            lastNetIdTick = now;
-            netId.tick(now);
-        }
+        netId.tick(now);
         Iterator<Session> it = sessions.values().iterator();
         while (it.hasNext()) {
             Session s = it.next();
@@ -940,6 +1043,7 @@ public final class NatTraversal {
                 s.nextAttempt = now + backoff(s.failures);
             }
             if (s.roundStart == Long.MIN_VALUE
+                    && s.contacted
                     && now - s.nextAttempt >= 0
                     && idleFor(s, now) < SESSION_IDLE_NANOS
                     && relayedEndpoint(s.peer) != null) {
@@ -1066,6 +1170,7 @@ public final class NatTraversal {
         }
         s.directVia = null;
         s.directEndpoint = null;
+        s.relayedSince = now;
         directPeers.remove(s.peer.address());
         s.unansweredSince = Long.MIN_VALUE;
         if (s.failures < 31) {
@@ -1172,13 +1277,14 @@ public final class NatTraversal {
             pending.remove(hit);
             lastAnswered.put(hit, now);
             via = via.underlying(); // a relay link's mapping is its UDP socket's
+            // Read before the answer is recorded: a new public endpoint makes the EPIs go again.
+            InetSocketAddress oldPublic = publicEndpoint(via);
             java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs =
                     seen.computeIfAbsent(via, k -> new java.util.LinkedHashMap<>());
             obs.put(source, ip.toSocketAddress());
             while (obs.size() > 8) {
                 obs.remove(obs.keySet().iterator().next());
             }
-            InetSocketAddress oldPublic = publicEndpoint(via);
             NatType before = types.get(via);
             NatType t = classify(via, obs);
             types.put(via, t);

@@ -59,6 +59,13 @@ final class NodeNatTraversal implements NatTraversal.Environment {
 
     /** Starts the ticks (from any thread). */
     void start() {
+        loop.execute(() -> {
+            // Off the path of the first traversal: the interface lookup (a system call per
+            // interface) and the first use of the traversal's code.
+            interfaces = hostAddresses();
+            interfacesAt = engine.now();
+            nat.prepare();
+        });
         loop.execute(this::tick);
     }
 

@@ -220,7 +220,17 @@ final class NatSim {
         }
     }
 
+    /** Decides which packets the network loses (by sender's socket, destination, bytes); null: none. */
+    interface Loss {
+        boolean lost(InetSocketAddress from, InetSocketAddress to, byte[] packet);
+    }
+
+    Loss loss;
+
     private void route(SimTransport from, InetSocketAddress to, byte[] b) {
+        if (loss != null && loss.lost(from.local, to, b)) {
+            return;
+        }
         InetSocketAddress src = from.local;
         Nat n = from.host.nat;
         if (n != null && n.onLan(to.getAddress())) {

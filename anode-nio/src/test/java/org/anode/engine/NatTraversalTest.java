@@ -94,6 +94,70 @@ class NatTraversalTest {
         assertTrue(a.engine.peer(B.address()).endpoints().length >= 2);
     }
 
+    /**
+     * Issue 12's figure on the simulated network (fake clock, every leg {@link NatSim#LATENCY}, so a
+     * direct RTT is 20 ms and a relayed one-way trip as long): measured from a's first packet over
+     * the relay, a switches within 3 direct RTTs - b's EPIs come back over the relay (2 RTTs), a's
+     * probe and its EPC (1 RTT). Both sides, and nothing waits for a timer tick.
+     */
+    @Test
+    void theSwitchComesWithinThreeDirectRoundTripsOfTheFirstRelayedPacket() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 11);
+        a.engine.ping(a.engine.peer(R.address()), NatSim.ignore());
+        b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
+        sim.runFor(500 * MS);
+        // Off the tick grid, so a timer-driven step would show.
+        sim.runFor(7 * MS);
+        long t0 = sim.now;
+        a.engine.addRelayedPath(B.address(), a.main, RELAY);
+        a.engine.ping(a.engine.peer(B.address()), NatSim.ignore());
+        long rtt = 2 * NatSim.LATENCY;
+        sim.runFor(3 * rtt);
+        assertTrue(a.traversal.isDirect(B.address()), "a direct within 3 RTTs");
+        assertTrue(
+                a.traversal.stats().lastSwitchNanos() <= 3 * rtt,
+                a.traversal.stats().lastSwitchNanos() / MS + " ms");
+        // b proves a's endpoint by the check its probe triggered: half an RTT behind a.
+        sim.runFor(rtt / 2);
+        assertTrue(b.traversal.isDirect(A.address()), "b direct within 3.5 RTTs of a's first relayed packet");
+    }
+
+    /**
+     * A node that has just started does not know its public endpoint when it first sends over the
+     * relay: its first EPIs name only its interface, and it asks NETID at once (not at the next
+     * tick). The allowance over 3 RTTs is that NETID round trip to the relay (one more RTT here),
+     * during which the relay may not yet have proven the new node's endpoint, so the peer's first
+     * EPIs are lost (they are, here): the peer answers the EPIs that name the public endpoint at
+     * once, not at its next scheduled repeat.
+     */
+    @Test
+    void aFreshNodeSwitchesWithinThreeRoundTripsPlusItsNetIdRoundTrip() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 12);
+        List<NatTraversal.RelayRef> relays = List.copyOf(a.relays);
+        a.relays.clear();
+        b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
+        sim.runFor(507 * MS);
+        assertEquals(null, a.traversal.publicEndpoint(a.main));
+        long t0 = sim.now;
+        // The relay forwards b's first EPIs before it has proven a's endpoint (in the lab it sends
+        // them to the endpoint of a's previous process): lost. Relayed packets carry a hop count
+        // above 0 in their first byte.
+        InetSocketAddress aPublic = ep("198.18.0.21", 5000);
+        long lossUntil = t0 + 3 * NatSim.LATENCY + NatSim.LATENCY / 2;
+        sim.loss = (from, to, p) -> from.equals(RELAY) && to.equals(aPublic) && p[0] != 0 && sim.now - lossUntil < 0;
+        a.relays.addAll(relays);
+        a.engine.addRelayedPath(B.address(), a.main, RELAY);
+        a.engine.ping(a.engine.peer(B.address()), NatSim.ignore());
+        long rtt = 2 * NatSim.LATENCY;
+        sim.runFor(4 * rtt);
+        assertTrue(a.traversal.isDirect(B.address()), "a direct within 4 RTTs");
+        assertTrue(
+                a.traversal.stats().lastSwitchNanos() <= 4 * rtt,
+                a.traversal.stats().lastSwitchNanos() / MS + " ms");
+        assertEquals(aPublic, a.traversal.publicEndpoint(a.main));
+        assertTrue(sim.now - t0 >= a.traversal.stats().lastSwitchNanos());
+    }
+
     @Test
     void aPingAfterTheSwitchComesBackDirect() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 2);
