@@ -41,6 +41,13 @@ import org.anode.wire.MessageType;
  * so an answer to our S_OPEN is never mistaken for a new connection to that port. Link ids are
  * random, one more obstacle to blind injection next to the random ISN.
  *
+ * <p>An acceptor's link id needs that uniqueness less than an opener's: the opener keys the
+ * connection by (our link id, its own link id), unique at its end whatever ours is, and nothing we
+ * receive is addressed to an acceptor's link id. So when a connection rebuilt from a stateless
+ * answer (below) finds the link id the MAC chose - and the opener already uses - held by another
+ * connection with that remote, it keeps it, and sits in the table of our link ids under its
+ * demultiplexing key instead (above the 16-bit ids, so no lookup by link id ever finds it).
+ *
  * <h2>Refusal and backlog</h2>
  * An S_OPEN for a port where nothing listens is refused with S_CLOSE reason 01
  * ({@link StreamAcceptor#refuse}), rate-limited, and only when the refusal packet is no larger than
@@ -128,7 +135,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks<L> {
+        /** Every connection with the remote, by our link id (or {@link #sharedKey}); its size is their number. */
         final LongMap<L> byLocal = new LongMap<>();
+
         final LongMap<L> byKey = new LongMap<>();
         /** Accepted connections with this remote still waiting for confirmation (addendum A5). */
         int halfOpen;
@@ -172,6 +181,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         private volatile int remoteLink;
         /** The demultiplexing key, valid once {@link #keyed}; guarded by the endpoint's tables. */
         private int demuxKey;
+        /**
+         * The key of the link in its remote's {@code byLocal} table: the link id, or for a connection
+         * rebuilt under a link id already in use, {@link #sharedKey} of its demultiplexing key.
+         */
+        private long tableKey;
 
         private boolean keyed;
         /** Guarded by the link's guard, as everything below. */
@@ -550,6 +564,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 StreamConnection conn = StreamConnection.connect(
                         config, nowNanos, sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
                 L link = opener.create(conn, local);
+                Link<P> k = link;
+                k.tableKey = local;
                 pl.byLocal.put(local, link);
                 return link;
             } finally {
@@ -581,6 +597,14 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
     private static int key(int remoteLink, int localField) {
         return (remoteLink << 16) | localField;
+    }
+
+    /**
+     * The {@code byLocal} key of a rebuilt connection whose link id another connection holds: above
+     * every link id, and unique per remote as its demultiplexing key is.
+     */
+    private static long sharedKey(int demuxKey) {
+        return 1L << 32 | (demuxKey & 0xFFFFFFFFL);
     }
 
     /**
@@ -704,6 +728,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         k.awaitingListener = listener;
         listener.halfOpenAdded();
         pl.halfOpen++;
+        k.tableKey = local;
         pl.byLocal.put(local, link);
         pl.byKey.put(k.demuxKey, link);
         return link;
@@ -838,9 +863,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
             try {
-                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER
-                        || pl.byLocal.get(local) != null
-                        || pl.byKey.get(key(x, y)) != null) {
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER || pl.byKey.get(key(x, y)) != null) {
                     return null;
                 }
                 StreamConnection conn = StreamConnection.acceptProven(cfg, now, window, openerIsn, flags, ourIsn);
@@ -848,7 +871,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 Link<P> k = link;
                 k.demuxKey = key(x, y);
                 k.keyed = true;
-                pl.byLocal.put(local, link);
+                // The opener already knows our link id from the answer, and the MAC may have picked
+                // one that another connection with this remote holds: the connection is kept under
+                // its demultiplexing key then (see the class comment on demultiplexing).
+                k.tableKey = pl.byLocal.get(local) == null ? local : sharedKey(k.demuxKey);
+                pl.byLocal.put(k.tableKey, link);
                 pl.byKey.put(k.demuxKey, link);
             } finally {
                 dropIfEmpty(remote, pl);
@@ -1051,7 +1078,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         synchronized (tables) {
             PeerLinks<L> pl = peers.get(k.remote);
             if (pl != null) {
-                pl.byLocal.remove(k.localLink, link);
+                pl.byLocal.remove(k.tableKey, link);
                 if (k.keyed) {
                     pl.byKey.remove(k.demuxKey, link);
                 }

@@ -446,6 +446,87 @@ class StreamEndpointTest {
         assertEquals(20 - StreamEndpoint.MAX_HALF_OPEN_PER_PEER, server.ep.statelessAnswers());
     }
 
+    /**
+     * A stateless answer's link id comes from the MAC, so with many connections from one remote it
+     * can be an id another connection with that remote already uses (the birthday bound makes that
+     * about one run in fifty with 50 connections). The opener learned that id from the answer; the
+     * third step must still rebuild the connection, and both must carry their data to the end.
+     */
+    @Test
+    void aProvenOpenWhoseLinkIdIsAlreadyInUseIsStillRebuilt() throws Exception {
+        ArrayDeque<Integer> forced = new ArrayDeque<>();
+        Node client = new Node(A, "a", 27);
+        Node server = new Node(B, "b", 28, forcing(forced, new Random(29)));
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+
+        listener.halfOpen = listener.backlog;
+        TestLink first = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        Sent answer = server.out.take().get(0);
+        int cookieLink = MessageFields.linkId(ByteBuffer.wrap(answer.bytes()), 0);
+        listener.halfOpen = 0;
+
+        // Pressure is over: the next S_OPEN is accepted with state, and its link id is the one the
+        // stateless answer named (ids are 1 + nextInt(0xFFFF)).
+        forced.add(cookieLink - 1);
+        TestLink second = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        assertEquals(1, server.ep.linkCount());
+        assertEquals(cookieLink, server.ep.links().get(0).localLink());
+
+        client.receive(server, answer);
+        assertEquals(cookieLink, first.remoteLink());
+        exchange(client, server);
+        assertTrue(second.connection().isEstablished());
+        assertEquals(cookieLink, second.remoteLink());
+        byte[] one = {1, 1, 1};
+        byte[] two = {2, 2, 2, 2};
+        first.connection().write(ByteBuffer.wrap(one));
+        first.connection().close(now);
+        client.drive(first);
+        second.connection().write(ByteBuffer.wrap(two));
+        second.connection().close(now);
+        client.drive(second);
+        settle(client, server, Duration.ofSeconds(3));
+
+        assertEquals(1, server.ep.provenOpens(), "the third step rebuilt the connection");
+        assertEquals(2, listener.queue.size());
+        List<byte[]> got = new ArrayList<>();
+        for (TestLink s : listener.queue) {
+            assertEquals(cookieLink, s.localLink());
+            got.add(readToEnd(s.connection()));
+        }
+        got.sort(java.util.Comparator.comparingInt(a -> a.length));
+        assertArrayEquals(one, got.get(0));
+        assertArrayEquals(two, got.get(1));
+        assertTrue(first.connection().isOutputClosed(), "the first opener's data and FIN were acknowledged");
+        assertTrue(second.connection().isOutputClosed(), "the second opener's data and FIN were acknowledged");
+    }
+
+    /** Lets the two nodes exchange and run their timers for {@code d} of fake time, in 50 ms steps. */
+    private void settle(Node a, Node b, Duration d) throws WireException {
+        long end = now + d.toNanos();
+        while (now < end) {
+            exchange(a, b);
+            now += Duration.ofMillis(50).toNanos();
+            a.timers(a.ep.links());
+            b.timers(b.ep.links());
+        }
+        exchange(a, b);
+    }
+
+    /** Everything a confirmed connection delivered before end-of-stream; fails if it did not end. */
+    private static byte[] readToEnd(StreamConnection c) throws StreamException {
+        ByteBuffer dst = ByteBuffer.allocate(1024);
+        for (int i = 0; i < 100; i++) {
+            if (c.read(dst) < 0) {
+                return Arrays.copyOf(dst.array(), dst.position());
+            }
+        }
+        throw new AssertionError("no end-of-stream after " + dst.position() + " bytes");
+    }
+
     @Test
     void aFullBacklogDropsTheOpenSilently() throws Exception {
         Node client = new Node(A, "a", 5);
@@ -560,6 +641,22 @@ class StreamEndpointTest {
     }
 
     // ------------------------------------------------------------------ link ids and ports
+
+    /** Hands out the values queued in {@code forced} first, then those of {@code rest}. */
+    private static RandomGenerator forcing(ArrayDeque<Integer> forced, RandomGenerator rest) {
+        return new RandomGenerator() {
+            @Override
+            public long nextLong() {
+                return rest.nextLong();
+            }
+
+            @Override
+            public int nextInt(int bound) {
+                Integer v = forced.poll();
+                return v != null ? v : rest.nextInt(bound);
+            }
+        };
+    }
 
     /** Hands out the given values of {@code nextInt(bound)} in order. */
     private static RandomGenerator scripted(int... values) {
