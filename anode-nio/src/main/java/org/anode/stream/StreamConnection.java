@@ -1065,6 +1065,19 @@ public final class StreamConnection {
     }
 
     /**
+     * An accepted connection still waiting for the opener's acknowledgement of our ISN (addendum
+     * A5) learned that the opener took another answer to its S_OPEN (addendum A12: a stateless
+     * answer to an earlier copy): it ends silently, as at its confirmation timeout - nobody has seen
+     * it, and the opener holds nothing that is ours. Does nothing on any other connection.
+     */
+    public void supersede() {
+        if (active || peerConfirmed || failure != null || terminated) {
+            return;
+        }
+        fail(StreamException.Kind.CLOSED, -1, "the opener took a stateless answer instead", -1, true);
+    }
+
+    /**
      * Abortive close like a TCP RST (DECISIONS 26): S_CLOSE with {@code reason} (1..3) is sent once
      * on the next {@link #transmit} and the connection fails at once.
      */

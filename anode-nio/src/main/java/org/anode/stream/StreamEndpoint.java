@@ -103,6 +103,13 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     public static final int DELIVERED = 1;
     /** {@link #deliver}: the connection took the message and its connect completed with it. */
     public static final int CONNECTED = 2;
+    /**
+     * {@link #deliver}: the message was the proven third step of a stateless open (addendum A12) and
+     * reached a half-open connection that an earlier copy of the same S_OPEN left, which gave way;
+     * the glue lets it retire ({@link #progress} and {@link #retire}) and then hands the message to
+     * {@link #unmatched}, which rebuilds the connection the opener holds.
+     */
+    public static final int SUPERSEDED = 3;
 
     private static final long REFUSAL_COST = 1_000_000_000L / REFUSALS_PER_SECOND;
     private static final long REFUSAL_BURST = REFUSAL_COST * Math.max(1, REFUSALS_PER_SECOND / 4);
@@ -812,6 +819,35 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         }
         // The packet layer checked the message's structure (MessageFields.check): the ranges and
         // the sequence number are there.
+        int flags = provenFlags(remote, b, off, now);
+        if (flags < 0) {
+            return null;
+        }
+        return rebuild(
+                remote,
+                from,
+                listener,
+                x,
+                y,
+                MessageFields.window(b, off),
+                MessageFields.sDackSequence(b, off),
+                flags,
+                cookieIsn(),
+                cookieLink(),
+                now);
+    }
+
+    /**
+     * Whether the S_DACK {@code b[off, ...)} is the third step of a stateless open (addendum A12):
+     * its ranges acknowledge the ISN our MAC gives for the current or the previous slot. Returns
+     * the opener's flags the match was for, with {@link #cookieOut} holding the MAC, or -1.
+     * Receiving thread only.
+     */
+    private int provenFlags(AnodeAddress remote, ByteBuffer b, int off, long now) {
+        int x = MessageFields.linkId(b, off);
+        int y = MessageFields.destinationPort(b, off);
+        // The packet layer checked the message's structure (MessageFields.check): the ranges and
+        // the sequence number are there.
         int n = MessageFields.sDackRangeCount(b, off);
         int rangesOff = MessageFields.sDackRangesOffset(off);
         int openerIsn = MessageFields.sDackSequence(b, off);
@@ -822,23 +858,12 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 int ourIsn = cookieIsn();
                 for (int i = 0, p = rangesOff; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
                     if (MessageFields.ackFirst(b, p) == ourIsn && MessageFields.ackCount(b, p) == 1) {
-                        return rebuild(
-                                remote,
-                                from,
-                                listener,
-                                x,
-                                y,
-                                MessageFields.window(b, off),
-                                openerIsn,
-                                flags,
-                                ourIsn,
-                                cookieLink(),
-                                now);
+                        return flags;
                     }
                 }
             }
         }
-        return null;
+        return -1;
     }
 
     private L rebuild(
@@ -923,8 +948,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      * Feeds the stream message {@code b[off, limit)} into {@code link}'s connection (link guard
      * held; the receiving thread). {@code b}'s position and limit are restored.
      *
-     * @return {@link #IGNORED}, {@link #DELIVERED} or {@link #CONNECTED} (the glue wakes the
-     *     connecting thread at once rather than after the batch's acknowledgement goes out)
+     * @return {@link #IGNORED}, {@link #DELIVERED}, {@link #CONNECTED} (the glue wakes the
+     *     connecting thread at once rather than after the batch's acknowledgement goes out) or
+     *     {@link #SUPERSEDED}
      */
     public int deliver(L link, MessageType type, ByteBuffer b, int off, int limit, long nowNanos) {
         Link<P> k = link;
@@ -985,6 +1011,17 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 c.onAck(nowNanos, MessageFields.window(b, off), ranges);
             }
             case S_DACK -> {
+                if (k.awaitingListener != null
+                        && !c.isPeerConfirmed()
+                        && MessageFields.sDackSequence(b, off) == c.peerIsn()
+                        && provenFlags(k.remote, b, off, nowNanos) >= 0) {
+                    // Addendum A12: the opener repeated its S_OPEN while our stateless answer to it
+                    // was on its way, the copy found no pressure and got this connection, and the
+                    // opener took the stateless answer. It can never confirm this connection, whose
+                    // key the rebuilt one needs: this one gives way at once.
+                    c.supersede();
+                    return SUPERSEDED;
+                }
                 AckRanges ranges = rxRanges;
                 ranges.clear();
                 int n = MessageFields.sDackRangeCount(b, off);

@@ -236,15 +236,19 @@ class StreamEndpointTest {
             MessageFields.validate(s.type().code(), b, 0, b.limit());
             int packetLength = (s.fullSender() ? FULL_HEADER : from.headerLength) + b.limit();
             TestLink l = ep.route(from.self, s.type(), b, 0);
-            if (l == null) {
-                TestLink fresh = ep.unmatched(from.self, from.name, s.type(), packetLength, b, 0, now, enc);
-                if (fresh != null) {
-                    drive(fresh);
+            if (l != null) {
+                int result = ep.deliver(l, s.type(), b, 0, b.limit(), now);
+                if (result != StreamEndpoint.IGNORED) {
+                    drive(l);
                 }
-                return;
+                if (result != StreamEndpoint.SUPERSEDED) {
+                    return;
+                }
+                assertTrue(l.isRetired(), "a superseded connection retires at once");
             }
-            if (ep.deliver(l, s.type(), b, 0, b.limit(), now) != StreamEndpoint.IGNORED) {
-                drive(l);
+            TestLink fresh = ep.unmatched(from.self, from.name, s.type(), packetLength, b, 0, now, enc);
+            if (fresh != null) {
+                drive(fresh);
             }
         }
 
@@ -502,6 +506,55 @@ class StreamEndpointTest {
         assertArrayEquals(two, got.get(1));
         assertTrue(first.connection().isOutputClosed(), "the first opener's data and FIN were acknowledged");
         assertTrue(second.connection().isOutputClosed(), "the second opener's data and FIN were acknowledged");
+    }
+
+    /**
+     * The opener's S_OPEN is answered statelessly, but the answer is late, so the opener repeats its
+     * S_OPEN; pressure is over by then and the copy is accepted with state. The opener takes the
+     * stateless answer, which arrived first: its third step reaches the half-open connection, which
+     * it can never confirm. That connection must give way at once - not at its confirmation timeout,
+     * with the opener's data and FIN waiting until then.
+     */
+    @Test
+    void aProvenThirdStepReplacesTheHalfOpenConnectionOfARepeatedOpen() throws Exception {
+        Node client = new Node(A, "a", 31);
+        Node server = new Node(B, "b", 32);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+
+        listener.halfOpen = listener.backlog;
+        TestLink c = client.connect(server, 80);
+        Sent open = client.out.take().get(0);
+        server.receive(client, open);
+        Sent stateless = server.out.take().get(0);
+        listener.halfOpen = 0;
+
+        now += Duration.ofSeconds(1).toNanos();
+        client.timers(client.ep.links());
+        Sent repeated = client.out.take().get(0);
+        assertEquals(MessageType.S_OPEN, repeated.type());
+        server.receive(client, repeated);
+        assertEquals(1, listener.halfOpen, "the repeated S_OPEN is accepted with state");
+        Sent stateful = server.out.take().get(0);
+
+        client.receive(server, stateless);
+        assertEquals(
+                MessageFields.linkId(ByteBuffer.wrap(stateless.bytes()), 0),
+                c.remoteLink(),
+                "the opener took the stateless answer");
+        client.receive(server, stateful);
+        byte[] payload = {7, 7, 7, 7, 7};
+        c.connection().write(ByteBuffer.wrap(payload));
+        c.connection().close(now);
+        client.drive(c);
+        settle(client, server, Duration.ofSeconds(2));
+
+        assertEquals(0, listener.halfOpen, "the half-open connection gave way");
+        assertEquals(1, server.ep.provenOpens());
+        assertEquals(1, listener.queue.size());
+        assertArrayEquals(payload, readToEnd(listener.queue.peek().connection()));
+        assertTrue(c.connection().isOutputClosed(), "the opener's data and FIN were acknowledged");
+        assertEquals(1, server.ep.linkCount());
     }
 
     /** Lets the two nodes exchange and run their timers for {@code d} of fake time, in 50 ms steps. */
