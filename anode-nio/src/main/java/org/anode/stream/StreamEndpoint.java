@@ -71,6 +71,11 @@ import org.anode.wire.MessageType;
  * half-open entries do not count against that queue. A flood of S_OPENs, from one peer or from many
  * identities, therefore fills nothing that a legitimate opener needs.
  *
+ * <p>An opener whose stateless answer is late repeats its S_OPEN, and once the pressure is over the
+ * copy gets a half-open connection with the same key. If the opener took the stateless answer, its
+ * third step reaches that half-open connection, which it can never confirm: the connection gives way
+ * at once ({@link #SUPERSEDED}) and the third step rebuilds the one the opener holds.
+ *
  * <h2>Threading</h2>
  * The tables are guarded by the endpoint's own monitor, held only for lookups and updates; the
  * listening ports are an atomic array. Everything about one connection ({@link #deliver},

@@ -453,7 +453,7 @@ class StreamEndpointTest {
     /**
      * A stateless answer's link id comes from the MAC, so with many connections from one remote it
      * can be an id another connection with that remote already uses (the birthday bound makes that
-     * about one run in fifty with 50 connections). The opener learned that id from the answer; the
+     * common with dozens of connections). The opener learned that id from the answer; the
      * third step must still rebuild the connection, and both must carry their data to the end.
      */
     @Test
