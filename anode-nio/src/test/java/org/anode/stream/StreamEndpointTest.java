@@ -557,6 +557,64 @@ class StreamEndpointTest {
         assertEquals(1, server.ep.linkCount());
     }
 
+    /**
+     * The opener writes and closes right behind its third step, as the Netty suite's clients do, and
+     * the third step is lost twice, with everything sent behind it: until the acceptor rebuilds the
+     * connection, all of it reaches no connection and is dropped. Once the acceptor answers the
+     * repetition that got through, the opener sends its data and FIN again at once, rather than when
+     * its retransmission timeout, backed off meanwhile, expires.
+     */
+    @Test
+    void dataBehindALostThirdStepGoesAgainAsSoonAsTheAcceptorHoldsTheConnection() throws Exception {
+        Node client = new Node(A, "a", 33);
+        Node server = new Node(B, "b", 34);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+        listener.halfOpen = listener.backlog;
+        TestLink c = client.connect(server, 80);
+        long rtt = Duration.ofMillis(40).toNanos();
+        now += rtt / 2;
+        server.receive(client, client.out.take().get(0));
+        now += rtt / 2;
+        client.receive(server, server.out.take().get(0));
+        byte[] payload = {9, 8, 7};
+        c.connection().write(ByteBuffer.wrap(payload));
+        c.connection().close(now);
+        client.drive(c);
+        List<MessageType> lost = new ArrayList<>();
+        int thirdSteps = 0;
+        long step = Duration.ofMillis(10).toNanos();
+        // The network drops everything the opener sends until its third step went out three times.
+        while (thirdSteps < 3) {
+            for (Sent s : client.out.take()) {
+                lost.add(s.type());
+                if (s.type() == MessageType.S_DACK) {
+                    thirdSteps++;
+                    if (thirdSteps == 3) {
+                        server.receive(client, s);
+                    }
+                }
+            }
+            if (thirdSteps < 3) {
+                now += step;
+                client.timers(client.ep.links());
+            }
+        }
+        assertTrue(lost.contains(MessageType.S_DATA) && lost.contains(MessageType.S_CLOSE), "lost: " + lost);
+        assertEquals(1, server.ep.provenOpens(), "the third repetition rebuilt the connection");
+        // From here on nothing is lost: one round trip brings the acceptor's acknowledgement, and
+        // the data and FIN follow within a few more, with no further timeout.
+        for (int i = 0; i < 4; i++) {
+            exchange(client, server);
+            now += rtt;
+            client.timers(client.ep.links());
+            server.timers(server.ep.links());
+        }
+        exchange(client, server);
+        assertArrayEquals(payload, readToEnd(listener.queue.peek().connection()));
+        assertTrue(c.connection().isOutputClosed(), "the opener's data and FIN were acknowledged");
+    }
+
     /** Lets the two nodes exchange and run their timers for {@code d} of fake time, in 50 ms steps. */
     private void settle(Node a, Node b, Duration d) throws WireException {
         long end = now + d.toNanos();
