@@ -822,8 +822,6 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         if (listener == null || !listener.isOpen()) {
             return null;
         }
-        // The packet layer checked the message's structure (MessageFields.check): the ranges and
-        // the sequence number are there.
         int flags = provenFlags(remote, b, off, now);
         if (flags < 0) {
             return null;
