@@ -650,34 +650,44 @@ final class StreamLayer implements AnodeNodeStreams {
             int packetLength,
             long now) {
         StreamLink link = endpoint.route(remote, type, b, off);
-        if (link == null) {
-            StreamLink fresh;
-            PacketSink sink = loopSink.use(this);
-            // A refusal or an acceptance goes to the device that sent the S_OPEN (draft 3.4).
-            sink.peerId = from == null ? 0 : rxPeerId;
-            try {
-                fresh = endpoint.unmatched(remote, from, type, packetLength, b, off, now, sink.encoder);
-            } finally {
-                sink.release();
-            }
-            if (fresh != null) {
-                if (from != null) {
-                    fresh.remotePeerId = rxPeerId;
-                }
-                fresh.lock.lock();
-                try {
-                    afterInput(fresh, now);
-                } finally {
-                    fresh.lock.unlock();
-                }
-            }
+        if (link != null && deliver(link, from, type, b, off, limit, now) != StreamEndpoint.SUPERSEDED) {
             return;
         }
+        StreamLink fresh;
+        PacketSink sink = loopSink.use(this);
+        // A refusal or an acceptance goes to the device that sent the S_OPEN (draft 3.4).
+        sink.peerId = from == null ? 0 : rxPeerId;
+        try {
+            fresh = endpoint.unmatched(remote, from, type, packetLength, b, off, now, sink.encoder);
+        } finally {
+            sink.release();
+        }
+        if (fresh != null) {
+            if (from != null) {
+                fresh.remotePeerId = rxPeerId;
+            }
+            fresh.lock.lock();
+            try {
+                afterInput(fresh, now);
+            } finally {
+                fresh.lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Feeds a message into the connection it was routed to (event loop). A half-open connection
+     * that gave way to a proven stateless open ({@link StreamEndpoint#SUPERSEDED}) retires here at
+     * once, and the caller then hands the message to {@link StreamEndpoint#unmatched}.
+     */
+    private int deliver(StreamLink link, Peer from, MessageType type, ByteBuffer b, int off, int limit, long now) {
         int result;
         link.lock.lock();
         try {
             result = endpoint.deliver(link, type, b, off, limit, now);
-            if (result == StreamEndpoint.CONNECTED) {
+            if (result == StreamEndpoint.SUPERSEDED) {
+                afterInput(link, now);
+            } else if (result == StreamEndpoint.CONNECTED) {
                 if (link.remotePeerId == 0 && from != null) {
                     // The opener's connection stays with the device that accepted it (DECISIONS 41).
                     link.remotePeerId = rxPeerId;
@@ -690,9 +700,10 @@ final class StreamLayer implements AnodeNodeStreams {
         } finally {
             link.lock.unlock();
         }
-        if (result != StreamEndpoint.IGNORED) {
+        if (result != StreamEndpoint.IGNORED && result != StreamEndpoint.SUPERSEDED) {
             markDirty(link);
         }
+        return result;
     }
 
     /**

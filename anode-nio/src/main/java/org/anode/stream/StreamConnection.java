@@ -156,6 +156,8 @@ public final class StreamConnection {
      * it since: the third step is an S_DACK carrying our ISN, repeated on the OPEN_RETX timer.
      */
     private boolean statelessPeer;
+    /** Opener: repetitions of the stateless third step sent so far (addendum A12). */
+    private int thirdStepRepeats;
 
     /** Size at which send and receive rings start; they double on demand up to SO_SNDBUF / SO_RCVBUF. */
     static final int INITIAL_RING = SendBuffer.INITIAL_RING;
@@ -365,7 +367,7 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
-        statelessHeard();
+        statelessHeard(nowNanos);
         int len = payload.remaining();
         if (len > MAX_PACKET_PAYLOAD) {
             return;
@@ -421,7 +423,6 @@ public final class StreamConnection {
         if (failure != null || terminated || !established) {
             return;
         }
-        statelessHeard();
         heard(nowNanos);
         long before = peerWindow;
         peerWindow = (windowUnits & 0xFFFFL) * 1024;
@@ -437,13 +438,25 @@ public final class StreamConnection {
             confirm(nowNanos);
         }
         processAck(nowNanos, ranges);
+        statelessHeard(nowNanos);
     }
 
-    /** Something other than its S_OPEN came from a stateless acceptor: it holds our connection. */
-    private void statelessHeard() {
+    /**
+     * Something other than its S_OPEN came from a stateless acceptor: it holds our connection. If
+     * the third step had to be repeated, the acceptor built the connection from a repetition, and
+     * what we sent after the first copy - the data and FIN of an application that wrote at once -
+     * found no connection and was dropped: it goes again now (a retransmission timeout at once,
+     * with the backoff the dropped packets earned forgotten), not when the backed-off timer expires.
+     * An acknowledgement is processed first, so only what it leaves unacknowledged goes again.
+     */
+    private void statelessHeard(long nowNanos) {
         if (statelessPeer) {
             statelessPeer = false;
             timers.cancel(TimerTable.OPEN_RETX);
+            if (thirdStepRepeats > 0 && !snd.allAcked()) {
+                rtt.resetBackoff();
+                timers.set(TimerTable.RTO, nowNanos);
+            }
         }
     }
 
@@ -509,7 +522,7 @@ public final class StreamConnection {
             return;
         }
         heard(nowNanos);
-        statelessHeard();
+        statelessHeard(nowNanos);
         if (!peerConfirmed) {
             openPending = true;
         }
@@ -558,10 +571,11 @@ public final class StreamConnection {
         ack.onTimer(nowNanos);
         if (statelessPeer && timers.expired(TimerTable.OPEN_RETX, nowNanos)) {
             isnAckDue = true;
-            openTransmissions++;
+            thirdStepRepeats++;
+            // Doubling from the base timeout, as the data behind it does, so that the step which
+            // lets that data in is not left behind by it.
             timers.set(
-                    TimerTable.OPEN_RETX,
-                    nowNanos + Math.min(rtt.baseRto() << Math.min(openTransmissions, 20), maxRto));
+                    TimerTable.OPEN_RETX, nowNanos + Math.min(rtt.baseRto() << Math.min(thirdStepRepeats, 20), maxRto));
         }
         if (timers.expired(TimerTable.RTO, nowNanos)) {
             onRetransmissionTimeout(nowNanos);
@@ -1062,6 +1076,19 @@ public final class StreamConnection {
         discardInput = true;
         rcv.discardReadable();
         checkClosed(nowNanos);
+    }
+
+    /**
+     * An accepted connection still waiting for the opener's acknowledgement of our ISN (addendum
+     * A5) learned that the opener took another answer to its S_OPEN (addendum A12: a stateless
+     * answer to an earlier copy): it ends silently, as at its confirmation timeout - nobody has seen
+     * it, and the opener holds nothing that is ours. Does nothing on any other connection.
+     */
+    public void supersede() {
+        if (active || peerConfirmed || failure != null || terminated) {
+            return;
+        }
+        fail(StreamException.Kind.CLOSED, -1, "the opener took a stateless answer instead", -1, true);
     }
 
     /**

@@ -41,6 +41,13 @@ import org.anode.wire.MessageType;
  * so an answer to our S_OPEN is never mistaken for a new connection to that port. Link ids are
  * random, one more obstacle to blind injection next to the random ISN.
  *
+ * <p>An acceptor's link id needs that uniqueness less than an opener's: the opener keys the
+ * connection by (our link id, its own link id), unique at its end whatever ours is, and nothing we
+ * receive is addressed to an acceptor's link id. So when a connection rebuilt from a stateless
+ * answer (below) finds the link id the MAC chose - and the opener already uses - held by another
+ * connection with that remote, it keeps it, and sits in the table of our link ids under its
+ * demultiplexing key instead (above the 16-bit ids, so no lookup by link id ever finds it).
+ *
  * <h2>Refusal and backlog</h2>
  * An S_OPEN for a port where nothing listens is refused with S_CLOSE reason 01
  * ({@link StreamAcceptor#refuse}), rate-limited, and only when the refusal packet is no larger than
@@ -63,6 +70,11 @@ import org.anode.wire.MessageType;
  * and the connection is rebuilt, established and confirmed, and queued for accept() directly -
  * half-open entries do not count against that queue. A flood of S_OPENs, from one peer or from many
  * identities, therefore fills nothing that a legitimate opener needs.
+ *
+ * <p>An opener whose stateless answer is late repeats its S_OPEN, and once the pressure is over the
+ * copy gets a half-open connection with the same key. If the opener took the stateless answer, its
+ * third step reaches that half-open connection, which it can never confirm: the connection gives way
+ * at once ({@link #SUPERSEDED}) and the third step rebuilds the one the opener holds.
  *
  * <h2>Threading</h2>
  * The tables are guarded by the endpoint's own monitor, held only for lookups and updates; the
@@ -96,6 +108,13 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
     public static final int DELIVERED = 1;
     /** {@link #deliver}: the connection took the message and its connect completed with it. */
     public static final int CONNECTED = 2;
+    /**
+     * {@link #deliver}: the message was the proven third step of a stateless open (addendum A12) and
+     * reached a half-open connection that an earlier copy of the same S_OPEN left, which gave way;
+     * the glue lets it retire ({@link #progress} and {@link #retire}) and then hands the message to
+     * {@link #unmatched}, which rebuilds the connection the opener holds.
+     */
+    public static final int SUPERSEDED = 3;
 
     private static final long REFUSAL_COST = 1_000_000_000L / REFUSALS_PER_SECOND;
     private static final long REFUSAL_BURST = REFUSAL_COST * Math.max(1, REFUSALS_PER_SECOND / 4);
@@ -128,7 +147,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
     /** The connections with one remote address (DECISIONS 23); guarded by {@link #tables}. */
     private static final class PeerLinks<L> {
+        /** Every connection with the remote, by our link id (or {@link #sharedKey}); its size is their number. */
         final LongMap<L> byLocal = new LongMap<>();
+
         final LongMap<L> byKey = new LongMap<>();
         /** Accepted connections with this remote still waiting for confirmation (addendum A5). */
         int halfOpen;
@@ -172,6 +193,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         private volatile int remoteLink;
         /** The demultiplexing key, valid once {@link #keyed}; guarded by the endpoint's tables. */
         private int demuxKey;
+        /**
+         * The key of the link in its remote's {@code byLocal} table: the link id, or for a connection
+         * rebuilt under a link id already in use, {@link #sharedKey} of its demultiplexing key.
+         */
+        private long tableKey;
 
         private boolean keyed;
         /** Guarded by the link's guard, as everything below. */
@@ -550,6 +576,8 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 StreamConnection conn = StreamConnection.connect(
                         config, nowNanos, sourcePort != 0 ? StreamConnection.FLAG_SOURCE_PORT : 0);
                 L link = opener.create(conn, local);
+                Link<P> k = link;
+                k.tableKey = local;
                 pl.byLocal.put(local, link);
                 return link;
             } finally {
@@ -581,6 +609,14 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
 
     private static int key(int remoteLink, int localField) {
         return (remoteLink << 16) | localField;
+    }
+
+    /**
+     * The {@code byLocal} key of a rebuilt connection whose link id another connection holds: above
+     * every link id, and unique per remote as its demultiplexing key is.
+     */
+    private static long sharedKey(int demuxKey) {
+        return 1L << 32 | (demuxKey & 0xFFFFFFFFL);
     }
 
     /**
@@ -704,6 +740,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         k.awaitingListener = listener;
         listener.halfOpenAdded();
         pl.halfOpen++;
+        k.tableKey = local;
         pl.byLocal.put(local, link);
         pl.byKey.put(k.demuxKey, link);
         return link;
@@ -785,6 +822,33 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         if (listener == null || !listener.isOpen()) {
             return null;
         }
+        int flags = provenFlags(remote, b, off, now);
+        if (flags < 0) {
+            return null;
+        }
+        return rebuild(
+                remote,
+                from,
+                listener,
+                x,
+                y,
+                MessageFields.window(b, off),
+                MessageFields.sDackSequence(b, off),
+                flags,
+                cookieIsn(),
+                cookieLink(),
+                now);
+    }
+
+    /**
+     * Whether the S_DACK {@code b[off, ...)} is the third step of a stateless open (addendum A12):
+     * its ranges acknowledge the ISN our MAC gives for the current or the previous slot. Returns
+     * the opener's flags the match was for, with {@link #cookieOut} holding the MAC, or -1.
+     * Receiving thread only.
+     */
+    private int provenFlags(AnodeAddress remote, ByteBuffer b, int off, long now) {
+        int x = MessageFields.linkId(b, off);
+        int y = MessageFields.destinationPort(b, off);
         // The packet layer checked the message's structure (MessageFields.check): the ranges and
         // the sequence number are there.
         int n = MessageFields.sDackRangeCount(b, off);
@@ -797,23 +861,12 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 int ourIsn = cookieIsn();
                 for (int i = 0, p = rangesOff; i < n; i++, p += MessageFields.ACK_RANGE_LENGTH) {
                     if (MessageFields.ackFirst(b, p) == ourIsn && MessageFields.ackCount(b, p) == 1) {
-                        return rebuild(
-                                remote,
-                                from,
-                                listener,
-                                x,
-                                y,
-                                MessageFields.window(b, off),
-                                openerIsn,
-                                flags,
-                                ourIsn,
-                                cookieLink(),
-                                now);
+                        return flags;
                     }
                 }
             }
         }
-        return null;
+        return -1;
     }
 
     private L rebuild(
@@ -838,9 +891,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         synchronized (tables) {
             PeerLinks<L> pl = peers.computeIfAbsent(remote, a -> new PeerLinks<>());
             try {
-                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER
-                        || pl.byLocal.get(local) != null
-                        || pl.byKey.get(key(x, y)) != null) {
+                if (pl.byLocal.size() >= MAX_LINKS_PER_PEER || pl.byKey.get(key(x, y)) != null) {
                     return null;
                 }
                 StreamConnection conn = StreamConnection.acceptProven(cfg, now, window, openerIsn, flags, ourIsn);
@@ -848,7 +899,11 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 Link<P> k = link;
                 k.demuxKey = key(x, y);
                 k.keyed = true;
-                pl.byLocal.put(local, link);
+                // The opener already knows our link id from the answer, and the MAC may have picked
+                // one that another connection with this remote holds: the connection is kept under
+                // its demultiplexing key then (see the class comment on demultiplexing).
+                k.tableKey = pl.byLocal.get(local) == null ? local : sharedKey(k.demuxKey);
+                pl.byLocal.put(k.tableKey, link);
                 pl.byKey.put(k.demuxKey, link);
             } finally {
                 dropIfEmpty(remote, pl);
@@ -896,8 +951,9 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
      * Feeds the stream message {@code b[off, limit)} into {@code link}'s connection (link guard
      * held; the receiving thread). {@code b}'s position and limit are restored.
      *
-     * @return {@link #IGNORED}, {@link #DELIVERED} or {@link #CONNECTED} (the glue wakes the
-     *     connecting thread at once rather than after the batch's acknowledgement goes out)
+     * @return {@link #IGNORED}, {@link #DELIVERED}, {@link #CONNECTED} (the glue wakes the
+     *     connecting thread at once rather than after the batch's acknowledgement goes out) or
+     *     {@link #SUPERSEDED}
      */
     public int deliver(L link, MessageType type, ByteBuffer b, int off, int limit, long nowNanos) {
         Link<P> k = link;
@@ -958,6 +1014,17 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
                 c.onAck(nowNanos, MessageFields.window(b, off), ranges);
             }
             case S_DACK -> {
+                if (k.awaitingListener != null
+                        && !c.isPeerConfirmed()
+                        && MessageFields.sDackSequence(b, off) == c.peerIsn()
+                        && provenFlags(k.remote, b, off, nowNanos) >= 0) {
+                    // Addendum A12: the opener repeated its S_OPEN while our stateless answer to it
+                    // was on its way, the copy found no pressure and got this connection, and the
+                    // opener took the stateless answer. It can never confirm this connection, whose
+                    // key the rebuilt one needs: this one gives way at once.
+                    c.supersede();
+                    return SUPERSEDED;
+                }
                 AckRanges ranges = rxRanges;
                 ranges.clear();
                 int n = MessageFields.sDackRangeCount(b, off);
@@ -1051,7 +1118,7 @@ public final class StreamEndpoint<P, L extends StreamEndpoint.Link<P>> {
         synchronized (tables) {
             PeerLinks<L> pl = peers.get(k.remote);
             if (pl != null) {
-                pl.byLocal.remove(k.localLink, link);
+                pl.byLocal.remove(k.tableKey, link);
                 if (k.keyed) {
                     pl.byKey.remove(k.demuxKey, link);
                 }

@@ -236,15 +236,19 @@ class StreamEndpointTest {
             MessageFields.validate(s.type().code(), b, 0, b.limit());
             int packetLength = (s.fullSender() ? FULL_HEADER : from.headerLength) + b.limit();
             TestLink l = ep.route(from.self, s.type(), b, 0);
-            if (l == null) {
-                TestLink fresh = ep.unmatched(from.self, from.name, s.type(), packetLength, b, 0, now, enc);
-                if (fresh != null) {
-                    drive(fresh);
+            if (l != null) {
+                int result = ep.deliver(l, s.type(), b, 0, b.limit(), now);
+                if (result != StreamEndpoint.IGNORED) {
+                    drive(l);
                 }
-                return;
+                if (result != StreamEndpoint.SUPERSEDED) {
+                    return;
+                }
+                assertTrue(l.isRetired(), "a superseded connection retires at once");
             }
-            if (ep.deliver(l, s.type(), b, 0, b.limit(), now) != StreamEndpoint.IGNORED) {
-                drive(l);
+            TestLink fresh = ep.unmatched(from.self, from.name, s.type(), packetLength, b, 0, now, enc);
+            if (fresh != null) {
+                drive(fresh);
             }
         }
 
@@ -446,6 +450,194 @@ class StreamEndpointTest {
         assertEquals(20 - StreamEndpoint.MAX_HALF_OPEN_PER_PEER, server.ep.statelessAnswers());
     }
 
+    /**
+     * A stateless answer's link id comes from the MAC, so with many connections from one remote it
+     * can be an id another connection with that remote already uses (the birthday bound makes that
+     * common with dozens of connections). The opener learned that id from the answer; the
+     * third step must still rebuild the connection, and both must carry their data to the end.
+     */
+    @Test
+    void aProvenOpenWhoseLinkIdIsAlreadyInUseIsStillRebuilt() throws Exception {
+        ArrayDeque<Integer> forced = new ArrayDeque<>();
+        Node client = new Node(A, "a", 27);
+        Node server = new Node(B, "b", 28, forcing(forced, new Random(29)));
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+
+        listener.halfOpen = listener.backlog;
+        TestLink first = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        Sent answer = server.out.take().get(0);
+        int cookieLink = MessageFields.linkId(ByteBuffer.wrap(answer.bytes()), 0);
+        listener.halfOpen = 0;
+
+        // Pressure is over: the next S_OPEN is accepted with state, and its link id is the one the
+        // stateless answer named (ids are 1 + nextInt(0xFFFF)).
+        forced.add(cookieLink - 1);
+        TestLink second = client.connect(server, 80);
+        server.receive(client, client.out.take().get(0));
+        assertEquals(1, server.ep.linkCount());
+        assertEquals(cookieLink, server.ep.links().get(0).localLink());
+
+        client.receive(server, answer);
+        assertEquals(cookieLink, first.remoteLink());
+        exchange(client, server);
+        assertTrue(second.connection().isEstablished());
+        assertEquals(cookieLink, second.remoteLink());
+        byte[] one = {1, 1, 1};
+        byte[] two = {2, 2, 2, 2};
+        first.connection().write(ByteBuffer.wrap(one));
+        first.connection().close(now);
+        client.drive(first);
+        second.connection().write(ByteBuffer.wrap(two));
+        second.connection().close(now);
+        client.drive(second);
+        settle(client, server, Duration.ofSeconds(3));
+
+        assertEquals(1, server.ep.provenOpens(), "the third step rebuilt the connection");
+        assertEquals(2, listener.queue.size());
+        List<byte[]> got = new ArrayList<>();
+        for (TestLink s : listener.queue) {
+            assertEquals(cookieLink, s.localLink());
+            got.add(readToEnd(s.connection()));
+        }
+        got.sort(java.util.Comparator.comparingInt(a -> a.length));
+        assertArrayEquals(one, got.get(0));
+        assertArrayEquals(two, got.get(1));
+        assertTrue(first.connection().isOutputClosed(), "the first opener's data and FIN were acknowledged");
+        assertTrue(second.connection().isOutputClosed(), "the second opener's data and FIN were acknowledged");
+    }
+
+    /**
+     * The opener's S_OPEN is answered statelessly, but the answer is late, so the opener repeats its
+     * S_OPEN; pressure is over by then and the copy is accepted with state. The opener takes the
+     * stateless answer, which arrived first: its third step reaches the half-open connection, which
+     * it can never confirm. That connection must give way at once - not at its confirmation timeout,
+     * with the opener's data and FIN waiting until then.
+     */
+    @Test
+    void aProvenThirdStepReplacesTheHalfOpenConnectionOfARepeatedOpen() throws Exception {
+        Node client = new Node(A, "a", 31);
+        Node server = new Node(B, "b", 32);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+
+        listener.halfOpen = listener.backlog;
+        TestLink c = client.connect(server, 80);
+        Sent open = client.out.take().get(0);
+        server.receive(client, open);
+        Sent stateless = server.out.take().get(0);
+        listener.halfOpen = 0;
+
+        now += Duration.ofSeconds(1).toNanos();
+        client.timers(client.ep.links());
+        Sent repeated = client.out.take().get(0);
+        assertEquals(MessageType.S_OPEN, repeated.type());
+        server.receive(client, repeated);
+        assertEquals(1, listener.halfOpen, "the repeated S_OPEN is accepted with state");
+        Sent stateful = server.out.take().get(0);
+
+        client.receive(server, stateless);
+        assertEquals(
+                MessageFields.linkId(ByteBuffer.wrap(stateless.bytes()), 0),
+                c.remoteLink(),
+                "the opener took the stateless answer");
+        client.receive(server, stateful);
+        byte[] payload = {7, 7, 7, 7, 7};
+        c.connection().write(ByteBuffer.wrap(payload));
+        c.connection().close(now);
+        client.drive(c);
+        settle(client, server, Duration.ofSeconds(2));
+
+        assertEquals(0, listener.halfOpen, "the half-open connection gave way");
+        assertEquals(1, server.ep.provenOpens());
+        assertEquals(1, listener.queue.size());
+        assertArrayEquals(payload, readToEnd(listener.queue.peek().connection()));
+        assertTrue(c.connection().isOutputClosed(), "the opener's data and FIN were acknowledged");
+        assertEquals(1, server.ep.linkCount());
+    }
+
+    /**
+     * The opener writes and closes right behind its third step, as the Netty suite's clients do, and
+     * the third step is lost twice, with everything sent behind it: until the acceptor rebuilds the
+     * connection, all of it reaches no connection and is dropped. Once the acceptor answers the
+     * repetition that got through, the opener sends its data and FIN again at once, rather than when
+     * its retransmission timeout, backed off meanwhile, expires.
+     */
+    @Test
+    void dataBehindALostThirdStepGoesAgainAsSoonAsTheAcceptorHoldsTheConnection() throws Exception {
+        Node client = new Node(A, "a", 33);
+        Node server = new Node(B, "b", 34);
+        TestListener listener = new TestListener();
+        server.ep.bind(listener, 80);
+        listener.halfOpen = listener.backlog;
+        TestLink c = client.connect(server, 80);
+        long rtt = Duration.ofMillis(40).toNanos();
+        now += rtt / 2;
+        server.receive(client, client.out.take().get(0));
+        now += rtt / 2;
+        client.receive(server, server.out.take().get(0));
+        byte[] payload = {9, 8, 7};
+        c.connection().write(ByteBuffer.wrap(payload));
+        c.connection().close(now);
+        client.drive(c);
+        List<MessageType> lost = new ArrayList<>();
+        int thirdSteps = 0;
+        long step = Duration.ofMillis(10).toNanos();
+        // The network drops everything the opener sends until its third step went out three times.
+        while (thirdSteps < 3) {
+            for (Sent s : client.out.take()) {
+                lost.add(s.type());
+                if (s.type() == MessageType.S_DACK) {
+                    thirdSteps++;
+                    if (thirdSteps == 3) {
+                        server.receive(client, s);
+                    }
+                }
+            }
+            if (thirdSteps < 3) {
+                now += step;
+                client.timers(client.ep.links());
+            }
+        }
+        assertTrue(lost.contains(MessageType.S_DATA) && lost.contains(MessageType.S_CLOSE), "lost: " + lost);
+        assertEquals(1, server.ep.provenOpens(), "the third repetition rebuilt the connection");
+        // From here on nothing is lost: one round trip brings the acceptor's acknowledgement, and
+        // the data and FIN follow within a few more, with no further timeout.
+        for (int i = 0; i < 4; i++) {
+            exchange(client, server);
+            now += rtt;
+            client.timers(client.ep.links());
+            server.timers(server.ep.links());
+        }
+        exchange(client, server);
+        assertArrayEquals(payload, readToEnd(listener.queue.peek().connection()));
+        assertTrue(c.connection().isOutputClosed(), "the opener's data and FIN were acknowledged");
+    }
+
+    /** Lets the two nodes exchange and run their timers for {@code d} of fake time, in 50 ms steps. */
+    private void settle(Node a, Node b, Duration d) throws WireException {
+        long end = now + d.toNanos();
+        while (now < end) {
+            exchange(a, b);
+            now += Duration.ofMillis(50).toNanos();
+            a.timers(a.ep.links());
+            b.timers(b.ep.links());
+        }
+        exchange(a, b);
+    }
+
+    /** Everything a confirmed connection delivered before end-of-stream; fails if it did not end. */
+    private static byte[] readToEnd(StreamConnection c) throws StreamException {
+        ByteBuffer dst = ByteBuffer.allocate(1024);
+        for (int i = 0; i < 100; i++) {
+            if (c.read(dst) < 0) {
+                return Arrays.copyOf(dst.array(), dst.position());
+            }
+        }
+        throw new AssertionError("no end-of-stream after " + dst.position() + " bytes");
+    }
+
     @Test
     void aFullBacklogDropsTheOpenSilently() throws Exception {
         Node client = new Node(A, "a", 5);
@@ -560,6 +752,22 @@ class StreamEndpointTest {
     }
 
     // ------------------------------------------------------------------ link ids and ports
+
+    /** Hands out the values queued in {@code forced} first, then those of {@code rest}. */
+    private static RandomGenerator forcing(ArrayDeque<Integer> forced, RandomGenerator rest) {
+        return new RandomGenerator() {
+            @Override
+            public long nextLong() {
+                return rest.nextLong();
+            }
+
+            @Override
+            public int nextInt(int bound) {
+                Integer v = forced.poll();
+                return v != null ? v : rest.nextInt(bound);
+            }
+        };
+    }
 
     /** Hands out the given values of {@code nextInt(bound)} in order. */
     private static RandomGenerator scripted(int... values) {
