@@ -156,6 +156,8 @@ public final class NatTraversal {
         volatile long fallbacks;
         volatile long netIdAnswers;
         volatile long lastSwitchNanos = -1;
+        volatile int lastSwitchMode = -1;
+        volatile int natObservers;
 
         public long episSent() {
             return episSent;
@@ -193,6 +195,21 @@ public final class NatTraversal {
         /** Nanoseconds from the first relayed packet of a peer to its direct path, last time; -1 if never. */
         public long lastSwitchNanos() {
             return lastSwitchNanos;
+        }
+
+        /**
+         * The NAT-T mode (DECISIONS 36) that found the last direct path: on the side that probed,
+         * the mode of the endpoint that answered (2 for a predicted port, 3 for a random one); on a
+         * hard NAT's side, the mode it announced (3 when an extra socket carries the path); -1 if
+         * none yet, or if the path was found by the peer's probe alone.
+         */
+        public int lastSwitchMode() {
+            return lastSwitchMode;
+        }
+
+        /** How many observers (relays' NETID answers, DECISIONS 35) the node's NAT type rests on. */
+        public int natObservers() {
+            return natObservers;
         }
     }
 
@@ -455,6 +472,7 @@ public final class NatTraversal {
         if (!wasDirect) {
             stats.directPaths++;
             stats.lastSwitchNanos = now - s.firstContact;
+            stats.lastSwitchMode = switchMode(s, via, source);
             LOG.log(
                     System.Logger.Level.DEBUG,
                     "direct path to {0} at {1} over {2}",
@@ -465,6 +483,23 @@ public final class NatTraversal {
         s.candidates.clear();
         endMany(s);
         closeExtra(s, via);
+    }
+
+    /** Which NAT-T mode found the path {@code via}/{@code source} just proven (see {@link Stats#lastSwitchMode}). */
+    private int switchMode(Session s, Transport via, InetSocketAddress source) {
+        if (s.extra != null && s.extra.contains(via)) {
+            return MODE_MANY;
+        }
+        NatType mine = localNatOf(s.peer);
+        for (Candidate c : s.candidates) {
+            if (c.endpoint.equals(source)) {
+                // Behind a hard NAT, the peer's packets reached our mapping toward it only by the
+                // mode we announced (prediction or random ports).
+                return mine.isHard() ? mine.natTMode() : c.mode;
+            }
+        }
+        ManyPorts m = s.many;
+        return m != null && m.ip.equals(source.getAddress()) && isProbed(m, source.getPort()) ? MODE_MANY : -1;
     }
 
     // ------------------------------------------------------------------ EPI
@@ -1061,6 +1096,8 @@ public final class NatTraversal {
         final Map<Transport, java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress>> seen = new HashMap<>();
 
         final Map<Transport, NatType> types = new HashMap<>();
+        /** Per transport, when its first NETID answer came. */
+        final Map<Transport, Long> firstAnswer = new HashMap<>();
 
         void tick(long now) {
             List<RelayRef> rs = env.relays();
@@ -1109,6 +1146,7 @@ public final class NatTraversal {
             via = via.underlying(); // a relay link's mapping is its UDP socket's
             java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs =
                     seen.computeIfAbsent(via, k -> new java.util.LinkedHashMap<>());
+            firstAnswer.putIfAbsent(via, now);
             obs.put(source, ip.toSocketAddress());
             while (obs.size() > 8) {
                 obs.remove(obs.keySet().iterator().next());
@@ -1118,6 +1156,7 @@ public final class NatTraversal {
             NatType t = classify(via, obs);
             types.put(via, t);
             localNat = t;
+            stats.natObservers = obs.size();
             if (before != t) {
                 LOG.log(
                         System.Logger.Level.DEBUG,
@@ -1162,8 +1201,33 @@ public final class NatTraversal {
         }
 
         NatType type(Transport t) {
-            NatType n = types.get(t.underlying());
-            return n == null ? NatType.UNKNOWN : n;
+            Transport u = t.underlying();
+            NatType n = types.get(u);
+            if (n == null || (n == NatType.HARD_RANDOM && awaitingSecond(u))) {
+                return NatType.UNKNOWN;
+            }
+            return n;
+        }
+
+        /**
+         * One observer saw the port changed, and another relay this socket reaches has not answered
+         * yet (for at most {@link #NETID_RETRY_NANOS} after the first answer): its answer may show
+         * ports in sequence (mode 2), and a mode-3 verdict would have opened 64 sockets, each a
+         * new mapping that moves a sequential NAT's next port out of the peer's prediction.
+         * Meanwhile the public endpoint is announced in mode 1.
+         */
+        private boolean awaitingSecond(Transport u) {
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(u);
+            Long first = firstAnswer.get(u);
+            if (obs == null || obs.size() != 1 || first == null || engine.now() - first >= NETID_RETRY_NANOS) {
+                return false;
+            }
+            for (RelayRef r : env.relays()) {
+                if (r.transport().underlying() == u && !obs.containsKey(r.endpoint())) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         int step(Transport t) {
