@@ -28,7 +28,9 @@ import org.anode.wire.WireException;
  * is asked with NETID_REQ and an unspecified endpoint, at start (repeated every
  * {@link #NETID_RETRY_NANOS} until answered) and every {@link #NETID_INTERVAL_NANOS}; the answer
  * counts only if it carries an outstanding request id and comes from that relay's endpoint. The
- * reported endpoints classify the NAT ({@link NatType#classify}). This node answers NETID_REQ too
+ * reported endpoints classify the NAT ({@link NatType#classify}); a lone observer's "random" waits
+ * up to {@link #NETID_RETRY_NANOS} for another relay in use, whose answer may show a sequence
+ * (mode 2) before mode 3 opens its sockets. This node answers NETID_REQ too
  * (any node may be a zone relay): only to the request's own source, rate-limited, and only
  * for a request that arrived directly (hop count 0).
  *
