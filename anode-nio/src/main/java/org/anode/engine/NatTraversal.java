@@ -531,8 +531,9 @@ public final class NatTraversal {
         s.lastEpiSent = now;
         s.episThisRound++;
         Transport t = via.transport();
-        InetSocketAddress pub = netId.publicEndpoint(t);
         NatType mine = netId.type(t);
+        // Mode 2 announces the newest mapping of a sequence that counts up: the highest port.
+        InetSocketAddress pub = mine == NatType.HARD_SEQUENTIAL ? netId.highestPort(t) : netId.publicEndpoint(t);
         List<InetSocketAddress> sent = new ArrayList<>(4);
         if (pub != null && probeable(pub)) {
             send(s, via, new Message.Epi(Endpoint.udp(pub), mine.natTMode(), modeOptions(t, mine)));
@@ -1230,6 +1231,17 @@ public final class NatTraversal {
                 }
             }
             return false;
+        }
+
+        InetSocketAddress highestPort(Transport t) {
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t.underlying());
+            InetSocketAddress best = null;
+            for (InetSocketAddress m : obs == null ? List.<InetSocketAddress>of() : obs.values()) {
+                if (best == null || m.getPort() > best.getPort()) {
+                    best = m;
+                }
+            }
+            return best;
         }
 
         int step(Transport t) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
 import org.anode.engine.NatSim.Host;
@@ -128,6 +129,45 @@ class NatTraversalSequentialTest {
         assertEquals(0, ab.hops(), "direct");
         assertEquals(NatTraversal.MODE_PREDICT, a.traversal.stats().lastSwitchMode());
         assertTrue(ab.address().getPort() > FIRST + 1, "a predicted port: " + ab.address());
+    }
+
+    /**
+     * b reaches R2 first and R1 next (ports 20000, 20001) but asks R1 first, so the answers come
+     * the other way round: the step is still +1 and the newest mapping (the highest port) is the
+     * one announced, so a still probes the port b's NAT hands out next.
+     */
+    @Test
+    void answersInAnotherOrderThanTheMappingsStillPredictUpward() throws Exception {
+        setUp(4);
+        register(a, R1);
+        b.relays.add(new NatTraversal.RelayRef(R2.address(), b.main, RELAY2));
+        register(b, R2);
+        register(b, R1);
+        sim.runFor(SECOND);
+        assertEquals(NatType.HARD_SEQUENTIAL, b.traversal.localNat());
+        assertEquals(ep("198.18.0.22", FIRST), b.traversal.publicEndpoint(b.main), "R2's answer came last");
+        contact();
+        sim.runFor(3 * SECOND);
+        PeerEndpoint ab = a.engine.peer(B.address()).bestEndpoint();
+        assertEquals(0, ab.hops(), "direct");
+        assertEquals(ep("198.18.0.22", FIRST + 2), ab.address());
+        assertEquals(NatTraversal.MODE_PREDICT, a.traversal.stats().lastSwitchMode());
+    }
+
+    @Test
+    void theStepIsReadInIncreasingPortOrder() {
+        var pub = NatSim.ip("198.18.0.22");
+        var lan = List.of(NatSim.ip("10.2.0.2"));
+        List<InetSocketAddress> down = List.of(
+                new InetSocketAddress(pub, 7004), new InetSocketAddress(pub, 7000), new InetSocketAddress(pub, 7002));
+        assertEquals(2, NatType.sequentialStep(down));
+        assertEquals(NatType.HARD_SEQUENTIAL, NatType.classify(5000, lan, down));
+        assertEquals(
+                0,
+                NatType.sequentialStep(List.of(
+                        new InetSocketAddress(pub, 7000),
+                        new InetSocketAddress(pub, 7002),
+                        new InetSocketAddress(pub, 7003))));
     }
 
     /** With one relay only there is nothing to wait for: a changed port is random at once (mode 3). */
