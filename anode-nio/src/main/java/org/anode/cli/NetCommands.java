@@ -469,8 +469,8 @@ final class NetCommands {
             out.println("PINGs an Anode address (draft 4.2.2), finding a path by its zone relay if needed.");
             out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'");
             out.println("(path and hops of that very reply; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides,");
-            out.println(
-                    "'switched=MS mode=M' once a direct path was found, by NAT-T mode M, and 'observers=N', the NETID answers the local type rests on).");
+            out.println("'switched=MS mode=M' once a direct path was found, by NAT-T mode M, and 'observers=N',");
+            out.println("the number of relays' NETID answers the local type rests on).");
             out.println("Exits 1 with the reason on stderr when the address cannot be reached.");
             return 0;
         }
