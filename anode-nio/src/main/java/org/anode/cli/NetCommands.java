@@ -469,7 +469,9 @@ final class NetCommands {
             out.println("PINGs an Anode address (draft 4.2.2), finding a path by its zone relay if needed.");
             out.println("Prints one line per reply: 'reply from ADDRESS rtt=1.23ms path=relay|direct hops=N'");
             out.println("(path and hops of that very reply, 'relay/tcp' or 'relay/http' when the relay is reached");
-            out.println("over TCP or HTTP; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides).");
+            out.println("over TCP or HTTP; -v adds 'nat=LOCAL/REMOTE', the NAT types of both sides,");
+            out.println("'switched=MS mode=M' once a direct path was found, by NAT-T mode M, and 'observers=N',");
+            out.println("the number of relays' NETID answers the local type rests on).");
             out.println("Exits 1 with the reason on stderr when the address cannot be reached.");
             return 0;
         }
@@ -505,7 +507,15 @@ final class NetCommands {
                     var ts = node.traversalStatistics();
                     if (verbose && ts != null && ts.lastSwitchNanos() >= 0) {
                         // From the first packet the peer sent over the relay to its direct path.
-                        nat += String.format(Locale.ROOT, " switched=%.1fms", ts.lastSwitchNanos() / 1e6);
+                        nat += String.format(
+                                Locale.ROOT,
+                                " switched=%.1fms mode=%d",
+                                ts.lastSwitchNanos() / 1e6,
+                                ts.lastSwitchMode());
+                    }
+                    if (verbose && ts != null) {
+                        // How many relays' NETID answers the local NAT type rests on (DECISIONS 35).
+                        nat += " observers=" + ts.natObservers();
                     }
                     out.println(String.format(
                             Locale.ROOT,

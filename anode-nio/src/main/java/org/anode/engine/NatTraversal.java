@@ -29,7 +29,9 @@ import org.anode.wire.WireException;
  * is asked with NETID_REQ and an unspecified endpoint, at start (repeated every
  * {@link #NETID_RETRY_NANOS} until answered) and every {@link #NETID_INTERVAL_NANOS}; the answer
  * counts only if it carries an outstanding request id and comes from that relay's endpoint. The
- * reported endpoints classify the NAT ({@link NatType#classify}). This node answers NETID_REQ too
+ * reported endpoints classify the NAT ({@link NatType#classify}); a lone observer's "random" waits
+ * up to {@link #NETID_RETRY_NANOS} for another relay in use, whose answer may show a sequence
+ * (mode 2) before mode 3 opens its sockets. This node answers NETID_REQ too
  * (any node may be a zone relay): only to the request's own source, rate-limited, and only
  * for a request that arrived directly (hop count 0).
  *
@@ -177,6 +179,8 @@ public final class NatTraversal {
         volatile long fallbacks;
         volatile long netIdAnswers;
         volatile long lastSwitchNanos = -1;
+        volatile int lastSwitchMode = -1;
+        volatile int natObservers;
 
         public long episSent() {
             return episSent;
@@ -218,6 +222,21 @@ public final class NatTraversal {
          */
         public long lastSwitchNanos() {
             return lastSwitchNanos;
+        }
+
+        /**
+         * The NAT-T mode (DECISIONS 36) that found the last direct path: on the side that probed,
+         * the mode of the endpoint that answered (2 for a predicted port, 3 for a random one); on a
+         * hard NAT's side, the mode it announced (3 when an extra socket carries the path); -1 if
+         * none yet, or if the path was found by the peer's probe alone.
+         */
+        public int lastSwitchMode() {
+            return lastSwitchMode;
+        }
+
+        /** How many observers (relays' NETID answers, DECISIONS 35) the node's NAT type rests on. */
+        public int natObservers() {
+            return natObservers;
         }
     }
 
@@ -551,6 +570,7 @@ public final class NatTraversal {
         if (!wasDirect) {
             stats.directPaths++;
             stats.lastSwitchNanos = now - s.relayedSince;
+            stats.lastSwitchMode = switchMode(s, via, source);
             LOG.log(
                     System.Logger.Level.DEBUG,
                     "direct path to {0} at {1} over {2}",
@@ -561,6 +581,23 @@ public final class NatTraversal {
         s.candidates.clear();
         endMany(s);
         closeExtra(s, via);
+    }
+
+    /** Which NAT-T mode found the path {@code via}/{@code source} just proven (see {@link Stats#lastSwitchMode}). */
+    private int switchMode(Session s, Transport via, InetSocketAddress source) {
+        if (s.extra != null && s.extra.contains(via)) {
+            return MODE_MANY;
+        }
+        NatType mine = localNatOf(s.peer);
+        for (Candidate c : s.candidates) {
+            if (c.endpoint.equals(source)) {
+                // Behind a hard NAT, the peer's packets reached our mapping toward it only by the
+                // mode we announced (prediction or random ports).
+                return mine.isHard() ? mine.natTMode() : c.mode;
+            }
+        }
+        ManyPorts m = s.many;
+        return m != null && m.ip.equals(source.getAddress()) && isProbed(m, source.getPort()) ? MODE_MANY : -1;
     }
 
     // ------------------------------------------------------------------ EPI
@@ -590,13 +627,14 @@ public final class NatTraversal {
         s.lastEpiSent = now;
         s.episThisRound++;
         Transport t = via.transport();
-        InetSocketAddress pub = netId.publicEndpoint(t);
+        NatType mine = netId.type(t);
+        // Mode 2 announces the newest mapping of a sequence that counts up: the highest port.
+        InetSocketAddress pub = mine == NatType.HARD_SEQUENTIAL ? netId.highestPort(t) : netId.publicEndpoint(t);
         if (pub == null) {
             // Not known yet (a node that just started): ask the relays now rather than at the next
             // tick; the answer sends the EPIs again with it (onNetId).
             netId.tick(now);
         }
-        NatType mine = netId.type(t);
         List<InetSocketAddress> sent = new ArrayList<>(4);
         if (pub != null && probeable(pub)) {
             send(s, via, new Message.Epi(Endpoint.udp(pub), mine.natTMode(), modeOptions(t, mine)));
@@ -1231,6 +1269,8 @@ public final class NatTraversal {
         final Map<Transport, java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress>> seen = new HashMap<>();
 
         final Map<Transport, NatType> types = new HashMap<>();
+        /** Per transport, when its first NETID answer came. */
+        final Map<Transport, Long> firstAnswer = new HashMap<>();
 
         void tick(long now) {
             List<RelayRef> rs = env.relays();
@@ -1281,6 +1321,7 @@ public final class NatTraversal {
             InetSocketAddress oldPublic = publicEndpoint(via);
             java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs =
                     seen.computeIfAbsent(via, k -> new java.util.LinkedHashMap<>());
+            firstAnswer.putIfAbsent(via, now);
             obs.put(source, ip.toSocketAddress());
             while (obs.size() > 8) {
                 obs.remove(obs.keySet().iterator().next());
@@ -1289,6 +1330,7 @@ public final class NatTraversal {
             NatType t = classify(via, obs);
             types.put(via, t);
             localNat = t;
+            stats.natObservers = obs.size();
             if (before != t) {
                 LOG.log(
                         System.Logger.Level.DEBUG,
@@ -1333,8 +1375,44 @@ public final class NatTraversal {
         }
 
         NatType type(Transport t) {
-            NatType n = types.get(t.underlying());
-            return n == null ? NatType.UNKNOWN : n;
+            Transport u = t.underlying();
+            NatType n = types.get(u);
+            if (n == null || (n == NatType.HARD_RANDOM && awaitingSecond(u))) {
+                return NatType.UNKNOWN;
+            }
+            return n;
+        }
+
+        /**
+         * One observer saw the port changed, and another relay this socket reaches has not answered
+         * yet (for at most {@link #NETID_RETRY_NANOS} after the first answer): its answer may show
+         * ports in sequence (mode 2), and a mode-3 verdict would have opened 64 sockets, each a
+         * new mapping that moves a sequential NAT's next port out of the peer's prediction.
+         * Meanwhile the public endpoint is announced in mode 1.
+         */
+        private boolean awaitingSecond(Transport u) {
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(u);
+            Long first = firstAnswer.get(u);
+            if (obs == null || obs.size() != 1 || first == null || engine.now() - first >= NETID_RETRY_NANOS) {
+                return false;
+            }
+            for (RelayRef r : env.relays()) {
+                if (r.transport().underlying() == u && !obs.containsKey(r.endpoint())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        InetSocketAddress highestPort(Transport t) {
+            java.util.LinkedHashMap<InetSocketAddress, InetSocketAddress> obs = seen.get(t.underlying());
+            InetSocketAddress best = null;
+            for (InetSocketAddress m : obs == null ? List.<InetSocketAddress>of() : obs.values()) {
+                if (best == null || m.getPort() > best.getPort()) {
+                    best = m;
+                }
+            }
+            return best;
         }
 
         int step(Transport t) {

@@ -51,8 +51,8 @@ public enum NatType {
      *   <li>A reported endpoint equal to the socket's own address (or, for a wildcard socket, to
      *       one of the host's addresses with the socket's port): {@link #NONE}.
      *   <li>Two or more observers, all the same endpoint: {@link #EASY}. Different ports whose
-     *       steps between consecutive observations are all equal and small (1 to
-     *       {@link #MAX_STEP} either way): {@link #HARD_SEQUENTIAL}; otherwise
+     *       steps, in increasing order, are all equal and small (1 to {@link #MAX_STEP}):
+     *       {@link #HARD_SEQUENTIAL}; otherwise
      *       {@link #HARD_RANDOM}.
      *   <li>One observer only: the mapping cannot be compared, so the port decides - kept
      *       (as Linux {@code masquerade} and most home routers that map endpoint-independently
@@ -91,25 +91,35 @@ public enum NatType {
         return sequentialStep(mapped) != 0 ? HARD_SEQUENTIAL : HARD_RANDOM;
     }
 
-    /** Largest port step (either way) taken as a sequential allocation. */
+    /** Largest port step taken as a sequential allocation. */
     public static final int MAX_STEP = 8;
 
-    /** The common step between consecutive observed ports, or 0 if they are not in sequence. */
+    /**
+     * The common step between the observed ports taken in increasing order, or 0 if they are not
+     * in sequence. Sorted, because the order the answers came in need not be the order the
+     * mappings were made (an answer lost and asked again comes last); so a sequence is taken to
+     * count up, as the sequential NATs we know of do.
+     */
     static int sequentialStep(java.util.List<java.net.InetSocketAddress> mapped) {
         if (mapped.size() < 2) {
             return 0;
         }
-        int step = mapped.get(1).getPort() - mapped.get(0).getPort();
-        if (step == 0 || Math.abs(step) > MAX_STEP) {
-            return 0;
-        }
-        for (int i = 2; i < mapped.size(); i++) {
-            if (mapped.get(i).getPort() - mapped.get(i - 1).getPort() != step) {
+        for (java.net.InetSocketAddress m : mapped) {
+            if (!m.getAddress().equals(mapped.get(0).getAddress())) {
                 return 0;
             }
         }
-        for (java.net.InetSocketAddress m : mapped) {
-            if (!m.getAddress().equals(mapped.get(0).getAddress())) {
+        int[] ports = new int[mapped.size()];
+        for (int i = 0; i < ports.length; i++) {
+            ports[i] = mapped.get(i).getPort();
+        }
+        java.util.Arrays.sort(ports);
+        int step = ports[1] - ports[0];
+        if (step == 0 || step > MAX_STEP) {
+            return 0;
+        }
+        for (int i = 2; i < ports.length; i++) {
+            if (ports[i] - ports[i - 1] != step) {
                 return 0;
             }
         }

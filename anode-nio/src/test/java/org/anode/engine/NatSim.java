@@ -31,7 +31,9 @@ final class NatSim {
     enum Kind {
         NONE,
         EASY,
-        HARD
+        HARD,
+        /** Endpoint-dependent like HARD, but each new mapping takes the next port from 20000 on. */
+        SEQUENTIAL
     }
 
     long now = 5 * SECOND;
@@ -88,15 +90,26 @@ final class NatSim {
         }
 
         InetSocketAddress out(InetSocketAddress src, InetSocketAddress dst) {
-            String key = kind == Kind.HARD ? src + ">" + dst : src.toString();
+            String key = kind == Kind.EASY ? src.toString() : src + ">" + dst;
             Integer port = map.get(key);
             if (port == null) {
-                port = kind == Kind.EASY && !rev.containsKey(src.getPort()) ? src.getPort() : freePort();
+                port = kind == Kind.EASY && !rev.containsKey(src.getPort())
+                        ? src.getPort()
+                        : kind == Kind.SEQUENTIAL ? nextSequential() : freePort();
                 map.put(key, port);
                 rev.put(port, src);
             }
             allowed.add(port + "|" + dst);
             return new InetSocketAddress(pub, port);
+        }
+
+        private int nextSeqPort = 20000;
+
+        private int nextSequential() {
+            while (rev.containsKey(nextSeqPort)) {
+                nextSeqPort++;
+            }
+            return nextSeqPort++;
         }
 
         private int freePort() {
