@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import org.anode.conformance.lab.ZoneLab.Id;
 import org.junit.jupiter.api.Assumptions;
@@ -113,7 +115,7 @@ class FallbackLabTest {
             Id toId,
             int bytes,
             Duration timeout,
-            Runnable midway,
+            java.util.function.Consumer<LabProcess> midway,
             String... extra) {
         byte[] data = ZoneLab.data(bytes, 3);
         Path in = w.lab.write("data.bin", data);
@@ -124,11 +126,27 @@ class FallbackLabTest {
                 java.util.List.of("cat", "--identity", fromId.file().toString(), "--zone", w.zoneOpt));
         args.addAll(java.util.List.of(extra));
         args.add(toId.address() + ":5000");
-        LabProcess cat = from.anode("cat", Redirect.from(in.toFile()), args.toArray(new String[0]));
         long t0 = System.nanoTime();
-        if (midway != null) {
-            awaitBytes(listen, bytes / 4, timeout, cat);
-            midway.run();
+        LabProcess cat;
+        if (midway == null) {
+            cat = from.anode("cat", Redirect.from(in.toFile()), args.toArray(new String[0]));
+        } else {
+            // Fed through a pipe: a quarter, then what happens midway (it may wait for the node to
+            // change carriers, with the stream idle meanwhile), then the rest - so the rest goes
+            // over whatever the node changed to, however fast the first carrier was.
+            cat = from.anode("cat", Redirect.PIPE, args.toArray(new String[0]));
+            LabProcess c = cat;
+            int quarter = bytes / 4;
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> c.write(data, 0, quarter));
+            awaitBytes(listen, quarter, timeout, cat);
+            join(first, cat);
+            midway.accept(cat);
+            CompletableFuture<Void> rest = CompletableFuture.runAsync(() -> {
+                c.write(data, quarter, bytes - quarter);
+                c.closeStdin();
+            });
+            awaitBytes(listen, bytes, timeout, cat);
+            join(rest, cat);
         }
         awaitBytes(listen, bytes, timeout, cat);
         double s = (System.nanoTime() - t0) / 1e9;
@@ -137,6 +155,20 @@ class FallbackLabTest {
         assertEquals(bytes, ZoneLab.size(listen.stdoutFile()), "nothing after the data" + listen.tails());
         w.lab.write("measured.txt", bytes + " bytes in " + s + " s\n");
         return cat;
+    }
+
+    /** Waits (bounded) for a write to the sender's standard input, which the sender has consumed by now. */
+    private static void join(CompletableFuture<Void> write, LabProcess cat) {
+        try {
+            write.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError("writing to cat failed" + cat.tails(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("cat did not take its input within 60 s" + cat.tails(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     /** Like {@link ZoneRelayLabTest#awaitBytes}, but also fails at once when the sender failed. */
@@ -210,7 +242,7 @@ class FallbackLabTest {
                     id2,
                     64 << 20,
                     Duration.ofSeconds(900),
-                    () -> {
+                    sender -> {
                         atReopen[0] = w.relayHost.packets("via_proxy");
                         assertTrue(atReopen[0] > 100, "h1 went through the proxy" + tp.tails());
                         assertEquals(0, w.relayHost.packets("udp_" + k), "no UDP from h1 before the reopening");
@@ -219,6 +251,9 @@ class FallbackLabTest {
                                 w.relayHost.packets("tcp_" + k) + w.relayHost.packets("http_" + k),
                                 "nothing but the proxy reached the relay from h1");
                         unblock(h1);
+                        // A UDP probe every 10 s (from HTTP, or from TCP once a TCP retry worked):
+                        // the rest of the stream waits for the node to be back on UDP.
+                        sender.awaitStderr("now over UDP", Duration.ofSeconds(120));
                     },
                     "--http-proxy",
                     proxy.ip() + ":" + PROXY_PORT);

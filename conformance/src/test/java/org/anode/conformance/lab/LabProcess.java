@@ -80,6 +80,18 @@ public final class LabProcess implements AutoCloseable {
         }
     }
 
+    /** Writes {@code len} bytes of {@code data} to the process's standard input (a pipe). */
+    public void write(byte[] data, int off, int len) {
+        try {
+            OutputStream in = process.getOutputStream();
+            in.write(data, off, len);
+            in.flush();
+        } catch (IOException e) {
+            throw new AssertionError(
+                    name + ": cannot write to its standard input (" + e.getMessage() + ")" + tails(), e);
+        }
+    }
+
     /** Closes the process's standard input (end of file for it). */
     public void closeStdin() {
         try {
