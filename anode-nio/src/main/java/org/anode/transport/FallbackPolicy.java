@@ -9,9 +9,12 @@ package org.anode.transport;
  *
  * <p>The rules (all durations from {@link FallbackConfig}):
  * <ul>
- * <li>UDP is given up when something was sent to the relay over UDP and nothing came back over UDP
- *     for {@code udpTimeout} (DECISIONS 38: no PONG to 3 PINGs within 3 s; the router PINGs an
- *     unanswered relay once a second, so 3 s of silence is those 3 PINGs);</li>
+ * <li>UDP is given up when something the relay itself must answer (a PING, a NETID request) was
+ *     sent over UDP and nothing came back over UDP for {@code udpTimeout} (DECISIONS 38: no PONG
+ *     to 3 PINGs within 3 s; the router PINGs an unanswered relay once a second, so 3 s of silence
+ *     is those 3 PINGs). Packets the relay forwards do not count: their answers come from their
+ *     recipients, maybe over another path; {@link RelayLink} PINGs the relay when they go out
+ *     unanswered for a second;</li>
  * <li>TCP is given up for HTTP after {@code tcpAttempts} connection attempts in a row failed (at least
  *     five, about 15 s of backoff, once a connection had worked, so that a relay restart is ridden
  *     out on TCP),

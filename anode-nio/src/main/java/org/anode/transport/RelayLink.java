@@ -34,6 +34,13 @@ public final class RelayLink implements Transport {
     private static final long TICK_NANOS = 250_000_000L;
     /** After a return to UDP, the TCP connection and HTTP polling stay this long (relay registration lifetime). */
     private static final long LINGER_NANOS = 120_000_000_000L;
+    /**
+     * Forwarded packets sent over UDP with nothing heard from the relay for this long make the
+     * link PING the relay itself: its answer, not the peers', says whether UDP still works.
+     */
+    private static final long FORWARD_SILENCE_NANOS = 1_000_000_000L;
+
+    private static final long NONE = Long.MIN_VALUE;
 
     private static final int RECENT = 8;
     private static final int SLOT = 2048;
@@ -63,6 +70,8 @@ public final class RelayLink implements Transport {
     private final Runnable prober;
     /** Set when a UDP probe is due: the next packet for the relay itself also goes over UDP. */
     private volatile boolean probeArmed;
+    /** Since when packets for others went out over UDP with nothing heard from the relay; guarded by this. */
+    private long forwardUnheardSince = NONE;
 
     private volatile boolean httpFailing;
     private boolean tcpWasConnected;
@@ -156,6 +165,7 @@ public final class RelayLink implements Transport {
         long now = loop.nanoTime();
         synchronized (this) {
             before = policy.carrier();
+            forwardUnheardSince = NONE;
             policy.udpHeard(now);
             after = policy.carrier();
         }
@@ -200,8 +210,16 @@ public final class RelayLink implements Transport {
             if (probe) {
                 probeArmed = false;
             }
-            if (c == FallbackPolicy.Carrier.UDP || probe) {
-                policy.udpSent(now);
+            // Only what the relay itself must answer (PINGs, NETID) starts the silence clock
+            // (DECISIONS 38: no PONG to 3 PINGs): packets it forwards are answered by their
+            // recipients, possibly over another path (a peer that already went direct), and
+            // counting them made a busy link leave UDP that worked.
+            if (probe || c == FallbackPolicy.Carrier.UDP) {
+                if (probe || isForRelay(packet)) {
+                    policy.udpSent(now);
+                } else if (forwardUnheardSince == NONE) {
+                    forwardUnheardSince = now;
+                }
             }
             remember(packet, now);
         }
@@ -328,11 +346,22 @@ public final class RelayLink implements Transport {
             connect();
         }
         boolean probe;
+        boolean askRelay = false;
         synchronized (this) {
             probe = prober != null && policy.probeDue(now);
+            if (prober != null
+                    && c == FallbackPolicy.Carrier.UDP
+                    && forwardUnheardSince != NONE
+                    && now - forwardUnheardSince >= FORWARD_SILENCE_NANOS) {
+                // Re-armed by the next forwarded packet: at most one PING a second while it lasts.
+                forwardUnheardSince = NONE;
+                askRelay = true;
+            }
         }
         if (probe) {
             probeArmed = true;
+            prober.run();
+        } else if (askRelay) {
             prober.run();
         }
         if (c == FallbackPolicy.Carrier.UDP && now - udpSince > LINGER_NANOS) {
