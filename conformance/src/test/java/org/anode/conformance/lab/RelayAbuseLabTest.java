@@ -154,6 +154,9 @@ class RelayAbuseLabTest {
                     Redirect.PIPE,
                     "ping",
                     "--no-lan",
+                    // The relay is what is tested: no NAT traversal, whose EPIs follow the first
+                    // relayed packet and can make even the first reply come direct.
+                    "--no-nat",
                     "--identity",
                     sid.file().toString(),
                     "--zone",
