@@ -370,8 +370,8 @@ final class NetCommands {
             out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
             out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout. With --console it reads commands on stdin,");
             out.println("'ID ping|path ADDRESS', 'ID dgram ADDRESS TEXT', 'ID stream ADDRESS BYTES', 'ID lan',");
-            out.println(
-                    "'ID fresh-ping ADDRESS COUNT INTERVAL_MS' (from a new in-process node with a new identity), and");
+            out.println("'ID fresh-ping ADDRESS COUNT INTERVAL_MS [settled]' (from a new in-process node with a new");
+            out.println("identity; settled: once it knows its public endpoint), and");
             out.println(
                     "answers each with 'ID ok RESULT' or 'ID err REASON'. --no-lan: no LAN discovery (DECISIONS 37).");
             return 0;

@@ -35,16 +35,22 @@ import org.anode.nio.LanStatistics;
  *       answers {@code SHA-256 COUNT};
  *   <li>{@code path ADDRESS} - how the address is reached now ({@link #pathLine}), or {@code none};
  *   <li>{@code lan} - the LAN discovery counters ({@link LanStatistics}) and the peer count;
- *   <li>{@code fresh-ping ADDRESS COUNT INTERVAL_MS} - starts a second node in this process with a
- *       new identity and its own UDP socket (so the peer has no path to it and no NAT-traversal
- *       state for it, draft 4.2.4 - 4.2.9), pings ADDRESS from it COUNT times, INTERVAL_MS apart,
- *       closes it and answers {@code replies=N nat=LOCAL/REMOTE switched=MS|- mode=M|- rtts=K:MS,...}
- *       with K {@code d} (direct) or {@code r} (relayed) per reply. It measures a traversal from a
- *       process whose code has already run, unlike a new {@code anode ping} process.
+ *   <li>{@code fresh-ping ADDRESS COUNT INTERVAL_MS [settled]} - starts a second node in this
+ *       process with a new identity and its own UDP socket (so the peer has no path to it and no
+ *       NAT-traversal state for it, draft 4.2.4 - 4.2.9), pings ADDRESS from it COUNT times,
+ *       INTERVAL_MS apart, closes it and answers {@code replies=N nat=LOCAL/REMOTE switched=MS|-
+ *       mode=M|- ready=MS|- rtts=K:MS,...} with K {@code d} (direct) or {@code r} (relayed) per
+ *       reply. With {@code settled} the first ping waits (at most 5 s) until a relay's NETID answer
+ *       gave the new node its public endpoint (DECISIONS 35), {@code ready} is how long that took
+ *       ({@code -} if it did not come); without, the node pings at once, as a just-started one
+ *       does. It measures a traversal from a process whose code has already run, unlike a new
+ *       {@code anode ping} process.
  * </ul>
  */
 final class NodeConsole {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** How long {@code fresh-ping settled} waits for the new node's first NETID answer. */
+    private static final Duration SETTLE = Duration.ofSeconds(5);
 
     private final AnodeNode node;
     private final PrintStream out;
@@ -166,10 +172,14 @@ final class NodeConsole {
             }
             case "fresh-ping": {
                 String[] more = arg(w, 3).split(" ");
-                if (more.length != 2) {
-                    throw new IllegalArgumentException("expected fresh-ping ADDRESS COUNT INTERVAL_MS");
+                if (more.length < 2 || more.length > 3 || (more.length == 3 && !more[2].equals("settled"))) {
+                    throw new IllegalArgumentException("expected fresh-ping ADDRESS COUNT INTERVAL_MS [settled]");
                 }
-                return freshPing(AnodeAddress.parse(arg(w, 2)), positive(more[0], 1000), positive(more[1], 60_000));
+                return freshPing(
+                        AnodeAddress.parse(arg(w, 2)),
+                        positive(more[0], 1000),
+                        positive(more[1], 60_000),
+                        more.length == 3);
             }
             default:
                 throw new IllegalArgumentException("unknown command '" + w[1] + "'");
@@ -190,10 +200,23 @@ final class NodeConsole {
      * are left out; the switch time is the new node's own measure, from its first packet over the
      * relay to the direct path.
      */
-    private String freshPing(AnodeAddress a, int count, int intervalMs) throws IOException, InterruptedException {
+    private String freshPing(AnodeAddress a, int count, int intervalMs, boolean settled)
+            throws IOException, InterruptedException {
         StringBuilder rtts = new StringBuilder();
         int replies = 0;
         try (AnodeNode n = fresh.start()) {
+            String ready = "-";
+            if (settled) {
+                long start = System.nanoTime();
+                long deadline = start + SETTLE.toNanos();
+                var st = n.traversalStatistics();
+                while (st != null && st.natObservers() == 0 && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(5);
+                }
+                if (st != null && st.natObservers() > 0) {
+                    ready = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6);
+                }
+            }
             for (int i = 0; i < count; i++) {
                 try {
                     Duration rtt = n.ping(a, Duration.ofSeconds(5));
@@ -216,7 +239,7 @@ final class NodeConsole {
             return "replies=" + replies + " nat=" + (p == null ? "UNKNOWN/UNKNOWN" : p.localNat() + "/" + p.remoteNat())
                     + " switched="
                     + (sw ? String.format(Locale.ROOT, "%.3f", ts.lastSwitchNanos() / 1e6) : "-") + " mode="
-                    + (sw ? Integer.toString(ts.lastSwitchMode()) : "-") + " rtts=" + rtts;
+                    + (sw ? Integer.toString(ts.lastSwitchMode()) : "-") + " ready=" + ready + " rtts=" + rtts;
         }
     }
 

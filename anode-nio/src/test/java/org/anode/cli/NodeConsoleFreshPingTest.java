@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class NodeConsoleFreshPingTest {
-    private static final Pattern ANSWER = Pattern.compile(
-            "replies=(\\d+) nat=\\S+/\\S+ switched=(-|\\d+\\.\\d{3}) mode=(-|\\d) rtts=((?:[dr]:\\d+\\.\\d{3},?)*)");
+    private static final Pattern ANSWER =
+            Pattern.compile("replies=(\\d+) nat=\\S+/\\S+ switched=(-|\\d+\\.\\d{3}) mode=(-|\\d) ready=(-|\\d+\\.\\d)"
+                    + " rtts=((?:[dr]:\\d+\\.\\d{3},?)*)");
 
     @Test
     void freshPingAnswersFromANewNodeEachTime(@TempDir Path dir) throws Exception {
@@ -82,7 +83,8 @@ class NodeConsoleFreshPingTest {
         Matcher m = ANSWER.matcher(first);
         assertTrue(m.matches(), first);
         assertEquals("3", m.group(1), first);
-        assertEquals(3, m.group(4).split(",").length, first);
+        assertEquals("-", m.group(4), "no waiting without 'settled': " + first);
+        assertEquals(3, m.group(5).split(",").length, first);
 
         // The console's own node is not the one that pinged: it has no path to the target.
         assertEquals("ok none", ask(console, commands, "p", "path " + b));
@@ -92,12 +94,14 @@ class NodeConsoleFreshPingTest {
         assertTrue(ask(console, commands, "e1", "fresh-ping " + b + " 0 10").startsWith("err "));
         assertTrue(ask(console, commands, "e2", "fresh-ping " + b + " 3").startsWith("err "));
         assertTrue(ask(console, commands, "e3", "fresh-ping " + b + " 3 x").startsWith("err "));
-        // And the console still works afterwards.
         assertTrue(
-                ANSWER.matcher(ask(console, commands, "g", "fresh-ping " + b + " 1 1")
-                                .substring(3))
-                        .matches(),
-                console.out());
+                ask(console, commands, "e4", "fresh-ping " + b + " 3 10 later").startsWith("err "));
+        // And the console still works afterwards. 'settled': the relay answers NETID, so the new
+        // node knows its public endpoint before it pings, and says how long that took.
+        String settled = ask(console, commands, "g", "fresh-ping " + b + " 1 1 settled");
+        Matcher s = ANSWER.matcher(settled.substring(3));
+        assertTrue(settled.startsWith("ok ") && s.matches(), settled);
+        assertNotEquals("-", s.group(4), settled);
 
         commands.close();
         assertEquals(0, console.stop(), console.err());

@@ -228,8 +228,8 @@ class NatTraversalLabTest {
     }
 
     private static final Pattern CONSOLE_NODE = Pattern.compile("^node ([a-z2-7]{64}) udp=");
-    private static final Pattern FRESH =
-            Pattern.compile("replies=(\\d+) nat=(\\S+)/(\\S+) switched=(-|[0-9.]+) mode=(-|\\d) rtts=(\\S*)");
+    private static final Pattern FRESH = Pattern.compile(
+            "replies=(\\d+) nat=(\\S+)/(\\S+) switched=(-|[0-9.]+) mode=(-|\\d) ready=(-|[0-9.]+) rtts=(\\S*)");
 
     /**
      * Easy + easy with warm processes (issue 12's figure without JVM start-up): a long-running
@@ -238,7 +238,9 @@ class NatTraversalLabTest {
      * that running process. So each trial is a traversal from scratch (h2 has never seen the new
      * address, h1's router gives the new socket a new mapping) run by code that has already run:
      * the first {@code nat.warm.warmup} trials (default 1) are not counted and only warm up both
-     * processes. The counted ones, {@code -Dnat.warm.trials=N} (default 2), report the switch time
+     * processes. The new node pings once a relay's NETID answer told it its public endpoint, as a
+     * node that has been up for a moment would ({@code -Dnat.warm.settled=false}: at once, as a
+     * node that has just started, whose first EPIs cannot name it yet). The counted ones, {@code -Dnat.warm.trials=N} (default 2), report the switch time
      * (ms, and in round trips of that trial's direct path: the median RTT of its direct replies) and
      * the bytes the relay carried between the two during the trial, both ways (h1's router's
      * conntrack is flushed after each trial, so nothing addressed to an earlier trial's node reaches
@@ -256,6 +258,8 @@ class NatTraversalLabTest {
             int warmup = Integer.getInteger("nat.warm.warmup", 1);
             int n = Integer.getInteger("nat.warm.trials", 2);
             int count = Integer.getInteger("nat.warm.pings", 20);
+            boolean settled = Boolean.parseBoolean(System.getProperty("nat.warm.settled", "true"));
+            List<Double> ready = new ArrayList<>();
             int direct = 0;
             int easyEasy = 0;
             int within3Rtt = 0;
@@ -267,7 +271,7 @@ class NatTraversalLabTest {
             String loadBefore = loadAverage();
             for (int i = -warmup; i < n; i++) {
                 long relayBefore = counter(w.h1, "relay_in")[1] + counter(w.h2, "relay_in")[1];
-                String command = "fresh-ping " + w.id2.address() + " " + count + " 50";
+                String command = "fresh-ping " + w.id2.address() + " " + count + " 50" + (settled ? " settled" : "");
                 String a = console.call(command, Duration.ofSeconds(30 + 6L * count));
                 long relayed = counter(w.h1, "relay_in")[1] + counter(w.h2, "relay_in")[1] - relayBefore;
                 // The node of this trial is closed now; h2 keeps sending to it for a while (liveness
@@ -283,7 +287,7 @@ class NatTraversalLabTest {
                 List<Double> trialRtt = new ArrayList<>();
                 boolean firstRelayed = false;
                 String[] rtts =
-                        m.group(6).isEmpty() ? new String[0] : m.group(6).split(",");
+                        m.group(7).isEmpty() ? new String[0] : m.group(7).split(",");
                 for (int k = 0; k < rtts.length; k++) {
                     if (rtts[k].startsWith("d:")) {
                         trialRtt.add(Double.parseDouble(rtts[k].substring(2)));
@@ -292,6 +296,9 @@ class NatTraversalLabTest {
                     }
                 }
                 double sw = m.group(4).equals("-") ? -1 : Double.parseDouble(m.group(4));
+                if (!m.group(6).equals("-")) {
+                    ready.add(Double.parseDouble(m.group(6)));
+                }
                 double rtt = median(trialRtt);
                 double inRtts = sw < 0 || trialRtt.isEmpty() ? -1 : sw / rtt;
                 if (sw >= 0 && !trialRtt.isEmpty()) {
@@ -310,7 +317,7 @@ class NatTraversalLabTest {
                 log.append(String.format(
                         java.util.Locale.ROOT,
                         "trial %d: %s replies, first %s, switched=%sms mode=%s, direct RTT median %.3fms, switch"
-                                + " %.1f RTT, relayed %d bytes, nat %s/%s%n",
+                                + " %.1f RTT, relayed %d bytes, nat %s/%s, NETID answered %sms after start%n",
                         i,
                         m.group(1),
                         firstRelayed ? "relay" : "direct",
@@ -320,10 +327,16 @@ class NatTraversalLabTest {
                         inRtts,
                         relayed,
                         m.group(2),
-                        m.group(3)));
+                        m.group(3),
+                        m.group(6)));
             }
             String summary = "easy+easy, warm processes (" + warmup + " warm-up trials, " + count
-                    + " pings 50 ms apart per trial; load average before " + loadBefore + ", after "
+                    + " pings 50 ms apart per trial, "
+                    + (settled
+                            ? "each new node pinging once it knew its public endpoint (NETID answered after (ms) "
+                                    + stats(ready) + ")"
+                            : "each new node pinging at once")
+                    + "; load average before " + loadBefore + ", after "
                     + loadAverage() + "): direct in " + direct + " of " + n + " trials (NAT types EASY/EASY in "
                     + easyEasy + "); switch times (ms) " + stats(switched) + "; direct RTT (ms) " + stats(directRtt)
                     + "; switch times in direct RTTs of their trial " + stats(switchedRtts) + ", within 3 RTT in "
