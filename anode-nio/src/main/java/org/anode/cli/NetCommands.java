@@ -183,14 +183,18 @@ final class NetCommands {
     }
 
     private static AnodeNodeConfig.Builder config(Common c) {
-        return config(c, false);
+        return config(c, false, false);
+    }
+
+    private static AnodeNodeConfig.Builder config(Common c, boolean relay) {
+        return config(c, relay, false);
     }
 
     /**
      * The command's defaults (for {@code relay}: relaying on, announcing off), then the --config
      * file's settings, then the options given on the command line.
      */
-    private static AnodeNodeConfig.Builder config(Common c, boolean relay) {
+    private static AnodeNodeConfig.Builder config(Common c, boolean relay, boolean extra) {
         AnodeNodeConfig.Builder b = AnodeNodeConfig.builder();
         if (relay) {
             b.relay(RelayLimits.defaults()).announce(false);
@@ -200,7 +204,7 @@ final class NetCommands {
             NodeSetup.apply(s, b, relay);
         }
         InetAddress ip = c.bind != null ? c.bind : s != null ? s.bind() : null;
-        int udp = c.udpGiven || s == null || s.udp() == null ? c.udp : s.udp();
+        int udp = extra ? 0 : c.udpGiven || s == null || s.udp() == null ? c.udp : s.udp();
         if (ip != null) {
             b.bind(new InetSocketAddress(ip, udp));
         } else {
@@ -209,7 +213,7 @@ final class NetCommands {
         for (String[] z : c.zones) {
             b.zoneSource(Zone.parse(z[0]), z[1]);
         }
-        if (c.noLan) {
+        if (c.noLan || extra) {
             b.lan(false); // the file's discovery setting stands unless --no-lan is given
         }
         if (c.noNat) {
@@ -365,7 +369,9 @@ final class NetCommands {
             out.println("and answers on Anode port " + ECHO_PORT + ": a DGRAM echo (each datagram is sent back to");
             out.println("its sender) and a stream echo (every connection gets its bytes back, then end-of-stream).");
             out.println("Prints 'node ADDRESS udp=IP:PORT' on stdout. With --console it reads commands on stdin,");
-            out.println("'ID ping|path ADDRESS', 'ID dgram ADDRESS TEXT', 'ID stream ADDRESS BYTES', 'ID lan', and");
+            out.println("'ID ping|path ADDRESS', 'ID dgram ADDRESS TEXT', 'ID stream ADDRESS BYTES', 'ID lan',");
+            out.println("'ID fresh-ping ADDRESS COUNT INTERVAL_MS [settled]' (from a new in-process node with a new");
+            out.println("identity; settled: once it knows its public endpoint), and");
             out.println(
                     "answers each with 'ID ok RESULT' or 'ID err REASON'. --no-lan: no LAN discovery (DECISIONS 37).");
             return 0;
@@ -417,7 +423,15 @@ final class NetCommands {
             out.println("echo dgram=" + ECHO_PORT + " stream=" + ECHO_PORT);
             out.flush();
             if (c.console) {
-                new NodeConsole(node, out).start(in);
+                // fresh-ping's nodes: a new identity in the same zone, the same settings but an
+                // ephemeral port and no LAN discovery (the console node holds the LAN port).
+                new NodeConsole(
+                                node,
+                                out,
+                                () -> AnodeNode.start(
+                                        AnodeIdentity.generate(id.address().zone()),
+                                        config(c, false, true).build()))
+                        .start(in);
             }
             try {
                 stop.await();

@@ -34,18 +34,38 @@ import org.anode.nio.LanStatistics;
  *       that peer id, draft 3.4, when given), sends BYTES deterministic bytes, reads them back,
  *       answers {@code SHA-256 COUNT};
  *   <li>{@code path ADDRESS} - how the address is reached now ({@link #pathLine}), or {@code none};
- *   <li>{@code lan} - the LAN discovery counters ({@link LanStatistics}) and the peer count.
+ *   <li>{@code lan} - the LAN discovery counters ({@link LanStatistics}) and the peer count;
+ *   <li>{@code fresh-ping ADDRESS COUNT INTERVAL_MS [settled]} - starts a second node in this
+ *       process with a new identity and its own UDP socket (so the peer has no path to it and no
+ *       NAT-traversal state for it, draft 4.2.4 - 4.2.9), pings ADDRESS from it COUNT times,
+ *       INTERVAL_MS apart, closes it and answers {@code replies=N nat=LOCAL/REMOTE switched=MS|-
+ *       mode=M|- ready=MS|- rtts=K:MS,...} with K {@code d} (direct) or {@code r} (relayed) per
+ *       reply. With {@code settled} the first ping waits (at most 5 s) until a relay's NETID answer
+ *       gave the new node its public endpoint (DECISIONS 35), {@code ready} is how long that took
+ *       ({@code -} if it did not come); without, the node pings at once, as a just-started one
+ *       does. It measures a traversal from a process whose code has already run, unlike a new
+ *       {@code anode ping} process.
  * </ul>
  */
 final class NodeConsole {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** How long {@code fresh-ping settled} waits for the new node's first NETID answer. */
+    private static final Duration SETTLE = Duration.ofSeconds(5);
 
     private final AnodeNode node;
     private final PrintStream out;
+    private final FreshNodes fresh;
 
-    NodeConsole(AnodeNode node, PrintStream out) {
+    /** Starts the throw-away nodes of {@code fresh-ping}: a new identity, an ephemeral port. */
+    @FunctionalInterface
+    interface FreshNodes {
+        AnodeNode start() throws IOException;
+    }
+
+    NodeConsole(AnodeNode node, PrintStream out, FreshNodes fresh) {
         this.node = node;
         this.out = out;
+        this.fresh = fresh;
     }
 
     /** Reads commands until end of input or the node closes, on a daemon thread. */
@@ -150,8 +170,76 @@ final class NodeConsole {
                         + " ignored=" + s.ignored() + " hints=" + s.hints() + " targets=" + s.targets() + " peers="
                         + node.peerCount();
             }
+            case "fresh-ping": {
+                String[] more = arg(w, 3).split(" ");
+                if (more.length < 2 || more.length > 3 || (more.length == 3 && !more[2].equals("settled"))) {
+                    throw new IllegalArgumentException("expected fresh-ping ADDRESS COUNT INTERVAL_MS [settled]");
+                }
+                return freshPing(
+                        AnodeAddress.parse(arg(w, 2)),
+                        positive(more[0], 1000),
+                        positive(more[1], 60_000),
+                        more.length == 3);
+            }
             default:
                 throw new IllegalArgumentException("unknown command '" + w[1] + "'");
+        }
+    }
+
+    private static int positive(String v, int max) {
+        int n = Integer.parseInt(v.strip());
+        if (n < 1 || n > max) {
+            throw new IllegalArgumentException(v + " is not in 1.." + max);
+        }
+        return n;
+    }
+
+    /**
+     * One traversal from scratch: the node is new to the peer, so the first replies come over the
+     * relay and the switch (if the NATs allow it) happens during this command. Replies that time out
+     * are left out; the switch time is the new node's own measure, from its first packet over the
+     * relay to the direct path.
+     */
+    private String freshPing(AnodeAddress a, int count, int intervalMs, boolean settled)
+            throws IOException, InterruptedException {
+        StringBuilder rtts = new StringBuilder();
+        int replies = 0;
+        try (AnodeNode n = fresh.start()) {
+            String ready = "-";
+            if (settled) {
+                long start = System.nanoTime();
+                long deadline = start + SETTLE.toNanos();
+                var st = n.traversalStatistics();
+                while (st != null && st.natObservers() == 0 && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(5);
+                }
+                if (st != null && st.natObservers() > 0) {
+                    ready = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6);
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                try {
+                    Duration rtt = n.ping(a, Duration.ofSeconds(5));
+                    java.util.OptionalInt h = n.lastReplyHops(a);
+                    rtts.append(replies == 0 ? "" : ",")
+                            .append(h.isPresent() && h.getAsInt() == 0 ? 'd' : 'r')
+                            .append(':')
+                            .append(String.format(Locale.ROOT, "%.3f", rtt.toNanos() / 1e6));
+                    replies++;
+                } catch (java.net.SocketTimeoutException e) {
+                    // A lost ping: the count of replies says so.
+                }
+                if (i + 1 < count) {
+                    Thread.sleep(intervalMs);
+                }
+            }
+            AnodePath p = n.pathTo(a).orElse(null);
+            var ts = n.traversalStatistics();
+            boolean sw = ts != null && ts.lastSwitchNanos() >= 0;
+            return "replies=" + replies + " nat=" + (p == null ? "UNKNOWN/UNKNOWN" : p.localNat() + "/" + p.remoteNat())
+                    + " switched="
+                    + (sw ? String.format(Locale.ROOT, "%.3f", ts.lastSwitchNanos() / 1e6) : "-") + " mode="
+                    + (sw ? Integer.toString(ts.lastSwitchMode()) : "-") + " ready=" + ready + " rtts=" + rtts;
         }
     }
 

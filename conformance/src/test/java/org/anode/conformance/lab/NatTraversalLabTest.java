@@ -227,6 +227,136 @@ class NatTraversalLabTest {
         }
     }
 
+    private static final Pattern CONSOLE_NODE = Pattern.compile("^node ([a-z2-7]{64}) udp=");
+    private static final Pattern FRESH = Pattern.compile(
+            "replies=(\\d+) nat=(\\S+)/(\\S+) switched=(-|[0-9.]+) mode=(-|\\d) ready=(-|[0-9.]+) rtts=(\\S*)");
+
+    /**
+     * Easy + easy with warm processes (issue 12's figure without JVM start-up): a long-running
+     * {@code anode node} on h2 and a long-running {@code anode node --console} on h1, whose
+     * {@code fresh-ping} starts, per trial, a new node with a new identity and a new socket inside
+     * that running process. So each trial is a traversal from scratch (h2 has never seen the new
+     * address, h1's router gives the new socket a new mapping) run by code that has already run:
+     * the first {@code nat.warm.warmup} trials (default 1) are not counted and only warm up both
+     * processes. The new node pings once a relay's NETID answer told it its public endpoint, as a
+     * node that has been up for a moment would ({@code -Dnat.warm.settled=false}: at once, as a
+     * node that has just started, whose first EPIs cannot name it yet). The counted ones, {@code -Dnat.warm.trials=N} (default 2), report the switch time
+     * (ms, and in round trips of that trial's direct path: the median RTT of its direct replies) and
+     * the bytes the relay carried between the two during the trial, both ways (h1's router's
+     * conntrack is flushed after each trial, so nothing addressed to an earlier trial's node reaches
+     * h1 and is counted; the console's own node is idle). Only reaching the
+     * direct path is asserted (in all trials but one of a short series), never a time.
+     */
+    @Test
+    void easyAndEasyGoDirectFromWarmProcesses(TestInfo info) {
+        try (Lab lab = Lab.open(name(info))) {
+            World w = world(lab, Lab.Nat.EASY, Lab.Nat.EASY);
+            node(w);
+            LabProcess console = w.h1.anode(
+                    "console", Redirect.PIPE, "node", "--identity", w.id1.file().toString(), "--console");
+            console.await(CONSOLE_NODE, START);
+            int warmup = Integer.getInteger("nat.warm.warmup", 1);
+            int n = Integer.getInteger("nat.warm.trials", 2);
+            int count = Integer.getInteger("nat.warm.pings", 20);
+            boolean settled = Boolean.parseBoolean(System.getProperty("nat.warm.settled", "true"));
+            List<Double> ready = new ArrayList<>();
+            int direct = 0;
+            int easyEasy = 0;
+            int within3Rtt = 0;
+            List<Double> switched = new ArrayList<>();
+            List<Double> directRtt = new ArrayList<>();
+            List<Double> switchedRtts = new ArrayList<>();
+            List<Double> relayedBytes = new ArrayList<>();
+            StringBuilder log = new StringBuilder();
+            String loadBefore = loadAverage();
+            for (int i = -warmup; i < n; i++) {
+                long relayBefore = counter(w.h1, "relay_in")[1] + counter(w.h2, "relay_in")[1];
+                String command = "fresh-ping " + w.id2.address() + " " + count + " 50" + (settled ? " settled" : "");
+                String a = console.call(command, Duration.ofSeconds(30 + 6L * count));
+                long relayed = counter(w.h1, "relay_in")[1] + counter(w.h2, "relay_in")[1] - relayBefore;
+                // The node of this trial is closed now; h2 keeps sending to it for a while (liveness
+                // PINGs, then relayed EPIs until the session idles out). Forgetting h1's router's
+                // mappings drops that at the router, so the next trial's relay count is its own.
+                w.h1.router().flushConntrack();
+                Matcher m = FRESH.matcher(a);
+                assertTrue(m.find(), "fresh-ping answered: " + a);
+                if (i < 0) {
+                    log.append("warm-up ").append(-i).append(": ").append(a).append('\n');
+                    continue;
+                }
+                List<Double> trialRtt = new ArrayList<>();
+                boolean firstRelayed = false;
+                String[] rtts =
+                        m.group(7).isEmpty() ? new String[0] : m.group(7).split(",");
+                for (int k = 0; k < rtts.length; k++) {
+                    if (rtts[k].startsWith("d:")) {
+                        trialRtt.add(Double.parseDouble(rtts[k].substring(2)));
+                    } else if (k == 0) {
+                        firstRelayed = true;
+                    }
+                }
+                double sw = m.group(4).equals("-") ? -1 : Double.parseDouble(m.group(4));
+                if (!m.group(6).equals("-")) {
+                    ready.add(Double.parseDouble(m.group(6)));
+                }
+                double rtt = median(trialRtt);
+                double inRtts = sw < 0 || trialRtt.isEmpty() ? -1 : sw / rtt;
+                if (sw >= 0 && !trialRtt.isEmpty()) {
+                    direct++;
+                    switched.add(sw);
+                    switchedRtts.add(inRtts);
+                    directRtt.addAll(trialRtt);
+                    relayedBytes.add((double) relayed);
+                    if (inRtts <= 3) {
+                        within3Rtt++;
+                    }
+                }
+                if (m.group(2).equals("EASY") && m.group(3).equals("EASY")) {
+                    easyEasy++;
+                }
+                log.append(String.format(
+                        java.util.Locale.ROOT,
+                        "trial %d: %s replies, first %s, switched=%sms mode=%s, direct RTT median %.3fms, switch"
+                                + " %.1f RTT, relayed %d bytes, nat %s/%s, NETID answered %sms after start%n",
+                        i,
+                        m.group(1),
+                        firstRelayed ? "relay" : "direct",
+                        m.group(4),
+                        m.group(5),
+                        rtt,
+                        inRtts,
+                        relayed,
+                        m.group(2),
+                        m.group(3),
+                        m.group(6)));
+            }
+            String summary = "easy+easy, warm processes (" + warmup + " warm-up trials, " + count
+                    + " pings 50 ms apart per trial, "
+                    + (settled
+                            ? "each new node pinging once it knew its public endpoint (NETID answered after (ms) "
+                                    + stats(ready) + ")"
+                            : "each new node pinging at once")
+                    + "; load average before " + loadBefore + ", after "
+                    + loadAverage() + "): direct in " + direct + " of " + n + " trials (NAT types EASY/EASY in "
+                    + easyEasy + "); switch times (ms) " + stats(switched) + "; direct RTT (ms) " + stats(directRtt)
+                    + "; switch times in direct RTTs of their trial " + stats(switchedRtts) + ", within 3 RTT in "
+                    + within3Rtt + " of " + n + "; bytes through the relay per trial " + stats(relayedBytes) + "\n"
+                    + log;
+            lab.write("measured.txt", summary);
+            System.out.println(summary);
+            assertTrue(direct >= 1 && (direct * 100 >= n * 95 || (n < 20 && direct >= n - 1)), summary);
+            assertTrue(w.h2.packets("direct_in") > 0, "packets came straight from h1's router");
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
     /**
      * A 64 MiB stream starts on the relay (the first packets of the connection) and ends on the
      * direct path: SHA-256 intact, and most of its packets arrived straight from h1's router. A
