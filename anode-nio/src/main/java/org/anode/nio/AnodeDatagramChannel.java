@@ -119,14 +119,14 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     }
 
     /**
-     * Opens a datagram channel on {@code node}: the same as
-     * {@code node.selectorProvider().openDatagramChannel()}.
+     * Opens a datagram channel on {@code node}: the same as {@code
+     * node.selectorProvider().openDatagramChannel()}.
      */
     public static AnodeDatagramChannel open(AnodeNode node) throws IOException {
         return (AnodeDatagramChannel) node.selectorProvider().openDatagramChannel();
     }
 
-    /** The node this channel sends and receives through. */
+    /** {@return the node this channel sends and receives through} */
     public AnodeNode node() {
         return node;
     }
@@ -371,9 +371,9 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     // ------------------------------------------------------------------ sending
 
     /**
-     * The largest datagram payload that one packet to {@code target} can carry: the path's packet
-     * limit (DECISIONS 27) minus the common header with the full sender address and the 4-byte
-     * DGRAM header. -1 if no endpoint is known for the target's peer.
+     * {@return the largest datagram payload that one packet to {@code target} can carry: the path's
+     * packet limit (DECISIONS 27) minus the common header with the full sender address and the
+     * 4-byte DGRAM header} -1 if no endpoint is known for the target's peer.
      */
     public int maxDatagramSize(AnodeSocketAddress target) {
         if (target.address().equals(node.address())) {
@@ -603,7 +603,7 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
         readiness.signal();
     }
 
-    /** Datagrams dropped because the receive queue was full. */
+    /** {@return datagrams dropped because the receive queue was full} */
     public long droppedDatagrams() {
         queueLock.lock();
         try {

@@ -98,7 +98,7 @@ public final class AnodeNames {
         }
     }
 
-    /** The name of an address: its base32 form and {@code .anode}. */
+    /** {@return the name of an address: its base32 form and {@code .anode}} */
     public static String nameOf(AnodeAddress address) {
         return address + SUFFIX;
     }
@@ -133,9 +133,9 @@ public final class AnodeNames {
     }
 
     /**
-     * Like {@link #resolve} but only asks DNS for names that are not address names, and returns an
-     * empty list instead of throwing when the name has no Anode record or DNS cannot be asked: what a
-     * resolver that falls back to IP needs.
+     * Like {@link #resolve} but only asks DNS for names that are not address names, and
+     * returns an empty list instead of throwing when the name has no Anode record or DNS cannot be
+     * asked: what a resolver that falls back to IP needs.
      */
     public static List<AnodeAddress> resolveOrEmpty(String host) {
         try {
@@ -146,8 +146,8 @@ public final class AnodeNames {
     }
 
     /**
-     * The synthetic IPv6 addresses (addendum A2) of {@link #resolve}'s addresses, each carrying
-     * {@code host} as its host name.
+     * {@return the synthetic IPv6 addresses (addendum A2) of {@link #resolve}'s addresses, each
+     * carrying {@code host} as its host name}
      */
     public static InetAddress[] resolveInet(String host) throws UnknownHostException {
         List<AnodeAddress> as = resolve(host);
@@ -171,9 +171,9 @@ public final class AnodeNames {
     }
 
     /**
-     * The Anode address an IP address stands for: a synthetic {@code fd..} address carrying the
-     * address (or its {@code .anode} name) as host name, or one remembered from a resolution or a
-     * configured peer. No lookup is made.
+     * {@return the Anode address an IP address stands for: a synthetic {@code fd..} address
+     * carrying the address (or its {@code .anode} name) as host name, or one remembered from a
+     * resolution or a configured peer} No lookup is made.
      */
     public static Optional<AnodeAddress> anodeAddressOf(InetAddress ip) {
         if (!(ip instanceof Inet6Address)) {

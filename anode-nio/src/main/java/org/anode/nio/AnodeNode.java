@@ -209,6 +209,9 @@ public final class AnodeNode implements AutoCloseable {
     /**
      * Starts a node: binds its UDP sockets, starts its event loop.
      *
+     * @param identity the node's key pair and Anode address
+     * @param config sockets, limits and features of the node
+     * @return the running node; close it to release its sockets and thread
      * @throws IOException if a configured socket cannot be bound (with the default configuration,
      *     a host without IPv6 gets an IPv4 socket only)
      */
@@ -262,36 +265,54 @@ public final class AnodeNode implements AutoCloseable {
         return n;
     }
 
-    /** Starts a node with {@link AnodeNodeConfig#defaults()}. */
+    /**
+     * Starts a node with {@link AnodeNodeConfig#defaults()}.
+     *
+     * @param identity the node's key pair and Anode address
+     * @return the running node; close it to release its sockets and thread
+     * @throws IOException if no UDP socket can be bound
+     */
     public static AnodeNode start(AnodeIdentity identity) throws IOException {
         return start(identity, AnodeNodeConfig.defaults());
     }
 
-    /** This node's Anode address. */
+    /** {@return this node's Anode address} */
     public AnodeAddress address() {
         return identity.address();
     }
 
+    /** {@return the configuration the node was started with} */
     public AnodeNodeConfig config() {
         return config;
     }
 
-    /** The provider whose channels and selectors use this node. */
+    /** {@return the provider whose channels and selectors use this node} */
     public AnodeSelectorProvider selectorProvider() {
         return provider;
     }
 
-    /** Opens an unbound datagram channel on this node. */
+    /**
+     * Opens an unbound datagram channel on this node.
+     *
+     * @return the new channel
+     * @throws IOException if the node is closed
+     */
     public AnodeDatagramChannel openDatagramChannel() throws IOException {
         return (AnodeDatagramChannel) provider.openDatagramChannel();
     }
 
-    /** The local endpoint of the TCP transport this node serves (draft 2.9.2), if configured. */
+    /**
+     * {@return the local endpoint of the TCP transport this node serves (draft 2.9.2), if
+     * configured}
+     */
     public java.util.Optional<InetSocketAddress> tcpEndpoint() {
         return carriers.tcpEndpoint();
     }
 
-    /** The local endpoint of the HTTP transport this node serves (draft 2.9.3), if configured. */
+    /**
+     * {@return the local endpoint of the HTTP transport this node serves (draft 2.9.3), if
+     * configured}
+     */
     public java.util.Optional<InetSocketAddress> httpEndpoint() {
         return carriers.httpEndpoint();
     }
@@ -300,6 +321,8 @@ public final class AnodeNode implements AutoCloseable {
      * Serves {@code body} to HTTP GET requests for {@code path} on this node's HTTP transport (the
      * zone file at {@code /z}, DECISIONS 11).
      *
+     * @param path the request path, e.g. {@code /z}
+     * @param body the response body, served as given
      * @throws IllegalStateException if the node serves no HTTP transport
      */
     public void serveHttp(String path, byte[] body) {
@@ -311,15 +334,17 @@ public final class AnodeNode implements AutoCloseable {
     }
 
     /**
-     * The endpoint type (draft 2.10: 0x02/0x04 UDP, 0x03/0x05 TCP, 0x06 HTTP) of the carrier a
-     * relayed peer's relay is reached over now (DECISIONS 38), or empty if the peer is not reached
-     * through a relay this node uses.
+     * {@return the endpoint type (draft 2.10: 0x02/0x04 UDP, 0x03/0x05 TCP, 0x06 HTTP) of the
+     * carrier a relayed peer's relay is reached over now (DECISIONS 38), or empty if the peer is
+     * not reached through a relay this node uses}
+     *
+     * @param address the peer
      */
     public java.util.Optional<org.anode.wire.EndpointType> carrierTo(AnodeAddress address) {
         return router.pathTo(Objects.requireNonNull(address, "address")).flatMap(p -> carriers.carrierOf(p.endpoint()));
     }
 
-    /** The local IP endpoints of the node's UDP sockets (give one to peers). */
+    /** {@return the local IP endpoints of the node's UDP sockets (give one to peers)} */
     public List<InetSocketAddress> localEndpoints() {
         List<InetSocketAddress> l = new ArrayList<>();
         for (Transport t : transports) {
@@ -336,6 +361,8 @@ public final class AnodeNode implements AutoCloseable {
      * from the table). Configured endpoints are trusted: traffic goes there without an endpoint
      * check.
      *
+     * @param address the peer's Anode address
+     * @param endpoint the peer's UDP endpoint, resolved
      * @throws IllegalArgumentException if the endpoint is unresolved, has port 0, is of an address family no
      *     socket of this node can reach, or {@code address} is this node's own
      * @throws IllegalStateException if the peer table is full and every peer in it is configured
@@ -391,6 +418,8 @@ public final class AnodeNode implements AutoCloseable {
     /**
      * Sends a PING (draft 4.2.2) to the peer and waits for its PONG.
      *
+     * @param peer the peer's Anode address
+     * @param timeout how long to wait for the PONG once a path is known
      * @return the round-trip time
      * @throws SocketTimeoutException if no PONG arrives within {@code timeout}
      * @throws NoRouteToHostException if no endpoint is known for the peer
@@ -419,7 +448,13 @@ public final class AnodeNode implements AutoCloseable {
         }
     }
 
-    /** As {@link #ping}, without blocking; completes on the event-loop thread. */
+    /**
+     * As {@link #ping}, without blocking; completes on the event-loop thread.
+     *
+     * @param peer the peer's Anode address
+     * @param timeout how long to wait for the PONG once a path is known
+     * @return the round-trip time, or completed exceptionally as {@link #ping} would throw
+     */
     public CompletableFuture<Duration> pingAsync(AnodeAddress peer, Duration timeout) {
         Objects.requireNonNull(peer, "peer");
         CompletableFuture<Duration> f = new CompletableFuture<>();
@@ -482,15 +517,18 @@ public final class AnodeNode implements AutoCloseable {
     // ------------------------------------------------------------------ reaching addresses
 
     /**
-     * NAT traversal counters (DECISIONS 35, 36), or null when the configuration turns traversal off.
+     * {@return NAT traversal counters (DECISIONS 35, 36), or null when the configuration turns
+     * traversal off}
      */
     public org.anode.engine.NatTraversal.Stats traversalStatistics() {
         return nat == null ? null : nat.traversal().stats();
     }
 
     /**
-     * The hop count of the PONG that answered the latest completed ping to {@code address} (draft
-     * 3.1): 0 means the reply took a direct path, above 0 a relay; empty if none came yet.
+     * {@return the hop count of the PONG that answered the latest completed ping to {@code address}
+     * (draft 3.1): 0 means the reply took a direct path, above 0 a relay; empty if none came yet}
+     *
+     * @param address the peer
      */
     public java.util.OptionalInt lastReplyHops(AnodeAddress address) {
         org.anode.engine.Peer p = engine.peer(Objects.requireNonNull(address, "address"));
@@ -499,10 +537,12 @@ public final class AnodeNode implements AutoCloseable {
     }
 
     /**
-     * How {@code address} is reached right now (draft 3.1, 2.3, 2.9): direct endpoint or relay
-     * (which), hop count, RTT, the carrier of each path (UDP, or TCP/HTTP to a relay, DECISIONS 38)
-     * and the TCP/HTTP endpoints the peer advertised (addendum A16); empty if the node knows no
-     * path. Does not look for one (see {@link #findPath}).
+     * {@return how {@code address} is reached right now (draft 3.1, 2.3, 2.9): direct endpoint or
+     * relay (which), hop count, RTT, the carrier of each path (UDP, or TCP/HTTP to a relay,
+     * DECISIONS 38) and the TCP/HTTP endpoints the peer advertised (addendum A16); empty if the
+     * node knows no path} Does not look for one (see {@link #findPath}).
+     *
+     * @param address the peer
      */
     public java.util.Optional<AnodePath> pathTo(AnodeAddress address) {
         org.anode.engine.NatTraversal t = nat == null ? null : nat.traversal();
@@ -538,12 +578,14 @@ public final class AnodeNode implements AutoCloseable {
     }
 
     /**
-     * Finds a path to {@code address} if none is known, waiting at most
-     * {@link AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone
-     * relay, registration there and a relayed path proven by the recipient's answer. Connect, send
-     * and ping do this themselves; an application using non-blocking channels may call this first
-     * so that they never wait.
+     * Finds a path to {@code address} if none is known, waiting at most {@link
+     * AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone relay,
+     * registration there and a relayed path proven by the recipient's answer. Connect, send and
+     * ping do this themselves; an application using non-blocking channels may call this first so
+     * that they never wait.
      *
+     * @param address the peer
+     * @return the path found, as {@link #pathTo} then describes it
      * @throws NoRouteToHostException with the reason, when every way failed
      */
     public AnodePath findPath(AnodeAddress address) throws IOException {
@@ -619,7 +661,10 @@ public final class AnodeNode implements AutoCloseable {
             int registrations,
             long errorReplies) {}
 
-    /** Relay counters (all zero but {@code relayedReceived} for a node that does not relay). */
+    /**
+     * {@return the relay counters (all zero but {@code relayedReceived} for a node that does not
+     * relay)}
+     */
     public RelayStatistics relayStatistics() {
         org.anode.engine.Relay r = engine.relay();
         long relayed = engine.stats().relayedReceived();
@@ -659,7 +704,7 @@ public final class AnodeNode implements AutoCloseable {
                 s.errorReplies());
     }
 
-    /** Counters of LAN discovery (DECISIONS 37); all zero when it is off. */
+    /** {@return the counters of LAN discovery (DECISIONS 37); all zero when it is off} */
     public LanStatistics lanStatistics() {
         org.anode.transport.LanDiscovery l = lan;
         if (l == null) {
@@ -691,12 +736,14 @@ public final class AnodeNode implements AutoCloseable {
     /**
      * Receives every ERROR and flag 0x04 report (see {@link PeerError}); called on the event-loop
      * thread, must not block. Null removes the listener.
+     *
+     * @param listener the listener, or null
      */
     public void setErrorListener(Consumer<PeerError> listener) {
         this.errorListener = listener;
     }
 
-    /** Counters of received traffic and the peer count. */
+    /** {@return the counters of received traffic and the peer count} */
     public Statistics statistics() {
         Engine.Stats s = engine.stats();
         org.anode.engine.Relay rl = engine.relay();
@@ -725,19 +772,25 @@ public final class AnodeNode implements AutoCloseable {
                 s.cookiePings());
     }
 
-    /** Number of peers in the table. */
+    /** {@return the number of peers in the table} */
     public int peerCount() {
         return engine.peerCount();
     }
 
-    /** Whether the peer table holds {@code address}. */
+    /**
+     * {@return whether the peer table holds {@code address}}
+     *
+     * @param address the peer
+     */
     public boolean knowsPeer(AnodeAddress address) {
         return engine.peer(address) != null;
     }
 
     /**
-     * The IP endpoints a peer's traffic may go to, best first (empty if unknown): configured ones,
-     * the first it was heard from, and those that answered an endpoint check.
+     * {@return the IP endpoints a peer's traffic may go to, best first (empty if unknown):
+     * configured ones, the first it was heard from, and those that answered an endpoint check}
+     *
+     * @param address the peer
      */
     public List<InetSocketAddress> peerEndpoints(AnodeAddress address) {
         Peer p = engine.peer(address);
@@ -750,6 +803,7 @@ public final class AnodeNode implements AutoCloseable {
         return List.copyOf(l);
     }
 
+    /** {@return false once {@link #close()} was called} */
     public boolean isOpen() {
         return open;
     }

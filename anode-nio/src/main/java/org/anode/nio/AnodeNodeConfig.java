@@ -122,17 +122,20 @@ public final class AnodeNodeConfig {
         }
     }
 
-    /** A new builder holding the defaults. */
+    /** {@return a new builder holding the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The defaults: IPv4 and IPv6 wildcard sockets on ephemeral ports, limits as documented. */
+    /**
+     * {@return the defaults: IPv4 and IPv6 wildcard sockets on ephemeral ports, limits as
+     * documented}
+     */
     public static AnodeNodeConfig defaults() {
         return builder().build();
     }
 
-    /** A builder initialised from this configuration. */
+    /** {@return a builder initialised from this configuration} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.relay = relay;
@@ -168,113 +171,124 @@ public final class AnodeNodeConfig {
         return b;
     }
 
-    /** The local UDP socket addresses the node binds, one socket each. */
+    /** {@return the local UDP socket addresses the node binds, one socket each} */
     public List<InetSocketAddress> bindAddresses() {
         return bindAddresses;
     }
 
     /**
-     * True when no address was configured: the node then binds the IPv4 and IPv6 wildcards and
-     * tolerates a host without IPv6.
+     * {@return true when no address was configured: the node then binds the IPv4 and IPv6 wildcards
+     * and tolerates a host without IPv6}
      */
     public boolean isDefaultBind() {
         return defaultBind;
     }
 
-    /** Largest packet sent over UDP/IPv4, in bytes (DECISIONS 27). */
+    /** {@return the largest packet sent over UDP/IPv4, in bytes (DECISIONS 27)} */
     public int maxPacketIpv4() {
         return maxPacketIpv4;
     }
 
-    /** Largest packet sent over UDP/IPv6, in bytes (DECISIONS 27). */
+    /** {@return the largest packet sent over UDP/IPv6, in bytes (DECISIONS 27)} */
     public int maxPacketIpv6() {
         return maxPacketIpv6;
     }
 
-    /** The packet limit for a destination of the given address family. */
+    /**
+     * {@return the packet limit for a destination of the given address family}
+     *
+     * @param destination the address packets go to; an IPv4-mapped IPv6 address counts as IPv4
+     */
     public int maxPacketFor(InetAddress destination) {
         // The JDK turns IPv4-mapped IPv6 literals into Inet4Address, so this is the wire family.
         return destination instanceof Inet6Address ? maxPacketIpv6 : maxPacketIpv4;
     }
 
     /**
-     * Bound on the peer table. Beyond it a newcomer replaces the learned peer idle longest, and
-     * only one idle in both directions for the draft 3.2 answer timeout (60 s) and not in use by a
-     * stream; configured peers are never replaced. If no peer qualifies, the newcomer is dropped
-     * ({@link AnodeNode.Statistics#peerTableFull()}).
+     * {@return the bound on the peer table} Beyond it a newcomer replaces the learned peer idle
+     * longest, and only one idle in both directions for the draft 3.2 answer timeout (60 s) and not
+     * in use by a stream; configured peers are never replaced. If no peer qualifies, the newcomer
+     * is dropped ({@link AnodeNode.Statistics#peerTableFull()}).
      */
     public int maxPeers() {
         return maxPeers;
     }
 
-    /** Bound on the endpoints remembered per peer; the worst ranked is replaced beyond it. */
+    /**
+     * {@return the bound on the endpoints remembered per peer; the worst ranked is replaced beyond it}
+     */
     public int maxEndpointsPerPeer() {
         return maxEndpointsPerPeer;
     }
 
-    /** Bound on outstanding PINGs sent by this node. */
+    /** {@return the bound on outstanding PINGs sent by this node} */
     public int maxPendingPings() {
         return maxPendingPings;
     }
 
     /**
-     * Key agreements per second the node will run for senders it does not know yet (each costs
-     * one ECDH); packets from further unknown senders are dropped until the budget refills.
+     * {@return the key agreements per second the node will run for senders it does not know yet (each
+     * costs one ECDH); packets from further unknown senders are dropped until the budget refills}
      */
     public int newPeerRate() {
         return newPeerRate;
     }
 
     /**
-     * Key agreements per second for unknown senders from one source (an IPv4 address or an IPv6
-     * /64), taken before the node-wide {@link #newPeerRate()}: one source cannot starve first
-     * contacts from others. Bursts up to a quarter of it. Default: an eighth of
-     * {@link #newPeerRate()} (at least 1).
+     * {@return the key agreements per second for unknown senders from one source (an IPv4 address or an
+     * IPv6 /64), taken before the node-wide {@link #newPeerRate()}: one source cannot starve first
+     * contacts from others} Bursts up to a quarter of it. Default: an eighth of {@link
+     * #newPeerRate()} (at least 1).
      */
     public int newPeerRatePerSource() {
         return newPeerRatePerSource;
     }
 
-    /** Default SO_RCVBUF of a datagram channel: bytes of payload its receive queue may hold. */
+    /**
+     * {@return the default SO_RCVBUF of a datagram channel: bytes of payload its receive queue may
+     * hold}
+     */
     public int receiveBufferSize() {
         return receiveBufferSize;
     }
 
-    /** Default SO_SNDBUF of a datagram channel: bytes of payload its send queue may hold. */
+    /**
+     * {@return the default SO_SNDBUF of a datagram channel: bytes of payload its send queue may hold}
+     */
     public int sendBufferSize() {
         return sendBufferSize;
     }
 
-    /** Bound on the number of datagrams queued per channel, whatever their size. */
+    /** {@return the bound on the number of datagrams queued per channel, whatever their size} */
     public int maxReceiveQueueDatagrams() {
         return maxReceiveQueueDatagrams;
     }
 
     /**
-     * Whether the node answers packets that fail authentication with an ERROR (draft 4.2.1,
-     * optional), flagged 0x04 and never larger than the packet it answers (DECISIONS 30).
+     * {@return whether the node answers packets that fail authentication with an ERROR (draft
+     * 4.2.1, optional), flagged 0x04 and never larger than the packet it answers (DECISIONS 30)}
      */
     public boolean errorReplies() {
         return errorReplies;
     }
 
-    /** Bound on ERROR replies per second when {@link #errorReplies()} is on. */
+    /** {@return the bound on ERROR replies per second when {@link #errorReplies()} is on} */
     public int errorReplyRate() {
         return errorReplyRate;
     }
 
-    /** Name of the node's event-loop thread. */
+    /** {@return the name of the node's event-loop thread} */
     public String threadName() {
         return threadName;
     }
 
     /**
-     * How long a blocking receive on a datagram channel, or a blocking read on a stream channel,
-     * yields the CPU in a loop, waiting for data, before it parks its thread (0 = park at once).
-     * Only a channel that sent (wrote) within that time spins (a request/response turn-around).
-     * Waking a parked thread can cost more than a loopback round trip, so a short spin trades a
-     * little CPU for latency; a channel whose spins keep missing parks at once for a while. The
-     * default (60 us) was chosen from the datagram benchmarks (docs/BENCHMARKS.md).
+     * {@return how long a blocking receive on a datagram channel, or a blocking read on a stream
+     * channel, yields the CPU in a loop, waiting for data, before it parks its thread (0 = park at
+     * once)} Only a channel that sent (wrote) within that time spins (a request/response
+     * turn-around). Waking a parked thread can cost more than a loopback round trip, so a short
+     * spin trades a little CPU for latency; a channel whose spins keep missing parks at once for a
+     * while. The default (60 us) was chosen from the datagram benchmarks (docs/BENCHMARKS.md).
      */
     public long receiveSpinNanos() {
         return receiveSpinNanos;
@@ -298,20 +312,25 @@ public final class AnodeNodeConfig {
                 .build();
     }
 
-    /** The relay limits if this node relays for others (draft 2.3, DECISIONS 34), else null. */
+    /**
+     * {@return the relay limits if this node relays for others (draft 2.3, DECISIONS 34), else
+     * null}
+     */
     public RelayLimits relay() {
         return relay;
     }
 
     /**
-     * Per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS 11, 32): an
-     * {@code http(s)} URL or a local file path.
+     * {@return the per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS 11,
+     * 32): an {@code http(s)} URL or a local file path}
      */
     public java.util.Map<org.anode.address.Zone, String> zoneSources() {
         return zoneSources;
     }
 
-    /** How long finding a path to an address may take before it fails (DECISIONS 31: 10 s). */
+    /**
+     * {@return how long finding a path to an address may take before it fails (DECISIONS 31: 10 s)}
+     */
     public java.time.Duration routeTimeout() {
         return routeTimeout;
     }
@@ -326,66 +345,80 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * Whether the node learns its public endpoint (NETID) and moves peers met over a relay onto a
-     * direct path by hole punching (DECISIONS 35, 36; default on).
+     * {@return whether the node learns its public endpoint (NETID) and moves peers met over a relay
+     * onto a direct path by hole punching (DECISIONS 35, 36; default on)}
      */
     public boolean natTraversal() {
         return natTraversal;
     }
 
-    /** Whether the node registers with its own zone's designated relay (DECISIONS 33; default on). */
+    /**
+     * {@return whether the node registers with its own zone's designated relay (DECISIONS 33;
+     * default on)}
+     */
     public boolean announce() {
         return announce;
     }
 
     /**
-     * How often the node PINGs its own relay and the relays it reaches peers through (DECISIONS
-     * 33: 25 s, well inside a relay's 120 s registration lifetime and most NAT mapping timeouts).
+     * {@return how often the node PINGs its own relay and the relays it reaches peers through
+     * (DECISIONS 33: 25 s, well inside a relay's 120 s registration lifetime and most NAT mapping
+     * timeouts)}
      */
     public java.time.Duration announceInterval() {
         return announceInterval;
     }
 
     /**
-     * Whether LAN discovery runs (DECISIONS 37; default on): listening on {@link #lanPort()},
-     * announcing this node at start and every 60 s, and querying the LAN for wanted addresses.
+     * {@return whether LAN discovery runs (DECISIONS 37; default on): listening on {@link
+     * #lanPort()}, announcing this node at start and every 60 s, and querying the LAN for wanted
+     * addresses}
      */
     public boolean lan() {
         return lan;
     }
 
-    /** The LAN discovery port (draft 4.2.6: 8737). */
+    /** {@return the LAN discovery port (draft 4.2.6: 8737)} */
     public int lanPort() {
         return lanPort;
     }
 
     /**
-     * This node's peer id (draft 3.4, DECISIONS 41): 1 by default; nodes sharing one identity
-     * each take their own from 1 to 15, and a relay then keeps an endpoint for each.
+     * {@return this node's peer id (draft 3.4, DECISIONS 41): 1 by default; nodes sharing one
+     * identity each take their own from 1 to 15, and a relay then keeps an endpoint for each}
      */
     public int peerId() {
         return peerId;
     }
 
     /**
-     * How the node falls back to TCP and HTTP to reach its relays (DECISIONS 38), or null if it
-     * uses UDP only. Default: {@link org.anode.transport.FallbackConfig#defaults()}.
+     * {@return how the node falls back to TCP and HTTP to reach its relays (DECISIONS 38), or null
+     * if it uses UDP only} Default: {@link org.anode.transport.FallbackConfig#defaults()}.
      */
     public org.anode.transport.FallbackConfig fallback() {
         return fallback;
     }
 
-    /** The TCP port the node serves the TCP transport on (draft 2.9.2), -1 for none (default). */
+    /**
+     * {@return the TCP port the node serves the TCP transport on (draft 2.9.2), -1 for none
+     * (default)}
+     */
     public int tcpPort() {
         return tcpPort;
     }
 
-    /** The TCP port the node serves the HTTP transport on (draft 2.9.3), -1 for none (default). */
+    /**
+     * {@return the TCP port the node serves the HTTP transport on (draft 2.9.3), -1 for none
+     * (default)}
+     */
     public int httpPort() {
         return httpPort;
     }
 
-    /** Bounds on TCP and HTTP clients of this node's {@link #tcpPort()} and {@link #httpPort()}. */
+    /**
+     * {@return the bounds on TCP and HTTP clients of this node's {@link #tcpPort()} and {@link
+     * #httpPort()}}
+     */
     public org.anode.transport.CarrierLimits carrierLimits() {
         return carrierLimits;
     }
@@ -437,7 +470,12 @@ public final class AnodeNodeConfig {
 
         private Builder() {}
 
-        /** LAN discovery on or off (DECISIONS 37; default on). */
+        /**
+         * LAN discovery on or off (DECISIONS 37; default on).
+         *
+         * @param on false to neither send nor answer LAN discovery
+         * @return this builder
+         */
         public Builder lan(boolean on) {
             this.lan = on;
             return this;
@@ -446,13 +484,23 @@ public final class AnodeNodeConfig {
         /**
          * The LAN discovery port, 1..65535 (default 8737, draft 4.2.6). Every node of a LAN must
          * use the same; another port keeps a test's nodes apart from any real LAN's.
+         *
+         * @param port the UDP port, 1..65535
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
          */
         public Builder lanPort(int port) {
             this.lanPort = range("lanPort", port, 1, 0xffff);
             return this;
         }
 
-        /** This node's peer id, 1..15 (draft 3.4, DECISIONS 41; default 1). */
+        /**
+         * This node's peer id, 1..15 (draft 3.4, DECISIONS 41; default 1).
+         *
+         * @param id the peer id, 1..15
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder peerId(int id) {
             this.peerId = range("peerId", id, 1, 15);
             return this;
@@ -461,6 +509,10 @@ public final class AnodeNodeConfig {
         /**
          * Adds a local address to bind one UDP socket to (port 0 = ephemeral). Once any is added,
          * only the added addresses are bound.
+         *
+         * @param address a resolved socket address
+         * @return this builder
+         * @throws IllegalArgumentException if {@code address} is unresolved
          */
         public Builder bind(InetSocketAddress address) {
             Objects.requireNonNull(address, "address");
@@ -471,96 +523,191 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** Binds one UDP socket on {@code address} at {@code port} (0 = ephemeral). */
+        /**
+         * Binds one UDP socket on {@code address} at {@code port} (0 = ephemeral).
+         *
+         * @param address the local address
+         * @param port the UDP port, 0..65535
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder bind(InetAddress address, int port) {
             return bind(new InetSocketAddress(address, checkPort(port)));
         }
 
-        /** The UDP port of the default wildcard sockets (0 = ephemeral). */
+        /**
+         * The UDP port of the default wildcard sockets (0 = ephemeral).
+         *
+         * @param port the UDP port, 0..65535
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder port(int port) {
             this.defaultPort = checkPort(port);
             return this;
         }
 
-        /** Largest packet over UDP/IPv4 (DECISIONS 27), 256..65507. */
+        /**
+         * Largest packet over UDP/IPv4 (DECISIONS 27), 256..65507.
+         *
+         * @param bytes the limit, 256..65507
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxPacketIpv4(int bytes) {
             this.maxPacketIpv4 = range("maxPacketIpv4", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
             return this;
         }
 
-        /** Largest packet over UDP/IPv6 (DECISIONS 27), 256..65507. */
+        /**
+         * Largest packet over UDP/IPv6 (DECISIONS 27), 256..65507.
+         *
+         * @param bytes the limit, 256..65507
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxPacketIpv6(int bytes) {
             this.maxPacketIpv6 = range("maxPacketIpv6", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
             return this;
         }
 
-        /** Bound on the peer table, 1..1_000_000. */
+        /**
+         * Bound on the peer table, 1..1_000_000.
+         *
+         * @param n the bound
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxPeers(int n) {
             this.maxPeers = range("maxPeers", n, 1, 1_000_000);
             return this;
         }
 
-        /** Bound on endpoints per peer, 1..64. */
+        /**
+         * Bound on endpoints per peer, 1..64.
+         *
+         * @param n the bound
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxEndpointsPerPeer(int n) {
             this.maxEndpointsPerPeer = range("maxEndpointsPerPeer", n, 1, 64);
             return this;
         }
 
-        /** Bound on outstanding PINGs, 1..1_000_000. */
+        /**
+         * Bound on outstanding PINGs, 1..1_000_000.
+         *
+         * @param n the bound
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxPendingPings(int n) {
             this.maxPendingPings = range("maxPendingPings", n, 1, 1_000_000);
             return this;
         }
 
-        /** Key agreements per second for unknown senders, 1..1_000_000. */
+        /**
+         * Key agreements per second for unknown senders, 1..1_000_000.
+         *
+         * @param perSecond key agreements per second
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder newPeerRate(int perSecond) {
             this.newPeerRate = range("newPeerRate", perSecond, 1, 1_000_000);
             return this;
         }
 
-        /** Key agreements per second for unknown senders from one source, 1..1_000_000. */
+        /**
+         * Key agreements per second for unknown senders from one source, 1..1_000_000.
+         *
+         * @param perSecond key agreements per second and source
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder newPeerRatePerSource(int perSecond) {
             this.newPeerRatePerSource = range("newPeerRatePerSource", perSecond, 1, 1_000_000);
             return this;
         }
 
-        /** Default SO_RCVBUF of datagram channels, 1 KiB..64 MiB. */
+        /**
+         * Default SO_RCVBUF of datagram channels, 1 KiB..64 MiB.
+         *
+         * @param bytes the buffer size
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder receiveBufferSize(int bytes) {
             this.receiveBufferSize = range("receiveBufferSize", bytes, 1024, 64 << 20);
             return this;
         }
 
-        /** Default SO_SNDBUF of datagram channels, 1 KiB..64 MiB. */
+        /**
+         * Default SO_SNDBUF of datagram channels, 1 KiB..64 MiB.
+         *
+         * @param bytes the buffer size
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder sendBufferSize(int bytes) {
             this.sendBufferSize = range("sendBufferSize", bytes, 1024, 64 << 20);
             return this;
         }
 
-        /** Bound on datagrams queued per channel, 1..1_000_000. */
+        /**
+         * Bound on datagrams queued per channel, 1..1_000_000.
+         *
+         * @param n the bound
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder maxReceiveQueueDatagrams(int n) {
             this.maxReceiveQueueDatagrams = range("maxReceiveQueueDatagrams", n, 1, 1_000_000);
             return this;
         }
 
-        /** Whether to answer unauthenticated packets with a flag-0x04 ERROR (default off). */
+        /**
+         * Whether to answer unauthenticated packets with a flag-0x04 ERROR (default off).
+         *
+         * @param on true to send ERROR replies
+         * @return this builder
+         */
         public Builder errorReplies(boolean on) {
             this.errorReplies = on;
             return this;
         }
 
-        /** ERROR replies per second, 1..10_000. */
+        /**
+         * ERROR replies per second, 1..10_000.
+         *
+         * @param perSecond ERROR replies per second
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder errorReplyRate(int perSecond) {
             this.errorReplyRate = range("errorReplyRate", perSecond, 1, 10_000);
             return this;
         }
 
-        /** Name of the event-loop thread. */
+        /**
+         * Name of the event-loop thread.
+         *
+         * @param name the thread name
+         * @return this builder
+         */
         public Builder threadName(String name) {
             this.threadName = Objects.requireNonNull(name, "threadName");
             return this;
         }
 
-        /** Spin of a blocking datagram receive or stream read before parking (default 60 us), 0..10 ms. */
+        /**
+         * Spin of a blocking datagram receive or stream read before parking (default 60 us), 0..10 ms.
+         *
+         * @param d the spin time; zero parks at once
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder receiveSpin(java.time.Duration d) {
             Objects.requireNonNull(d, "receiveSpin");
             if (d.isNegative() || d.toNanos() > 10_000_000L) {
@@ -573,6 +720,9 @@ public final class AnodeNodeConfig {
         /**
          * Makes the node a relay with these limits (draft 2.3, DECISIONS 34); null (the default)
          * means it relays nothing.
+         *
+         * @param limits the relay limits, or null not to relay
+         * @return this builder
          */
         public Builder relay(RelayLimits limits) {
             this.relay = limits;
@@ -582,6 +732,11 @@ public final class AnodeNodeConfig {
         /**
          * Reads zone {@code zone}'s file from {@code source} - an {@code http://} or {@code https://}
          * URL, or a local file path - instead of the draft's URLs (DECISIONS 11, 32).
+         *
+         * @param zone the zone whose file is read
+         * @param source a URL or file path
+         * @return this builder
+         * @throws IllegalArgumentException if {@code source} is blank or can never be read
          */
         public Builder zoneSource(org.anode.address.Zone zone, String source) {
             Objects.requireNonNull(zone, "zone");
@@ -595,7 +750,13 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** How long finding a path may take (DECISIONS 31; default 10 s), 1 ms .. 10 min. */
+        /**
+         * How long finding a path may take (DECISIONS 31; default 10 s), 1 ms .. 10 min.
+         *
+         * @param d the time limit
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder routeTimeout(java.time.Duration d) {
             Objects.requireNonNull(d, "routeTimeout");
             if (d.toMillis() < 1 || d.toMinutes() > 10) {
@@ -605,7 +766,13 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h. */
+        /**
+         * How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h.
+         *
+         * @param d the interval
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
+         */
         public Builder announceInterval(java.time.Duration d) {
             Objects.requireNonNull(d, "announceInterval");
             if (d.toMillis() < 100 || d.toHours() > 1) {
@@ -615,13 +782,23 @@ public final class AnodeNodeConfig {
             return this;
         }
 
-        /** Turns NAT traversal (DECISIONS 35, 36) on or off; on by default. */
+        /**
+         * Turns NAT traversal (DECISIONS 35, 36) on or off; on by default.
+         *
+         * @param on false to reach peers behind NATs only through relays
+         * @return this builder
+         */
         public Builder natTraversal(boolean on) {
             this.natTraversal = on;
             return this;
         }
 
-        /** Whether to register with the own zone's designated relay at start and every 25 s (default true). */
+        /**
+         * Whether to register with the own zone's designated relay at start and every 25 s (default true).
+         *
+         * @param on false not to register
+         * @return this builder
+         */
         public Builder announce(boolean on) {
             this.announce = on;
             return this;
@@ -630,6 +807,9 @@ public final class AnodeNodeConfig {
         /**
          * How to fall back to TCP and HTTP when a relay does not answer over UDP (DECISIONS 38);
          * null: UDP only.
+         *
+         * @param c the fallback settings, or null
+         * @return this builder
          */
         public Builder fallback(org.anode.transport.FallbackConfig c) {
             this.fallback = c;
@@ -639,6 +819,10 @@ public final class AnodeNodeConfig {
         /**
          * Serves the TCP transport (draft 2.9.2) on this TCP port of the first bind address (0: an
          * ephemeral port; -1, the default: none). A relay listens on its zr entry's TCP port.
+         *
+         * @param port the TCP port, 0..65535, or -1
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
          */
         public Builder tcpPort(int port) {
             this.tcpPort = port == -1 ? -1 : checkPort(port);
@@ -648,18 +832,32 @@ public final class AnodeNodeConfig {
         /**
          * Serves the HTTP transport (draft 2.9.3) on this TCP port of the first bind address (0: an
          * ephemeral port; -1, the default: none): POST on any path, long-polled (DECISIONS 38).
+         *
+         * @param port the TCP port, 0..65535, or -1
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside that range
          */
         public Builder httpPort(int port) {
             this.httpPort = port == -1 ? -1 : checkPort(port);
             return this;
         }
 
-        /** Bounds on clients of the TCP and HTTP transports this node serves. */
+        /**
+         * Bounds on clients of the TCP and HTTP transports this node serves.
+         *
+         * @param limits the bounds
+         * @return this builder
+         */
         public Builder carrierLimits(org.anode.transport.CarrierLimits limits) {
             this.carrierLimits = Objects.requireNonNull(limits, "carrierLimits");
             return this;
         }
 
+        /**
+         * Checks the settings against each other and makes the configuration.
+         *
+         * @return the new configuration
+         */
         public AnodeNodeConfig build() {
             return new AnodeNodeConfig(this);
         }

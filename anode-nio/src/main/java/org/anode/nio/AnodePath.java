@@ -50,7 +50,23 @@ public record AnodePath(
         List<Route> routes,
         List<Endpoint> advertised) {
 
-    /** Copies the lists and checks that {@code carrier} is a UDP, TCP or HTTP type. */
+    /**
+     * Copies the lists and checks that {@code carrier} is a UDP, TCP or HTTP type.
+     *
+     * @param peer the peer's address
+     * @param relayed true if the best path goes through a relay
+     * @param endpoint the IP endpoint packets are sent to
+     * @param relay the relay's address if relayed and known, else empty
+     * @param hops hop count of the best path
+     * @param rtt smoothed round-trip time, or empty before the first measurement
+     * @param paths how many paths the peer has
+     * @param localNat this node's NAT type
+     * @param remoteNat the peer's NAT type
+     * @param carrier the endpoint type carrying the best path from this node
+     * @param routes every known path, best first; copied
+     * @param advertised the TCP and HTTP endpoints the peer's EPIs named; copied
+     * @throws IllegalArgumentException if {@code carrier} is not a UDP, TCP or HTTP type
+     */
     public AnodePath {
         Objects.requireNonNull(peer, "peer");
         Objects.requireNonNull(endpoint, "endpoint");
@@ -63,7 +79,19 @@ public record AnodePath(
         advertised = List.copyOf(advertised);
     }
 
-    /** A path over UDP, without the other paths or advertised endpoints. */
+    /**
+     * A path over UDP, without the other paths or advertised endpoints.
+     *
+     * @param peer the peer's address
+     * @param relayed true if the best path goes through a relay
+     * @param endpoint the IP endpoint packets are sent to
+     * @param relay the relay's address if relayed and known, else empty
+     * @param hops hop count of the best path
+     * @param rtt smoothed round-trip time, or empty before the first measurement
+     * @param paths how many paths the peer has
+     * @param localNat this node's NAT type
+     * @param remoteNat the peer's NAT type
+     */
     public AnodePath(
             AnodeAddress peer,
             boolean relayed,
@@ -89,7 +117,17 @@ public record AnodePath(
                 List.of());
     }
 
-    /** A path without NAT facts (traversal off or nothing learned yet). */
+    /**
+     * A path over UDP without NAT facts (traversal off or nothing learned yet).
+     *
+     * @param peer the peer's address
+     * @param relayed true if the best path goes through a relay
+     * @param endpoint the IP endpoint packets are sent to
+     * @param relay the relay's address if relayed and known, else empty
+     * @param hops hop count of the best path
+     * @param rtt smoothed round-trip time, or empty before the first measurement
+     * @param paths how many paths the peer has
+     */
     public AnodePath(
             AnodeAddress peer,
             boolean relayed,
@@ -133,19 +171,19 @@ public record AnodePath(
                 advertised);
     }
 
-    /** "direct" or "relay": the word the {@code anode ping} command prints. */
+    /** {@return "direct" or "relay": the word the {@code anode ping} command prints} */
     public String kind() {
         return relayed ? "relay" : "direct";
     }
 
-    /** "udp", "tcp" or "http": the transport of {@link #carrier()}. */
+    /** {@return "udp", "tcp" or "http": the transport of {@link #carrier()}} */
     public String carrierName() {
         return carrierName(carrier);
     }
 
     /**
-     * {@link #kind()}, followed by "/tcp" or "/http" when the path is not carried over UDP (e.g.
-     * "relay/tcp" for a relay reached over TCP): what the CLI prints after {@code path=}.
+     * {@return {@link #kind()}, followed by "/tcp" or "/http" when the path is not carried over UDP
+     * (e.g. "relay/tcp" for a relay reached over TCP): what the CLI prints after {@code path=}}
      */
     public String label() {
         return label(kind(), carrier);
@@ -180,7 +218,15 @@ public record AnodePath(
      * @param carrier UDP, TCP or HTTP endpoint type, as {@link AnodePath#carrier()}
      */
     public record Route(InetSocketAddress endpoint, int hops, EndpointType carrier) {
-        /** Checks the arguments. */
+        /**
+         * Checks the arguments.
+         *
+         * @param endpoint the IP endpoint packets are sent to
+         * @param hops the path's hop count, 0 or more
+         * @param carrier UDP, TCP or HTTP endpoint type
+         * @throws IllegalArgumentException if {@code hops} is negative or {@code carrier} is not
+         *     a UDP, TCP or HTTP type
+         */
         public Route {
             Objects.requireNonNull(endpoint, "endpoint");
             if (hops < 0) {
@@ -189,12 +235,12 @@ public record AnodePath(
             checkCarrier(carrier);
         }
 
-        /** True if the path goes through a relay. */
+        /** {@return true if the path goes through a relay} */
         public boolean relayed() {
             return hops > 0;
         }
 
-        /** "direct" or "relay", then "/tcp" or "/http" unless carried over UDP. */
+        /** {@return "direct" or "relay", then "/tcp" or "/http" unless carried over UDP} */
         public String label() {
             return AnodePath.label(relayed() ? "relay" : "direct", carrier);
         }

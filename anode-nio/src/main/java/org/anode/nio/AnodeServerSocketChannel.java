@@ -78,14 +78,14 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     }
 
     /**
-     * Opens an unbound listening channel on {@code node}: the same as
-     * {@code node.selectorProvider().openServerSocketChannel()}.
+     * Opens an unbound listening channel on {@code node}: the same as {@code
+     * node.selectorProvider().openServerSocketChannel()}.
      */
     public static AnodeServerSocketChannel open(AnodeNode node) throws IOException {
         return (AnodeServerSocketChannel) node.selectorProvider().openServerSocketChannel();
     }
 
-    /** The node this channel listens on. */
+    /** {@return the node this channel listens on} */
     public AnodeNode node() {
         return node;
     }

@@ -55,12 +55,11 @@ public final class AnodeSocketAddress extends InetSocketAddress {
     }
 
     /**
-     * The same address and port, meaning one device of those that share the address (draft 3.4,
-     * DECISIONS 41): a stream connected to it is opened to, and stays with, the node whose peer id
-     * is {@code peerId} (1..15), as a relay forwards by it; 0 means any device. The peer id picks a
-     * device, it does not name another socket address: {@link #equals} ignores it, and it is not
-     * serialised.
-     *
+     * {@return the same address and port, meaning one device of those that share the address (draft
+     * 3.4, DECISIONS 41): a stream connected to it is opened to, and stays with, the node whose
+     * peer id is {@code peerId} (1..15), as a relay forwards by it; 0 means any device} The peer id
+     * picks a device, it does not name another socket address: {@link #equals} ignores it, and it
+     * is not serialised.
      * @throws IllegalArgumentException if {@code peerId} is outside 0..15
      */
     public AnodeSocketAddress withPeerId(int peerId) {
@@ -70,7 +69,7 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         return new AnodeSocketAddress(address, getPort(), peerId);
     }
 
-    /** The device's peer id (draft 3.4), or 0 for any; see {@link #withPeerId}. */
+    /** {@return the device's peer id (draft 3.4), or 0 for any; see {@link #withPeerId}} */
     public int peerId() {
         return peerId;
     }
@@ -88,8 +87,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
     }
 
     /**
-     * The synthetic IPv6 address standing for {@code address} (see the class comment), with the
-     * base32 address as its host name.
+     * {@return the synthetic IPv6 address standing for {@code address} (see the class comment),
+     * with the base32 address as its host name}
      */
     public static InetAddress syntheticAddress(AnodeAddress address) {
         if (address == null) {
@@ -131,7 +130,6 @@ public final class AnodeSocketAddress extends InetSocketAddress {
 
     /**
      * Parses {@code <base32 address>:<port>}, the form {@link #toString()} writes.
-     *
      * @throws IllegalArgumentException if the text is not of that form, the address is invalid
      *         (DECISIONS 6, 8) or the port is outside 0..65535
      */
@@ -186,12 +184,12 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         return r;
     }
 
-    /** The Anode address. */
+    /** {@return the Anode address} */
     public AnodeAddress address() {
         return address;
     }
 
-    /** The Anode port, the same as {@link #getPort()}. */
+    /** {@return the Anode port, the same as {@link #getPort()}} */
     public int port() {
         return getPort();
     }

@@ -148,17 +148,16 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     }
 
     /**
-     * Opens an unconnected stream channel on {@code node}: the same as
-     * {@code node.selectorProvider().openSocketChannel()}.
+     * Opens an unconnected stream channel on {@code node}: the same as {@code
+     * node.selectorProvider().openSocketChannel()}.
      */
     public static AnodeSocketChannel open(AnodeNode node) throws IOException {
         return (AnodeSocketChannel) node.selectorProvider().openSocketChannel();
     }
 
     /**
-     * Opens a stream channel on {@code node} and connects it to {@code remote} (blocking), as
-     * {@link SocketChannel#open(SocketAddress)} does.
-     *
+     * Opens a stream channel on {@code node} and connects it to {@code remote} (blocking),
+     * as {@link SocketChannel#open(SocketAddress)} does.
      * @throws ConnectException if the connection is refused, times out, or the peer is unknown
      */
     public static AnodeSocketChannel open(AnodeNode node, AnodeSocketAddress remote) throws IOException {
@@ -176,7 +175,7 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
         return ch;
     }
 
-    /** The node this channel's stream runs through. */
+    /** {@return the node this channel's stream runs through} */
     public AnodeNode node() {
         return node;
     }

@@ -86,9 +86,10 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
     }
 
     /**
-     * A provider over an already running node, for programs that build their own node but want the
-     * delegating channels (and for tests and benchmarks). With {@code node == null} the node starts
-     * at the first Anode use from the {@code anode.*} system properties, as the system-wide one does.
+     * {@return a provider over an already running node, for programs that build their own node but
+     * want the delegating channels (and for tests and benchmarks)} With {@code node == null} the
+     * node starts at the first Anode use from the {@code anode.*} system properties, as the
+     * system-wide one does.
      */
     public static AnodeSystemSelectorProvider over(AnodeNode node, boolean listenWildcard) {
         Properties p = node == null ? loadConfig() : new Properties();
@@ -108,8 +109,7 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
     }
 
     /**
-     * The node, started on first use from the configuration.
-     *
+     * {@return the node, started on first use from the configuration}
      * @throws IOException if it cannot start (bad identity file, port in use)
      */
     public AnodeNode node() throws IOException {

@@ -37,7 +37,24 @@ public record RelayLimits(
         int errorReplyRate,
         int maxSources) {
 
-    /** Validates the values. */
+    /**
+     * Validates the values.
+     *
+     * @param maxRegistrations most registrations held at once, 1 or more
+     * @param registrationLifetime how long a registration lasts, positive
+     * @param hopLimit hop count at which a packet is dropped, 1..255
+     * @param perSourceRate forwarded packets per second from one source endpoint
+     * @param perSourceBurst burst of the per-source bucket
+     * @param perRecipientRate forwarded packets per second to one registered address
+     * @param perRecipientBurst burst of the per-recipient bucket
+     * @param totalRate forwarded packets per second in all
+     * @param totalBurst burst of the total bucket
+     * @param errorReplies whether an unregistered recipient is answered with ERROR 04
+     * @param errorReplyRate most such ERROR replies per second
+     * @param maxSources source endpoints whose buckets are remembered
+     * @throws IllegalArgumentException if a count or rate is not positive, the hop limit is
+     *     outside 1..255 or the lifetime is null, zero or negative
+     */
     public RelayLimits {
         if (maxRegistrations < 1
                 || hopLimit < 1
@@ -58,16 +75,24 @@ public record RelayLimits(
     }
 
     /**
-     * The DECISIONS 33/34 defaults: 4096 registrations living 120 s, hop limit 4; 10,000 packets/s
-     * per source endpoint and per recipient (bursts of 2,000), 50,000 in all (burst 10,000);
-     * ERROR 04 replies on, at most 10 a second; 4096 sources remembered.
+     * {@return the DECISIONS 33/34 defaults: 4096 registrations living 120 s, hop limit 4; 10,000
+     * packets/s per source endpoint and per recipient (bursts of 2,000), 50,000 in all (burst
+     * 10,000); ERROR 04 replies on, at most 10 a second; 4096 sources remembered}
      */
     public static RelayLimits defaults() {
         return new RelayLimits(
                 4096, Duration.ofSeconds(120), 4, 10_000, 2_000, 10_000, 2_000, 50_000, 10_000, true, 10, 4096);
     }
 
-    /** These limits with every token bucket set to {@code rate} packets/s and a burst of a fifth of it. */
+    /**
+     * {@return a copy of these limits with other token bucket rates, each with a burst of a fifth
+     * of its rate}
+     *
+     * @param perSource forwarded packets per second from one source endpoint
+     * @param perRecipient forwarded packets per second to one registered address
+     * @param total forwarded packets per second in all
+     * @throws IllegalArgumentException if a rate is not positive
+     */
     public RelayLimits withRates(int perSource, int perRecipient, int total) {
         return new RelayLimits(
                 maxRegistrations,
@@ -84,7 +109,13 @@ public record RelayLimits(
                 maxSources);
     }
 
-    /** These limits with another registration bound and lifetime. */
+    /**
+     * {@return a copy of these limits with another registration bound and lifetime}
+     *
+     * @param max most registrations held at once
+     * @param lifetime how long a registration lasts
+     * @throws IllegalArgumentException if {@code max} or {@code lifetime} is not positive
+     */
     public RelayLimits withRegistrations(int max, Duration lifetime) {
         return new RelayLimits(
                 max,
@@ -101,7 +132,11 @@ public record RelayLimits(
                 maxSources);
     }
 
-    /** These limits with ERROR 04 replies switched on or off. */
+    /**
+     * {@return a copy of these limits with ERROR 04 replies switched on or off}
+     *
+     * @param on whether an unregistered recipient is answered with ERROR 04
+     */
     public RelayLimits withErrorReplies(boolean on) {
         return new RelayLimits(
                 maxRegistrations,
