@@ -121,6 +121,10 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     /**
      * Opens a datagram channel on {@code node}: the same as {@code
      * node.selectorProvider().openDatagramChannel()}.
+     *
+     * @param node the node the channel sends and receives through
+     * @return the new, unbound channel
+     * @throws IOException if the node is closed
      */
     public static AnodeDatagramChannel open(AnodeNode node) throws IOException {
         return (AnodeDatagramChannel) node.selectorProvider().openDatagramChannel();
@@ -374,6 +378,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
      * {@return the largest datagram payload that one packet to {@code target} can carry: the path's
      * packet limit (DECISIONS 27) minus the common header with the full sender address and the
      * 4-byte DGRAM header} -1 if no endpoint is known for the target's peer.
+     *
+     * @param target the destination socket address
      */
     public int maxDatagramSize(AnodeSocketAddress target) {
         if (target.address().equals(node.address())) {

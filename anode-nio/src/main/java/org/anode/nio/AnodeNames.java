@@ -80,6 +80,7 @@ public final class AnodeNames {
     /**
      * The address a {@code <base32>.anode} name stands for, found without any lookup.
      *
+     * @param host a host name, possibly with a trailing dot; null gives empty
      * @return the address, or empty if {@code host} is not of that form
      */
     public static Optional<AnodeAddress> parseAddressName(String host) {
@@ -98,7 +99,11 @@ public final class AnodeNames {
         }
     }
 
-    /** {@return the name of an address: its base32 form and {@code .anode}} */
+    /**
+     * {@return the name of an address: its base32 form and {@code .anode}}
+     *
+     * @param address the Anode address
+     */
     public static String nameOf(AnodeAddress address) {
         return address + SUFFIX;
     }
@@ -107,6 +112,7 @@ public final class AnodeNames {
      * Resolves a host name to Anode addresses: an address name at once, any other name through its
      * {@code anode:} TXT records.
      *
+     * @param host the host name
      * @return the addresses, in record order, never empty
      * @throws UnknownHostException if the name does not exist, has no valid {@code anode:} record, or
      *                              DNS could not be asked
@@ -136,6 +142,9 @@ public final class AnodeNames {
      * Like {@link #resolve} but only asks DNS for names that are not address names, and
      * returns an empty list instead of throwing when the name has no Anode record or DNS cannot be
      * asked: what a resolver that falls back to IP needs.
+     *
+     * @param host the host name
+     * @return the addresses, in record order, or an empty list
      */
     public static List<AnodeAddress> resolveOrEmpty(String host) {
         try {
@@ -148,6 +157,9 @@ public final class AnodeNames {
     /**
      * {@return the synthetic IPv6 addresses (addendum A2) of {@link #resolve}'s addresses, each
      * carrying {@code host} as its host name}
+     *
+     * @param host the host name
+     * @throws UnknownHostException as {@link #resolve} throws it
      */
     public static InetAddress[] resolveInet(String host) throws UnknownHostException {
         List<AnodeAddress> as = resolve(host);
@@ -162,6 +174,8 @@ public final class AnodeNames {
     /**
      * Remembers an address so that its synthetic IPv6 address maps back to it
      * ({@link #anodeAddressOf(InetAddress)}).
+     *
+     * @param address the Anode address
      */
     public static void remember(AnodeAddress address) {
         String k = hex(AnodeSocketAddress.syntheticAddress(address).getAddress());
@@ -174,6 +188,8 @@ public final class AnodeNames {
      * {@return the Anode address an IP address stands for: a synthetic {@code fd..} address
      * carrying the address (or its {@code .anode} name) as host name, or one remembered from a
      * resolution or a configured peer} No lookup is made.
+     *
+     * @param ip any IP address; empty unless it is a synthetic one
      */
     public static Optional<AnodeAddress> anodeAddressOf(InetAddress ip) {
         if (!(ip instanceof Inet6Address)) {
@@ -212,6 +228,7 @@ public final class AnodeNames {
      * from a synthetic IP and a port, or an unresolved address whose host is an address name or a
      * base32 address. Other names are not looked up here.
      *
+     * @param sa any socket address
      * @return the address, or null if {@code sa} is an IP (or other) address
      */
     public static AnodeSocketAddress anodeSocketAddressOf(SocketAddress sa) {

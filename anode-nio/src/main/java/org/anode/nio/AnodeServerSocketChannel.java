@@ -80,6 +80,10 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     /**
      * Opens an unbound listening channel on {@code node}: the same as {@code
      * node.selectorProvider().openServerSocketChannel()}.
+     *
+     * @param node the node the channel listens on
+     * @return the new, unbound channel
+     * @throws IOException if the node is closed
      */
     public static AnodeServerSocketChannel open(AnodeNode node) throws IOException {
         return (AnodeServerSocketChannel) node.selectorProvider().openServerSocketChannel();

@@ -42,6 +42,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
     /**
      * The socket address of an Anode address and port.
      *
+     * @param address the Anode address
+     * @param port the Anode port, 0..65535
      * @throws IllegalArgumentException if the port is outside 0..65535
      */
     public AnodeSocketAddress(AnodeAddress address, int port) {
@@ -60,6 +62,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
      * peer id is {@code peerId} (1..15), as a relay forwards by it; 0 means any device} The peer id
      * picks a device, it does not name another socket address: {@link #equals} ignores it, and it
      * is not serialised.
+     *
+     * @param peerId the device's peer id, 1..15, or 0 for any device
      * @throws IllegalArgumentException if {@code peerId} is outside 0..15
      */
     public AnodeSocketAddress withPeerId(int peerId) {
@@ -74,7 +78,14 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         return peerId;
     }
 
-    /** Same as the constructor. */
+    /**
+     * Same as the constructor.
+     *
+     * @param address the Anode address
+     * @param port the Anode port, 0..65535
+     * @return the socket address
+     * @throws IllegalArgumentException if the port is outside 0..65535
+     */
     public static AnodeSocketAddress of(AnodeAddress address, int port) {
         return new AnodeSocketAddress(address, port);
     }
@@ -89,6 +100,8 @@ public final class AnodeSocketAddress extends InetSocketAddress {
     /**
      * {@return the synthetic IPv6 address standing for {@code address} (see the class comment),
      * with the base32 address as its host name}
+     *
+     * @param address the Anode address
      */
     public static InetAddress syntheticAddress(AnodeAddress address) {
         if (address == null) {
@@ -130,6 +143,9 @@ public final class AnodeSocketAddress extends InetSocketAddress {
 
     /**
      * Parses {@code <base32 address>:<port>}, the form {@link #toString()} writes.
+     *
+     * @param text the text; surrounding white space is ignored
+     * @return the socket address
      * @throws IllegalArgumentException if the text is not of that form, the address is invalid
      *         (DECISIONS 6, 8) or the port is outside 0..65535
      */
@@ -160,6 +176,7 @@ public final class AnodeSocketAddress extends InetSocketAddress {
      * {@code AnodeSocketAddress}, a copy made from its synthetic address and port, or an unresolved
      * address whose host is a base32 Anode address.
      *
+     * @param a any socket address
      * @return the address, or null if {@code a} does not name an Anode address
      */
     public static AnodeSocketAddress from(InetSocketAddress a) {
@@ -200,10 +217,22 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         return address + ":" + getPort();
     }
 
+    /**
+     * Writes the {@link Form} proxy instead of this object, so that a stream can never carry an
+     * address that was not validated.
+     *
+     * @return the serialization proxy
+     */
     private Object writeReplace() {
         return new Form(address.toString(), getPort());
     }
 
+    /**
+     * Refuses a stream that carries this class itself rather than its proxy (a forged stream).
+     *
+     * @param in the stream
+     * @throws InvalidObjectException always
+     */
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new InvalidObjectException("AnodeSocketAddress is serialized through its proxy");
     }

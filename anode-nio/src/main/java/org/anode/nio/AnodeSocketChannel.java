@@ -150,6 +150,10 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     /**
      * Opens an unconnected stream channel on {@code node}: the same as {@code
      * node.selectorProvider().openSocketChannel()}.
+     *
+     * @param node the node the channel connects through
+     * @return the new, unconnected channel
+     * @throws IOException if the node is closed
      */
     public static AnodeSocketChannel open(AnodeNode node) throws IOException {
         return (AnodeSocketChannel) node.selectorProvider().openSocketChannel();
@@ -158,6 +162,10 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     /**
      * Opens a stream channel on {@code node} and connects it to {@code remote} (blocking),
      * as {@link SocketChannel#open(SocketAddress)} does.
+     *
+     * @param node the node the channel connects through
+     * @param remote the listening socket address to connect to
+     * @return the connected channel
      * @throws ConnectException if the connection is refused, times out, or the peer is unknown
      */
     public static AnodeSocketChannel open(AnodeNode node, AnodeSocketAddress remote) throws IOException {

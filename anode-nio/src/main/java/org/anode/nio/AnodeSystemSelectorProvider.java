@@ -90,6 +90,10 @@ public final class AnodeSystemSelectorProvider extends SelectorProvider {
      * want the delegating channels (and for tests and benchmarks)} With {@code node == null} the
      * node starts at the first Anode use from the {@code anode.*} system properties, as the
      * system-wide one does.
+     *
+     * @param node the running node, or null to start one on first use
+     * @param listenWildcard as the {@code anode.listenWildcard} property: whether a server socket
+     *     bound to a wildcard address also listens on the node's Anode port of that number
      */
     public static AnodeSystemSelectorProvider over(AnodeNode node, boolean listenWildcard) {
         Properties p = node == null ? loadConfig() : new Properties();
