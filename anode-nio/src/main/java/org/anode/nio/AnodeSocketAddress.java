@@ -237,7 +237,12 @@ public final class AnodeSocketAddress extends InetSocketAddress {
         throw new InvalidObjectException("AnodeSocketAddress is serialized through its proxy");
     }
 
-    /** Serialized form: the text of {@link #toString()}, validated again when read. */
+    /**
+     * Serialized form: the text of {@link #toString()}, validated again when read.
+     *
+     * @param address the base32 Anode address
+     * @param port the Anode port
+     */
     private record Form(String address, int port) implements Serializable {
         private Object readResolve() throws InvalidObjectException {
             try {
