@@ -119,8 +119,8 @@ public final class AnodeDatagramChannel extends DatagramChannel implements Anode
     }
 
     /**
-     * Opens a datagram channel on {@code node}: the same as {@code
-     * node.selectorProvider().openDatagramChannel()}.
+     * Opens a datagram channel on {@code node}: the same as
+     * {@code node.selectorProvider().openDatagramChannel()}.
      *
      * @param node the node the channel sends and receives through
      * @return the new, unbound channel

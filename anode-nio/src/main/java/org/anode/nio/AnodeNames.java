@@ -114,8 +114,8 @@ public final class AnodeNames {
      *
      * @param host the host name
      * @return the addresses, in record order, never empty
-     * @throws UnknownHostException if the name does not exist, has no valid {@code anode:} record, or
-     *                              DNS could not be asked
+     * @throws UnknownHostException if the name does not exist, has no valid {@code anode:} record,
+     *     or DNS could not be asked
      */
     public static List<AnodeAddress> resolve(String host) throws UnknownHostException {
         Optional<AnodeAddress> direct = parseAddressName(host);
@@ -224,9 +224,9 @@ public final class AnodeNames {
     }
 
     /**
-     * The Anode socket address a socket address names: an {@link AnodeSocketAddress}, an address made
-     * from a synthetic IP and a port, or an unresolved address whose host is an address name or a
-     * base32 address. Other names are not looked up here.
+     * The Anode socket address a socket address names: an {@link AnodeSocketAddress}, an address
+     * made from a synthetic IP and a port, or an unresolved address whose host is an address name
+     * or a base32 address. Other names are not looked up here.
      *
      * @param sa any socket address
      * @return the address, or null if {@code sa} is an IP (or other) address

@@ -363,10 +363,10 @@ public final class AnodeNode implements AutoCloseable {
      *
      * @param address the peer's Anode address
      * @param endpoint the peer's UDP endpoint, resolved
-     * @throws IllegalArgumentException if the endpoint is unresolved, has port 0, is of an address family no
-     *     socket of this node can reach, or {@code address} is this node's own
-     * @throws IllegalStateException if the peer table is full and every peer in it is configured
-     *     or in use by a stream (a configured peer may replace any other learned peer)
+     * @throws IllegalArgumentException if the endpoint is unresolved, has port 0, is of an address
+     *     family no socket of this node can reach, or {@code address} is this node's own
+     * @throws IllegalStateException if the peer table is full and every peer in it is configured or
+     *     in use by a stream (a configured peer may replace any other learned peer)
      * @throws ClosedChannelException if the node is closed
      */
     public void addPeerEndpoint(AnodeAddress address, InetSocketAddress endpoint) throws IOException {
@@ -578,11 +578,11 @@ public final class AnodeNode implements AutoCloseable {
     }
 
     /**
-     * Finds a path to {@code address} if none is known, waiting at most {@link
-     * AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone relay,
-     * registration there and a relayed path proven by the recipient's answer. Connect, send and
-     * ping do this themselves; an application using non-blocking channels may call this first so
-     * that they never wait.
+     * Finds a path to {@code address} if none is known, waiting at most
+     * {@link AnodeNodeConfig#routeTimeout()} (DECISIONS 31): its zone file, its designated zone
+     * relay, registration there and a relayed path proven by the recipient's answer. Connect, send
+     * and ping do this themselves; an application using non-blocking channels may call this first
+     * so that they never wait.
      *
      * @param address the peer
      * @return the path found, as {@link #pathTo} then describes it

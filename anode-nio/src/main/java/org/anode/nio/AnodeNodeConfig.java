@@ -215,7 +215,8 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return the bound on the endpoints remembered per peer; the worst ranked is replaced beyond it}
+     * {@return the bound on the endpoints remembered per peer; the worst ranked is replaced beyond
+     * it}
      */
     public int maxEndpointsPerPeer() {
         return maxEndpointsPerPeer;
@@ -227,18 +228,19 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return the key agreements per second the node will run for senders it does not know yet (each
-     * costs one ECDH); packets from further unknown senders are dropped until the budget refills}
+     * {@return the key agreements per second the node will run for senders it does not know yet
+     * (each costs one ECDH); packets from further unknown senders are dropped until the budget
+     * refills}
      */
     public int newPeerRate() {
         return newPeerRate;
     }
 
     /**
-     * {@return the key agreements per second for unknown senders from one source (an IPv4 address or an
-     * IPv6 /64), taken before the node-wide {@link #newPeerRate()}: one source cannot starve first
-     * contacts from others} Bursts up to a quarter of it. Default: an eighth of {@link
-     * #newPeerRate()} (at least 1).
+     * {@return the key agreements per second for unknown senders from one source (an IPv4 address
+     * or an IPv6 /64), taken before the node-wide {@link #newPeerRate()}: one source cannot starve
+     * first contacts from others} Bursts up to a quarter of it. Default: an eighth of
+     * {@link #newPeerRate()} (at least 1).
      */
     public int newPeerRatePerSource() {
         return newPeerRatePerSource;
@@ -253,7 +255,8 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return the default SO_SNDBUF of a datagram channel: bytes of payload its send queue may hold}
+     * {@return the default SO_SNDBUF of a datagram channel: bytes of payload its send queue may
+     * hold}
      */
     public int sendBufferSize() {
         return sendBufferSize;
@@ -321,8 +324,8 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return the per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS 11,
-     * 32): an {@code http(s)} URL or a local file path}
+     * {@return the per-zone zone file sources that replace the draft's DNS and IP URLs (DECISIONS
+     * 11, 32): an {@code http(s)} URL or a local file path}
      */
     public java.util.Map<org.anode.address.Zone, String> zoneSources() {
         return zoneSources;
@@ -370,9 +373,9 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return whether LAN discovery runs (DECISIONS 37; default on): listening on {@link
-     * #lanPort()}, announcing this node at start and every 60 s, and querying the LAN for wanted
-     * addresses}
+     * {@return whether LAN discovery runs (DECISIONS 37; default on): listening on
+     * {@link #lanPort()}, announcing this node at start and every 60 s, and querying the LAN for
+     * wanted addresses}
      */
     public boolean lan() {
         return lan;
@@ -416,8 +419,8 @@ public final class AnodeNodeConfig {
     }
 
     /**
-     * {@return the bounds on TCP and HTTP clients of this node's {@link #tcpPort()} and {@link
-     * #httpPort()}}
+     * {@return the bounds on TCP and HTTP clients of this node's {@link #tcpPort()} and
+     * {@link #httpPort()}}
      */
     public org.anode.transport.CarrierLimits carrierLimits() {
         return carrierLimits;
@@ -487,7 +490,7 @@ public final class AnodeNodeConfig {
          *
          * @param port the UDP port, 1..65535
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code port} is outside that range
          */
         public Builder lanPort(int port) {
             this.lanPort = range("lanPort", port, 1, 0xffff);
@@ -499,7 +502,7 @@ public final class AnodeNodeConfig {
          *
          * @param id the peer id, 1..15
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code id} is outside that range
          */
         public Builder peerId(int id) {
             this.peerId = range("peerId", id, 1, 15);
@@ -529,7 +532,7 @@ public final class AnodeNodeConfig {
          * @param address the local address
          * @param port the UDP port, 0..65535
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code port} is outside that range
          */
         public Builder bind(InetAddress address, int port) {
             return bind(new InetSocketAddress(address, checkPort(port)));
@@ -540,7 +543,7 @@ public final class AnodeNodeConfig {
          *
          * @param port the UDP port, 0..65535
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code port} is outside that range
          */
         public Builder port(int port) {
             this.defaultPort = checkPort(port);
@@ -552,7 +555,7 @@ public final class AnodeNodeConfig {
          *
          * @param bytes the limit, 256..65507
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder maxPacketIpv4(int bytes) {
             this.maxPacketIpv4 = range("maxPacketIpv4", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
@@ -564,7 +567,7 @@ public final class AnodeNodeConfig {
          *
          * @param bytes the limit, 256..65507
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder maxPacketIpv6(int bytes) {
             this.maxPacketIpv6 = range("maxPacketIpv6", bytes, MIN_MAX_PACKET, MAX_MAX_PACKET);
@@ -576,7 +579,7 @@ public final class AnodeNodeConfig {
          *
          * @param n the bound
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code n} is outside that range
          */
         public Builder maxPeers(int n) {
             this.maxPeers = range("maxPeers", n, 1, 1_000_000);
@@ -588,7 +591,7 @@ public final class AnodeNodeConfig {
          *
          * @param n the bound
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code n} is outside that range
          */
         public Builder maxEndpointsPerPeer(int n) {
             this.maxEndpointsPerPeer = range("maxEndpointsPerPeer", n, 1, 64);
@@ -600,7 +603,7 @@ public final class AnodeNodeConfig {
          *
          * @param n the bound
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code n} is outside that range
          */
         public Builder maxPendingPings(int n) {
             this.maxPendingPings = range("maxPendingPings", n, 1, 1_000_000);
@@ -612,7 +615,7 @@ public final class AnodeNodeConfig {
          *
          * @param perSecond key agreements per second
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code perSecond} is outside that range
          */
         public Builder newPeerRate(int perSecond) {
             this.newPeerRate = range("newPeerRate", perSecond, 1, 1_000_000);
@@ -624,7 +627,7 @@ public final class AnodeNodeConfig {
          *
          * @param perSecond key agreements per second and source
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code perSecond} is outside that range
          */
         public Builder newPeerRatePerSource(int perSecond) {
             this.newPeerRatePerSource = range("newPeerRatePerSource", perSecond, 1, 1_000_000);
@@ -636,7 +639,7 @@ public final class AnodeNodeConfig {
          *
          * @param bytes the buffer size
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder receiveBufferSize(int bytes) {
             this.receiveBufferSize = range("receiveBufferSize", bytes, 1024, 64 << 20);
@@ -648,7 +651,7 @@ public final class AnodeNodeConfig {
          *
          * @param bytes the buffer size
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder sendBufferSize(int bytes) {
             this.sendBufferSize = range("sendBufferSize", bytes, 1024, 64 << 20);
@@ -660,7 +663,7 @@ public final class AnodeNodeConfig {
          *
          * @param n the bound
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code n} is outside that range
          */
         public Builder maxReceiveQueueDatagrams(int n) {
             this.maxReceiveQueueDatagrams = range("maxReceiveQueueDatagrams", n, 1, 1_000_000);
@@ -683,7 +686,7 @@ public final class AnodeNodeConfig {
          *
          * @param perSecond ERROR replies per second
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code perSecond} is outside that range
          */
         public Builder errorReplyRate(int perSecond) {
             this.errorReplyRate = range("errorReplyRate", perSecond, 1, 10_000);
@@ -702,11 +705,12 @@ public final class AnodeNodeConfig {
         }
 
         /**
-         * Spin of a blocking datagram receive or stream read before parking (default 60 us), 0..10 ms.
+         * Spin of a blocking datagram receive or stream read before parking (default 60 us), 0..10
+         * ms.
          *
          * @param d the spin time; zero parks at once
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code d} is outside that range
          */
         public Builder receiveSpin(java.time.Duration d) {
             Objects.requireNonNull(d, "receiveSpin");
@@ -730,8 +734,9 @@ public final class AnodeNodeConfig {
         }
 
         /**
-         * Reads zone {@code zone}'s file from {@code source} - an {@code http://} or {@code https://}
-         * URL, or a local file path - instead of the draft's URLs (DECISIONS 11, 32).
+         * Reads zone {@code zone}'s file from {@code source} - an {@code http://} or
+         * {@code https://} URL, or a local file path - instead of the draft's URLs (DECISIONS 11,
+         * 32).
          *
          * @param zone the zone whose file is read
          * @param source a URL or file path
@@ -755,7 +760,7 @@ public final class AnodeNodeConfig {
          *
          * @param d the time limit
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code d} is outside that range
          */
         public Builder routeTimeout(java.time.Duration d) {
             Objects.requireNonNull(d, "routeTimeout");
@@ -767,11 +772,12 @@ public final class AnodeNodeConfig {
         }
 
         /**
-         * How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100 ms .. 1 h.
+         * How often relays are PINGed to keep registrations alive (DECISIONS 33; default 25 s), 100
+         * ms .. 1 h.
          *
          * @param d the interval
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code d} is outside that range
          */
         public Builder announceInterval(java.time.Duration d) {
             Objects.requireNonNull(d, "announceInterval");
@@ -794,7 +800,8 @@ public final class AnodeNodeConfig {
         }
 
         /**
-         * Whether to register with the own zone's designated relay at start and every 25 s (default true).
+         * Whether to register with the own zone's designated relay at start and every 25 s (default
+         * true).
          *
          * @param on false not to register
          * @return this builder
@@ -822,7 +829,7 @@ public final class AnodeNodeConfig {
          *
          * @param port the TCP port, 0..65535, or -1
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code port} is outside that range
          */
         public Builder tcpPort(int port) {
             this.tcpPort = port == -1 ? -1 : checkPort(port);
@@ -835,7 +842,7 @@ public final class AnodeNodeConfig {
          *
          * @param port the TCP port, 0..65535, or -1
          * @return this builder
-         * @throws IllegalArgumentException if it is outside that range
+         * @throws IllegalArgumentException if {@code port} is outside that range
          */
         public Builder httpPort(int port) {
             this.httpPort = port == -1 ? -1 : checkPort(port);

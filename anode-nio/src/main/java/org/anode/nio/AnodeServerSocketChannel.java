@@ -78,8 +78,8 @@ public final class AnodeServerSocketChannel extends ServerSocketChannel implemen
     }
 
     /**
-     * Opens an unbound listening channel on {@code node}: the same as {@code
-     * node.selectorProvider().openServerSocketChannel()}.
+     * Opens an unbound listening channel on {@code node}: the same as
+     * {@code node.selectorProvider().openServerSocketChannel()}.
      *
      * @param node the node the channel listens on
      * @return the new, unbound channel

@@ -148,8 +148,8 @@ public final class AnodeSocketChannel extends SocketChannel implements AnodeSele
     }
 
     /**
-     * Opens an unconnected stream channel on {@code node}: the same as {@code
-     * node.selectorProvider().openSocketChannel()}.
+     * Opens an unconnected stream channel on {@code node}: the same as
+     * {@code node.selectorProvider().openSocketChannel()}.
      *
      * @param node the node the channel connects through
      * @return the new, unconnected channel
