@@ -116,35 +116,7 @@ public final class DatagramBench {
             server.bind(new InetSocketAddress(LOOPBACK, 0));
             client.bind(new InetSocketAddress(LOOPBACK, 0));
             client.connect(server.getLocalAddress());
-            Thread echo = new Thread(
-                    () -> {
-                        ByteBuffer b = ByteBuffer.allocate(2048);
-                        try {
-                            while (true) {
-                                b.clear();
-                                var from = server.receive(b);
-                                b.flip();
-                                server.send(b, from);
-                            }
-                        } catch (Exception e) {
-                            // closed: done
-                        }
-                    },
-                    "udp-echo");
-            echo.setDaemon(true);
-            echo.start();
-            ByteBuffer req = ByteBuffer.allocate(64);
-            ByteBuffer resp = ByteBuffer.allocate(2048);
-            long[] rtt = new long[rounds];
-            for (int i = 0; i < rounds; i++) {
-                req.clear();
-                resp.clear();
-                long t0 = System.nanoTime();
-                client.write(req);
-                client.read(resp);
-                rtt[i] = System.nanoTime() - t0;
-            }
-            return rtt;
+            return roundTrips(server, client, rounds, "udp-echo");
         }
     }
 
@@ -168,35 +140,7 @@ public final class DatagramBench {
             AnodeDatagramChannel client = a.openDatagramChannel();
             client.bind(AnodeSocketAddress.of(a.address(), 8));
             client.connect(AnodeSocketAddress.of(b.address(), 7));
-            Thread echo = new Thread(
-                    () -> {
-                        ByteBuffer buf = ByteBuffer.allocate(2048);
-                        try {
-                            while (true) {
-                                buf.clear();
-                                var from = server.receive(buf);
-                                buf.flip();
-                                server.send(buf, from);
-                            }
-                        } catch (Exception e) {
-                            // closed: done
-                        }
-                    },
-                    "anode-echo");
-            echo.setDaemon(true);
-            echo.start();
-            ByteBuffer req = ByteBuffer.allocate(64);
-            ByteBuffer resp = ByteBuffer.allocate(2048);
-            long[] rtt = new long[rounds];
-            for (int i = 0; i < rounds; i++) {
-                req.clear();
-                resp.clear();
-                long t0 = System.nanoTime();
-                client.write(req);
-                client.read(resp);
-                rtt[i] = System.nanoTime() - t0;
-            }
-            return rtt;
+            return roundTrips(server, client, rounds, "anode-echo");
         }
     }
 
@@ -209,23 +153,7 @@ public final class DatagramBench {
             rx.bind(new InetSocketAddress(LOOPBACK, 0));
             tx.bind(new InetSocketAddress(LOOPBACK, 0));
             tx.connect(rx.getLocalAddress());
-            AtomicLong count = new AtomicLong();
-            Thread receiver = new Thread(
-                    () -> {
-                        ByteBuffer b = ByteBuffer.allocate(2048);
-                        try {
-                            while (true) {
-                                b.clear();
-                                rx.receive(b);
-                                count.lazySet(count.get() + 1);
-                            }
-                        } catch (Exception e) {
-                            // closed: done
-                        }
-                    },
-                    "udp-sink");
-            receiver.setDaemon(true);
-            receiver.start();
+            AtomicLong count = countReceived(rx, "udp-sink");
             ByteBuffer payload = ByteBuffer.allocate(1400);
             return blast(seconds, count, () -> {
                 payload.clear();
@@ -247,23 +175,7 @@ public final class DatagramBench {
             tx.connect(dst);
             // One ping makes each side know the other answered (draft 3.2), as in any conversation.
             a.ping(b.address(), java.time.Duration.ofSeconds(5));
-            AtomicLong count = new AtomicLong();
-            Thread receiver = new Thread(
-                    () -> {
-                        ByteBuffer buf = ByteBuffer.allocate(2048);
-                        try {
-                            while (true) {
-                                buf.clear();
-                                rx.receive(buf);
-                                count.lazySet(count.get() + 1);
-                            }
-                        } catch (Exception e) {
-                            // closed: done
-                        }
-                    },
-                    "anode-sink");
-            receiver.setDaemon(true);
-            receiver.start();
+            AtomicLong count = countReceived(rx, "anode-sink");
             // The largest DGRAM a 1400-byte IPv4 packet carries (DECISIONS 27): 1336 bytes.
             ByteBuffer payload = ByteBuffer.allocate(tx.maxDatagramSize(dst));
             return blast(seconds, count, () -> {
@@ -271,6 +183,65 @@ public final class DatagramBench {
                 tx.write(payload);
             });
         }
+    }
+
+    /**
+     * Echoes every datagram {@code server} receives back to its sender (from a daemon thread) and
+     * times {@code rounds} 64-byte request/response round trips from {@code client}, in ns.
+     */
+    private static long[] roundTrips(DatagramChannel server, DatagramChannel client, int rounds, String name)
+            throws Exception {
+        Thread echo = new Thread(
+                () -> {
+                    ByteBuffer b = ByteBuffer.allocate(2048);
+                    try {
+                        while (true) {
+                            b.clear();
+                            var from = server.receive(b);
+                            b.flip();
+                            server.send(b, from);
+                        }
+                    } catch (Exception e) {
+                        // closed: done
+                    }
+                },
+                name);
+        echo.setDaemon(true);
+        echo.start();
+        ByteBuffer req = ByteBuffer.allocate(64);
+        ByteBuffer resp = ByteBuffer.allocate(2048);
+        long[] rtt = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            req.clear();
+            resp.clear();
+            long t0 = System.nanoTime();
+            client.write(req);
+            client.read(resp);
+            rtt[i] = System.nanoTime() - t0;
+        }
+        return rtt;
+    }
+
+    /** Counts the datagrams {@code rx} receives, from a daemon thread, until it is closed. */
+    private static AtomicLong countReceived(DatagramChannel rx, String name) {
+        AtomicLong count = new AtomicLong();
+        Thread receiver = new Thread(
+                () -> {
+                    ByteBuffer b = ByteBuffer.allocate(2048);
+                    try {
+                        while (true) {
+                            b.clear();
+                            rx.receive(b);
+                            count.lazySet(count.get() + 1);
+                        }
+                    } catch (Exception e) {
+                        // closed: done
+                    }
+                },
+                name);
+        receiver.setDaemon(true);
+        receiver.start();
+        return count;
     }
 
     private interface Send {

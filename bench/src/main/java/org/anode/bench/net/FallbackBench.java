@@ -3,7 +3,6 @@ package org.anode.bench.net;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +13,6 @@ import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
 import org.anode.nio.AnodeNode;
 import org.anode.nio.AnodeNodeConfig;
-import org.anode.nio.AnodeServerSocketChannel;
-import org.anode.nio.AnodeSocketAddress;
-import org.anode.nio.AnodeSocketChannel;
 import org.anode.nio.RelayLimits;
 import org.anode.transport.ZoneHttpEndpoints;
 import org.anode.wire.EndpointType;
@@ -116,10 +112,7 @@ public final class FallbackBench {
                     AnodeNode b = AnodeNode.start(
                             AnodeIdentity.generate(ZONE),
                             loopback().zoneSource(ZONE, zB.toString()).build())) {
-                long deadline = System.nanoTime() + 30_000_000_000L;
-                while (relay.relayStatistics().registrations() < 2 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                RelayedNodes.awaitRegistrations(relay, 2, Duration.ofSeconds(30));
                 a.ping(b.address(), Duration.ofSeconds(10));
                 EndpointType got = a.carrierTo(b.address()).orElseThrow();
                 if (got != carrier) {
@@ -130,46 +123,11 @@ public final class FallbackBench {
                     rtt[i] = a.ping(b.address(), Duration.ofSeconds(10)).toNanos();
                 }
                 Arrays.sort(rtt);
-                double mbs = transfer(a, b, mib);
+                double mbs = RelayedNodes.transfer(a, b, mib, Duration.ofSeconds(300));
                 if (a.carrierTo(b.address()).orElseThrow() != carrier) {
                     throw new IllegalStateException("A changed carrier during the transfer");
                 }
                 return new double[] {mbs, rtt[pings / 2]};
-            }
-        }
-    }
-
-    private static double transfer(AnodeNode a, AnodeNode b, int mib) throws Exception {
-        long size = (long) mib << 20;
-        try (AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
-            ss.bind(AnodeSocketAddress.of(b.address(), 80));
-            Thread sink = new Thread(
-                    () -> {
-                        try (AnodeSocketChannel c = ss.accept()) {
-                            ByteBuffer buf = ByteBuffer.allocate(65536);
-                            while (c.read(buf.clear()) >= 0) {
-                                // Discard.
-                            }
-                        } catch (Exception e) {
-                            e.printStackTrace();
-                        }
-                    },
-                    "bulk-sink");
-            sink.start();
-            try (AnodeSocketChannel c = AnodeSocketChannel.open(a)) {
-                c.connect(AnodeSocketAddress.of(b.address(), 80));
-                ByteBuffer chunk = ByteBuffer.allocate(65536);
-                long t0 = System.nanoTime();
-                for (long sent = 0; sent < size; sent += chunk.capacity()) {
-                    chunk.clear();
-                    while (chunk.hasRemaining()) {
-                        c.write(chunk);
-                    }
-                }
-                c.shutdownOutput();
-                sink.join(300_000);
-                long t1 = System.nanoTime();
-                return size / 1e6 / ((t1 - t0) / 1e9);
             }
         }
     }

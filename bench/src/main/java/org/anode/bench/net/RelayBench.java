@@ -244,7 +244,7 @@ public final class RelayBench {
                         AnodeIdentity.generate(Zone.DEFAULT), loopback().build())) {
             a.addPeerEndpoint(b.address(), b.localEndpoints().get(0));
             b.addPeerEndpoint(a.address(), a.localEndpoints().get(0));
-            direct = transfer(a, b, mib);
+            direct = RelayedNodes.transfer(a, b, mib, Duration.ofSeconds(120));
         }
         RelayLimits open = RelayLimits.defaults().withRates(100_000_000, 100_000_000, 100_000_000);
         try (AnodeNode relay = AnodeNode.start(
@@ -257,54 +257,12 @@ public final class RelayBench {
                     AnodeNode b = AnodeNode.start(
                             AnodeIdentity.generate(ZONE),
                             loopback().zoneSource(ZONE, zone.toString()).build())) {
-                waitRegistered(relay, 2);
-                double relayed = transfer(a, b, mib);
+                RelayedNodes.awaitRegistrations(relay, 2, Duration.ofSeconds(10));
+                double relayed = RelayedNodes.transfer(a, b, mib, Duration.ofSeconds(120));
                 if (!a.pathTo(b.address()).orElseThrow().relayed()) {
                     throw new IllegalStateException("the transfer did not go through the relay");
                 }
                 return new double[] {direct, relayed};
-            }
-        }
-    }
-
-    private static void waitRegistered(AnodeNode relay, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (relay.relayStatistics().registrations() < n && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-    }
-
-    private static double transfer(AnodeNode a, AnodeNode b, int mib) throws Exception {
-        long size = (long) mib << 20;
-        try (AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
-            ss.bind(AnodeSocketAddress.of(b.address(), 80));
-            Thread sink = new Thread(
-                    () -> {
-                        try (AnodeSocketChannel c = ss.accept()) {
-                            ByteBuffer buf = ByteBuffer.allocate(65536);
-                            while (c.read(buf.clear()) >= 0) {
-                                // Discard.
-                            }
-                        } catch (Exception e) {
-                            e.printStackTrace();
-                        }
-                    },
-                    "bulk-sink");
-            sink.start();
-            try (AnodeSocketChannel c = AnodeSocketChannel.open(a)) {
-                c.connect(AnodeSocketAddress.of(b.address(), 80));
-                ByteBuffer chunk = ByteBuffer.allocate(65536);
-                long t0 = System.nanoTime();
-                for (long sent = 0; sent < size; sent += chunk.capacity()) {
-                    chunk.clear();
-                    while (chunk.hasRemaining()) {
-                        c.write(chunk);
-                    }
-                }
-                c.shutdownOutput();
-                sink.join(120_000);
-                long t1 = System.nanoTime();
-                return size / 1e6 / ((t1 - t0) / 1e9);
             }
         }
     }
@@ -322,7 +280,7 @@ public final class RelayBench {
                             AnodeIdentity.generate(ZONE),
                             loopback().zoneSource(ZONE, zone.toString()).build());
                     AnodeServerSocketChannel ss = AnodeServerSocketChannel.open(b)) {
-                waitRegistered(relay, 1);
+                RelayedNodes.awaitRegistrations(relay, 1, Duration.ofSeconds(10));
                 ss.bind(AnodeSocketAddress.of(b.address(), 7));
                 Thread echo = new Thread(
                         () -> {

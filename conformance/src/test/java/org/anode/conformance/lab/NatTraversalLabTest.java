@@ -61,20 +61,7 @@ class NatTraversalLabTest {
         relayHost.count(
                 "from_h2",
                 "ip saddr " + (h2.router() != null ? h2.router().ip() : h2.ip()) + " udp dport " + ZoneLab.RELAY_UDP);
-        LabProcess relay = relayHost.anode(
-                "relay",
-                Redirect.PIPE,
-                "relay",
-                "--identity",
-                relayId.file().toString(),
-                "--udp",
-                Integer.toString(ZoneLab.RELAY_UDP),
-                "--zone-file",
-                zone.toString(),
-                "--http",
-                "80");
-        relayHost.awaitUdpPort(ZoneLab.RELAY_UDP, START);
-        relayHost.awaitTcpPort(80, START);
+        LabProcess relay = ZoneLab.startZoneRelay(relayHost, relayId, zone, START);
         return new World(lab, relayHost, relay, h1, h2, id1, id2);
     }
 
@@ -415,13 +402,7 @@ class NatTraversalLabTest {
         int size = mib << 20;
         byte[] data = ZoneLab.data(size, 7);
         Path in = lab.write("data.bin", data);
-        LabProcess listen = w.h2.anode(
-                "listen",
-                Redirect.PIPE,
-                "listen",
-                "--identity",
-                w.id2.file().toString(),
-                Integer.toString(STREAM_PORT));
+        LabProcess listen = ZoneLab.listen(w.h2, w.id2, STREAM_PORT);
         w.relayHost.awaitPackets("from_h2", 1, START);
         List<Sample> samples = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
@@ -662,13 +643,7 @@ class NatTraversalLabTest {
             int size = 24 << 20;
             byte[] data = ZoneLab.data(size, 9);
             Path in = lab.write("data.bin", data);
-            LabProcess listen = w.h2.anode(
-                    "listen",
-                    Redirect.PIPE,
-                    "listen",
-                    "--identity",
-                    w.id2.file().toString(),
-                    Integer.toString(STREAM_PORT));
+            LabProcess listen = ZoneLab.listen(w.h2, w.id2, STREAM_PORT);
             w.relayHost.awaitPackets("from_h2", 1, START);
             // A paced sender (1 MiB every 0.4 s), so the stream is still running when the path is cut.
             LabProcess sender = w.h1.start(

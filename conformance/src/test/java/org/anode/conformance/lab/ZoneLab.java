@@ -3,10 +3,12 @@ package org.anode.conformance.lab;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 import org.anode.address.AnodeIdentity;
@@ -63,6 +65,35 @@ final class ZoneLab {
                     .append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * Starts {@code anode relay} on {@code host} as the zone's relay (draft 2.3): UDP on
+     * {@link #RELAY_UDP} and the zone file over HTTP on port 80 (2.1.1, DECISIONS 32), and waits
+     * until both ports are bound.
+     */
+    static LabProcess startZoneRelay(Host host, Id relayId, Path zone, Duration start) {
+        LabProcess relay = host.anode(
+                "relay",
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                relayId.file().toString(),
+                "--udp",
+                Integer.toString(RELAY_UDP),
+                "--zone-file",
+                zone.toString(),
+                "--http",
+                "80");
+        host.awaitUdpPort(RELAY_UDP, start);
+        host.awaitTcpPort(80, start);
+        return relay;
+    }
+
+    /** Starts {@code anode listen} on {@code host}: one stream on {@code port}, its bytes to stdout. */
+    static LabProcess listen(Host host, Id id, int port) {
+        return host.anode(
+                "listen", Redirect.PIPE, "listen", "--identity", id.file().toString(), Integer.toString(port));
     }
 
     /** The {@code --zone} value that makes a node use a local zone file instead of DNS and HTTP. */

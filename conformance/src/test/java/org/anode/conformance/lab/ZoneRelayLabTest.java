@@ -49,20 +49,7 @@ class ZoneRelayLabTest {
                 "fwd_h2", "ip daddr " + h2.router().ip() + " udp sport " + ZoneLab.RELAY_UDP + " @th,64,8 1");
         relayHost.count("from_h1", "ip saddr " + h1.router().ip() + " udp dport " + ZoneLab.RELAY_UDP);
         relayHost.count("from_h2", "ip saddr " + h2.router().ip() + " udp dport " + ZoneLab.RELAY_UDP);
-        LabProcess relay = relayHost.anode(
-                "relay",
-                Redirect.PIPE,
-                "relay",
-                "--identity",
-                relayId.file().toString(),
-                "--udp",
-                Integer.toString(ZoneLab.RELAY_UDP),
-                "--zone-file",
-                zone.toString(),
-                "--http",
-                "80");
-        relayHost.awaitUdpPort(ZoneLab.RELAY_UDP, START);
-        relayHost.awaitTcpPort(80, START);
+        LabProcess relay = ZoneLab.startZoneRelay(relayHost, relayId, zone, START);
         return new World(lab, relayHost, relay, dns, h1, h2, relayId, id1, id2);
     }
 
@@ -82,13 +69,7 @@ class ZoneRelayLabTest {
             byte[] data = ZoneLab.data(3 << 20, 1);
             Path in = lab.write("data.bin", data);
 
-            LabProcess listen = w.h2.anode(
-                    "listen",
-                    Redirect.PIPE,
-                    "listen",
-                    "--identity",
-                    w.id2.file().toString(),
-                    Integer.toString(STREAM_PORT));
+            LabProcess listen = ZoneLab.listen(w.h2, w.id2, STREAM_PORT);
             // Registered: the listener's PING reached the relay through its NAT.
             w.relayHost.awaitPackets("from_h2", 1, START);
             LabProcess cat = w.h1.anode(
