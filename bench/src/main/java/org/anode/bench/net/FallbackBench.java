@@ -60,7 +60,12 @@ public final class FallbackBench {
     }
 
     private static AnodeNodeConfig.Builder loopback() {
-        return AnodeNodeConfig.builder().bind(new InetSocketAddress(LOOPBACK, 0));
+        // LAN discovery and NAT traversal off: either would find the peer directly over loopback,
+        // bypassing the relay and the carrier being measured.
+        return AnodeNodeConfig.builder()
+                .bind(new InetSocketAddress(LOOPBACK, 0))
+                .lan(false)
+                .natTraversal(false);
     }
 
     private static Path zoneFile(Path dir, AnodeNode relay, int udp, int tcp, String http) throws Exception {

@@ -208,11 +208,12 @@ public final class RelayBench {
     }
 
     private static AnodeNodeConfig.Builder loopback() {
-        // LAN discovery off: it would find the peer directly over loopback, bypassing the relay
-        // being measured (a proven direct path beats a relayed one, DECISIONS 31).
+        // LAN discovery and NAT traversal off: either would find the peer directly over loopback,
+        // bypassing the relay being measured (a proven direct path beats a relayed one, DECISIONS 31).
         return AnodeNodeConfig.builder()
                 .bind(new InetSocketAddress(LOOPBACK, 0))
-                .lan(false);
+                .lan(false)
+                .natTraversal(false);
     }
 
     private static Path zoneFile(Path dir, AnodeNode relay) throws Exception {
