@@ -448,12 +448,9 @@ public final class NatTraversal {
 
     /** An authenticated packet of {@code peer} arrived over a relay (hop count above 0). */
     void relayedContact(Peer peer, long now) {
-        Session s = sessions.get(peer);
+        Session s = session(peer, now);
         if (s == null) {
-            s = newSession(peer, now);
-            if (s == null) {
-                return;
-            }
+            return;
         }
         s.lastContact = now;
         if (!s.contacted) {
@@ -486,6 +483,12 @@ public final class NatTraversal {
         if (now - s.nextAttempt >= 0 && !inRound(s, now)) {
             startRound(s, now);
         }
+    }
+
+    /** {@code peer}'s session, made now if it has none; null when the table is full. */
+    private Session session(Peer peer, long now) {
+        Session s = sessions.get(peer);
+        return s != null ? s : newSession(peer, now);
     }
 
     private Session newSession(Peer peer, long now) {
@@ -711,12 +714,9 @@ public final class NatTraversal {
         if (!probeable(ep)) {
             return;
         }
-        Session s = sessions.get(peer);
+        Session s = session(peer, now);
         if (s == null) {
-            s = newSession(peer, now);
-            if (s == null) {
-                return;
-            }
+            return;
         }
         s.lastContact = now;
         s.contacted = true;
@@ -831,12 +831,9 @@ public final class NatTraversal {
                 return;
             }
         }
-        Session s = sessions.get(peer);
+        Session s = session(peer, now);
         if (s == null) {
-            s = newSession(peer, now);
-            if (s == null) {
-                return;
-            }
+            return;
         }
         s.lastContact = now;
         if (s.carriers.contains(e)) {

@@ -130,6 +130,7 @@ class FallbackLabTest {
         LabProcess cat;
         if (midway == null) {
             cat = from.anode("cat", Redirect.from(in.toFile()), args.toArray(new String[0]));
+            awaitBytes(listen, bytes, timeout, cat);
         } else {
             // Fed through a pipe: a quarter, then what happens midway (it may wait for the node to
             // change carriers, with the stream idle meanwhile), then the rest - so the rest goes
@@ -148,7 +149,6 @@ class FallbackLabTest {
             awaitBytes(listen, bytes, timeout, cat);
             join(rest, cat);
         }
-        awaitBytes(listen, bytes, timeout, cat);
         double s = (System.nanoTime() - t0) / 1e9;
         assertEquals(ZoneLab.sha256(data), ZoneLab.sha256(listen.stdoutFile(), bytes), "the stream's bytes");
         LabProcess.sleep(Duration.ofMillis(500));

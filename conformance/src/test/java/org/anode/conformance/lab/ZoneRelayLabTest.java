@@ -153,18 +153,9 @@ class ZoneRelayLabTest {
     private static void pingWithin(World w, String name, Duration bound) {
         long deadline = System.nanoTime() + bound.toNanos();
         for (int attempt = 1; ; attempt++) {
-            LabProcess p = w.h1.anode(
-                    name + "-" + attempt,
-                    Redirect.PIPE,
-                    "ping",
-                    "--identity",
-                    w.id1.file().toString(),
-                    w.id2.address(),
-                    "-c",
-                    "3");
-            int status = p.awaitExit(Duration.ofSeconds(60));
-            if (status == 0) {
-                p.await("rtt=[0-9.]+ms path=\\S+ hops=\\d+", Duration.ofSeconds(1));
+            LabProcess p = startPing(w, name + "-" + attempt);
+            if (p.awaitExit(Duration.ofSeconds(60)) == 0) {
+                p.await(REPLY, Duration.ofSeconds(1));
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
@@ -176,10 +167,16 @@ class ZoneRelayLabTest {
 
     /** {@code anode ping} from h1 to h2's address, by address alone; it must get answers. */
     private static void ping(World w, String name) {
-        LabProcess p = w.h1.anode(
-                name, Redirect.PIPE, "ping", "--identity", w.id1.file().toString(), w.id2.address(), "-c", "3");
-        p.await("rtt=[0-9.]+ms path=\\S+ hops=\\d+", Duration.ofSeconds(60));
+        LabProcess p = startPing(w, name);
+        p.await(REPLY, Duration.ofSeconds(60));
         assertEquals(0, p.awaitExit(Duration.ofSeconds(60)), "ping's exit status" + p.tails());
+    }
+
+    private static final String REPLY = "rtt=[0-9.]+ms path=\\S+ hops=\\d+";
+
+    private static LabProcess startPing(World w, String name) {
+        return w.h1.anode(
+                name, Redirect.PIPE, "ping", "--identity", w.id1.file().toString(), w.id2.address(), "-c", "3");
     }
 
     private static final Pattern CONNTRACK =
