@@ -202,6 +202,57 @@ public final class Host {
     }
 
     /**
+     * Delays every IPv4 packet this namespace sends by {@code oneWay}: the lab's stand-in for a
+     * wide-area path, since the kernel has no netem (docs/LAB.md). The outbound traffic is routed
+     * into a TUN device whose program ({@code lab/wandelay.py}) sends each packet on, unchanged,
+     * once its time has come, through a raw socket with firewall mark 1, which a policy rule
+     * routes the normal way. Inbound traffic is not touched, so a path between two delayed hosts
+     * gets each sender's delay one way, and its round trip the sum of both. The program ends with
+     * the lab (its standard input closes), and its device and routes go with it. With {@code
+     * -Dlab.wan.log=true} it also logs every packet it delays, with a timestamp all namespaces
+     * share, to {@code wandelay-ROLE.log} in the lab directory.
+     */
+    public LabProcess delayOutbound(Duration oneWay) {
+        String python = Lab.tool("python3");
+        if (!python.startsWith("/") || Files.notExists(Path.of("/dev/net/tun"))) {
+            String why =
+                    "the lab's wide-area delay needs python3 and /dev/net/tun (apt-get install -y python3-minimal)";
+            if ("true".equals(System.getenv("CI"))) {
+                org.junit.jupiter.api.Assertions.fail(why);
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        Path script = lab.dir().resolve("wandelay.py");
+        try (var in = Host.class.getResourceAsStream("/lab/wandelay.py")) {
+            if (in == null) {
+                throw new IllegalStateException("lab/wandelay.py is not on the test class path");
+            }
+            if (Files.notExists(script)) {
+                Files.write(script, in.readAllBytes());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> cmd = new ArrayList<>(
+                List.of(python, script.toString(), "dly0", Double.toString(oneWay.toNanos() / 1e6), "1"));
+        if (Boolean.getBoolean("lab.wan.log")) {
+            // A timestamped capture of everything this namespace sends, for finding where time goes.
+            cmd.add(lab.dir().resolve("wandelay-" + role + ".log").toString());
+        }
+        LabProcess p = start("wandelay-" + role, Redirect.PIPE, cmd);
+        p.await("^ready$", Duration.ofSeconds(20));
+        exec("ip", "link", "set", "dly0", "up");
+        // Marked packets come back in no interface, but replies to delayed packets arrive on eth0
+        // while the route back to their source now names dly0: reverse-path filtering would drop them.
+        for (String itf : List.of("all", "default", "eth0", "dly0")) {
+            sysctl("net.ipv4.conf." + itf + ".rp_filter", "0");
+        }
+        exec("ip", "route", "add", "default", "dev", "dly0", "src", ip, "table", "100");
+        exec("ip", "rule", "add", "not", "fwmark", "1", "table", "100", "pref", "100");
+        return p;
+    }
+
+    /**
      * Starts a long-lived process in this namespace; its output goes to {@code <name>.out/.err} in the
      * lab directory, its input comes from {@code stdin} (a pipe the test can write to, or a file).
      */

@@ -88,6 +88,14 @@ public final class LabAgent {
             case "udp-send":
                 // udp-send LOCALPORT HOST PORT TEXT WAITMS -> "echo <text>" or "noecho"
                 return udpSend(Integer.parseInt(w[1]), w[2], Integer.parseInt(w[3]), w[4], Integer.parseInt(w[5]));
+            case "udp-rtt": {
+                // udp-rtt LOCALPORT HOST PORT TEXT WAITMS -> "<answer> rtt=<ms>" (timed here, not by the test,
+                // whose reading of this agent's output is polled)
+                long t0 = System.nanoTime();
+                String echo =
+                        udpSend(Integer.parseInt(w[1]), w[2], Integer.parseInt(w[3]), w[4], Integer.parseInt(w[5]));
+                return echo + String.format(java.util.Locale.ROOT, " rtt=%.3f", (System.nanoTime() - t0) / 1e6);
+            }
             case "udp-recv":
                 // udp-recv LOCALPORT WAITMS -> what the udp-send socket on LOCALPORT received, or "nothing"
                 return udpRecv(Integer.parseInt(w[1]), Integer.parseInt(w[2]));

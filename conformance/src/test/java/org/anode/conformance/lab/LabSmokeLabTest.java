@@ -109,4 +109,44 @@ class LabSmokeLabTest {
                 Lab.listNamespaces().stream().filter(n -> n.startsWith(p + "-")).toList());
         assertTrue(java.nio.file.Files.notExists(java.nio.file.Path.of("/etc/netns", p + "-h1")));
     }
+    /**
+     * The lab's wide-area delay ({@link Host#delayOutbound}): with 25 ms on the way out of a host
+     * behind a NAT and 25 ms on the way out of a public host, a UDP echo between them takes at
+     * least 50 ms, passes the NAT as before, and arrives whole; the host's loopback is not delayed.
+     * A lower bound only: the delay is what the lab adds, never a speed of ours.
+     */
+    @Test
+    void wideAreaDelayHoldsBackEveryPacketSent(TestInfo info) {
+        try (Lab lab = Lab.open(info.getTestMethod().orElseThrow().getName())) {
+            Host relay = lab.publicHost("r1", 10);
+            Host easy = lab.hostBehindNat("h1", 21, Lab.Nat.EASY);
+            LabProcess server = relay.agent("r1-agent");
+            LabProcess a = easy.agent("h1-agent");
+            server.call("udp-listen 7000", T);
+            // Undelayed first: the same echo, for the figure in the failure message.
+            double beforeMs = rtt(a.call("udp-rtt 40000 " + relay.ip() + " 7000 before 3000", T), "before");
+
+            easy.delayOutbound(Duration.ofMillis(25));
+            relay.delayOutbound(Duration.ofMillis(25));
+            for (int i = 0; i < 3; i++) {
+                double ms = rtt(a.call("udp-rtt 40001 " + relay.ip() + " 7000 d" + i + " 3000", T), "d" + i);
+                assertTrue(
+                        ms >= 50,
+                        "echo " + i + " took " + ms + " ms with 2 x 25 ms of delay (" + beforeMs + " ms without)");
+                server.await("^udp 7000 from " + easy.router().ip().replace(".", "\\.") + ":40001 d" + i + "$", T);
+            }
+            // Loopback stays local: a datagram to the host's own address is not routed into the delay.
+            a.call("udp-listen 7100", T);
+            double loMs = rtt(a.call("udp-rtt 40002 127.0.0.1 7100 lo 3000", T), "lo");
+            assertTrue(loMs < 25, "loopback echo took " + loMs + " ms");
+        }
+    }
+
+    /** The time of a {@code udp-rtt} answer, after checking that the echo of {@code text} came back. */
+    private static double rtt(String answer, String text) {
+        Matcher m = java.util.regex.Pattern.compile("^echo " + text + " rtt=([0-9.]+)$")
+                .matcher(answer);
+        assertTrue(m.matches(), "udp-rtt answered " + answer);
+        return Double.parseDouble(m.group(1));
+    }
 }
