@@ -447,7 +447,9 @@ public final class Engine {
         // ---- NAT traversal hook: the first packet over this relay is about to go (DECISIONS 36).
         NatTraversal nt = nat;
         if (nt != null) {
-            nt.relayedPath(p, now);
+            // The clock again: the key agreement above came before the first packet existed, and
+            // the switch time counts from that packet (issue 12's figure).
+            nt.relayedPath(p, clock.getAsLong());
         }
         return p;
     }

@@ -764,6 +764,7 @@ public final class NatTraversal {
             s.roundStart = Long.MIN_VALUE;
             s.lastRoundEnd = Long.MIN_VALUE;
         }
+        boolean answerAfterProbe = false;
         if (!inRound(s, now)) {
             // The peer started a round: join it, so both NATs open at once - but at most one
             // round per BACKOFF_MIN after the last, so replayed or flooded EPIs buy no more.
@@ -773,6 +774,9 @@ public final class NatTraversal {
                 return;
             }
             startRound(s, now);
+            // The round's EPIs answer the whole batch this EPI came in: the rest of it (the peer's
+            // other endpoints) must not send them again.
+            s.batchAnswered = true;
         } else if (s.episThisRound < EPI_SENDS_PER_ROUND
                 && (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] || (!isCandidate(s, ep) && !s.batchAnswered))) {
             // The peer's EPI may be its answer to ours, or a new round of its own: ours again, soon.
@@ -780,9 +784,10 @@ public final class NatTraversal {
             // public endpoint, which it had not learned when the round began), so it is still
             // building its side, and ours may have been lost on the way - crossing a relay that
             // still forwarded to the endpoint of the peer's previous process, say. One answer
-            // per batch of the peer's EPIs.
+            // per batch of the peer's EPIs. They go after the first probe of the endpoint: that
+            // probe, and the EPC it brings back, is what the switch waits for; ours are insurance.
             s.batchAnswered = true;
-            sendEpis(s, now);
+            answerAfterProbe = true;
         }
         addCandidate(s, ep, epi.natTMode(), now);
         byte[] o = epi.natTOptions();
@@ -816,6 +821,9 @@ public final class NatTraversal {
                 }
             }
             default -> {}
+        }
+        if (answerAfterProbe) {
+            sendEpis(s, now);
         }
     }
 

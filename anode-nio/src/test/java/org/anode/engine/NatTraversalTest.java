@@ -123,6 +123,32 @@ class NatTraversalTest {
     }
 
     /**
+     * A batch of EPIs (one per endpoint of the peer) is answered once: the node that joins the
+     * round sends its EPIs when the first one arrives and not again for each further endpoint of the
+     * same batch, and the node that started the round answers the peer's batch once. Each node here
+     * has two endpoints (public and interface), so two EPIs a send.
+     */
+    @Test
+    void aBatchOfEpisIsAnsweredOnce() throws Exception {
+        setUp(Kind.EASY, Kind.EASY, 13);
+        a.engine.ping(a.engine.peer(R.address()), NatSim.ignore());
+        b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
+        sim.runFor(500 * MS);
+        long aBefore = a.traversal.stats().episSent();
+        long bBefore = b.traversal.stats().episSent();
+        a.engine.addRelayedPath(B.address(), a.main, RELAY);
+        a.engine.ping(a.engine.peer(B.address()), NatSim.ignore());
+        long rtt = 2 * NatSim.LATENCY;
+        // a's EPIs reach b after one relayed one-way trip (an RTT here); b's answer is back at a after two.
+        sim.runFor(rtt + rtt / 2);
+        assertEquals(2, a.traversal.stats().episSent() - aBefore, "a's EPIs, behind its first packet");
+        assertEquals(2, b.traversal.stats().episSent() - bBefore, "b answered a's batch of two once");
+        sim.runFor(rtt);
+        assertEquals(4, a.traversal.stats().episSent() - aBefore, "a answered b's batch (new endpoints) once");
+        assertTrue(a.traversal.isDirect(B.address()));
+    }
+
+    /**
      * A node that has just started does not know its public endpoint when it first sends over the
      * relay: its first EPIs name only its interface, and it asks NETID at once (not at the next
      * tick). The allowance over 3 RTTs is that NETID round trip to the relay (one more RTT here),
