@@ -1407,6 +1407,7 @@ public final class Engine {
     public void expirePing(long id) {
         PendingPing p = pings.remove(id);
         if (p != null) {
+            p.peer.pingUnanswered(p.sentAt);
             p.callback.failed(new TimeoutException("no PONG from " + p.peer.address()));
         }
     }
@@ -1603,11 +1604,11 @@ public final class Engine {
         o.destination = dest;
         o.start = 0;
         o.beganNanos = now;
-        boolean recipientFull = relayed && SenderForm.choose(peer.lastAnsweredNanos(), now) == SenderForm.FULL;
+        boolean recipientFull = relayed && peer.senderForm(now) == SenderForm.FULL;
         o.writer.begin(
                 b,
                 self,
-                form != null ? form : SenderForm.choose(peer.lastAnsweredNanos(), now),
+                form != null ? form : peer.senderForm(now),
                 peer.address(),
                 recipientFull,
                 config.localPeerId(),

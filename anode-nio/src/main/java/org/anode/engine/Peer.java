@@ -36,6 +36,8 @@ public final class Peer {
     private volatile boolean configured;
     private volatile PeerEndpoint[] endpoints = new PeerEndpoint[0];
     private volatile long lastAnsweredNanos = SenderForm.NEVER_ANSWERED;
+    /** A PING went unanswered and nothing was heard since: full sender form until an answer. */
+    private volatile boolean answerLapsed;
     /** When a packet to this peer was last handed to a transport, or {@link SenderForm#NEVER_ANSWERED}. */
     private volatile long lastSentNanos = SenderForm.NEVER_ANSWERED;
     /**
@@ -152,6 +154,32 @@ public final class Peer {
     /** When this peer last sent an authenticated packet, or {@link SenderForm#NEVER_ANSWERED}. */
     public long lastAnsweredNanos() {
         return lastAnsweredNanos;
+    }
+
+    /**
+     * The sender (and, on a relayed path, recipient) address form for a packet to this peer now
+     * (draft 3.2, addendum A7): short while the peer has answered within the answer timeout,
+     * except after a PING to it went unanswered with nothing heard from it since ({@link
+     * #answerLapsed}): the peer may have lost our address - a restarted relay has - and cannot
+     * authenticate a short sender, so the full address goes until it answers again. Sending the
+     * full form is always allowed; this only ends the draft's assumption early.
+     *
+     * @param now the engine clock
+     * @return the form to write
+     */
+    public SenderForm senderForm(long now) {
+        return answerLapsed ? SenderForm.FULL : SenderForm.choose(lastAnsweredNanos, now);
+    }
+
+    /**
+     * A PING sent at {@code sentAt} went unanswered (event loop): if nothing authenticated came
+     * from the peer since, the short form is given up until it answers ({@link #senderForm}).
+     */
+    void pingUnanswered(long sentAt) {
+        long a = lastAnsweredNanos;
+        if (a == SenderForm.NEVER_ANSWERED || a - sentAt < 0) {
+            answerLapsed = true;
+        }
     }
 
     /** True once the peer proved its source address (addendum A13), or if it is configured. */
@@ -341,6 +369,9 @@ public final class Peer {
      */
     boolean heard(Transport via, InetSocketAddress source, int hopCount, int senderPeerId, long now, int maxEndpoints) {
         lastAnsweredNanos = now;
+        if (answerLapsed) {
+            answerLapsed = false;
+        }
         if (remotePeerId != senderPeerId) {
             remotePeerId = senderPeerId;
         }

@@ -189,8 +189,7 @@ final class StreamLayer implements AnodeNodeStreams {
 
         @Override
         public int headerLength(Peer peer, long nowNanos) {
-            return PacketFormat.headerLength(
-                    SenderForm.choose(peer.lastAnsweredNanos(), nowNanos).flag());
+            return PacketFormat.headerLength(peer.senderForm(nowNanos).flag());
         }
     }
 

@@ -205,6 +205,49 @@ class EngineTest {
         assertEquals(PacketFormat.FLAG_SENDER_FULL, dgramFromA(5, 9, "y")[1], "answered state timed out after 60 s");
     }
 
+    /**
+     * A restarted peer (a zone relay, typically) has forgotten our address and cannot authenticate a
+     * short sender id: a PING it leaves unanswered, with nothing heard from it since, ends the
+     * short form at once rather than after the draft's 60 s, and the next answer restores it.
+     */
+    @Test
+    void anUnansweredPingEndsTheShortFormUntilThePeerAnswersAgain() throws Exception {
+        toB(dgramFromA(5, 9, "one"));
+        Outbound o = new Outbound(1400);
+        ByteBuffer buf = b.begin(o, b.peer(A.address()), MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, 9, 5);
+        assertTrue(b.finish(o));
+        toA(tb.take().bytes());
+        assertEquals(0, dgramFromA(5, 9, "short")[1], "a heard b: short sender id");
+
+        // An answer that comes after the PING was sent keeps the short form: b is alive.
+        long answered = a.ping(a.peer(B.address()), NatSim.ignore());
+        ta.take();
+        now += 1_000_000L;
+        buf = b.begin(o, b.peer(A.address()), MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, 9, 5);
+        assertTrue(b.finish(o));
+        toA(tb.take().bytes());
+        a.expirePing(answered);
+        assertEquals(0, dgramFromA(5, 9, "still short")[1], "b was heard after the ping: still short");
+
+        // Nothing from b after this PING: full sender until b answers again.
+        now += 1_000_000L;
+        long lost = a.ping(a.peer(B.address()), NatSim.ignore());
+        ta.take();
+        now += 3_000_000_000L;
+        a.expirePing(lost);
+        byte[] full = dgramFromA(5, 9, "full");
+        assertEquals(PacketFormat.FLAG_SENDER_FULL, full[1] & PacketFormat.FLAG_SENDER_FULL, "short form given up");
+        // (A b that had lost a's key, restarted, could take this packet as a first contact.)
+        toB(full);
+        buf = b.begin(o, b.peer(A.address()), MessageType.DGRAM, 0);
+        MessageFields.writeDgramHeader(buf, 9, 5);
+        assertTrue(b.finish(o));
+        toA(tb.take().bytes());
+        assertEquals(0, dgramFromA(5, 9, "short again")[1], "b answered: short again");
+    }
+
     @Test
     void pingIsAnsweredWithPongOfTheSamePayloadAndGivesRtt() throws Exception {
         long[] rtt = {-1};

@@ -99,6 +99,75 @@ class RelayFailoverLoopbackTest {
         throw new AssertionError("no answer after " + attempts + " attempts: " + failures);
     }
 
+    /**
+     * A zone relay restarts (same identity, same port, empty tables). Its nodes kept sending it
+     * their short sender id (draft 3.2), which the new process cannot authenticate; the first
+     * keepalive PING it leaves unanswered ends that (Peer#senderForm), so the next one carries the
+     * full address and registers the node again - seconds after the restart, not the draft's 60 s
+     * answer timeout. Keepalives every 300 ms here; each PING times out after 3 s.
+     */
+    @Test
+    void aRestartedRelayHasItsNodesBackWithinSeconds() throws Exception {
+        try (NodeTestSupport nodes = new NodeTestSupport()) {
+            AnodeIdentity relayId = AnodeIdentity.generate(ZONE);
+            AnodeNodeConfig relayConfig = NodeTestSupport.loopbackConfig()
+                    .relay(RelayLimits.defaults())
+                    .announce(false)
+                    .build();
+            AnodeNode r1 = nodes.node(relayId, relayConfig);
+            int port = r1.localEndpoints().get(0).getPort();
+            AtomicReference<ZoneFile> served = new AtomicReference<>(zoneFile(1, r1));
+            HttpServer http = serve(served);
+            try {
+                AnodeNodeConfig c = NodeTestSupport.loopbackConfig()
+                        .zoneSource(
+                                ZONE, "http://127.0.0.1:" + http.getAddress().getPort() + "/z")
+                        .announceInterval(Duration.ofMillis(300))
+                        .natTraversal(false)
+                        .build();
+                AnodeNode a = nodes.node(AnodeIdentity.generate(ZONE), c);
+                AnodeNode b = nodes.node(AnodeIdentity.generate(ZONE), c);
+                StreamTestSupport.awaitTrue(() -> r1.relayStatistics().registrations() >= 2, 10_000);
+                pingEventually(a, b.address(), 3);
+
+                r1.close();
+                AnodeNode r2 = nodes.node(
+                        relayId,
+                        NodeTestSupport.loopbackConfig()
+                                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                                .relay(RelayLimits.defaults())
+                                .announce(false)
+                                .build());
+                long t0 = System.nanoTime();
+                // Without the early end of the short form this takes the 60 s answer timeout.
+                pingWithin(a, b.address(), Duration.ofSeconds(20));
+                pingWithin(b, a.address(), Duration.ofSeconds(20));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                AnodePath p = a.pathTo(b.address()).orElseThrow();
+                assertEquals(r2.address(), p.relay().orElseThrow(), p.toString());
+                System.out.println("both nodes reachable through the restarted relay after " + ms + " ms");
+            } finally {
+                http.stop(0);
+            }
+        }
+    }
+
+    /** Pings (2 s each) until one is answered, failing after {@code limit}. */
+    static void pingWithin(AnodeNode from, AnodeAddress to, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        List<String> failures = new ArrayList<>();
+        while (System.nanoTime() - deadline < 0) {
+            try {
+                from.ping(to, Duration.ofSeconds(2));
+                return;
+            } catch (IOException e) {
+                failures.add(e.getMessage());
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("no answer within " + limit + ": " + failures);
+    }
+
     @Test
     void aChangedZoneFileMovesTheNodeToTheNewRelayAfterItsTtl() throws Exception {
         try (NodeTestSupport nodes = new NodeTestSupport()) {

@@ -356,9 +356,9 @@ class FallbackLabTest {
     /**
      * {@code anode ping -c 3} by address alone; a run that finds no route (a client still
      * reconnecting and registering) is repeated for up to 150 s. After a relay restart a client
-     * keeps sending its relay packets with the short sender form until the draft 3.2 "answered"
-     * state lapses (60 s after the old relay last answered), which the new relay cannot
-     * authenticate; its next keepalive after that registers it.
+     * sends its relay packets with the short sender form (draft 3.2), which the new relay cannot
+     * authenticate, until a keepalive PING goes unanswered (addendum A17); the next one carries
+     * the full address and registers it.
      */
     private static String ping(World w, Host from, Id fromId, Id to, String name) {
         String tails = "";
