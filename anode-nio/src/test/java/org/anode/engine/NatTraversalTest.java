@@ -54,11 +54,16 @@ class NatTraversalTest {
         return h;
     }
 
-    /** Both register with the relay and learn their NAT (NETID), then a reaches b over the relay. */
-    long contact() throws Exception {
+    /** Both register with the relay and learn their NAT (NETID). */
+    void register() throws Exception {
         a.engine.ping(a.engine.peer(R.address()), NatSim.ignore());
         b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
         sim.runFor(500 * MS);
+    }
+
+    /** Both register with the relay and learn their NAT (NETID), then a reaches b over the relay. */
+    long contact() throws Exception {
+        register();
         a.engine.addRelayedPath(B.address(), a.main, RELAY);
         long t0 = sim.now;
         a.engine.ping(a.engine.peer(B.address()), NatSim.ignore());
@@ -103,9 +108,7 @@ class NatTraversalTest {
     @Test
     void theSwitchComesWithinThreeDirectRoundTripsOfTheFirstRelayedPacket() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 11);
-        a.engine.ping(a.engine.peer(R.address()), NatSim.ignore());
-        b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
-        sim.runFor(500 * MS);
+        register();
         // Off the tick grid, so a timer-driven step would show.
         sim.runFor(7 * MS);
         long t0 = sim.now;
@@ -131,9 +134,7 @@ class NatTraversalTest {
     @Test
     void aBatchOfEpisIsAnsweredOnce() throws Exception {
         setUp(Kind.EASY, Kind.EASY, 13);
-        a.engine.ping(a.engine.peer(R.address()), NatSim.ignore());
-        b.engine.ping(b.engine.peer(R.address()), NatSim.ignore());
-        sim.runFor(500 * MS);
+        register();
         long aBefore = a.traversal.stats().episSent();
         long bBefore = b.traversal.stats().episSent();
         a.engine.addRelayedPath(B.address(), a.main, RELAY);
