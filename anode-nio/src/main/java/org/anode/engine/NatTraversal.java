@@ -774,9 +774,6 @@ public final class NatTraversal {
                 return;
             }
             startRound(s, now);
-            // The round's EPIs answer the whole batch this EPI came in: the rest of it (the peer's
-            // other endpoints) must not send them again.
-            s.batchAnswered = true;
         } else if (s.episThisRound < EPI_SENDS_PER_ROUND
                 && (now - s.lastEpiSent >= EPI_SCHEDULE_NANOS[1] || (!isCandidate(s, ep) && !s.batchAnswered))) {
             // The peer's EPI may be its answer to ours, or a new round of its own: ours again, soon.

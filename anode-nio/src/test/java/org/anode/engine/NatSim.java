@@ -51,6 +51,9 @@ final class NatSim {
     private final Random rnd;
     private long nextTick;
 
+    /** This simulation's latency per leg (default {@link #LATENCY}); set before traffic starts. */
+    long latency = LATENCY;
+
     NatSim(long seed) {
         this.rnd = new Random(seed);
     }
@@ -276,7 +279,7 @@ final class NatSim {
     }
 
     private void enqueue(InetSocketAddress from, InetSocketAddress to, byte[] b) {
-        queue.add(new Pkt(now + LATENCY, seq++, from, to, b));
+        queue.add(new Pkt(now + latency, seq++, from, to, b));
     }
 
     /** Runs the network and every traversal's ticks until {@code until}. */
