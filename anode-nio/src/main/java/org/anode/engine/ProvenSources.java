@@ -1,8 +1,7 @@
 package org.anode.engine;
 
 import java.net.InetSocketAddress;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import org.anode.util.BoundedMap;
 
 /**
  * Source endpoints (IP address and port) that proved they receive at that address (addendum A15):
@@ -18,16 +17,11 @@ import java.util.Map;
 final class ProvenSources {
     private final long lifetimeNanos;
     /** Source to the time of its proof, oldest proof first. */
-    private final LinkedHashMap<InetSocketAddress, Long> proofs;
+    private final BoundedMap<InetSocketAddress, Long> proofs;
 
     ProvenSources(int capacity, long lifetimeNanos) {
         this.lifetimeNanos = lifetimeNanos;
-        this.proofs = new LinkedHashMap<>(64, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<InetSocketAddress, Long> eldest) {
-                return size() > capacity;
-            }
-        };
+        this.proofs = BoundedMap.insertionOrdered(capacity);
     }
 
     /** Records (or renews) the proof of {@code source} at {@code now}. */

@@ -1,10 +1,10 @@
 package org.anode.engine;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.anode.address.AnodeAddress;
+import org.anode.util.BoundedMap;
 import org.anode.zone.ZoneFile;
 import org.anode.zone.ZoneRelay;
 
@@ -34,12 +34,7 @@ final class RelayHealth {
         boolean silent;
     }
 
-    private final Map<AnodeAddress, State> states = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<AnodeAddress, State> eldest) {
-            return size() > MAX_TRACKED;
-        }
-    };
+    private final Map<AnodeAddress, State> states = BoundedMap.leastRecentlyUsed(MAX_TRACKED);
 
     /** The relay answered a PING: it is not silent. */
     void answered(AnodeAddress relay) {

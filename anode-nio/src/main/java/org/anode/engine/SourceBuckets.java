@@ -2,8 +2,8 @@ package org.anode.engine;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import org.anode.util.BoundedMap;
 
 /**
  * Per-source rate limits in front of the node-wide key-agreement budget for unknown senders
@@ -26,12 +26,7 @@ final class SourceBuckets {
     SourceBuckets(int ratePerSecond, int burst, int capacity) {
         this.rate = ratePerSecond;
         this.burst = burst;
-        this.buckets = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Source, TokenBucket> eldest) {
-                return size() > capacity;
-            }
-        };
+        this.buckets = BoundedMap.leastRecentlyUsed(capacity);
     }
 
     /** Takes one token of {@code source}'s bucket if it has one at {@code now}. */

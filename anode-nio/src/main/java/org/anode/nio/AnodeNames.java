@@ -8,7 +8,6 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Hashtable;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,6 +21,7 @@ import javax.naming.directory.DirContext;
 import javax.naming.directory.InitialDirContext;
 import org.anode.address.AnodeAddress;
 import org.anode.address.InvalidAddressException;
+import org.anode.util.BoundedMap;
 import org.anode.zone.AnodeTxtRecords;
 
 /**
@@ -55,25 +55,11 @@ public final class AnodeNames {
     private static final int MAX_CACHED = 1024;
 
     /** Synthetic address (hex of 16 bytes) to Anode address; bounded LRU. */
-    private static final Map<String, AnodeAddress> SYNTHETIC = new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, AnodeAddress> e) {
-            return size() > MAX_SYNTHETIC;
-        }
-    };
+    private static final Map<String, AnodeAddress> SYNTHETIC = BoundedMap.leastRecentlyUsed(MAX_SYNTHETIC);
 
     private record Cached(List<AnodeAddress> addresses, String failure, long expires) {}
 
-    private static final Map<String, Cached> CACHE = new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Cached> e) {
-            return size() > MAX_CACHED;
-        }
-    };
+    private static final Map<String, Cached> CACHE = BoundedMap.leastRecentlyUsed(MAX_CACHED);
 
     private AnodeNames() {}
 

@@ -5,11 +5,11 @@ import java.net.NoRouteToHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import org.anode.address.AnodeAddress;
+import org.anode.util.BoundedMap;
 
 /**
  * Datagrams sent by non-blocking channels to addresses whose path is still being found (draft
@@ -30,12 +30,7 @@ final class PendingDatagrams {
 
     private final AnodeNode node;
     private final Map<AnodeAddress, List<Held>> held = new HashMap<>();
-    private final Map<AnodeAddress, String> failures = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<AnodeAddress, String> e) {
-            return size() > MAX_FAILURES;
-        }
-    };
+    private final Map<AnodeAddress, String> failures = BoundedMap.leastRecentlyUsed(MAX_FAILURES);
 
     PendingDatagrams(AnodeNode node) {
         this.node = node;

@@ -104,14 +104,12 @@ class NetCommandsTest {
         return last;
     }
 
-    static String[] concat(String[]... parts) {
-        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
-    }
-
-    @Test
-    void relayNodePingListenAndCat(@TempDir Path dir) throws Exception {
-        Path zoneFile = dir.resolve("zone.txt");
-        Run relay = new Run(
+    /**
+     * {@code anode relay} on 127.0.0.1, ephemeral UDP and HTTP ports, with the identity
+     * {@code relay.id} in {@code dir}, serving and writing {@code zoneFile}.
+     */
+    static Run zoneRelay(Path dir, Path zoneFile) throws Exception {
+        return new Run(
                 "relay",
                 "--identity",
                 identity(dir, "relay.id").toString(),
@@ -123,18 +121,34 @@ class NetCommandsTest {
                 zoneFile.toString(),
                 "--http",
                 "0");
+    }
+
+    /** The arguments of {@code anode node} on 127.0.0.1 (ephemeral UDP port) in the zone {@code zoneArg}. */
+    static String[] zoneNode(Path dir, String identityFile, String zoneArg) throws Exception {
+        return new String[] {
+            "node",
+            "--identity",
+            identity(dir, identityFile).toString(),
+            "--bind",
+            "127.0.0.1",
+            "--udp",
+            "0",
+            "--zone",
+            zoneArg
+        };
+    }
+
+    static String[] concat(String[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+    }
+
+    @Test
+    void relayNodePingListenAndCat(@TempDir Path dir) throws Exception {
+        Path zoneFile = dir.resolve("zone.txt");
+        Run relay = zoneRelay(dir, zoneFile);
         String url = relay.awaitOut(Pattern.compile("http (http://\\S+/z)"));
         String zoneArg = ZONE + "=" + zoneFile;
-        Run node = new Run(
-                "node",
-                "--identity",
-                identity(dir, "node.id").toString(),
-                "--bind",
-                "127.0.0.1",
-                "--udp",
-                "0",
-                "--zone",
-                zoneArg);
+        Run node = new Run(zoneNode(dir, "node.id", zoneArg));
         String b = node.awaitOut(ADDRESS);
 
         // ping by address alone, the zone file read from the relay's own HTTP server this time.

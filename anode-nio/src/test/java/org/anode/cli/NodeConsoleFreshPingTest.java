@@ -29,44 +29,15 @@ class NodeConsoleFreshPingTest {
     @Test
     void freshPingAnswersFromANewNodeEachTime(@TempDir Path dir) throws Exception {
         Path zoneFile = dir.resolve("zone.txt");
-        Run relay = new Run(
-                "relay",
-                "--identity",
-                NetCommandsTest.identity(dir, "relay.id").toString(),
-                "--bind",
-                "127.0.0.1",
-                "--udp",
-                "0",
-                "--zone-file",
-                zoneFile.toString(),
-                "--http",
-                "0");
+        Run relay = NetCommandsTest.zoneRelay(dir, zoneFile);
         relay.awaitOut(Pattern.compile("http (http://\\S+/z)"));
         String zoneArg = NetCommandsTest.ZONE + "=" + zoneFile;
-        Run target = new Run(
-                "node",
-                "--identity",
-                NetCommandsTest.identity(dir, "b.id").toString(),
-                "--bind",
-                "127.0.0.1",
-                "--udp",
-                "0",
-                "--zone",
-                zoneArg);
+        Run target = new Run(NetCommandsTest.zoneNode(dir, "b.id", zoneArg));
         String b = target.awaitOut(NetCommandsTest.ADDRESS);
         PipedOutputStream commands = new PipedOutputStream();
         Run console = new Run(
                 new PipedInputStream(commands, 65536),
-                "node",
-                "--identity",
-                NetCommandsTest.identity(dir, "a.id").toString(),
-                "--bind",
-                "127.0.0.1",
-                "--udp",
-                "0",
-                "--zone",
-                zoneArg,
-                "--console");
+                NetCommandsTest.concat(NetCommandsTest.zoneNode(dir, "a.id", zoneArg), new String[] {"--console"}));
         String a = console.awaitOut(NetCommandsTest.ADDRESS);
 
         // The target registers with the relay asynchronously: retry until it is found.

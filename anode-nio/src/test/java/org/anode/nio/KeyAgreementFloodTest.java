@@ -18,7 +18,6 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
-import org.anode.wire.AddressField;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketWriter;
 import org.junit.jupiter.api.Test;
@@ -38,25 +37,12 @@ class KeyAgreementFloodTest {
     private static final int ROUNDS = 4;
 
     /** A first contact the node must agree a key for before it finds the MAC is garbage. */
-    private static byte[] garbagePing(AnodeIdentity id, AnodeNode to, long payload) {
-        ByteBuffer buf = ByteBuffer.allocate(512);
-        PacketWriter w = new PacketWriter();
-        w.begin(
-                buf,
-                0,
-                false,
-                AddressField.full(id.address()),
-                AddressField.shortOf(to.address()),
-                1,
-                0,
-                MessageType.PING);
+    private static byte[] garbagePing(AnodeIdentity id, AnodeNode to, long payload) throws Exception {
+        ByteBuffer buf = NodeTestSupport.firstContact(new PacketWriter(), id, to.address(), MessageType.PING);
         buf.putLong(payload);
         // A MAC nobody computed: no crypto on the flooder's side, a key agreement on the node's.
         buf.putLong(2, payload * 31 + 7);
-        buf.flip();
-        byte[] p = new byte[buf.remaining()];
-        buf.get(p);
-        return p;
+        return NodeTestSupport.bytes(buf);
     }
 
     @Test

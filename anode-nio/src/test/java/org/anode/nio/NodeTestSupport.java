@@ -7,8 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.anode.address.AnodeAddress;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
+import org.anode.wire.AddressField;
+import org.anode.wire.MessageType;
+import org.anode.wire.PacketWriter;
 
 /** Shared helpers for the node tests: nodes on 127.0.0.1 with ephemeral ports only. */
 final class NodeTestSupport implements AutoCloseable {
@@ -21,6 +25,27 @@ final class NodeTestSupport implements AutoCloseable {
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A hand-made packet of a first contact: begun in a fresh 512-byte buffer from {@code from}'s
+     * full address to {@code to}'s short id, peer id 1, hop count 0. The caller writes the
+     * payload, then finishes it with {@code w} (or fills the MAC field itself) and takes
+     * {@link #bytes}.
+     */
+    static ByteBuffer firstContact(PacketWriter w, AnodeIdentity from, AnodeAddress to, MessageType type)
+            throws Exception {
+        ByteBuffer buf = ByteBuffer.allocate(512);
+        w.begin(buf, 0, false, AddressField.full(from.address()), AddressField.shortOf(to), 1, 0, type);
+        return buf;
+    }
+
+    /** The packet written into {@code buf} (flipped here) as an array. */
+    static byte[] bytes(ByteBuffer buf) {
+        buf.flip();
+        byte[] p = new byte[buf.remaining()];
+        buf.get(p);
+        return p;
     }
 
     /**

@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.wire.AddressField;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketWriter;
 import org.junit.jupiter.api.Test;
@@ -31,23 +30,11 @@ class PeerTableFloodTest {
     private static final int MAX_PEERS = 32;
 
     private static byte[] ping(AnodeIdentity id, AnodeNode to, long payload) throws Exception {
-        ByteBuffer buf = ByteBuffer.allocate(512);
         PacketWriter w = new PacketWriter();
-        w.begin(
-                buf,
-                0,
-                false,
-                AddressField.full(id.address()),
-                AddressField.shortOf(to.address()),
-                1,
-                0,
-                MessageType.PING);
+        ByteBuffer buf = NodeTestSupport.firstContact(w, id, to.address(), MessageType.PING);
         buf.putLong(payload);
         w.finish(AesCmac.forKey(id.agree(to.address())));
-        buf.flip();
-        byte[] p = new byte[buf.remaining()];
-        buf.get(p);
-        return p;
+        return NodeTestSupport.bytes(buf);
     }
 
     @Test

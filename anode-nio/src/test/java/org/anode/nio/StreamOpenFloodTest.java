@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.anode.address.AnodeIdentity;
 import org.anode.address.Zone;
 import org.anode.crypto.internal.AesCmac;
-import org.anode.wire.AddressField;
 import org.anode.wire.MessageFields;
 import org.anode.wire.MessageType;
 import org.anode.wire.PacketWriter;
@@ -38,23 +37,11 @@ class StreamOpenFloodTest {
         AesCmac mac = AesCmac.forKey(key);
         List<byte[]> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            ByteBuffer buf = ByteBuffer.allocate(512);
             PacketWriter w = new PacketWriter();
-            w.begin(
-                    buf,
-                    0,
-                    false,
-                    AddressField.full(id.address()),
-                    AddressField.shortOf(server.address()),
-                    1,
-                    0,
-                    MessageType.S_OPEN);
+            ByteBuffer buf = NodeTestSupport.firstContact(w, id, server.address(), MessageType.S_OPEN);
             MessageFields.writeSOpen(buf, 1 + rnd.nextInt(0xFFFF), port, 64, rnd.nextInt(), 0);
             w.finish(mac);
-            buf.flip();
-            byte[] p = new byte[buf.remaining()];
-            buf.get(p);
-            out.add(p);
+            out.add(NodeTestSupport.bytes(buf));
         }
         return out;
     }

@@ -3,8 +3,6 @@ package org.anode.conformance.lab;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -276,29 +274,14 @@ class NatModesLabTest {
         for (int i = 0; i < 256; i++) {
             AnodeIdentity id = AnodeIdentity.generate(new Zone(ZoneLab.ZONE));
             if (ZoneFile.relayIndex(id.address(), 2) == relayIndex) {
-                Path f = lab.dir().resolve(name + ".id");
-                try {
-                    id.store(f);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                return new Id(f, id.address().toString());
+                return ZoneLab.store(lab, name, id);
             }
         }
         throw new AssertionError("no identity for relay " + relayIndex + " in 256 draws");
     }
 
     private static LabProcess relay(Host h, Id id) {
-        LabProcess p = h.anode(
-                "relay-" + h.role,
-                Redirect.PIPE,
-                "relay",
-                "--identity",
-                id.file().toString(),
-                "--udp",
-                Integer.toString(ZoneLab.RELAY_UDP));
-        h.awaitUdpPort(ZoneLab.RELAY_UDP, START);
-        return p;
+        return ZoneLab.udpRelay(h, id, START);
     }
 
     private static LabProcess node(Host h, String name, Id id, Path zone) {

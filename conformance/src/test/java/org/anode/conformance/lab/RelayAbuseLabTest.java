@@ -178,16 +178,7 @@ class RelayAbuseLabTest {
 
     /** Starts {@code anode relay} on {@code h} and waits for its UDP port. */
     private static LabProcess relay(Host h, Id id) {
-        LabProcess p = h.anode(
-                "relay-" + h.namespace().substring(h.namespace().lastIndexOf('-') + 1),
-                Redirect.PIPE,
-                "relay",
-                "--identity",
-                id.file().toString(),
-                "--udp",
-                Integer.toString(ZoneLab.RELAY_UDP));
-        h.awaitUdpPort(ZoneLab.RELAY_UDP, START);
-        return p;
+        return ZoneLab.udpRelay(h, id, START);
     }
 
     /**

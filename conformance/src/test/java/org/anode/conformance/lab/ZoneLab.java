@@ -37,7 +37,11 @@ final class ZoneLab {
 
     /** A new identity in the lab zone, stored in the lab directory as {@code <name>.id}. */
     static Id identity(Lab lab, String name) {
-        AnodeIdentity id = AnodeIdentity.generate(new Zone(ZONE));
+        return store(lab, name, AnodeIdentity.generate(new Zone(ZONE)));
+    }
+
+    /** Stores {@code id} in the lab directory as {@code <name>.id}. */
+    static Id store(Lab lab, String name, AnodeIdentity id) {
         Path f = lab.dir().resolve(name + ".id");
         try {
             id.store(f);
@@ -88,6 +92,23 @@ final class ZoneLab {
         host.awaitUdpPort(RELAY_UDP, start);
         host.awaitTcpPort(80, start);
         return relay;
+    }
+
+    /**
+     * Starts {@code anode relay} on {@code host} with UDP on {@link #RELAY_UDP} only (no zone file
+     * of its own), named {@code relay-<role>}, and waits until the port is bound.
+     */
+    static LabProcess udpRelay(Host host, Id id, Duration start) {
+        LabProcess p = host.anode(
+                "relay-" + host.role,
+                Redirect.PIPE,
+                "relay",
+                "--identity",
+                id.file().toString(),
+                "--udp",
+                Integer.toString(RELAY_UDP));
+        host.awaitUdpPort(RELAY_UDP, start);
+        return p;
     }
 
     /** Starts {@code anode listen} on {@code host}: one stream on {@code port}, its bytes to stdout. */
